@@ -1,0 +1,4 @@
+"""レベル判定代行申請サービス (application).
+
+レベル判定代行申請: drafts, worker lines, submission, status.
+"""

@@ -1,0 +1,3 @@
+from application.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,16 @@
+"""HTTP routes of the application service."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from shared_kernel.service import container_of
+
+from application.inject import Container
+
+router = APIRouter()
+ContainerDep = Annotated[Container, Depends(container_of)]
+
+
+@router.get("/", summary="サービス情報")
+async def about(container: ContainerDep) -> dict[str, str]:
+    return {"service": "application", "title": "レベル判定代行申請サービス"}

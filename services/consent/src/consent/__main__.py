@@ -1,0 +1,3 @@
+from consent.main import main
+
+raise SystemExit(main())

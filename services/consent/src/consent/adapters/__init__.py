@@ -1,0 +1,1 @@
+"""Adapters: inbound (HTTP, events) call the core; outbound implement the ports."""

@@ -1,0 +1,3 @@
+from document.main import main
+
+raise SystemExit(main())

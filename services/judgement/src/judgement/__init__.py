@@ -1,0 +1,4 @@
+"""レベル判定サービス (judgement).
+
+Criteria master, judgement engine, CCUS snapshots, JudgementCompleted.
+"""

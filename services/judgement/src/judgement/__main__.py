@@ -1,0 +1,3 @@
+from judgement.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Interfaces the core needs from the outside world (repositories, publishers …)."""

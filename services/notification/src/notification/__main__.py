@@ -1,0 +1,3 @@
+from notification.main import main
+
+raise SystemExit(main())

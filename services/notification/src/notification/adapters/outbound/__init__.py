@@ -1,0 +1,1 @@
+"""Outbound adapters: MongoDB, Kafka and other implementations of the ports."""

@@ -1,0 +1,1 @@
+"""Domain logic of the service: pure, no I/O."""

@@ -1,0 +1,3 @@
+from portal.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""The event catalogue: every event the services exchange, as versioned pydantic models.
+
+Rules (see docs/events.md): a published schema never changes within a version; a change
+makes a new class with ``VERSION`` + 1 that runs beside the old one until consumers move.
+The JSON-schema snapshots under ``schemas/`` are checked by a test.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared_kernel.events.envelope import Catalogue, Event
+
+# Logical topic names (physical name = settings.topic_prefix + logical name).
+TOPIC_IDENTITY = "identity.users"
+TOPIC_CONSENT = "consent.consents"
+TOPIC_APPLICATION = "application.applications"
+TOPIC_CCUS_SNAPSHOT = "ccus.worker-snapshots"
+TOPIC_JUDGEMENT = "judgement.judgements"
+TOPIC_DOCUMENT = "document.result-notices"
+
+WorkerId = str  # 技能者ID, 14 digits
+EmployerId = str  # 事業者ID, 14 digits
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- identity ------------------------------------------------------------------------------
+
+
+class UserProvisionallyRegistered(Event):
+    """利用者仮申請: a login id was reserved and a temporary password issued.
+
+    The temporary password travels only sealed (encrypted with a key held by the identity
+    and notification services), never in plain text.
+    """
+
+    TYPE = "user.provisionally-registered"
+    VERSION = 1
+    TOPIC = TOPIC_IDENTITY
+    KEY_FIELD = "login_id"
+
+    login_id: str
+    email: str
+    employer_id: EmployerId
+    employer_name: str
+    expires_at: datetime
+    sealed_temporary_password: str
+
+
+class UserActivated(Event):
+    """利用者本申請: the account is active."""
+
+    TYPE = "user.activated"
+    VERSION = 1
+    TOPIC = TOPIC_IDENTITY
+    KEY_FIELD = "login_id"
+
+    login_id: str
+    email: str
+    employer_id: EmployerId
+    employer_name: str
+    activated_at: datetime
+
+
+# --- consent -------------------------------------------------------------------------------
+
+ConsentScope = Literal["view_ccus_data", "proxy_application", "card_issuance", "fee"]
+
+
+class ConsentGranted(Event):
+    """個人情報利用申請 approved for one worker."""
+
+    TYPE = "consent.granted"
+    VERSION = 1
+    TOPIC = TOPIC_CONSENT
+    KEY_FIELD = "consent_id"
+
+    consent_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    worker_name: str
+    worker_name_kana: str
+    birth_date: date
+    scopes: list[ConsentScope]
+    granted_at: datetime
+    valid_until: date
+
+
+class ConsentRejected(Event):
+    """個人情報利用申請 returned (差戻し) for one worker, with the reason."""
+
+    TYPE = "consent.rejected"
+    VERSION = 1
+    TOPIC = TOPIC_CONSENT
+    KEY_FIELD = "consent_id"
+
+    consent_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    reason: str
+    rejected_at: datetime
+
+
+# --- application ---------------------------------------------------------------------------
+
+
+class ApplicationLine(_Part):
+    line_id: str
+    worker_id: WorkerId
+    worker_name: str
+    worker_name_kana: str
+    birth_date: date
+    trade: str
+    requested_level: int = Field(ge=2, le=4)
+    career_start: date | None = None
+    career_end: date | None = None
+    foreman_months: int = Field(default=0, ge=0)
+    leader_months: int = Field(default=0, ge=0)
+    fee_yen: int = Field(ge=0)
+
+
+class ApplicationSubmitted(Event):
+    """レベル判定代行申請 submitted with every line; the application is frozen."""
+
+    TYPE = "application.submitted"
+    VERSION = 1
+    TOPIC = TOPIC_APPLICATION
+    KEY_FIELD = "application_id"
+
+    application_id: str
+    employer_id: EmployerId
+    application_date: date
+    submitted_at: datetime
+    fee_total_yen: int = Field(ge=0)
+    lines: list[ApplicationLine] = Field(min_length=1)
+
+
+class ApplicationDraftReminder(Event):
+    """申請ボタンの押し忘れ防止: a draft with lines has not been submitted."""
+
+    TYPE = "application.draft-reminder"
+    VERSION = 1
+    TOPIC = TOPIC_APPLICATION
+    KEY_FIELD = "application_id"
+
+    application_id: str
+    employer_id: EmployerId
+    line_count: int = Field(ge=0)
+    draft_created_at: datetime
+    reminded_at: datetime
+
+
+# --- CCUS ----------------------------------------------------------------------------------
+
+
+class CcusOccupation(_Part):
+    code: str
+    name: str
+
+
+class CcusQualification(_Part):
+    code: str
+    name: str
+    acquired_on: date | None = None
+
+
+class CcusWorkRecord(_Part):
+    date: date
+    site_id: str
+    role: Literal["foreman", "leader", "worker"] = "worker"
+    occupation_code: str | None = None
+
+
+class CcusWorkerSnapshot(Event):
+    """The CCUS partner system's record of one worker at ``taken_at``."""
+
+    TYPE = "ccus.worker-snapshot"
+    VERSION = 1
+    TOPIC = TOPIC_CCUS_SNAPSHOT
+    KEY_FIELD = "worker_id"
+
+    worker_id: WorkerId
+    taken_at: datetime
+    registration_type: Literal["detailed", "simple"]
+    registered_on: date
+    name: str
+    name_kana: str
+    birth_date: date
+    occupations: list[CcusOccupation] = Field(default_factory=list)
+    qualifications: list[CcusQualification] = Field(default_factory=list)
+    work_history: list[CcusWorkRecord] = Field(default_factory=list)
+
+
+# --- judgement -----------------------------------------------------------------------------
+
+
+class JudgementCompleted(Event):
+    """One application line judged (after evaluator review where the policy asks for it)."""
+
+    TYPE = "judgement.completed"
+    VERSION = 1
+    TOPIC = TOPIC_JUDGEMENT
+    KEY_FIELD = "judgement_id"
+
+    judgement_id: str
+    application_id: str
+    line_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    trade: str
+    requested_level: int = Field(ge=2, le=4)
+    decision: Literal["approved", "rejected"]
+    eligible_level: int = Field(ge=1, le=4)
+    criteria_version: str
+    messages: list[str] = Field(default_factory=list)
+    judged_at: datetime
+
+
+# --- document ------------------------------------------------------------------------------
+
+
+class ResultNoticeGenerated(Event):
+    """結果通知書 PDF stored for one judgement."""
+
+    TYPE = "result-notice.generated"
+    VERSION = 1
+    TOPIC = TOPIC_DOCUMENT
+    KEY_FIELD = "notice_id"
+
+    notice_id: str
+    judgement_id: str
+    application_id: str
+    line_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    document_id: str
+    sha256: str
+    generated_at: datetime
+
+
+CATALOGUE = Catalogue(
+    UserProvisionallyRegistered,
+    UserActivated,
+    ConsentGranted,
+    ConsentRejected,
+    ApplicationSubmitted,
+    ApplicationDraftReminder,
+    CcusWorkerSnapshot,
+    JudgementCompleted,
+    ResultNoticeGenerated,
+)

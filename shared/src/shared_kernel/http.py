@@ -1,0 +1,91 @@
+"""HTTP plumbing every service shares: probes, metrics, correlation ids, error shape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared_kernel.logging import correlation_scope, get_logger
+from shared_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+
+def create_app(
+    title: str,
+    *,
+    lifespan: Lifespan,
+    readiness: Callable[[FastAPI], ReadinessCheck],
+    version: str = "0.1.0",
+) -> FastAPI:
+    """A FastAPI app with ``/healthz``, ``/readyz``, ``/metrics`` and request logging.
+
+    ``readiness(app)`` returns the check to run for ``/readyz`` once the lifespan started.
+    """
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+
+    @app.middleware("http")
+    async def correlation_and_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        with correlation_scope(request.headers.get("x-correlation-id")) as cid:
+            response = await call_next(request)
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(request.method, path).observe(elapsed)
+            response.headers["X-Correlation-ID"] = cid
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                log.info(
+                    "http.request",
+                    method=request.method,
+                    path=path,
+                    status=response.status_code,
+                    ms=round(elapsed * 1000, 1),
+                )
+            return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "code": "validation_error",
+                "message": "入力内容に誤りがあります。",
+                "errors": [
+                    {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+                    for e in exc.errors()
+                ],
+            },
+        )
+
+    @app.get("/healthz", tags=["probes"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["probes"])
+    async def readyz() -> JSONResponse:
+        checks = await readiness(app)()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            status_code=200 if ready else 503,
+            content={"status": "ready" if ready else "not ready", "checks": checks},
+        )
+
+    @app.get("/metrics", tags=["probes"])
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

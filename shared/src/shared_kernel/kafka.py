@@ -1,0 +1,237 @@
+"""Kafka on FastStream's ``KafkaBroker``: publishing envelopes and consuming them safely.
+
+Consumption (``EventConsumer``):
+
+* the offset is committed by hand, only after the handler's effects are stored;
+* a malformed message (bad headers, unknown ``ce_type``, bad payload) goes straight to
+  ``<topic>.dlq`` with the reason;
+* a handler that fails is retried ``consumer_max_attempts`` times with exponential
+  backoff, then the message goes to ``<topic>.dlq`` with the original headers plus the
+  error, and the partition moves on;
+* an infrastructure outage (database or broker unreachable) is not the message's fault:
+  the offset is rewound and the same message is tried again after a pause, never
+  dead-lettered;
+* a consumer inbox (event id per consumer group) skips redelivered events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage as KafkaMessageParam
+from faststream.kafka.message import KafkaMessage
+from pymongo.errors import ConnectionFailure
+
+from shared_kernel.events.envelope import Catalogue, Envelope, Event, MalformedEvent
+from shared_kernel.logging import correlation_scope, get_logger
+from shared_kernel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED, HANDLER_LATENCY
+from shared_kernel.mongo import Inbox
+from shared_kernel.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+DLQ_SUFFIX = ".dlq"
+
+
+def make_broker(settings: ServiceSettings) -> KafkaBroker:
+    """An idempotent producer with ``acks=all`` (no duplicates from producer retries)."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        enable_idempotence=True,
+        acks="all",
+        logger=None,
+    )
+
+
+async def ensure_topics(
+    settings: ServiceSettings, topics: Iterable[str], *, partitions: int = 3
+) -> None:
+    """Create topics (and their ``.dlq``) if missing; existing ones are left as they are."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    names = sorted({n for t in topics for n in (t, t + DLQ_SUFFIX)})
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+            )
+    finally:
+        await admin.close()
+
+
+class EventPublisher:
+    """Publishes envelopes to their physical topic, keyed by aggregate id."""
+
+    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self.broker = broker
+        self.settings = settings
+
+    async def __call__(self, envelope: Envelope) -> None:
+        topic = self.settings.topic(envelope.topic)
+        await self.broker.publish(
+            envelope.value(),
+            topic=topic,
+            key=envelope.key.encode(),
+            headers=envelope.headers(),
+        )
+        EVENTS_PUBLISHED.labels(topic, envelope.type).inc()
+
+
+class EventConsumer:
+    """Subscribes handlers for event types of the catalogue under one consumer group."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        settings: ServiceSettings,
+        catalogue: Catalogue,
+        inbox: Inbox,
+        *,
+        group: str | None = None,
+    ) -> None:
+        self.broker = broker
+        self.settings = settings
+        self.catalogue = catalogue
+        self.inbox = inbox
+        self.group = group or settings.service_name
+        self._handlers: dict[str, dict[str, Handler]] = {}
+
+    def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
+        """Decorator: ``@consumer.on(ApplicationSubmitted)`` registers a handler."""
+
+        def register(handler: Handler) -> Handler:
+            for model in event_types:
+                self.handle(model, handler)
+            return handler
+
+        return register
+
+    def handle(self, model: type[Event], handler: Handler) -> None:
+        topic = self.settings.topic(model.TOPIC)
+        by_type = self._handlers.get(topic)
+        if by_type is None:
+            by_type = self._handlers[topic] = {}
+            self._subscribe(topic, by_type)
+        by_type[model.ce_type()] = handler
+
+    def topics(self) -> Iterable[str]:
+        return self._handlers.keys()
+
+    def _subscribe(self, topic: str, by_type: dict[str, Handler]) -> None:
+        subscriber = self.broker.subscriber(
+            topic,
+            group_id=self.group,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            max_poll_records=50,
+        )
+
+        async def consume(msg: KafkaMessageParam) -> None:
+            await self.process(topic, by_type, msg)
+
+        consume.__name__ = f"consume_{topic.replace('.', '_').replace('-', '_')}"
+        subscriber(consume)
+
+    async def process(self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage) -> None:
+        headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
+        with correlation_scope(headers.get("ce_correlationid")):
+            try:
+                await self._process(topic, by_type, msg, headers)
+            except TRANSIENT_ERRORS as exc:
+                # Not the message's fault: rewind and try the same message again later.
+                log.warning("consumer.infrastructure_unavailable", topic=topic, error=repr(exc))
+                await msg.nack()
+                await asyncio.sleep(max(self.settings.consumer_backoff_seconds, 1.0))
+
+    async def _process(
+        self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage, headers: dict[str, str]
+    ) -> None:
+        count = EVENTS_CONSUMED.labels
+        try:
+            envelope = self.catalogue.decode(headers, msg.body)
+        except MalformedEvent as exc:
+            await self.dead_letter(topic, msg, headers, f"malformed: {exc}")
+            count(topic, self.group, "dead_lettered").inc()
+            await msg.ack()
+            return
+        handler = by_type.get(envelope.type)
+        if handler is None:
+            count(topic, self.group, "ignored").inc()
+            await msg.ack()
+            return
+        if await self.inbox.seen(self.group, envelope.id):
+            count(topic, self.group, "duplicate").inc()
+            await msg.ack()
+            return
+        started = time.perf_counter()
+        outcome = await self._call(topic, handler, envelope, msg, headers)
+        HANDLER_LATENCY.labels(topic, self.group).observe(time.perf_counter() - started)
+        await self.inbox.record(self.group, envelope.id, outcome)
+        count(topic, self.group, outcome).inc()
+        await msg.ack()
+
+    async def _call(
+        self,
+        topic: str,
+        handler: Handler,
+        envelope: Envelope,
+        msg: KafkaMessage,
+        headers: dict[str, str],
+    ) -> str:
+        attempts = self.settings.consumer_max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                await handler(envelope)
+                return "handled"
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer.handler_failed",
+                    topic=topic,
+                    event_id=envelope.id,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                if attempt == attempts:
+                    error = "".join(traceback.format_exception_only(exc)).strip()
+                    await self.dead_letter(topic, msg, headers, f"handler failed: {error}")
+                    return "dead_lettered"
+                EVENTS_CONSUMED.labels(topic, self.group, "retried").inc()
+                await asyncio.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def dead_letter(
+        self, topic: str, msg: KafkaMessage, headers: dict[str, str], error: str
+    ) -> None:
+        raw = msg.raw_message
+        record = raw[0] if isinstance(raw, tuple) else raw
+        log.error("consumer.dead_lettered", topic=topic, error=error)
+        await self.broker.publish(
+            msg.body,
+            topic=topic + DLQ_SUFFIX,
+            key=record.key,
+            headers={
+                **headers,
+                "dlq_error": error[:2000],
+                "dlq_original_topic": topic,
+                "dlq_original_partition": str(record.partition),
+                "dlq_original_offset": str(record.offset),
+                "dlq_consumer_group": self.group,
+                "dlq_failed_at": datetime.now(UTC).isoformat(),
+            },
+        )

@@ -1,0 +1,28 @@
+"""Prometheus metrics shared by every service (one registry per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["method", "route"]
+)
+EVENTS_CONSUMED = Counter(
+    "events_consumed_total",
+    "Consumed events by outcome (handled, duplicate, retried, failed, dead_lettered, ignored)",
+    ["topic", "group", "outcome"],
+)
+HANDLER_LATENCY = Histogram(
+    "event_handler_duration_seconds", "Event handler latency", ["topic", "group"]
+)
+EVENTS_PUBLISHED = Counter("events_published_total", "Events published", ["topic", "type"])
+OUTBOX_PENDING = Gauge("outbox_pending_events", "Events waiting in an outbox", ["collection"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "outbox_oldest_pending_age_seconds", "Age of the oldest pending outbox event", ["collection"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "outbox_published_total", "Events published by the outbox relay", ["collection"]
+)

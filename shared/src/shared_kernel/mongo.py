@@ -1,0 +1,287 @@
+"""MongoDB persistence on PyMongo's async API, shaped by what FerretDB 1.24 can do.
+
+Rules this module enforces (see README "Database rules"):
+
+* one aggregate per document, with a natural ``_id`` (login id, application number …);
+* every write addresses one document by ``_id`` plus its ``version`` (optimistic
+  concurrency). A stale version matches nothing and raises :class:`StaleVersion`; an
+  update filtered through an array path silently matches nothing on FerretDB, so no write
+  filters on anything else (``assert_write_filter``; a test scans the code for raw writes);
+* events raised by a change are stored in the same document (``_outbox``), written in the
+  same single-document write as the state; :class:`OutboxRelay` publishes them;
+* a consumed event's id is stored in the document it changed (``_applied``), in that same
+  write, so a redelivered event changes nothing (exactly-once effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared_kernel.events.envelope import Catalogue, Envelope
+from shared_kernel.logging import correlation_scope, get_logger
+from shared_kernel.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
+
+Document = dict[str, Any]
+log = get_logger(__name__)
+
+OUTBOX = "_outbox"
+OUTBOX_PENDING_COUNT = "_outbox_pending"
+APPLIED = "_applied"
+APPLIED_KEEP = 500  # consumed event ids remembered per document
+RESERVED = frozenset({"_id", "version", OUTBOX, OUTBOX_PENDING_COUNT, APPLIED})
+
+
+class StaleVersion(Exception):
+    """The document changed since it was read (or does not exist)."""
+
+
+class AlreadyExists(Exception):
+    """A document with that ``_id`` exists already."""
+
+
+def connect(url: str, **kwargs: Any) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(url, tz_aware=True, tzinfo=UTC, **kwargs)
+
+
+def assert_write_filter(flt: Mapping[str, Any]) -> None:
+    """Refuse a write filter other than ``{_id}`` or ``{_id, version}`` (FerretDB trap)."""
+    if set(flt) - {"_id", "version"} or "_id" not in flt:
+        raise ValueError(f"writes must address one document by _id and version, got {flt!r}")
+
+
+class Change(Protocol):
+    """What a command does to a document: the new state and the events it raises."""
+
+    def __call__(self, doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None: ...
+
+
+class DocumentStore:
+    """A collection of aggregates, each one document with a version and an outbox."""
+
+    def __init__(self, db: AsyncDatabase[Document], name: str) -> None:
+        self.name = name
+        self.collection: AsyncCollection[Document] = db[name]
+
+    async def get(self, doc_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": doc_id})
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[Document]:
+        """Reads may filter on any path (only writes are restricted)."""
+        cursor = self.collection.find(dict(flt or {}), projection=projection, limit=limit)
+        if sort:
+            cursor = cursor.sort(list(sort))
+        return [doc async for doc in cursor]
+
+    async def insert(
+        self,
+        doc: Document,
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> Document:
+        """Store a new aggregate (version 1) with the events its creation raised."""
+        applied = [applied_event_id] if applied_event_id else []
+        new = _with_outbox({**doc, "version": 1, APPLIED: applied}, [], events)
+        try:
+            await self.collection.insert_one(new)
+        except DuplicateKeyError as exc:
+            raise AlreadyExists(str(doc["_id"])) from exc
+        return new
+
+    async def save(
+        self,
+        doc: Document,
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> Document:
+        """Replace the document if its version is unchanged; state + events in one write."""
+        version = int(doc["version"])
+        flt = {"_id": doc["_id"], "version": version}
+        assert_write_filter(flt)
+        applied = list(doc.get(APPLIED, []))
+        if applied_event_id is not None:
+            applied = [*applied, applied_event_id][-APPLIED_KEEP:]
+        new = _with_outbox(
+            {**doc, "version": version + 1, APPLIED: applied}, doc.get(OUTBOX, []), events
+        )
+        result = await self.collection.replace_one(flt, new)
+        if result.matched_count != 1:
+            raise StaleVersion(f"{self.name}/{doc['_id']} is no longer at version {version}")
+        return new
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> Document | None:
+        """Read, change and write one document, retrying on concurrent writes.
+
+        ``change`` gets the current document (``None`` if absent) and returns the new
+        state and the events to publish, or ``None`` to leave it unchanged. With
+        ``applied_event_id`` a document that already applied that event is left as it is.
+        """
+        for _ in range(attempts):
+            current = await self.get(doc_id)
+            if current is not None and applied_event_id in current.get(APPLIED, []):
+                return current
+            outcome = change(current)
+            if outcome is None:
+                return current
+            new_doc, events = outcome
+            try:
+                if current is None:
+                    return await self.insert(
+                        {**new_doc, "_id": doc_id}, events, applied_event_id=applied_event_id
+                    )
+                return await self.save(
+                    {
+                        **new_doc,
+                        "_id": doc_id,
+                        "version": current["version"],
+                        OUTBOX: current.get(OUTBOX, []),
+                        APPLIED: current.get(APPLIED, []),
+                    },
+                    events,
+                    applied_event_id=applied_event_id,
+                )
+            except (StaleVersion, AlreadyExists):
+                await asyncio.sleep(0.01)
+        raise StaleVersion(f"{self.name}/{doc_id}: too many concurrent writes")
+
+    async def pending(self, limit: int = 100) -> list[Document]:
+        return await self.find({OUTBOX_PENDING_COUNT: {"$gt": 0}}, limit=limit)
+
+    async def mark_published(self, doc: Document, event_ids: Sequence[str]) -> bool:
+        """Drop published events from the outbox; False if the document moved on meanwhile."""
+        flt = {"_id": doc["_id"], "version": doc["version"]}
+        assert_write_filter(flt)
+        remaining = [e for e in doc.get(OUTBOX, []) if e["id"] not in set(event_ids)]
+        result = await self.collection.update_one(
+            flt,
+            {
+                "$set": {OUTBOX: remaining, OUTBOX_PENDING_COUNT: len(remaining)},
+                "$inc": {"version": 1},
+            },
+        )
+        return result.matched_count == 1
+
+
+def _with_outbox(doc: Document, outbox: Sequence[Document], events: Sequence[Envelope]) -> Document:
+    entries = [*outbox, *(e.to_document() for e in events)]
+    return {**doc, OUTBOX: entries, OUTBOX_PENDING_COUNT: len(entries)}
+
+
+def public(doc: Document | None) -> Document | None:
+    """The document without the bookkeeping fields (outbox, applied ids)."""
+    if doc is None:
+        return None
+    return {k: v for k, v in doc.items() if k not in (OUTBOX, OUTBOX_PENDING_COUNT, APPLIED)}
+
+
+class Inbox:
+    """Consumed event ids per consumer group: a redelivered event is skipped."""
+
+    def __init__(self, db: AsyncDatabase[Document], collection: str = "inbox") -> None:
+        self.collection: AsyncCollection[Document] = db[collection]
+
+    async def seen(self, group: str, event_id: str) -> bool:
+        return await self.collection.find_one({"_id": f"{group}|{event_id}"}) is not None
+
+    async def record(self, group: str, event_id: str, outcome: str = "handled") -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.collection.insert_one(
+                {"_id": f"{group}|{event_id}", "outcome": outcome, "at": datetime.now(UTC)}
+            )
+
+
+Publish = Callable[[Envelope], Awaitable[None]]
+
+
+class OutboxRelay:
+    """Publishes pending outbox events of some stores, then marks them sent.
+
+    Runs as a background task next to the service: a sweep at start (anything left
+    pending by a crash is republished with its original ``ce_id``, which consumers
+    deduplicate), then again whenever ``kick()`` is called or every ``poll_seconds``.
+    """
+
+    def __init__(
+        self,
+        stores: Sequence[DocumentStore],
+        publish: Publish,
+        catalogue: Catalogue,
+        *,
+        poll_seconds: float = 0.5,
+        batch: int = 100,
+    ) -> None:
+        self.stores = list(stores)
+        self.publish = publish
+        self.catalogue = catalogue
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Publish everything pending now; returns how many events were published."""
+        published = 0
+        for store in self.stores:
+            docs = await store.pending(self.batch)
+            _observe_backlog(store.name, docs)
+            for doc in docs:
+                ids: list[str] = []
+                for entry in doc.get(OUTBOX, []):
+                    envelope = self.catalogue.from_document(entry)
+                    with correlation_scope(envelope.correlation_id):
+                        await self.publish(envelope)
+                    ids.append(entry["id"])
+                if not await store.mark_published(doc, ids):
+                    log.info("outbox.moved_on", collection=store.name, doc_id=str(doc["_id"]))
+                published += len(ids)
+                OUTBOX_PUBLISHED.labels(store.name).inc(len(ids))
+        return published
+
+    async def run(self) -> None:
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox.relay_failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+
+def _observe_backlog(collection: str, docs: Sequence[Document]) -> None:
+    entries = [e for d in docs for e in d.get(OUTBOX, [])]
+    OUTBOX_PENDING.labels(collection).set(len(entries))
+    if entries:
+        oldest = min(datetime.fromisoformat(e["time"]) for e in entries)
+        OUTBOX_OLDEST_AGE.labels(collection).set((datetime.now(UTC) - oldest).total_seconds())
+    else:
+        OUTBOX_OLDEST_AGE.labels(collection).set(0)

@@ -1,0 +1,102 @@
+"""What a running service holds: its settings, database, broker, publisher and relay.
+
+``open_runtime`` starts them in order and stops them in reverse; each service's
+``inject.py`` (its composition root) builds on it and tests may override any part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared_kernel.events.catalogue import CATALOGUE
+from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.logging import get_logger
+from shared_kernel.mongo import Document, DocumentStore, Inbox, OutboxRelay, connect
+from shared_kernel.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    broker: KafkaBroker
+    publish: EventPublisher
+    consumer: EventConsumer
+    stores: list[DocumentStore] = field(default_factory=list)
+    relay: OutboxRelay | None = None
+
+    def store(self, name: str) -> DocumentStore:
+        """A collection of aggregates whose outbox the relay publishes."""
+        store = DocumentStore(self.db, name)
+        self.stores.append(store)
+        if self.relay is not None:
+            self.relay.stores.append(store)
+        return store
+
+    async def check_ready(self) -> dict[str, str]:
+        """Readiness of the database and the broker (``/readyz``)."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.mongo.admin.command("ping"), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
+        except Exception as exc:
+            checks["kafka"] = f"unavailable: {type(exc).__name__}"
+        return checks
+
+
+def build_runtime(settings: ServiceSettings) -> Runtime:
+    mongo = connect(settings.mongodb_url, serverSelectionTimeoutMS=5000)
+    db = mongo[settings.db_name]
+    broker = make_broker(settings)
+    publish = EventPublisher(broker, settings)
+    consumer = EventConsumer(broker, settings, CATALOGUE, Inbox(db))
+    return Runtime(settings, mongo, db, broker, publish, consumer)
+
+
+@asynccontextmanager
+async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runtime]:
+    """Start the broker (after every subscriber is registered) and the outbox relay."""
+    await ensure_topics(runtime.settings, runtime.consumer.topics())
+    await runtime.broker.start()
+    task: asyncio.Task[None] | None = None
+    if relay:
+        runtime.relay = OutboxRelay(
+            runtime.stores,
+            runtime.publish,
+            CATALOGUE,
+            poll_seconds=runtime.settings.outbox_poll_seconds,
+        )
+        task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
+    log.info("runtime.started", topics=list(runtime.consumer.topics()))
+    try:
+        yield runtime
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await runtime.broker.stop()
+        await runtime.mongo.close()
+        log.info("runtime.stopped")
+
+
+def relay_kick(runtime: Runtime) -> None:
+    if runtime.relay is not None:
+        runtime.relay.kick()
+
+
+__all__: Sequence[str] = ["Runtime", "build_runtime", "relay_kick", "running"]

@@ -1,0 +1,71 @@
+"""Settings base: one pydantic-settings class per service, env vars with a per-service prefix.
+
+Every service subclasses :class:`ServiceSettings` and sets ``model_config`` with its own
+``env_prefix`` (``IDENTITY_`` …). Infrastructure addresses are shared names without a
+prefix (``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URL``) so one ``.env`` serves the stack.
+Outside development, secrets that still hold a placeholder are refused at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-secret", "password"})
+
+Environment = Literal["development", "test", "staging", "production"]
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    """The settings config every service uses: its env prefix plus a shared ``.env``."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: identity, infrastructure and shared secrets."""
+
+    model_config = service_config("SERVICE_")
+
+    service_name: str = "service"
+    environment: Environment = Field(
+        default="development", validation_alias=AliasChoices("APP_ENV", "ENVIRONMENT")
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    topic_prefix: str = Field(default="", validation_alias=AliasChoices("TOPIC_PREFIX"))
+    mongodb_url: str = Field(
+        default="mongodb://127.0.0.1:27017/", validation_alias=AliasChoices("MONGODB_URL")
+    )
+    db_name: str = "noryoku"
+
+    consumer_max_attempts: int = Field(default=3, ge=1, le=20)
+    consumer_backoff_seconds: float = Field(default=0.2, ge=0.0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
+
+    jwt_secret: SecretStr = Field(
+        default=SecretStr("changethis"), validation_alias=AliasChoices("JWT_SECRET")
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment in ("development", "test"):
+            return self
+        for name, value in self:
+            if isinstance(value, SecretStr) and value.get_secret_value() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    f"{name} holds a placeholder secret; set a real value for {self.environment}"
+                )
+        return self
+
+    def topic(self, logical_name: str) -> str:
+        """The physical Kafka topic for a logical topic name (tests give each run a prefix)."""
+        return f"{self.topic_prefix}{logical_name}"
