@@ -16,11 +16,17 @@ def test_service_prefix_and_shared_infrastructure_names(monkeypatch: pytest.Monk
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k:1")
     monkeypatch.setenv("MONGODB_URL", "mongodb://m:2/")
     s = DemoSettings()
-    assert (s.http_port, s.kafka_bootstrap_servers, s.mongodb_url) == (9123, "k:1", "mongodb://m:2/")
+    assert (s.http_port, s.kafka_bootstrap_servers, s.mongodb_url) == (
+        9123,
+        "k:1",
+        "mongodb://m:2/",
+    )
 
 
 def test_topic_prefix() -> None:
-    assert DemoSettings(topic_prefix="t1.").topic("judgement.judgements") == "t1.judgement.judgements"
+    assert (
+        DemoSettings(topic_prefix="t1.").topic("judgement.judgements") == "t1.judgement.judgements"
+    )
 
 
 def test_placeholder_secret_is_accepted_in_development_only(

@@ -91,6 +91,11 @@ class EventPublisher:
         EVENTS_PUBLISHED.labels(topic, envelope.type).inc()
 
 
+async def _raw_body(msg: KafkaMessage) -> bytes:
+    """Leave decoding to the catalogue, so that a bad body reaches the DLQ path."""
+    return msg.body
+
+
 class EventConsumer:
     """Subscribes handlers for event types of the catalogue under one consumer group."""
 
@@ -138,6 +143,7 @@ class EventConsumer:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             max_poll_records=50,
+            decoder=_raw_body,
         )
 
         async def consume(msg: KafkaMessageParam) -> None:

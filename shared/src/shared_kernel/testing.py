@@ -12,8 +12,9 @@ until every expected event has arrived (in order per topic) or the timeout passe
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -124,3 +125,15 @@ async def expect_events(
     assert not missing, f"expected events not published: {missing}; got {got}"
     if exactly:
         assert len(recorded.envelopes) == len(expected), f"unexpected extra events: {got}"
+
+
+async def eventually(
+    predicate: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 20.0
+) -> None:
+    """Poll ``predicate`` (sync or async) until it is true; fail after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = predicate()
+            if await result if inspect.isawaitable(result) else result:
+                return
+            await asyncio.sleep(0.05)

@@ -1,10 +1,9 @@
 """Entrypoints of the application service: ``python -m application serve``."""
 
-from shared_kernel.service import serve_cli
-
 from application.config import Settings
 from application.inject import create_app
+from shared_kernel.service import serve_cli
 
 
 def main() -> int:
-    return serve_cli("application", Settings, create_app)  # type: ignore[arg-type]
+    return serve_cli("application", Settings, create_app)

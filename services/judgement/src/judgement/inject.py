@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
 
 from judgement.config import Settings
+from shared_kernel.runtime import Runtime
+from shared_kernel.service import service_app
 
 TITLE = "レベル判定サービス"
 

@@ -1,10 +1,17 @@
-"""Entrypoints of the judgement service: ``python -m judgement serve``."""
+"""Entrypoints of the judgement service: ``python -m judgement serve`` and ``… evaluate``."""
 
-from shared_kernel.service import serve_cli
-
-from judgement.config import Settings
-from judgement.inject import create_app
+import sys
 
 
 def main() -> int:
-    return serve_cli("judgement", Settings, create_app)  # type: ignore[arg-type]
+    if sys.argv[1:2] == ["evaluate"]:
+        # Operators' CLI: pure core + criteria master only (no broker, no database).
+        from judgement.adapters.inbound.cli import run
+
+        return run(sys.argv[2:])
+
+    from judgement.config import Settings
+    from judgement.inject import create_app
+    from shared_kernel.service import serve_cli
+
+    return serve_cli("judgement", Settings, create_app)

@@ -1,10 +1,9 @@
 """Entrypoints of the portal service: ``python -m portal serve``."""
 
-from shared_kernel.service import serve_cli
-
 from portal.config import Settings
 from portal.inject import create_app
+from shared_kernel.service import serve_cli
 
 
 def main() -> int:
-    return serve_cli("portal", Settings, create_app)  # type: ignore[arg-type]
+    return serve_cli("portal", Settings, create_app)

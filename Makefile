@@ -1,0 +1,61 @@
+# 能力評価システム — the commands a developer and CI use (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: help install infra-up infra-down infra-status services-up services-down run stop test test-unit lint fmt schemas
+
+help:
+	@echo "make run     - install everything, start the infrastructure and every service"
+	@echo "make stop    - stop the services and the infrastructure"
+	@echo "make test    - install everything, start the infrastructure if needed, run all tests"
+	@echo "make test-unit | lint | fmt | infra-up | infra-down | infra-status | schemas"
+
+install:
+	deploy/local/install.sh
+	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+
+infra-up:
+	deploy/local/start.sh
+
+infra-down:
+	deploy/local/stop.sh
+
+infra-status:
+	deploy/local/status.sh
+
+services-up:
+	deploy/local/services.sh start
+
+services-down:
+	deploy/local/services.sh stop
+
+run: install infra-up services-up
+	@echo ""
+	@echo "能力評価システム is running: portal http://127.0.0.1:8000/  (mail sink http://127.0.0.1:8025/)"
+	@echo "stop it with: make stop"
+
+stop:
+	-deploy/local/services.sh stop
+	deploy/local/stop.sh
+
+test: install lint infra-up
+	$(UV) run pytest
+
+test-unit: 
+	$(UV) run pytest -m unit
+
+lint:
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy shared/src services/*/src
+
+fmt:
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+schemas:
+	$(UV) run python -m shared_kernel.events.schemas --write

@@ -1,0 +1,148 @@
+"""EventConsumer against real Kafka: handling, inbox, retries and the dead-letter topic."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared_kernel.events import CATALOGUE, Envelope
+from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.mongo import Inbox
+from shared_kernel.settings import ServiceSettings
+from shared_kernel.testing import eventually
+
+
+def rejected(consent_id: str, reason: str = "署名がありません") -> Envelope:
+    return Envelope(
+        ConsentRejected(
+            consent_id=consent_id,
+            employer_id="12345678901234",
+            worker_id="98765432109876",
+            reason=reason,
+            rejected_at=datetime(2026, 11, 28, tzinfo=UTC),
+        ),
+        source="test",
+    )
+
+
+async def read_dlq(settings: ServiceSettings, topic: str, count: int) -> list[dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        settings.topic(topic) + ".dlq",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[dict[str, str]] = []
+    try:
+        async with asyncio.timeout(20):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found += [{k: v.decode() for k, v in r.headers} for r in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+@pytest.fixture
+def fast(settings: ServiceSettings) -> ServiceSettings:
+    return settings.model_copy(update={"consumer_backoff_seconds": 0.05})
+
+
+async def test_handles_each_event_once_and_dead_letters_failures(
+    fast: ServiceSettings, db: object
+) -> None:
+    broker = make_broker(fast)
+    consumer = EventConsumer(broker, fast, CATALOGUE, Inbox(db), group="test-group")  # type: ignore[arg-type]
+    handled: list[str] = []
+    attempts: dict[str, int] = {}
+
+    @consumer.on(ConsentRejected)
+    async def handle(envelope: Envelope) -> None:
+        consent_id = envelope.event.consent_id  # type: ignore[attr-defined]
+        attempts[consent_id] = attempts.get(consent_id, 0) + 1
+        if consent_id == "poison":
+            raise RuntimeError("cannot process this payload")
+        handled.append(consent_id)
+
+    await ensure_topics(fast, consumer.topics())
+    await broker.start()
+    try:
+        publish = EventPublisher(broker, fast)
+        first = rejected("c1")
+        await publish(first)
+        await publish(first)  # redelivered: same ce_id
+        await publish(rejected("poison"))
+        await publish(rejected("c2"))  # the partition is not blocked by the poison event
+        # malformed: valid headers, payload of the wrong shape
+        raw = AIOKafkaProducer(bootstrap_servers=fast.kafka_bootstrap_servers)
+        await raw.start()
+        bad = rejected("bad").headers()
+        await raw.send_and_wait(
+            fast.topic(ConsentRejected.TOPIC),
+            b'{"consent_id": 1}',
+            key=b"bad",
+            headers=[(k, v.encode()) for k, v in bad.items()],
+        )
+        await raw.send_and_wait(
+            fast.topic(ConsentRejected.TOPIC),
+            b"\xff not json at all",
+            key=b"bad",
+            headers=[(k, v.encode()) for k, v in rejected("bad2").headers().items()],
+        )
+        await raw.stop()
+        await eventually(lambda: "c2" in handled and "c1" in handled)
+        dlq = await read_dlq(fast, ConsentRejected.TOPIC, 3)
+    finally:
+        await broker.stop()
+    assert handled.count("c1") == 1
+    assert attempts["poison"] == fast.consumer_max_attempts
+    errors = sorted(h["dlq_error"] for h in dlq)
+    assert errors[0].startswith("handler failed: RuntimeError: cannot process this payload")
+    assert errors[1].startswith("malformed: payload does not match")
+    assert errors[2].startswith("malformed: payload does not match")
+    assert {h["dlq_consumer_group"] for h in dlq} == {"test-group"}
+    assert all(h["ce_type"] == ConsentRejected.ce_type() for h in dlq)
+    assert all(h["dlq_original_topic"] == fast.topic(ConsentRejected.TOPIC) for h in dlq)
+
+
+async def test_other_event_types_on_the_topic_are_ignored(
+    fast: ServiceSettings, db: object
+) -> None:
+    broker = make_broker(fast)
+    consumer = EventConsumer(broker, fast, CATALOGUE, Inbox(db), group="g2")  # type: ignore[arg-type]
+    seen: list[str] = []
+
+    @consumer.on(ConsentRejected)
+    async def handle(envelope: Envelope) -> None:
+        seen.append(envelope.type)
+
+    await ensure_topics(fast, consumer.topics())
+    await broker.start()
+    try:
+        publish = EventPublisher(broker, fast)
+        from datetime import date
+
+        await publish(
+            Envelope(
+                ConsentGranted(
+                    consent_id="g",
+                    employer_id="12345678901234",
+                    worker_id="98765432109876",
+                    worker_name="𠮷野 太郎",
+                    worker_name_kana="ヨシノ タロウ",
+                    birth_date=date(1990, 1, 1),
+                    scopes=["view_ccus_data"],
+                    granted_at=datetime(2026, 11, 28, tzinfo=UTC),
+                    valid_until=date(2027, 11, 28),
+                ),
+                source="test",
+            )
+        )
+        await publish(rejected("r"))
+        await eventually(lambda: len(seen) == 1)
+        await asyncio.sleep(0.5)
+    finally:
+        await broker.stop()
+    assert seen == [ConsentRejected.ce_type()]

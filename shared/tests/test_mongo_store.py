@@ -1,0 +1,129 @@
+"""DocumentStore and OutboxRelay against the real MongoDB-wire database."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared_kernel import mongo
+from shared_kernel.events import CATALOGUE, Envelope
+from shared_kernel.events.catalogue import UserActivated
+from shared_kernel.mongo import (
+    AlreadyExists,
+    Document,
+    DocumentStore,
+    OutboxRelay,
+    StaleVersion,
+    connect,
+    public,
+)
+from shared_kernel.settings import ServiceSettings
+
+
+def activated(login_id: str) -> Envelope:
+    return Envelope(
+        UserActivated(
+            login_id=login_id,
+            email=f"{login_id}@example.jp",
+            employer_id="12345678901234",
+            employer_name="株式会社髙﨑建設",
+            activated_at=datetime(2026, 11, 28, tzinfo=UTC),
+        ),
+        source="test",
+    )
+
+
+async def test_insert_keeps_state_and_events_in_one_document(db: object) -> None:
+    store = DocumentStore(db, "users")  # type: ignore[arg-type]
+    await store.insert({"_id": "kensetsu01", "status": "active"}, [activated("kensetsu01")])
+    doc = await store.get("kensetsu01")
+    assert doc is not None
+    assert doc["version"] == 1
+    assert doc["_outbox_pending"] == 1
+    assert doc["_outbox"][0]["type"] == "jp.ccus.level.user.activated.v1"
+    assert public(doc) == {"_id": "kensetsu01", "status": "active", "version": 1}
+    with pytest.raises(AlreadyExists):
+        await store.insert({"_id": "kensetsu01"})
+
+
+async def test_stale_version_is_refused(db: object) -> None:
+    store = DocumentStore(db, "users")  # type: ignore[arg-type]
+    first = await store.insert({"_id": "u1", "n": 0})
+    await store.save({**first, "n": 1})
+    with pytest.raises(StaleVersion):
+        await store.save({**first, "n": 2})
+    assert (await store.get("u1"))["n"] == 1  # type: ignore[index]
+
+
+async def test_concurrent_updates_from_two_clients_all_apply(
+    db: object, settings: ServiceSettings
+) -> None:
+    """No lost update, even though FerretDB's conditional writes are not atomic."""
+    other = connect(settings.mongodb_url)
+    stores = [
+        DocumentStore(db, "counters"),  # type: ignore[arg-type]
+        DocumentStore(other[settings.db_name], "counters"),
+    ]
+    await stores[0].insert({"_id": "c", "n": 0})
+
+    def bump(doc: Document | None) -> tuple[Document, list[Envelope]]:
+        assert doc is not None
+        return {**doc, "n": doc["n"] + 1}, []
+
+    try:
+        await asyncio.gather(*(stores[i % 2].update("c", bump, attempts=200) for i in range(24)))
+    finally:
+        await other.close()
+    doc = await stores[0].get("c")
+    assert doc is not None and doc["n"] == 24 and doc["version"] == 25
+
+
+async def test_a_claim_abandoned_by_a_dead_writer_expires(
+    db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = DocumentStore(db, "users")  # type: ignore[arg-type]
+    doc = await store.insert({"_id": "u9", "n": 0})
+    if not await store._claims_needed():  # MongoDB itself: conditional writes are atomic
+        pytest.skip("version claims are only taken on FerretDB")
+    # a writer claimed version 2, then died before writing
+    await store.claims.insert_one({"_id": "users|u9|2#0", "at": datetime.now(UTC)})
+    with pytest.raises(StaleVersion, match="version 2 is taken"):
+        await store.save({**doc, "n": 1})
+    monkeypatch.setattr(mongo, "CLAIM_LEASE", timedelta(milliseconds=200))
+    await asyncio.sleep(0.3)
+    saved = await store.save({**doc, "n": 1})
+    assert saved["version"] == 2 and (await store.get("u9"))["n"] == 1  # type: ignore[index]
+
+
+async def test_an_event_is_applied_once_per_document(db: object) -> None:
+    store = DocumentStore(db, "effects")  # type: ignore[arg-type]
+
+    def count(doc: Document | None) -> tuple[Document, list[Envelope]]:
+        return {"_id": "e", "n": (doc or {"n": 0})["n"] + 1}, []
+
+    for _ in range(3):
+        await store.update("e", count, applied_event_id="event-1")
+    await store.update("e", count, applied_event_id="event-2")
+    doc = await store.get("e")
+    assert doc is not None and doc["n"] == 2 and doc["_applied"] == ["event-1", "event-2"]
+
+
+async def test_relay_publishes_pending_events_once_and_empties_the_outbox(db: object) -> None:
+    store = DocumentStore(db, "users")  # type: ignore[arg-type]
+    events = [activated("a1"), activated("a1")]
+    await store.insert({"_id": "a1"}, events)
+    await store.insert({"_id": "a2"})
+    published: list[Envelope] = []
+
+    async def publish(envelope: Envelope) -> None:
+        published.append(envelope)
+
+    relay = OutboxRelay([store], publish, CATALOGUE)
+    assert await relay.run_once() == 2
+    assert [e.id for e in published] == [e.id for e in events]
+    assert await relay.run_once() == 0
+    doc = await store.get("a1")
+    assert doc is not None and doc["_outbox"] == [] and doc["_outbox_pending"] == 0
+    # a command that read the document before the relay wrote must retry, not resurrect events
+    with pytest.raises(StaleVersion):
+        await store.save({"_id": "a1", "version": 1, "_outbox": [events[0].to_document()]})
