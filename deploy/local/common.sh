@@ -1,0 +1,95 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts sourcing this
+# Shared settings and helpers for deploy/local/*.sh (sourced, not run).
+# Everything is found relative to this file, so any clone path works.
+
+LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$LOCAL_DIR/../.." && pwd)"
+DEPS_DIR="$REPO_ROOT/.deps"   # downloads and builds (git-ignored)
+VAR_DIR="$REPO_ROOT/var"      # runtime data, logs, pid files (git-ignored)
+LOG_DIR="$VAR_DIR/log"
+RUN_DIR="$VAR_DIR/run"
+
+# Pinned versions (FerretDB is pinned in ferretdb/go.mod).
+KAFKA_VERSION="4.1.1"
+LOG4J_VERSION="2.24.3"
+PG_BIN="/usr/lib/postgresql/15/bin"
+
+KAFKA_LIBS="$DEPS_DIR/kafka/libs"
+KAFKA_CP="$KAFKA_LIBS/*"
+KAFKA_HEALTHCHECK_DIR="$DEPS_DIR/kafka/healthcheck"
+FERRETDB_BIN="$DEPS_DIR/bin/ferretdb-local"
+
+# Ports (override with environment variables).
+PG_PORT="${INFRA_PG_PORT:-5432}"
+FERRETDB_PORT="${INFRA_FERRETDB_PORT:-27017}"
+KAFKA_PORT="${INFRA_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-9093}"
+SMTP_PORT="${INFRA_SMTP_PORT:-1025}"
+SMTP_HTTP_PORT="${INFRA_SMTP_HTTP_PORT:-8025}"
+
+log() { echo "[infra] $*"; }
+die() { echo "[infra] ERROR: $*" >&2; exit 1; }
+
+# True if something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True if process $1 exists and is not a zombie (exited, not yet reaped).
+pid_alive() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ ${stat:0:1} != Z && ${stat:0:1} != X ]]
+}
+
+# True if process $1 is alive and has $2 as one of its arguments
+# (guards against pids reused after a crash or reboot).
+pid_matches() {
+    pid_alive "$1" && [[ " $(tr '\0' ' ' <"/proc/$1/cmdline")" == *" $2 "* ]]
+}
+
+# Prints the pid stored in var/run/$1.pid if it is our process ($2 = marker).
+running_pid() {
+    local file="$RUN_DIR/$1.pid" pid
+    [[ -s $file ]] || return 1
+    pid="$(cat "$file")"
+    pid_matches "$pid" "$2" || return 1
+    echo "$pid"
+}
+
+# Arguments that identify our processes (they contain this clone's paths).
+KAFKA_MARKER="$VAR_DIR/kafka/server.properties"
+FERRETDB_MARKER="$FERRETDB_BIN"
+SMTP_MARKER="$VAR_DIR/mail"
+
+# --- PostgreSQL -------------------------------------------------------------
+# PostgreSQL refuses to run as root: as root we run it as the `postgres`
+# user. If that user cannot reach var/ (clone under /root, ...), the cluster
+# lives in /var/tmp/noryoku-pg-<hash of repo path>/ instead.
+pg_resolve_dirs() {
+    local probe="$VAR_DIR"
+    [[ -d $probe ]] || probe="$REPO_ROOT"
+    PG_BASE="$VAR_DIR/pg"
+    if [[ $EUID -eq 0 ]] && ! runuser -u postgres -- test -x "$probe" 2>/dev/null; then
+        PG_BASE="/var/tmp/noryoku-pg-$(printf '%s' "$REPO_ROOT" | sha1sum | cut -c1-10)"
+    fi
+    PGDATA="$PG_BASE/data"
+    PG_SOCKET_DIR="$PG_BASE"
+}
+
+# Runs a command as the PostgreSQL server user.
+as_pg() {
+    if [[ $EUID -eq 0 ]]; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# Prints the postmaster pid if our cluster is running.
+pg_pid() {
+    local pid
+    [[ -f $PGDATA/postmaster.pid ]] || return 1
+    pid="$(head -n1 "$PGDATA/postmaster.pid")"
+    pid_matches "$pid" "$PGDATA" || return 1
+    echo "$pid"
+}
