@@ -102,7 +102,7 @@ async def test_handles_each_event_once_and_dead_letters_failures(
     assert errors[0].startswith("handler failed: RuntimeError: cannot process this payload")
     assert errors[1].startswith("malformed: payload does not match")
     assert errors[2].startswith("malformed: payload does not match")
-    assert {h["dlq_consumer_group"] for h in dlq} == {"test-group"}
+    assert {h["dlq_consumer_group"] for h in dlq} == {fast.topic_prefix + "test-group"}
     assert all(h["ce_type"] == ConsentRejected.ce_type() for h in dlq)
     assert all(h["dlq_original_topic"] == fast.topic(ConsentRejected.TOPIC) for h in dlq)
 

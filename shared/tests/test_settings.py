@@ -33,9 +33,15 @@ def test_placeholder_secret_is_accepted_in_development_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("APP_ENV", "development")
-    assert DemoSettings().jwt_secret.get_secret_value() == "changethis"
+    assert DemoSettings().jwt_secret.get_secret_value().startswith("changethis")
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(ValidationError, match="placeholder secret"):
         DemoSettings()
-    monkeypatch.setenv("JWT_SECRET", "a-long-random-production-secret")
+    monkeypatch.setenv("JWT_SECRET", "changethis")
+    with pytest.raises(ValidationError, match="placeholder secret"):
+        DemoSettings()
+    monkeypatch.setenv("JWT_SECRET", "short-but-not-a-placeholder")
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        DemoSettings()
+    monkeypatch.setenv("JWT_SECRET", "9f2c1e7a4b8d0f3e6a5c2b1d8e7f4a3c")
     assert DemoSettings().environment == "production"

@@ -17,6 +17,20 @@ from shared_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = get_logger(__name__)
 
+
+class ApiError(Exception):
+    """An error a client can act on: HTTP status, stable code and a Japanese message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -56,6 +70,13 @@ def create_app(
                     ms=round(elapsed * 1000, 1),
                 )
             return response
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status,
+            content={"code": exc.code, "message": exc.message, **exc.details},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

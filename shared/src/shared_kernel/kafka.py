@@ -112,7 +112,8 @@ class EventConsumer:
         self.settings = settings
         self.catalogue = catalogue
         self.inbox = inbox
-        self.group = group or settings.service_name
+        # the topic prefix isolates consumer groups too (each test run has its own)
+        self.group = settings.topic_prefix + (group or settings.service_name)
         self._handlers: dict[str, dict[str, Handler]] = {}
 
     def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:

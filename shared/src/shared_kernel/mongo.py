@@ -81,8 +81,15 @@ class Change(Protocol):
 class DocumentStore:
     """A collection of aggregates, each one document with a version and an outbox."""
 
-    def __init__(self, db: AsyncDatabase[Document], name: str) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        name: str,
+        *,
+        on_events: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
+        self.on_events = on_events  # e.g. wake the relay when a write stored events
         self.db = db
         self.collection: AsyncCollection[Document] = db[name]
         self.claims: AsyncCollection[Document] = db[CLAIMS]
@@ -119,6 +126,7 @@ class DocumentStore:
             await self.collection.insert_one(new)
         except DuplicateKeyError as exc:
             raise AlreadyExists(str(doc["_id"])) from exc
+        self._stored(events)
         return new
 
     async def save(
@@ -142,7 +150,12 @@ class DocumentStore:
             result = await self.collection.replace_one(flt, new)
             if result.matched_count != 1:
                 raise StaleVersion(f"{self.name}/{doc['_id']} is no longer at version {version}")
+        self._stored(events)
         return new
+
+    def _stored(self, events: Sequence[Envelope]) -> None:
+        if events and self.on_events is not None:
+            self.on_events()
 
     async def update(
         self,

@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
@@ -34,14 +35,24 @@ class Runtime:
     consumer: EventConsumer
     stores: list[DocumentStore] = field(default_factory=list)
     relay: OutboxRelay | None = None
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+
+    def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``job`` as a task while the service runs (e.g. a periodic sweep)."""
+        self.jobs.append(job)
 
     def store(self, name: str) -> DocumentStore:
         """A collection of aggregates whose outbox the relay publishes."""
-        store = DocumentStore(self.db, name)
+        store = DocumentStore(self.db, name, on_events=self.kick_relay)
         self.stores.append(store)
         if self.relay is not None:
             self.relay.stores.append(store)
         return store
+
+    def kick_relay(self) -> None:
+        """Publish newly stored events now rather than at the next poll."""
+        if self.relay is not None:
+            self.relay.kick()
 
     async def check_ready(self) -> dict[str, str]:
         """Readiness of the database and the broker (``/readyz``)."""
@@ -81,22 +92,21 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
             poll_seconds=runtime.settings.outbox_poll_seconds,
         )
         task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
+    tasks = [asyncio.create_task(job(), name=f"job-{n}") for n, job in enumerate(runtime.jobs)]
+    if task is not None:
+        tasks.append(task)
     log.info("runtime.started", topics=list(runtime.consumer.topics()))
     try:
         yield runtime
     finally:
-        if task is not None:
-            task.cancel()
+        for running_task in tasks:
+            running_task.cancel()
+        for running_task in tasks:
             with suppress(asyncio.CancelledError):
-                await task
+                await running_task
         await runtime.broker.stop()
         await runtime.mongo.close()
         log.info("runtime.stopped")
 
 
-def relay_kick(runtime: Runtime) -> None:
-    if runtime.relay is not None:
-        runtime.relay.kick()
-
-
-__all__: Sequence[str] = ["Runtime", "build_runtime", "relay_kick", "running"]
+__all__: Sequence[str] = ["Runtime", "build_runtime", "running"]

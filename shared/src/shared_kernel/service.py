@@ -65,10 +65,11 @@ def container_of(request: Request) -> Any:
     return request.app.state.container
 
 
+S = TypeVar("S", bound=ServiceSettings)
+
+
 def serve_cli(
-    name: str,
-    settings_factory: Callable[[], ServiceSettings],
-    app_factory: Callable[[ServiceSettings], FastAPI],
+    name: str, settings_factory: Callable[[], S], app_factory: Callable[[S], FastAPI]
 ) -> int:
     """``python -m <service> serve [--host H] [--port P]``."""
     parser = argparse.ArgumentParser(prog=f"python -m {name}")

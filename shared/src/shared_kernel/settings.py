@@ -13,7 +13,11 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-secret", "password"})
+DEVELOPMENT_SECRET = "changethis-development-only-not-a-secret"
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "change-me", "secret", "dev-secret", "password", DEVELOPMENT_SECRET}
+)
+MIN_SECRET_LENGTH = 32
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -52,7 +56,7 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
 
     jwt_secret: SecretStr = Field(
-        default=SecretStr("changethis"), validation_alias=AliasChoices("JWT_SECRET")
+        default=SecretStr(DEVELOPMENT_SECRET), validation_alias=AliasChoices("JWT_SECRET")
     )
 
     @model_validator(mode="after")
@@ -60,10 +64,15 @@ class ServiceSettings(BaseSettings):
         if self.environment in ("development", "test"):
             return self
         for name, value in self:
-            if isinstance(value, SecretStr) and value.get_secret_value() in PLACEHOLDER_SECRETS:
+            if not isinstance(value, SecretStr):
+                continue
+            secret = value.get_secret_value()
+            if secret in PLACEHOLDER_SECRETS:
                 raise ValueError(
                     f"{name} holds a placeholder secret; set a real value for {self.environment}"
                 )
+            if len(secret.encode()) < MIN_SECRET_LENGTH:
+                raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} bytes long")
         return self
 
     def topic(self, logical_name: str) -> str:
