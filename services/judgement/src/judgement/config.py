@@ -1,6 +1,12 @@
 """Settings of the judgement service (env prefix ``JUDGEMENT_``)."""
 
+from typing import Literal
+
+from pydantic import Field
+
 from shared_kernel.settings import ServiceSettings, service_config
+
+ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
 
 
 class Settings(ServiceSettings):
@@ -9,3 +15,13 @@ class Settings(ServiceSettings):
     service_name: str = "judgement"
     http_port: int = 8004
     db_name: str = "judgement"
+
+    review_policy: ReviewPolicy = "review_when_warnings"
+    """auto: emit every result; review_when_warnings: results with warnings wait for an
+    evaluator; review_all: every result waits for an evaluator."""
+    ccus_wait_days: int = Field(default=7, ge=0)
+    """How long a line whose worker has no CCUS snapshot waits before it is rejected."""
+    expiry_sweep_seconds: float = Field(default=60.0, gt=0)
+    """How often waiting lines are checked against their deadline."""
+    criteria_extra: list[str] = Field(default_factory=list)
+    """Extra criteria master files or directories loaded after the packaged master."""

@@ -1,16 +1,20 @@
 """Composition root of the judgement service: the one place that wires adapters to the core.
 
-Tests override it by passing their own settings (isolated database and topics) or by
-calling ``wire`` with a runtime of their own.
+Tests override it by passing their own settings (isolated database and topics, extra
+criteria files) or by calling ``wire`` with a runtime of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from fastapi import FastAPI
 
 from judgement.config import Settings
+from judgement.core.master import Master
+from judgement.core.service import JudgementService
+from judgement.criteria import default_master, load_master
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -21,12 +25,26 @@ TITLE = "レベル判定サービス"
 class Container:
     runtime: Runtime
     settings: Settings
+    master: Master
+    service: JudgementService
 
 
 def wire(runtime: Runtime) -> Container:
+    from judgement.adapters.inbound.events import subscribe, sweep_deadlines
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    return Container(runtime=runtime, settings=settings)
+    master = load_master(settings.criteria_extra) if settings.criteria_extra else default_master()
+    service = JudgementService(
+        runtime.store("ccus_workers"),
+        runtime.store("judgements"),
+        master,
+        policy=settings.review_policy,
+        wait_days=settings.ccus_wait_days,
+    )
+    subscribe(runtime.consumer, service)
+    runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))
+    return Container(runtime=runtime, settings=settings, master=master, service=service)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

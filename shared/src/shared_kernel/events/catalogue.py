@@ -222,6 +222,70 @@ class JudgementCompleted(Event):
     judged_at: datetime
 
 
+class JudgedDays(_Part):
+    pre_ccus: int
+    ccus: int
+    total: int
+
+
+class JudgedForemanDays(_Part):
+    foreman: int
+    leader: int
+    foreman_or_leader: int
+
+
+class JudgedCriterion(_Part):
+    level: int
+    kind: str
+    met: bool
+    required: int | str
+    actual: int | str | None = None
+    message_ja: str | None = None
+
+
+class JudgedReconciliation(_Part):
+    field: str
+    declared: str | None = None
+    adopted: str | None = None
+    reason_ja: str
+
+
+class JudgementCompletedV2(Event):
+    """One application line judged, with the basis of the result (what a 結果通知書 shows).
+
+    v2 adds the worker's name, the application date, the evaluation body and the basis
+    (days, foreman and leader days, every criterion, the reconciliation notes, warnings).
+    The judgement service emits v2 only; v1 was never released to partners.
+    """
+
+    TYPE = "judgement.completed"
+    VERSION = 2
+    TOPIC = TOPIC_JUDGEMENT
+    KEY_FIELD = "judgement_id"
+
+    judgement_id: str
+    application_id: str
+    line_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    worker_name: str
+    trade: str
+    evaluation_body: str
+    application_date: date
+    requested_level: int = Field(ge=2, le=4)
+    decision: Literal["approved", "rejected"]
+    eligible_level: int = Field(ge=1, le=4)
+    criteria_version: str
+    messages: list[str] = Field(default_factory=list)
+    days: JudgedDays | None = None
+    foreman_days: JudgedForemanDays | None = None
+    criteria: list[JudgedCriterion] = Field(default_factory=list)
+    reconciliation: list[JudgedReconciliation] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    reviewed_by: str | None = None
+    judged_at: datetime
+
+
 # --- document ------------------------------------------------------------------------------
 
 
@@ -253,5 +317,6 @@ CATALOGUE = Catalogue(
     ApplicationDraftReminder,
     CcusWorkerSnapshot,
     JudgementCompleted,
+    JudgementCompletedV2,
     ResultNoticeGenerated,
 )

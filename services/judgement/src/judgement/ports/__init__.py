@@ -1,1 +1,5 @@
-"""Interfaces the core needs from the outside world (repositories, publishers …)."""
+"""Interfaces the judgement service needs from the outside world."""
+
+from judgement.ports.documents import Documents
+
+__all__ = ["Documents"]

@@ -1,16 +1,256 @@
-"""HTTP routes of the judgement service."""
+"""HTTP routes of the judgement service (port 8004).
 
-from typing import Annotated
+* criteria master, read only and public: ``/trades``, ``/trades/{name}``, ``/qualifications``;
+* previews (used by the application service before submission): ``/preview`` takes a §5
+  request, ``/preview/worker`` looks the CCUS part up from the latest snapshot;
+* the latest CCUS data of a worker (summary): ``/workers/{worker_id}/ccus``;
+* judgements: ``/judgements`` (an employer sees its own), ``/judgements/{line_id}``;
+* the evaluator queue: ``/reviews`` and ``POST /judgements/{line_id}/review``.
+"""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from judgement.core import judging
+from judgement.core.engine import evaluate
+from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
+from judgement.core.judging import ReviewRefused
+from judgement.core.master import Master, Trade
+from judgement.core.models import CareerCertification, EvaluationRequest, EvaluationResult
+from judgement.core.service import NotFound
 from judgement.inject import Container
+from shared_kernel.auth import Principal, require
+from shared_kernel.http import ApiError
+from shared_kernel.mongo import public
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
+Anyone = Annotated[Principal, Depends(require())]
+Evaluator = Annotated[Principal, Depends(require("evaluator"))]
+EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 
 
 @router.get("/", summary="サービス情報")
 async def about(container: ContainerDep) -> dict[str, str]:
-    return {"service": "judgement", "title": "レベル判定サービス"}
+    return {
+        "service": "judgement",
+        "title": "レベル判定サービス",
+        "master_version": container.master.version,
+        "review_policy": container.settings.review_policy,
+    }
+
+
+# --- criteria master -----------------------------------------------------------------------
+
+
+def _trade_summary(trade: Trade) -> dict[str, Any]:
+    return {
+        "name": trade.name,
+        "bodies": [b.name for b in trade.bodies],
+        "bodies_ja": trade.bodies_ja(),
+        "in_force": trade.in_force,
+        "judgeable": trade.judgeable,
+        "status": trade.status,
+        "criteria_versions": [t.version for t in trade.tables],
+        "provisional": any(t.provisional for t in trade.tables),
+    }
+
+
+@router.get("/trades", summary="分野の一覧（判定基準の登録状況）")
+async def trades(container: ContainerDep, judgeable: bool | None = None) -> list[dict[str, Any]]:
+    found = [_trade_summary(t) for t in container.master.trades.values()]
+    return [t for t in found if judgeable is None or t["judgeable"] is judgeable]
+
+
+@router.get("/trades/{name}", summary="分野の判定基準（レベル別）")
+async def trade(
+    container: ContainerDep, name: str, on: Annotated[date | None, Query()] = None
+) -> dict[str, Any]:
+    master = container.master
+    try:
+        found = master.trade(name)
+    except UnknownTrade as exc:
+        raise ApiError(404, "unknown_trade", exc.message_ja) from None
+    detail = _trade_summary(found)
+    table = found.table_on(on or date.today()) if found.tables else None
+    if table is None:
+        detail["levels"] = []
+        return detail
+    detail.update(
+        criteria_version=table.version,
+        effective_from=table.effective_from.isoformat(),
+        source=table.source,
+        levels=[
+            {
+                "level": level.number,
+                "days": level.days,
+                "foreman_scope": level.foreman_scope,
+                "foreman_days": level.foreman_days,
+                "qualifications": level.qualifications.label if level.qualifications else None,
+                "provisional": level.provisional,
+            }
+            for level in sorted(table.levels.values(), key=lambda lv: lv.number)
+        ],
+    )
+    return detail
+
+
+@router.get("/qualifications", summary="資格カタログ")
+async def qualifications(container: ContainerDep) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": item.name,
+            "codes": list(item.codes),
+            "aliases": list(item.aliases),
+            "category": item.category,
+            "supersedes": list(item.supersedes),
+            "includes": list(item.includes),
+        }
+        for item in container.master.items.values()
+    ]
+
+
+# --- previews ------------------------------------------------------------------------------
+
+
+def _evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
+    try:
+        return evaluate(request, master)
+    except (UnknownTrade, CriteriaNotAvailable) as exc:
+        raise ApiError(422, "trade_not_available", exc.message_ja) from None
+
+
+@router.post("/preview", summary="判定の試算（§5 の判定リクエスト）")
+async def preview(container: ContainerDep, request: EvaluationRequest) -> EvaluationResult:
+    return _evaluate(request, container.master)
+
+
+class WorkerPreview(BaseModel):
+    worker_id: str = Field(pattern=r"^\d{14}$")
+    trade: str
+    requested_level: int = Field(ge=2, le=4)
+    application_date: date
+    career_certification: CareerCertification | None = None
+
+
+@router.post("/preview/worker", summary="判定の試算（CCUSデータは最新のスナップショットから）")
+async def preview_worker(
+    container: ContainerDep, body: WorkerPreview, _: Anyone
+) -> EvaluationResult:
+    snapshot = await container.service.latest_snapshot(body.worker_id)
+    if snapshot is None:
+        raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
+    request = EvaluationRequest.model_validate(
+        {
+            "trade": body.trade,
+            "requested_level": body.requested_level,
+            "application_date": body.application_date,
+            "ccus": judging.snapshot_record(snapshot),
+            "career_certification": body.career_certification,
+        }
+    )
+    return _evaluate(request, container.master)
+
+
+@router.get("/workers/{worker_id}/ccus", summary="技能者のCCUSデータ（最新）")
+async def worker_ccus(container: ContainerDep, worker_id: str, _: Anyone) -> dict[str, Any]:
+    snapshot = await container.service.latest_snapshot(worker_id)
+    if snapshot is None:
+        raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
+    return judging.ccus_summary(snapshot)
+
+
+# --- judgements and reviews ----------------------------------------------------------------
+
+SUMMARY_FIELDS = {"request": 0, "line": 0, "_outbox": 0, "_applied": 0, "_outbox_pending": 0}
+
+
+def _summary(doc: dict[str, Any]) -> dict[str, Any]:
+    result = doc.get("result") or {}
+    return {
+        "line_id": doc["_id"],
+        "judgement_id": doc["judgement_id"],
+        "application_id": doc["application_id"],
+        "employer_id": doc["employer_id"],
+        "worker_id": doc["worker_id"],
+        "worker_name": doc.get("worker_name"),
+        "trade": doc["trade"],
+        "requested_level": doc["requested_level"],
+        "status": doc["status"],
+        "status_ja": judging.STATUS_JA[doc["status"]],
+        "decision": doc.get("decision"),
+        "eligible_level": doc.get("eligible_level", result.get("eligible_level")),
+        "warnings": result.get("warnings", []),
+        "messages": doc.get("messages", []),
+    }
+
+
+@router.get("/judgements", summary="判定の一覧")
+async def judgements(
+    container: ContainerDep,
+    principal: EmployerOrEvaluator,
+    application_id: str | None = None,
+    status: Literal["waiting_ccus", "in_review", "completed"] | None = None,
+) -> list[dict[str, Any]]:
+    flt: dict[str, Any] = {}
+    if principal.role == "employer":
+        flt["employer_id"] = principal.employer_id
+    if application_id:
+        flt["application_id"] = application_id
+    if status:
+        flt["status"] = status
+    docs = await container.service.judgements.find(flt, projection=SUMMARY_FIELDS)
+    return [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+
+
+@router.get("/judgements/{line_id}", summary="判定の詳細（入力・基準・結果）")
+async def judgement(
+    container: ContainerDep, line_id: str, principal: EmployerOrEvaluator
+) -> dict[str, Any]:
+    doc = await container.service.judgements.get(line_id)
+    if doc is None or (
+        principal.role == "employer" and doc["employer_id"] != principal.employer_id
+    ):
+        raise ApiError(404, "not_found", "該当する判定がありません。")
+    return {**_summary(doc), "detail": public(doc)}
+
+
+@router.get("/reviews", summary="審査待ちの判定（審査員）")
+async def reviews(container: ContainerDep, _: Evaluator) -> list[dict[str, Any]]:
+    docs = await container.service.judgements.find(
+        {"status": judging.IN_REVIEW}, projection=SUMMARY_FIELDS
+    )
+    return [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+
+
+class ReviewBody(BaseModel):
+    action: Literal["confirm", "override"]
+    reason: str | None = Field(default=None, max_length=2000)
+    eligible_level: int | None = Field(default=None, ge=1, le=4)
+
+
+@router.post("/judgements/{line_id}/review", summary="審査（確認または変更）")
+async def review(
+    container: ContainerDep, line_id: str, body: ReviewBody, evaluator: Evaluator
+) -> dict[str, Any]:
+    try:
+        doc = await container.service.review(
+            line_id,
+            reviewer=evaluator.subject,
+            action=body.action,
+            reason=body.reason,
+            eligible_level=body.eligible_level,
+        )
+    except NotFound:
+        raise ApiError(404, "not_found", "該当する判定がありません。") from None
+    except ReviewRefused as exc:
+        raise ApiError(
+            409 if exc.code == "not_in_review" else 422, exc.code, exc.message_ja
+        ) from None
+    return _summary(doc)

@@ -1,0 +1,293 @@
+"""The life of one application line's judgement: pure functions, no I/O.
+
+A line arrives with ApplicationSubmitted and becomes a judgement document (``_id`` = the
+line id). It is judged against the worker's latest CCUS snapshot as soon as there is one
+(CCUSデータ待ち until then, rejected after the waiting time); the review policy decides
+whether the result goes to an evaluator (審査待ち) before JudgementCompleted is emitted.
+Every function returns the new document and the events it raises.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from judgement.core.engine import evaluate
+from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
+from judgement.core.master import Master
+from judgement.core.models import (
+    CareerCertification,
+    EvaluationRequest,
+    EvaluationResult,
+    YearsMonths,
+)
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import (
+    ApplicationLine,
+    ApplicationSubmitted,
+    CcusWorkerSnapshot,
+    JudgementCompletedV2,
+)
+
+SOURCE = "judgement"
+WAITING = "waiting_ccus"
+IN_REVIEW = "in_review"
+COMPLETED = "completed"
+STATUS_JA = {WAITING: "CCUSデータ待ち", IN_REVIEW: "審査待ち", COMPLETED: "判定完了"}
+DECISION_JA = {"approved": "承認", "rejected": "不承認"}
+
+ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
+Decision = Literal["approved", "rejected"]
+Doc = dict[str, Any]
+Outcome = tuple[Doc, list[Envelope]]
+
+
+class ReviewRefused(ValueError):
+    """An evaluator's decision that cannot be applied; ``message_ja`` says why."""
+
+    def __init__(self, code: str, message_ja: str) -> None:
+        super().__init__(message_ja)
+        self.code = code
+        self.message_ja = message_ja
+
+
+def judgement_id(line_id: str) -> str:
+    return f"J-{line_id}"
+
+
+def evaluation_body(master: Master, trade: str) -> str:
+    try:
+        return master.trade(trade).bodies_ja()
+    except UnknownTrade:
+        return "未登録"
+
+
+def received(
+    event: ApplicationSubmitted,
+    line: ApplicationLine,
+    now: datetime,
+    wait_days: int,
+    master: Master,
+) -> Doc:
+    """A new judgement document for one line, waiting for its CCUS data."""
+    return {
+        "evaluation_body": evaluation_body(master, line.trade),
+        "_id": line.line_id,
+        "judgement_id": judgement_id(line.line_id),
+        "application_id": event.application_id,
+        "employer_id": event.employer_id,
+        "application_date": event.application_date.isoformat(),
+        "worker_id": line.worker_id,
+        "worker_name": line.worker_name,
+        "trade": line.trade,
+        "requested_level": line.requested_level,
+        "line": line.model_dump(mode="json"),
+        "status": WAITING,
+        "received_at": now,
+        "deadline": now + timedelta(days=wait_days),
+    }
+
+
+def snapshot_record(snapshot: CcusWorkerSnapshot) -> dict[str, Any]:
+    """The §5 ``ccus`` part of a request, from a CCUS snapshot."""
+    return {
+        "worker_id": snapshot.worker_id,
+        "registration_type": snapshot.registration_type,
+        "registered_on": snapshot.registered_on.isoformat(),
+        "qualifications": [q.model_dump(mode="json") for q in snapshot.qualifications],
+        "work_history": [
+            {
+                "date": r.date.isoformat(),
+                "site_id": r.site_id,
+                "role": r.role,
+                "occupation": r.occupation_code,
+            }
+            for r in snapshot.work_history
+        ],
+    }
+
+
+def certification(line: ApplicationLine) -> CareerCertification | None:
+    """The employer's 経歴証明 of the line (none when no period was declared)."""
+    if line.career_start is None or line.career_end is None:
+        return None
+    return CareerCertification(
+        start=line.career_start,
+        end=line.career_end,
+        foreman=YearsMonths(years=line.foreman_months // 12, months=line.foreman_months % 12),
+        leader=YearsMonths(years=line.leader_months // 12, months=line.leader_months % 12),
+    )
+
+
+def request_for(doc: Doc, snapshot: CcusWorkerSnapshot) -> EvaluationRequest:
+    line = ApplicationLine.model_validate(doc["line"])
+    return EvaluationRequest.model_validate(
+        {
+            "trade": line.trade,
+            "requested_level": line.requested_level,
+            "application_date": doc["application_date"],
+            "ccus": snapshot_record(snapshot),
+            "career_certification": certification(line),
+        }
+    )
+
+
+def needs_review(result: EvaluationResult, policy: ReviewPolicy) -> bool:
+    if policy == "review_all":
+        return True
+    return policy == "review_when_warnings" and bool(result.warnings)
+
+
+def judge(
+    doc: Doc, snapshot: CcusWorkerSnapshot, master: Master, policy: ReviewPolicy, now: datetime
+) -> Outcome:
+    """Judge a waiting line against the snapshot; complete it or send it to review."""
+    try:
+        request = request_for(doc, snapshot)
+        result = evaluate(request, master)
+    except (UnknownTrade, CriteriaNotAvailable) as exc:
+        return refuse(doc, exc.message_ja, now)
+    judged = {
+        **doc,
+        "request": request.model_dump(mode="json"),
+        "result": result.model_dump(mode="json"),
+        "criteria_version": result.criteria_version,
+        "master_version": master.version,
+        "snapshot_taken_at": snapshot.taken_at,
+        "judged_at": now,
+    }
+    if needs_review(result, policy):
+        return {**judged, "status": IN_REVIEW}, []
+    return complete(judged, result.decision, result.eligible_level, unmet_messages(result), now)
+
+
+def unmet_messages(result: EvaluationResult) -> list[str]:
+    return [c.message_ja for c in result.criteria if not c.met and c.message_ja]
+
+
+def refuse(doc: Doc, message_ja: str, now: datetime) -> Outcome:
+    """Complete a line that cannot be judged at all (no criteria, no CCUS data in time)."""
+    return complete({**doc, "judged_at": now}, "rejected", 1, [message_ja], now)
+
+
+def expire(doc: Doc, now: datetime) -> Outcome | None:
+    """A line still waiting for CCUS data after its deadline is rejected with the reason."""
+    if doc["status"] != WAITING or now < doc["deadline"]:
+        return None
+    days = (doc["deadline"] - doc["received_at"]).days
+    return refuse(
+        doc,
+        f"CCUSの技能者データを受信できなかったため判定できませんでした（{days}日経過）。"
+        "CCUSへの技能者登録内容をご確認のうえ、再度申請してください",
+        now,
+    )
+
+
+def complete(
+    doc: Doc, decision: Decision, eligible_level: int, messages: list[str], now: datetime
+) -> Outcome:
+    done = {
+        **doc,
+        "status": COMPLETED,
+        "decision": decision,
+        "eligible_level": eligible_level,
+        "messages": messages,
+        "completed_at": now,
+    }
+    result = done.get("result") or {}
+    event = JudgementCompletedV2(
+        judgement_id=done["judgement_id"],
+        application_id=done["application_id"],
+        line_id=done["_id"],
+        employer_id=done["employer_id"],
+        worker_id=done["worker_id"],
+        worker_name=done["worker_name"],
+        trade=done["trade"],
+        evaluation_body=done["evaluation_body"],
+        application_date=date.fromisoformat(done["application_date"]),
+        requested_level=done["requested_level"],
+        decision=decision,
+        eligible_level=eligible_level,
+        criteria_version=done.get("criteria_version") or f"{done['trade']}@未登録",
+        messages=messages,
+        days=result.get("days"),
+        foreman_days=result.get("foreman_days"),
+        criteria=result.get("criteria", []),
+        reconciliation=result.get("reconciliation", []),
+        warnings=[w["message_ja"] for w in result.get("warnings", [])],
+        reviewed_by=(done.get("review") or {}).get("reviewer"),
+        judged_at=now,
+    )
+    return done, [Envelope(event, source=SOURCE)]
+
+
+def review(
+    doc: Doc,
+    *,
+    reviewer: str,
+    action: Literal["confirm", "override"],
+    reason: str | None,
+    eligible_level: int | None,
+    now: datetime,
+) -> Outcome:
+    """An evaluator confirms the engine's result or overrides it (with a reason)."""
+    if doc["status"] != IN_REVIEW:
+        raise ReviewRefused("not_in_review", "この判定は審査待ちではありません。")
+    result = EvaluationResult.model_validate(doc["result"])
+    if action == "confirm":
+        decision: Decision = result.decision
+        level = result.eligible_level
+    else:
+        if not reason or not reason.strip():
+            raise ReviewRefused("reason_required", "判定を変更する場合は理由を入力してください。")
+        if eligible_level is None or not 1 <= eligible_level <= 4:
+            raise ReviewRefused("level_required", "変更後のレベル（1〜4）を指定してください。")
+        level = eligible_level
+        decision = "approved" if level >= doc["requested_level"] else "rejected"
+    messages = unmet_messages(result) if decision == "rejected" else []
+    if reason:
+        messages = [*messages, f"審査員所見：{reason.strip()}"]
+    reviewed = {
+        **doc,
+        "review": {
+            "reviewer": reviewer,
+            "action": action,
+            "reason": reason,
+            "engine_decision": result.decision,
+            "engine_eligible_level": result.eligible_level,
+            "at": now,
+        },
+    }
+    return complete(reviewed, decision, level, messages, now)
+
+
+def newer(snapshot: CcusWorkerSnapshot, stored: Doc | None) -> bool:
+    """Whether ``snapshot`` should replace the stored one (an older one never does)."""
+    return stored is None or snapshot.taken_at > stored["taken_at"]
+
+
+def snapshot_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+    return {
+        "_id": snapshot.worker_id,
+        "taken_at": snapshot.taken_at,
+        "snapshot": snapshot.model_dump(mode="json"),
+    }
+
+
+def ccus_summary(snapshot: CcusWorkerSnapshot) -> dict[str, Any]:
+    """What other services need to know of a worker's CCUS record (no work history)."""
+    dated = [q.acquired_on for q in snapshot.qualifications if q.acquired_on is not None]
+    oldest: date | None = min(dated) if dated else None
+    return {
+        "worker_id": snapshot.worker_id,
+        "name": snapshot.name,
+        "name_kana": snapshot.name_kana,
+        "birth_date": snapshot.birth_date.isoformat(),
+        "registration_type": snapshot.registration_type,
+        "registered_on": snapshot.registered_on.isoformat(),
+        "oldest_qualification_on": oldest.isoformat() if oldest else None,
+        "occupations": [o.model_dump() for o in snapshot.occupations],
+        "qualifications": [q.model_dump(mode="json") for q in snapshot.qualifications],
+        "work_days": len({r.date for r in snapshot.work_history}),
+        "taken_at": snapshot.taken_at.isoformat(),
+    }
