@@ -162,7 +162,12 @@ def judge(
 
 
 def unmet_messages(result: EvaluationResult) -> list[str]:
-    return [c.message_ja for c in result.criteria if not c.met and c.message_ja]
+    """What is missing for the requested level (higher levels' shortfalls are not news)."""
+    return [
+        c.message_ja
+        for c in result.criteria
+        if not c.met and c.message_ja and c.level <= result.requested_level
+    ]
 
 
 def refuse(doc: Doc, message_ja: str, now: datetime) -> Outcome:

@@ -1,0 +1,245 @@
+"""Benchmark of the judgement engine (issue 3): evaluations per second on one core.
+
+Run from the repository root::
+
+    uv run python bench/judgement_engine.py [--quick]
+
+It builds a synthetic worker (とび, the costliest table: occupation filter, 12-item pools,
+foreman and leader roles) with 3,000 work-history records and 20 qualifications and calls
+``judgement.core.engine.evaluate(request, master)``, the function the
+ApplicationSubmitted consumer, the preview endpoint and the CLI call, with the packaged
+master loaded once. It reports the median of several timed runs, the same for a trade
+without occupation filter (鉄筋), the cost of parsing the §5 JSON into the request model
+(paid once per judgement by the callers), and the growth curve over 100 … 50,000 records.
+Prints a Markdown table and writes ``bench/results/judgement-engine-<date>.json``.
+Target: at least 2,000 evaluations per second per core at 3,000 records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from judgement.core.engine import evaluate
+from judgement.core.master import Master
+from judgement.core.models import EvaluationRequest, EvaluationResult
+from judgement.criteria import default_master
+
+TARGET = 2000.0
+SIZES = (100, 1_000, 3_000, 10_000, 50_000)
+APPLICATION_DATE = date(2026, 11, 1)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+QUALIFICATIONS = [
+    ("40040", "玉掛け技能講習"),
+    ("60001", "職長・安全衛生責任者教育"),
+    ("40011", "足場の組立て等作業主任者技能講習"),
+    ("40010", "型枠支保工の組立て等作業主任者技能講習"),
+    ("40031", "小型移動式クレーン運転技能講習"),
+    ("40039", "高所作業車運転技能講習"),
+    ("10902", "2級とび技能士"),
+    ("49999", "ガス溶接技能講習"),  # mis-coded: exercises the warning path
+    ("00016", "登録鳶・土工基幹技能者"),
+    ("91002", "優秀施工者国土交通大臣顕彰"),
+    (None, "フルハーネス型墜落制止用器具特別教育"),
+    ("50001", "アーク溶接特別教育"),
+    ("50002", "研削といし取替試運転作業者特別教育"),
+    ("40005", "地山の掘削及び土止め支保工作業主任者"),
+    ("40012", "建築物等の鉄骨の組立て等作業主任者技能講習"),
+    ("40035", "車両系建設機械（整地・運搬・積込み用及び掘削用）運転技能講習"),
+    ("40036", "車両系建設機械（解体用）運転技能講習"),
+    (None, "酸素欠乏・硫化水素危険作業主任者技能講習"),
+    ("30008", "2級建築施工管理技士"),
+    (None, "ＫＹＴトレーナー研修"),
+]
+
+
+def synthetic_request(records: int, trade: str = "とび", seed: int = 3) -> dict[str, Any]:
+    """A §5 request with ``records`` work-history records (about 1.2 records per day)."""
+    rng = random.Random(seed)
+    registered = date(2019, 4, 1)
+    span = (APPLICATION_DATE - registered).days
+    history = []
+    for _ in range(records):
+        day = registered + timedelta(days=rng.randrange(span + 30))  # some after the date
+        roll = rng.random()
+        role = "職長" if roll < 0.25 else "班長" if roll < 0.4 else None
+        occ = rng.random()
+        occupation = "06-01" if occ < 0.8 else "06-02" if occ < 0.95 else None
+        history.append(
+            {
+                "date": day.isoformat(),
+                "site_id": f"S{rng.randrange(1, 400):05d}",
+                "role": role,
+                "occupation": occupation,
+            }
+        )
+    qualifications = [
+        {
+            "code": code,
+            "name": name,
+            "acquired_on": (date(2006, 4, 1) + timedelta(days=300 * i)).isoformat(),
+        }
+        for i, (code, name) in enumerate(QUALIFICATIONS)
+    ]
+    return {
+        "trade": trade,
+        "requested_level": 4,
+        "application_date": APPLICATION_DATE.isoformat(),
+        "ccus": {
+            "worker_id": "12345678901234",
+            "registration_type": "詳細型",
+            "registered_on": registered.isoformat(),
+            "qualifications": qualifications,
+            "work_history": history,
+        },
+        "career_certification": {
+            "start": "2005-04-10",
+            "end": "2019-05-20",
+            "foreman": {"years": 5, "months": 0},
+            "leader": {"years": 3, "months": 6},
+        },
+    }
+
+
+def validate_and_evaluate(raw: dict[str, Any], master: Master) -> EvaluationResult:
+    """What a caller holding the §5 JSON does: build the request, then judge it."""
+    return evaluate(EvaluationRequest.model_validate(raw), master)
+
+
+def rate(call: Callable[[], object], runs: int, seconds: float) -> tuple[float, list[float]]:
+    """Median calls per second over ``runs`` runs of about ``seconds`` each."""
+    call()  # warm up
+    start = time.perf_counter()
+    n = 0
+    while time.perf_counter() - start < seconds / 5 or n < 3:
+        call()
+        n += 1
+    per_run = max(1, n * 5)  # about ``seconds`` per run
+    rates = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(per_run):
+            call()
+        rates.append(per_run / (time.perf_counter() - t0))
+    return statistics.median(rates), rates
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    seconds = 0.2 if args.quick else 1.0
+    runs = 3 if args.quick else args.runs
+
+    master = default_master()
+    headline: dict[str, Any] = {}
+    for trade in ("とび", "鉄筋"):
+        raw = synthetic_request(3_000, trade)
+        request = EvaluationRequest.model_validate(raw)
+        result = evaluate(request, master)
+        median, rates = rate(partial(evaluate, request, master), runs, seconds)
+        headline[trade] = {
+            "records": 3_000,
+            "qualifications": len(QUALIFICATIONS),
+            "evaluations_per_second_median": round(median, 1),
+            "runs": [round(r, 1) for r in rates],
+            "microseconds_per_evaluation": round(1e6 / median, 1),
+            "result_eligible_level": result.eligible_level,
+            "result_days": result.days.model_dump(),
+            "meets_target": median >= TARGET,
+        }
+    raw = synthetic_request(3_000)
+    parse_median, _ = rate(partial(EvaluationRequest.model_validate, raw), runs, seconds)
+    full_median, _ = rate(partial(validate_and_evaluate, raw, master), runs, seconds)
+
+    growth = []
+    for size in SIZES:
+        raw_size = synthetic_request(size)
+        request = EvaluationRequest.model_validate(raw_size)
+        median, _ = rate(partial(evaluate, request, master), max(3, runs // 2), seconds)
+        both, _ = rate(partial(validate_and_evaluate, raw_size, master), max(3, runs // 2), seconds)
+        growth.append(
+            {
+                "records": size,
+                "evaluations_per_second_median": round(median, 1),
+                "microseconds_per_evaluation": round(1e6 / median, 1),
+                "validate_and_evaluate_per_second_median": round(both, 1),
+                "microseconds_per_validate_and_evaluate": round(1e6 / both, 1),
+                "validate_and_evaluate_nanoseconds_per_record": round(1e9 / both / size, 1),
+            }
+        )
+
+    print("## Judgement engine benchmark\n")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, one core, "
+        f"master {master.version}, target ≥ {TARGET:,.0f} evaluations/s at 3,000 records, "
+        f"load average {os.getloadavg()[0]:.2f}\n"
+    )
+    print("| case | records | evaluations/s (median) | µs/evaluation | target met |")
+    print("|---|---:|---:|---:|---|")
+    for trade, row in headline.items():
+        print(
+            f"| evaluate(), {trade} | 3,000 | {row['evaluations_per_second_median']:,.0f} | "
+            f"{row['microseconds_per_evaluation']:,.1f} | "
+            f"{'yes' if row['meets_target'] else 'NO'} |"
+        )
+    print(
+        f"| model_validate() of the §5 JSON only | 3,000 | {parse_median:,.0f} | "
+        f"{1e6 / parse_median:,.1f} | – |"
+    )
+    print(
+        f"| model_validate() + evaluate() | 3,000 | {full_median:,.0f} | "
+        f"{1e6 / full_median:,.1f} | – |"
+    )
+    print("\n### Growth (とび)\n")
+    print("evaluate() reads the work-history index that the request model builds when it is")
+    print("validated (one pass over the records), so the per-record cost shows in the")
+    print("validate + evaluate columns.\n")
+    print("| records | evaluate()/s | µs/evaluate() | validate+evaluate/s | µs | ns/record |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for row in growth:
+        print(
+            f"| {row['records']:,} | {row['evaluations_per_second_median']:,.0f} | "
+            f"{row['microseconds_per_evaluation']:,.1f} | "
+            f"{row['validate_and_evaluate_per_second_median']:,.1f} | "
+            f"{row['microseconds_per_validate_and_evaluate']:,.0f} | "
+            f"{row['validate_and_evaluate_nanoseconds_per_record']:,.0f} |"
+        )
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"judgement-engine-{date.today().isoformat()}.json"
+    payload = {
+        "benchmark": "judgement-engine",
+        "date": date.today().isoformat(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_end": list(os.getloadavg()),
+        "master_version": master.version,
+        "target_evaluations_per_second": TARGET,
+        "quick": args.quick,
+        "headline": headline,
+        "parse_only_per_second_median": round(parse_median, 1),
+        "parse_and_evaluate_per_second_median": round(full_median, 1),
+        "growth": growth,
+    }
+    out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    return 0 if all(row["meets_target"] for row in headline.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
