@@ -1,0 +1,183 @@
+"""The life of a line's judgement (pure): waiting, judged, review policy, expiry, review."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from judgement.core import judging
+from judgement.core.judging import ReviewRefused
+from judgement.criteria import default_master
+from shared_kernel.events.catalogue import (
+    ApplicationLine,
+    ApplicationSubmitted,
+    CcusQualification,
+    CcusWorkerSnapshot,
+    CcusWorkRecord,
+    JudgementCompletedV2,
+)
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def submitted(trade: str = "鉄筋", level: int = 2, **line: object) -> ApplicationSubmitted:
+    return ApplicationSubmitted(
+        application_id="A-1",
+        employer_id="12345678901234",
+        application_date=date(2026, 11, 20),
+        submitted_at=NOW,
+        fee_total_yen=4000,
+        lines=[
+            ApplicationLine(
+                line_id="A-1-1",
+                worker_id="10000000000001",
+                worker_name="𠮷野 太郎",
+                worker_name_kana="ヨシノ タロウ",
+                birth_date=date(1980, 1, 1),
+                trade=trade,
+                requested_level=level,
+                fee_yen=4000,
+                **line,  # type: ignore[arg-type]
+            )
+        ],
+    )
+
+
+def snapshot(days: int, *, warn: bool = False) -> CcusWorkerSnapshot:
+    qualifications = [
+        CcusQualification(code="40040", name="玉掛け技能講習", acquired_on=date(2015, 1, 5))
+    ]
+    if warn:  # a required item registered under その他: a warning, not a failure
+        qualifications.append(
+            CcusQualification(code="49999", name="1級鉄筋施工技能士", acquired_on=date(2018, 1, 1))
+        )
+    return CcusWorkerSnapshot(
+        worker_id="10000000000001",
+        taken_at=NOW,
+        registration_type="detailed",
+        registered_on=date(2020, 4, 1),
+        name="𠮷野 太郎",
+        name_kana="ヨシノ タロウ",
+        birth_date=date(1980, 1, 1),
+        qualifications=qualifications,
+        work_history=[
+            CcusWorkRecord(date=date(2020, 4, 1) + timedelta(days=n), site_id="S")
+            for n in range(days)
+        ],
+    )
+
+
+def new_doc(event: ApplicationSubmitted, wait_days: int = 7) -> judging.Doc:
+    return judging.received(event, event.lines[0], NOW, wait_days, default_master())
+
+
+def test_a_new_line_waits_for_ccus_data_with_a_deadline() -> None:
+    doc = new_doc(submitted())
+    assert doc["status"] == "waiting_ccus" and judging.STATUS_JA[doc["status"]] == "CCUSデータ待ち"
+    assert doc["deadline"] == NOW + timedelta(days=7)
+    assert doc["evaluation_body"] == "公益社団法人全国鉄筋工事業協会"
+
+
+def test_judged_and_completed_under_auto_policy() -> None:
+    doc, events = judging.judge(new_doc(submitted()), snapshot(645), default_master(), "auto", NOW)
+    assert doc["status"] == "completed" and doc["decision"] == "approved"
+    event = events[0].event
+    assert isinstance(event, JudgementCompletedV2)
+    assert (event.eligible_level, event.days.ccus if event.days else None) == (2, 645)
+    assert event.worker_name == "𠮷野 太郎" and event.criteria_version.startswith("鉄筋@")
+
+
+def test_rejection_names_only_shortfalls_up_to_the_requested_level() -> None:
+    _, events = judging.judge(new_doc(submitted()), snapshot(644), default_master(), "auto", NOW)
+    event = events[0].event
+    assert isinstance(event, JudgementCompletedV2)
+    assert event.decision == "rejected"
+    assert len(event.messages) == 1 and "645" in event.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("policy", "warn", "status"),
+    [
+        ("auto", True, "completed"),
+        ("review_when_warnings", False, "completed"),
+        ("review_when_warnings", True, "in_review"),
+        ("review_all", False, "in_review"),
+    ],
+)
+def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) -> None:
+    doc, events = judging.judge(
+        new_doc(submitted()), snapshot(700, warn=warn), default_master(), policy, NOW
+    )
+    assert doc["status"] == status
+    assert len(events) == (1 if status == "completed" else 0)
+
+
+def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
+    doc, events = judging.judge(
+        new_doc(submitted(trade="左官")), snapshot(700), default_master(), "auto", NOW
+    )
+    assert doc["decision"] == "rejected"
+    assert "この分野の判定基準はまだ登録されていません" in events[0].event.messages[0]  # type: ignore[attr-defined]
+
+
+def test_expiry_only_after_the_deadline() -> None:
+    doc = new_doc(submitted(), wait_days=7)
+    assert judging.expire(doc, NOW + timedelta(days=7) - timedelta(seconds=1)) is None
+    expired = judging.expire(doc, NOW + timedelta(days=7))
+    assert expired is not None
+    done, events = expired
+    assert done["decision"] == "rejected" and "7日経過" in done["messages"][0]
+    assert len(events) == 1
+
+
+def test_review_confirm_override_and_refusals() -> None:
+    doc, _ = judging.judge(
+        new_doc(submitted(level=3)), snapshot(700), default_master(), "review_all", NOW
+    )
+    with pytest.raises(ReviewRefused, match="理由を入力"):
+        judging.review(doc, reviewer="e", action="override", reason=" ", eligible_level=3, now=NOW)
+    with pytest.raises(ReviewRefused, match="レベル"):
+        judging.review(
+            doc, reviewer="e", action="override", reason="確認済", eligible_level=None, now=NOW
+        )
+    confirmed, events = judging.review(
+        doc, reviewer="e1", action="confirm", reason=None, eligible_level=None, now=NOW
+    )
+    assert (confirmed["decision"], confirmed["eligible_level"]) == ("rejected", 2)
+    assert events[0].event.reviewed_by == "e1"  # type: ignore[attr-defined]
+    overridden, _ = judging.review(
+        doc, reviewer="e2", action="override", reason="合格証を確認", eligible_level=3, now=NOW
+    )
+    assert (overridden["decision"], overridden["eligible_level"]) == ("approved", 3)
+    assert overridden["review"]["engine_decision"] == "rejected"
+    assert overridden["messages"] == ["審査員所見：合格証を確認"]
+    with pytest.raises(ReviewRefused, match="審査待ちではありません"):
+        judging.review(
+            overridden, reviewer="e", action="confirm", reason=None, eligible_level=None, now=NOW
+        )
+
+
+def test_declared_career_becomes_the_certification() -> None:
+    event = submitted(
+        career_start=date(2012, 4, 1),
+        career_end=date(2020, 3, 31),
+        foreman_months=30,
+        leader_months=6,
+    )
+    certification = judging.certification(event.lines[0])
+    assert certification is not None
+    assert certification.foreman is not None and (
+        certification.foreman.years,
+        certification.foreman.months,
+    ) == (2, 6)
+    assert judging.certification(submitted().lines[0]) is None
+
+
+def test_an_older_snapshot_never_replaces_a_newer_one() -> None:
+    stored = judging.snapshot_doc(snapshot(10))
+    older = snapshot(5).model_copy(update={"taken_at": NOW - timedelta(days=1)})
+    assert not judging.newer(older, stored)
+    assert judging.newer(
+        snapshot(5).model_copy(update={"taken_at": NOW + timedelta(days=1)}), stored
+    )
