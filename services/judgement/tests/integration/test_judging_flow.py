@@ -20,10 +20,12 @@ from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
     ApplicationSubmitted,
+    ApplicationWithdrawn,
     CcusQualification,
     CcusWorkerSnapshot,
     CcusWorkRecord,
     JudgementCompletedV2,
+    JudgementStarted,
 )
 from shared_kernel.kafka import EventPublisher, make_broker
 from shared_kernel.service import prepare
@@ -307,3 +309,39 @@ async def test_master_and_preview_endpoints(settings: ServiceSettings, db: objec
             await client.post("/preview", json={**request, "requested_level": 5})
         ).status_code == 422
         await client.aclose()
+
+
+async def test_judgement_started_and_withdrawal_before_it(
+    settings: ServiceSettings, db: object
+) -> None:
+    async with (
+        judgement_service(settings, review_policy="auto") as svc,
+        publisher(settings) as publish,
+    ):
+        # a line waiting for CCUS data can be withdrawn; it is then never judged
+        await publish(application("A-5", "10000000000008"))
+
+        async def waiting() -> bool:
+            return await svc.service.judgements.get("A-5-1") is not None
+
+        await eventually(waiting)
+        withdrawn = ApplicationWithdrawn(
+            application_id="A-5",
+            employer_id=EMPLOYER,
+            line_ids=["A-5-1"],
+            withdrawn_at=datetime(2026, 11, 21, tzinfo=UTC),
+        )
+        await publish(Envelope(withdrawn, source="application"))
+
+        async def dropped() -> bool:
+            doc = await svc.service.judgements.get("A-5-1")
+            return doc is not None and doc["status"] == "withdrawn"
+
+        await eventually(dropped)
+        expected = [Expected(JudgementStarted, {"line_id": "A-6-1"})]
+        async with expect_events(settings, expected) as recorded:
+            await publish(Envelope(snapshot("10000000000008", days=700), source="ccus"))
+            await publish(application("A-6", "10000000000008"))
+        # the withdrawn line stayed withdrawn when its worker's snapshot arrived
+        assert (await svc.service.judgements.get("A-5-1"))["status"] == "withdrawn"  # type: ignore[index]
+        assert [e.type for e in recorded.others] == [JudgementCompletedV2.ce_type()]

@@ -16,6 +16,7 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
     CcusWorkRecord,
     JudgementCompletedV2,
+    JudgementStarted,
 )
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -82,7 +83,8 @@ def test_a_new_line_waits_for_ccus_data_with_a_deadline() -> None:
 def test_judged_and_completed_under_auto_policy() -> None:
     doc, events = judging.judge(new_doc(submitted()), snapshot(645), default_master(), "auto", NOW)
     assert doc["status"] == "completed" and doc["decision"] == "approved"
-    event = events[0].event
+    assert events[0].type == JudgementStarted.ce_type()
+    event = events[-1].event
     assert isinstance(event, JudgementCompletedV2)
     assert (event.eligible_level, event.days.ccus if event.days else None) == (2, 645)
     assert event.worker_name == "𠮷野 太郎" and event.criteria_version.startswith("鉄筋@")
@@ -90,7 +92,7 @@ def test_judged_and_completed_under_auto_policy() -> None:
 
 def test_rejection_names_only_shortfalls_up_to_the_requested_level() -> None:
     _, events = judging.judge(new_doc(submitted()), snapshot(644), default_master(), "auto", NOW)
-    event = events[0].event
+    event = events[-1].event
     assert isinstance(event, JudgementCompletedV2)
     assert event.decision == "rejected"
     assert len(event.messages) == 1 and "645" in event.messages[0]
@@ -110,7 +112,11 @@ def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) ->
         new_doc(submitted()), snapshot(700, warn=warn), default_master(), policy, NOW
     )
     assert doc["status"] == status
-    assert len(events) == (1 if status == "completed" else 0)
+    # JudgementStarted always; JudgementCompleted only when no review is needed
+    assert [e.type for e in events][1:] == (
+        [JudgementCompletedV2.ce_type()] if status == "completed" else []
+    )
+    assert events[0].type == JudgementStarted.ce_type()
 
 
 def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
@@ -118,7 +124,7 @@ def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
         new_doc(submitted(trade="左官")), snapshot(700), default_master(), "auto", NOW
     )
     assert doc["decision"] == "rejected"
-    assert "この分野の判定基準はまだ登録されていません" in events[0].event.messages[0]  # type: ignore[attr-defined]
+    assert "この分野の判定基準はまだ登録されていません" in events[-1].event.messages[0]  # type: ignore[attr-defined]
 
 
 def test_expiry_only_after_the_deadline() -> None:
@@ -181,3 +187,11 @@ def test_an_older_snapshot_never_replaces_a_newer_one() -> None:
     assert judging.newer(
         snapshot(5).model_copy(update={"taken_at": NOW + timedelta(days=1)}), stored
     )
+
+
+def test_withdrawal_drops_only_lines_not_yet_started() -> None:
+    waiting = new_doc(submitted())
+    outcome = judging.withdraw(waiting, NOW)
+    assert outcome is not None and outcome[0]["status"] == "withdrawn" and outcome[1] == []
+    started, _ = judging.judge(waiting, snapshot(700), default_master(), "review_all", NOW)
+    assert judging.withdraw(started, NOW) is None

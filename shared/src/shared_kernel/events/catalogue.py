@@ -156,6 +156,21 @@ class ApplicationDraftReminder(Event):
     reminded_at: datetime
 
 
+class ApplicationWithdrawn(Event):
+    """取下げ: the employer withdrew a submitted application before its judgement started."""
+
+    TYPE = "application.withdrawn"
+    VERSION = 1
+    TOPIC = TOPIC_APPLICATION
+    KEY_FIELD = "application_id"
+
+    application_id: str
+    employer_id: EmployerId
+    line_ids: list[str] = Field(min_length=1)
+    reason: str | None = None
+    withdrawn_at: datetime
+
+
 # --- CCUS ----------------------------------------------------------------------------------
 
 
@@ -220,6 +235,25 @@ class JudgementCompleted(Event):
     criteria_version: str
     messages: list[str] = Field(default_factory=list)
     judged_at: datetime
+
+
+class JudgementStarted(Event):
+    """判定中: the judgement service has the line's CCUS data and is judging it.
+
+    Until then (CCUSデータ待ち) the application can still be withdrawn.
+    """
+
+    TYPE = "judgement.started"
+    VERSION = 1
+    TOPIC = TOPIC_JUDGEMENT
+    KEY_FIELD = "judgement_id"
+
+    judgement_id: str
+    application_id: str
+    line_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    started_at: datetime
 
 
 class JudgedDays(_Part):
@@ -315,7 +349,9 @@ CATALOGUE = Catalogue(
     ConsentRejected,
     ApplicationSubmitted,
     ApplicationDraftReminder,
+    ApplicationWithdrawn,
     CcusWorkerSnapshot,
+    JudgementStarted,
     JudgementCompleted,
     JudgementCompletedV2,
     ResultNoticeGenerated,

@@ -27,13 +27,20 @@ from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     CcusWorkerSnapshot,
     JudgementCompletedV2,
+    JudgementStarted,
 )
 
 SOURCE = "judgement"
 WAITING = "waiting_ccus"
 IN_REVIEW = "in_review"
 COMPLETED = "completed"
-STATUS_JA = {WAITING: "CCUSデータ待ち", IN_REVIEW: "審査待ち", COMPLETED: "判定完了"}
+WITHDRAWN = "withdrawn"
+STATUS_JA = {
+    WAITING: "CCUSデータ待ち",
+    IN_REVIEW: "審査待ち",
+    COMPLETED: "判定完了",
+    WITHDRAWN: "取下げ",
+}
 DECISION_JA = {"approved": "承認", "rejected": "不承認"}
 
 ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
@@ -141,12 +148,27 @@ def needs_review(result: EvaluationResult, policy: ReviewPolicy) -> bool:
 def judge(
     doc: Doc, snapshot: CcusWorkerSnapshot, master: Master, policy: ReviewPolicy, now: datetime
 ) -> Outcome:
-    """Judge a waiting line against the snapshot; complete it or send it to review."""
+    """Judge a waiting line against the snapshot; complete it or send it to review.
+
+    JudgementStarted is raised first: from then on the application cannot be withdrawn.
+    """
+    started = Envelope(
+        JudgementStarted(
+            judgement_id=doc["judgement_id"],
+            application_id=doc["application_id"],
+            line_id=doc["_id"],
+            employer_id=doc["employer_id"],
+            worker_id=doc["worker_id"],
+            started_at=now,
+        ),
+        source=SOURCE,
+    )
     try:
         request = request_for(doc, snapshot)
         result = evaluate(request, master)
     except (UnknownTrade, CriteriaNotAvailable) as exc:
-        return refuse(doc, exc.message_ja, now)
+        done, events = refuse(doc, exc.message_ja, now)
+        return done, [started, *events]
     judged = {
         **doc,
         "request": request.model_dump(mode="json"),
@@ -157,8 +179,18 @@ def judge(
         "judged_at": now,
     }
     if needs_review(result, policy):
-        return {**judged, "status": IN_REVIEW}, []
-    return complete(judged, result.decision, result.eligible_level, unmet_messages(result), now)
+        return {**judged, "status": IN_REVIEW}, [started]
+    done, events = complete(
+        judged, result.decision, result.eligible_level, unmet_messages(result), now
+    )
+    return done, [started, *events]
+
+
+def withdraw(doc: Doc, now: datetime) -> Outcome | None:
+    """A line not yet started is dropped when its application is withdrawn (取下げ)."""
+    if doc["status"] != WAITING:
+        return None  # judging has started: the withdrawal came too late for this line
+    return {**doc, "status": WITHDRAWN, "withdrawn_at": now}, []
 
 
 def unmet_messages(result: EvaluationResult) -> list[str]:

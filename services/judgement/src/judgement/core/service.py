@@ -20,6 +20,7 @@ from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
     ApplicationSubmitted,
+    ApplicationWithdrawn,
     CcusWorkerSnapshot,
 )
 from shared_kernel.logging import get_logger
@@ -108,6 +109,14 @@ class JudgementService:
             return None
         return judging.judge(doc, snapshot, self.master, self.policy, now)
 
+    async def on_withdrawn(self, envelope: Envelope) -> None:
+        """Lines of a withdrawn application that are still waiting are not judged."""
+        event = envelope.event
+        assert isinstance(event, ApplicationWithdrawn)
+        for line_id in event.line_ids:
+            withdraw = partial(_withdraw, self.clock())
+            await self.judgements.update(line_id, withdraw, applied_event_id=envelope.id)
+
     async def expire_waiting(self) -> int:
         """Reject the lines whose CCUS data did not arrive in time; returns how many."""
         now = self.clock()
@@ -144,6 +153,10 @@ class JudgementService:
         saved = await self.judgements.update(line_id, decide)
         assert saved is not None
         return saved
+
+
+def _withdraw(now: datetime, doc: Doc | None) -> Outcome | None:
+    return None if doc is None else judging.withdraw(doc, now)
 
 
 def _expire(now: datetime, doc: Doc | None) -> Outcome | None:

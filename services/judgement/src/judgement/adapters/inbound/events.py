@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from judgement.core.service import JudgementService
-from shared_kernel.events.catalogue import ApplicationSubmitted, CcusWorkerSnapshot
+from shared_kernel.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CcusWorkerSnapshot,
+)
 from shared_kernel.kafka import EventConsumer
 from shared_kernel.logging import get_logger
 
@@ -15,6 +19,7 @@ log = get_logger(__name__)
 def subscribe(consumer: EventConsumer, service: JudgementService) -> None:
     consumer.handle(CcusWorkerSnapshot, service.on_snapshot)
     consumer.handle(ApplicationSubmitted, service.on_application_submitted)
+    consumer.handle(ApplicationWithdrawn, service.on_withdrawn)
 
 
 async def sweep_deadlines(service: JudgementService, every_seconds: float) -> None:

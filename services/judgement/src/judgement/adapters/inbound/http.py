@@ -196,7 +196,7 @@ async def judgements(
     container: ContainerDep,
     principal: EmployerOrEvaluator,
     application_id: str | None = None,
-    status: Literal["waiting_ccus", "in_review", "completed"] | None = None,
+    status: Literal["waiting_ccus", "in_review", "completed", "withdrawn"] | None = None,
 ) -> list[dict[str, Any]]:
     flt: dict[str, Any] = {}
     if principal.role == "employer":
