@@ -37,6 +37,7 @@ def wire(runtime: Runtime) -> Container:
     master = load_master(settings.criteria_extra) if settings.criteria_extra else default_master()
     service = JudgementService(
         runtime.store("ccus_workers"),
+        runtime.store("ccus_snapshots"),
         runtime.store("judgements"),
         master,
         policy=settings.review_policy,

@@ -116,7 +116,7 @@ async def test_snapshot_then_application_is_judged_once(
     ):
         await publish(Envelope(snapshot("10000000000001", days=645), source="ccus"))
         await publish(Envelope(snapshot("10000000000002", days=644), source="ccus"))
-        await eventually(lambda: svc.service.latest_snapshot("10000000000002"))
+        await eventually(lambda: svc.service.ccus_summary("10000000000002"))
         submitted = application("A-1", "10000000000001", "10000000000002")
         expected = [
             Expected(
@@ -139,8 +139,11 @@ async def test_snapshot_then_application_is_judged_once(
         stored = await svc.service.judgements.get("A-1-1")
         assert stored is not None
         assert stored["criteria_version"].startswith("鉄筋@")
-        assert stored["request"]["ccus"]["worker_id"] == "10000000000001"  # reproducible input
         assert stored["result"]["days"]["ccus"] == 645
+        # reproducible: the stored input and the snapshot it cites give the same result
+        assert stored["snapshot_id"] == "10000000000001@2026-11-01T00:00:00+00:00"
+        _, again = await svc.service.reproduce("A-1-1")
+        assert again.model_dump(mode="json") == stored["result"]
 
 
 async def test_application_waits_for_its_snapshot(settings: ServiceSettings, db: object) -> None:
@@ -164,8 +167,9 @@ async def test_application_waits_for_its_snapshot(settings: ServiceSettings, db:
         await publish(stale)  # never overwrites the newer one
         consumer = svc.runtime.consumer
         await eventually(lambda: consumer.inbox.seen(consumer.group, stale.id))
-        latest = await svc.service.latest_snapshot("10000000000003")
-        assert latest is not None and latest.taken_at == newer.taken_at
+        latest = await svc.service.workers.get("10000000000003")
+        assert latest is not None and latest["taken_at"] == newer.taken_at
+        assert latest["summary"]["work_days"] == 700
 
 
 async def test_missing_ccus_data_expires_as_rejected(settings: ServiceSettings, db: object) -> None:

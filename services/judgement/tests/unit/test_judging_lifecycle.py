@@ -8,6 +8,7 @@ import pytest
 
 from judgement.core import judging
 from judgement.core.judging import ReviewRefused
+from judgement.core.models import CcusRecord
 from judgement.criteria import default_master
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -69,6 +70,12 @@ def snapshot(days: int, *, warn: bool = False) -> CcusWorkerSnapshot:
     )
 
 
+def ccus(days: int, *, warn: bool = False) -> judging.Ccus:
+    snap = snapshot(days, warn=warn)
+    record = CcusRecord.model_validate(judging.snapshot_record(snap))
+    return judging.Ccus(judging.snapshot_id(snap), record)
+
+
 def new_doc(event: ApplicationSubmitted, wait_days: int = 7) -> judging.Doc:
     return judging.received(event, event.lines[0], NOW, wait_days, default_master())
 
@@ -81,7 +88,7 @@ def test_a_new_line_waits_for_ccus_data_with_a_deadline() -> None:
 
 
 def test_judged_and_completed_under_auto_policy() -> None:
-    doc, events = judging.judge(new_doc(submitted()), snapshot(645), default_master(), "auto", NOW)
+    doc, events = judging.judge(new_doc(submitted()), ccus(645), default_master(), "auto", NOW)
     assert doc["status"] == "completed" and doc["decision"] == "approved"
     assert events[0].type == JudgementStarted.ce_type()
     event = events[-1].event
@@ -91,7 +98,7 @@ def test_judged_and_completed_under_auto_policy() -> None:
 
 
 def test_rejection_names_only_shortfalls_up_to_the_requested_level() -> None:
-    _, events = judging.judge(new_doc(submitted()), snapshot(644), default_master(), "auto", NOW)
+    _, events = judging.judge(new_doc(submitted()), ccus(644), default_master(), "auto", NOW)
     event = events[-1].event
     assert isinstance(event, JudgementCompletedV2)
     assert event.decision == "rejected"
@@ -109,7 +116,7 @@ def test_rejection_names_only_shortfalls_up_to_the_requested_level() -> None:
 )
 def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) -> None:
     doc, events = judging.judge(
-        new_doc(submitted()), snapshot(700, warn=warn), default_master(), policy, NOW
+        new_doc(submitted()), ccus(700, warn=warn), default_master(), policy, NOW
     )
     assert doc["status"] == status
     # JudgementStarted always; JudgementCompleted only when no review is needed
@@ -121,7 +128,7 @@ def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) ->
 
 def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
     doc, events = judging.judge(
-        new_doc(submitted(trade="左官")), snapshot(700), default_master(), "auto", NOW
+        new_doc(submitted(trade="左官")), ccus(700), default_master(), "auto", NOW
     )
     assert doc["decision"] == "rejected"
     assert "この分野の判定基準はまだ登録されていません" in events[-1].event.messages[0]  # type: ignore[attr-defined]
@@ -139,7 +146,7 @@ def test_expiry_only_after_the_deadline() -> None:
 
 def test_review_confirm_override_and_refusals() -> None:
     doc, _ = judging.judge(
-        new_doc(submitted(level=3)), snapshot(700), default_master(), "review_all", NOW
+        new_doc(submitted(level=3)), ccus(700), default_master(), "review_all", NOW
     )
     with pytest.raises(ReviewRefused, match="理由を入力"):
         judging.review(doc, reviewer="e", action="override", reason=" ", eligible_level=3, now=NOW)
@@ -181,7 +188,7 @@ def test_declared_career_becomes_the_certification() -> None:
 
 
 def test_an_older_snapshot_never_replaces_a_newer_one() -> None:
-    stored = judging.snapshot_doc(snapshot(10))
+    stored = judging.latest_doc(snapshot(10))
     older = snapshot(5).model_copy(update={"taken_at": NOW - timedelta(days=1)})
     assert not judging.newer(older, stored)
     assert judging.newer(
@@ -193,5 +200,5 @@ def test_withdrawal_drops_only_lines_not_yet_started() -> None:
     waiting = new_doc(submitted())
     outcome = judging.withdraw(waiting, NOW)
     assert outcome is not None and outcome[0]["status"] == "withdrawn" and outcome[1] == []
-    started, _ = judging.judge(waiting, snapshot(700), default_master(), "review_all", NOW)
+    started, _ = judging.judge(waiting, ccus(700), default_master(), "review_all", NOW)
     assert judging.withdraw(started, NOW) is None

@@ -9,6 +9,7 @@ Every function returns the new document and the events it raises.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
 from judgement.core.master import Master
 from judgement.core.models import (
     CareerCertification,
+    CcusRecord,
     EvaluationRequest,
     EvaluationResult,
     YearsMonths,
@@ -126,17 +128,33 @@ def certification(line: ApplicationLine) -> CareerCertification | None:
     )
 
 
-def request_for(doc: Doc, snapshot: CcusWorkerSnapshot) -> EvaluationRequest:
+@dataclass(frozen=True)
+class Ccus:
+    """A worker's CCUS data as the engine reads it, with the snapshot it came from."""
+
+    snapshot_id: str
+    record: CcusRecord
+
+
+def snapshot_id(snapshot: CcusWorkerSnapshot) -> str:
+    return f"{snapshot.worker_id}@{snapshot.taken_at.isoformat()}"
+
+
+def request_for(doc: Doc, record: CcusRecord) -> EvaluationRequest:
+    """The §5 request of a line: its declared career plus the worker's CCUS record."""
     line = ApplicationLine.model_validate(doc["line"])
-    return EvaluationRequest.model_validate(
-        {
-            "trade": line.trade,
-            "requested_level": line.requested_level,
-            "application_date": doc["application_date"],
-            "ccus": snapshot_record(snapshot),
-            "career_certification": certification(line),
-        }
+    return EvaluationRequest(
+        trade=line.trade,
+        requested_level=line.requested_level,
+        application_date=date.fromisoformat(doc["application_date"]),
+        ccus=record,
+        career_certification=certification(line),
     )
+
+
+def reproduce(doc: Doc, record: CcusRecord, master: Master) -> EvaluationResult:
+    """Judge a stored judgement's input again (with the snapshot it referenced)."""
+    return evaluate(request_for(doc, record), master)
 
 
 def needs_review(result: EvaluationResult, policy: ReviewPolicy) -> bool:
@@ -145,9 +163,7 @@ def needs_review(result: EvaluationResult, policy: ReviewPolicy) -> bool:
     return policy == "review_when_warnings" and bool(result.warnings)
 
 
-def judge(
-    doc: Doc, snapshot: CcusWorkerSnapshot, master: Master, policy: ReviewPolicy, now: datetime
-) -> Outcome:
+def judge(doc: Doc, ccus: Ccus, master: Master, policy: ReviewPolicy, now: datetime) -> Outcome:
     """Judge a waiting line against the snapshot; complete it or send it to review.
 
     JudgementStarted is raised first: from then on the application cannot be withdrawn.
@@ -164,18 +180,19 @@ def judge(
         source=SOURCE,
     )
     try:
-        request = request_for(doc, snapshot)
+        request = request_for(doc, ccus.record)
         result = evaluate(request, master)
     except (UnknownTrade, CriteriaNotAvailable) as exc:
         done, events = refuse(doc, exc.message_ja, now)
         return done, [started, *events]
     judged = {
         **doc,
-        "request": request.model_dump(mode="json"),
+        # the input without the CCUS part, which is the immutable snapshot it references
+        "request": request.model_dump(mode="json", exclude={"ccus"}),
+        "snapshot_id": ccus.snapshot_id,
         "result": result.model_dump(mode="json"),
         "criteria_version": result.criteria_version,
         "master_version": master.version,
-        "snapshot_taken_at": snapshot.taken_at,
         "judged_at": now,
     }
     if needs_review(result, policy):
@@ -303,11 +320,23 @@ def newer(snapshot: CcusWorkerSnapshot, stored: Doc | None) -> bool:
     return stored is None or snapshot.taken_at > stored["taken_at"]
 
 
-def snapshot_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+def snapshot_version_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+    """An immutable copy of one snapshot: what judgements reference to be reproducible."""
+    return {
+        "_id": snapshot_id(snapshot),
+        "worker_id": snapshot.worker_id,
+        "taken_at": snapshot.taken_at,
+        "ccus": snapshot_record(snapshot),
+    }
+
+
+def latest_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+    """The pointer to a worker's newest snapshot, with the summary other services read."""
     return {
         "_id": snapshot.worker_id,
         "taken_at": snapshot.taken_at,
-        "snapshot": snapshot.model_dump(mode="json"),
+        "snapshot_id": snapshot_id(snapshot),
+        "summary": ccus_summary(snapshot),
     }
 
 

@@ -7,14 +7,17 @@ the events a change raises are stored with it (outbox) and published by the rela
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from judgement.core import judging
 from judgement.core.judging import Doc, Outcome, ReviewPolicy
 from judgement.core.master import Master
+from judgement.core.models import CcusRecord, EvaluationResult
 from judgement.ports import Documents
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -24,6 +27,7 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
 )
 from shared_kernel.logging import get_logger
+from shared_kernel.mongo import AlreadyExists
 
 log = get_logger(__name__)
 
@@ -39,6 +43,7 @@ class NotFound(LookupError):
 class JudgementService:
     def __init__(
         self,
+        workers: Documents,
         snapshots: Documents,
         judgements: Documents,
         master: Master,
@@ -46,54 +51,92 @@ class JudgementService:
         policy: ReviewPolicy,
         wait_days: int,
         clock: Callable[[], datetime] = utcnow,
+        cache_size: int = 2048,
     ) -> None:
-        self.snapshots = snapshots
+        self.workers = workers  # the newest snapshot per worker (pointer + summary)
+        self.snapshots = snapshots  # every snapshot received, immutable (judgements cite them)
         self.judgements = judgements
+        self._records: OrderedDict[str, CcusRecord] = OrderedDict()
+        self._cache_size = cache_size
         self.master = master
         self.policy = policy
         self.wait_days = wait_days
         self.clock = clock
 
-    async def latest_snapshot(self, worker_id: str) -> CcusWorkerSnapshot | None:
-        stored = await self.snapshots.get(worker_id)
-        return None if stored is None else CcusWorkerSnapshot.model_validate(stored["snapshot"])
+    async def ccus_summary(self, worker_id: str) -> dict[str, Any] | None:
+        """The newest CCUS data of a worker, without the work history (for other services)."""
+        latest = await self.workers.get(worker_id)
+        return None if latest is None else dict(latest["summary"])
+
+    async def ccus(self, worker_id: str) -> judging.Ccus | None:
+        """The worker's newest CCUS record, parsed once per snapshot and kept in memory."""
+        latest = await self.workers.get(worker_id)
+        if latest is None:
+            return None
+        record = await self.record(latest["snapshot_id"])
+        return judging.Ccus(latest["snapshot_id"], record)
+
+    async def record(self, snapshot_id: str) -> CcusRecord:
+        cached = self._records.get(snapshot_id)
+        if cached is not None:
+            self._records.move_to_end(snapshot_id)
+            return cached
+        stored = await self.snapshots.get(snapshot_id)
+        if stored is None:
+            raise NotFound(snapshot_id)
+        record = CcusRecord.model_validate(stored["ccus"])
+        self._records[snapshot_id] = record
+        if len(self._records) > self._cache_size:
+            self._records.popitem(last=False)
+        return record
+
+    async def reproduce(self, line_id: str) -> tuple[Doc, EvaluationResult]:
+        """Judge a completed line again from its stored input and the snapshot it cited."""
+        doc = await self.judgements.get(line_id)
+        if doc is None or "snapshot_id" not in doc:
+            raise NotFound(line_id)
+        record = await self.record(doc["snapshot_id"])
+        return doc, judging.reproduce(doc, record, self.master)
 
     async def on_application_submitted(self, envelope: Envelope) -> None:
         """Each line becomes a judgement, judged now if the worker's CCUS data is here."""
         event = envelope.event
         assert isinstance(event, ApplicationSubmitted)
         for line in event.lines:
-            snapshot = await self.latest_snapshot(line.worker_id)
-            start = partial(self._start, event, line, snapshot, self.clock())
+            ccus = await self.ccus(line.worker_id)
+            start = partial(self._start, event, line, ccus, self.clock())
             await self.judgements.update(line.line_id, start, applied_event_id=envelope.id)
 
     def _start(
         self,
         event: ApplicationSubmitted,
         line: ApplicationLine,
-        snapshot: CcusWorkerSnapshot | None,
+        ccus: judging.Ccus | None,
         now: datetime,
         doc: Doc | None,
     ) -> Outcome | None:
         if doc is not None:
             return None  # this line is judged already
         new = judging.received(event, line, now, self.wait_days, self.master)
-        if snapshot is None:
+        if ccus is None:
             return new, []
-        return judging.judge(new, snapshot, self.master, self.policy, now)
+        return judging.judge(new, ccus, self.master, self.policy, now)
 
     async def on_snapshot(self, envelope: Envelope) -> None:
         """Keep the newest snapshot per worker; judge the lines that were waiting for it."""
         snapshot = envelope.event
         assert isinstance(snapshot, CcusWorkerSnapshot)
 
+        with suppress(AlreadyExists):  # the same snapshot again (redelivered or re-sent)
+            await self.snapshots.insert(judging.snapshot_version_doc(snapshot))
+
         def keep_newest(doc: Doc | None) -> Outcome | None:
             if not judging.newer(snapshot, doc):
                 return None
-            return judging.snapshot_doc(snapshot), []
+            return judging.latest_doc(snapshot), []
 
-        await self.snapshots.update(snapshot.worker_id, keep_newest, applied_event_id=envelope.id)
-        latest = await self.latest_snapshot(snapshot.worker_id)
+        await self.workers.update(snapshot.worker_id, keep_newest, applied_event_id=envelope.id)
+        latest = await self.ccus(snapshot.worker_id)
         assert latest is not None
         waiting = await self.judgements.find(
             {"worker_id": snapshot.worker_id, "status": judging.WAITING}
@@ -102,12 +145,10 @@ class JudgementService:
             judge = partial(self._judge_waiting, latest, self.clock())
             await self.judgements.update(doc["_id"], judge)
 
-    def _judge_waiting(
-        self, snapshot: CcusWorkerSnapshot, now: datetime, doc: Doc | None
-    ) -> Outcome | None:
+    def _judge_waiting(self, ccus: judging.Ccus, now: datetime, doc: Doc | None) -> Outcome | None:
         if doc is None or doc["status"] != judging.WAITING:
             return None
-        return judging.judge(doc, snapshot, self.master, self.policy, now)
+        return judging.judge(doc, ccus, self.master, self.policy, now)
 
     async def on_withdrawn(self, envelope: Envelope) -> None:
         """Lines of a withdrawn application that are still waiting are not judged."""

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from shared_kernel.events import Envelope
 from shared_kernel.mongo import Change, Document
 
 
 class Documents(Protocol):
     async def get(self, doc_id: str) -> Document | None: ...
+
+    async def insert(
+        self,
+        doc: Document,
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> Document: ...
 
     async def find(
         self,

@@ -143,27 +143,25 @@ class WorkerPreview(BaseModel):
 async def preview_worker(
     container: ContainerDep, body: WorkerPreview, _: Anyone
 ) -> EvaluationResult:
-    snapshot = await container.service.latest_snapshot(body.worker_id)
-    if snapshot is None:
+    ccus = await container.service.ccus(body.worker_id)
+    if ccus is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
-    request = EvaluationRequest.model_validate(
-        {
-            "trade": body.trade,
-            "requested_level": body.requested_level,
-            "application_date": body.application_date,
-            "ccus": judging.snapshot_record(snapshot),
-            "career_certification": body.career_certification,
-        }
+    request = EvaluationRequest(
+        trade=body.trade,
+        requested_level=body.requested_level,
+        application_date=body.application_date,
+        ccus=ccus.record,
+        career_certification=body.career_certification,
     )
     return _evaluate(request, container.master)
 
 
 @router.get("/workers/{worker_id}/ccus", summary="技能者のCCUSデータ（最新）")
 async def worker_ccus(container: ContainerDep, worker_id: str, _: Anyone) -> dict[str, Any]:
-    snapshot = await container.service.latest_snapshot(worker_id)
-    if snapshot is None:
+    summary = await container.service.ccus_summary(worker_id)
+    if summary is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
-    return judging.ccus_summary(snapshot)
+    return summary
 
 
 # --- judgements and reviews ----------------------------------------------------------------
