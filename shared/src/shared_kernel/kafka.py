@@ -187,7 +187,8 @@ class EventConsumer:
         started = time.perf_counter()
         outcome = await self._call(topic, handler, envelope, msg, headers)
         HANDLER_LATENCY.labels(topic, self.group).observe(time.perf_counter() - started)
-        await self.inbox.record(self.group, envelope.id, outcome)
+        if outcome == "handled":  # a dead-lettered event may be replayed after a fix
+            await self.inbox.record(self.group, envelope.id, outcome)
         count(topic, self.group, outcome).inc()
         await msg.ack()
 

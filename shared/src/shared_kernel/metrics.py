@@ -26,3 +26,11 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "outbox_published_total", "Events published by the outbox relay", ["collection"]
 )
+CONSUMER_LAG = Gauge(
+    "kafka_consumer_lag",
+    "High-water mark minus committed offset, per partition",
+    ["topic", "group", "partition"],
+)
+CONSUMER_LAG_TOTAL = Gauge(
+    "kafka_consumer_lag_total", "Consumer lag summed over a topic's partitions", ["topic", "group"]
+)

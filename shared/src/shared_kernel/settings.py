@@ -54,6 +54,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     consumer_backoff_seconds: float = Field(default=0.2, ge=0.0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
+    lag_poll_seconds: float = Field(default=15.0, gt=0.0)
 
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), validation_alias=AliasChoices("JWT_SECRET")

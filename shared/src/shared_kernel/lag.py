@@ -1,0 +1,74 @@
+"""Consumer lag: per topic partition, the high-water mark minus the group's committed offset.
+
+Every service that consumes runs ``watch_lag`` in the background; it sets the
+``kafka_consumer_lag`` gauge (and ``kafka_consumer_lag_total`` per topic) that the
+operations screen and the alert rules read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared_kernel.logging import get_logger
+from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_TOTAL
+
+log = get_logger(__name__)
+
+
+async def measure_lag(
+    bootstrap_servers: str, group: str, topics: Iterable[str]
+) -> dict[TopicPartition, int]:
+    """Lag per partition of ``topics`` for ``group`` (uncommitted partitions count whole)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await admin.start()
+    await reader.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(reader.partitions_for_topic(topic) or await _partitions(reader, topic))
+        ]
+        if not partitions:
+            return {}
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await reader.end_offsets(partitions)
+        beginnings = await reader.beginning_offsets(partitions)
+        lag = {}
+        for tp in partitions:
+            meta = committed.get(tp)
+            position = meta.offset if meta is not None and meta.offset >= 0 else beginnings[tp]
+            lag[tp] = max(0, ends[tp] - position)
+        return lag
+    finally:
+        await reader.stop()
+        await admin.close()
+
+
+async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
+    await reader._client.force_metadata_update()
+    return reader.partitions_for_topic(topic) or set()
+
+
+async def watch_lag(
+    bootstrap_servers: str, group: str, topics: list[str], every_seconds: float = 15.0
+) -> None:
+    """Background job: refresh the lag gauges every ``every_seconds``."""
+    while True:
+        try:
+            lag = await measure_lag(bootstrap_servers, group, topics)
+            totals: dict[str, int] = {}
+            for tp, value in lag.items():
+                CONSUMER_LAG.labels(tp.topic, group, str(tp.partition)).set(value)
+                totals[tp.topic] = totals.get(tp.topic, 0) + value
+            for topic, total in totals.items():
+                CONSUMER_LAG_TOTAL.labels(topic, group).set(total)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("lag.measure_failed", error=repr(exc))
+        await asyncio.sleep(every_seconds)

@@ -1,0 +1,62 @@
+"""Consumer lag against real Kafka: what is published and not yet committed by the group."""
+
+from datetime import UTC, datetime
+
+from shared_kernel.events import CATALOGUE, Envelope
+from shared_kernel.events.catalogue import ConsentRejected
+from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.lag import measure_lag
+from shared_kernel.mongo import Inbox
+from shared_kernel.settings import ServiceSettings
+from shared_kernel.testing import eventually
+
+
+def rejected(n: int) -> Envelope:
+    return Envelope(
+        ConsentRejected(
+            consent_id=f"c{n}",
+            employer_id="12345678901234",
+            worker_id="98765432109876",
+            reason="不備",
+            rejected_at=datetime(2026, 11, 28, tzinfo=UTC),
+        ),
+        source="test",
+    )
+
+
+async def test_lag_counts_what_the_group_has_not_committed(
+    settings: ServiceSettings, db: object
+) -> None:
+    topic = settings.topic(ConsentRejected.TOPIC)
+    group = settings.topic_prefix + "lag-group"
+    await ensure_topics(settings, [topic])
+    producer = make_broker(settings)
+    await producer.start()
+    try:
+        publish = EventPublisher(producer, settings)
+        for n in range(5):
+            await publish(rejected(n))
+    finally:
+        await producer.stop()
+    lag = await measure_lag(settings.kafka_bootstrap_servers, group, [topic])
+    assert sum(lag.values()) == 5 and len(lag) == 3
+
+    broker = make_broker(settings)
+    consumer = EventConsumer(broker, settings, CATALOGUE, Inbox(db), group="lag-group")  # type: ignore[arg-type]
+    seen: list[str] = []
+
+    @consumer.on(ConsentRejected)
+    async def handle(envelope: Envelope) -> None:
+        seen.append(envelope.id)
+
+    await broker.start()
+    try:
+        await eventually(lambda: len(seen) == 5)
+
+        async def caught_up() -> bool:
+            lag = await measure_lag(settings.kafka_bootstrap_servers, group, [topic])
+            return sum(lag.values()) == 0
+
+        await eventually(caught_up)
+    finally:
+        await broker.stop()
