@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared_kernel.kafka import partitions_of
 from shared_kernel.logging import get_logger
 from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_TOTAL
 
@@ -23,18 +24,14 @@ async def measure_lag(
     bootstrap_servers: str, group: str, topics: Iterable[str]
 ) -> dict[TopicPartition, int]:
     """Lag per partition of ``topics`` for ``group`` (uncommitted partitions count whole)."""
+    partitions = await partitions_of(bootstrap_servers, topics)
+    if not partitions:
+        return {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await admin.start()
     await reader.start()
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(reader.partitions_for_topic(topic) or await _partitions(reader, topic))
-        ]
-        if not partitions:
-            return {}
         committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
         ends = await reader.end_offsets(partitions)
         beginnings = await reader.beginning_offsets(partitions)
@@ -47,11 +44,6 @@ async def measure_lag(
     finally:
         await reader.stop()
         await admin.close()
-
-
-async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
-    await reader._client.force_metadata_update()
-    return reader.partitions_for_topic(topic) or set()
 
 
 async def watch_lag(

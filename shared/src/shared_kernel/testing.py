@@ -19,11 +19,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Envelope, Event
-from shared_kernel.kafka import ensure_topics
+from shared_kernel.kafka import ensure_topics, partitions_of
 from shared_kernel.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -71,16 +71,8 @@ class EventRecorder:
 
     async def start(self) -> None:
         await ensure_topics(self.settings, self.topics)
+        parts = await partitions_of(self.settings.kafka_bootstrap_servers, self.topics)
         await self.consumer.start()
-        parts = []
-        for topic in self.topics:
-            for _ in range(50):
-                ids = self.consumer.partitions_for_topic(topic)
-                if ids:
-                    break
-                await self.consumer._client.force_metadata_update()
-                await asyncio.sleep(0.1)
-            parts += [TopicPartition(topic, p) for p in sorted(ids or {0})]
         self.consumer.assign(parts)
         await self.consumer.seek_to_end(*parts)
         for tp in parts:  # resolve positions now, before the block publishes anything
