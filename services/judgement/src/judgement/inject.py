@@ -31,6 +31,7 @@ class Container:
 
 def wire(runtime: Runtime) -> Container:
     from judgement.adapters.inbound.events import subscribe, sweep_deadlines
+    from judgement.adapters.outbound.metrics import count_judgement
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
@@ -42,6 +43,7 @@ def wire(runtime: Runtime) -> Container:
         master,
         policy=settings.review_policy,
         wait_days=settings.ccus_wait_days,
+        on_completed=count_judgement,
     )
     subscribe(runtime.consumer, service)
     runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))

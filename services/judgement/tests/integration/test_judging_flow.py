@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 
 from judgement.config import Settings
 from judgement.inject import Container, create_app, wire
@@ -118,6 +119,13 @@ async def test_snapshot_then_application_is_judged_once(
         await publish(Envelope(snapshot("10000000000002", days=644), source="ccus"))
         await eventually(lambda: svc.service.ccus_summary("10000000000002"))
         submitted = application("A-1", "10000000000001", "10000000000002")
+        labels = {
+            "trade": "鉄筋",
+            "requested_level": "2",
+            "eligible_level": "2",
+            "decision": "approved",
+        }
+        before = REGISTRY.get_sample_value("judgements_completed_total", labels) or 0.0
         expected = [
             Expected(
                 JudgementCompletedV2,
@@ -136,6 +144,7 @@ async def test_snapshot_then_application_is_judged_once(
         rejected = next(e for e in recorded.envelopes if e.event.line_id == "A-1-2")  # type: ignore[attr-defined]
         assert any("645" in m for m in rejected.event.messages)  # type: ignore[attr-defined]
         assert {h["ce_correlationid"] for h in recorded.headers} == {submitted.correlation_id}
+        assert REGISTRY.get_sample_value("judgements_completed_total", labels) == before + 1
         stored = await svc.service.judgements.get("A-1-1")
         assert stored is not None
         assert stored["criteria_version"].startswith("鉄筋@")

@@ -25,6 +25,7 @@ from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     CcusWorkerSnapshot,
+    JudgementCompletedV2,
 )
 from shared_kernel.logging import get_logger
 from shared_kernel.mongo import AlreadyExists
@@ -52,7 +53,9 @@ class JudgementService:
         wait_days: int,
         clock: Callable[[], datetime] = utcnow,
         cache_size: int = 2048,
+        on_completed: Callable[[JudgementCompletedV2], None] | None = None,
     ) -> None:
+        self.on_completed = on_completed  # e.g. count judgements by trade, level, decision
         self.workers = workers  # the newest snapshot per worker (pointer + summary)
         self.snapshots = snapshots  # every snapshot received, immutable (judgements cite them)
         self.judgements = judgements
@@ -105,7 +108,7 @@ class JudgementService:
         for line in event.lines:
             ccus = await self.ccus(line.worker_id)
             start = partial(self._start, event, line, ccus, self.clock())
-            await self.judgements.update(line.line_id, start, applied_event_id=envelope.id)
+            await self._update(line.line_id, start, applied_event_id=envelope.id)
 
     def _start(
         self,
@@ -143,7 +146,7 @@ class JudgementService:
         )
         for doc in waiting:
             judge = partial(self._judge_waiting, latest, self.clock())
-            await self.judgements.update(doc["_id"], judge)
+            await self._update(doc["_id"], judge)
 
     def _judge_waiting(self, ccus: judging.Ccus, now: datetime, doc: Doc | None) -> Outcome | None:
         if doc is None or doc["status"] != judging.WAITING:
@@ -163,10 +166,32 @@ class JudgementService:
         now = self.clock()
         due = await self.judgements.find({"status": judging.WAITING, "deadline": {"$lte": now}})
         for doc in due:
-            await self.judgements.update(doc["_id"], partial(_expire, now))
+            await self._update(doc["_id"], partial(_expire, now))
         if due:
             log.info("judgement.expired", count=len(due))
         return len(due)
+
+    async def _update(
+        self,
+        line_id: str,
+        change: Callable[[Doc | None], Outcome | None],
+        *,
+        applied_event_id: str | None = None,
+    ) -> Doc | None:
+        """``judgements.update``, telling ``on_completed`` about each judgement it completed."""
+        raised: list[Envelope] = []
+
+        def tracked(doc: Doc | None) -> Outcome | None:
+            outcome = change(doc)
+            raised[:] = outcome[1] if outcome is not None else []
+            return outcome
+
+        saved = await self.judgements.update(line_id, tracked, applied_event_id=applied_event_id)
+        if self.on_completed is not None:
+            for envelope in raised:
+                if isinstance(envelope.event, JudgementCompletedV2):
+                    self.on_completed(envelope.event)
+        return saved
 
     async def review(
         self,
@@ -191,7 +216,7 @@ class JudgementService:
                 now=now,
             )
 
-        saved = await self.judgements.update(line_id, decide)
+        saved = await self._update(line_id, decide)
         assert saved is not None
         return saved
 
