@@ -10,6 +10,12 @@ def main() -> int:
 
         return run(sys.argv[2:])
 
+    if sys.argv[1:2] == ["feed"]:
+        # Stand-in for the CCUS partner system: publishes CcusWorkerSnapshot events.
+        from judgement.feed.cli import run as feed
+
+        return feed(sys.argv[2:])
+
     from judgement.config import Settings
     from judgement.inject import create_app
     from shared_kernel.service import serve_cli
