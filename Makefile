@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV_VERSION := 0.13.9
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: help install infra-up infra-down infra-status services-up services-down run stop test test-unit lint fmt schemas
+.PHONY: help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas
 
 help:
 	@echo "make run     - install everything, start the infrastructure and every service"
@@ -33,10 +33,19 @@ services-up:
 services-down:
 	deploy/local/services.sh stop
 
-run: install infra-up services-up
+run: install infra-up services-up demo-data
 	@echo ""
 	@echo "能力評価システム is running: portal http://127.0.0.1:8000/  (mail sink http://127.0.0.1:8025/)"
 	@echo "stop it with: make stop"
+
+# The demo stack's CCUS data: the eight demo workers of docs/ccus-feed.md and 300 synthetic
+# workers (loaded once per data directory; `rm var/.demo-loaded` to load them again).
+demo-data:
+	@if [ ! -f var/.demo-loaded ]; then \
+	  $(UV) run python -m judgement feed demo && \
+	  $(UV) run python -m judgement feed synthetic --count 300 --seed 1 --as-of 2026-11-20 && \
+	  touch var/.demo-loaded; \
+	else echo "[demo] CCUS demo data already loaded (rm var/.demo-loaded to reload)"; fi
 
 stop:
 	-deploy/local/services.sh stop
