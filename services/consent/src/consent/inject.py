@@ -1,16 +1,21 @@
 """Composition root of the consent service: the one place that wires adapters to the core.
 
-Tests override it by passing their own settings (isolated database and topics) or by
-calling ``wire`` with a runtime of their own.
+Tests override it by passing their own settings (isolated database and topics,
+auto-approval, a clock) or by calling ``wire`` with a runtime of their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import FastAPI
 
 from consent.config import Settings
+from consent.core.consents import Policy
+from consent.core.service import ConsentService, utcnow
+from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -21,15 +26,34 @@ TITLE = "個人情報利用申請サービス"
 class Container:
     runtime: Runtime
     settings: Settings
+    service: ConsentService
 
 
-def wire(runtime: Runtime) -> Container:
+def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
+    from consent.adapters.inbound.events import subscribe
+    from consent.adapters.outbound.gridfs import GridFsFiles
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    return Container(runtime=runtime, settings=settings)
+    service = ConsentService(
+        runtime.store("consents"),  # the aggregates: their outbox is relayed
+        # no events in these two, so they stay off the relay's sweep
+        DocumentStore(runtime.db, "ccus_workers"),
+        DocumentStore(runtime.db, "access_log"),
+        GridFsFiles(runtime.db),
+        policy=Policy(auto_approve=settings.auto_approve, valid_days=settings.valid_days),
+        max_upload_bytes=settings.max_upload_bytes,
+        max_workers=settings.max_workers_per_application,
+        clock=clock,
+    )
+    subscribe(runtime.consumer, service, end_on_judgement=settings.end_on_judgement)
+    return Container(runtime=runtime, settings=settings, service=service)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from consent.adapters.inbound.http import router
+    from consent.adapters.inbound.http import consent_error, router
+    from consent.core.errors import ConsentError
 
-    return service_app(TITLE, settings or Settings(), wire, [router])
+    app = service_app(TITLE, settings or Settings(), wire, [router])
+    app.add_exception_handler(ConsentError, consent_error)
+    return app

@@ -1,1 +1,1 @@
-"""Domain logic of the service: pure, no I/O."""
+"""The consent service's domain: validation, the consent aggregate, files, access log."""

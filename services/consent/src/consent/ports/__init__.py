@@ -1,1 +1,6 @@
-"""Interfaces the core needs from the outside world (repositories, publishers …)."""
+"""Interfaces the consent service needs from the outside world."""
+
+from consent.ports.documents import Documents
+from consent.ports.files import FileStore
+
+__all__ = ["Documents", "FileStore"]

@@ -1,16 +1,243 @@
-"""HTTP routes of the consent service."""
+"""HTTP routes of the consent service (port 8002).
 
-from typing import Annotated
+* the employer: ``POST /consent-applications`` (file for one or more workers),
+  ``PUT /consents/{id}/signed-form`` (the signed 同意書, raw body), ``GET /consents``,
+  ``GET /consents/{id}``, ``GET /consents/{id}/signed-form``, ``GET /consents/granted``;
+* the evaluator: ``GET /reviews``, ``POST /consents/{id}/approve``,
+  ``POST /consents/{id}/return`` (and every read above, for any employer);
+* evaluators and operators: ``GET /access-log``.
 
-from fastapi import APIRouter, Depends
+An employer never sees another employer's consents or files: they answer 404.
+"""
 
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from consent.core import files
+from consent.core.errors import ConsentError
+from consent.core.validation import ApplicationInput
 from consent.inject import Container
+from shared_kernel.auth import Principal, require
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
+Employer = Annotated[Principal, Depends(require("employer"))]
+Evaluator = Annotated[Principal, Depends(require("evaluator"))]
+EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
+Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
+Status = Literal["pending", "approved", "returned", "ended"]
+
+STATUS_OF_CODE = {
+    "validation_error": 422,
+    "empty_file": 422,
+    "file_too_large": 413,
+    "unsupported_file_type": 415,
+    "forbidden": 403,
+    "not_found": 404,
+    "signed_form_not_found": 404,
+    "already_approved": 409,
+    "reapplication_required": 409,
+    "not_pending": 409,
+    "signed_form_missing": 409,
+    "signed_form_changed": 409,
+}
+
+
+async def consent_error(_: Request, exc: Exception) -> JSONResponse:
+    """``ConsentError`` → ``{code, message, errors?}`` with the code's status."""
+    assert isinstance(exc, ConsentError)
+    content: dict[str, Any] = {"code": exc.code, "message": exc.message_ja}
+    if exc.errors:
+        content["errors"] = exc.errors
+    return JSONResponse(status_code=STATUS_OF_CODE.get(exc.code, 400), content=content)
+
+
+def endpoint(request: Request) -> str:
+    """Which endpoint read the data (for the access log): method and route template."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, str]:
-    return {"service": "consent", "title": "個人情報利用申請サービス"}
+async def about(container: ContainerDep) -> dict[str, Any]:
+    return {
+        "service": "consent",
+        "title": "個人情報利用申請サービス",
+        "auto_approve": container.settings.auto_approve,
+        "valid_days": container.settings.valid_days,
+    }
+
+
+# --- the employer ---------------------------------------------------------------------------
+
+
+@router.post("/consent-applications", status_code=201, summary="個人情報利用申請（技能者ごと）")
+async def file_application(
+    container: ContainerDep, body: ApplicationInput, employer: Employer, request: Request
+) -> dict[str, Any]:
+    return await container.service.file_application(employer, body, endpoint(request))
+
+
+@router.get("/consents", summary="技能者ごとの同意状況の一覧")
+async def list_consents(
+    container: ContainerDep,
+    principal: EmployerOrEvaluator,
+    request: Request,
+    status: Status | None = None,
+    worker_id: str | None = None,
+    employer_id: Annotated[str | None, Query(description="審査員のみ")] = None,
+) -> list[dict[str, Any]]:
+    return await container.service.list_consents(
+        principal, endpoint(request), status=status, worker_id=worker_id, employer_id=employer_id
+    )
+
+
+@router.get("/consents/granted", summary="同意取得済み（代行申請できる）技能者の一覧")
+async def granted(
+    container: ContainerDep,
+    principal: EmployerOrEvaluator,
+    request: Request,
+    worker_id: str | None = None,
+    employer_id: Annotated[str | None, Query(description="審査員のみ")] = None,
+) -> list[dict[str, Any]]:
+    return await container.service.granted(
+        principal, endpoint(request), employer_id=employer_id, worker_id=worker_id
+    )
+
+
+@router.get("/consents/{consent_id}", summary="個人情報利用申請の詳細")
+async def get_consent(
+    container: ContainerDep, consent_id: str, principal: EmployerOrEvaluator, request: Request
+) -> dict[str, Any]:
+    return await container.service.get(principal, consent_id, endpoint(request))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise files.too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise files.too_large(limit)
+    return bytes(body)
+
+
+@router.put(
+    "/consents/{consent_id}/signed-form",
+    summary="署名済み同意書の添付（PDF・JPEG・PNG、10MBまで）",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("application/pdf", "image/jpeg", "image/png")
+            },
+        }
+    },
+)
+async def upload_signed_form(
+    container: ContainerDep,
+    consent_id: str,
+    employer: Employer,
+    request: Request,
+    x_file_name: Annotated[
+        str | None, Header(description="元のファイル名（UTF-8をパーセントエンコード）")
+    ] = None,
+) -> dict[str, Any]:
+    data = await read_body(request, container.settings.max_upload_bytes)
+    filename = unquote(x_file_name) if x_file_name else None
+    return await container.service.upload_signed_form(employer, consent_id, data, filename)
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@router.get("/consents/{consent_id}/signed-form", summary="署名済み同意書のダウンロード")
+async def download_signed_form(
+    container: ContainerDep, consent_id: str, principal: EmployerOrEvaluator, request: Request
+) -> Response:
+    form = await container.service.signed_form(principal, consent_id, endpoint(request))
+    extension = form.filename.rsplit(".", 1)[-1]
+    return Response(
+        content=form.data,
+        media_type=form.content_type,
+        headers={
+            "Content-Disposition": content_disposition(
+                form.filename, f"consent-{consent_id}.{extension}"
+            ),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# --- the evaluator --------------------------------------------------------------------------
+
+
+@router.get("/reviews", summary="審査待ちの個人情報利用申請（審査員）")
+async def reviews(
+    container: ContainerDep,
+    evaluator: Evaluator,
+    request: Request,
+    include_incomplete: bool = False,
+) -> list[dict[str, Any]]:
+    return await container.service.reviews(
+        evaluator, endpoint(request), complete_only=not include_incomplete
+    )
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    signed_form_id: str | None = None
+    """The form the evaluator looked at; refused if it was replaced meanwhile."""
+
+
+class ReturnBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    reason: str | None = None
+
+
+@router.post("/consents/{consent_id}/approve", summary="承認（審査員）")
+async def approve(
+    container: ContainerDep,
+    consent_id: str,
+    evaluator: Evaluator,
+    body: ApproveBody | None = None,
+) -> dict[str, Any]:
+    expected = body.signed_form_id if body is not None else None
+    return await container.service.approve(evaluator, consent_id, expected)
+
+
+@router.post("/consents/{consent_id}/return", summary="差戻し（審査員、理由は必須）")
+async def return_(
+    container: ContainerDep, consent_id: str, body: ReturnBody, evaluator: Evaluator
+) -> dict[str, Any]:
+    return await container.service.return_(evaluator, consent_id, body.reason)
+
+
+# --- access log -----------------------------------------------------------------------------
+
+
+@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
+async def access_log(
+    container: ContainerDep,
+    _: Auditor,
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await container.service.access_entries(
+        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
+    )

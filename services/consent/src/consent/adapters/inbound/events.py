@@ -1,0 +1,23 @@
+"""Event handlers of the consent service (consumer group ``consent``).
+
+* CcusWorkerSnapshot: the read model of CCUS workers the checks compare against;
+* JudgementCompleted (v1 and v2): ends the employer's granted consent for that worker
+  (when ``CONSENT_END_ON_JUDGEMENT`` is on).
+"""
+
+from __future__ import annotations
+
+from consent.core.service import ConsentService
+from shared_kernel.events.catalogue import (
+    CcusWorkerSnapshot,
+    JudgementCompleted,
+    JudgementCompletedV2,
+)
+from shared_kernel.kafka import EventConsumer
+
+
+def subscribe(consumer: EventConsumer, service: ConsentService, *, end_on_judgement: bool) -> None:
+    consumer.handle(CcusWorkerSnapshot, service.on_snapshot)
+    if end_on_judgement:
+        consumer.handle(JudgementCompleted, service.on_judgement_completed)
+        consumer.handle(JudgementCompletedV2, service.on_judgement_completed)
