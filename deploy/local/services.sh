@@ -8,6 +8,8 @@ cd "$ROOT"
 SERVICES=(identity consent application judgement notification document portal)
 declare -A PORTS=([portal]=8000 [identity]=8001 [consent]=8002 [application]=8003 [judgement]=8004 [notification]=8005 [document]=8006)
 PY="$ROOT/.venv/bin/python"
+# The demo stack approves complete consent applications automatically (off in production).
+export CONSENT_AUTO_APPROVE="${CONSENT_AUTO_APPROVE:-true}"
 mkdir -p var/log var/run
 say() { echo "[services] $*"; }
 
