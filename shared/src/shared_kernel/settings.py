@@ -68,7 +68,7 @@ class ServiceSettings(BaseSettings):
             if not isinstance(value, SecretStr):
                 continue
             secret = value.get_secret_value()
-            if secret in PLACEHOLDER_SECRETS:
+            if secret in PLACEHOLDER_SECRETS or secret.startswith("changethis"):
                 raise ValueError(
                     f"{name} holds a placeholder secret; set a real value for {self.environment}"
                 )

@@ -1,9 +1,17 @@
-"""Entrypoints of the identity service: ``python -m identity serve``."""
+"""Entrypoints of the identity service: ``python -m identity serve`` and ``… create-user``."""
 
-from identity.config import Settings
-from identity.inject import create_app
-from shared_kernel.service import serve_cli
+import sys
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["create-user"]:
+        # Admin CLI: evaluator and operator accounts (database only, no broker).
+        from identity.adapters.inbound.cli import run
+
+        return run(sys.argv[2:])
+
+    from identity.config import Settings
+    from identity.inject import create_app
+    from shared_kernel.service import serve_cli
+
     return serve_cli("identity", Settings, create_app)

@@ -1,1 +1,6 @@
-"""Interfaces the core needs from the outside world (repositories, publishers …)."""
+"""Interfaces the core needs from the outside world (document stores, password hashing)."""
+
+from identity.ports.documents import Documents
+from identity.ports.hashing import PasswordHasher
+
+__all__ = ["Documents", "PasswordHasher"]

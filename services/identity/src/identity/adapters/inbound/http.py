@@ -1,16 +1,456 @@
-"""HTTP routes of the identity service."""
+"""HTTP routes of the identity service (port 8001).
 
-from typing import Annotated
+Public (rate-limited per client IP and per login ID):
 
-from fastapi import APIRouter, Depends
+* ``POST /registrations`` 利用者仮申請; ``POST /activations`` 利用者本申請;
+* ``POST /sessions`` login (session cookie + access token); ``POST /sessions/token`` a
+  fresh access token for the session cookie; ``DELETE /sessions/current`` logout.
 
+With a bearer token: ``GET /me``, ``PUT /me/password``; employers only:
+``GET``/``PUT /employers/me`` and ``GET /employers/me/history`` (the audit trail).
+
+Every error is ``{code, message}`` (Japanese); validation errors add
+``errors: [{field, message}]`` with one Japanese message per field.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from identity.core.errors import (
+    AccountNotFound,
+    CurrentPasswordWrong,
+    EmployerAlreadyRegistered,
+    EmployerNotFound,
+    IdentityError,
+    InvalidCredentials,
+    InvalidTemporaryCredentials,
+    LoginIdTaken,
+    LoginLocked,
+    SessionInvalid,
+    TemporaryPasswordExpired,
+    ValidationFailed,
+)
+from identity.core.forms import LABELS
+from identity.core.service import AccessToken
 from identity.inject import Container
+from shared_kernel.auth import Principal, require
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
+AnyUser = Annotated[Principal, Depends(require("employer", "evaluator", "operator"))]
+Employer = Annotated[Principal, Depends(require("employer"))]
+
+
+class RateLimited(IdentityError):
+    code = "rate_limited"
+    message = "リクエストが多すぎます。しばらく時間をおいてから再度お試しください。"
+
+    def __init__(self, retry_after_seconds: float) -> None:
+        super().__init__()
+        self.retry_after_seconds = max(1, math.ceil(retry_after_seconds))
+
+
+STATUS: dict[type[IdentityError], int] = {
+    ValidationFailed: 422,
+    LoginIdTaken: 409,
+    EmployerAlreadyRegistered: 409,
+    InvalidCredentials: 401,
+    InvalidTemporaryCredentials: 401,
+    SessionInvalid: 401,
+    TemporaryPasswordExpired: 410,
+    LoginLocked: 423,
+    RateLimited: 429,
+    CurrentPasswordWrong: 400,
+    AccountNotFound: 404,
+    EmployerNotFound: 404,
+}
+
+
+# --- request and response bodies -----------------------------------------------------------
+
+
+class _Form(BaseModel):
+    """Fields are optional strings here: the core checks them all and answers per field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegistrationRequest(_Form):
+    login_id: str | None = Field(
+        None, description="ログインID：半角英数字8〜16文字（大文字・小文字を区別、変更不可）"
+    )
+    email: str | None = Field(None, description="仮パスワード送信先のメールアドレス")
+    employer_id: str | None = Field(None, description="事業者ID（14桁）")
+    employer_name: str | None = Field(None, description="商号又は名称")
+    address: str | None = Field(None, description="所在地")
+    representative_name: str | None = Field(None, description="代表者名")
+    phone_number: str | None = Field(None, description="電話番号")
+    permit_number: str | None = Field(
+        None, description="建設業許可番号（任意）：例 国土交通大臣許可(特-25)第123号"
+    )
+
+
+class ActivationRequest(_Form):
+    login_id: str | None = None
+    temporary_password: SecretStr | None = None
+    new_password: SecretStr | None = Field(
+        None, description="英大文字・英小文字と、数字または記号を組み合わせた8文字以上"
+    )
+    new_password_confirmation: SecretStr | None = None
+
+
+class LoginRequest(_Form):
+    login_id: str | None = None
+    password: SecretStr | None = None
+
+
+class PasswordChangeRequest(_Form):
+    current_password: SecretStr | None = None
+    new_password: SecretStr | None = None
+    new_password_confirmation: SecretStr | None = None
+
+
+class EmployerProfileRequest(_Form):
+    """Replaces the 事業者 details (PUT): an absent ``permit_number`` removes it."""
+
+    employer_name: str | None = None
+    address: str | None = None
+    representative_name: str | None = None
+    phone_number: str | None = None
+    permit_number: str | None = None
+
+
+class RegistrationResponse(BaseModel):
+    login_id: str
+    email: str
+    expires_at: datetime
+    message: str
+
+
+class ActivationResponse(BaseModel):
+    login_id: str
+    employer_id: str
+    activated_at: datetime
+    message: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    expires_in: int
+    login_id: str
+    role: str
+    employer_id: str | None
+
+
+class LoginResponse(TokenResponse):
+    session_expires_at: datetime
+
+
+class MessageResponse(BaseModel):
+    message: str
+
+
+class AccountResponse(BaseModel):
+    login_id: str
+    role: str
+    status: str
+    email: str
+    employer_id: str | None
+    employer_name: str | None
+    activated_at: datetime | None
+    password_changed_at: datetime | None
+
+
+class PermitResponse(BaseModel):
+    text: str
+    authority: str
+    authority_code: str
+    kind: str
+    year: int
+    number: int
+    office: str | None
+    code: str
+
+
+class EmployerResponse(BaseModel):
+    employer_id: str
+    login_id: str
+    employer_name: str
+    address: str
+    representative_name: str
+    phone_number: str
+    permit_number: str | None
+    permit: PermitResponse | None
+    updated_at: datetime
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    by: str
+    role: str
+    changes: dict[str, dict[str, Any]]
+    correlation_id: str | None = None
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def client_ip(request: Request) -> str:
+    """The client address (uvicorn puts the X-Forwarded-For address here for trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_ip(request: Request, container: ContainerDep) -> None:
+    """Per-client-IP limit of the public endpoints (runs before the body is read)."""
+    retry = container.limits.by_ip.hit(client_ip(request))
+    if retry is not None:
+        raise RateLimited(retry)
+
+
+def limit_login_id(container: Container, login_id: str | None) -> None:
+    if not login_id:
+        return
+    retry = container.limits.by_login_id.hit(login_id)
+    if retry is not None:
+        raise RateLimited(retry)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def _token_fields(access: AccessToken) -> dict[str, Any]:
+    remaining = (access.expires_at - datetime.now(UTC)).total_seconds()
+    return {
+        "access_token": access.token,
+        "expires_at": access.expires_at,
+        "expires_in": max(0, int(remaining)),
+        "login_id": access.login_id,
+        "role": access.role,
+        "employer_id": access.employer_id,
+    }
+
+
+def _session_cookie(request: Request, container: Container) -> str | None:
+    return request.cookies.get(container.settings.session_cookie_name)
+
+
+Public = [Depends(limit_ip)]
+
+
+# --- routes --------------------------------------------------------------------------------
 
 
 @router.get("/", summary="サービス情報")
 async def about(container: ContainerDep) -> dict[str, str]:
     return {"service": "identity", "title": "利用者管理サービス"}
+
+
+@router.post(
+    "/registrations",
+    status_code=201,
+    summary="利用者仮申請（仮パスワードをメールで送付）",
+    dependencies=Public,
+)
+async def register(body: RegistrationRequest, container: ContainerDep) -> RegistrationResponse:
+    limit_login_id(container, body.login_id)
+    receipt = await container.service.register(body.model_dump())
+    return RegistrationResponse(
+        login_id=receipt.login_id,
+        email=receipt.email,
+        expires_at=receipt.expires_at,
+        message=(
+            f"仮パスワードを {receipt.email} 宛てに送信しました。"
+            "有効期限内に利用者本申請を行ってください。"
+        ),
+    )
+
+
+@router.post("/activations", summary="利用者本申請（パスワードの設定）", dependencies=Public)
+async def activate(body: ActivationRequest, container: ContainerDep) -> ActivationResponse:
+    limit_login_id(container, body.login_id)
+    receipt = await container.service.activate(
+        body.login_id,
+        _secret(body.temporary_password),
+        _secret(body.new_password),
+        _secret(body.new_password_confirmation),
+    )
+    return ActivationResponse(
+        login_id=receipt.login_id,
+        employer_id=receipt.employer_id,
+        activated_at=receipt.activated_at,
+        message="利用者本申請が完了しました。設定したパスワードでログインしてください。",
+    )
+
+
+@router.post(
+    "/sessions",
+    status_code=201,
+    summary="ログイン（セッションCookieとアクセストークンを発行）",
+    dependencies=Public,
+)
+async def login(
+    body: LoginRequest, request: Request, response: Response, container: ContainerDep
+) -> LoginResponse:
+    limit_login_id(container, body.login_id)
+    result = await container.service.login(body.login_id, _secret(body.password))
+    settings = container.settings
+    response.set_cookie(
+        settings.session_cookie_name,
+        result.session_token,
+        max_age=int(settings.session_ttl_hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure or request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return LoginResponse(
+        **_token_fields(result.access), session_expires_at=result.session_expires_at
+    )
+
+
+@router.post(
+    "/sessions/token",
+    summary="セッションCookieから新しいアクセストークンを発行",
+    dependencies=Public,
+)
+async def exchange(request: Request, response: Response, container: ContainerDep) -> TokenResponse:
+    access = await container.service.exchange(_session_cookie(request, container))
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(**_token_fields(access))
+
+
+@router.delete(
+    "/sessions/current",
+    status_code=204,
+    summary="ログアウト（セッションの失効）",
+    dependencies=Public,
+)
+async def logout(request: Request, container: ContainerDep) -> Response:
+    await container.service.logout(_session_cookie(request, container))
+    response = Response(status_code=204)
+    settings = container.settings
+    response.delete_cookie(
+        settings.session_cookie_name,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure or request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/me", summary="ログイン中の利用者")
+async def me(principal: AnyUser, container: ContainerDep) -> AccountResponse:
+    return AccountResponse(**await container.service.account(principal.subject))
+
+
+@router.put("/me/password", summary="パスワード変更（他のセッションは失効）")
+async def change_password(
+    body: PasswordChangeRequest, principal: AnyUser, request: Request, container: ContainerDep
+) -> MessageResponse:
+    await container.service.change_password(
+        principal.subject,
+        _secret(body.current_password),
+        _secret(body.new_password),
+        _secret(body.new_password_confirmation),
+        keep_session=_session_cookie(request, container),
+    )
+    return MessageResponse(message="パスワードを変更しました。")
+
+
+@router.get("/employers/me", summary="事業者情報の参照")
+async def employer(principal: Employer, container: ContainerDep) -> EmployerResponse:
+    view = await container.service.employer(principal.subject, principal.employer_id)
+    return EmployerResponse(**view)
+
+
+@router.put("/employers/me", summary="事業者情報の変更（ログインID・事業者IDは変更不可）")
+async def update_employer(
+    body: EmployerProfileRequest, principal: Employer, container: ContainerDep
+) -> EmployerResponse:
+    view = await container.service.update_employer(
+        principal.subject, principal.role, principal.employer_id, body.model_dump()
+    )
+    return EmployerResponse(**view)
+
+
+@router.get("/employers/me/history", summary="事業者情報の変更履歴（変更者・日時・変更前後）")
+async def employer_history(principal: Employer, container: ContainerDep) -> list[HistoryEntry]:
+    entries = await container.service.employer_history(principal.subject, principal.employer_id)
+    return [HistoryEntry(**entry) for entry in entries]
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _status(error: IdentityError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+async def identity_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IdentityError)
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    headers: dict[str, str] = {}
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    if isinstance(retry_after, int):
+        body["retry_after_seconds"] = retry_after
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(status_code=_status(exc), content=body, headers=headers)
+
+
+IMMUTABLE = frozenset({"login_id", "employer_id"})
+
+
+def field_message(error: dict[str, Any]) -> tuple[str, str]:
+    """A Japanese message for an error pydantic found before the core ran (never the value)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "body")
+    label = LABELS.get(field, field)
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "body", "リクエストの本文をJSONとして読み取れません"
+    if len(loc) <= 1 or kind in ("model_attributes_type", "dict_type"):
+        return "body", "リクエストの本文はJSONオブジェクトで送信してください"
+    if kind == "missing":
+        return field, f"{label}を入力してください"
+    if kind == "extra_forbidden":
+        if field in IMMUTABLE:
+            return field, f"{label}は変更できません"
+        return field, f"{label}は指定できない項目です"
+    if kind == "string_type":
+        return field, f"{label}は文字列で入力してください"
+    return field, f"{label}の値が正しくありません"
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        field, message = field_message(dict(error))
+        errors.append({"field": field, "message": message})
+    content = {"code": "validation_error", "message": ValidationFailed.message, "errors": errors}
+    return JSONResponse(status_code=422, content=content)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Identity errors with their status; validation errors with Japanese per-field messages."""
+    app.add_exception_handler(IdentityError, identity_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
