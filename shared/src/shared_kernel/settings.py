@@ -25,7 +25,11 @@ Environment = Literal["development", "test", "staging", "production"]
 def service_config(prefix: str) -> SettingsConfigDict:
     """The settings config every service uses: its env prefix plus a shared ``.env``."""
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        use_attribute_docstrings=True,  # a field's docstring documents it (docs/configuration.md)
     )
 
 
@@ -35,30 +39,45 @@ class ServiceSettings(BaseSettings):
     model_config = service_config("SERVICE_")
 
     service_name: str = "service"
+    """Name in logs, metrics and as the consumer group."""
     environment: Environment = Field(
         default="development", validation_alias=AliasChoices("APP_ENV", "ENVIRONMENT")
     )
+    """development, test, staging or production; outside development and test, placeholder
+    or short secrets are refused at start-up."""
     http_host: str = "127.0.0.1"
+    """Address the HTTP server listens on."""
     http_port: int = 8000
+    """Port of the HTTP server."""
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    """Log level (JSON lines on stdout)."""
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
+    """Kafka brokers."""
     topic_prefix: str = Field(default="", validation_alias=AliasChoices("TOPIC_PREFIX"))
+    """Prepended to every topic and consumer group name (tests use one per run)."""
     mongodb_url: str = Field(
         default="mongodb://127.0.0.1:27017/", validation_alias=AliasChoices("MONGODB_URL")
     )
+    """MongoDB (production) or FerretDB (local) connection string."""
     db_name: str = "noryoku"
+    """The service's own database."""
 
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
+    """Handler attempts before an event goes to the dead-letter topic."""
     consumer_backoff_seconds: float = Field(default=0.2, ge=0.0)
+    """Pause before the first retry (doubles each time)."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
+    """How often the outbox relay sweeps for pending events (it is also woken by writes)."""
     lag_poll_seconds: float = Field(default=15.0, gt=0.0)
+    """How often consumer lag is measured for /metrics."""
 
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), validation_alias=AliasChoices("JWT_SECRET")
     )
+    """Secret that signs and verifies the bearer tokens (HS256, at least 32 bytes)."""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
