@@ -1,16 +1,19 @@
 """Composition root of the notification service: the one place that wires adapters to the core.
 
-Tests override it by passing their own settings (isolated database and topics) or by
-calling ``wire`` with a runtime of their own.
+Tests override it by passing their own settings (isolated database and topics, their own
+SMTP port) or by calling ``wire`` with a runtime of their own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from notification.config import Settings
+from notification.core.links import Links
+from notification.core.service import NotificationService, SenderPolicy
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -21,12 +24,48 @@ TITLE = "通知サービス"
 class Container:
     runtime: Runtime
     settings: Settings
+    service: NotificationService
 
 
 def wire(runtime: Runtime) -> Container:
+    from notification.adapters.inbound.events import subscribe
+    from notification.adapters.inbound.jobs import Sender
+    from notification.adapters.outbound.smtp import SmtpMailer
+    from notification.adapters.outbound.templates import JinjaRenderer
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    return Container(runtime=runtime, settings=settings)
+    mailer = SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        use_tls=settings.smtp_tls,
+        start_tls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        timeout=settings.smtp_timeout_seconds,
+        validate_certs=settings.smtp_validate_certs,
+    )
+    service = NotificationService(
+        runtime.store("users"),
+        runtime.store("applications"),
+        runtime.store("mails"),
+        JinjaRenderer(),
+        mailer,
+        links=Links(settings.portal_base_url),
+        from_address=settings.mail_from,
+        sealing_key=settings.mail_sealing_key.get_secret_value(),
+        policy=SenderPolicy(
+            lease=timedelta(seconds=settings.sender_lease_seconds),
+            retry_base_seconds=settings.retry_base_seconds,
+            retry_max_seconds=settings.retry_max_seconds,
+            batch=settings.sender_batch,
+        ),
+    )
+    sender = Sender(service, settings.sender_poll_seconds)
+    service.on_recorded = sender.kick
+    subscribe(runtime.consumer, service)
+    runtime.background(sender.run)
+    return Container(runtime=runtime, settings=settings, service=service)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

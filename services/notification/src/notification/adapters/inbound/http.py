@@ -1,16 +1,80 @@
-"""HTTP routes of the notification service."""
+"""HTTP routes of the notification service (port 8005): the operators' mail log.
 
-from typing import Annotated
+* ``GET /mails``: every mail recorded (to, template, event id, times, status, error),
+  newest first, filterable; never the body or any secret;
+* ``POST /mails/{mail_id}/retry``: send a failed mail again (after the address or the
+  server was fixed).
+"""
 
-from fastapi import APIRouter, Depends
+from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from notification.core.compose import TEMPLATES
+from notification.core.mails import MailStatus
+from notification.core.service import NotFound, NotRequeueable
 from notification.inject import Container
+from shared_kernel.auth import Principal, require
+from shared_kernel.http import ApiError
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
+Operator = Annotated[Principal, Depends(require("operator"))]
+
+
+class MailView(BaseModel):
+    id: str
+    to: str | None
+    template: str
+    event_id: str
+    event_type: str
+    employer_id: str | None
+    subject: str
+    status: MailStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+    next_attempt_at: datetime | None
+    message_id: str
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, str]:
-    return {"service": "notification", "title": "通知サービス"}
+async def about(container: ContainerDep) -> dict[str, Any]:
+    return {"service": "notification", "title": "通知サービス", "templates": list(TEMPLATES)}
+
+
+@router.get("/mails", summary="送信メールの記録（運用者）", response_model=list[MailView])
+async def list_mails(
+    container: ContainerDep,
+    _: Operator,
+    status: MailStatus | None = None,
+    template: str | None = None,
+    to: str | None = None,
+    event_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return await container.service.list_mails(
+        status=status, template=template, to=to, event_id=event_id, limit=limit
+    )
+
+
+@router.post("/mails/{mail_id}/retry", summary="送信に失敗したメールの再送（運用者）")
+async def retry_mail(container: ContainerDep, _: Operator, mail_id: str) -> MailView:
+    try:
+        view = await container.service.requeue(mail_id)
+    except NotFound:
+        raise ApiError(404, "mail_not_found", "指定されたメールの記録がありません。") from None
+    except NotRequeueable:
+        raise ApiError(
+            409,
+            "mail_not_failed",
+            "再送できるのは、宛先があり期限切れでない、送信に失敗したメールだけです。",
+        ) from None
+    return MailView.model_validate(view)

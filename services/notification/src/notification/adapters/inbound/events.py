@@ -1,0 +1,29 @@
+"""Event handlers of the notification service (consumer group ``notification``)."""
+
+from __future__ import annotations
+
+from notification.core.service import NotificationService
+from shared_kernel.events.catalogue import (
+    ApplicationDraftReminder,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    ConsentGranted,
+    ConsentRejected,
+    JudgementCompletedV2,
+    ResultNoticeGenerated,
+    UserActivated,
+    UserProvisionallyRegistered,
+)
+from shared_kernel.kafka import EventConsumer
+
+
+def subscribe(consumer: EventConsumer, service: NotificationService) -> None:
+    consumer.handle(UserProvisionallyRegistered, service.on_provisionally_registered)
+    consumer.handle(UserActivated, service.on_activated)
+    consumer.handle(ConsentGranted, service.on_consent_granted)
+    consumer.handle(ConsentRejected, service.on_consent_rejected)
+    consumer.handle(ApplicationSubmitted, service.on_application_submitted)
+    consumer.handle(ApplicationDraftReminder, service.on_draft_reminder)
+    consumer.handle(ApplicationWithdrawn, service.on_withdrawn)
+    consumer.handle(JudgementCompletedV2, service.on_judgement_completed)
+    consumer.handle(ResultNoticeGenerated, service.on_notice_generated)

@@ -1,0 +1,40 @@
+"""The sender: a background job that sends pending mails (``runtime.background``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from notification.core.service import NotificationService
+from shared_kernel.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Sender:
+    """Sends what is due, then sleeps until woken (a mail was recorded) or the poll time.
+
+    At start it sends at once whatever earlier runs left pending, so a restart picks up
+    every mail recorded but not sent.
+    """
+
+    def __init__(self, service: NotificationService, poll_seconds: float) -> None:
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                while await self.service.send_due() > 0:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("mail.sender_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

@@ -1,0 +1,252 @@
+"""What each mail says: template name, trigger and the values its templates show. Pure.
+
+A :class:`Draft` names its recipients either directly (``to``: the temporary password
+goes to the registration address) or as an employer, whose active users' addresses the
+service looks up when it records the mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from notification.core.applications import NOTICES_MAIL, RESULT_MAIL
+from notification.core.links import Links
+from notification.core.mails import Trigger, secret_marker
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import (
+    ApplicationDraftReminder,
+    ApplicationSubmitted,
+    ConsentGranted,
+    ConsentRejected,
+    UserActivated,
+    UserProvisionallyRegistered,
+)
+
+TEMPORARY_PASSWORD = "temporary_password"
+ACCOUNT_ACTIVATED = "account_activated"
+CONSENT_GRANTED = "consent_granted"
+CONSENT_REJECTED = "consent_rejected"
+APPLICATION_RECEIVED = "application_received"
+DRAFT_REMINDER = "draft_reminder"
+JUDGEMENT_COMPLETED = "judgement_completed"
+RESULT_NOTICES = "result_notices"
+TEMPLATES = (
+    TEMPORARY_PASSWORD,
+    ACCOUNT_ACTIVATED,
+    CONSENT_GRANTED,
+    CONSENT_REJECTED,
+    APPLICATION_RECEIVED,
+    DRAFT_REMINDER,
+    JUDGEMENT_COMPLETED,
+    RESULT_NOTICES,
+)
+Context = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Draft:
+    template: str
+    trigger: Trigger
+    context: Context
+    to: tuple[str, ...] | None = None  # None: the employer's active users
+    sealed_secrets: dict[str, str] = field(default_factory=dict)
+    secrets_expire_at: datetime | None = None  # not sent after this (the secret is useless)
+
+
+def _trigger(envelope: Envelope, employer_id: str | None, key: str | None = None) -> Trigger:
+    return Trigger(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        key=key or envelope.id,
+        employer_id=employer_id,
+        correlation_id=envelope.correlation_id,
+    )
+
+
+def _common(links: Links) -> Context:
+    return {"portal_url": links.portal()}
+
+
+def temporary_password(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, UserProvisionallyRegistered)
+    context = {
+        **_common(links),
+        "login_id": event.login_id,
+        "employer_name": event.employer_name,
+        "employer_id": event.employer_id,
+        "expires_at": event.expires_at,
+        "temporary_password": secret_marker(TEMPORARY_PASSWORD),
+        "activation_url": links.activation(),
+    }
+    return Draft(
+        TEMPORARY_PASSWORD,
+        _trigger(envelope, event.employer_id),
+        context,
+        to=(event.email,) if event.email.strip() else (),
+        sealed_secrets={TEMPORARY_PASSWORD: event.sealed_temporary_password},
+        secrets_expire_at=event.expires_at,
+    )
+
+
+def account_activated(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, UserActivated)
+    context = {
+        **_common(links),
+        "login_id": event.login_id,
+        "employer_name": event.employer_name,
+        "employer_id": event.employer_id,
+        "activated_at": event.activated_at,
+        "login_url": links.login(),
+    }
+    to = (event.email,) if event.email.strip() else ()
+    return Draft(ACCOUNT_ACTIVATED, _trigger(envelope, event.employer_id), context, to=to)
+
+
+def consent_granted(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, ConsentGranted)
+    context = {
+        **_common(links),
+        "consent_id": event.consent_id,
+        "worker_id": event.worker_id,
+        "worker_name": event.worker_name,
+        "worker_name_kana": event.worker_name_kana,
+        "scopes": list(event.scopes),
+        "granted_at": event.granted_at,
+        "valid_until": event.valid_until,
+        "consents_url": links.consents(),
+    }
+    return Draft(CONSENT_GRANTED, _trigger(envelope, event.employer_id), context)
+
+
+def consent_rejected(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, ConsentRejected)
+    context = {
+        **_common(links),
+        "consent_id": event.consent_id,
+        "worker_id": event.worker_id,
+        "reason": event.reason,
+        "rejected_at": event.rejected_at,
+        "consents_url": links.consents(),
+    }
+    return Draft(CONSENT_REJECTED, _trigger(envelope, event.employer_id), context)
+
+
+def application_received(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, ApplicationSubmitted)
+    context = {
+        **_common(links),
+        "application_id": event.application_id,
+        "application_date": event.application_date,
+        "submitted_at": event.submitted_at,
+        "fee_total_yen": event.fee_total_yen,
+        "lines": [line.model_dump(mode="json") for line in event.lines],
+        "application_url": links.application(event.application_id),
+    }
+    return Draft(
+        APPLICATION_RECEIVED,
+        _trigger(envelope, event.employer_id, key=event.application_id),
+        context,
+    )
+
+
+def draft_reminder(envelope: Envelope, links: Links) -> Draft:
+    event = envelope.event
+    assert isinstance(event, ApplicationDraftReminder)
+    context = {
+        **_common(links),
+        "application_id": event.application_id,
+        "line_count": event.line_count,
+        "draft_created_at": event.draft_created_at,
+        "reminded_at": event.reminded_at,
+        "draft_url": links.application(event.application_id),
+    }
+    return Draft(DRAFT_REMINDER, _trigger(envelope, event.employer_id), context)
+
+
+def application_mails(doc: dict[str, Any], links: Links) -> list[Draft]:
+    """The per-application mails the read model has decided on (see ``applications``)."""
+    drafts = []
+    result_mail = doc.get(RESULT_MAIL)
+    if result_mail is not None:
+        drafts.append(
+            _application_draft(
+                JUDGEMENT_COMPLETED, doc, result_mail, links, result_mail["with_notices"]
+            )
+        )
+    notices_mail = doc.get(NOTICES_MAIL)
+    if notices_mail is not None:
+        draft = _application_draft(RESULT_NOTICES, doc, notices_mail, links, True)
+        rows = [r for r in draft.context["rows"] if r["status"] == "completed"]
+        drafts.append(Draft(draft.template, draft.trigger, {**draft.context, "rows": rows}))
+    return drafts
+
+
+def _application_draft(
+    template: str,
+    doc: dict[str, Any],
+    decided: dict[str, Any],
+    links: Links,
+    with_notices: bool,
+) -> Draft:
+    application_id = doc["application_id"]
+    rows = line_rows(doc, links, with_notices=with_notices, judged=decided.get("line_ids"))
+    context = {
+        **_common(links),
+        "application_id": application_id,
+        "application_date": doc.get("application_date"),
+        "rows": rows,
+        "approved_count": sum(1 for r in rows if r["decision"] == "approved"),
+        "rejected_count": sum(1 for r in rows if r["decision"] == "rejected"),
+        "withdrawn_count": sum(1 for r in rows if r["status"] == "withdrawn"),
+        "with_notices": with_notices,
+        "result_url": links.result(application_id),
+    }
+    trigger = Trigger(
+        event_id=decided["event_id"],
+        event_type=decided["event_type"],
+        key=application_id,
+        employer_id=doc["employer_id"],
+    )
+    return Draft(template, trigger, context)
+
+
+def line_rows(
+    doc: dict[str, Any], links: Links, *, with_notices: bool, judged: list[str] | None
+) -> list[dict[str, Any]]:
+    """One row per line of the application, in the order of the application.
+
+    Only the lines judged when the mail was decided (``judged``) count as judged, so that
+    the mail reads the same whenever it is derived again.
+    """
+    results = {r["line_id"]: r for r in doc["results"]}
+    notices = {n["line_id"]: n for n in doc["notices"]}
+    rows = []
+    for line in doc["lines"]:
+        result = results.get(line["line_id"])
+        if judged is not None and line["line_id"] not in judged:
+            result = None
+        notice = notices.get(line["line_id"]) if with_notices and result else None
+        rows.append(
+            {
+                **line,
+                "worker_name": (result or line)["worker_name"],
+                "status": "completed" if result else "withdrawn",
+                "decision": result["decision"] if result else None,
+                "eligible_level": result["eligible_level"] if result else None,
+                "evaluation_body": result.get("evaluation_body") if result else None,
+                "messages": (
+                    result["messages"] if result and result["decision"] == "rejected" else []
+                ),
+                "notice_url": (
+                    links.notice(doc["application_id"], notice["notice_id"]) if notice else None
+                ),
+            }
+        )
+    return rows

@@ -1,0 +1,348 @@
+"""The notification service's use cases: record mails for events, send what is pending.
+
+Handlers only *record* mails (one ``mails`` document per trigger, template and recipient,
+with a natural ``_id``, written together with the consumed event's id); the sender, a
+background job, sends pending mails and marks them. It talks to storage through the
+``Documents`` port, to SMTP through ``Mailer`` and to the templates through ``Renderer``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from notification import metrics
+from notification.core import applications, compose, mails, users
+from notification.core.compose import Draft
+from notification.core.links import Links
+from notification.core.mails import Doc, Rendered
+from notification.core.message import build_message
+from notification.ports import Documents, Mailer, PermanentFailure, Renderer, TransientFailure
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import (
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    JudgementCompletedV2,
+    ResultNoticeGenerated,
+    UserActivated,
+    UserProvisionallyRegistered,
+)
+from shared_kernel.logging import get_logger
+from shared_kernel.mongo import Change
+from shared_kernel.sealing import SealError, unseal
+
+log = get_logger(__name__)
+
+
+EXPIRED = "仮パスワードの有効期限を過ぎたため送信しませんでした（再度、利用者仮申請が必要です）"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotFound(LookupError):
+    pass
+
+
+class NotRequeueable(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    lease: timedelta = timedelta(seconds=120)
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 600.0
+    batch: int = 50
+
+
+class NotificationService:
+    def __init__(
+        self,
+        users_store: Documents,
+        applications_store: Documents,
+        mails_store: Documents,
+        renderer: Renderer,
+        mailer: Mailer,
+        *,
+        links: Links,
+        from_address: str,
+        sealing_key: str,
+        policy: SenderPolicy = SenderPolicy(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.users = users_store
+        self.applications = applications_store
+        self.mails = mails_store
+        self.renderer = renderer
+        self.mailer = mailer
+        self.links = links
+        self.from_address = from_address
+        self._sealing_key = sealing_key
+        self.policy = policy
+        self.clock = clock
+        self.on_recorded: Callable[[], None] = lambda: None  # wakes the sender
+        self.paused_until: datetime | None = None  # mail server unreachable: wait till then
+        self._outages = 0
+
+    # --- event handlers ----------------------------------------------------------------
+
+    async def on_provisionally_registered(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, UserProvisionallyRegistered)
+        change = partial(users.provisionally_registered, event, self.clock())
+        await self.users.update(event.login_id, change, applied_event_id=envelope.id)
+        await self.record(compose.temporary_password(envelope, self.links), envelope.id)
+
+    async def on_activated(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, UserActivated)
+        change = partial(users.activated, event, self.clock())
+        await self.users.update(event.login_id, change, applied_event_id=envelope.id)
+        await self.record(compose.account_activated(envelope, self.links), envelope.id)
+
+    async def on_consent_granted(self, envelope: Envelope) -> None:
+        await self.record(compose.consent_granted(envelope, self.links), envelope.id)
+
+    async def on_consent_rejected(self, envelope: Envelope) -> None:
+        await self.record(compose.consent_rejected(envelope, self.links), envelope.id)
+
+    async def on_draft_reminder(self, envelope: Envelope) -> None:
+        await self.record(compose.draft_reminder(envelope, self.links), envelope.id)
+
+    async def on_application_submitted(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ApplicationSubmitted)
+        await self.record(compose.application_received(envelope, self.links), envelope.id)
+        await self._application(event.application_id, applications.submitted, envelope)
+
+    async def on_withdrawn(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ApplicationWithdrawn)
+        await self._application(event.application_id, applications.withdrawn, envelope)
+
+    async def on_judgement_completed(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, JudgementCompletedV2)
+        await self._application(event.application_id, applications.judged, envelope)
+
+    async def on_notice_generated(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ResultNoticeGenerated)
+        await self._application(event.application_id, applications.notice_generated, envelope)
+
+    async def _application(self, application_id: str, step: Any, envelope: Envelope) -> None:
+        """Apply the event to the application's read model, then record what it decided.
+
+        A redelivered event leaves the document as it is but the mails are derived from
+        it again; their natural ids make that a no-op unless a crash cut it short.
+        """
+        change = partial(step, envelope.event, envelope.id, envelope.type, self.clock())
+        doc = await self.applications.update(application_id, change, applied_event_id=envelope.id)
+        if doc is None:
+            return
+        for draft in compose.application_mails(doc, self.links):
+            await self.record(draft, envelope.id)
+
+    async def employer_addresses(self, employer_id: str | None) -> list[str]:
+        if not employer_id:
+            return []
+        found = await self.users.find({"employer_id": employer_id, "status": users.ACTIVE})
+        return users.addresses(found)
+
+    async def record(self, draft: Draft, applied_event_id: str) -> list[Doc]:
+        """Store the mail for each recipient (once: the ``_id`` is natural)."""
+        recipients: Sequence[str | None]
+        if draft.to is not None:
+            recipients = list(draft.to)
+        else:
+            recipients = await self.employer_addresses(draft.trigger.employer_id)
+        if not recipients:
+            recipients = [None]
+        subject, text, html = self.renderer.render(draft.template, draft.context)
+        rendered = Rendered(subject=subject, text=text, html=html)
+        now = self.clock()
+        recorded = []
+        for recipient in recipients:
+            doc_id = mails.mail_id(draft.template, draft.trigger.key, recipient)
+            created: list[Doc] = []
+
+            def create(
+                doc: Doc | None, recipient: str | None = recipient, created: list[Doc] = created
+            ) -> tuple[Doc, list[Envelope]] | None:
+                created.clear()
+                if doc is not None:
+                    return None  # recorded already (redelivered event, handler run again)
+                new = mails.intent(
+                    template=draft.template,
+                    trigger=draft.trigger,
+                    recipient=recipient,
+                    rendered=rendered,
+                    from_address=self.from_address,
+                    now=now,
+                    sealed_secrets=draft.sealed_secrets,
+                    secrets_expire_at=draft.secrets_expire_at,
+                )
+                created.append(new)
+                return new, []
+
+            saved = await self.mails.update(doc_id, create, applied_event_id=applied_event_id)
+            if created and saved is not None:
+                recorded.append(saved)
+                metrics.MAILS_RECORDED.labels(draft.template, saved["status"]).inc()
+                log.info(
+                    "mail.recorded",
+                    mail_id=doc_id,
+                    template=draft.template,
+                    event_id=draft.trigger.event_id,
+                    status=saved["status"],
+                )
+        if recorded:
+            self.on_recorded()
+        return recorded
+
+    # --- sender --------------------------------------------------------------------------
+
+    async def send_due(self) -> int:
+        """Send the pending mails that are due; returns how many were attempted."""
+        now = self.clock()
+        pending = await self.mails.find(
+            {"status": mails.PENDING},
+            projection={
+                "_id": 1,
+                "status": 1,
+                "next_attempt_at": 1,
+                "lease_until": 1,
+                "created_at": 1,
+            },
+        )
+        metrics.MAILS_PENDING.set(len(pending))
+        oldest = min((d["created_at"] for d in pending), default=None)
+        metrics.OLDEST_PENDING_AGE.set((now - oldest).total_seconds() if oldest else 0)
+        if self.paused_until is not None and now < self.paused_until:
+            return 0
+        due = sorted(
+            (d for d in pending if mails.is_due(d, now)), key=lambda d: d["next_attempt_at"]
+        )[: self.policy.batch]
+        attempted = 0
+        for doc in due:
+            outcome = await self.send_one(doc["_id"])
+            attempted += outcome != "skipped"
+            if outcome == "outage":
+                break  # the server is unreachable: the rest waits for the pause to end
+        return attempted
+
+    async def send_one(self, doc_id: str) -> str:
+        """One attempt: claim, send, mark. Returns sent, failed, retry, outage or skipped."""
+        owner = uuid.uuid4().hex
+        now = self.clock()
+        claimed = await self.mails.update(
+            doc_id, _change(mails.claim, owner=owner, now=now, lease=self.policy.lease)
+        )
+        if claimed is None or claimed.get("lease_owner") != owner:
+            return "skipped"  # sent meanwhile, or another sender holds it
+        template = claimed["template"]
+        if mails.secrets_expired(claimed, now):
+            error = EXPIRED
+            fail = _change(mails.failed, error=error, now=self.clock(), drop_secrets=True)
+            await self.mails.update(doc_id, fail)
+            metrics.MAILS_FAILED.labels(template).inc()
+            log.warning("mail.failed", mail_id=doc_id, template=template, error=error)
+            return "failed"
+        try:
+            secrets = {
+                name: unseal(self._sealing_key, token)
+                for name, token in (claimed.get("sealed_secrets") or {}).items()
+            }
+            message = build_message(claimed, secrets, now)
+            await self.mailer.send(message, claimed["to"])
+        except (PermanentFailure, SealError, ValueError) as exc:
+            error = _error_text(exc)
+            await self.mails.update(doc_id, _change(mails.failed, error=error, now=self.clock()))
+            metrics.MAILS_FAILED.labels(template).inc()
+            log.warning("mail.failed", mail_id=doc_id, template=template, error=error)
+            return "failed"
+        except TransientFailure as exc:
+            retry = _change(
+                mails.retry_later,
+                owner=owner,
+                error=str(exc),
+                now=self.clock(),
+                base_seconds=self.policy.retry_base_seconds,
+                max_seconds=self.policy.retry_max_seconds,
+            )
+            await self.mails.update(doc_id, retry)
+            metrics.MAIL_RETRIES.labels(template).inc()
+            log.warning("mail.retry", mail_id=doc_id, template=template, error=str(exc))
+            if exc.outage:
+                self._outages += 1
+                pause = mails.backoff(
+                    self._outages, self.policy.retry_base_seconds, self.policy.retry_max_seconds
+                )
+                self.paused_until = self.clock() + timedelta(seconds=pause)
+                return "outage"
+            return "retry"
+        self._outages = 0
+        self.paused_until = None
+        # Sent. A crash before this write leaves the mail pending with a lease: it is sent
+        # again (same Message-ID) once the lease runs out. Better a rare duplicate than a
+        # lost mail.
+        await self.mails.update(doc_id, _change(mails.sent, now=self.clock()))
+        metrics.MAILS_SENT.labels(template).inc()
+        log.info("mail.sent", mail_id=doc_id, template=template)
+        return "sent"
+
+    # --- operators -----------------------------------------------------------------------
+
+    async def list_mails(
+        self,
+        *,
+        status: str | None = None,
+        template: str | None = None,
+        to: str | None = None,
+        event_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Doc]:
+        flt: dict[str, Any] = {}
+        for name, value in (
+            ("status", status),
+            ("template", template),
+            ("to", to),
+            ("event_id", event_id),
+        ):
+            if value is not None:
+                flt[name] = value
+        found = await self.mails.find(flt, sort=[("created_at", -1)], limit=limit)
+        return [mails.view(doc) for doc in found]
+
+    async def requeue(self, doc_id: str) -> Doc:
+        current = await self.mails.get(doc_id)
+        if current is None:
+            raise NotFound(doc_id)
+        if not mails.requeueable(current):
+            raise NotRequeueable(doc_id)
+        saved = await self.mails.update(doc_id, _change(mails.requeue, now=self.clock()))
+        assert saved is not None
+        self.on_recorded()
+        return mails.view(saved)
+
+
+def _change(transition: Callable[..., Doc | None], **arguments: Any) -> Change:
+    """A mail transition (``doc -> new doc | None``) as a store change (no events)."""
+
+    def change(doc: Doc | None) -> tuple[Doc, Sequence[Envelope]] | None:
+        new = transition(doc, **arguments)
+        return None if new is None else (new, [])
+
+    return change
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, SealError):
+        return "仮パスワードを復号できませんでした（MAIL_SEALING_KEY を確認してください）"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,347 @@
+"""The service over in-memory ports: recording once, sending, retrying, the crash window."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import pytest
+
+from notification.adapters.outbound.smtp import OUTAGE, PERMANENT, TRANSIENT, classify
+from notification.adapters.outbound.templates import JinjaRenderer
+from notification.core import mails
+from notification.core.links import Links
+from notification.core.service import NotificationService, NotRequeueable, SenderPolicy
+from notification.ports import PermanentFailure, TransientFailure
+from shared_kernel.events import Envelope
+from shared_kernel.mongo import APPLIED, Change, Document
+
+TEMPORARY_PASSWORD = "Tmp-7xQ&9kLm<2>"
+
+
+class MemoryDocuments:
+    """The ``Documents`` port in memory, with the store's applied-event semantics."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+
+    async def get(self, doc_id: str) -> Document | None:
+        return copy.deepcopy(self.docs.get(doc_id))
+
+    async def insert(
+        self,
+        doc: Document,
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> Document:
+        applied = [applied_event_id] if applied_event_id else []
+        self.docs[doc["_id"]] = {**doc, "version": 1, APPLIED: applied}
+        return copy.deepcopy(self.docs[doc["_id"]])
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[Document]:
+        found = [
+            copy.deepcopy(d)
+            for d in self.docs.values()
+            if all(d.get(k) == v for k, v in (flt or {}).items())
+        ]
+        for key, direction in reversed(sort or []):
+            found.sort(key=lambda d: d[key], reverse=direction < 0)
+        return found[:limit] if limit else found
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> Document | None:
+        current = await self.get(doc_id)
+        applied = (current or {}).get(APPLIED, [])
+        if applied_event_id is not None and applied_event_id in applied:
+            return current
+        outcome = change(current)
+        if outcome is None:
+            return current
+        new = {**outcome[0], "_id": doc_id, "version": (current or {}).get("version", 0) + 1}
+        new[APPLIED] = [*applied, *([applied_event_id] if applied_event_id else [])]
+        self.docs[doc_id] = new
+        return copy.deepcopy(new)
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.failures: list[Exception] = []
+
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        assert recipient == message["To"]
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class World:
+    def __init__(self) -> None:
+        self.users = MemoryDocuments()
+        self.applications = MemoryDocuments()
+        self.mails = MemoryDocuments()
+        self.mailer = FakeMailer()
+        self.clock = Clock()
+        self.kicks = 0
+        self.service = NotificationService(
+            self.users,
+            self.applications,
+            self.mails,
+            JinjaRenderer(),
+            self.mailer,
+            links=Links("http://127.0.0.1:8000"),
+            from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
+            sealing_key="changethis-development-mail-sealing-key",
+            policy=SenderPolicy(
+                lease=timedelta(seconds=60), retry_base_seconds=2, retry_max_seconds=10
+            ),
+            clock=self.clock,
+        )
+        self.service.on_recorded = self.kick
+
+    def kick(self) -> None:
+        self.kicks += 1
+
+    def by_status(self, status: str) -> list[Document]:
+        return [d for d in self.mails.docs.values() if d["status"] == status]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_recording_twice_stores_one_mail(world: World, samples: Any) -> None:
+    envelope = samples.provisional()
+    await world.service.on_provisionally_registered(envelope)
+    await world.service.on_provisionally_registered(envelope)  # redelivered, inbox bypassed
+    assert list(world.mails.docs) == [f"temporary_password:{envelope.id}:{samples.email}"]
+    assert world.kicks == 1
+    assert TEMPORARY_PASSWORD not in repr(world.mails.docs)
+    assert await world.service.send_due() == 1
+    assert await world.service.send_due() == 0
+    assert len(world.mailer.sent) == 1
+    body = world.mailer.sent[0].get_body(("plain",))
+    assert body is not None and f"仮パスワード：{TEMPORARY_PASSWORD}" in body.get_content()  # type: ignore[attr-defined]
+    (sent,) = world.by_status("sent")
+    assert "sealed_secrets" not in sent and sent["sent_at"] == world.clock.now
+
+
+async def test_employer_mails_go_to_active_users_only(world: World, samples: Any) -> None:
+    await world.service.on_provisionally_registered(samples.provisional())  # not active yet
+    await world.service.on_consent_granted(samples.consent_granted())
+    (orphan,) = world.by_status("no_recipient")
+    assert orphan["to"] is None and orphan["template"] == "consent_granted"
+    assert orphan["last_error"] == "宛先のメールアドレスが登録されていません"
+    await world.service.on_activated(samples.activated())
+    await world.service.on_activated(samples.activated(login_id="second", email="b@example.jp"))
+    await world.service.on_consent_rejected(samples.consent_rejected())
+    rejected = sorted(
+        d["to"] for d in world.mails.docs.values() if d["template"] == "consent_rejected"
+    )
+    assert rejected == sorted([samples.email, "b@example.jp"])
+
+
+async def test_transient_failures_back_off_then_send(world: World, samples: Any) -> None:
+    await world.service.on_activated(samples.activated())
+    world.mailer.failures = [TransientFailure("421 busy"), TransientFailure("421 busy")]
+    assert await world.service.send_due() == 1
+    (doc,) = world.by_status("pending")
+    assert doc["attempts"] == 1 and doc["last_error"] == "421 busy"
+    assert doc["next_attempt_at"] == world.clock.now + timedelta(seconds=2)
+    assert await world.service.send_due() == 0  # not due yet
+    world.clock.advance(2)
+    assert await world.service.send_due() == 1
+    (doc,) = world.by_status("pending")
+    assert doc["next_attempt_at"] == world.clock.now + timedelta(seconds=4)
+    world.clock.advance(4)
+    assert await world.service.send_due() == 1
+    (doc,) = world.by_status("sent")
+    assert doc["attempts"] == 2 and len(world.mailer.sent) == 1
+
+
+async def test_an_outage_pauses_the_whole_sender(world: World, samples: Any) -> None:
+    await world.service.on_activated(samples.activated())
+    await world.service.on_consent_rejected(samples.consent_rejected())
+    world.mailer.failures = [TransientFailure("connection refused", outage=True)]
+    assert await world.service.send_due() == 1  # the second mail is not even tried
+    assert world.service.paused_until == world.clock.now + timedelta(seconds=2)
+    assert await world.service.send_due() == 0
+    world.clock.advance(2)
+    assert await world.service.send_due() == 2
+    assert len(world.mailer.sent) == 2 and world.service.paused_until is None
+
+
+async def test_permanent_failure_is_recorded_and_can_be_requeued(
+    world: World, samples: Any
+) -> None:
+    await world.service.on_activated(samples.activated())
+    world.mailer.failures = [PermanentFailure("550 5.1.1 no such user <x@example.jp>")]
+    await world.service.send_due()
+    (doc,) = world.by_status("failed")
+    assert doc["last_error"] == "550 5.1.1 no such user <x@example.jp>"
+    assert doc["failed_at"] == world.clock.now
+    listed = await world.service.list_mails(status="failed")
+    assert [m["id"] for m in listed] == [doc["_id"]]
+    await world.service.requeue(doc["_id"])
+    assert await world.service.send_due() == 1
+    assert world.by_status("sent")[0]["_id"] == doc["_id"]
+    with pytest.raises(NotRequeueable):
+        await world.service.requeue(doc["_id"])
+
+
+async def test_wrong_sealing_key_fails_without_leaking(world: World, samples: Any) -> None:
+    await world.service.on_provisionally_registered(samples.provisional(key="another-key"))
+    await world.service.send_due()
+    (doc,) = world.by_status("failed")
+    assert "MAIL_SEALING_KEY" in doc["last_error"]
+    assert world.mailer.sent == []
+
+
+async def test_an_expired_temporary_password_is_not_sent(world: World, samples: Any) -> None:
+    envelope = samples.provisional()  # expires 2026-11-21 15:30 UTC
+    await world.service.on_provisionally_registered(envelope)
+    (doc_id,) = world.mails.docs
+    assert world.mails.docs[doc_id]["secrets_expire_at"] == envelope.event.expires_at
+    world.clock.now = envelope.event.expires_at
+    assert await world.service.send_due() == 1
+    doc = world.mails.docs[doc_id]
+    assert doc["status"] == "failed" and "sealed_secrets" not in doc
+    assert doc["last_error"] == (
+        "仮パスワードの有効期限を過ぎたため送信しませんでした（再度、利用者仮申請が必要です）"
+    )
+    assert world.mailer.sent == []
+    with pytest.raises(NotRequeueable):  # the secret is gone: a retry could not fill it in
+        await world.service.requeue(doc_id)
+
+
+async def test_a_mail_never_leaves_without_its_secret(world: World, samples: Any) -> None:
+    await world.service.on_provisionally_registered(samples.provisional())
+    (doc_id,) = world.mails.docs
+    del world.mails.docs[doc_id]["sealed_secrets"]
+    assert await world.service.send_due() == 1
+    assert world.mails.docs[doc_id]["status"] == "failed"
+    assert world.mailer.sent == []
+
+
+async def test_crash_between_sending_and_marking_sends_again_with_same_id(
+    world: World, samples: Any
+) -> None:
+    """The chosen side of the crash window: at least once, with one Message-ID."""
+    await world.service.on_activated(samples.activated())
+    (doc_id,) = world.mails.docs
+    original_update = world.mails.update
+
+    async def crash_on_mark_sent(doc_id: str, change: Change, **kw: Any) -> Document | None:
+        current = world.mails.docs[doc_id]
+        if current.get("lease_owner") and world.mailer.sent:
+            raise ConnectionError("process died")  # the mail left, the mark did not
+        return await original_update(doc_id, change, **kw)
+
+    world.mails.update = crash_on_mark_sent  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await world.service.send_due()
+    world.mails.update = original_update  # type: ignore[method-assign]
+    assert len(world.mailer.sent) == 1 and world.mails.docs[doc_id]["status"] == "pending"
+    assert await world.service.send_due() == 0  # the lease still holds
+    world.clock.advance(61)
+    assert await world.service.send_due() == 1
+    first, second = world.mailer.sent
+    assert first["Message-ID"] == second["Message-ID"] == world.mails.docs[doc_id]["message_id"]
+    assert world.mails.docs[doc_id]["status"] == "sent"
+
+
+async def test_a_held_mail_is_not_sent_by_a_second_sender(world: World, samples: Any) -> None:
+    await world.service.on_activated(samples.activated())
+    (doc_id,) = world.mails.docs
+    claimed = mails.claim(world.mails.docs[doc_id], "other", world.clock.now, timedelta(60))
+    assert claimed is not None
+    world.mails.docs[doc_id] = claimed
+    assert await world.service.send_one(doc_id) == "skipped"
+    assert world.mailer.sent == []
+
+
+async def test_application_flow_records_each_mail_once(world: World, samples: Any) -> None:
+    await world.service.on_activated(samples.activated())
+    service = world.service
+    judged = samples.judged(1, 2, approved=False)
+    await service.on_judgement_completed(judged)
+    await service.on_application_submitted(samples.submitted(workers=2))
+    await service.on_judgement_completed(samples.judged(1, 1))
+    await service.on_judgement_completed(judged)  # redelivered
+    await service.on_notice_generated(samples.notice(1, 1))
+    await service.on_notice_generated(samples.notice(1, 2))
+    await service.on_notice_generated(samples.notice(1, 2))
+    app = samples.application_id(1)
+    templates = sorted(
+        (d["template"], d["key"])
+        for d in world.mails.docs.values()
+        if d["template"] != "account_activated"
+    )
+    assert templates == [
+        ("application_received", app),
+        ("judgement_completed", app),
+        ("result_notices", app),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (
+            aiosmtplib.SMTPRecipientsRefused(
+                [aiosmtplib.SMTPRecipientRefused(550, "no such user", "x@example.jp")]
+            ),
+            PERMANENT,
+        ),
+        (
+            aiosmtplib.SMTPRecipientsRefused(
+                [aiosmtplib.SMTPRecipientRefused(450, "mailbox busy", "x@example.jp")]
+            ),
+            TRANSIENT,
+        ),
+        (aiosmtplib.SMTPDataError(554, "content rejected"), PERMANENT),
+        (aiosmtplib.SMTPDataError(451, "try later"), TRANSIENT),
+        (aiosmtplib.SMTPAuthenticationError(535, "bad credentials"), TRANSIENT),
+        (aiosmtplib.SMTPSenderRefused(550, "sender refused", "no-reply@x"), TRANSIENT),
+        (aiosmtplib.SMTPConnectError("connection refused"), OUTAGE),
+        (aiosmtplib.SMTPServerDisconnected("lost"), TRANSIENT),
+        (aiosmtplib.SMTPReadTimeoutError("timeout"), TRANSIENT),
+        (ValueError("Address 'a b@x' contains characters not permitted"), PERMANENT),
+    ],
+)
+def test_smtp_errors_are_classified(error: BaseException, kind: str) -> None:
+    assert classify(error) == kind
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [mails.backoff(n, 5, 60) for n in range(1, 6)] == [5, 10, 20, 40, 60]
