@@ -66,6 +66,7 @@ async def test_handles_each_event_once_and_dead_letters_failures(
             raise RuntimeError("cannot process this payload")
         handled.append(consent_id)
 
+    consumer.subscribe()
     await ensure_topics(fast, consumer.topics())
     await broker.start()
     try:
@@ -118,6 +119,7 @@ async def test_other_event_types_on_the_topic_are_ignored(
     async def handle(envelope: Envelope) -> None:
         seen.append(envelope.type)
 
+    consumer.subscribe()
     await ensure_topics(fast, consumer.topics())
     await broker.start()
     try:

@@ -70,6 +70,7 @@ async def test_list_show_replay_and_audit(settings: ServiceSettings, db: object)
             raise RuntimeError("read model schema mismatch")
         handled.append(envelope.id)
 
+    consumer.subscribe()
     await ensure_topics(fast, consumer.topics())
     await broker.start()
     try:

@@ -49,6 +49,7 @@ async def test_lag_counts_what_the_group_has_not_committed(
     async def handle(envelope: Envelope) -> None:
         seen.append(envelope.id)
 
+    consumer.subscribe()
     await broker.start()
     try:
         await eventually(lambda: len(seen) == 5)

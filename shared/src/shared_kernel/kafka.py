@@ -134,6 +134,7 @@ class EventConsumer:
         # the topic prefix isolates consumer groups too (each test run has its own)
         self.group = settings.topic_prefix + (group or settings.service_name)
         self._handlers: dict[str, dict[str, Handler]] = {}
+        self._subscribed = False
 
     def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
         """Decorator: ``@consumer.on(ApplicationSubmitted)`` registers a handler."""
@@ -146,19 +147,24 @@ class EventConsumer:
         return register
 
     def handle(self, model: type[Event], handler: Handler) -> None:
+        if self._subscribed:
+            raise RuntimeError("register every handler before subscribe()")
         topic = self.settings.topic(model.TOPIC)
-        by_type = self._handlers.get(topic)
-        if by_type is None:
-            by_type = self._handlers[topic] = {}
-            self._subscribe(topic, by_type)
-        by_type[model.ce_type()] = handler
+        self._handlers.setdefault(topic, {})[model.ce_type()] = handler
 
     def topics(self) -> Iterable[str]:
         return self._handlers.keys()
 
-    def _subscribe(self, topic: str, by_type: dict[str, Handler]) -> None:
+    def subscribe(self) -> None:
+        """One subscriber for all the group's topics (one join, one rebalance at start).
+
+        Call once, after every handler is registered and before the broker starts.
+        """
+        if self._subscribed or not self._handlers:
+            return
+        self._subscribed = True
         subscriber = self.broker.subscriber(
-            topic,
+            *self._handlers,
             group_id=self.group,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
@@ -167,9 +173,10 @@ class EventConsumer:
         )
 
         async def consume(msg: KafkaMessageParam) -> None:
-            await self.process(topic, by_type, msg)
+            raw = msg.raw_message
+            topic = (raw[0] if isinstance(raw, tuple) else raw).topic
+            await self.process(topic, self._handlers[topic], msg)
 
-        consume.__name__ = f"consume_{topic.replace('.', '_').replace('-', '_')}"
         subscriber(consume)
 
     async def process(self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage) -> None:

@@ -81,6 +81,7 @@ def build_runtime(settings: ServiceSettings) -> Runtime:
 @asynccontextmanager
 async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runtime]:
     """Start the broker (after every subscriber is registered) and the outbox relay."""
+    runtime.consumer.subscribe()
     await ensure_topics(runtime.settings, runtime.consumer.topics())
     await runtime.broker.start()
     task: asyncio.Task[None] | None = None
