@@ -5,13 +5,13 @@ export UV_PYTHON_DOWNLOADS := never
 UV_VERSION := 0.13.9
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas
+.PHONY: help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs
 
 help:
 	@echo "make run     - install everything, start the infrastructure and every service"
 	@echo "make stop    - stop the services and the infrastructure"
 	@echo "make test    - install everything, start the infrastructure if needed, run all tests"
-	@echo "make test-unit | lint | fmt | infra-up | infra-down | infra-status | schemas"
+	@echo "make test-unit | lint | fmt | infra-up | infra-down | infra-status | schemas | docs"
 
 install:
 	deploy/local/install.sh
@@ -68,3 +68,7 @@ fmt:
 
 schemas:
 	$(UV) run python -m shared_kernel.events.schemas --write
+
+docs:
+	$(UV) run python -m shared_kernel.asyncapi --write
+	$(UV) run python scripts/config_doc.py --write
