@@ -1,8 +1,4 @@
-"""Composition root of the document service: the one place that wires adapters to the core.
-
-Tests override it by passing their own settings (isolated database and topics) or by
-calling ``wire`` with a runtime of their own.
-"""
+"""Composition root of the document service: the one place that wires adapters to the core."""
 
 from __future__ import annotations
 
@@ -11,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from document.config import Settings
+from document.core.service import DocumentService
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -21,12 +18,29 @@ TITLE = "帳票サービス"
 class Container:
     runtime: Runtime
     settings: Settings
+    service: DocumentService
 
 
 def wire(runtime: Runtime) -> Container:
+    from document.adapters.inbound.events import subscribe
+    from document.adapters.outbound.files import PdfFiles
+    from document.adapters.outbound.metrics import count_pdf
+    from document.adapters.outbound.pdf import PdfRenderer, qr_data_uri
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    return Container(runtime=runtime, settings=settings)
+    service = DocumentService(
+        runtime.store("notices"),
+        runtime.store("employers"),
+        PdfFiles(runtime.db),
+        PdfRenderer(),
+        signing_key=settings.signing_key.get_secret_value(),
+        public_base_url=settings.public_base_url,
+        qr=qr_data_uri,
+        on_generated=count_pdf,
+    )
+    subscribe(runtime.consumer, service)
+    return Container(runtime=runtime, settings=settings, service=service)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

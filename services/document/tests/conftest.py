@@ -1,0 +1,66 @@
+"""Builders shared by the document service's tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from shared_kernel.events.catalogue import (
+    JudgedCriterion,
+    JudgedDays,
+    JudgedForemanDays,
+    JudgedReconciliation,
+    JudgementCompletedV2,
+)
+
+
+def judged(
+    line_id: str = "AP-1-1", *, approved: bool = True, employer: str = "12345678901234"
+) -> JudgementCompletedV2:
+    return JudgementCompletedV2(
+        judgement_id=f"J-{line_id}",
+        application_id=line_id.rsplit("-", 1)[0],
+        line_id=line_id,
+        employer_id=employer,
+        worker_id="99000000000002",
+        worker_name="𠮷野 翔太",
+        trade="電気工事",
+        evaluation_body="一般社団法人日本電設工業協会",
+        application_date=date(2026, 11, 20),
+        requested_level=3,
+        decision="approved" if approved else "rejected",
+        eligible_level=3 if approved else 2,
+        criteria_version="電気工事@2020-02-05",
+        messages=[] if approved else ["就業日数が不足しています（必要 1,075日、現在 900日）"],
+        days=JudgedDays(
+            pre_ccus=0, ccus=1414 if approved else 900, total=1414 if approved else 900
+        ),
+        foreman_days=JudgedForemanDays(foreman=300, leader=317, foreman_or_leader=617),
+        criteria=[
+            JudgedCriterion(
+                level=3,
+                kind="qualification",
+                met=True,
+                required="第一種電気工事士免状取得者",
+                actual="第一種電気工事士免状取得者（2015-04-01取得）",
+            ),
+            JudgedCriterion(
+                level=3,
+                kind="days",
+                met=approved,
+                required=1075,
+                actual=1414 if approved else 900,
+                message_ja=None
+                if approved
+                else "就業日数が不足しています（必要 1,075日、現在 900日）",
+            ),
+        ],
+        reconciliation=[
+            JudgedReconciliation(
+                field="career_certification.start",
+                declared="2010-04-01",
+                adopted="2015-04-01",
+                reason_ja="起算点はCCUSに登録された最も古い資格の取得日です",
+            )
+        ],
+        judged_at=datetime(2026, 11, 21, 1, 0, tzinfo=UTC),
+    )
