@@ -215,6 +215,14 @@ class EventConsumer:
         HANDLER_LATENCY.labels(topic, self.group).observe(time.perf_counter() - started)
         if outcome == "handled":  # a dead-lettered event may be replayed after a fix
             await self.inbox.record(self.group, envelope.id, outcome)
+        log.info(
+            "consumer.event",
+            outcome=outcome,
+            type=envelope.type,
+            event_id=envelope.id,
+            subject=envelope.key,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         count(topic, self.group, outcome).inc()
         await msg.ack()
 
