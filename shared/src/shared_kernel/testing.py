@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Envelope, Event
-from shared_kernel.kafka import ensure_topics, partitions_of
+from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
 from shared_kernel.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -142,3 +142,14 @@ async def eventually(
             if await result if inspect.isawaitable(result) else result:
                 return
             await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def publisher(settings: ServiceSettings) -> AsyncIterator[EventPublisher]:
+    """Publish events in a test as another service would (its own started broker)."""
+    broker = make_broker(settings)
+    await broker.start()
+    try:
+        yield EventPublisher(broker, settings)
+    finally:
+        await broker.stop()

@@ -25,9 +25,8 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
 )
-from shared_kernel.kafka import EventPublisher, make_broker
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated
+from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
 
 EMPLOYER_A = "10000000000001"
 EMPLOYER_B = "10000000000002"
@@ -141,16 +140,6 @@ async def consent_api(base: ServiceSettings, **overrides: Any) -> AsyncIterator[
 
 async def _all_known(workers: Any) -> bool:
     return len(await workers.find({})) == len(SNAPSHOTS)
-
-
-@asynccontextmanager
-async def publisher(settings: ServiceSettings) -> AsyncIterator[EventPublisher]:
-    broker = make_broker(settings)
-    await broker.start()
-    try:
-        yield EventPublisher(broker, settings)
-    finally:
-        await broker.stop()
 
 
 def a_year_from_today() -> str:

@@ -28,10 +28,9 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     JudgementStarted,
 )
-from shared_kernel.kafka import EventPublisher, make_broker
 from shared_kernel.service import prepare
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated
+from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
 
 EMPLOYER = "12345678901234"
 
@@ -96,16 +95,6 @@ async def judgement_service(base: ServiceSettings, **overrides: Any) -> AsyncIte
     )
     async with prepare(settings, wire) as container:
         yield container
-
-
-@asynccontextmanager
-async def publisher(settings: ServiceSettings) -> AsyncIterator[EventPublisher]:
-    broker = make_broker(settings)
-    await broker.start()
-    try:
-        yield EventPublisher(broker, settings)
-    finally:
-        await broker.stop()
 
 
 async def test_snapshot_then_application_is_judged_once(
