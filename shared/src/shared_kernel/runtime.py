@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -18,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.lag import watch_lag
 from shared_kernel.logging import get_logger
 from shared_kernel.mongo import Document, DocumentStore, Inbox, OutboxRelay, connect
 from shared_kernel.settings import ServiceSettings
@@ -93,6 +95,17 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
             poll_seconds=runtime.settings.outbox_poll_seconds,
         )
         task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
+    topics = list(runtime.consumer.topics())
+    if topics:  # consumer lag for /metrics, measured in the background
+        settings = runtime.settings
+        lag = partial(
+            watch_lag,
+            settings.kafka_bootstrap_servers,
+            runtime.consumer.group,
+            topics,
+            settings.lag_poll_seconds,
+        )
+        runtime.background(lag)
     tasks = [asyncio.create_task(job(), name=f"job-{n}") for n, job in enumerate(runtime.jobs)]
     if task is not None:
         tasks.append(task)

@@ -347,3 +347,52 @@ async def test_judgement_started_and_withdrawal_before_it(
         # the withdrawn line stayed withdrawn when its worker's snapshot arrived
         assert (await svc.service.judgements.get("A-5-1"))["status"] == "withdrawn"  # type: ignore[index]
         assert [e.type for e in recorded.others] == [JudgementCompletedV2.ce_type()]
+
+
+async def test_metrics_expose_the_operations_series_after_traffic(
+    settings: ServiceSettings, db: object
+) -> None:
+    judgement_settings = isolated(
+        Settings,
+        topic_prefix=settings.topic_prefix,
+        db_name=settings.db_name,
+        review_policy="auto",
+        outbox_poll_seconds=0.2,
+        lag_poll_seconds=0.3,
+    )
+    app = create_app(judgement_settings)
+    async with app.router.lifespan_context(app), publisher(settings) as publish:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://j")
+        await publish(Envelope(snapshot("10000000000009", days=700), source="ccus"))
+        expected = [Expected(JudgementCompletedV2, {"line_id": "A-7-1"})]
+        async with expect_events(settings, expected):
+            await publish(application("A-7", "10000000000009"))
+        assert (await client.get("/trades")).status_code == 200
+        group = settings.topic_prefix + "judgement"
+
+        def has(text: str, name: str, *labels: str) -> bool:
+            return any(
+                line.startswith(name + "{") and all(label in line for label in labels)
+                for line in text.splitlines()
+            )
+
+        async def exported() -> bool:
+            text = (await client.get("/metrics")).text
+            return has(text, "kafka_consumer_lag_total", f'group="{group}"')
+
+        await eventually(exported)
+        text = (await client.get("/metrics")).text
+        for name, *labels in (
+            ("http_requests_total", 'route="/trades"', 'status="200"'),
+            ("http_request_duration_seconds_bucket", 'route="/trades"'),
+            ("events_consumed_total", f'group="{group}"', 'outcome="handled"'),
+            ("event_handler_duration_seconds_bucket", f'group="{group}"'),
+            ("kafka_consumer_lag", f'group="{group}"', 'partition="0"'),
+            ("outbox_pending_events", 'collection="judgements"'),
+            ("outbox_oldest_pending_age_seconds", 'collection="judgements"'),
+            ("outbox_published_total", 'collection="judgements"'),
+            ("judgements_completed_total", 'decision="approved"', 'eligible_level="2"'),
+            ("events_published_total", 'type="jp.ccus.level.judgement.completed.v2"'),
+        ):
+            assert has(text, name, *labels), (name, labels)
+        await client.aclose()
