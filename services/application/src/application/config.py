@@ -1,5 +1,7 @@
 """Settings of the application service (env prefix ``APPLICATION_``)."""
 
+from pydantic import Field
+
 from shared_kernel.settings import ServiceSettings, service_config
 
 
@@ -9,3 +11,22 @@ class Settings(ServiceSettings):
     service_name: str = "application"
     http_port: int = 8003
     db_name: str = "application"
+
+    judgement_url: str = "http://127.0.0.1:8004"
+    """Base URL of the judgement service (judgeable trades, CCUS summary, preview)."""
+    judgement_timeout_seconds: float = Field(default=5.0, gt=0)
+    """How long a call to the judgement service may take before it counts as an outage."""
+    trades_cache_seconds: float = Field(default=60.0, ge=0)
+    """How long the judgeable trades fetched from the judgement service are reused."""
+    draft_reminder_after_hours: float = Field(default=72.0, ge=0)
+    """A draft with worker lines left unsubmitted this long gets ApplicationDraftReminder
+    (at most once a day per draft)."""
+    draft_reminder_sweep_seconds: float = Field(default=300.0, gt=0)
+    """How often drafts are checked for the reminder."""
+    fee_schedule_file: str | None = None
+    """A fee schedule JSON file replacing the packaged one (data/fee_schedule.json)."""
+    max_lines: int = Field(default=100, ge=1, le=1000)
+    """How many workers (lines) one application may hold."""
+    consent_ends_on_judgement: bool = True
+    """Mirror of CONSENT_END_ON_JUDGEMENT: a completed judgement ends the worker's consent
+    in the read model, so the worker needs a new consent for the next application."""

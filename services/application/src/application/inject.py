@@ -1,16 +1,21 @@
 """Composition root of the application service: the one place that wires adapters to the core.
 
 Tests override it by passing their own settings (isolated database and topics) or by
-calling ``wire`` with a runtime of their own.
+calling ``wire`` with a runtime of their own and, if they like, their own judgement client
+(e.g. the judgement app in-process behind ``httpx.ASGITransport``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 
 from application.config import Settings
+from application.core.service import ApplicationService, Policy
+from application.ports import JudgementPort
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -21,15 +26,40 @@ TITLE = "レベル判定代行申請サービス"
 class Container:
     runtime: Runtime
     settings: Settings
+    service: ApplicationService
 
 
-def wire(runtime: Runtime) -> Container:
+def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
+    from application import data
+    from application.adapters.inbound.events import remind_drafts, subscribe
+    from application.adapters.outbound.judgement_http import HttpJudgement
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    return Container(runtime=runtime, settings=settings)
+    if judgement is None:
+        client = HttpJudgement(
+            settings.judgement_url,
+            timeout=settings.judgement_timeout_seconds,
+            trades_ttl=settings.trades_cache_seconds,
+        )
+        runtime.background(client.close_on_stop)
+        judgement = client
+    policy = Policy(
+        schedule=data.fee_schedule(settings.fee_schedule_file),
+        prefectures=data.prefectures(),
+        reminder_after=timedelta(hours=settings.draft_reminder_after_hours),
+        max_lines=settings.max_lines,
+        consent_ends_on_judgement=settings.consent_ends_on_judgement,
+    )
+    service = ApplicationService(
+        runtime.store("applications"), runtime.store("consents"), judgement, policy
+    )
+    subscribe(runtime.consumer, service)
+    runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
+    return Container(runtime=runtime, settings=settings, service=service)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:
     from application.adapters.inbound.http import router
 
-    return service_app(TITLE, settings or Settings(), wire, [router])
+    return service_app(TITLE, settings or Settings(), partial(wire, judgement=judgement), [router])

@@ -1,0 +1,42 @@
+"""Event handlers of the application service (consumer group ``application``).
+
+* ConsentGranted / ConsentRejected: the read model of the workers that may be chosen;
+* JudgementStarted: the line is 判定中 (from then on no withdrawal);
+* JudgementCompletedV2: the line is 判定完了 (承認 / 不承認) and, by default, the worker's
+  consent ends (as in the consent service).
+
+Also the 押し忘れ防止 job: a periodic sweep for drafts left unsubmitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from application.core.service import ApplicationService
+from shared_kernel.events.catalogue import (
+    ConsentGranted,
+    ConsentRejected,
+    JudgementCompletedV2,
+    JudgementStarted,
+)
+from shared_kernel.kafka import EventConsumer
+from shared_kernel.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def subscribe(consumer: EventConsumer, service: ApplicationService) -> None:
+    consumer.handle(ConsentGranted, service.on_consent_granted)
+    consumer.handle(ConsentRejected, service.on_consent_rejected)
+    consumer.handle(JudgementStarted, service.on_judgement_started)
+    consumer.handle(JudgementCompletedV2, service.on_judgement_completed)
+
+
+async def remind_drafts(service: ApplicationService, every_seconds: float) -> None:
+    """Background job: ApplicationDraftReminder for drafts left unsubmitted."""
+    while True:
+        try:
+            await service.send_reminders()
+        except Exception:
+            log.exception("application.reminder_sweep_failed")
+        await asyncio.sleep(every_seconds)

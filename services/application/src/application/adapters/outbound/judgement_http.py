@@ -1,0 +1,135 @@
+"""The judgement service over HTTP (httpx), implementing ``JudgementPort``.
+
+The caller's ``Authorization`` header is forwarded (the judgement service checks the same
+tokens) and the correlation id travels as ``X-Correlation-ID``. Anything but the answers
+the port knows — a refused connection, a timeout, a 5xx, a body that is not JSON — is
+``JudgementUnavailable``, which the HTTP layer turns into 503 with a Japanese message.
+The judgeable trades change only with a new criteria master, so they are cached briefly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
+from shared_kernel.logging import get_correlation_id, get_logger
+
+log = get_logger(__name__)
+
+
+class HttpJudgement:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        trades_ttl: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+        self.trades_ttl = trades_ttl
+        self.clock = clock
+        self._trades: tuple[float, frozenset[str]] | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def close_on_stop(self) -> None:
+        """A background job that only closes the client when the service stops."""
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        authorization: str | None = None,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
+        if authorization:
+            headers["Authorization"] = authorization
+        correlation_id = get_correlation_id()
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        try:
+            return await self.client.request(
+                method, path, headers=headers, params=params, json=body
+            )
+        except httpx.HTTPError as exc:
+            log.warning("judgement.unreachable", path=path, error=repr(exc))
+            raise JudgementUnavailable(str(exc)) from exc
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise JudgementUnavailable(f"not JSON from {response.request.url}") from exc
+
+    def _unexpected(self, response: httpx.Response) -> JudgementUnavailable:
+        log.warning(
+            "judgement.unexpected_answer",
+            url=str(response.request.url),
+            status=response.status_code,
+            body=response.text[:500],
+        )
+        return JudgementUnavailable(f"{response.status_code} from {response.request.url}")
+
+    async def judgeable_trades(self) -> frozenset[str]:
+        cached = self._trades
+        if cached is not None and self.clock() - cached[0] < self.trades_ttl:
+            return cached[1]
+        response = await self._send("GET", "/trades", params={"judgeable": "true"})
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        found = self._json(response)
+        if not isinstance(found, list):
+            raise self._unexpected(response)
+        names = frozenset(
+            str(t["name"]) for t in found if isinstance(t, dict) and t.get("judgeable", True)
+        )
+        self._trades = (self.clock(), names)
+        return names
+
+    async def ccus_summary(self, worker_id: str, authorization: str) -> dict[str, Any] | None:
+        response = await self._send(
+            "GET", f"/workers/{worker_id}/ccus", authorization=authorization
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        found = self._json(response)
+        if not isinstance(found, dict):
+            raise self._unexpected(response)
+        return found
+
+    async def preview(self, body: dict[str, Any], authorization: str) -> dict[str, Any]:
+        response = await self._send(
+            "POST", "/preview/worker", authorization=authorization, body=body
+        )
+        if response.status_code == 200:
+            found = self._json(response)
+            if not isinstance(found, dict):
+                raise self._unexpected(response)
+            return found
+        if response.status_code == 404:
+            raise CcusNotFound(body.get("worker_id", ""))
+        if response.status_code == 422:
+            answer = self._json(response)
+            if isinstance(answer, dict) and answer.get("code") == "trade_not_available":
+                raise TradeNotAvailable(str(answer.get("message", "")))
+        raise self._unexpected(response)

@@ -1,0 +1,155 @@
+"""The read model of workers' consents (個人情報利用の同意), built from consent events, pure.
+
+Only a worker with a valid granted consent can be put on an application line, and the line
+shows what the consent application recorded (name, kana, birth date). The model is kept
+from ConsentGranted / ConsentRejected (consumer group ``application``), one document per
+employer × worker (``<事業者ID>|<技能者ID>``), so that a renewed consent replaces the old one:
+
+* ConsentGranted: the newest grant (by ``granted_at``) wins, an older one is ignored;
+* ConsentRejected: a rejection after the grant (a renewal returned) ends its validity;
+* JudgementCompletedV2 of the same employer and worker after the grant ends it too, as the
+  consent service does (``CONSENT_END_ON_JUDGEMENT``): "until the judgement or one year";
+* a consent is valid while granted and ``valid_until`` (Japan time, inclusive) has not passed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from application.core.errors import FieldError
+from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+
+Doc = dict[str, Any]
+JST = timezone(timedelta(hours=9), "JST")
+GRANTED = "granted"
+REJECTED = "rejected"
+ENDED = "ended"
+REQUIRED_SCOPES = frozenset({"view_ccus_data", "proxy_application", "card_issuance", "fee"})
+
+
+def japan_today(now: datetime) -> date:
+    return now.astimezone(JST).date()
+
+
+def key(employer_id: str, worker_id: str) -> str:
+    return f"{employer_id}|{worker_id}"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def granted(event: ConsentGranted, doc: Doc | None) -> Doc | None:
+    """The new state after a grant, or None when a newer grant is already recorded."""
+    recorded = None if doc is None else doc.get("granted_at")
+    if recorded is not None and _aware(recorded) >= _aware(event.granted_at):
+        return None
+    return {
+        "employer_id": event.employer_id,
+        "worker_id": event.worker_id,
+        "consent_id": event.consent_id,
+        "status": GRANTED,
+        "worker_name": event.worker_name,
+        "worker_name_kana": event.worker_name_kana,
+        "birth_date": event.birth_date.isoformat(),
+        "scopes": sorted(event.scopes),
+        "granted_at": event.granted_at,
+        "valid_until": event.valid_until.isoformat(),
+        "rejected_at": None,
+        "rejection_reason": None,
+        "ended_at": None,
+    }
+
+
+def rejected(event: ConsentRejected, doc: Doc | None) -> Doc | None:
+    """A returned 個人情報利用申請: no longer usable unless granted after the rejection."""
+    recorded = None if doc is None else doc.get("granted_at")
+    if recorded is not None and _aware(recorded) > _aware(event.rejected_at):
+        return None  # an older rejection arriving after the grant
+    base = doc or {
+        "employer_id": event.employer_id,
+        "worker_id": event.worker_id,
+        "granted_at": None,
+        "valid_until": None,
+        "ended_at": None,
+    }
+    return {
+        **base,
+        "consent_id": event.consent_id,
+        "status": REJECTED,
+        "rejected_at": event.rejected_at,
+        "rejection_reason": event.reason,
+    }
+
+
+def ended_by_judgement(judged_at: datetime, doc: Doc | None) -> Doc | None:
+    """A completed judgement of this employer's worker after the grant ends the consent."""
+    if doc is None or doc.get("status") != GRANTED or doc.get("granted_at") is None:
+        return None
+    if _aware(judged_at) <= _aware(doc["granted_at"]):
+        return None
+    return {**doc, "status": ENDED, "ended_at": judged_at}
+
+
+def is_valid(doc: Doc | None, today: date) -> bool:
+    return refusal(doc, today) is None
+
+
+def refusal(doc: Doc | None, today: date, field: str = "worker_id") -> FieldError | None:
+    """Why this worker cannot be put on a line (None when the consent is valid)."""
+    code = "consent_required"
+    again = "個人情報利用申請を行い、承認を受けてから追加してください"
+    if doc is None:
+        return FieldError(
+            field,
+            code,
+            f"この技能者は個人情報利用の同意が得られていないため選択できません。{again}",
+        )
+    status = doc.get("status")
+    if status == REJECTED:
+        return FieldError(
+            field,
+            code,
+            f"この技能者の個人情報利用申請は差戻しされています（理由：{doc.get('rejection_reason')}）。"
+            f"{again}",
+        )
+    if status == ENDED:
+        return FieldError(
+            field,
+            "consent_ended",
+            f"この技能者の個人情報利用の同意は、レベル判定の完了により終了しています。再度{again}",
+        )
+    valid_until = doc.get("valid_until")
+    if status != GRANTED or not valid_until:
+        return FieldError(
+            field, code, f"この技能者は個人情報利用の同意が有効ではありません。{again}"
+        )
+    if date.fromisoformat(valid_until) < today:
+        return FieldError(
+            field,
+            "consent_expired",
+            f"この技能者の個人情報利用の同意は有効期限（{valid_until}）が過ぎています。再度{again}",
+        )
+    missing = REQUIRED_SCOPES - set(doc.get("scopes", []))
+    if missing:
+        return FieldError(
+            field,
+            "consent_scope_missing",
+            "この技能者の同意には代行申請・カード発行・手数料・CCUS情報の閲覧のすべてが含まれていません。"
+            f"{again}",
+        )
+    return None
+
+
+def worker_view(doc: Doc) -> Doc:
+    """A worker the employer may choose (技能者追加), as the consent recorded him."""
+    return {
+        "worker_id": doc["worker_id"],
+        "worker_name": doc["worker_name"],
+        "worker_name_kana": doc["worker_name_kana"],
+        "birth_date": doc["birth_date"],
+        "consent_id": doc["consent_id"],
+        "valid_until": doc["valid_until"],
+        "granted_at": _aware(doc["granted_at"]).isoformat(),
+    }

@@ -1,0 +1,453 @@
+"""The application service's use cases, over its ports (documents, judgement).
+
+Every change goes through ``Documents.update`` (read, change, write by ``_id`` + version,
+retried on concurrent writes); the events a change raises are stored with it (outbox) and
+published by the relay. Checks that need other data (the consent read model, the
+judgeable trades, the CCUS summary) gather it first and hand it to the pure core.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from application.core import applications, career, consents, lines
+from application.core.applications import Doc, Header, Outcome, SubmitContext
+from application.core.career import CareerRules
+from application.core.errors import (
+    ApplicationError,
+    CcusNotFound,
+    TradeNotAvailable,
+    invalid,
+    not_found,
+)
+from application.core.fees import FeeSchedule
+from application.ports import Documents, JudgementPort
+from shared_kernel.auth import Principal
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import (
+    ConsentGranted,
+    ConsentRejected,
+    JudgementCompletedV2,
+    JudgementStarted,
+)
+from shared_kernel.logging import get_logger
+from shared_kernel.mongo import AlreadyExists
+
+log = get_logger(__name__)
+HIDDEN = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Policy:
+    schedule: FeeSchedule
+    prefectures: Collection[str]
+    rules: CareerRules = field(default_factory=CareerRules)
+    reminder_after: timedelta = timedelta(hours=72)
+    reminder_every: timedelta = timedelta(days=1)
+    max_lines: int = 100
+    consent_ends_on_judgement: bool = True
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response: Doc
+    replayed: bool
+
+
+class ApplicationService:
+    def __init__(
+        self,
+        applications: Documents,
+        consents: Documents,
+        judgement: JudgementPort,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        randbelow: Callable[[int], int] = secrets.randbelow,
+    ) -> None:
+        self.applications = applications
+        self.consents = consents  # read model of granted consents (ConsentGranted …)
+        self.judgement = judgement
+        self.policy = policy
+        self.clock = clock
+        self.randbelow = randbelow
+
+    def today(self) -> date:
+        return consents.japan_today(self.clock())
+
+    # --- events ---------------------------------------------------------------------------
+
+    async def on_consent_granted(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ConsentGranted)
+
+        def change(doc: Doc | None) -> Outcome | None:
+            new = consents.granted(event, doc)
+            return None if new is None else (new, [])
+
+        key = consents.key(event.employer_id, event.worker_id)
+        await self.consents.update(key, change, applied_event_id=envelope.id)
+
+    async def on_consent_rejected(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ConsentRejected)
+
+        def change(doc: Doc | None) -> Outcome | None:
+            new = consents.rejected(event, doc)
+            return None if new is None else (new, [])
+
+        key = consents.key(event.employer_id, event.worker_id)
+        await self.consents.update(key, change, applied_event_id=envelope.id)
+
+    async def on_judgement_started(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, JudgementStarted)
+        change = partial(_started, event, self.clock())
+        await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
+
+    async def on_judgement_completed(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, JudgementCompletedV2)
+        change = partial(_completed, event, self.clock())
+        await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
+        if self.policy.consent_ends_on_judgement:
+
+            def end(doc: Doc | None) -> Outcome | None:
+                new = consents.ended_by_judgement(event.judged_at, doc)
+                return None if new is None else (new, [])
+
+            key = consents.key(event.employer_id, event.worker_id)
+            await self.consents.update(key, end, applied_event_id=envelope.id)
+
+    # --- workers (技能者追加) ------------------------------------------------------------------
+
+    async def _consent(self, employer_id: str | None, worker_id: str | None) -> Doc | None:
+        if employer_id is None or worker_id is None:
+            return None
+        return await self.consents.get(consents.key(employer_id, worker_id))
+
+    async def workers(self, principal: Principal) -> list[Doc]:
+        """The workers the employer may put on a line: a valid granted consent."""
+        today = self.today()
+        found = await self.consents.find(
+            {"employer_id": principal.employer_id, "status": consents.GRANTED}, projection=HIDDEN
+        )
+        valid = [d for d in found if consents.is_valid(d, today)]
+        return [consents.worker_view(d) for d in sorted(valid, key=lambda d: d["worker_id"])]
+
+    async def career_prefill(
+        self, principal: Principal, raw_worker_id: str, authorization: str
+    ) -> Doc:
+        """The 就業期間 the form shows first for a worker, with the reasons."""
+        worker_id = lines.normalise_worker_id(raw_worker_id)
+        consent = await self._consent(principal.employer_id, worker_id)
+        if worker_id is None or not consents.is_valid(consent, self.today()):
+            raise ApplicationError(
+                "worker_not_found",
+                "個人情報利用の同意が有効な技能者の中に、この技能者はいません。",
+            )
+        assert consent is not None
+        ccus = await self.judgement.ccus_summary(worker_id, authorization)
+        today = self.today()
+        prefill = career.prefill(ccus, today, self.policy.rules)
+        return {
+            "worker": consents.worker_view(consent),
+            "application_date": today.isoformat(),
+            "ccus_available": ccus is not None,
+            "career_period": prefill.as_dict(),
+            "management_required_levels": [3, 4],
+        }
+
+    # --- queries ------------------------------------------------------------------------
+
+    async def list(self, principal: Principal, status: str | None) -> list[Doc]:
+        flt: dict[str, Any] = {"employer_id": principal.employer_id}
+        flt["status"] = status if status else {"$ne": applications.DELETED}
+        docs = await self.applications.find(flt, projection=HIDDEN)
+        ordered = sorted(docs, key=lambda d: d["created_at"], reverse=True)
+        return [applications.summary(d) for d in ordered]
+
+    async def get(self, principal: Principal, application_id: str) -> Doc:
+        doc = applications.owned(await self.applications.get(application_id), principal.employer_id)
+        return applications.detail(doc)
+
+    # --- draft commands -------------------------------------------------------------------
+
+    async def create(self, principal: Principal, header: Header) -> Doc:
+        if principal.employer_id is None:
+            raise ApplicationError("no_employer", "事業者IDのない利用者は申請できません。")
+        for _ in range(5):
+            now = self.clock()
+            doc = applications.new_draft(
+                applications.new_application_id(now, self.randbelow),
+                principal.employer_id,
+                principal.subject,
+                header,
+                now,
+            )
+            try:
+                await self.applications.insert(doc)
+            except AlreadyExists:
+                continue
+            return applications.detail(doc)
+        raise ApplicationError(
+            "id_exhausted", "申請番号を採番できませんでした。再度お試しください。"
+        )
+
+    async def _change(
+        self,
+        principal: Principal,
+        application_id: str,
+        change: Callable[[Doc], Outcome | None],
+    ) -> Doc:
+        """Apply ``change`` to the employer's draft (404 if not theirs, 409 if frozen)."""
+
+        def guarded(doc: Doc | None) -> Outcome | None:
+            return change(applications.editable(doc, principal.employer_id))
+
+        saved = await self.applications.update(application_id, guarded)
+        if saved is None:
+            raise not_found()
+        return saved
+
+    async def update_header(self, principal: Principal, application_id: str, header: Header) -> Doc:
+        now = self.clock()
+        saved = await self._change(
+            principal, application_id, lambda doc: applications.update_header(doc, header, now)
+        )
+        return applications.detail(saved)
+
+    async def discard(self, principal: Principal, application_id: str) -> None:
+        now = self.clock()
+        await self._change(principal, application_id, lambda doc: applications.discard(doc, now))
+
+    async def _check_line(
+        self, principal: Principal, request: lines.LineRequest, authorization: str
+    ) -> lines.CheckedLine:
+        today = self.today()
+        worker_id = lines.normalise_worker_id(request.worker_id)
+        consent = await self._consent(principal.employer_id, worker_id)
+        trades = await self.judgement.judgeable_trades()
+        ccus = None
+        if worker_id is not None and consents.is_valid(consent, today):
+            # only a consenting worker's CCUS data is looked at
+            ccus = await self.judgement.ccus_summary(worker_id, authorization)
+        ctx = lines.Context(
+            application_date=today,
+            trades=trades,
+            prefectures=self.policy.prefectures,
+            consent=consent,
+            ccus=ccus,
+            rules=self.policy.rules,
+        )
+        checked, errors = lines.check(request, ctx)
+        if errors:
+            raise invalid(errors)
+        assert checked is not None
+        return checked
+
+    async def add_line(
+        self,
+        principal: Principal,
+        application_id: str,
+        request: lines.LineRequest,
+        authorization: str,
+    ) -> Doc:
+        applications.editable(await self.applications.get(application_id), principal.employer_id)
+        checked = await self._check_line(principal, request, authorization)
+        now = self.clock()
+        max_lines = self.policy.max_lines
+        saved = await self._change(
+            principal,
+            application_id,
+            lambda doc: applications.add_line(doc, checked, now, max_lines),
+        )
+        added = applications.line_id(application_id, int(saved["next_line_number"]) - 1)
+        return applications.line_view(applications.find_line(saved, added), saved)
+
+    async def replace_line(
+        self,
+        principal: Principal,
+        application_id: str,
+        line_id: str,
+        request: lines.LineRequest,
+        authorization: str,
+    ) -> Doc:
+        doc = applications.editable(
+            await self.applications.get(application_id), principal.employer_id
+        )
+        applications.find_line(doc, line_id)
+        checked = await self._check_line(principal, request, authorization)
+        now = self.clock()
+        saved = await self._change(
+            principal,
+            application_id,
+            lambda current: applications.replace_line(current, line_id, checked, now),
+        )
+        return applications.line_view(applications.find_line(saved, line_id), saved)
+
+    async def remove_line(self, principal: Principal, application_id: str, line_id: str) -> Doc:
+        now = self.clock()
+        saved = await self._change(
+            principal,
+            application_id,
+            lambda doc: applications.remove_line(doc, line_id, now),
+        )
+        return applications.detail(saved)
+
+    async def preview(
+        self, principal: Principal, application_id: str, line_id: str, authorization: str
+    ) -> Doc:
+        """The judgement service's result for the line as it stands, kept on the line."""
+        doc = applications.editable(
+            await self.applications.get(application_id), principal.employer_id
+        )
+        line = applications.find_line(doc, line_id)
+        today = self.today()
+        try:
+            result = await self.judgement.preview(
+                applications.preview_request(line, today), authorization
+            )
+        except CcusNotFound:
+            raise ApplicationError(
+                "ccus_not_found",
+                "この技能者のCCUSデータがまだ届いていないため、判定の試算ができません。"
+                "申請はできます（CCUSデータの受信後に判定されます）。",
+            ) from None
+        except TradeNotAvailable as exc:
+            raise ApplicationError("trade_not_available", exc.message_ja) from None
+        now = self.clock()
+        kept = applications.preview_summary(result, today, now)
+        revision = int(line.get("revision", 1))
+        await self.applications.update(
+            application_id,
+            lambda current: (
+                None
+                if current is None
+                else applications.record_preview(current, line_id, revision, kept, now)
+            ),
+        )
+        return {
+            "line_id": line_id,
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in kept.items()},
+            "result": result,
+        }
+
+    # --- submission, withdrawal ------------------------------------------------------------
+
+    async def submit(self, principal: Principal, application_id: str, key: str) -> Submitted:
+        """申請, once per Idempotency-Key: a retry with the same key gets the same answer."""
+        employer_id = principal.employer_id
+        doc = applications.owned(await self.applications.get(application_id), employer_id)
+        if applications.submitted_by(doc, key):
+            return Submitted(doc["submission"]["response"], replayed=True)
+        applications.ensure_submittable(doc)
+        used = await self.applications.find(
+            {"employer_id": employer_id, "submission.idempotency_key": key},
+            projection={"_id": 1},
+        )
+        if any(d["_id"] != application_id for d in used):
+            raise ApplicationError(
+                "idempotency_key_reused",
+                "この Idempotency-Key は別の申請で使用済みです。"
+                "申請ごとに新しいキーを使用してください。",
+            )
+        trades = await self.judgement.judgeable_trades()
+        workers = {line["worker_id"] for line in doc["lines"]}
+        found = {w: await self._consent(employer_id, w) for w in workers}
+        ctx = SubmitContext(
+            application_date=self.today(),
+            trades=trades,
+            prefectures=self.policy.prefectures,
+            consents=found,
+            schedule=self.policy.schedule,
+            rules=self.policy.rules,
+        )
+        now = self.clock()
+        applied: list[bool] = [False]
+
+        def change(doc: Doc | None) -> Outcome | None:
+            current = applications.owned(doc, employer_id)
+            if applications.submitted_by(current, key):
+                applied[0] = False
+                return None
+            applications.ensure_submittable(current)
+            if {line["worker_id"] for line in current["lines"]} - set(found):
+                raise ApplicationError(
+                    "changed_meanwhile",
+                    "申請内容が変更されました。内容を確認して、もう一度申請してください。",
+                )
+            outcome = applications.submit(current, key, ctx, now)
+            applied[0] = True
+            return outcome
+
+        saved = await self.applications.update(application_id, change)
+        assert saved is not None
+        if applied[0]:
+            log.info(
+                "application.submitted",
+                application_id=application_id,
+                lines=len(saved["lines"]),
+                fee_total_yen=saved["submission"]["fee_total_yen"],
+            )
+        return Submitted(saved["submission"]["response"], replayed=not applied[0])
+
+    async def withdraw(self, principal: Principal, application_id: str, reason: str | None) -> Doc:
+        now = self.clock()
+
+        def change(doc: Doc | None) -> Outcome:
+            return applications.withdraw(
+                applications.owned(doc, principal.employer_id), reason, now
+            )
+
+        saved = await self.applications.update(application_id, change)
+        assert saved is not None
+        return applications.detail(saved)
+
+    # --- 押し忘れ防止 -------------------------------------------------------------------------
+
+    async def send_reminders(self) -> int:
+        """ApplicationDraftReminder for each draft with lines left unsubmitted too long."""
+        now = self.clock()
+        after, every = self.policy.reminder_after, self.policy.reminder_every
+        due = await self.applications.find(
+            {
+                "status": applications.DRAFT,
+                "line_count": {"$gt": 0},
+                "lines_since": {"$lte": now - after},
+            },
+            projection=HIDDEN,
+        )
+        sent = 0
+        for found in due:
+            if not applications.reminder_due(found, now, after, every):
+                continue
+            reminded: list[bool] = []
+
+            def change(doc: Doc | None, reminded: list[bool] = reminded) -> Outcome | None:
+                outcome = applications.remind(doc, now, after, every)
+                reminded[:] = [outcome is not None]
+                return outcome
+
+            await self.applications.update(found["_id"], change)
+            sent += reminded == [True]
+        if sent:
+            log.info("application.draft_reminders", count=sent)
+        return sent
+
+
+def _started(event: JudgementStarted, now: datetime, doc: Doc | None) -> Outcome | None:
+    return applications.started(doc, event, now)
+
+
+def _completed(event: JudgementCompletedV2, now: datetime, doc: Doc | None) -> Outcome | None:
+    return applications.completed(doc, event, now)

@@ -1,0 +1,314 @@
+"""The use cases over in-memory ports: idempotent submission, isolation, judgement outages."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from application import data
+from application.core.applications import Header
+from application.core.errors import ApplicationError, JudgementUnavailable
+from application.core.service import ApplicationService, Policy
+from shared_kernel.auth import Principal
+from shared_kernel.events import Envelope
+from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change
+
+from .conftest import ADDRESS, EMPLOYER, NOW, OTHER_EMPLOYER, ccus, grant, level2, level4
+
+KEY = "key-0001"
+
+
+def _get(doc: Mapping[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
+    for path, wanted in flt.items():
+        value = _get(doc, path)
+        if isinstance(wanted, Mapping):
+            for op, operand in wanted.items():
+                ok = {
+                    "$ne": lambda v, o: v != o,
+                    "$gt": lambda v, o: v is not None and v > o,
+                    "$lte": lambda v, o: v is not None and v <= o,
+                }[op](value, operand)
+                if not ok:
+                    return False
+        elif value != wanted:
+            return False
+    return True
+
+
+class MemoryDocuments:
+    """The Documents port in memory (same change/applied semantics as DocumentStore)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    async def get(self, doc_id: str) -> dict[str, Any] | None:
+        doc = self.docs.get(doc_id)
+        return copy.deepcopy(doc) if doc is not None else None
+
+    async def insert(
+        self,
+        doc: dict[str, Any],
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> dict[str, Any]:
+        if doc["_id"] in self.docs:
+            raise AlreadyExists(doc["_id"])
+        stored = {**doc, "version": 1, OUTBOX: [e.to_document() for e in events], APPLIED: []}
+        self.docs[doc["_id"]] = stored
+        return copy.deepcopy(stored)
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        return [copy.deepcopy(d) for d in self.docs.values() if _matches(d, flt or {})]
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> dict[str, Any] | None:
+        current = await self.get(doc_id)
+        if current is not None and applied_event_id in current.get(APPLIED, []):
+            return current
+        outcome = change(current)
+        if outcome is None:
+            return current
+        new, events = outcome
+        outbox = (current or {}).get(OUTBOX, []) + [e.to_document() for e in events]
+        applied = (current or {}).get(APPLIED, []) + (
+            [applied_event_id] if applied_event_id else []
+        )
+        stored = {**new, "_id": doc_id, OUTBOX: outbox, APPLIED: applied}
+        self.docs[doc_id] = stored
+        return copy.deepcopy(stored)
+
+    def outbox(self, ce_type_part: str) -> list[dict[str, Any]]:
+        return [
+            e for d in self.docs.values() for e in d.get(OUTBOX, []) if ce_type_part in e["type"]
+        ]
+
+
+class FakeJudgement:
+    def __init__(self) -> None:
+        self.down = False
+        self.summaries: dict[str, dict[str, Any]] = {
+            "99000000000003": ccus("99000000000003"),
+            "99000000000001": ccus("99000000000001", oldest="2015-05-01", registered="2020-04-01"),
+        }
+        self.previews: list[tuple[dict[str, Any], str]] = []
+        self.decision = "rejected"
+
+    async def judgeable_trades(self) -> frozenset[str]:
+        if self.down:
+            raise JudgementUnavailable("down")
+        return frozenset({"鉄筋", "とび"})
+
+    async def ccus_summary(self, worker_id: str, authorization: str) -> dict[str, Any] | None:
+        if self.down:
+            raise JudgementUnavailable("down")
+        return self.summaries.get(worker_id)
+
+    async def preview(self, body: dict[str, Any], authorization: str) -> dict[str, Any]:
+        self.previews.append((body, authorization))
+        return {
+            "decision": self.decision,
+            "requested_level": body["requested_level"],
+            "eligible_level": 1,
+            "days": {"pre_ccus": 0, "ccus": 0, "total": 0},
+            "foreman_days": {"foreman": 0, "leader": 0, "foreman_or_leader": 0},
+            "criteria": [
+                {
+                    "level": 2,
+                    "kind": "days",
+                    "met": False,
+                    "required": 645,
+                    "actual": 0,
+                    "message_ja": "就業日数が645日に足りません（0日）",
+                }
+            ],
+            "reconciliation": [],
+            "warnings": [],
+            "criteria_version": "鉄筋@2019-10-08",
+        }
+
+
+ME = Principal(subject="kensetsu01", role="employer", employer_id=EMPLOYER)
+OTHER = Principal(subject="other0001", role="employer", employer_id=OTHER_EMPLOYER)
+AUTH = "Bearer token"
+
+
+class World:
+    def __init__(self) -> None:
+        self.applications = MemoryDocuments()
+        self.consents = MemoryDocuments()
+        self.judgement = FakeJudgement()
+        self.now = NOW
+        policy = Policy(schedule=data.fee_schedule(), prefectures=data.prefectures())
+        self.service = ApplicationService(
+            self.applications, self.consents, self.judgement, policy, clock=lambda: self.now
+        )
+
+    async def consent(self, *workers: str) -> None:
+        for worker in workers:
+            await self.service.on_consent_granted(Envelope(grant(worker), source="consent"))
+
+    async def ready_draft(self) -> str:
+        await self.consent("99000000000003", "99000000000001")
+        header = Header(ADDRESS, True, {"career_certified": True, "card_issuance_consented": True})
+        created = await self.service.create(ME, header)
+        app_id = created["application_id"]
+        await self.service.add_line(ME, app_id, level4(), AUTH)
+        await self.service.add_line(ME, app_id, level2(), AUTH)
+        return str(app_id)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_the_same_key_submits_once_and_replays_the_answer(world: World) -> None:
+    app_id = await world.ready_draft()
+    first = await world.service.submit(ME, app_id, KEY)
+    world.now += timedelta(minutes=1)
+    again = await world.service.submit(ME, app_id, KEY)
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.response == first.response
+    assert len(world.applications.outbox("application.submitted")) == 1
+    with pytest.raises(ApplicationError) as other_key:
+        await world.service.submit(ME, app_id, "key-0002")
+    assert other_key.value.code == "already_submitted"
+
+
+async def test_a_key_used_for_one_application_is_refused_for_another(world: World) -> None:
+    first = await world.ready_draft()
+    await world.service.submit(ME, first, KEY)
+    header = Header(ADDRESS, True, {"career_certified": True, "card_issuance_consented": True})
+    second = (await world.service.create(ME, header))["application_id"]
+    with pytest.raises(ApplicationError) as refused:
+        await world.service.submit(ME, second, KEY)
+    assert refused.value.code == "idempotency_key_reused"
+
+
+async def test_a_refused_submission_is_not_bound_to_its_key(world: World) -> None:
+    app_id = await world.ready_draft()
+    await world.service.update_header(
+        ME, app_id, Header(declarations={"card_issuance_consented": False})
+    )
+    with pytest.raises(ApplicationError) as refused:
+        await world.service.submit(ME, app_id, KEY)
+    assert [e.field for e in refused.value.errors] == ["declarations.card_issuance_consented"]
+    await world.service.update_header(
+        ME, app_id, Header(declarations={"card_issuance_consented": True})
+    )
+    assert (await world.service.submit(ME, app_id, KEY)).replayed is False
+
+
+async def test_another_employer_sees_and_changes_nothing(world: World) -> None:
+    app_id = await world.ready_draft()
+    line_id = f"{app_id}-01"
+    attempts = [
+        world.service.get(OTHER, app_id),
+        world.service.update_header(
+            OTHER, app_id, Header(declarations={"career_certified": False})
+        ),
+        world.service.add_line(OTHER, app_id, level2(), AUTH),
+        world.service.replace_line(OTHER, app_id, line_id, level2(), AUTH),
+        world.service.remove_line(OTHER, app_id, line_id),
+        world.service.preview(OTHER, app_id, line_id, AUTH),
+        world.service.submit(OTHER, app_id, KEY),
+        world.service.withdraw(OTHER, app_id, None),
+        world.service.discard(OTHER, app_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ApplicationError) as refused:
+            await attempt
+        assert refused.value.code == "not_found"
+    assert await world.service.list(OTHER, None) == []
+    assert [a["application_id"] for a in await world.service.list(ME, "draft")] == [app_id]
+    assert await world.service.workers(OTHER) == []
+
+
+async def test_a_worker_without_consent_cannot_be_added(world: World) -> None:
+    app_id = (await world.service.create(ME, Header()))["application_id"]
+    with pytest.raises(ApplicationError) as refused:
+        await world.service.add_line(ME, app_id, level4(), AUTH)
+    assert [(e.field, e.code) for e in refused.value.errors] == [("worker_id", "consent_required")]
+    # another employer's consent for the same worker does not count
+    await world.service.on_consent_granted(
+        Envelope(grant("99000000000003", employer_id=OTHER_EMPLOYER), source="consent")
+    )
+    with pytest.raises(ApplicationError):
+        await world.service.add_line(ME, app_id, level4(), AUTH)
+
+
+async def test_a_judgement_outage_surfaces_as_unavailable(world: World) -> None:
+    await world.consent("99000000000003")
+    app_id = (await world.service.create(ME, Header()))["application_id"]
+    world.judgement.down = True
+    with pytest.raises(JudgementUnavailable):
+        await world.service.add_line(ME, app_id, level4(), AUTH)
+    assert (await world.service.get(ME, app_id))["lines"] == []
+
+
+async def test_prefill_and_preview_forward_the_callers_token(world: World) -> None:
+    app_id = await world.ready_draft()
+    prefill = await world.service.career_prefill(ME, "99000000000003", AUTH)
+    assert prefill["career_period"]["start"] == "1987-04-01"
+    assert prefill["career_period"]["end"] == "2019-06-03"
+    preview = await world.service.preview(ME, app_id, f"{app_id}-02", AUTH)
+    assert preview["flag_ja"] == "このままでは不承認となる見込みです"
+    assert world.judgement.previews[0][1] == AUTH
+    assert world.judgement.previews[0][0]["application_date"] == "2026-11-28"
+    stored = (await world.service.get(ME, app_id))["lines"][1]
+    assert stored["flag_ja"] == "このままでは不承認となる見込みです"
+    assert stored["preview"]["unmet"] == ["就業日数が645日に足りません（0日）"]
+    with pytest.raises(ApplicationError) as nobody:
+        await world.service.career_prefill(ME, "99000000000002", AUTH)
+    assert nobody.value.code == "worker_not_found"
+
+
+async def test_reminders_once_a_day(world: World) -> None:
+    await world.ready_draft()
+    assert await world.service.send_reminders() == 0
+    world.now += timedelta(hours=72)
+    assert await world.service.send_reminders() == 1
+    assert await world.service.send_reminders() == 0
+    world.now += timedelta(hours=23)
+    assert await world.service.send_reminders() == 0
+    world.now += timedelta(hours=1)
+    assert await world.service.send_reminders() == 1
+    assert len(world.applications.outbox("application.draft-reminder")) == 2
+
+
+async def test_ids_are_retried_on_a_collision(world: World) -> None:
+    world.service.randbelow = lambda n: 0
+    first = await world.service.create(ME, Header())
+    draws = iter([0] * 6 + [1] * 6)
+    world.service.randbelow = lambda n: next(draws)
+    second = await world.service.create(ME, Header())
+    assert first["application_id"].endswith("-000000")
+    assert second["application_id"].endswith("-111111")
+    assert second["application_id"].startswith("AP-20261128-")
