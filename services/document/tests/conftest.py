@@ -1,4 +1,4 @@
-"""Builders shared by the document service's tests."""
+"""Builders shared by the document service's tests (and bench/documents.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,28 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
 )
 
+EMPLOYER = "12345678901234"
+WORKER = "99000000000002"
+WORKER_NAME = "𠮷野 翔太"
+DAYS_SHORT = "就業日数が不足しています（必要 1,075日、現在 900日）"
+
 
 def judged(
-    line_id: str = "AP-1-1", *, approved: bool = True, employer: str = "12345678901234"
+    line_id: str = "AP-1-1",
+    *,
+    approved: bool = True,
+    employer: str = EMPLOYER,
+    worker_name: str = WORKER_NAME,
 ) -> JudgementCompletedV2:
+    """電気工事, level 3 requested: approved with 1,414 days, or rejected with 900 (level 2)."""
+    days = 1414 if approved else 900
     return JudgementCompletedV2(
         judgement_id=f"J-{line_id}",
         application_id=line_id.rsplit("-", 1)[0],
         line_id=line_id,
         employer_id=employer,
-        worker_id="99000000000002",
-        worker_name="𠮷野 翔太",
+        worker_id=WORKER,
+        worker_name=worker_name,
         trade="電気工事",
         evaluation_body="一般社団法人日本電設工業協会",
         application_date=date(2026, 11, 20),
@@ -30,12 +41,33 @@ def judged(
         decision="approved" if approved else "rejected",
         eligible_level=3 if approved else 2,
         criteria_version="電気工事@2020-02-05",
-        messages=[] if approved else ["就業日数が不足しています（必要 1,075日、現在 900日）"],
-        days=JudgedDays(
-            pre_ccus=0, ccus=1414 if approved else 900, total=1414 if approved else 900
-        ),
+        messages=[] if approved else [DAYS_SHORT],
+        days=JudgedDays(pre_ccus=0, ccus=days, total=days),
         foreman_days=JudgedForemanDays(foreman=300, leader=317, foreman_or_leader=617),
         criteria=[
+            JudgedCriterion(level=2, kind="days", met=True, required=645, actual=days),
+            JudgedCriterion(
+                level=2,
+                kind="qualification",
+                met=True,
+                required="第二種電気工事士免状取得者",
+                actual="第一種電気工事士免状取得者（2015-04-01取得）",
+            ),
+            JudgedCriterion(
+                level=3,
+                kind="days",
+                met=approved,
+                required=1075,
+                actual=days,
+                message_ja=None if approved else DAYS_SHORT,
+            ),
+            JudgedCriterion(
+                level=3,
+                kind="foreman_or_leader_days",
+                met=True,
+                required=215,
+                actual=617,
+            ),
             JudgedCriterion(
                 level=3,
                 kind="qualification",
@@ -44,14 +76,19 @@ def judged(
                 actual="第一種電気工事士免状取得者（2015-04-01取得）",
             ),
             JudgedCriterion(
-                level=3,
+                level=4,
                 kind="days",
-                met=approved,
-                required=1075,
-                actual=1414 if approved else 900,
-                message_ja=None
-                if approved
-                else "就業日数が不足しています（必要 1,075日、現在 900日）",
+                met=False,
+                required=2150,
+                actual=days,
+                message_ja="就業日数が不足しています（必要 2,150日）",
+            ),
+            JudgedCriterion(
+                level=4,
+                kind="qualification",
+                met=True,
+                required="登録電気工事基幹技能者",
+                actual="登録電気工事基幹技能者（2020-01-10取得）",
             ),
         ],
         reconciliation=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from jinja2 import Environment
 
 from document.config import Settings
 from document.core.service import DocumentService
@@ -19,28 +20,29 @@ class Container:
     runtime: Runtime
     settings: Settings
     service: DocumentService
+    pages: Environment  # the HTML pages (the public verification page)
 
 
 def wire(runtime: Runtime) -> Container:
     from document.adapters.inbound.events import subscribe
     from document.adapters.outbound.files import PdfFiles
     from document.adapters.outbound.metrics import count_pdf
-    from document.adapters.outbound.pdf import PdfRenderer, qr_data_uri
+    from document.adapters.outbound.pdf import PdfRenderer, html_environment
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    renderer = PdfRenderer()  # fonts, stylesheet and templates: once per process
     service = DocumentService(
         runtime.store("notices"),
         runtime.store("employers"),
         PdfFiles(runtime.db),
-        PdfRenderer(),
+        renderer,
         signing_key=settings.signing_key.get_secret_value(),
         public_base_url=settings.public_base_url,
-        qr=qr_data_uri,
         on_generated=count_pdf,
     )
     subscribe(runtime.consumer, service)
-    return Container(runtime=runtime, settings=settings, service=service)
+    return Container(runtime=runtime, settings=settings, service=service, pages=html_environment())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,51 +1,84 @@
-"""The document service with the real Kafka and database (GridFS)."""
+"""The document service with the real Kafka and database (GridFS): JudgementCompletedV2 →
+one 結果通知書 and one ResultNoticeGenerated, downloads, verification, consent forms."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+from bson import ObjectId
+from gridfs import AsyncGridFSBucket
 
 from document.config import Settings
-from document.inject import create_app
-from shared_kernel.auth import Principal, issue_token
+from document.core import signing
+from document.inject import Container, create_app
+from shared_kernel.auth import Principal, Role, issue_token
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
 from shared_kernel.kafka import EventPublisher, make_broker
+from shared_kernel.mongo import OUTBOX
 from shared_kernel.settings import ServiceSettings
 from shared_kernel.testing import Expected, eventually, expect_events, isolated
 
-from ..conftest import judged
+from ..conftest import EMPLOYER, judged
 
-EMPLOYER = "12345678901234"
+OTHER_EMPLOYER = "99999999999999"
+NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
 
 
-def bearer(secret: str, role: str, employer_id: str | None = None) -> dict[str, str]:
-    principal = Principal(subject=f"{role}-user", role=role, employer_id=employer_id)  # type: ignore[arg-type]
+def bearer(secret: str, role: Role, employer_id: str | None = None) -> dict[str, str]:
+    principal = Principal(subject=f"{role}-user", role=role, employer_id=employer_id)
     return {"Authorization": "Bearer " + issue_token(secret, principal)}
 
 
-async def test_notice_generated_once_downloadable_and_verifiable(
-    settings: ServiceSettings, db: object, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def running(
+    settings: ServiceSettings,
+) -> AsyncIterator[tuple[Settings, Container, httpx.AsyncClient, EventPublisher]]:
     doc_settings = isolated(
         Settings,
         topic_prefix=settings.topic_prefix,
         db_name=settings.db_name,
+        environment="test",
         outbox_poll_seconds=0.2,
+        public_base_url="https://verify.example.jp",
+        DOCUMENT_SIGNING_KEY="integration-signing-key-0123456789abcdef",
     )
-    secret = doc_settings.jwt_secret.get_secret_value()
     app = create_app(doc_settings)
     async with app.router.lifespan_context(app):
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://document"
-        )
         broker = make_broker(settings)
         await broker.start()
-        publish = EventPublisher(broker, settings)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://document") as client:
+            try:
+                yield doc_settings, app.state.container, client, EventPublisher(broker, settings)
+            finally:
+                await broker.stop()
+
+
+async def handled(container: Container, *envelopes: Envelope) -> bool:
+    consumer = container.runtime.consumer
+    return all([await consumer.inbox.seen(consumer.group, e.id) for e in envelopes])
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "file.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return "".join(done.stdout.split())
+
+
+async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiable(
+    settings: ServiceSettings, db: object, tmp_path: Path
+) -> None:
+    async with running(settings) as (doc_settings, container, client, publish):
+        secret = doc_settings.jwt_secret.get_secret_value()
+        service = container.service
         await publish(
             Envelope(
                 UserActivated(
@@ -58,71 +91,193 @@ async def test_notice_generated_once_downloadable_and_verifiable(
                 source="identity",
             )
         )
-        service = app.state.container.service
-        await eventually(lambda: service.employers.get(EMPLOYER))
-        completed = Envelope(judged("AP-9-1", approved=True), source="judgement")
+
+        async def employer_known() -> bool:
+            return await service.employers.get(EMPLOYER) is not None
+
+        await eventually(employer_known)
+
+        completed = Envelope(judged("AP-9-1", approved=False), source="judgement")
+        reissued = Envelope(judged("AP-9-1", approved=False), source="judgement")  # new id
         expected = [
-            Expected(ResultNoticeGenerated, {"notice_id": "RN-AP-9-1", "line_id": "AP-9-1"})
+            Expected(
+                ResultNoticeGenerated,
+                {
+                    "notice_id": "RN-AP-9-1",
+                    "judgement_id": "J-AP-9-1",
+                    "application_id": "AP-9",
+                    "line_id": "AP-9-1",
+                    "employer_id": EMPLOYER,
+                    "worker_id": "99000000000002",
+                    "document_id": "RN-AP-9-1",
+                },
+            )
         ]
         async with expect_events(settings, expected) as recorded:
             await publish(completed)
-            await publish(completed)  # redelivered: no second notice
-        await broker.stop()
-        sha = recorded.envelopes[0].event.sha256  # type: ignore[attr-defined]
+            await publish(completed)  # redelivered
+            await publish(reissued)
+            await eventually(lambda: handled(container, completed, reissued))
+        generated = recorded.envelopes[0]
+        sha = generated.event.sha256  # type: ignore[attr-defined]
+        assert generated.correlation_id == completed.correlation_id
+        [stored] = await service.notices.find({})
+        assert stored["_id"] == "RN-AP-9-1" and stored[OUTBOX] == []
+        assert stored["_applied"] == [completed.id]
+        assert stored["sha256"] == sha and signing.verifies(
+            doc_settings.signing_key.get_secret_value(), sha, stored["signature"]
+        )
 
+        # --- downloads: the owning employer and evaluators only --------------------------
         owner = bearer(secret, "employer", EMPLOYER)
-        listed = (
-            await client.get("/notices", params={"application_id": "AP-9"}, headers=owner)
-        ).json()
-        assert [n["notice_id"] for n in listed] == ["RN-AP-9-1"]
+        listed = await client.get("/notices", params={"application_id": "AP-9"}, headers=owner)
+        assert listed.status_code == 200 and listed.headers["cache-control"] == "private, no-store"
+        [row] = listed.json()
+        assert (row["notice_id"], row["decision"], row["eligible_level"], row["card_colour"]) == (
+            "RN-AP-9-1",
+            "rejected",
+            2,
+            "ブルー",
+        )
+        assert row["pdf"] == "/notices/RN-AP-9-1/pdf" and row["sha256"] == sha
         pdf = await client.get("/notices/RN-AP-9-1/pdf", headers=owner)
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-        path = tmp_path / "n.pdf"
-        path.write_bytes(pdf.content)
-        extracted = await asyncio.to_thread(
-            subprocess.run,
-            ["pdftotext", str(path), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        text = "".join(extracted.stdout.split())
-        assert (
-            "株式会社髙﨑建設" in text
-            and "𠮷野翔太" in text
-            and "承認" in text
-            and "シルバー" in text
-        )
-        assert (
-            await client.get("/notices/RN-AP-9-1/pdf", headers=bearer(secret, "evaluator"))
-        ).status_code == 200
-        other = bearer(secret, "employer", "99999999999999")
-        assert (await client.get("/notices/RN-AP-9-1/pdf", headers=other)).status_code == 404
+        assert signing.content_hash(pdf.content) == sha
+        text = pdf_text(pdf.content, tmp_path)
+        for expected_text in ("株式会社髙﨑建設御中", "𠮷野翔太", "不承認", "レベル2", "ブルー"):
+            assert expected_text in text, expected_text
+        assert "就業日数が不足しています（必要1,075日、現在900日）" in text
+
+        evaluator = bearer(secret, "evaluator")
+        assert (await client.get("/notices/RN-AP-9-1/pdf", headers=evaluator)).status_code == 200
+        assert [
+            n["notice_id"] for n in (await client.get("/notices", headers=evaluator)).json()
+        ] == ["RN-AP-9-1"]
+        other = bearer(secret, "employer", OTHER_EMPLOYER)
+        denied = await client.get("/notices/RN-AP-9-1/pdf", headers=other)
+        assert denied.status_code == 404
+        assert denied.json() == {"code": "not_found", "message": "該当する結果通知書がありません。"}
         assert (await client.get("/notices", headers=other)).json() == []
+        operator = await client.get("/notices/RN-AP-9-1/pdf", headers=bearer(secret, "operator"))
+        assert operator.status_code == 403
+        assert operator.json()["message"] == "この操作を行う権限がありません。"
         assert (await client.get("/notices/RN-AP-9-1/pdf")).status_code == 401
+        missing = await client.get("/notices/RN-AP-404-1/pdf", headers=owner)
+        assert missing.status_code == 404
 
-        code = listed[0]["verification_code"]
-        verified = (await client.get(f"/verify/{code}")).json()
-        assert verified["authentic"] is True and verified["sha256"] == sha
-        assert verified["worker_id"] == "9900******0002"
-        assert (await client.get("/verify/AAAA-BBBB-CCCC-DDDD")).status_code == 404
-        assert (await client.post("/verify", content=pdf.content)).json()["authentic"] is True
-        tampered = pdf.content + b"\n% one byte changed after signing\n"
-        assert (await client.post("/verify", content=tampered)).json()["authentic"] is False
-        assert (await client.post("/verify", content=b"not a pdf")).status_code == 422
+        # --- public verification ------------------------------------------------------------
+        code = row["verification_code"]
+        verified = await client.get(f"/verify/{code}")
+        assert verified.status_code == 200
+        body: dict[str, Any] = verified.json()
+        assert (body["authentic"], body["signature_valid"], body["file_intact"]) == (
+            True,
+            True,
+            True,
+        )
+        assert (body["notice_id"], body["worker_id"], body["trade"], body["sha256"]) == (
+            "RN-AP-9-1",
+            "9900******0002",
+            "電気工事",
+            sha,
+        )
+        assert (body["eligible_level"], body["issued_on"]) == (2, "2026-11-21")
+        assert "𠮷野" not in verified.text  # no name on the public endpoint
+        page = await client.get(
+            f"/verify/{code.lower()}", headers={"Accept": "text/html,*/*;q=0.8"}
+        )
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "発行後に改変されていません" in page.text and "9900******0002" in page.text
+        assert 'action="https://verify.example.jp/verify"' in page.text
+        unknown = await client.get("/verify/AAAA-BBBB-CCCC-DDDD")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_code"
+        unknown_page = await client.get("/verify/nonsense", headers={"Accept": "text/html"})
+        assert unknown_page.status_code == 404 and "検証コード" in unknown_page.text
 
+        raw = await client.post(
+            "/verify", content=pdf.content, headers={"Content-Type": "application/pdf"}
+        )
+        assert raw.json()["authentic"] is True and raw.json()["notice_id"] == "RN-AP-9-1"
+        upload = await client.post(
+            "/verify", files={"file": ("RN-AP-9-1.pdf", pdf.content, "application/pdf")}
+        )
+        assert upload.json()["authentic"] is True
+        middle = len(pdf.content) // 2  # one bit changed
+        tampered = (
+            pdf.content[:middle] + bytes([pdf.content[middle] ^ 1]) + pdf.content[middle + 1 :]
+        )
+        changed = await client.post(
+            "/verify", files={"file": ("RN-AP-9-1.pdf", tampered, "application/pdf")}
+        )
+        assert changed.status_code == 200
+        assert changed.json() == {"authentic": False, "message": NOT_ISSUED}
+        not_pdf = await client.post("/verify", content=b"hello")
+        assert not_pdf.status_code == 422 and not_pdf.json()["code"] == "not_a_pdf"
+
+        # the stored file altered behind the service's back: no longer authentic
+        bucket = AsyncGridFSBucket(container.runtime.db, bucket_name="pdfs")
+        await bucket.delete("RN-AP-9-1")
+        await bucket.upload_from_stream_with_id("RN-AP-9-1", "RN-AP-9-1.pdf", tampered)
+        after = (await client.get(f"/verify/{code}")).json()
+        assert (after["authentic"], after["signature_valid"], after["file_intact"]) == (
+            False,
+            True,
+            False,
+        )
+        assert after["message"] == "保管されている結果通知書が発行時の内容と一致しません。"
+
+        # --- the consent form: prefilled, not stored -----------------------------------------
         form = await client.post(
             "/consent-forms",
-            json={
-                "employer_name": "株式会社髙﨑建設",
-                "worker_name": "𠮷野 翔太",
-                "worker_name_kana": "ヨシノ ショウタ",
-                "worker_id": "99000000000002",
-            },
+            json={"worker_name": "𠮷田 茂", "worker_name_kana": "ヨシダ シゲル"},
             headers=owner,
         )
         assert form.status_code == 200 and form.content.startswith(b"%PDF-")
-        assert (
-            await client.post("/consent-forms", json={"employer_name": ""}, headers=owner)
-        ).status_code == 422
-        await client.aclose()
+        form_text = pdf_text(form.content, tmp_path)
+        assert "株式会社髙﨑建設御中" in form_text and "𠮷田茂" in form_text
+        invalid = await client.post(
+            "/consent-forms", json={"worker_name": "", "worker_name_kana": "ア"}, headers=owner
+        )
+        assert invalid.status_code == 422
+        assert invalid.json()["message"] == "入力内容に誤りがあります。"
+        as_evaluator = await client.post(
+            "/consent-forms",
+            json={"worker_name": "𠮷田 茂", "worker_name_kana": "ヨシダ シゲル"},
+            headers=evaluator,
+        )
+        assert as_evaluator.status_code == 403
+
+
+async def test_crash_windows_of_the_gridfs_upload(settings: ServiceSettings, db: object) -> None:
+    """A file stored by an attempt that crashed before the notice, and chunks left by an
+    upload cut short: the next attempt signs the stored file, or cleans up and uploads."""
+    async with running(settings) as (_, container, client, _publish):
+        service = container.service
+        bucket = AsyncGridFSBucket(container.runtime.db, bucket_name="pdfs")
+        earlier = b"%PDF-1.7 stored by the first attempt\n%%EOF\n"
+        await bucket.upload_from_stream_with_id("RN-AP-11-1", "RN-AP-11-1.pdf", earlier)
+        # chunks of RN-AP-12-1 without a file document, written a minute ago
+        old_id = ObjectId.from_datetime(datetime.now(UTC) - timedelta(minutes=1))
+        chunks = container.runtime.db["pdfs.chunks"]
+        await chunks.insert_one({"_id": old_id, "files_id": "RN-AP-12-1", "n": 0, "data": b"%P"})
+
+        expected = [
+            Expected(
+                ResultNoticeGenerated,
+                {"notice_id": "RN-AP-11-1", "sha256": signing.content_hash(earlier)},
+            ),
+            Expected(ResultNoticeGenerated, {"notice_id": "RN-AP-12-1"}),
+        ]
+        async with expect_events(settings, expected):
+            await service.on_judgement(Envelope(judged("AP-11-1")))
+            await service.on_judgement(Envelope(judged("AP-12-1")))
+
+        first = await service.notices.get("RN-AP-11-1")
+        assert first is not None and first["size"] == len(earlier)
+        second = await service.notices.get("RN-AP-12-1")
+        assert second is not None
+        stored = [c async for c in chunks.find({"files_id": "RN-AP-12-1"})]
+        assert old_id not in [c["_id"] for c in stored]  # the orphan chunk is gone
+        assert sum(len(c["data"]) for c in stored) == second["size"]
+        verified = (await client.get(f"/verify/{second['code']}")).json()
+        assert verified["authentic"] is True

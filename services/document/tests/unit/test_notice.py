@@ -1,122 +1,155 @@
-"""The 結果通知書: contents, signature, verification code, and the rendered PDF's text."""
+"""What the 結果通知書 prints: card colour, dates, basis, unmet criteria (pure)."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime
+from typing import Any
 
-from document.adapters.outbound.pdf import PdfRenderer, qr_data_uri
+import pytest
+
+from document.adapters.outbound.pdf import html_environment
 from document.core import notice
+from shared_kernel.events.catalogue import JudgedCriterion
 
-from ..conftest import judged
-
-KEY = "test-signing-key-0123456789abcdef"
-ARTIFACTS = Path(__file__).resolve().parents[4] / "var" / "test-artifacts"
+from ..conftest import DAYS_SHORT, judged
 
 
-def test_signature_verifies_only_the_signed_hash() -> None:
-    digest = notice.content_hash(b"%PDF-1.7 notice")
-    signature = notice.sign(KEY, digest)
-    assert notice.verifies(KEY, digest, signature)
-    assert not notice.verifies(KEY, notice.content_hash(b"%PDF-1.7 altered"), signature)
-    assert not notice.verifies("another-key-0123456789abcdef0000", digest, signature)
-
-
-def test_verification_code_is_stable_and_per_notice() -> None:
-    code = notice.verification_code(KEY, "RN-AP-1-1")
-    assert code == notice.verification_code(KEY, "RN-AP-1-1")
-    assert code != notice.verification_code(KEY, "RN-AP-1-2")
-    assert len(code) == 19 and code.count("-") == 3
-
-
-def test_context_card_colour_basis_and_unmet() -> None:
-    issued = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)  # 2026-11-22 in Japan
-    ok = notice.context(
-        judged(),
-        number="RN-AP-1-1",
-        code="C",
-        employer_name="株式会社髙﨑建設",
-        verify_url="u",
-        issued_at=issued,
-    )
-    assert (ok["card_colour"], ok["decision_ja"], ok["issued_on"]) == (
-        "シルバー",
-        "承認",
-        "令和8年11月22日",
-    )
-    assert ok["qualifications"] == ["第一種電気工事士免状取得者（2015-04-01取得）"]
-    assert ok["unmet"] == []
-    no = notice.context(
-        judged(approved=False),
-        number="N",
-        code="C",
-        employer_name=None,
-        verify_url="u",
-        issued_at=issued,
-    )
-    assert no["card_colour"] == "ブルー" and no["employer_name"] == "事業者ID 12345678901234"
-    assert no["unmet"] == [
-        {
-            "level": 3,
-            "kind": "就業日数",
-            "message": "就業日数が不足しています（必要 1,075日、現在 900日）",
-        }
-    ]
-    assert notice.mask_worker_id("99000000000002") == "9900******0002"
-
-
-def test_rendered_notice_text_and_page_image(tmp_path: Path) -> None:
-    context = notice.context(
-        judged(approved=False),
+def build(
+    approved: bool = True, employer_name: str | None = "株式会社髙﨑建設", **update: Any
+) -> dict[str, Any]:
+    event = judged(approved=approved).model_copy(update=update)
+    return notice.context(
+        event,
         number="RN-AP-1-1",
         code="ABCD-EFGH-IJKL-MNOP",
-        employer_name="株式会社髙﨑建設",
+        employer_name=employer_name,
         verify_url="http://127.0.0.1:8006/verify/ABCD-EFGH-IJKL-MNOP",
-        issued_at=datetime(2026, 11, 21, tzinfo=UTC),
     )
-    pdf = PdfRenderer().render_sync(
-        "result_notice.html", {**context, "qr": qr_data_uri(context["verify_url"])}
+
+
+@pytest.mark.parametrize(
+    ("level", "colour"), [(1, "ホワイト"), (2, "ブルー"), (3, "シルバー"), (4, "ゴールド")]
+)
+def test_card_colour_of_each_level(level: int, colour: str) -> None:
+    assert notice.card_colour(level).name_ja == colour
+
+
+def test_card_colour_of_an_unknown_level_is_an_error() -> None:
+    with pytest.raises(KeyError):
+        notice.card_colour(5)
+
+
+@pytest.mark.parametrize(
+    ("day", "printed"),
+    [
+        (date(2026, 11, 22), "令和8年11月22日"),
+        (date(2019, 5, 1), "令和元年5月1日"),
+        (date(2019, 4, 30), "平成31年4月30日"),
+        (date(1989, 1, 8), "平成元年1月8日"),
+        (date(1987, 4, 1), "昭和62年4月1日"),
+    ],
+)
+def test_dates_are_printed_in_the_japanese_era(day: date, printed: str) -> None:
+    assert notice.wareki(day) == printed
+
+
+def test_notice_number_is_derived_from_the_line() -> None:
+    assert notice.notice_id("AP-2026-000123-1") == "RN-AP-2026-000123-1"
+
+
+def test_approved_notice_prints_level_colour_and_basis() -> None:
+    ctx = build()
+    assert (ctx["decision_ja"], ctx["eligible_level"], ctx["card_colour"]) == (
+        "承認",
+        3,
+        "シルバー",
     )
-    path = tmp_path / "notice.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    compact = "".join(text.split())
-    for expected in (
-        "結果通知書",
-        "𠮷野翔太",
-        "株式会社髙﨑建設",
+    assert ctx["card_css"] == "#b8bcc2"
+    # judged at 2026-11-21 01:00 UTC = 10:00 in Japan
+    assert ctx["issued_on"] == "令和8年11月21日"
+    assert ctx["judged_on"] == "令和8年11月21日（2026-11-21）"
+    assert ctx["application_date"] == "令和8年11月20日"
+    assert ctx["days"] == {"pre_ccus": 0, "ccus": 1414, "total": 1414}
+    assert ctx["foreman_days"] == {"foreman": 300, "leader": 317, "foreman_or_leader": 617}
+    # met qualification criteria up to the requested level, each once (level 4 not asked)
+    assert ctx["qualifications"] == ["第一種電気工事士免状取得者（2015-04-01取得）"]
+    assert ctx["reconciliation"] == [
+        "起算点はCCUSに登録された最も古い資格の取得日です（申告 2010-04-01 → 採用 2015-04-01）"
+    ]
+    assert ctx["unmet"] == [] and ctx["notes"] == []
+    assert ctx["criteria_version"] == "電気工事@2020-02-05"
+    assert ctx["employer_name"] == "株式会社髙﨑建設" and ctx["dense"] is False
+
+
+def test_date_follows_japan_time_not_utc() -> None:
+    ctx = build(judged_at=datetime(2026, 11, 21, 16, 0, tzinfo=UTC))  # 2026-11-22 01:00 JST
+    assert ctx["issued_on"] == "令和8年11月22日"
+
+
+def test_rejection_lists_the_unmet_criteria_between_judged_and_requested_level() -> None:
+    ctx = build(approved=False)
+    assert (ctx["decision_ja"], ctx["eligible_level"], ctx["card_colour"]) == (
         "不承認",
-        "レベル2",
+        2,
         "ブルー",
-        "就業日数が不足しています（必要1,075日、現在900日）",
+    )
+    # level 4's unmet days criterion was not asked for; the message is not repeated in notes
+    assert ctx["unmet"] == [{"level": 3, "kind": "就業日数", "message": DAYS_SHORT}]
+    assert ctx["notes"] == []
+
+
+def test_unmet_criterion_without_a_message_prints_required_and_actual() -> None:
+    criteria = [
+        JudgedCriterion(level=3, kind="foreman_or_leader_days", met=False, required=215, actual=12),
+        JudgedCriterion(level=3, kind="qualification", met=False, required="1級技能士"),
+    ]
+    ctx = build(approved=False, criteria=criteria, messages=["評価者の確認が必要です"])
+    assert ctx["unmet"] == [
+        {"level": 3, "kind": "職長又は班長としての就業日数", "message": "必要 215、現在 12"},
+        {"level": 3, "kind": "保有資格", "message": "必要 1級技能士、現在 なし"},
+    ]
+    assert ctx["notes"] == ["評価者の確認が必要です"]
+    assert ctx["qualifications"] == []
+
+
+def test_unknown_employer_falls_back_to_the_employer_id() -> None:
+    assert build(employer_name=None)["employer_name"] == "事業者ID 12345678901234"
+
+
+def test_long_notices_are_set_denser_to_stay_on_one_page() -> None:
+    warnings = [f"確認事項{n}" for n in range(9)]
+    assert build(warnings=warnings)["dense"] is True
+
+
+def test_notice_template_prints_the_context() -> None:
+    ctx = build(approved=False)
+    html = html_environment().get_template("result_notice.html").render(**ctx, qr="data:,")
+    for text in (
+        "RN-AP-1-1",
+        "株式会社髙﨑建設 御中",
+        "一般社団法人日本電設工業協会",
+        "𠮷野 翔太",
+        "99000000000002",
+        "レベル2",
+        "カード色：ブルー",
+        "合計 900日",
+        "職長 300日、班長 317日（職長又は班長 617日）",
+        "第一種電気工事士免状取得者（2015-04-01取得）",
+        "満たしていない基準",
+        f"レベル3・就業日数：{DAYS_SHORT}",
         "電気工事@2020-02-05",
         "ABCD-EFGH-IJKL-MNOP",
-        "起算点はCCUSに登録された最も古い資格の取得日です",
+        "http://127.0.0.1:8006/verify/ABCD-EFGH-IJKL-MNOP",
     ):
-        assert expected in compact, expected
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    assert re.search(r"^Pages:\s+1$", info.stdout, re.MULTILINE), info.stdout  # one page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, ARTIFACTS / "result-notice.pdf")
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "70",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(path),
-            str(ARTIFACTS / "result-notice-page1"),
-        ],
-        check=True,
-    )
-    assert (ARTIFACTS / "result-notice-page1.png").stat().st_size > 10_000
+        assert text in html, text
+
+
+def test_template_escapes_what_users_typed() -> None:
+    ctx = build(employer_name="<b>株式会社</b>")
+    html = html_environment().get_template("result_notice.html").render(**ctx, qr="data:,")
+    assert "&lt;b&gt;株式会社&lt;/b&gt; 御中" in html and "<b>株式会社" not in html
+
+
+def test_approved_template_has_no_unmet_section() -> None:
+    html = html_environment().get_template("result_notice.html").render(**build(), qr="data:,")
+    assert "満たしていない基準" not in html and "承認" in html

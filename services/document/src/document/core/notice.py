@@ -1,24 +1,37 @@
-"""The 結果通知書 (result notice): its number, contents, signature and verification code.
+"""The 結果通知書 (result notice): its number, its dates and everything it prints.
 
-Pure functions; rendering to PDF and storage are adapters. A notice's authenticity rests
-on HMAC-SHA256 over the PDF's SHA-256 with the service's signing key: the verification
-code printed on the notice (and in its QR code) names the notice, and ``/verify`` recomputes
-the signature of the stored hash.
+Pure functions over ``JudgementCompletedV2``; rendering to PDF and storage are adapters.
+The printed contents depend only on the event, the employer's name and the verification
+code, never on the clock: re-rendering the same judgement gives the same PDF bytes.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared_kernel.events.catalogue import JudgementCompletedV2
+from shared_kernel.events.catalogue import JudgedCriterion, JudgementCompletedV2
 
 JST = ZoneInfo("Asia/Tokyo")
-CARD_COLOURS = {1: "ホワイト", 2: "ブルー", 3: "シルバー", 4: "ゴールド"}
+NOTICE_PREFIX = "RN-"
+DENSE_AFTER = 8  # listed items beyond which the notice is set smaller to stay on one page
+
+
+@dataclass(frozen=True)
+class CardColour:
+    name_ja: str
+    css: str  # the swatch printed next to the level
+
+
+# research.md §2.1: the card colour of each level
+CARD_COLOURS: dict[int, CardColour] = {
+    1: CardColour("ホワイト", "#ffffff"),
+    2: CardColour("ブルー", "#2f6db5"),
+    3: CardColour("シルバー", "#b8bcc2"),
+    4: CardColour("ゴールド", "#c9a227"),
+}
 KIND_JA = {
     "registration_type": "技能者登録の種別",
     "days": "就業日数",
@@ -27,39 +40,64 @@ KIND_JA = {
     "qualification": "保有資格",
     "lower_level_qualifications": "下位レベルの保有資格",
 }
+# era start dates (元年 is the first, partial year)
+ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
 
 
 def notice_id(line_id: str) -> str:
-    return f"RN-{line_id}"
+    """The notice number: one notice per judged application line (natural id)."""
+    return f"{NOTICE_PREFIX}{line_id}"
 
 
-def content_hash(pdf: bytes) -> str:
-    return hashlib.sha256(pdf).hexdigest()
-
-
-def sign(key: str, digest: str) -> str:
-    return hmac.new(key.encode(), digest.encode(), hashlib.sha256).hexdigest()
-
-
-def verifies(key: str, digest: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(key, digest), signature)
-
-
-def verification_code(key: str, notice: str) -> str:
-    """A short, unguessable code naming one notice (printed and encoded in the QR code)."""
-    mac = hmac.new(key.encode(), f"code:{notice}".encode(), hashlib.sha256).digest()
-    text = base64.b32encode(mac[:10]).decode()
-    return "-".join(text[i : i + 4] for i in range(0, 16, 4))
-
-
-def mask_worker_id(worker_id: str) -> str:
-    return worker_id[:4] + "*" * 6 + worker_id[-4:]
+def card_colour(level: int) -> CardColour:
+    return CARD_COLOURS[level]
 
 
 def wareki(day: date) -> str:
-    """令和 date as printed on Japanese notices (令和元年 = 2019)."""
-    year = day.year - 2018
-    return f"令和{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    """The date as printed on Japanese notices: 令和8年11月21日 (元年 for the first year)."""
+    for start, era in ERAS:
+        if day >= start:
+            year = day.year - start.year + 1
+            return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def judged_on(event: JudgementCompletedV2) -> date:
+    """The day of the judgement in Japan (the notice's date; 経審 asks for it)."""
+    return event.judged_at.astimezone(JST).date()
+
+
+def counted_qualifications(event: JudgementCompletedV2) -> list[str]:
+    """The qualifications that counted: ``actual`` of the met qualification criteria up to
+    the requested level, each once, in the order the criteria list them."""
+    seen: dict[str, None] = {}
+    for c in event.criteria:
+        if c.kind == "qualification" and c.met and c.actual and c.level <= event.requested_level:
+            seen.setdefault(str(c.actual), None)
+    return list(seen)
+
+
+def unmet_criteria(event: JudgementCompletedV2) -> list[JudgedCriterion]:
+    """Why a rejection was not approved: the unmet criteria of the levels above the judged
+    level, up to the requested one (lower levels were met, higher were not asked for)."""
+    if event.decision == "approved":
+        return []
+    return [
+        c
+        for c in event.criteria
+        if not c.met and event.eligible_level < c.level <= event.requested_level
+    ]
+
+
+def _criterion_text(c: JudgedCriterion) -> str:
+    if c.message_ja:
+        return c.message_ja
+    actual = "なし" if c.actual is None else _number(c.actual)
+    return f"必要 {_number(c.required)}、現在 {actual}"
+
+
+def _number(value: int | str) -> str:
+    return f"{value:,}" if isinstance(value, int) else value
 
 
 def context(
@@ -69,16 +107,25 @@ def context(
     code: str,
     employer_name: str | None,
     verify_url: str,
-    issued_at: datetime,
 ) -> dict[str, Any]:
     """Everything the notice template prints."""
-    met = [c for c in event.criteria if c.met and c.kind == "qualification" and c.actual]
-    unmet = [c for c in event.criteria if not c.met and c.level <= event.requested_level]
+    approved = event.decision == "approved"
+    unmet = [
+        {"level": c.level, "kind": KIND_JA.get(c.kind, c.kind), "message": _criterion_text(c)}
+        for c in unmet_criteria(event)
+    ]
+    explained = {u["message"] for u in unmet}
+    colour = card_colour(event.eligible_level)
+    day = judged_on(event)
+    qualifications = counted_qualifications(event)
+    notes = [m for m in event.messages if m not in explained]
+    listed = len(qualifications) + len(event.reconciliation) + len(unmet) + len(notes)
     return {
         "number": number,
         "code": code,
         "verify_url": verify_url,
-        "issued_on": wareki(issued_at.astimezone(JST).date()),
+        "issued_on": wareki(day),
+        "judged_on": f"{wareki(day)}（{day.isoformat()}）",
         "application_date": wareki(event.application_date),
         "body": event.evaluation_body,
         "employer_name": employer_name or f"事業者ID {event.employer_id}",
@@ -88,20 +135,21 @@ def context(
         "trade": event.trade,
         "requested_level": event.requested_level,
         "eligible_level": event.eligible_level,
-        "approved": event.decision == "approved",
-        "decision_ja": "承認" if event.decision == "approved" else "不承認",
-        "card_colour": CARD_COLOURS[event.eligible_level],
-        "days": event.days,
-        "foreman_days": event.foreman_days,
-        "qualifications": [str(c.actual) for c in met],
-        "unmet": [
-            {"level": c.level, "kind": KIND_JA.get(c.kind, c.kind), "message": c.message_ja}
-            for c in unmet
-        ],
+        "approved": approved,
+        "decision_ja": "承認" if approved else "不承認",
+        "card_colour": colour.name_ja,
+        "card_css": colour.css,
+        "days": event.days.model_dump() if event.days else None,
+        "foreman_days": event.foreman_days.model_dump() if event.foreman_days else None,
+        "qualifications": qualifications,
         "reconciliation": [
             r.reason_ja + _adopted(r.declared, r.adopted) for r in event.reconciliation
         ],
-        "warnings": event.warnings,
+        "unmet": unmet,
+        "notes": notes,
+        "warnings": list(event.warnings),
+        "dense": listed + len(event.warnings) > DENSE_AFTER,
+        "reviewed": event.reviewed_by is not None,
         "criteria_version": event.criteria_version,
     }
 

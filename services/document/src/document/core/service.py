@@ -1,12 +1,27 @@
-"""The document service's use cases: notices on JudgementCompleted, consent forms, checks."""
+"""The document service's use cases: notices on JudgementCompleted, checks, consent forms.
+
+Storage only through ports: ``Documents`` (notices and the employers' names, each change
+with its events in one write), ``Files`` (the PDFs) and ``Renderer``.
+
+Exactly one notice per judged line, whatever is redelivered or wherever a crash falls:
+
+1. the notice document exists (``_id`` = notice number)  → nothing to do;
+2. otherwise render the PDF and store it under the notice number unless a file is there
+   already (an earlier attempt stored it and crashed): ``Files.put_once`` returns the
+   stored bytes, and those are hashed and signed;
+3. insert the notice document with ``ResultNoticeGenerated`` in its outbox and the
+   consumed event's id (``applied_event_id``), in one write; a concurrent insert of the
+   same number loses with ``AlreadyExists`` and publishes nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from document.core import notice
+from document.core import notice, signing
+from document.ports import Documents, Files, Renderer
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
@@ -14,20 +29,17 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
 )
+from shared_kernel.logging import get_logger
 from shared_kernel.mongo import AlreadyExists, Document
-from shared_kernel.ports import Documents
 
+log = get_logger(__name__)
 SOURCE = "document"
+NOTICE_TEMPLATE = "result_notice.html"
+CONSENT_TEMPLATE = "consent_form.html"
 
 
-class Renderer(Protocol):
-    async def render(self, template: str, context: dict[str, Any]) -> bytes: ...
-
-
-class Files(Protocol):
-    async def put(self, file_id: str, name: str, data: bytes) -> None: ...
-
-    async def get(self, file_id: str) -> bytes | None: ...
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class DocumentService:
@@ -40,54 +52,67 @@ class DocumentService:
         *,
         signing_key: str,
         public_base_url: str,
-        qr: Callable[[str], str],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        on_generated: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_generated: Callable[[str], None] | None = None,
     ) -> None:
-        self.notices = notices
-        self.employers = employers
+        self.notices = notices  # one document per notice: hash, signature, file id, owner
+        self.employers = employers  # read model: employer_id -> employer_name
         self.files = files
         self.renderer = renderer
         self.key = signing_key
         self.base_url = public_base_url.rstrip("/")
-        self.qr = qr
         self.clock = clock
-        self.on_generated = on_generated
+        self.on_generated = on_generated  # e.g. count PDFs by kind
+
+    # --- identity events: the employers' names ---------------------------------------------
 
     async def on_user(self, envelope: Envelope) -> None:
-        """Keep the employer's name (printed on notices) from identity events."""
+        """Keep the employer's name (printed on notices) from the identity events."""
         event = envelope.event
         assert isinstance(event, UserProvisionallyRegistered | UserActivated)
 
-        def remember(doc: Document | None) -> tuple[Document, list[Envelope]]:
-            return {"_id": event.employer_id, "employer_name": event.employer_name}, []
+        def remember(doc: Document | None) -> tuple[Document, list[Envelope]] | None:
+            if doc is not None and doc.get("employer_name") == event.employer_name:
+                return None
+            return {"employer_name": event.employer_name}, []
 
         await self.employers.update(event.employer_id, remember, applied_event_id=envelope.id)
 
+    async def employer_name(self, employer_id: str | None) -> str | None:
+        if not employer_id:
+            return None
+        found = await self.employers.get(employer_id)
+        return found["employer_name"] if found else None
+
+    # --- 結果通知書 -------------------------------------------------------------------------
+
+    def verify_url(self, code: str) -> str:
+        return f"{self.base_url}/verify/{code}"
+
     async def on_judgement(self, envelope: Envelope) -> None:
-        """Render, sign and store the 結果通知書 of one judged line; announce it once."""
+        """Render, store and sign the 結果通知書 of one judged line; announce it once."""
         event = envelope.event
         assert isinstance(event, JudgementCompletedV2)
         number = notice.notice_id(event.line_id)
         if await self.notices.get(number) is not None:
-            return  # redelivered: the notice exists
-        employer = await self.employers.get(event.employer_id)
-        code = notice.verification_code(self.key, number)
-        verify_url = f"{self.base_url}/verify/{code}"
+            log.info("notice.exists", notice_id=number, event_id=envelope.id)
+            return
+        code = signing.verification_code(self.key, number)
+        pdf = await self.files.get(number)
+        if pdf is None:  # not stored by an earlier attempt: render it now
+            context = notice.context(
+                event,
+                number=number,
+                code=code,
+                employer_name=await self.employer_name(event.employer_id),
+                verify_url=self.verify_url(code),
+            )
+            rendered = await self.renderer.render(
+                NOTICE_TEMPLATE, context, qr_url=self.verify_url(code)
+            )
+            pdf = await self.files.put_once(number, f"{number}.pdf", rendered)
+        digest = signing.content_hash(pdf)
         now = self.clock()
-        context = notice.context(
-            event,
-            number=number,
-            code=code,
-            employer_name=employer["employer_name"] if employer else None,
-            verify_url=verify_url,
-            issued_at=now,
-        )
-        pdf = await self.renderer.render(
-            "result_notice.html", {**context, "qr": self.qr(verify_url)}
-        )
-        digest = notice.content_hash(pdf)
-        await self.files.put(number, f"{number}.pdf", pdf)
         generated = ResultNoticeGenerated(
             notice_id=number,
             judgement_id=event.judgement_id,
@@ -103,26 +128,48 @@ class DocumentService:
             "_id": number,
             "code": code,
             "sha256": digest,
-            "signature": notice.sign(self.key, digest),
+            "signature": signing.sign(self.key, digest),
             "file_id": number,
+            "size": len(pdf),
             "application_id": event.application_id,
             "line_id": event.line_id,
             "judgement_id": event.judgement_id,
             "employer_id": event.employer_id,
             "worker_id": event.worker_id,
             "trade": event.trade,
+            "evaluation_body": event.evaluation_body,
+            "requested_level": event.requested_level,
             "eligible_level": event.eligible_level,
+            "card_colour": notice.card_colour(event.eligible_level).name_ja,
             "decision": event.decision,
+            "issued_on": notice.judged_on(event).isoformat(),
+            "criteria_version": event.criteria_version,
             "generated_at": now,
         }
         try:
             await self.notices.insert(
-                doc, [Envelope(generated, source=SOURCE)], applied_event_id=envelope.id
+                doc,
+                [Envelope(generated, source=SOURCE, correlation_id=envelope.correlation_id)],
+                applied_event_id=envelope.id,
             )
         except AlreadyExists:
+            log.info("notice.exists", notice_id=number, event_id=envelope.id)
             return
+        log.info("notice.generated", notice_id=number, sha256=digest, bytes=len(pdf))
         if self.on_generated is not None:
-            self.on_generated()
+            self.on_generated("result_notice")
+
+    async def notices_of(
+        self, employer_id: str | None, application_id: str | None
+    ) -> list[Document]:
+        """Notices, newest number last; of one employer unless ``employer_id`` is None."""
+        flt: dict[str, Any] = {}
+        if employer_id is not None:
+            flt["employer_id"] = employer_id
+        if application_id:
+            flt["application_id"] = application_id
+        docs = await self.notices.find(flt, projection={"_outbox": 0, "_applied": 0})
+        return sorted(docs, key=lambda d: d["_id"])
 
     async def pdf(self, number: str) -> tuple[Document, bytes] | None:
         doc = await self.notices.get(number)
@@ -131,32 +178,58 @@ class DocumentService:
         data = await self.files.get(doc["file_id"])
         return None if data is None else (doc, data)
 
-    async def verify_code(self, code: str) -> dict[str, Any] | None:
-        """What a third party may see of the notice named by ``code``."""
+    # --- public verification ----------------------------------------------------------------
+
+    async def verify_code(self, typed: str) -> dict[str, Any] | None:
+        """What a third party may see of the notice with this verification code, and
+        whether it is authentic (signature verifies, stored file unchanged); None if the
+        code names no notice."""
+        code = signing.normalise_code(typed)
+        if code is None:
+            return None
         found = await self.notices.find({"code": code}, limit=1)
         if not found:
             return None
         doc = found[0]
         stored = await self.files.get(doc["file_id"])
-        intact = stored is not None and notice.content_hash(stored) == doc["sha256"]
-        return {
-            "notice_id": doc["_id"],
-            "authentic": intact and notice.verifies(self.key, doc["sha256"], doc["signature"]),
-            "worker_id": notice.mask_worker_id(doc["worker_id"]),
-            "trade": doc["trade"],
-            "decision": doc["decision"],
-            "eligible_level": doc["eligible_level"],
-            "issued_at": doc["generated_at"].isoformat(),
-            "sha256": doc["sha256"],
-        }
+        stored_hash = None if stored is None else signing.content_hash(stored)
+        return signing.public_view(doc, signing.verdict(self.key, doc, stored_hash))
 
     async def verify_file(self, pdf: bytes) -> dict[str, Any] | None:
-        """Is this exact file a notice we issued (its hash signed by us)?"""
-        digest = notice.content_hash(pdf)
+        """The notice whose signed hash this exact file has, or None (not one of ours, or
+        altered after it was issued)."""
+        digest = signing.content_hash(pdf)
         found = await self.notices.find({"sha256": digest}, limit=1)
-        if not found or not notice.verifies(self.key, digest, found[0]["signature"]):
+        if not found:
             return None
-        return {"notice_id": found[0]["_id"], "authentic": True, "sha256": digest}
+        doc = found[0]
+        result = signing.verdict(self.key, doc, digest)
+        if not result.signature_valid:
+            return None
+        return signing.public_view(doc, result)
 
-    async def consent_form(self, context: dict[str, Any]) -> bytes:
-        return await self.renderer.render("consent_form.html", context)
+    # --- 個人情報利用同意書 -------------------------------------------------------------------
+
+    async def consent_form(
+        self,
+        *,
+        employer_id: str | None,
+        employer_name: str | None,
+        worker_name: str,
+        worker_name_kana: str,
+        worker_id: str | None,
+    ) -> bytes:
+        """The blank consent form, prefilled (not stored)."""
+        name = employer_name or await self.employer_name(employer_id)
+        pdf = await self.renderer.render(
+            CONSENT_TEMPLATE,
+            {
+                "employer_name": name,
+                "worker_name": worker_name,
+                "worker_name_kana": worker_name_kana,
+                "worker_id": worker_id,
+            },
+        )
+        if self.on_generated is not None:
+            self.on_generated("consent_form")
+        return pdf

@@ -1,19 +1,25 @@
 """HTTP routes of the document service (port 8006).
 
-* ``GET /notices?application_id=`` and ``GET /notices/{notice_id}/pdf``: the owning employer
-  and evaluators only (others: 404);
-* ``GET /verify/{code}`` (public): is the notice with this verification code authentic and
-  unchanged; ``POST /verify`` with a PDF body: is this exact file a notice we issued;
+* ``GET /notices?application_id=`` and ``GET /notices/{notice_id}/pdf``: the owning
+  employer (the token's ``employer_id``) and evaluators; another employer gets 404 (a
+  notice's existence is not disclosed), other roles 403, no token 401;
+* ``GET /verify/{code}`` (public): is the notice with this verification code authentic
+  and unchanged (JSON; a small Japanese page for browsers); ``POST /verify`` with a PDF
+  (raw body or multipart upload): is this exact file a notice we issued;
 * ``POST /consent-forms`` (employer): the blank 個人情報利用同意書, prefilled.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from document.adapters.inbound.uploads import uploaded_pdf, wants_html
+from document.adapters.outbound.metrics import count_verification
 from document.inject import Container
 from shared_kernel.auth import Principal, require
 from shared_kernel.http import ApiError
@@ -23,8 +29,12 @@ router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 Employer = Annotated[Principal, Depends(require("employer"))]
-MAX_PDF = 20 * 1024 * 1024
+MAX_PDF = 10 * 1024 * 1024
+MAX_UPLOAD = MAX_PDF + 64 * 1024  # multipart framing
 NOT_FOUND = "該当する結果通知書がありません。"
+UNKNOWN_CODE = "この検証コードの結果通知書はありません。検証コードをご確認ください。"
+NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
+PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 @router.get("/", summary="サービス情報")
@@ -33,37 +43,44 @@ async def about() -> dict[str, str]:
 
 
 def _visible(doc: dict[str, Any], principal: Principal) -> bool:
-    return principal.role == "evaluator" or doc["employer_id"] == principal.employer_id
+    if principal.role == "evaluator":
+        return True
+    return principal.employer_id is not None and doc["employer_id"] == principal.employer_id
 
 
-@router.get("/notices", summary="結果通知書の一覧")
+def _listed(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "notice_id": doc["_id"],
+        "application_id": doc["application_id"],
+        "line_id": doc["line_id"],
+        "judgement_id": doc["judgement_id"],
+        "employer_id": doc["employer_id"],
+        "worker_id": doc["worker_id"],
+        "trade": doc["trade"],
+        "decision": doc["decision"],
+        "requested_level": doc["requested_level"],
+        "eligible_level": doc["eligible_level"],
+        "card_colour": doc["card_colour"],
+        "issued_on": doc["issued_on"],
+        "verification_code": doc["code"],
+        "sha256": doc["sha256"],
+        "generated_at": doc["generated_at"].isoformat(),
+        "pdf": f"/notices/{doc['_id']}/pdf",
+    }
+
+
+@router.get("/notices", summary="結果通知書の一覧（所属事業者・評価者）")
 async def notices(
     container: ContainerDep, principal: EmployerOrEvaluator, application_id: str | None = None
-) -> list[dict[str, Any]]:
-    flt: dict[str, Any] = {}
-    if principal.role == "employer":
-        flt["employer_id"] = principal.employer_id
-    if application_id:
-        flt["application_id"] = application_id
-    docs = await container.service.notices.find(flt, projection={"signature": 0, "_outbox": 0})
-    return [
-        {
-            "notice_id": d["_id"],
-            "application_id": d["application_id"],
-            "line_id": d["line_id"],
-            "worker_id": d["worker_id"],
-            "trade": d["trade"],
-            "decision": d["decision"],
-            "eligible_level": d["eligible_level"],
-            "verification_code": d["code"],
-            "generated_at": d["generated_at"].isoformat(),
-            "pdf": f"/notices/{d['_id']}/pdf",
-        }
-        for d in sorted(docs, key=lambda d: d["_id"])
-    ]
+) -> JSONResponse:
+    if principal.role == "employer" and principal.employer_id is None:
+        raise ApiError(403, "forbidden", "事業者に紐づかない利用者は結果通知書を参照できません。")
+    owner = principal.employer_id if principal.role == "employer" else None
+    docs = await container.service.notices_of(owner, application_id)
+    return JSONResponse([_listed(d) for d in docs], headers=PRIVATE)
 
 
-@router.get("/notices/{notice_id}/pdf", summary="結果通知書（PDF）")
+@router.get("/notices/{notice_id}/pdf", summary="結果通知書（PDF）のダウンロード")
 async def notice_pdf(
     container: ContainerDep, notice_id: str, principal: EmployerOrEvaluator
 ) -> Response:
@@ -73,44 +90,98 @@ async def notice_pdf(
     return Response(
         found[1],
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{notice_id}.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{notice_id}.pdf"',
+            **PRIVATE,
+        },
     )
 
 
+def _page(container: Container, status: int, **context: Any) -> HTMLResponse:
+    html = container.pages.get_template("verify.html").render(
+        notice=context.get("notice"),
+        message=context.get("message", ""),
+        upload_url=container.service.base_url + "/verify",
+    )
+    return HTMLResponse(html, status_code=status)
+
+
 @router.get("/verify/{code}", summary="結果通知書の真正性の確認（公開）")
-async def verify(container: ContainerDep, code: str) -> dict[str, Any]:
-    result = await container.service.verify_code(code.strip().upper())
+async def verify(container: ContainerDep, code: str, request: Request) -> Response:
+    html = wants_html(request.headers.get("accept"))
+    result = await container.service.verify_code(code)
     if result is None:
-        raise ApiError(404, "unknown_code", "この検証コードの結果通知書はありません。")
-    return result
+        count_verification("code", "unknown")
+        if html:
+            return _page(container, 404, message=UNKNOWN_CODE)
+        raise ApiError(404, "unknown_code", UNKNOWN_CODE)
+    count_verification("code", "authentic" if result["authentic"] else "not_authentic")
+    if html:
+        return _page(container, 200, notice=result)
+    return JSONResponse(result)
 
 
-@router.post("/verify", summary="PDFファイルが発行した結果通知書と同一かの確認（公開）")
-async def verify_file(container: ContainerDep, request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if not body.startswith(b"%PDF-") or len(body) > MAX_PDF:
-        raise ApiError(422, "not_a_pdf", "PDFファイル（20MB以下）を送信してください。")
-    result = await container.service.verify_file(body)
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/verify",
+    summary="PDFファイルが発行された結果通知書と同一かの確認（公開）",
+    description="本文にPDFそのもの（application/pdf）"
+    "又は multipart/form-data のファイルを送信します。",
+)
+async def verify_file(container: ContainerDep, request: Request) -> Response:
+    html = wants_html(request.headers.get("accept"))
+    body = await _read_capped(request, MAX_UPLOAD)
+    if body is None:
+        raise ApiError(413, "file_too_large", "PDFファイル（10MB以下）を送信してください。")
+    content_type = request.headers.get("content-type", "application/pdf")
+    pdf = await asyncio.to_thread(uploaded_pdf, content_type, body)
+    if pdf is None or len(pdf) > MAX_PDF:
+        raise ApiError(422, "not_a_pdf", "PDFファイル（10MB以下）を送信してください。")
+    result = await container.service.verify_file(pdf)
+    count_verification("file", "authentic" if result else "not_issued")
     if result is None:
-        return {
-            "authentic": False,
-            "message": "発行した結果通知書と一致しません（改変の可能性があります）。",
-        }
-    return result
+        if html:
+            return _page(container, 200, message=NOT_ISSUED)
+        return JSONResponse({"authentic": False, "message": NOT_ISSUED})
+    if html:
+        return _page(container, 200, notice=result)
+    return JSONResponse(result)
 
 
 class ConsentFormRequest(BaseModel):
-    employer_name: str = Field(min_length=1, max_length=100)
+    employer_name: str | None = Field(default=None, max_length=100)
+    """Printed as the addressee; when absent, the name known for the token's employer."""
     worker_name: str = Field(min_length=1, max_length=50)
     worker_name_kana: str = Field(min_length=1, max_length=50)
     worker_id: str | None = Field(default=None, pattern=r"^\d{14}$")
 
 
-@router.post("/consent-forms", summary="個人情報利用同意書（記入用PDF）")
-async def consent_form(container: ContainerDep, body: ConsentFormRequest, _: Employer) -> Response:
-    pdf = await container.service.consent_form(body.model_dump())
+@router.post("/consent-forms", summary="個人情報利用同意書（記入用PDF、保存しません）")
+async def consent_form(
+    container: ContainerDep, body: ConsentFormRequest, principal: Employer
+) -> Response:
+    pdf = await container.service.consent_form(
+        employer_id=principal.employer_id,
+        employer_name=(body.employer_name or "").strip() or None,
+        worker_name=body.worker_name,
+        worker_name_kana=body.worker_name_kana,
+        worker_id=body.worker_id,
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="consent-form.pdf"'},
+        headers={"Content-Disposition": 'attachment; filename="consent-form.pdf"', **PRIVATE},
     )

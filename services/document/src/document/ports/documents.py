@@ -1,0 +1,5 @@
+"""The aggregate-collection port (shared by every service)."""
+
+from shared_kernel.ports import Documents
+
+__all__ = ["Documents"]

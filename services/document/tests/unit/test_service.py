@@ -1,0 +1,229 @@
+"""The use cases over in-memory ports: one notice per line whatever is redelivered or
+wherever a crash falls; verification of a code and of a file (pure, no I/O)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from document.core import signing
+from document.core.service import DocumentService
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
+from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change, Document
+
+from ..conftest import EMPLOYER, judged
+
+KEY = "test-signing-key-0123456789abcdef"
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+
+
+class MemoryDocuments:
+    """The ``Documents`` port in memory (unique ``_id``, outbox, applied ids)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+
+    async def get(self, doc_id: str) -> Document | None:
+        return copy.deepcopy(self.docs.get(doc_id))
+
+    async def insert(
+        self, doc: Document, events: Sequence[Envelope] = (), *, applied_event_id: str | None = None
+    ) -> Document:
+        if doc["_id"] in self.docs:
+            raise AlreadyExists(doc["_id"])
+        self.docs[doc["_id"]] = {
+            **doc,
+            "version": 1,
+            APPLIED: [applied_event_id] if applied_event_id else [],
+            OUTBOX: [e.to_document() for e in events],
+        }
+        return copy.deepcopy(self.docs[doc["_id"]])
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[Document]:
+        found = [
+            copy.deepcopy(d)
+            for d in self.docs.values()
+            if all(d.get(k) == v for k, v in (flt or {}).items())
+        ]
+        return found[:limit] if limit else found
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> Document | None:
+        current = await self.get(doc_id)
+        if current is not None and applied_event_id in current.get(APPLIED, []):
+            return current
+        outcome = change(current)
+        if outcome is None:
+            return current
+        new = {**outcome[0], "_id": doc_id, "version": (current or {}).get("version", 0) + 1}
+        self.docs[doc_id] = new
+        return new
+
+    def outbox(self) -> list[Document]:
+        return [e for d in self.docs.values() for e in d.get(OUTBOX, [])]
+
+
+class MemoryFiles:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    async def put_once(self, file_id: str, name: str, data: bytes) -> bytes:
+        return self.files.setdefault(file_id, data)
+
+    async def get(self, file_id: str) -> bytes | None:
+        return self.files.get(file_id)
+
+
+class FakeRenderer:
+    """Renders a stand-in 'PDF' that records the context (deterministic like WeasyPrint)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any], str | None]] = []
+
+    async def render(
+        self, template: str, context: dict[str, Any], *, qr_url: str | None = None
+    ) -> bytes:
+        self.calls.append((template, context, qr_url))
+        return f"%PDF-fake {template} {sorted(context.items())} {qr_url}".encode()
+
+
+def make() -> tuple[DocumentService, MemoryDocuments, MemoryFiles, FakeRenderer]:
+    notices, files, renderer = MemoryDocuments(), MemoryFiles(), FakeRenderer()
+    service = DocumentService(
+        notices,
+        MemoryDocuments(),
+        files,
+        renderer,
+        signing_key=KEY,
+        public_base_url="https://verify.example.jp/",
+        clock=lambda: NOW,
+    )
+    return service, notices, files, renderer
+
+
+async def test_one_notice_per_line_even_for_a_redelivered_or_reissued_event() -> None:
+    service, notices, files, renderer = make()
+    await service.on_user(
+        Envelope(
+            UserActivated(
+                login_id="kensetsu01",
+                email="a@example.jp",
+                employer_id=EMPLOYER,
+                employer_name="株式会社髙﨑建設",
+                activated_at=NOW,
+            )
+        )
+    )
+    first = Envelope(judged("AP-7-1"), source="judgement")
+    await service.on_judgement(first)
+    await service.on_judgement(first)  # redelivered
+    await service.on_judgement(Envelope(judged("AP-7-1"), source="judgement"))  # new event id
+    assert list(notices.docs) == ["RN-AP-7-1"] and len(renderer.calls) == 1
+    doc = notices.docs["RN-AP-7-1"]
+    pdf = files.files["RN-AP-7-1"]
+    assert doc["sha256"] == signing.content_hash(pdf)
+    assert signing.verifies(KEY, doc["sha256"], doc["signature"])
+    assert doc[APPLIED] == [first.id]
+    code = signing.verification_code(KEY, "RN-AP-7-1")
+    assert doc["code"] == code
+    template, context, qr_url = renderer.calls[0]
+    assert template == "result_notice.html"
+    assert qr_url == f"https://verify.example.jp/verify/{code}"
+    assert context["employer_name"] == "株式会社髙﨑建設"
+    [outbox] = notices.outbox()
+    assert outbox["type"] == ResultNoticeGenerated.ce_type()
+    assert outbox["payload"] == {
+        "notice_id": "RN-AP-7-1",
+        "judgement_id": "J-AP-7-1",
+        "application_id": "AP-7",
+        "line_id": "AP-7-1",
+        "employer_id": EMPLOYER,
+        "worker_id": "99000000000002",
+        "document_id": "RN-AP-7-1",
+        "sha256": doc["sha256"],
+        "generated_at": "2026-11-21T02:00:00Z",
+    }
+
+
+async def test_after_a_crash_between_upload_and_notice_the_stored_file_is_signed() -> None:
+    service, notices, files, renderer = make()
+    files.files["RN-AP-8-1"] = b"%PDF-stored by the first attempt"
+    await service.on_judgement(Envelope(judged("AP-8-1")))
+    assert renderer.calls == []  # not rendered again
+    assert notices.docs["RN-AP-8-1"]["sha256"] == signing.content_hash(
+        b"%PDF-stored by the first attempt"
+    )
+
+
+async def test_unknown_employer_prints_the_employer_id() -> None:
+    service, _, _, renderer = make()
+    await service.on_judgement(Envelope(judged("AP-9-1", employer="55555555555555")))
+    assert renderer.calls[0][1]["employer_name"] == "事業者ID 55555555555555"
+
+
+async def test_verification_by_code_and_by_file() -> None:
+    service, notices, files, _ = make()
+    await service.on_judgement(Envelope(judged("AP-10-1", approved=False)))
+    doc = notices.docs["RN-AP-10-1"]
+    typed = doc["code"].lower().replace("-", " ")
+    verified = await service.verify_code(typed)
+    assert verified is not None
+    assert (verified["authentic"], verified["eligible_level"], verified["decision"]) == (
+        True,
+        2,
+        "rejected",
+    )
+    assert verified["worker_id"] == "9900******0002" and verified["issued_on"] == "2026-11-21"
+    assert await service.verify_code("AAAA-BBBB-CCCC-DDDD") is None
+    assert await service.verify_code("not a code") is None
+
+    pdf = files.files["RN-AP-10-1"]
+    by_file = await service.verify_file(pdf)
+    assert by_file is not None and by_file["notice_id"] == "RN-AP-10-1" and by_file["authentic"]
+    assert await service.verify_file(pdf + b"%tampered") is None
+
+    files.files["RN-AP-10-1"] = pdf + b"%altered in storage"
+    tampered = await service.verify_code(doc["code"])
+    assert tampered is not None
+    assert (tampered["authentic"], tampered["signature_valid"], tampered["file_intact"]) == (
+        False,
+        True,
+        False,
+    )
+
+
+async def test_consent_form_uses_the_known_employer_name_when_none_is_given() -> None:
+    service, _, _, renderer = make()
+    await service.employers.update(EMPLOYER, lambda _: ({"employer_name": "株式会社髙﨑建設"}, []))
+    await service.consent_form(
+        employer_id=EMPLOYER,
+        employer_name=None,
+        worker_name="𠮷田 茂",
+        worker_name_kana="ヨシダ シゲル",
+        worker_id=None,
+    )
+    assert renderer.calls[-1][:2] == (
+        "consent_form.html",
+        {
+            "employer_name": "株式会社髙﨑建設",
+            "worker_name": "𠮷田 茂",
+            "worker_name_kana": "ヨシダ シゲル",
+            "worker_id": None,
+        },
+    )
