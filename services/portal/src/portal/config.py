@@ -1,6 +1,17 @@
-"""Settings of the portal service (env prefix ``PORTAL_``)."""
+"""Settings of the portal service (env prefix ``PORTAL_``).
+
+The portal holds no data of its own: it serves pages and calls the other services' HTTP
+APIs with the user's bearer token. Its settings are the services' addresses, the secret
+that seals its session cookie, and the operations screen's sampling.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
 
 from shared_kernel.settings import ServiceSettings, service_config
+
+DEVELOPMENT_COOKIE_SECRET = "changethis-portal-cookie-secret-development-only"
 
 
 class Settings(ServiceSettings):
@@ -9,3 +20,47 @@ class Settings(ServiceSettings):
     service_name: str = "portal"
     http_port: int = 8000
     db_name: str = "portal"
+
+    identity_url: str = "http://127.0.0.1:8001"
+    """Base URL of the identity service (利用者仮申請, 本申請, login, sessions)."""
+    consent_url: str = "http://127.0.0.1:8002"
+    """Base URL of the consent service (個人情報利用申請)."""
+    application_url: str = "http://127.0.0.1:8003"
+    """Base URL of the application service (レベル判定代行申請)."""
+    judgement_url: str = "http://127.0.0.1:8004"
+    """Base URL of the judgement service (分野, 判定結果, 審査)."""
+    notification_url: str = "http://127.0.0.1:8005"
+    """Base URL of the notification service (operations screen only)."""
+    document_url: str = "http://127.0.0.1:8006"
+    """Base URL of the document service (結果通知書, 個人情報利用同意書)."""
+
+    service_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Timeout of one call to a service; a service that does not answer in time is shown
+    to the user as unavailable (HTTP 503)."""
+
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    """Largest signed consent form the portal forwards (it protects the portal's memory; the
+    consent service applies its own, smaller limit and says so in Japanese)."""
+
+    cookie_secret: SecretStr = SecretStr(DEVELOPMENT_COOKIE_SECRET)
+    """Secret that seals the portal's session cookie (AES + HMAC; at least 32 bytes and not a
+    placeholder outside development and test)."""
+    cookie_name: str = "noryoku_portal"
+    """Name of the portal's own session cookie (HttpOnly, SameSite=Lax)."""
+    cookie_secure: bool = False
+    """Always mark the portal's cookie Secure (it is Secure anyway on an HTTPS request)."""
+    session_max_hours: float = Field(default=12.0, gt=0)
+    """Longest life of the portal's cookie; identity's session (12 h) ends it earlier."""
+    identity_session_cookie: str = "noryoku_session"
+    """Name of identity's session cookie, which the portal keeps sealed inside its own and
+    sends back to identity to renew the access token and to log out."""
+    token_refresh_margin_seconds: float = Field(default=60.0, ge=0)
+    """Renew the access token through identity this long before it expires."""
+
+    ops_sample_seconds: float = Field(default=5.0, gt=0)
+    """How often the operations screen's sampler reads every service's /metrics."""
+    ops_window_minutes: float = Field(default=15.0, gt=0)
+    """How much history the sampler keeps in memory (throughput over the last minutes)."""
+    ops_services: str = "identity,consent,application,judgement,notification,document,portal"
+    """Services shown on the operations screen (comma-separated; each needs a ``*_url``,
+    the portal reads its own metrics in-process)."""

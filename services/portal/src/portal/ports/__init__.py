@@ -1,1 +1,1 @@
-"""Interfaces the core needs from the outside world (repositories, publishers …)."""
+"""Interfaces the portal needs from the outside world: an HTTP transport to the services."""

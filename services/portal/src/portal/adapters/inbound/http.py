@@ -1,16 +1,21 @@
-"""HTTP routes of the portal service."""
+"""HTTP routes of the portal service: the pages, grouped by screen (``pages_*.py``)."""
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
+from portal.adapters.inbound import (
+    pages_applications,
+    pages_consent,
+    pages_ops,
+    pages_public,
+    pages_results,
+    pages_review,
+)
 
-from portal.inject import Container
-from shared_kernel.service import container_of
-
-router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
-
-
-@router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, str]:
-    return {"service": "portal", "title": "事業者ポータル"}
+routers: list[APIRouter] = [
+    pages_public.router,
+    pages_consent.router,
+    pages_applications.router,
+    pages_results.router,
+    pages_review.router,
+    pages_ops.router,
+]

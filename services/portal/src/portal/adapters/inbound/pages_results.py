@@ -1,0 +1,149 @@
+"""レベル判定結果確認 (employer): the judged lines, 「詳細」 below the list, 結果通知書 PDF.
+
+The list comes from the judgement service (``GET /judgements``, the employer's own lines);
+the 結果通知書 from the document service (``GET /notices``). 「詳細」 (``?detail=<line id>``)
+shows below the list the basis of the judgement: the CCUS data (judgement service
+``GET /workers/{id}/ccus``), the days counted, the reconciliation of the declared career
+with CCUS (CCUS wins), the qualifications and every criterion met or not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+
+from portal.adapters.inbound.pages_consent import pdf_response
+from portal.adapters.inbound.web import render, require_login, user_api
+from portal.adapters.outbound.services import NotFound, ServiceError, UserApi, error_of
+
+router = APIRouter()
+
+CRITERION_KIND_JA = {
+    "days": "就業日数",
+    "foreman_days": "職長としての就業日数",
+    "foreman_or_leader_days": "職長・班長としての就業日数",
+    "qualification": "保有資格",
+    "lower_level_qualifications": "下位レベルの保有資格",
+    "registration_type": "技能者登録の区分",
+}
+RECONCILIATION_FIELD_JA = {
+    "career_certification": "経歴証明",
+    "career_certification.start": "経歴証明の起算点（就業開始日）",
+    "career_certification.end": "経歴証明の終着点",
+    "career_certification.period": "経歴証明の期間",
+    "career_certification.foreman": "職長としての経験年数",
+    "career_certification.leader": "班長としての経験年数",
+    "ccus.work_history": "CCUSの就業履歴",
+}
+REGISTRATION_TYPE_JA = {"detailed": "詳細型", "simple": "簡略型"}
+
+
+def group_by_application(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        grouped[str(line.get("application_id"))].append(line)
+    return [
+        {"application_id": app_id, "lines": sorted(items, key=lambda x: str(x.get("line_id")))}
+        for app_id, items in sorted(grouped.items(), reverse=True)
+    ]
+
+
+def criteria_by_level(result: dict[str, Any]) -> list[dict[str, Any]]:
+    levels: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for criterion in result.get("criteria", []):
+        levels[int(criterion.get("level", 0))].append(
+            {**criterion, "kind_ja": CRITERION_KIND_JA.get(criterion.get("kind", ""), "基準")}
+        )
+    return [{"level": level, "criteria": levels[level]} for level in sorted(levels)]
+
+
+async def line_detail(api: UserApi, line_id: str) -> dict[str, Any]:
+    judgement = await api.get("judgement", f"/judgements/{quote(line_id, safe='')}")
+    detail = judgement.get("detail") or {}
+    result = detail.get("result") or {}
+    ccus: dict[str, Any] | None
+    try:
+        ccus = await api.get("judgement", f"/workers/{quote(str(judgement['worker_id']))}/ccus")
+    except NotFound:
+        ccus = None
+    request = detail.get("request") or {}
+    return {
+        "judgement": judgement,
+        "detail": detail,
+        "result": result,
+        "request": request,
+        "line": detail.get("line") or {},
+        "career": request.get("career_certification"),
+        "levels": criteria_by_level(result),
+        "reconciliation": [
+            {**r, "field_ja": RECONCILIATION_FIELD_JA.get(r.get("field", ""), r.get("field"))}
+            for r in result.get("reconciliation", [])
+        ],
+        "ccus": ccus,
+        "registration_type_ja": REGISTRATION_TYPE_JA.get(
+            str((ccus or {}).get("registration_type")), ""
+        ),
+        "review": detail.get("review"),
+    }
+
+
+async def results_page(
+    request: Request, application_id: str | None, detail: str | None
+) -> Response:
+    session = require_login(request, "employer")
+    api = user_api(request)
+    lines = await api.get("judgement", "/judgements", application_id=application_id)
+    notices: list[dict[str, Any]] = []
+    notices_unknown = False
+    try:
+        notices = await api.get("document", "/notices", application_id=application_id)
+    except ServiceError:
+        notices_unknown = True
+    by_line = {n["line_id"]: n for n in notices if isinstance(n, dict) and "line_id" in n}
+    selected = None
+    if detail:
+        if not any(line.get("line_id") == detail for line in lines):
+            raise NotFound("該当する判定がありません。")
+        selected = await line_detail(api, detail)
+    return render(
+        request,
+        "results.html",
+        {
+            "employer_id": session.employer_id,
+            "applications": group_by_application(lines),
+            "notices": by_line,
+            "notices_unknown": notices_unknown,
+            "selected": selected,
+            "selected_notice": by_line.get(detail or ""),
+            "application_id": application_id,
+            "base": f"/results/{quote(application_id)}" if application_id else "/results",
+        },
+    )
+
+
+@router.get("/results", summary="レベル判定結果確認", response_model=None)
+async def results(request: Request, detail: str | None = None) -> Response:
+    return await results_page(request, None, detail)
+
+
+@router.get("/results/{application_id}", summary="結果確認（申請ごと）", response_model=None)
+async def results_of(request: Request, application_id: str, detail: str | None = None) -> Response:
+    return await results_page(request, application_id, detail)
+
+
+@router.get("/results/{application_id}/notices/{notice_id}", summary="結果通知書（PDF）")
+async def notice_pdf(request: Request, application_id: str, notice_id: str) -> Response:
+    require_login(request, "employer", "evaluator")
+    api = user_api(request)
+    reply = await api.call(
+        "document",
+        "GET",
+        f"/notices/{quote(notice_id, safe='')}/pdf",
+        headers=[("Accept", "application/pdf")],
+    )
+    if not reply.ok:
+        raise error_of("document", reply)
+    return pdf_response(reply.body, f"結果通知書_{notice_id}.pdf", f"{notice_id}.pdf")

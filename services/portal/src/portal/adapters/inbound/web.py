@@ -1,0 +1,347 @@
+"""The portal's web plumbing: templates, the session cookie, CSRF-checked forms, error pages.
+
+Page handlers (``pages_*.py``) use:
+
+* ``render(request, "x.html", {...})`` — a page with the session, CSRF token, flash
+  messages and navigation in its context;
+* ``await checked_form(request)`` — the submitted form after the CSRF check;
+* ``user_api(request)`` — the services with the user's token (``UserApi``);
+* ``require_login(request, *roles)`` — the session, or a redirect to the login page.
+
+``install(app)`` adds the session middleware and turns the portal's exceptions into
+Japanese pages: a service outage is a 503 page, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from portal.adapters.outbound.services import (
+    Forbidden,
+    NotFound,
+    ServiceError,
+    ServiceUnavailable,
+    SessionExpired,
+    UserApi,
+)
+from portal.core import csrf
+from portal.core.formatting import (
+    decision_ja,
+    field_id,
+    jp_date,
+    jp_datetime,
+    level_ja,
+    months_ja,
+    yen,
+)
+from portal.core.session import Session
+from portal.inject import Container
+from shared_kernel.logging import get_logger
+
+log = get_logger(__name__)
+
+PACKAGE = Path(__file__).resolve().parents[2]
+TEMPLATES = Jinja2Templates(directory=str(PACKAGE / "templates"))
+TEMPLATES.env.filters.update(
+    jp_date=jp_date,
+    jp_datetime=jp_datetime,
+    yen=yen,
+    fid=field_id,
+    level_ja=level_ja,
+    months_ja=months_ja,
+    decision_ja=decision_ja,
+)
+UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/")
+ROLE_HOME = {"employer": "/menu", "evaluator": "/review", "operator": "/ops"}
+ROLE_JA = {
+    "employer": "所属事業者",
+    "evaluator": "審査員（能力評価実施団体）",
+    "operator": "運用担当",
+}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class CsrfRejected(Exception):
+    """A POST without the session's CSRF token (or from another origin)."""
+
+
+def container_of(request: Request) -> Container:
+    container = request.app.state.container
+    assert isinstance(container, Container)
+    return container
+
+
+def session_of(request: Request) -> Session:
+    session = getattr(request.state, "session", None)
+    if not isinstance(session, Session):  # no middleware (tests of single handlers)
+        session = Session(dirty=True)
+        request.state.session = session
+    return session
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def user_api(request: Request) -> UserApi:
+    return UserApi(container_of(request).services, session_of(request), client_ip(request))
+
+
+def require_login(request: Request, *roles: str) -> Session:
+    """The logged-in session with one of ``roles`` (any role when none is given)."""
+    session = session_of(request)
+    if not session.authenticated or session.expired(time.time()):
+        if session.authenticated:
+            session.log_out()
+            session.add_flash("info", "ログインの有効期限が切れました。再度ログインしてください。")
+        raise LoginRequired(request.url.path)
+    if roles and session.role not in roles:
+        raise Forbidden("この画面はご利用のアカウントの権限では表示できません。")
+    return session
+
+
+async def checked_form(request: Request) -> FormData:
+    """The submitted form, refused unless it carries this session's CSRF token."""
+    form = await request.form(max_files=5, max_fields=2000)
+    submitted = form.get(csrf.FIELD)
+    allowed = csrf.request_allowed(
+        expected=session_of(request).csrf,
+        submitted=submitted if isinstance(submitted, str) else None,
+        origin=request.headers.get("origin"),
+        host=request.headers.get("host"),
+    )
+    if not allowed:
+        raise CsrfRejected()
+    return form
+
+
+def text_fields(form: FormData) -> dict[str, str]:
+    """The form's text fields (files left out; the last value of a repeated name)."""
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != csrf.FIELD}
+
+
+def nav_items(session: Session, path: str = "/") -> list[tuple[str, str, bool]]:
+    """The menu for the session's role; the item whose address best matches ``path`` is
+    marked current."""
+    items = _nav(session)
+    matching = [h for h, _ in items if path == h or (h != "/" and path.startswith(h + "/"))]
+    current = max(matching, key=len) if matching else None
+    return [(href, label, href == current) for href, label in items]
+
+
+def _nav(session: Session) -> list[tuple[str, str]]:
+    if not session.authenticated:
+        return [("/", "ポータル"), ("/help", "ヘルプ")]
+    if session.role == "employer":
+        return [
+            ("/menu", "メニュー"),
+            ("/consents", "個人情報利用申請"),
+            ("/applications", "レベル判定代行申請"),
+            ("/results", "レベル判定結果確認"),
+            ("/help", "ヘルプ"),
+        ]
+    if session.role == "evaluator":
+        return [
+            ("/review", "審査メニュー"),
+            ("/review/consents", "個人情報利用申請の審査"),
+            ("/review/judgements", "判定結果の審査"),
+            ("/help", "ヘルプ"),
+        ]
+    return [("/ops", "運用状況"), ("/help", "ヘルプ")]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    session = session_of(request)
+    session.dirty = session.dirty or getattr(request.state, "session_new", False)
+    page = {
+        "request": request,
+        "session": session,
+        "csrf_token": session.csrf,
+        "flash": session.pop_flash(),
+        "nav": nav_items(session, request.url.path),
+        "path": request.url.path,
+        "role_ja": ROLE_JA.get(session.role or "", ""),
+        "values": {},
+        "errors": {},
+        "form_errors": [],
+        **(context or {}),
+    }
+    response = TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
+    if session.authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a POST: 303 See Other (the browser GETs the target)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def error_page(
+    request: Request, status_code: int, title: str, message: str, **extra: Any
+) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code, **extra},
+        status_code=status_code,
+    )
+
+
+def wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+# --- install -------------------------------------------------------------------------------
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+
+    @app.middleware("http")
+    async def portal_session(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path.startswith(UNCOOKIED):
+            return await call_next(request)
+        container = container_of(request)
+        now = time.time()
+        session = container.codec.open(request.cookies.get(container.settings.cookie_name), now)
+        request.state.session_new = session is None
+        request.state.session = session or Session()
+        response = await call_next(request)
+        current = request.state.session
+        if current.dirty:
+            settings = container.settings
+            response.set_cookie(
+                settings.cookie_name,
+                container.codec.seal(current, now),
+                max_age=int(settings.session_max_hours * 3600),
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=settings.cookie_secure or request.url.scheme == "https",
+            )
+        if response.headers.get("content-type", "").startswith("text/html"):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    async def session_expired(request: Request, exc: Exception) -> Response:
+        session = session_of(request)
+        session.log_out()
+        session.add_flash("info", "ログインの有効期限が切れました。再度ログインしてください。")
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    async def csrf_rejected(request: Request, exc: Exception) -> Response:
+        log.warning("csrf.rejected", path=request.url.path)
+        return error_page(
+            request,
+            400,
+            "送信を受け付けられませんでした",
+            "画面の有効期限が切れたか、正しくない送信です。"
+            "お手数ですが、画面を開き直してからもう一度操作してください。",
+        )
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceUnavailable)
+        log.warning("service.unavailable", service=exc.service, detail=exc.detail)
+        response = error_page(
+            request,
+            503,
+            "ただいまご利用いただけません",
+            f"{exc.service_ja}に接続できないため、この操作を完了できませんでした。"
+            "しばらく時間をおいてから、もう一度お試しください。",
+            service=exc.service_ja,
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Forbidden)
+        return error_page(request, 403, "表示する権限がありません", exc.message)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NotFound)
+        return error_page(request, 404, "見つかりません", exc.message)
+
+    async def service_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ServiceError)
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return error_page(
+            request, status, "処理できませんでした", exc.message, details=exc.unplaced
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not wants_html(request):
+            return JSONResponse(
+                {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
+                status_code=exc.status_code,
+            )
+        if exc.status_code == 404:
+            return error_page(
+                request, 404, "ページが見つかりません", "お探しのページは見つかりませんでした。"
+            )
+        return error_page(
+            request, exc.status_code, "処理できませんでした", "この操作は受け付けられません。"
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("portal.unexpected_error", path=request.url.path)
+        return HTMLResponse(UNEXPECTED_PAGE, status_code=500, headers={"Cache-Control": "no-store"})
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(SessionExpired, session_expired)
+    app.add_exception_handler(CsrfRejected, csrf_rejected)
+    app.add_exception_handler(ServiceUnavailable, unavailable)
+    app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+UNEXPECTED_PAGE = """<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>システムエラー｜能力評価システム</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/portal.css"></head>
+<body><main class="container"><h1>システムエラーが発生しました</h1>
+<p>申し訳ありません。処理中に予期しないエラーが発生しました。
+しばらく時間をおいてから、もう一度お試しください。</p>
+<p><a href="/">ポータルへ戻る</a></p></main></body></html>"""

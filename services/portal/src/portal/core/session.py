@@ -1,0 +1,155 @@
+"""The portal's session: what its cookie holds, sealed (encrypted and signed) with its secret.
+
+The portal keeps no server-side state. A visitor's cookie carries:
+
+* ``csrf`` — the per-session token every form echoes back (synchronizer token; the cookie is
+  sealed and HttpOnly, so a page of another origin can neither read nor forge it);
+* after login: identity's session id (``identity_session``, the value of identity's own
+  session cookie), the short-lived access token and its expiry, and the login's subject,
+  role and 事業者ID (for display; every service checks the token itself);
+* ``flash`` — messages to show on the next page (after a redirect).
+
+The cookie is a Fernet token (AES-128-CBC + HMAC-SHA256 over the timestamped payload), keyed
+from ``PORTAL_COOKIE_SECRET``: a changed byte, another key or an age beyond the limit makes
+it invalid and the visitor simply starts a new anonymous session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+KEY_CONTEXT = b"noryoku-portal-session-cookie-v1|"
+FORMAT_VERSION = 1
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class Session:
+    """One browser's session (anonymous until ``login_id`` is set)."""
+
+    csrf: str = field(default_factory=new_csrf_token)
+    login_id: str | None = None
+    role: str | None = None
+    employer_id: str | None = None
+    identity_session: str | None = None
+    access_token: str | None = None
+    access_expires_at: float | None = None
+    session_expires_at: float | None = None
+    flash: list[list[str]] = field(default_factory=list)
+    dirty: bool = field(default=False, compare=False)
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.login_id and self.identity_session and self.access_token)
+
+    def add_flash(self, kind: str, message: str) -> None:
+        self.flash.append([kind, message])
+        self.dirty = True
+
+    def pop_flash(self) -> list[list[str]]:
+        messages, self.flash = self.flash, []
+        if messages:
+            self.dirty = True
+        return messages
+
+    def log_in(
+        self,
+        *,
+        login_id: str,
+        role: str,
+        employer_id: str | None,
+        identity_session: str,
+        access_token: str,
+        access_expires_at: float,
+        session_expires_at: float | None,
+    ) -> None:
+        """Become the user's session; the CSRF token is renewed (no session fixation)."""
+        self.csrf = new_csrf_token()
+        self.login_id = login_id
+        self.role = role
+        self.employer_id = employer_id
+        self.identity_session = identity_session
+        self.access_token = access_token
+        self.access_expires_at = access_expires_at
+        self.session_expires_at = session_expires_at
+        self.dirty = True
+
+    def renew_token(self, access_token: str, access_expires_at: float) -> None:
+        self.access_token = access_token
+        self.access_expires_at = access_expires_at
+        self.dirty = True
+
+    def log_out(self) -> None:
+        """Forget the user (a new CSRF token, flash messages kept for the next page)."""
+        self.csrf = new_csrf_token()
+        self.login_id = self.role = self.employer_id = None
+        self.identity_session = self.access_token = None
+        self.access_expires_at = self.session_expires_at = None
+        self.dirty = True
+
+    def token_due(self, now: float, margin_seconds: float) -> bool:
+        """Whether the access token must be renewed before it is used."""
+        return self.access_expires_at is None or self.access_expires_at - margin_seconds <= now
+
+    def expired(self, now: float) -> bool:
+        return self.session_expires_at is not None and self.session_expires_at <= now
+
+    def to_payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("dirty")
+        return {"v": FORMAT_VERSION, **{k: v for k, v in data.items() if v not in (None, [])}}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Session | None:
+        if payload.get("v") != FORMAT_VERSION or not isinstance(payload.get("csrf"), str):
+            return None
+        known = {k: v for k, v in payload.items() if k in cls.__dataclass_fields__}
+        known.pop("dirty", None)
+        try:
+            return cls(**known)
+        except TypeError:
+            return None
+
+
+def derive_key(secret: str) -> bytes:
+    """The Fernet key of the cookie: 32 bytes derived from the configured secret."""
+    digest = hashlib.sha256(KEY_CONTEXT + secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest)
+
+
+class SessionCodec:
+    """Seals a :class:`Session` into a cookie value and opens it again."""
+
+    def __init__(self, secret: str, max_age_seconds: float) -> None:
+        self._fernet = Fernet(derive_key(secret))
+        self.max_age_seconds = int(max_age_seconds)
+
+    def seal(self, session: Session, now: float) -> str:
+        data = json.dumps(session.to_payload(), separators=(",", ":"), ensure_ascii=False)
+        token = self._fernet.encrypt_at_time(data.encode(), int(now))
+        return token.decode("ascii")
+
+    def open(self, value: str | None, now: float) -> Session | None:
+        """The session in ``value``, or ``None`` if it is missing, forged, altered or too old."""
+        if not value:
+            return None
+        try:
+            data = self._fernet.decrypt_at_time(
+                value.encode("ascii"), self.max_age_seconds, int(now)
+            )
+            payload = json.loads(data)
+        except (InvalidToken, UnicodeError, ValueError):
+            return None
+        if not isinstance(payload, dict):
+            return None
+        return Session.from_payload(payload)

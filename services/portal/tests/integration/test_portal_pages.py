@@ -1,0 +1,287 @@
+"""The portal's pages in process (real runtime, fake services): cookies, CSRF, errors, roles.
+
+The services are a scripted fake transport, so each test states exactly what identity,
+consent … answer; the browser journey against the real services is in ``tests/e2e``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import httpx
+import pytest
+
+from portal.config import Settings
+from portal.inject import create_app
+from portal.ports.transport import Reply, Unreachable
+from shared_kernel.testing import isolated
+
+LOGIN_ID_RULE = "ログインIDは半角英数字8〜16文字で入力してください"
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+Portal = tuple[httpx.AsyncClient, "Services"]
+Handler = Callable[[str, str, dict[str, str], bytes | None], Reply]
+
+
+def reply(status: int, body: Any = None, headers: Sequence[tuple[str, str]] = ()) -> Reply:
+    data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    return Reply(status, (("content-type", "application/json"), *headers), data)
+
+
+class Services:
+    """Routes (method, path) to canned answers; records what the portal sent."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Handler | Reply] = {}
+        self.sent: list[tuple[str, str, dict[str, str], bytes | None]] = []
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: float,
+    ) -> Reply:
+        path = re.sub(r"^https?://[^/]+", "", url).split("?")[0]
+        if path in ("/healthz", "/readyz", "/metrics"):  # the operations sampler
+            raise Unreachable(url, "connection refused")
+        self.sent.append((method, url, dict(headers), body))
+        found = self.routes.get((method, path))
+        if found is None:
+            raise Unreachable(url, "connection refused")
+        return found if isinstance(found, Reply) else found(method, url, dict(headers), body)
+
+
+@pytest.fixture
+async def portal(
+    infrastructure: dict[str, str],
+) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    settings = isolated(
+        Settings, environment="test", ops_sample_seconds=3600, max_upload_bytes=4096
+    )
+    services = Services()
+    app = create_app(settings, transport=services)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://portal.test", follow_redirects=False
+        ) as client:
+            yield client, services
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
+
+
+async def login(client: httpx.AsyncClient, services: Services, role: str = "employer") -> None:
+    services.routes[("POST", "/sessions")] = reply(
+        201,
+        {
+            "access_token": "token-1",
+            "token_type": "bearer",
+            "expires_at": "2099-01-01T00:00:00+00:00",
+            "expires_in": 900,
+            "login_id": "kensetsu2026",
+            "role": role,
+            "employer_id": "10000000000001" if role == "employer" else None,
+            "session_expires_at": "2099-01-01T00:00:00+00:00",
+        },
+        [("set-cookie", "noryoku_session=identity-sid; HttpOnly; Path=/; SameSite=lax")],
+    )
+    page = await client.get("/login", headers=HTML)
+    done = await client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page), "login_id": "kensetsu2026", "password": "Pw12345678"},
+        headers=HTML,
+    )
+    assert done.status_code == 303, done.text
+
+
+async def test_the_portal_page_sets_a_sealed_lax_httponly_cookie(
+    portal: Portal,
+) -> None:
+    client, _ = portal
+    page = await client.get("/", headers=HTML)
+    assert page.status_code == 200
+    assert "初めての方は仮申請から" in page.text and "本登録完了後は、ここからログイン" in page.text
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("noryoku_portal=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    api = await client.get("/")  # no HTML wanted: the service info every service answers
+    assert api.json() == {"service": "portal", "title": "事業者ポータル"}
+    assert "set-cookie" not in (await client.get("/healthz")).headers
+
+
+async def test_a_post_without_the_sessions_token_or_from_elsewhere_is_refused(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    services.routes[("POST", "/registrations")] = reply(201, {})
+    token = csrf_of(await client.get("/register", headers=HTML))
+    for data, headers in (
+        ({"login_id": "kensetsu2026"}, HTML),
+        ({"csrf_token": token + "x", "login_id": "kensetsu2026"}, HTML),
+        ({"csrf_token": token}, {**HTML, "Origin": "https://evil.example"}),
+    ):
+        refused = await client.post("/register", data=data, headers=headers)
+        assert refused.status_code == 400
+        assert "送信を受け付けられませんでした" in refused.text
+    assert services.sent == []  # nothing reached identity
+    fresh = httpx.AsyncClient(transport=client._transport, base_url="http://portal.test")
+    async with fresh:  # another browser's token does not work with this one's cookie
+        other = csrf_of(await fresh.get("/register", headers=HTML))
+    assert other != token
+    assert (
+        await client.post("/register", data={"csrf_token": other}, headers=HTML)
+    ).status_code == 400
+
+
+async def test_identitys_field_errors_appear_next_to_the_fields_with_the_values_kept(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    services.routes[("POST", "/registrations")] = reply(
+        422,
+        {
+            "code": "validation_error",
+            "message": "入力内容に誤りがあります。",
+            "errors": [
+                {
+                    "field": "login_id",
+                    "message": "ログインIDは半角英数字8〜16文字で入力してください",
+                }
+            ],
+        },
+    )
+    token = csrf_of(await client.get("/register", headers=HTML))
+    page = await client.post(
+        "/register",
+        data={"csrf_token": token, "login_id": "短い", "employer_name": "株式会社髙﨑建設"},
+        headers={**HTML, "X-Forwarded-For": "198.51.100.1"},
+    )
+    assert page.status_code == 422
+    assert re.search(
+        r'id="f-login_id-error">.*ログインIDは半角英数字8〜16文字で入力してください', page.text
+    )
+    assert 'value="株式会社髙﨑建設"' in page.text and 'value="短い"' in page.text
+    assert "Traceback" not in page.text
+    _, url, _, body = services.sent[0]
+    assert url == "http://127.0.0.1:8001/registrations"
+    assert json.loads(body or b"")["employer_name"] == "株式会社髙﨑建設"
+
+
+async def test_an_unreachable_service_is_a_japanese_503_page(
+    portal: Portal,
+) -> None:
+    client, _ = portal
+    token = csrf_of(await client.get("/register", headers=HTML))
+    page = await client.post("/register", data={"csrf_token": token}, headers=HTML)
+    assert page.status_code == 503
+    assert "利用者管理サービスに接続できない" in page.text
+    assert page.headers["retry-after"] == "30"
+    assert "Traceback" not in page.text
+
+
+async def test_login_keeps_identitys_session_sealed_and_pages_need_the_right_role(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    assert (await client.get("/menu", headers=HTML)).headers["location"] == "/login?next=/menu"
+    await login(client, services)
+    assert "identity-sid" not in str(client.cookies.get("noryoku_portal"))
+    services.routes[("GET", "/applications")] = reply(
+        200, [{"application_id": "AP-20261129-ABC123", "line_count": 2, "created_at": None}]
+    )
+    services.routes[("GET", "/consents")] = reply(200, [])
+    menu = await client.get("/menu", headers=HTML)
+    assert menu.status_code == 200
+    assert "未申請の代行申請があります" in menu.text and "AP-20261129-ABC123" in menu.text
+    assert "個人情報利用申請が完了しないと代行申請に進めません。" in menu.text
+    assert menu.headers["cache-control"] == "no-store"
+    call = next(s for s in services.sent if s[1].endswith("/applications?status=draft"))
+    assert call[2]["Authorization"] == "Bearer token-1"
+    ops = await client.get("/ops", headers=HTML)
+    assert ops.status_code == 403 and "権限" in ops.text
+    missing = await client.get("/no-such-page", headers=HTML)
+    assert missing.status_code == 404 and "ページが見つかりません" in missing.text
+
+
+async def test_logout_revokes_identitys_session_and_forgets_the_login(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    services.routes[("DELETE", "/sessions/current")] = reply(204)
+    services.routes[("GET", "/consents")] = reply(200, [])
+    services.routes[("GET", "/applications")] = reply(200, [])
+    token = csrf_of(await client.get("/menu", headers=HTML))
+    out = await client.post("/logout", data={"csrf_token": token}, headers=HTML)
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    revoke = next(s for s in services.sent if s[0] == "DELETE")
+    assert revoke[2]["Cookie"] == "noryoku_session=identity-sid"
+    assert (await client.get("/menu", headers=HTML)).status_code == 303
+    assert "ログアウトしました。" in (await client.get("/", headers=HTML)).text
+
+
+async def test_an_expired_identity_session_sends_the_user_to_login(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    services.routes[("GET", "/consents")] = reply(401, {"code": "unauthenticated"})
+    services.routes[("POST", "/sessions/token")] = reply(401, {"code": "session_invalid"})
+    services.routes[("GET", "/employers/me")] = reply(200, {})
+    page = await client.get("/consents", headers=HTML)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/consents"
+    login_page = await client.get("/login?next=/consents", headers=HTML)
+    assert "ログインの有効期限が切れました" in login_page.text
+
+
+async def test_the_signed_form_goes_to_consent_as_raw_bytes_and_a_huge_one_does_not(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    services.routes[("GET", "/applications")] = reply(200, [])
+    services.routes[("GET", "/consents")] = reply(200, [])
+    consent_id = "10000000000001-99000000000001"
+    path = f"/consents/{consent_id}/signed-form"
+    services.routes[("PUT", path)] = reply(
+        200, {"consent_id": consent_id, "worker_name": "髙橋 健太", "status": "approved"}
+    )
+    token = csrf_of(await client.get("/menu", headers=HTML))
+    scan = b"%PDF-1.7 signed form"
+    sent = await client.post(
+        path,
+        data={"csrf_token": token},
+        files={"signed_form": ("同意書 髙橋.pdf", scan, "application/pdf")},
+        headers=HTML,
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == f"/consents#consent-{consent_id}"
+    _, url, headers, body = next(s for s in services.sent if s[0] == "PUT")
+    assert url.endswith(path) and body == scan
+    assert headers["X-File-Name"] == "%E5%90%8C%E6%84%8F%E6%9B%B8%20%E9%AB%99%E6%A9%8B.pdf"
+    assert headers["Content-Type"] == "application/pdf"
+    assert headers["Authorization"] == "Bearer token-1"
+    menu = await client.get("/menu", headers=HTML)
+    assert (
+        "髙橋 健太さんの署名済み同意書を添付しました。個人情報利用申請が承認されました。"
+        in menu.text
+    )
+    puts = len([s for s in services.sent if s[0] == "PUT"])
+    huge = await client.post(
+        path,
+        data={"csrf_token": token},
+        files={"signed_form": ("big.pdf", b"%PDF-" + b"x" * 5000, "application/pdf")},
+        headers=HTML,
+    )
+    assert huge.status_code == 303
+    assert len([s for s in services.sent if s[0] == "PUT"]) == puts  # never forwarded
+    assert "ファイルが大きすぎます" in (await client.get("/menu", headers=HTML)).text
