@@ -13,6 +13,7 @@ APT_PACKAGES=(
     libpango-1.0-0 libpangoft2-1.0-0    # WeasyPrint
     chromium                            # browser tests
     docker-compose                      # `docker-compose config -q`
+    wrk                                 # HTTP load generator of `make bench`
 )
 MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 FERRETDB_TAGS="ferretdb_no_sqlite"      # we only use the PostgreSQL backend
