@@ -5,7 +5,11 @@
 LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$LOCAL_DIR/../.." && pwd)"
 DEPS_DIR="$REPO_ROOT/.deps"   # downloads and builds (git-ignored)
-VAR_DIR="$REPO_ROOT/var"      # runtime data, logs, pid files (git-ignored)
+# Runtime data, logs, pid files (git-ignored). INFRA_VAR_DIR gives a second, private
+# instance its own directory (with other INFRA_*_PORT values), e.g. the fault suite's var/faults.
+VAR_DIR="${INFRA_VAR_DIR:-$REPO_ROOT/var}"
+mkdir -p "$VAR_DIR" 2>/dev/null || true
+VAR_DIR="$(cd "$VAR_DIR" 2>/dev/null && pwd || echo "$VAR_DIR")"
 LOG_DIR="$VAR_DIR/log"
 RUN_DIR="$VAR_DIR/run"
 
@@ -58,7 +62,7 @@ running_pid() {
 
 # Arguments that identify our processes (they contain this clone's paths).
 KAFKA_MARKER="$VAR_DIR/kafka/server.properties"
-FERRETDB_MARKER="$FERRETDB_BIN"
+FERRETDB_MARKER="127.0.0.1:$FERRETDB_PORT"  # its --listen-addr (one instance per port)
 SMTP_MARKER="$VAR_DIR/mail"
 
 # --- PostgreSQL -------------------------------------------------------------
@@ -70,7 +74,9 @@ pg_resolve_dirs() {
     [[ -d $probe ]] || probe="$REPO_ROOT"
     PG_BASE="$VAR_DIR/pg"
     if [[ $EUID -eq 0 ]] && ! runuser -u postgres -- test -x "$probe" 2>/dev/null; then
-        PG_BASE="/var/tmp/noryoku-pg-$(printf '%s' "$REPO_ROOT" | sha1sum | cut -c1-10)"
+        local key="$REPO_ROOT"
+        [[ $VAR_DIR == "$REPO_ROOT/var" ]] || key="$VAR_DIR"
+        PG_BASE="/var/tmp/noryoku-pg-$(printf '%s' "$key" | sha1sum | cut -c1-10)"
     fi
     PGDATA="$PG_BASE/data"
     PG_SOCKET_DIR="$PG_BASE"

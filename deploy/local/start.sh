@@ -5,7 +5,8 @@
 #   FerretDB       127.0.0.1:27017  (MongoDB protocol, PostgreSQL backend)
 #   Kafka (KRaft)  127.0.0.1:9092   (controller on 9093)
 #   SMTP sink      127.0.0.1:1025   (web listing on 8025)
-# Data, logs and pid files go to var/. Run install.sh first.
+# Data, logs and pid files go to var/ (INFRA_VAR_DIR). Run install.sh first.
+#   start.sh [postgresql|ferretdb|kafka|smtp-sink ...]   # only those (default: all four)
 set -euo pipefail
 # shellcheck source=deploy/local/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -191,17 +192,23 @@ start_smtp_sink() {
         fail "smtp-sink not answering on port $SMTP_PORT" "$logfile"
     python3 "$LOCAL_DIR/wait_ready.py" http "http://127.0.0.1:$SMTP_HTTP_PORT/api/messages" --timeout "$SMTP_TIMEOUT" ||
         fail "smtp-sink web not answering on port $SMTP_HTTP_PORT" "$logfile"
-    log "smtp-sink: ready (smtp://127.0.0.1:$SMTP_PORT, mail in var/mail, http://127.0.0.1:$SMTP_HTTP_PORT/)"
+    log "smtp-sink: ready (smtp://127.0.0.1:$SMTP_PORT, mail in $VAR_DIR/mail, http://127.0.0.1:$SMTP_HTTP_PORT/)"
 }
 
 main() {
     mkdir -p "$LOG_DIR" "$RUN_DIR" "$VAR_DIR/mail"
-    local t0=$SECONDS
-    start_postgres
-    start_ferretdb
-    start_kafka
-    start_smtp_sink
-    log "all up in $((SECONDS - t0)) s"
+    local t0=$SECONDS name
+    (($#)) || set -- postgresql ferretdb kafka smtp-sink
+    for name in "$@"; do
+        case $name in
+            postgresql) start_postgres ;;
+            ferretdb) start_ferretdb ;;
+            kafka) start_kafka ;;
+            smtp-sink) start_smtp_sink ;;
+            *) die "unknown server '$name' (postgresql, ferretdb, kafka, smtp-sink)" ;;
+        esac
+    done
+    log "up in $((SECONDS - t0)) s: $*"
 }
 
 main "$@"

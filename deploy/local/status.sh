@@ -24,6 +24,6 @@ show postgresql "$PG_PORT" "$(pg_pid || true)" "postgres://ferretdb:ferretdb@127
 show ferretdb "$FERRETDB_PORT" "$(running_pid ferretdb "$FERRETDB_MARKER" || true)" "mongodb://127.0.0.1:$FERRETDB_PORT/"
 show kafka "$KAFKA_PORT" "$(running_pid kafka "$KAFKA_MARKER" || true)" "bootstrap 127.0.0.1:$KAFKA_PORT"
 show smtp-sink "$SMTP_PORT" "$(running_pid smtp-sink "$SMTP_MARKER" || true)" "smtp 127.0.0.1:$SMTP_PORT, http://127.0.0.1:$SMTP_HTTP_PORT/"
-show smtp-web "$SMTP_HTTP_PORT" "$(running_pid smtp-sink "$SMTP_MARKER" || true)" "mail files in var/mail/"
+show smtp-web "$SMTP_HTTP_PORT" "$(running_pid smtp-sink "$SMTP_MARKER" || true)" "mail files in $VAR_DIR/mail/"
 log "logs in $LOG_DIR"
 $all_up

@@ -2,6 +2,7 @@
 # Stops the local infrastructure started by start.sh (this clone's servers
 # only): SIGTERM via the pid files, wait, SIGKILL after a timeout;
 # PostgreSQL with `pg_ctl stop -m fast`.
+#   stop.sh [smtp-sink|kafka|ferretdb|postgresql ...]   # only those (default: all four)
 set -euo pipefail
 # shellcheck source=deploy/local/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -43,7 +44,13 @@ stop_postgres() {
 }
 
 mkdir -p "$LOG_DIR" "$RUN_DIR"
-stop_process smtp-sink "$SMTP_MARKER"
-stop_process kafka "$KAFKA_MARKER"
-stop_process ferretdb "$FERRETDB_MARKER"
-stop_postgres
+(($#)) || set -- smtp-sink kafka ferretdb postgresql
+for name in "$@"; do
+    case $name in
+        smtp-sink) stop_process smtp-sink "$SMTP_MARKER" ;;
+        kafka) stop_process kafka "$KAFKA_MARKER" ;;
+        ferretdb) stop_process ferretdb "$FERRETDB_MARKER" ;;
+        postgresql) stop_postgres ;;
+        *) die "unknown server '$name' (smtp-sink, kafka, ferretdb, postgresql)" ;;
+    esac
+done
