@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -29,6 +30,25 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+# Starlette's own refusals (no route, wrong method, unreadable body …) in the stable shape.
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "リクエストの形式が正しくありません。"),
+    401: ("unauthenticated", "ログインが必要です。"),
+    403: ("forbidden", "この操作を行う権限がありません。"),
+    404: ("not_found", "指定されたページまたはデータが見つかりません。"),
+    405: ("method_not_allowed", "この操作（HTTPメソッド）はこのアドレスでは使用できません。"),
+    406: ("not_acceptable", "指定された形式では応答できません。"),
+    413: ("payload_too_large", "送信されたデータが大きすぎます。"),
+    415: ("unsupported_media_type", "この形式のデータは受け付けていません。"),
+    429: ("too_many_requests", "リクエストが多すぎます。しばらくしてから再度お試しください。"),
+}
+HTTP_ERROR_OTHER = ("http_error", "リクエストを処理できませんでした。")
+INTERNAL_ERROR = (
+    "internal_error",
+    "システムエラーが発生しました。しばらくしてから再度お試しください。",
+)
 
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
@@ -91,6 +111,22 @@ def create_app(
                 ],
             },
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = HTTP_ERRORS.get(exc.status_code, HTTP_ERROR_OTHER)
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"code": code, "message": message},
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # never a traceback in a response: the log has it (with the correlation id)
+        log.error("http.internal_error", path=request.url.path, error=repr(exc), exc_info=exc)
+        code, message = INTERNAL_ERROR
+        return JSONResponse(status_code=500, content={"code": code, "message": message})
 
     @app.get("/healthz", tags=["probes"])
     async def healthz() -> dict[str, str]:
