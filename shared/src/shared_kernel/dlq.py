@@ -141,6 +141,32 @@ async def read(settings: ServiceSettings, topic: str) -> list[DeadLetter]:
         await consumer.stop()
 
 
+async def letters(settings: ServiceSettings, group: str | None = None) -> list[DeadLetter]:
+    """Every dead letter of the stack (``settings.topic_prefix``), or of one consumer group."""
+    found = [
+        letter for topic in await dlq_topics(settings) for letter in await read(settings, topic)
+    ]
+    if group is None:
+        return found
+    return [letter for letter in found if letter.headers.get("dlq_consumer_group") == group]
+
+
+async def replays(settings: ServiceSettings) -> dict[tuple[str, int, int], list[dict[str, Any]]]:
+    """The audited replays, by the dead letter they replayed (topic, partition, offset)."""
+    client = connect(settings.mongodb_url)
+    try:
+        audits = await DocumentStore(client[audit_db_name(settings)], "dlq_replays").find(
+            sort=[("replayed_at", 1)]
+        )
+    finally:
+        await client.close()
+    by_letter: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    for audit in audits:
+        key = (audit["topic"], int(audit["partition"]), int(audit["offset"]))
+        by_letter.setdefault(key, []).append(audit)
+    return by_letter
+
+
 async def find(settings: ServiceSettings, topic: str, partition: int, offset: int) -> DeadLetter:
     for letter in await read(settings, topic):
         if (letter.partition, letter.offset) == (partition, offset):

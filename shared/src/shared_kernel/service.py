@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 
+from shared_kernel import dlq_http
 from shared_kernel.http import create_app
 from shared_kernel.logging import configure_logging
 from shared_kernel.runtime import Runtime, build_runtime, running
@@ -43,8 +44,14 @@ def service_app(
     settings: ServiceSettings,
     wire: Callable[[Runtime], HasRuntime],
     routers: Sequence[APIRouter] = (),
+    *,
+    dead_letters: bool = True,
 ) -> FastAPI:
-    """The HTTP app of a service: its routers plus probes, with the runtime in its lifespan."""
+    """The HTTP app of a service: its routers plus probes, with the runtime in its lifespan.
+
+    A consuming service also answers the operators' dead-letter API (``shared_kernel.dlq_http``)
+    for its own consumer group.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +64,8 @@ def service_app(
     )
     for router in routers:
         app.include_router(router)
+    if dead_letters:
+        app.include_router(dlq_http.router)
     return app
 
 

@@ -83,6 +83,6 @@ def wire(runtime: Runtime) -> Container:
 def create_app(settings: Settings | None = None) -> FastAPI:
     from identity.adapters.inbound.http import install_error_handlers, router
 
-    app = service_app(TITLE, settings or Settings(), wire, [router])
+    app = service_app(TITLE, settings or Settings(), wire, [router], dead_letters=False)
     install_error_handlers(app)
     return app

@@ -59,6 +59,12 @@ def create_app(settings: Settings | None = None, transport: Transport | None = N
     from portal.adapters.inbound import web
     from portal.adapters.inbound.http import routers
 
-    app = service_app(TITLE, settings or Settings(), partial(wire, transport=transport), routers)
+    app = service_app(
+        TITLE,
+        settings or Settings(),
+        partial(wire, transport=transport),
+        routers,
+        dead_letters=False,
+    )
     web.install(app)
     return app

@@ -285,3 +285,96 @@ async def test_the_signed_form_goes_to_consent_as_raw_bytes_and_a_huge_one_does_
     assert huge.status_code == 303
     assert len([s for s in services.sent if s[0] == "PUT"]) == puts  # never forwarded
     assert "ファイルが大きすぎます" in (await client.get("/menu", headers=HTML)).text
+
+
+LETTER = {
+    "topic": "noryoku.judgement.completed.dlq",
+    "partition": 0,
+    "offset": 3,
+    "original_topic": "noryoku.judgement.completed",
+    "ce_type": "jp.ccus.noryoku.JudgementCompleted.v2",
+    "ce_id": "ev-1",
+    "correlation_id": "corr-42",
+    "consumer_group": "document",
+    "failed_at": "2026-12-04T01:02:03+00:00",
+    "error": "RuntimeError: template missing",
+    "replays": [],
+}
+
+
+async def test_an_operator_sees_dead_letters_of_every_service_and_replays_one_with_a_reason(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services, role="operator")
+    port = "8006"  # the document service (portal settings' default URL)
+
+    def listing(method: str, url: str, headers: dict[str, str], body: bytes | None) -> Reply:
+        if ":8005" in url:
+            return reply(503, {"code": "kafka_unavailable", "message": "Kafka に接続できません。"})
+        return reply(200, [LETTER] if f":{port}" in url else [])
+
+    detail = {
+        **LETTER,
+        "key": "L-1",
+        "headers": {"ce_id": "ev-1"},
+        "payload": {"worker_name": "***"},
+    }
+    path = "/dead-letters/noryoku.judgement.completed.dlq/0/3"
+    services.routes[("GET", "/dead-letters")] = listing
+    services.routes[("GET", path)] = reply(200, detail)
+    page = await client.get("/ops/dead-letters", headers=HTML)
+    assert page.status_code == 200
+    assert "帳票" in page.text and "corr-42" in page.text and "template missing" in page.text
+    assert "次のサービスから一覧を取得できませんでした：通知" in page.text
+    link = "/ops/dead-letters/document/noryoku.judgement.completed.dlq/0/3"
+    assert f'href="{link}"' in page.text
+
+    shown = await client.get(link, headers=HTML)
+    assert (
+        shown.status_code == 200
+        and "***" in shown.text
+        and "まだ再投入されていません" in shown.text
+    )
+    token = csrf_of(shown)
+    blank = await client.post(
+        link + "/replay", data={"csrf_token": token, "reason": " "}, headers=HTML
+    )
+    assert blank.status_code == 422 and "再投入の理由を入力してください。" in blank.text
+    assert not [s for s in services.sent if s[0] == "POST" and s[1].endswith("/replay")]
+    no_token = await client.post(link + "/replay", data={"reason": "直した"}, headers=HTML)
+    assert no_token.status_code == 400
+
+    services.routes[("POST", path + "/replay")] = reply(
+        202,
+        {
+            "audit_id": "a-1",
+            "original_topic": "noryoku.judgement.completed",
+            "ce_id": "ev-1",
+            "correlation_id": "corr-42",
+            "operator": "ops01",
+            "replayed_at": "2026-12-04T02:00:00+00:00",
+        },
+    )
+    done = await client.post(
+        link + "/replay", data={"csrf_token": token, "reason": "テンプレートを修正"}, headers=HTML
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/ops/dead-letters"
+    sent = next(s for s in services.sent if s[0] == "POST" and s[1].endswith("/replay"))
+    assert f":{port}/" in sent[1] and json.loads(sent[3] or b"{}") == {
+        "reason": "テンプレートを修正"
+    }
+    assert sent[2]["Authorization"] == "Bearer token-1"
+    assert (
+        "再投入しました（相関ID corr-42）"
+        in (await client.get("/ops/dead-letters", headers=HTML)).text
+    )
+    assert (await client.get("/ops/dead-letters/portal/x.dlq/0/0", headers=HTML)).status_code == 404
+
+
+async def test_dead_letters_are_for_operators_only(portal: Portal) -> None:
+    client, services = portal
+    await login(client, services, role="evaluator")
+    for page in ("/ops/dead-letters", "/ops/dead-letters/document/a.dlq/0/1"):
+        refused = await client.get(page, headers=HTML)
+        assert refused.status_code == 403 and "権限" in refused.text

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from portal.adapters.inbound import (
     pages_applications,
     pages_consent,
+    pages_dead_letters,
     pages_ops,
     pages_public,
     pages_results,
@@ -18,4 +19,5 @@ routers: list[APIRouter] = [
     pages_results.router,
     pages_review.router,
     pages_ops.router,
+    pages_dead_letters.router,
 ]

@@ -1,0 +1,162 @@
+"""デッドレター (role ``operator``): the events a service failed to handle, and their replay.
+
+Built on each consuming service's dead-letter API (``shared_kernel.dlq_http``): the list
+gathers ``GET /dead-letters`` of every service, the detail page shows the headers, the error
+and the payload with personal data masked, and 再投入 posts ``.../replay`` with the
+operator's reason (audited by the service). A service that does not answer is named on the
+page instead of failing it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+
+from portal.adapters.inbound.pages_ops import SERVICE_JA
+from portal.adapters.inbound.web import (
+    checked_form,
+    redirect,
+    render,
+    require_login,
+    session_of,
+    text_fields,
+    user_api,
+)
+from portal.adapters.outbound.services import (
+    NotFound,
+    PortalError,
+    ServiceError,
+    ServiceUnavailable,
+    error_of,
+    json_of,
+)
+
+router = APIRouter()
+CONSUMERS = ("consent", "application", "judgement", "notification", "document")
+
+
+def _api_path(topic: str, partition: int, offset: int) -> str:
+    return f"/dead-letters/{quote(topic, safe='')}/{partition}/{offset}"
+
+
+def _page_path(service: str, topic: str, partition: int, offset: int) -> str:
+    return (
+        f"/ops/dead-letters/{service}{_api_path(topic, partition, offset)[len('/dead-letters') :]}"
+    )
+
+
+@router.get("/ops/dead-letters", summary="デッドレター一覧", response_model=None)
+async def dead_letters(request: Request) -> Response:
+    require_login(request, "operator")
+    api = user_api(request)
+    rows: list[dict[str, Any]] = []
+    unreachable: list[str] = []
+    for service in CONSUMERS:
+        try:
+            found = await api.get(service, "/dead-letters")
+        except (ServiceUnavailable, ServiceError):
+            unreachable.append(SERVICE_JA.get(service, service))
+            continue
+        for letter in found:
+            path = _page_path(service, letter["topic"], letter["partition"], letter["offset"])
+            rows.append(
+                {
+                    **letter,
+                    "service": service,
+                    "service_ja": SERVICE_JA.get(service, service),
+                    "path": path,
+                }
+            )
+    rows.sort(key=lambda r: r.get("failed_at") or "", reverse=True)
+    return render(
+        request,
+        "ops_dead_letters.html",
+        {
+            "letters": rows,
+            "unreachable": unreachable,
+            "waiting": sum(1 for r in rows if not r["replays"]),
+        },
+    )
+
+
+async def _detail(
+    request: Request,
+    service: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    error: str | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
+    if service not in CONSUMERS:
+        raise NotFound()
+    letter = await user_api(request).get(service, _api_path(topic, partition, offset))
+    return render(
+        request,
+        "ops_dead_letter.html",
+        {
+            "letter": letter,
+            "service": service,
+            "service_ja": SERVICE_JA.get(service, service),
+            "payload": json.dumps(letter["payload"], ensure_ascii=False, indent=2),
+            "action": _page_path(service, topic, partition, offset) + "/replay",
+            "error": error,
+            "reason": reason,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(
+    "/ops/dead-letters/{service}/{topic}/{partition}/{offset}",
+    summary="デッドレターの詳細",
+    response_model=None,
+)
+async def dead_letter(
+    request: Request, service: str, topic: str, partition: int, offset: int
+) -> Response:
+    require_login(request, "operator")
+    return await _detail(request, service, topic, partition, offset)
+
+
+@router.post("/ops/dead-letters/{service}/{topic}/{partition}/{offset}/replay", response_model=None)
+async def replay(
+    request: Request, service: str, topic: str, partition: int, offset: int
+) -> Response:
+    require_login(request, "operator")
+    values = text_fields(await checked_form(request))
+    reason = values.get("reason", "").strip()
+    if service not in CONSUMERS:
+        raise NotFound()
+    if not reason:
+        return await _detail(
+            request,
+            service,
+            topic,
+            partition,
+            offset,
+            "再投入の理由を入力してください。",
+            status_code=422,
+        )
+    api = user_api(request)
+    reply = await api.call(
+        service, "POST", _api_path(topic, partition, offset) + "/replay", json={"reason": reason}
+    )
+    if not reply.ok:
+        failure: PortalError = error_of(service, reply)
+        if not isinstance(failure, ServiceError):
+            raise failure
+        return await _detail(
+            request, service, topic, partition, offset, failure.message, reason, failure.status
+        )
+    result = json_of(service, reply)
+    session_of(request).add_flash(
+        "success",
+        f"イベントを {result['original_topic']} へ再投入しました"
+        f"（相関ID {result['correlation_id']}）。",
+    )
+    return redirect("/ops/dead-letters")
