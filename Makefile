@@ -5,12 +5,13 @@ export UV_PYTHON_DOWNLOADS := never
 UV_VERSION := 0.13.9
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit
+.PHONY: test-faults help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit
 
 help:
 	@echo "make run     - install everything, start the infrastructure and every service"
 	@echo "make stop    - stop the services and the infrastructure"
 	@echo "make test    - install everything, start the infrastructure if needed, run all tests"
+	@echo "make test-faults - the fault suite on its own infrastructure (docs/faults.md)"
 	@echo "make test-unit | lint | fmt | audit | infra-up | infra-down | infra-status | schemas | docs"
 
 install:
@@ -53,6 +54,16 @@ stop:
 
 test: install lint infra-up
 	$(UV) run pytest
+
+# The fault suite (docs/faults.md) on its own infrastructure instance (var/faults, other
+# ports): started here, stopped at the end whatever the outcome. FAULT_APPLICATIONS=500 for
+# the full run (default 100 applications × 5 lines).
+FAULTS_INFRA := INFRA_VAR_DIR=$(CURDIR)/var/faults INFRA_PG_PORT=55432 INFRA_FERRETDB_PORT=37017 \
+	INFRA_KAFKA_PORT=39092 INFRA_KAFKA_CONTROLLER_PORT=39093 INFRA_SMTP_PORT=31025 INFRA_SMTP_HTTP_PORT=38025
+test-faults: install
+	$(FAULTS_INFRA) deploy/local/start.sh
+	$(FAULTS_INFRA) $(UV) run pytest tests/faults -m faults -s; \
+	  rc=$$?; $(FAULTS_INFRA) deploy/local/stop.sh; exit $$rc
 
 test-unit: 
 	$(UV) run pytest -m unit

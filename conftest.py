@@ -76,10 +76,12 @@ async def db(settings: ServiceSettings) -> AsyncIterator[object]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tier markers from the folder: tests/integration, tests/e2e, else by fixture use."""
+    """Tier markers from the folder: tests/faults, tests/integration, tests/e2e, else by use."""
     for item in items:
         path = str(item.path)
-        if "/e2e/" in path:
+        if "/faults/" in path:  # own infrastructure, `make test-faults` only
+            item.add_marker(pytest.mark.faults)
+        elif "/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
         elif "/integration/" in path or "infrastructure" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.integration)

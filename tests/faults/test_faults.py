@@ -1,0 +1,181 @@
+"""Fault suite: the whole stack under kill -9, Kafka and database restarts and a mail outage.
+
+While ``FAULT_APPLICATIONS`` (default 100) applications of 5 worker lines go through the
+application service's HTTP API, every consumer service is killed with SIGKILL at random
+moments (``FAULT_KILLS`` times each, default 2), Kafka is restarted, the database
+(PostgreSQL and FerretDB) is restarted, the SMTP sink is stopped for a minute, and a second
+notification instance joins the consumer group mid-run (its partner is killed later:
+rebalances under load). Afterwards every line must have exactly one judgement, one
+JudgementCompleted, one 結果通知書 and one ResultNoticeGenerated, every application one
+申請受領 and one 判定完了 mail (in the notification database and in the SMTP sink), no
+outbox may hold anything and no dead-letter topic may hold anything. The counts are printed.
+
+Runs on its own infrastructure (``make test-faults``; see docs/faults.md), never on the
+shared one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from shared_kernel.mongo import connect
+from tests.faults.chaos import Chaos, log
+from tests.faults.counts import count, table
+from tests.faults.journey import (
+    Tally,
+    apply_all,
+    grant_consents,
+    register_employer,
+    seed_workers,
+    wait_selectable,
+)
+from tests.faults.stack import Infra, Stack
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(3600)]
+
+APPLICATIONS = int(os.environ.get("FAULT_APPLICATIONS", "100"))
+LINES_PER_APPLICATION = 5
+KILLS = int(os.environ.get("FAULT_KILLS", "2"))
+SEED = int(os.environ.get("FAULT_SEED", str(int(time.time()))))
+SETTLE_SECONDS = float(os.environ.get("FAULT_SETTLE_SECONDS", "900"))
+SMTP_OUTAGE_SECONDS = float(os.environ.get("FAULT_SMTP_OUTAGE_SECONDS", "60"))
+WORKERS_PER_CONSENT_APPLICATION = 100
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    infra = Infra.from_environment()
+    if not (infra.var_dir / "run" / "kafka.pid").exists():
+        pytest.fail(
+            f"the fault suite's private infrastructure is not running in {infra.var_dir}: "
+            "run `make test-faults` (it starts and stops it)"
+        )
+    stack = Stack(infra, run_id=f"f{SEED}")
+    stack.start_all()
+    try:
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+async def settled(stack: Stack, lines: int, applications: int) -> bool:
+    """Every line judged and noticed, every 判定完了 mail sent, no outbox pending."""
+    client = connect(stack.infra.mongodb_url)
+    try:
+        judged = await client[stack.db_name("judgement")]["judgements"].count_documents(
+            {"status": "completed"}
+        )
+        notices = await client[stack.db_name("document")]["notices"].count_documents({})
+        mails = client[stack.db_name("notification")]["mails"]
+        sent = await mails.count_documents({"template": "judgement_completed", "status": "sent"})
+        unsent = await mails.count_documents({"status": {"$ne": "sent"}})
+        pending = 0
+        for name in ("consent", "application", "judgement", "document", "notification"):
+            db = client[stack.db_name(name)]
+            for collection in await db.list_collection_names():
+                pending += await db[collection].count_documents({"_outbox_pending": {"$gt": 0}})
+        log(
+            f"progress: judged {judged}/{lines}, notices {notices}/{lines}, "
+            f"判定完了 mails sent {sent}/{applications}, unsent mails {unsent}, outbox {pending}"
+        )
+        return (
+            judged >= lines
+            and notices >= lines
+            and sent >= applications
+            and unsent == 0
+            and pending == 0
+        )
+    except Exception as exc:  # the database may be restarting
+        log(f"progress unknown: {exc!r}")
+        return False
+    finally:
+        await client.close()
+
+
+async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack: Stack) -> None:
+    rng = random.Random(SEED)
+    tally = Tally()
+    lines = APPLICATIONS * LINES_PER_APPLICATION
+    log(f"seed {SEED}: {APPLICATIONS} applications × {LINES_PER_APPLICATION} lines")
+
+    # --- preconditions, through the APIs, before the faults -------------------------------
+    started = time.monotonic()
+    workers = await asyncio.to_thread(
+        seed_workers, stack, lines, SEED % 100000, stack.infra.var_dir / f"{stack.run_id}.jsonl"
+    )
+    async with httpx.AsyncClient(timeout=30) as client:
+        await wait_read_model(stack, "consent", "ccus_workers", lines)
+        employer_count = math.ceil(lines / WORKERS_PER_CONSENT_APPLICATION)
+        employers = await asyncio.gather(
+            *(register_employer(stack, client, tally, n) for n in range(employer_count))
+        )
+        for n, employer in enumerate(employers):
+            chunk = WORKERS_PER_CONSENT_APPLICATION
+            employer.workers = workers[n * chunk : (n + 1) * chunk]
+        await asyncio.gather(*(grant_consents(stack, client, tally, e) for e in employers))
+        for employer in employers:
+            await wait_selectable(stack, client, tally, employer, 300)
+        log(f"preconditions ready in {time.monotonic() - started:.0f} s")
+
+        plan = [
+            (e, e.workers[i : i + LINES_PER_APPLICATION])
+            for e in employers
+            for i in range(0, len(e.workers), LINES_PER_APPLICATION)
+        ][:APPLICATIONS]
+
+        # --- the load, with the faults ---------------------------------------------------
+        chaos = Chaos(stack, rng, kills_per_service=KILLS, smtp_outage_seconds=SMTP_OUTAGE_SECONDS)
+        flow_started = time.monotonic()
+
+        async def progress(done: int) -> None:
+            if done % 10 == 0:
+                log(f"submitted {done}/{len(plan)}")
+
+        chaos_task = asyncio.create_task(chaos.run())
+        submitted = await apply_all(stack, client, tally, plan, 6, progress)
+        took = time.monotonic() - flow_started
+        log(f"all {len(submitted)} applications submitted in {took:.0f} s")
+        await chaos_task
+
+    # --- afterwards: everything back up, wait until the work is done, count ----------------
+    await asyncio.to_thread(stack.ensure_running)
+    give_up = time.monotonic() + SETTLE_SECONDS
+    while not await settled(stack, lines, len(submitted)):
+        if time.monotonic() > give_up:
+            break
+        await asyncio.sleep(5)
+    await asyncio.sleep(3)  # redeliveries still in flight are counted too
+    counts = await count(stack, submitted)
+    seconds = time.monotonic() - flow_started
+    print("\n" + table(counts, dict(chaos.injected), seconds, tally.retries), flush=True)
+
+    assert len(submitted) == APPLICATIONS
+    assert counts.losses == [], counts.losses[:20]
+    assert counts.doubled == [], counts.doubled[:20]
+    assert counts.outbox_pending == {}
+    assert counts.dead_letters == {}
+    assert chaos.injected["restart kafka"] == 1
+    assert chaos.injected["restart database (postgresql + ferretdb)"] == 1
+
+
+async def wait_read_model(stack: Stack, service: str, collection: str, count: int) -> None:
+    client = connect(stack.infra.mongodb_url)
+    try:
+        give_up = time.monotonic() + 300
+        while True:
+            have = await client[stack.db_name(service)][collection].count_documents({})
+            if have >= count:
+                return
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"{service}.{collection}: {have}/{count}")
+            await asyncio.sleep(1)
+    finally:
+        await client.close()
