@@ -14,6 +14,7 @@ APT_PACKAGES=(
     chromium                            # browser tests
     docker-compose                      # `docker-compose config -q`
     wrk                                 # HTTP load generator of `make bench`
+    zbar-tools                          # zbarimg: the document tests decode the notice's QR code
 )
 MAVEN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 FERRETDB_TAGS="ferretdb_no_sqlite"      # we only use the PostgreSQL backend
