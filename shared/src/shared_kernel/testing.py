@@ -12,6 +12,7 @@ until every expected event has arrived (in order per topic) or the timeout passe
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Envelope, Event
 from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
+from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change, Document
 from shared_kernel.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -153,3 +155,107 @@ async def publisher(settings: ServiceSettings) -> AsyncIterator[EventPublisher]:
         yield EventPublisher(broker, settings)
     finally:
         await broker.stop()
+
+
+def _path(doc: Mapping[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "$ne": lambda v, o: v != o,
+    "$in": lambda v, o: v in o,
+    "$gt": lambda v, o: v is not None and v > o,
+    "$gte": lambda v, o: v is not None and v >= o,
+    "$lt": lambda v, o: v is not None and v < o,
+    "$lte": lambda v, o: v is not None and v <= o,
+}
+
+
+def _matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
+    """Equality on (dotted) paths, or a mapping of the comparison operators above."""
+    for path, wanted in flt.items():
+        value = _path(doc, path)
+        if isinstance(wanted, Mapping):
+            if not all(_OPERATORS[op](value, operand) for op, operand in wanted.items()):
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+class MemoryDocuments:
+    """The ``Documents`` port in memory, for unit tests of pure use cases.
+
+    Same semantics as ``DocumentStore``: unique ``_id`` (``AlreadyExists``), versions, the
+    outbox kept in the document, and applied event ids (an applied event is not applied
+    again). Reads copy, so a test cannot change what is stored by accident.
+    """
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+
+    async def get(self, doc_id: str) -> Document | None:
+        return copy.deepcopy(self.docs.get(doc_id))
+
+    async def insert(
+        self, doc: Document, events: Sequence[Envelope] = (), *, applied_event_id: str | None = None
+    ) -> Document:
+        if doc["_id"] in self.docs:
+            raise AlreadyExists(str(doc["_id"]))
+        self.docs[doc["_id"]] = {
+            **doc,
+            "version": 1,
+            APPLIED: [applied_event_id] if applied_event_id else [],
+            OUTBOX: [e.to_document() for e in events],
+        }
+        return copy.deepcopy(self.docs[doc["_id"]])
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[Document]:
+        found = [copy.deepcopy(d) for d in self.docs.values() if _matches(d, flt or {})]
+        for key, direction in reversed(sort or []):
+            found.sort(key=lambda d: _path(d, key), reverse=direction < 0)
+        return found[:limit] if limit else found
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> Document | None:
+        current = await self.get(doc_id)
+        if current is not None and applied_event_id in current.get(APPLIED, []):
+            return current
+        outcome = change(current)
+        if outcome is None:
+            return current
+        new, events = outcome
+        if current is None:
+            return await self.insert(
+                {**new, "_id": doc_id}, events, applied_event_id=applied_event_id
+            )
+        self.docs[doc_id] = {
+            **new,
+            "_id": doc_id,
+            "version": current["version"] + 1,
+            OUTBOX: [*current.get(OUTBOX, []), *(e.to_document() for e in events)],
+            APPLIED: [*current.get(APPLIED, []), *([applied_event_id] if applied_event_id else [])],
+        }
+        return copy.deepcopy(self.docs[doc_id])
+
+    def outbox(self, type_part: str = "") -> list[Document]:
+        """The stored (not yet relayed) events whose ``type`` contains ``type_part``."""
+        return [e for d in self.docs.values() for e in d.get(OUTBOX, []) if type_part in e["type"]]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,99 +13,11 @@ from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
-from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change
+from shared_kernel.testing import MemoryDocuments
 
 from .conftest import ADDRESS, EMPLOYER, NOW, OTHER_EMPLOYER, ccus, grant, level2, level4
 
 KEY = "key-0001"
-
-
-def _get(doc: Mapping[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _matches(doc: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
-    for path, wanted in flt.items():
-        value = _get(doc, path)
-        if isinstance(wanted, Mapping):
-            for op, operand in wanted.items():
-                ok = {
-                    "$ne": lambda v, o: v != o,
-                    "$gt": lambda v, o: v is not None and v > o,
-                    "$lte": lambda v, o: v is not None and v <= o,
-                }[op](value, operand)
-                if not ok:
-                    return False
-        elif value != wanted:
-            return False
-    return True
-
-
-class MemoryDocuments:
-    """The Documents port in memory (same change/applied semantics as DocumentStore)."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, dict[str, Any]] = {}
-
-    async def get(self, doc_id: str) -> dict[str, Any] | None:
-        doc = self.docs.get(doc_id)
-        return copy.deepcopy(doc) if doc is not None else None
-
-    async def insert(
-        self,
-        doc: dict[str, Any],
-        events: Sequence[Envelope] = (),
-        *,
-        applied_event_id: str | None = None,
-    ) -> dict[str, Any]:
-        if doc["_id"] in self.docs:
-            raise AlreadyExists(doc["_id"])
-        stored = {**doc, "version": 1, OUTBOX: [e.to_document() for e in events], APPLIED: []}
-        self.docs[doc["_id"]] = stored
-        return copy.deepcopy(stored)
-
-    async def find(
-        self,
-        flt: Mapping[str, Any] | None = None,
-        *,
-        sort: Sequence[tuple[str, int]] | None = None,
-        limit: int = 0,
-        projection: Mapping[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        return [copy.deepcopy(d) for d in self.docs.values() if _matches(d, flt or {})]
-
-    async def update(
-        self,
-        doc_id: str,
-        change: Change,
-        *,
-        applied_event_id: str | None = None,
-        attempts: int = 10,
-    ) -> dict[str, Any] | None:
-        current = await self.get(doc_id)
-        if current is not None and applied_event_id in current.get(APPLIED, []):
-            return current
-        outcome = change(current)
-        if outcome is None:
-            return current
-        new, events = outcome
-        outbox = (current or {}).get(OUTBOX, []) + [e.to_document() for e in events]
-        applied = (current or {}).get(APPLIED, []) + (
-            [applied_event_id] if applied_event_id else []
-        )
-        stored = {**new, "_id": doc_id, OUTBOX: outbox, APPLIED: applied}
-        self.docs[doc_id] = stored
-        return copy.deepcopy(stored)
-
-    def outbox(self, ce_type_part: str) -> list[dict[str, Any]]:
-        return [
-            e for d in self.docs.values() for e in d.get(OUTBOX, []) if ce_type_part in e["type"]
-        ]
 
 
 class FakeJudgement:

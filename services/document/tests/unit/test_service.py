@@ -3,8 +3,6 @@ wherever a crash falls; verification of a code and of a file (pure, no I/O)."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,71 +10,13 @@ from document.core import signing
 from document.core.service import DocumentService
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
-from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change, Document
+from shared_kernel.mongo import APPLIED
+from shared_kernel.testing import MemoryDocuments
 
 from ..conftest import EMPLOYER, judged
 
 KEY = "test-signing-key-0123456789abcdef"
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
-
-
-class MemoryDocuments:
-    """The ``Documents`` port in memory (unique ``_id``, outbox, applied ids)."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, Document] = {}
-
-    async def get(self, doc_id: str) -> Document | None:
-        return copy.deepcopy(self.docs.get(doc_id))
-
-    async def insert(
-        self, doc: Document, events: Sequence[Envelope] = (), *, applied_event_id: str | None = None
-    ) -> Document:
-        if doc["_id"] in self.docs:
-            raise AlreadyExists(doc["_id"])
-        self.docs[doc["_id"]] = {
-            **doc,
-            "version": 1,
-            APPLIED: [applied_event_id] if applied_event_id else [],
-            OUTBOX: [e.to_document() for e in events],
-        }
-        return copy.deepcopy(self.docs[doc["_id"]])
-
-    async def find(
-        self,
-        flt: Mapping[str, Any] | None = None,
-        *,
-        sort: Sequence[tuple[str, int]] | None = None,
-        limit: int = 0,
-        projection: Mapping[str, Any] | None = None,
-    ) -> list[Document]:
-        found = [
-            copy.deepcopy(d)
-            for d in self.docs.values()
-            if all(d.get(k) == v for k, v in (flt or {}).items())
-        ]
-        return found[:limit] if limit else found
-
-    async def update(
-        self,
-        doc_id: str,
-        change: Change,
-        *,
-        applied_event_id: str | None = None,
-        attempts: int = 10,
-    ) -> Document | None:
-        current = await self.get(doc_id)
-        if current is not None and applied_event_id in current.get(APPLIED, []):
-            return current
-        outcome = change(current)
-        if outcome is None:
-            return current
-        new = {**outcome[0], "_id": doc_id, "version": (current or {}).get("version", 0) + 1}
-        self.docs[doc_id] = new
-        return new
-
-    def outbox(self) -> list[Document]:
-        return [e for d in self.docs.values() for e in d.get(OUTBOX, [])]
 
 
 class MemoryFiles:

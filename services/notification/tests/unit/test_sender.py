@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,68 +15,10 @@ from notification.core import mails
 from notification.core.links import Links
 from notification.core.service import NotificationService, NotRequeueable, SenderPolicy
 from notification.ports import PermanentFailure, TransientFailure
-from shared_kernel.events import Envelope
-from shared_kernel.mongo import APPLIED, Change, Document
+from shared_kernel.mongo import Change, Document
+from shared_kernel.testing import MemoryDocuments
 
 TEMPORARY_PASSWORD = "Tmp-7xQ&9kLm<2>"
-
-
-class MemoryDocuments:
-    """The ``Documents`` port in memory, with the store's applied-event semantics."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, Document] = {}
-
-    async def get(self, doc_id: str) -> Document | None:
-        return copy.deepcopy(self.docs.get(doc_id))
-
-    async def insert(
-        self,
-        doc: Document,
-        events: Sequence[Envelope] = (),
-        *,
-        applied_event_id: str | None = None,
-    ) -> Document:
-        applied = [applied_event_id] if applied_event_id else []
-        self.docs[doc["_id"]] = {**doc, "version": 1, APPLIED: applied}
-        return copy.deepcopy(self.docs[doc["_id"]])
-
-    async def find(
-        self,
-        flt: Mapping[str, Any] | None = None,
-        *,
-        sort: Sequence[tuple[str, int]] | None = None,
-        limit: int = 0,
-        projection: Mapping[str, Any] | None = None,
-    ) -> list[Document]:
-        found = [
-            copy.deepcopy(d)
-            for d in self.docs.values()
-            if all(d.get(k) == v for k, v in (flt or {}).items())
-        ]
-        for key, direction in reversed(sort or []):
-            found.sort(key=lambda d: d[key], reverse=direction < 0)
-        return found[:limit] if limit else found
-
-    async def update(
-        self,
-        doc_id: str,
-        change: Change,
-        *,
-        applied_event_id: str | None = None,
-        attempts: int = 10,
-    ) -> Document | None:
-        current = await self.get(doc_id)
-        applied = (current or {}).get(APPLIED, [])
-        if applied_event_id is not None and applied_event_id in applied:
-            return current
-        outcome = change(current)
-        if outcome is None:
-            return current
-        new = {**outcome[0], "_id": doc_id, "version": (current or {}).get("version", 0) + 1}
-        new[APPLIED] = [*applied, *([applied_event_id] if applied_event_id else [])]
-        self.docs[doc_id] = new
-        return copy.deepcopy(new)
 
 
 class FakeMailer:
