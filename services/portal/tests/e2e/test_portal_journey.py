@@ -348,3 +348,8 @@ def journey(stack: Stack, browser: Browser, page: Page) -> None:
     expect(page.get_by_role("heading", name="デッドレター件数")).to_be_visible()
     expect(page.get_by_role("heading", name="直近の障害")).to_be_visible()
     shot(page, "26-operations")
+    page.get_by_role("link", name="デッドレターの確認と再投入").click()
+    expect(page.get_by_role("heading", name="デッドレター", exact=True)).to_be_visible()
+    expect(page.get_by_text("デッドレターはありません。")).to_be_visible()  # every service answered
+    expect(page.get_by_text("一覧を取得できませんでした")).to_have_count(0)
+    shot(page, "27-dead-letters")
