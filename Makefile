@@ -5,13 +5,14 @@ export UV_PYTHON_DOWNLOADS := never
 UV_VERSION := 0.13.9
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: test-faults help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit
+.PHONY: test-faults help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit bench
 
 help:
 	@echo "make run     - install everything, start the infrastructure and every service"
 	@echo "make stop    - stop the services and the infrastructure"
 	@echo "make test    - install everything, start the infrastructure if needed, run all tests"
 	@echo "make test-faults - the fault suite on its own infrastructure (docs/faults.md)"
+	@echo "make bench   - the benchmarks of bench/ (< 20 min); report in bench/results/ (BENCH_ARGS=--quick)"
 	@echo "make test-unit | lint | fmt | audit | infra-up | infra-down | infra-status | schemas | docs"
 
 install:
@@ -64,6 +65,10 @@ test-faults: install
 	$(FAULTS_INFRA) deploy/local/start.sh
 	$(FAULTS_INFRA) $(UV) run pytest tests/faults -m faults -s; \
 	  rc=$$?; $(FAULTS_INFRA) deploy/local/stop.sh; exit $$rc
+
+# The benchmarks (bench/README.md): dated report in bench/results/; BENCH_ARGS=--quick for a smoke run.
+bench: install infra-up
+	$(UV) run python bench/run_all.py $(BENCH_ARGS)
 
 test-unit: 
 	$(UV) run pytest -m unit
