@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared_kernel.kafka import partitions_of
 from shared_kernel.mongo import connect
 from tests.faults.journey import Submitted
 from tests.faults.stack import Stack
@@ -26,18 +27,13 @@ from tests.faults.stack import Stack
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """Every record of ``topic`` from the beginning to its current end: (headers, value)."""
+    found: list[tuple[dict[str, str], dict[str, Any]]] = []
+    partitions = await partitions_of(bootstrap, [topic])
+    if not partitions:
+        return found
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
-    found: list[tuple[dict[str, str], dict[str, Any]]] = []
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            await consumer.client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []
-            ]
-        if not partitions:
-            return found
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -106,7 +102,7 @@ async def count(stack: Stack, submitted: list[Submitted]) -> Counts:
         app_db = client[stack.db_name("application")]
         apps = {d["_id"]: d async for d in app_db["applications"].find({"_id": {"$in": app_ids}})}
         counts.check(
-            "application 判定完了 (status completed)",
+            "applications completed (application db)",
             {a: int(apps.get(a, {}).get("status") == "completed") for a in app_ids},
             app_ids,
         )
@@ -115,14 +111,14 @@ async def count(stack: Stack, submitted: list[Submitted]) -> Counts:
             {"status": "completed"}, projection={"_id": 1}
         ):
             judged[doc["_id"]] += 1
-        counts.check("judgement (judgement db, completed)", dict(judged), line_ids)
+        counts.check("judgements completed (judgement db)", dict(judged), line_ids)
 
         notices: Counter[str] = Counter()
         async for doc in client[stack.db_name("document")]["notices"].find(
             {}, projection={"line_id": 1}
         ):
             notices[doc["line_id"]] += 1
-        counts.check("結果通知書 (document db notices)", dict(notices), line_ids)
+        counts.check("result notices (document db)", dict(notices), line_ids)
 
         mails: dict[str, Counter[str]] = defaultdict(Counter)
         mail_status: Counter[str] = Counter()
@@ -135,10 +131,16 @@ async def count(stack: Stack, submitted: list[Submitted]) -> Counts:
             if doc["status"] == "sent":
                 message_ids[doc["message_id"]] = f"{doc['template']}:{doc['key']}"
         for template in ("application_received", "judgement_completed"):
-            counts.check(f"mail {template} (notification db)", dict(mails[template]), app_ids)
+            counts.check(f"mail {template} sent (notification db)", dict(mails[template]), app_ids)
+        lines_of = {s.application_id: s.line_ids for s in submitted}
+        counts.check(
+            "lines in one judgement_completed mail",
+            {x: mails["judgement_completed"].get(a, 0) for a in app_ids for x in lines_of[a]},
+            line_ids,
+        )
         follow_ups = sum(mails["result_notices"].get(a, 0) for a in app_ids)
         counts.row(
-            "mail result_notices (follow-up, 0–1 each)",
+            "mail result_notices (follow-up, 0 or 1 each)",
             0,
             follow_ups,
             0,
@@ -235,9 +237,9 @@ def table(counts: Counts, faults: dict[str, int], seconds: float, retries: dict[
         f"fault run: {counts.applications} applications, {counts.lines} lines, "
         f"{seconds:.0f} s from the first submission to the last check",
         "",
-        f"{'what':<46} {'expected':>8} {'found':>6} {'lost':>5} {'doubled':>7}",
+        f"{'what':<48} {'expected':>8} {'found':>6} {'lost':>5} {'doubled':>7}",
     ]
-    lines += [f"{w:<46} {e:>8} {f:>6} {lo:>5} {d:>7}" for w, e, f, lo, d in counts.rows]
+    lines += [f"{w:<48} {e:>8} {f:>6} {lo:>5} {d:>7}" for w, e, f, lo, d in counts.rows]
     lines += [
         "",
         "faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())),
