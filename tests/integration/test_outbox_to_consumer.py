@@ -4,7 +4,8 @@ One service-shaped component stores an application with its pending event in one
 document; the relay publishes it; a consumer running as its own process applies it.
 Covered: a consumer that dies after storing its effect but before acknowledging (the
 redelivery changes nothing), a handler that always fails (the event ends in ``.dlq``
-after the bounded retries and the next event is still handled), and a relay that
+after the bounded retries and the events after it on the same partition are still
+handled), and a relay that
 republishes after a restart (the consumer skips the duplicate).
 """
 
@@ -141,23 +142,32 @@ async def test_outbox_relay_consumer_exactly_once(
 
         await eventually(redelivered, 60)
 
-        # 4. a handler that always fails: bounded retries, then .dlq; the next event is handled
+        # 4. a handler that always fails: bounded retries, then .dlq; the events after it on
+        #    the same partition (and elsewhere) are handled: the partition is not blocked
         poison = submitted("A-POISON", 1)
         await apps.insert({"_id": "A-POISON"}, [poison])
+        assert await relay.run_once() == 1  # the poison is first on its partition
+        partition = _partition("A-POISON")
+        followers = [a for a in (f"A-P{n:03d}" for n in range(100)) if _partition(a) == partition]
+        followers = followers[:3]
+        for follower in followers:
+            await apps.insert({"_id": follower}, [submitted(follower, 1)])
         await apps.insert({"_id": "A-0002"}, [submitted("A-0002", 3)])
         await relay.run_once()
 
-        async def second_judged() -> bool:
-            return await effects.get("A-0002") is not None
+        async def rest_judged() -> bool:
+            return all([await effects.get(a) is not None for a in [*followers, "A-0002"]])
 
-        await eventually(second_judged, 30)
+        await eventually(rest_judged, 30)
         dlq = await _read_topic(settings, settings.topic(ApplicationSubmitted.TOPIC) + ".dlq", 1)
         poison_attempts = await attempts.get("A-POISON")
         assert poison_attempts is not None
         assert poison_attempts["n"] == settings.consumer_max_attempts
         assert await effects.get("A-POISON") is None
+        assert len(dlq) == 1
         assert dlq[0]["ce_id"] == poison.id
         assert dlq[0]["ce_correlationid"] == poison.correlation_id
+        assert dlq[0]["dlq_original_partition"] == str(partition)
         assert "cannot judge A-POISON" in dlq[0]["dlq_error"]
 
         # 5. a relay that published but died before marking sent: the restarted relay's
@@ -181,6 +191,13 @@ async def test_outbox_relay_consumer_exactly_once(
         await broker.stop()
         await judge_db.client.drop_database(settings.db_name + "_judge")
         await judge_db.client.close()
+
+
+def _partition(key: str, partitions: int = 3) -> int:
+    """The partition Kafka's default partitioner gives ``key`` (topics have 3 partitions)."""
+    from aiokafka.partitioner import murmur2
+
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 async def _read_topic(settings: ServiceSettings, topic: str, count: int) -> list[dict[str, str]]:
