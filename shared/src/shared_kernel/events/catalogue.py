@@ -8,7 +8,7 @@ The JSON-schema snapshots under ``schemas/`` are checked by a test.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ TOPIC_CONSENT = "consent.consents"
 TOPIC_APPLICATION = "application.applications"
 TOPIC_CCUS_SNAPSHOT = "ccus.worker-snapshots"
 TOPIC_JUDGEMENT = "judgement.judgements"
+TOPIC_REJUDGEMENT = "judgement.rejudgement-requests"  # internal to the judgement service
 TOPIC_DOCUMENT = "document.result-notices"
 
 WorkerId = str  # 技能者ID, 14 digits
@@ -320,6 +321,41 @@ class JudgementCompletedV2(Event):
     judged_at: datetime
 
 
+class RejudgementLine(_Part):
+    """One completed line to judge again, with everything the judgement needs."""
+
+    line_id: str
+    previous_judgement_id: str
+    application_id: str
+    employer_id: EmployerId
+    application_date: date
+    line: ApplicationLine
+    snapshot_id: str
+    ccus: dict[str, Any]
+    """The cited snapshot's §5 ``ccus`` part, as stored (validated by the judgement service)."""
+
+
+class RejudgementRequested(Event):
+    """再判定: an operator asked to judge completed lines again (e.g. after a criteria fix).
+
+    Internal to the judgement service (``python -m judgement rejudge`` publishes, the service
+    consumes). One event carries a chunk of lines with their inputs, so that the consumer
+    needs no database reads; see docs/judgement.md "Re-judgement".
+    """
+
+    TYPE = "judgement.rejudgement-requested"
+    VERSION = 1
+    TOPIC = TOPIC_REJUDGEMENT
+    KEY_FIELD = "chunk_id"
+
+    run_id: str
+    chunk_id: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    lines: list[RejudgementLine] = Field(min_length=1)
+
+
 # --- document ------------------------------------------------------------------------------
 
 
@@ -354,5 +390,6 @@ CATALOGUE = Catalogue(
     JudgementStarted,
     JudgementCompleted,
     JudgementCompletedV2,
+    RejudgementRequested,
     ResultNoticeGenerated,
 )
