@@ -73,8 +73,11 @@ def main() -> int:
         except subprocess.TimeoutExpired as exc:
             code, out, err = -1, str(exc.stdout or ""), f"timed out after {budget * 3} s"
         seconds = round(time.monotonic() - t0, 1)
-        entry: dict[str, Any] = {"status": "ok" if code == 0 else "failed", "seconds": seconds,
-                                 "budget_seconds": budget}
+        entry: dict[str, Any] = {
+            "status": "ok" if code == 0 else "failed",
+            "seconds": seconds,
+            "budget_seconds": budget,
+        }
         if json_out.exists():
             entry["figures"] = json.loads(json_out.read_text())
         if code != 0:
@@ -109,9 +112,17 @@ def main() -> int:
     md.write_text(report)
     js.write_text(
         json.dumps(
-            {"date": day, "quick": args.quick, "seconds": total, "context_before": before,
-             "context_after": after, "benchmarks": gathered},
-            indent=2, ensure_ascii=False, default=str,
+            {
+                "date": day,
+                "quick": args.quick,
+                "seconds": total,
+                "context_before": before,
+                "context_after": after,
+                "benchmarks": gathered,
+            },
+            indent=2,
+            ensure_ascii=False,
+            default=str,
         )
         + "\n"
     )

@@ -1,0 +1,498 @@
+"""Benchmark of HTTP: the portal's result screens and the services' read APIs (10,000 stored).
+
+    uv run python bench/http_load.py [--quick] [--json-out PATH]
+
+Starts its own portal, application, judgement and document processes (free ports, own topic
+prefix and databases; the shared Kafka and FerretDB). One real application of five lines
+goes through the system (consents and CCUS snapshots published as in
+``bench/pipeline.py``, draft and lines through the API, 申請, judgement, one 結果通知書);
+its stored documents are the templates of the seed: **10,000 applications** of one line
+each (``BENCH_HTTP_APPLICATIONS``), spread over 100 employers (100 each), written directly
+into the services' collections in their store format — ``applications`` (application
+service), ``judgements`` (judgement service), ``notices`` (document service; the PDF itself
+is not copied) — with new application numbers, line ids and employer ids, version 1, empty
+outbox. The measured employer is one of them (100 applications).
+
+Load generators run as **second processes** on loopback:
+
+* ``wrk`` (Debian package ``wrk``, closed loop, ``bench/wrk_paths.lua`` rotating over the
+  paths): throughput and latency at 8 connections for each screen and API;
+* an open-loop generator (this file with ``--open-loop``, asyncio, one request every
+  1/rate s whatever the answers, latency measured from the scheduled time so a stall is
+  not hidden): p50/p99 at a fixed **200 requests per second** — the target's rate.
+
+Portal requests carry a session cookie sealed with the portal's own codec and key (what
+``POST /login`` sets after identity's answer: login id, role, 事業者ID, access token);
+the API requests carry the same bearer token. Target: p99 under 100 ms at 200 requests
+per second for the result list and detail screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from benchlib import (
+    BENCH_COOKIE_SECRET,
+    ROOT,
+    Stack,
+    arguments,
+    context,
+    context_line,
+    percentiles,
+    table,
+    write_json,
+)
+from pipeline import employer_token, replace_deep, setup, template_draft
+from pymongo import MongoClient
+
+from shared_kernel.settings import ServiceSettings
+
+TARGET_P99_S = 0.100
+TARGET_RATE = 200
+EMPLOYERS = 100
+LUA = Path(__file__).resolve().parent / "wrk_paths.lua"
+
+
+# --- open-loop generator (runs as its own process) ---------------------------------------------
+
+
+async def open_loop(
+    base: str, paths: list[str], headers: dict[str, str], rate: float, seconds: float
+) -> dict[str, Any]:
+    """Send ``rate`` requests per second for ``seconds``; latency from the scheduled time."""
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=30, limits=limits
+    ) as client:
+
+        async def one(path: str, due: float) -> None:
+            try:
+                reply = await client.get(path)
+                code = str(reply.status_code)
+            except httpx.HTTPError as exc:
+                code = type(exc).__name__
+            latencies.append(time.monotonic() - due)
+            statuses[code] = statuses.get(code, 0) + 1
+
+        begin = time.monotonic()
+        tasks = []
+        total = int(rate * seconds)
+        for n in range(total):
+            due = begin + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(paths[n % len(paths)], due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.monotonic() - begin
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "requests": total,
+        "achieved_per_second": round(total / elapsed, 1),
+        "statuses": statuses,
+        "latency": percentiles(latencies),
+    }
+
+
+def run_open_loop(
+    base: str, paths: list[str], headers: dict[str, str], rate: float, seconds: float
+) -> dict[str, Any]:
+    spec = json.dumps(
+        {"base": base, "paths": paths, "headers": headers, "rate": rate, "seconds": seconds}
+    )
+    done = subprocess.run(
+        [sys.executable, __file__, "--open-loop", spec],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr[-1000:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# --- wrk -------------------------------------------------------------------------------------
+
+
+def run_wrk(
+    base: str, paths: list[str], headers: dict[str, str], seconds: int, connections: int
+) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"error": "wrk not installed (Debian package wrk)"}
+    env = {**os.environ, "WRK_PATHS": "\n".join(paths), "WRK_HEADERS": json.dumps(headers)}
+    done = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), base],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+        check=False,
+    )
+    match = re.search(r"^JSON (.*)$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or not match:
+        return {"error": (done.stderr or done.stdout)[-1000:]}
+    data = json.loads(match.group(1))
+    data["connections"] = connections
+    return dict(data)
+
+
+# --- seed ------------------------------------------------------------------------------------
+
+
+async def wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def templates(stack: Stack, employer: str) -> dict[str, Any]:
+    """One real application of five lines through the system; its stored documents."""
+    settings = ServiceSettings(
+        service_name="bench",
+        topic_prefix=stack.prefix,
+        kafka_bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"],
+    )
+    workers = await setup(stack, settings, employer, f"bench-{stack.run}@example.jp")
+    number = await template_draft(stack, employer, workers)
+    headers = {"Authorization": f"Bearer {employer_token(employer)}"}
+    async with httpx.AsyncClient(
+        base_url=stack.url("application"), headers=headers, timeout=60
+    ) as client:
+        reply = await client.post(
+            f"/applications/{number}/submit", headers={"Idempotency-Key": uuid.uuid4().hex}
+        )
+        reply.raise_for_status()
+    mongo = MongoClient(stack.env["MONGODB_URL"], tz_aware=True)
+    judgements = mongo[stack.db("judgement")]["judgements"]
+    notices = mongo[stack.db("document")]["notices"]
+    line = f"{number}-01"
+
+    def done() -> bool:
+        doc = judgements.find_one({"_id": line})
+        return bool(
+            doc and doc.get("status") == "completed" and notices.find_one({"_id": f"RN-{line}"})
+        )
+
+    if not await wait_for(done, 180):
+        raise RuntimeError("the template application was not judged and noticed in 180 s")
+    application = mongo[stack.db("application")]["applications"].find_one({"_id": number})
+    # settle: the application doc gets its judgement statuses; wait for its outbox to empty
+    await wait_for(
+        lambda: (
+            not (
+                mongo[stack.db("application")]["applications"].find_one({"_id": number}) or {}
+            ).get("_outbox")
+        ),
+        30,
+    )
+    application = mongo[stack.db("application")]["applications"].find_one({"_id": number})
+    judgement = judgements.find_one({"_id": line})
+    notice = notices.find_one({"_id": f"RN-{line}"})
+    mongo.close()
+    assert application and judgement and notice
+    return {
+        "number": number,
+        "line": line,
+        "application": application,
+        "judgement": judgement,
+        "notice": notice,
+    }
+
+
+def one_line(application: dict[str, Any]) -> dict[str, Any]:
+    """The application document with its first line only (fee figures follow)."""
+    doc = dict(application)
+    lines = doc.get("lines") or []
+    doc["lines"] = lines[:1]
+    submission = doc.get("submission")
+    if isinstance(submission, dict) and isinstance(submission.get("response"), dict):
+        response = dict(submission["response"])
+        if isinstance(response.get("lines"), list):
+            response["lines"] = response["lines"][:1]
+        submission = {**submission, "response": response}
+        doc["submission"] = submission
+    return doc
+
+
+def clean(doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    for key in ("_outbox", "_applied"):
+        if key in out:
+            out[key] = []
+    if "_outbox_pending" in out:
+        out["_outbox_pending"] = 0
+    out["version"] = 1
+    return out
+
+
+def seed(stack: Stack, tpl: dict[str, Any], employer: str, count: int) -> dict[str, Any]:
+    """``count`` applications of one line over ``EMPLOYERS`` employers; the measured one's."""
+    number, line, template_employer = tpl["number"], tpl["line"], employer
+    application = clean(one_line(tpl["application"]))
+    judgement = clean(tpl["judgement"])
+    notice = clean(tpl["notice"])
+    mongo = MongoClient(stack.env["MONGODB_URL"], tz_aware=True)
+    colls = {
+        "application": mongo[stack.db("application")]["applications"],
+        "judgement": mongo[stack.db("judgement")]["judgements"],
+        "document": mongo[stack.db("document")]["notices"],
+    }
+    started = time.monotonic()
+    batch: dict[str, list[dict[str, Any]]] = {k: [] for k in colls}
+    mine: list[tuple[str, str, str]] = []
+    for n in range(count):
+        owner = employer if n % EMPLOYERS == 0 else f"77{n % EMPLOYERS:012d}"
+        new_number = f"AP-SEED{stack.run.upper()}-{n:06d}"
+
+        def renamed(
+            doc: dict[str, Any], new_number: str = new_number, owner: str = owner
+        ) -> dict[str, Any]:
+            out = replace_deep(doc, number, new_number)
+            return (
+                replace_deep(out, template_employer, owner) if owner != template_employer else out
+            )
+
+        app_doc = renamed(application)
+        judgement_doc = renamed(judgement)
+        notice_doc = renamed(notice)
+        # a distinct judgement id and verification code per copy
+        judgement_doc["judgement_id"] = f"JD-{new_number}-01"
+        notice_doc["judgement_id"] = judgement_doc["judgement_id"]
+        notice_doc["code"] = f"S{n:015d}"
+        batch["application"].append(app_doc)
+        batch["judgement"].append(judgement_doc)
+        batch["document"].append(notice_doc)
+        if owner == employer:
+            mine.append((new_number, f"{new_number}-01", f"RN-{new_number}-01"))
+        if len(batch["judgement"]) >= 500:
+            for key, docs in batch.items():
+                colls[key].insert_many(docs, ordered=False)
+                docs.clear()
+    for key, docs in batch.items():
+        if docs:
+            colls[key].insert_many(docs, ordered=False)
+    sizes = {
+        key: len(str(doc))
+        for key, doc in (("application", application), ("judgement", judgement), ("notice", notice))
+    }
+    counts = {key: coll.estimated_document_count() for key, coll in colls.items()}
+    mongo.close()
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "mine": mine,
+        "doc_chars": sizes,
+        "counts": counts,
+        "template_line": line,
+    }
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def portal_cookie(employer: str) -> str:
+    sys.path.insert(0, str(ROOT / "services" / "portal" / "src"))
+    from portal.core.session import Session, SessionCodec
+
+    now = time.time()
+    session = Session(
+        login_id=f"bench{employer[-8:]}",
+        role="employer",
+        employer_id=employer,
+        identity_session="bench-session",
+        access_token=employer_token(employer),
+        access_expires_at=now + 7200,
+        session_expires_at=now + 7200,
+    )
+    return SessionCodec(BENCH_COOKIE_SECRET, 12 * 3600).seal(session, now)
+
+
+def targets(
+    stack: Stack, mine: list[tuple[str, str, str]], employer: str
+) -> dict[str, tuple[str, list[str], dict[str, str]]]:
+    cookie = {"Cookie": f"noryoku_portal={portal_cookie(employer)}", "Accept": "text/html"}
+    bearer = {"Authorization": f"Bearer {employer_token(employer)}"}
+    some = mine[:50]
+    return {
+        "portal GET /results (list, 100 applications)": (stack.url("portal"), ["/results"], cookie),
+        "portal GET /results/{application}?detail={line} (detail)": (
+            stack.url("portal"),
+            [f"/results/{quote(a)}?detail={quote(line)}" for a, line, _ in some],
+            cookie,
+        ),
+        "judgement GET /judgements (list)": (stack.url("judgement"), ["/judgements"], bearer),
+        "judgement GET /judgements/{line}": (
+            stack.url("judgement"),
+            [f"/judgements/{quote(line)}" for _, line, _ in some],
+            bearer,
+        ),
+        "document GET /notices (list)": (stack.url("document"), ["/notices"], bearer),
+        "application GET /applications (list)": (
+            stack.url("application"),
+            ["/applications"],
+            bearer,
+        ),
+        "application GET /applications/{id}": (
+            stack.url("application"),
+            [f"/applications/{quote(a)}" for a, _, _ in some],
+            bearer,
+        ),
+    }
+
+
+OPEN_LOOP = (
+    "portal GET /results (list, 100 applications)",
+    "portal GET /results/{application}?detail={line} (detail)",
+)
+
+
+async def prepare(stack: Stack, employer: str, count: int) -> dict[str, Any]:
+    tpl = await templates(stack, employer)
+    return seed(stack, tpl, employer, count)
+
+
+def bench(quick: bool) -> dict[str, Any]:
+    count = int(os.environ.get("BENCH_HTTP_APPLICATIONS", "300" if quick else "10000"))
+    wrk_seconds = 2 if quick else 8
+    open_seconds = 3 if quick else 15
+    stack = Stack(
+        "http",
+        services=("portal", "application", "judgement", "document"),
+        extra_env={
+            "JUDGEMENT_REVIEW_POLICY": "auto",
+            "APPLICATION_CONSENT_ENDS_ON_JUDGEMENT": "false",
+        },
+    )
+    employer = f"88{uuid.uuid4().int % 10**12:012d}"
+    result: dict[str, Any] = {
+        "context_before": context(),
+        "applications": count,
+        "employers": EMPLOYERS,
+    }
+    try:
+        stack.start()
+        seeded = asyncio.run(prepare(stack, employer, count))
+        result["seed"] = {k: v for k, v in seeded.items() if k != "mine"}
+        plan = targets(stack, seeded["mine"], employer)
+        with httpx.Client(timeout=30) as client:  # warm up, and check every path answers 200
+            for name, (base, paths, headers) in plan.items():
+                reply = client.get(base + paths[0], headers=headers)
+                if reply.status_code != 200:
+                    raise RuntimeError(f"{name}: {reply.status_code} {reply.text[:300]}")
+        closed: dict[str, Any] = {}
+        for name, (base, paths, headers) in plan.items():
+            closed[name] = {**run_wrk(base, paths, headers, wrk_seconds, 8), "context": context()}
+            print(f"[http] wrk {name}: {closed[name].get('requests_per_second')}/s", flush=True)
+        result["wrk"] = closed
+        opened: dict[str, Any] = {}
+        for name in OPEN_LOOP:
+            base, paths, headers = plan[name]
+            opened[name] = {
+                **run_open_loop(base, paths, headers, TARGET_RATE, open_seconds),
+                "context": context(),
+            }
+            print(f"[http] open loop {name}: {opened[name].get('latency')}", flush=True)
+        result["open_loop"] = opened
+    finally:
+        result["context_after"] = context()
+        stack.stop()
+    return result
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:.0f} ms"
+
+
+def report(result: dict[str, Any]) -> str:
+    out = ["## HTTP: portal result screens and service APIs\n"]
+    out.append(f"Context: {context_line(result['context_before'])}.\n")
+    seed = result.get("seed", {})
+    out.append(
+        f"Stored: {result['applications']:,} applications of one line (judgements, notices) over "
+        f"{result['employers']} employers, seeded in {seed.get('seconds', '—')} s; the measured "
+        "employer holds 100. One portal, application, judgement and document process each; load "
+        "generator in a second process on loopback.\n"
+    )
+    rows = []
+    for name, data in result.get("wrk", {}).items():
+        if "error" in data:
+            rows.append([name, "error", data["error"][:80], "", ""])
+            continue
+        rows.append(
+            [
+                name,
+                f"{data['requests_per_second']:.0f}",
+                ms(data["p50"]),
+                ms(data["p99"]),
+                f"{data['context']['load_average'][0]:.1f}",
+            ]
+        )
+    out.append("Closed loop, `wrk -t1 -c8` (maximum throughput):\n")
+    out.append(table(rows, ["route", "requests/s", "p50", "p99", "load"]))
+    rows = []
+    for name, data in result.get("open_loop", {}).items():
+        if "error" in data:
+            rows.append([name, "error", data["error"][:80], "", "", "", ""])
+            continue
+        lat = data["latency"]
+        met = (
+            lat["p99"] is not None
+            and lat["p99"] < TARGET_P99_S
+            and set(data["statuses"]) == {"200"}
+        )
+        rows.append(
+            [
+                name,
+                f"{data['rate']:.0f}/s ({data['achieved_per_second']:.0f} sent/s, "
+                f"{data['seconds']:g} s)",
+                ms(lat["p50"]),
+                ms(lat["p99"]),
+                ", ".join(f"{k}: {v}" for k, v in sorted(data["statuses"].items())),
+                f"< 100 ms — {'met' if met else 'missed'}",
+                f"{data['context']['load_average'][0]:.1f}",
+            ]
+        )
+    out.append("\nOpen loop at the target rate (latency from the scheduled send time):\n")
+    out.append(table(rows, ["screen", "offered", "p50", "p99", "answers", "target p99", "load"]))
+    return "\n".join(out)
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--open-loop"]:
+        spec = json.loads(sys.argv[2])
+        data = asyncio.run(
+            open_loop(spec["base"], spec["paths"], spec["headers"], spec["rate"], spec["seconds"])
+        )
+        print(json.dumps(data))
+        return 0
+    args = arguments((__doc__ or "").splitlines()[0])
+    result = bench(args.quick)
+    result["quick"] = args.quick
+    print(report(result))
+    path = write_json(args.json_out, "http-load", result)
+    print(f"\nwritten: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
