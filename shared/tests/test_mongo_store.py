@@ -46,6 +46,21 @@ async def test_insert_keeps_state_and_events_in_one_document(db: object) -> None
         await store.insert({"_id": "kensetsu01"})
 
 
+async def test_insert_many_stores_new_documents_and_names_existing_ones(db: object) -> None:
+    store = DocumentStore(db, "bulk")  # type: ignore[arg-type]
+    await store.insert({"_id": "b", "n": 0})
+    existing = await store.insert_many(
+        [{"_id": "a", "n": 1}, {"_id": "b", "n": 2}, {"_id": "c", "n": 3}], applied_event_id="e1"
+    )
+    assert existing == ["b"]
+    docs = {d["_id"]: d for d in await store.find()}
+    assert public(docs["a"]) == {"_id": "a", "n": 1, "version": 1}
+    assert docs["a"]["_applied"] == ["e1"]
+    assert docs["b"]["n"] == 0  # left as it was
+    assert docs["c"]["n"] == 3
+    assert await store.insert_many([]) == []
+
+
 async def test_stale_version_is_refused(db: object) -> None:
     store = DocumentStore(db, "users")  # type: ignore[arg-type]
     first = await store.insert({"_id": "u1", "n": 0})

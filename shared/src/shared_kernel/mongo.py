@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared_kernel.events.envelope import Catalogue, Envelope
 from shared_kernel.logging import correlation_scope, get_logger
@@ -128,6 +128,32 @@ class DocumentStore:
             raise AlreadyExists(str(doc["_id"])) from exc
         self._stored(events)
         return new
+
+    async def insert_many(
+        self, docs: Sequence[Document], *, applied_event_id: str | None = None
+    ) -> list[Any]:
+        """Store new aggregates (version 1, without events) in one round trip.
+
+        For bulk work (a re-judgement stores thousands of new documents): an insert needs no
+        version claim, the unique ``_id`` is its check. Documents whose ``_id`` exists
+        already are left as they are; their ids are returned (a redelivered batch).
+        """
+        if not docs:
+            return []
+        applied = [applied_event_id] if applied_event_id else []
+        new = [
+            {**doc, "version": 1, APPLIED: applied, OUTBOX: [], OUTBOX_PENDING_COUNT: 0}
+            for doc in docs
+        ]
+        try:
+            await self.collection.insert_many(new, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            duplicates = [e for e in errors if e.get("code") == 11000]
+            if not errors or len(duplicates) != len(errors):
+                raise
+            return [new[e["index"]]["_id"] for e in duplicates]
+        return []
 
     async def save(
         self,
