@@ -14,6 +14,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from application.config import Settings
+from application.core.access import AccessLog
 from application.core.service import ApplicationService, Policy
 from application.ports import JudgementPort
 from shared_kernel.runtime import Runtime
@@ -27,6 +28,7 @@ class Container:
     runtime: Runtime
     settings: Settings
     service: ApplicationService
+    access_log: AccessLog
 
 
 def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
@@ -56,7 +58,8 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
     )
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
-    return Container(runtime=runtime, settings=settings, service=service)
+    access_log = AccessLog(runtime.store("access_log"))
+    return Container(runtime=runtime, settings=settings, service=service, access_log=access_log)
 
 
 def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:

@@ -44,6 +44,7 @@ def wire(runtime: Runtime) -> Container:
         policy=settings.review_policy,
         wait_days=settings.ccus_wait_days,
         on_completed=count_judgement,
+        consents=runtime.store("consents"),
     )
     subscribe(runtime.consumer, service)
     runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))

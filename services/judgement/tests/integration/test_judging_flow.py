@@ -211,7 +211,12 @@ async def test_review_queue_over_http(settings: ServiceSettings, db: object) -> 
         )
         await publish(Envelope(snapshot("10000000000005", days=700), source="ccus"))
         await publish(Envelope(snapshot("10000000000006", days=700), source="ccus"))
-        await eventually(lambda: _has_snapshot(client, "10000000000006", employer))
+        await eventually(lambda: _has_snapshot(client, "10000000000006", evaluator))
+        # a worker's CCUS data (personal data) only for an employer with his consent or a
+        # judgement of him: a guessed 技能者ID answers as an unknown one
+        assert (
+            await client.get("/workers/10000000000006/ccus", headers=employer)
+        ).status_code == 404
         await publish(application("A-4", "10000000000005", "10000000000006", level=3))
 
         async def queued() -> bool:
@@ -226,6 +231,9 @@ async def test_review_queue_over_http(settings: ServiceSettings, db: object) -> 
         assert [j["status_ja"] for j in mine] == ["審査待ち", "審査待ち"]
         assert (await client.get("/judgements", headers=other)).json() == []
         assert (await client.get("/judgements/A-4-1", headers=other)).status_code == 404
+        ccus = "/workers/10000000000006/ccus"
+        assert (await client.get(ccus, headers=employer)).status_code == 200
+        assert (await client.get(ccus, headers=other)).status_code == 404
 
         no_reason = await client.post(
             "/judgements/A-4-2/review",

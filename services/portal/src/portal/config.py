@@ -49,6 +49,10 @@ class Settings(ServiceSettings):
     """Name of the portal's own session cookie (HttpOnly, SameSite=Lax)."""
     cookie_secure: bool = False
     """Always mark the portal's cookie Secure (it is Secure anyway on an HTTPS request)."""
+    https_only: bool = False
+    """The portal is only served over HTTPS (e.g. behind a TLS-terminating proxy that does not
+    send ``X-Forwarded-Proto``): send ``Strict-Transport-Security`` on every answer (it is sent
+    anyway on HTTPS requests) and mark the cookie Secure."""
     session_max_hours: float = Field(default=12.0, gt=0)
     """Longest life of the portal's cookie; identity's session (12 h) ends it earlier."""
     identity_session_cookie: str = "noryoku_session"

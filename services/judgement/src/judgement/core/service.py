@@ -25,16 +25,23 @@ from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     CcusWorkerSnapshot,
+    ConsentGranted,
+    ConsentRejected,
     JudgementCompletedV2,
 )
 from shared_kernel.logging import get_logger
-from shared_kernel.mongo import AlreadyExists
+from shared_kernel.mongo import AlreadyExists, Change
 
 log = get_logger(__name__)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """The database gives naive UTC datetimes back."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class NotFound(LookupError):
@@ -54,7 +61,9 @@ class JudgementService:
         clock: Callable[[], datetime] = utcnow,
         cache_size: int = 2048,
         on_completed: Callable[[JudgementCompletedV2], None] | None = None,
+        consents: Documents | None = None,
     ) -> None:
+        self.consents = consents  # employer × worker grants: who may read a worker's CCUS data
         self.on_completed = on_completed  # e.g. count judgements by trade, level, decision
         self.workers = workers  # the newest snapshot per worker (pointer + summary)
         self.snapshots = snapshots  # every snapshot received, immutable (judgements cite them)
@@ -70,6 +79,65 @@ class JudgementService:
         """The newest CCUS data of a worker, without the work history (for other services)."""
         latest = await self.workers.get(worker_id)
         return None if latest is None else dict(latest["summary"])
+
+    async def may_read_worker(self, employer_id: str | None, worker_id: str) -> bool:
+        """An employer reads a worker's CCUS data only with his consent (APPI).
+
+        Allowed when the employer was granted the worker's consent (ConsentGranted, not
+        returned since) or already has a judgement of the worker (the consent ends when the
+        judgement completes; the result screen still shows the CCUS qualifications).
+        """
+        if not employer_id:
+            return False
+        if self.consents is not None:
+            grant = await self.consents.get(f"{employer_id}-{worker_id}")
+            if grant is not None and not grant.get("withdrawn"):
+                return True
+        judged = await self.judgements.find(
+            {"employer_id": employer_id, "worker_id": worker_id}, projection={"_id": 1}
+        )
+        return bool(judged)
+
+    async def on_consent_granted(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ConsentGranted)
+        granted = {
+            "employer_id": event.employer_id,
+            "worker_id": event.worker_id,
+            "consent_id": event.consent_id,
+            "granted_at": event.granted_at,
+            "withdrawn": False,
+        }
+
+        def keep_newest(doc: Doc | None) -> Outcome | None:
+            if doc is not None and _aware(doc["granted_at"]) >= event.granted_at:
+                return None
+            return granted, []
+
+        await self._consent(event.employer_id, event.worker_id, keep_newest, envelope.id)
+
+    async def on_consent_rejected(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ConsentRejected)
+
+        def withdraw(doc: Doc | None) -> Outcome | None:
+            if doc is None or _aware(doc["granted_at"]) > event.rejected_at:
+                return None
+            return {**doc, "withdrawn": True}, []
+
+        await self._consent(event.employer_id, event.worker_id, withdraw, envelope.id)
+
+    async def _consent(
+        self,
+        employer_id: str,
+        worker_id: str,
+        change: Change,
+        event_id: str,
+    ) -> None:
+        if self.consents is not None:
+            await self.consents.update(
+                f"{employer_id}-{worker_id}", change, applied_event_id=event_id
+            )
 
     async def ccus(self, worker_id: str) -> judging.Ccus | None:
         """The worker's newest CCUS record, parsed once per snapshot and kept in memory."""

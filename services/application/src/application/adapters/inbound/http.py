@@ -6,9 +6,11 @@
   the delivery address and declarations, delete a draft);
 * lines: ``/applications/{id}/lines`` (add), ``/applications/{id}/lines/{line_id}``
   (replace, remove), ``…/preview`` (the judgement service's preview);
-* ``/applications/{id}/submit`` (``Idempotency-Key`` required), ``/applications/{id}/withdraw``.
+* ``/applications/{id}/submit`` (``Idempotency-Key`` required), ``/applications/{id}/withdraw``;
+* evaluators and operators: ``/access-log``.
 
-Another employer's application answers 404, as if it did not exist.
+Another employer's application answers 404, as if it did not exist. Every answer that shows
+a worker's personal data is written to the access log (APPI) before it is returned.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.core import applications, lines
@@ -32,6 +34,7 @@ from shared_kernel.service import container_of
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 Employer = Annotated[Principal, Depends(require("employer"))]
+Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 T = TypeVar("T")
 
 STATUS_BY_CODE = {
@@ -77,6 +80,22 @@ async def _call(work: Awaitable[T]) -> T:
 
 def _authorization(request: Request) -> str:
     return request.headers.get("authorization", "")
+
+
+async def _logged(
+    container: Container, principal: Principal, request: Request, action: str, answer: T
+) -> T:
+    """Record the personal data the answer shows (access log, APPI), then return it."""
+    route = request.scope.get("route")
+    await container.access_log.record(
+        action=action,
+        endpoint=f"{request.method} {getattr(route, 'path', request.url.path)}",
+        actor=principal.subject,
+        actor_role=principal.role,
+        actor_employer_id=principal.employer_id,
+        answer=answer,
+    )
+    return answer
 
 
 class AddressBody(BaseModel):
@@ -186,30 +205,38 @@ async def options(container: ContainerDep, _: Employer) -> dict[str, Any]:
 
 
 @router.get("/workers", summary="技能者追加で選択できる技能者（個人情報利用の同意が有効）")
-async def workers(container: ContainerDep, principal: Employer) -> list[dict[str, Any]]:
-    return await _call(container.service.workers(principal))
+async def workers(
+    container: ContainerDep, principal: Employer, request: Request
+) -> list[dict[str, Any]]:
+    found = await _call(container.service.workers(principal))
+    return await _logged(container, principal, request, "list_workers", found)
 
 
 @router.get("/workers/{worker_id}/career-prefill", summary="就業期間の初期表示（CCUSから）")
 async def career_prefill(
     container: ContainerDep, worker_id: str, principal: Employer, request: Request
 ) -> dict[str, Any]:
-    return await _call(
+    found = await _call(
         container.service.career_prefill(principal, worker_id, _authorization(request))
     )
+    return await _logged(container, principal, request, "career_prefill", found)
 
 
 @router.post("/applications", status_code=201, summary="代行申請の下書きを作成")
 async def create(
-    container: ContainerDep, principal: Employer, body: ApplicationBody | None = None
+    container: ContainerDep,
+    principal: Employer,
+    request: Request,
+    body: ApplicationBody | None = None,
 ) -> dict[str, Any]:
     header = _header(container, body or ApplicationBody())
-    return await _call(container.service.create(principal, header))
+    found = await _call(container.service.create(principal, header))
+    return await _logged(container, principal, request, "change_application", found)
 
 
 @router.get("/applications", summary="代行申請の一覧（状態で絞り込み）")
 async def list_applications(
-    container: ContainerDep, principal: Employer, status: str | None = None
+    container: ContainerDep, principal: Employer, request: Request, status: str | None = None
 ) -> list[dict[str, Any]]:
     if status is not None and status not in applications.STATUSES:
         raise ApiError(
@@ -226,22 +253,29 @@ async def list_applications(
                 ]
             },
         )
-    return await _call(container.service.list(principal, status))
+    found = await _call(container.service.list(principal, status))
+    return await _logged(container, principal, request, "list_applications", found)
 
 
 @router.get("/applications/{application_id}", summary="代行申請の詳細")
 async def get_application(
-    container: ContainerDep, application_id: str, principal: Employer
+    container: ContainerDep, application_id: str, principal: Employer, request: Request
 ) -> dict[str, Any]:
-    return await _call(container.service.get(principal, application_id))
+    found = await _call(container.service.get(principal, application_id))
+    return await _logged(container, principal, request, "get_application", found)
 
 
 @router.patch("/applications/{application_id}", summary="カード送付先・表明の変更（下書き）")
 async def update_application(
-    container: ContainerDep, application_id: str, principal: Employer, body: ApplicationBody
+    container: ContainerDep,
+    application_id: str,
+    principal: Employer,
+    body: ApplicationBody,
+    request: Request,
 ) -> dict[str, Any]:
     header = _header(container, body)
-    return await _call(container.service.update_header(principal, application_id, header))
+    found = await _call(container.service.update_header(principal, application_id, header))
+    return await _logged(container, principal, request, "change_application", found)
 
 
 @router.delete("/applications/{application_id}", status_code=204, summary="下書きの削除")
@@ -262,11 +296,12 @@ async def add_line(
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
-    return await _call(
+    found = await _call(
         container.service.add_line(
             principal, application_id, _line_request(body), _authorization(request)
         )
     )
+    return await _logged(container, principal, request, "change_application", found)
 
 
 @router.put("/applications/{application_id}/lines/{line_id}", summary="技能者明細の変更（下書き）")
@@ -278,20 +313,26 @@ async def replace_line(
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
-    return await _call(
+    found = await _call(
         container.service.replace_line(
             principal, application_id, line_id, _line_request(body), _authorization(request)
         )
     )
+    return await _logged(container, principal, request, "change_application", found)
 
 
 @router.delete(
     "/applications/{application_id}/lines/{line_id}", summary="技能者明細の削除（下書き）"
 )
 async def remove_line(
-    container: ContainerDep, application_id: str, line_id: str, principal: Employer
+    container: ContainerDep,
+    application_id: str,
+    line_id: str,
+    principal: Employer,
+    request: Request,
 ) -> dict[str, Any]:
-    return await _call(container.service.remove_line(principal, application_id, line_id))
+    found = await _call(container.service.remove_line(principal, application_id, line_id))
+    return await _logged(container, principal, request, "change_application", found)
 
 
 @router.post(
@@ -305,9 +346,10 @@ async def preview_line(
     principal: Employer,
     request: Request,
 ) -> dict[str, Any]:
-    return await _call(
+    found = await _call(
         container.service.preview(principal, application_id, line_id, _authorization(request))
     )
+    return await _logged(container, principal, request, "preview", found)
 
 
 @router.post("/applications/{application_id}/submit", summary="申請（Idempotency-Key 必須）")
@@ -315,6 +357,7 @@ async def submit(
     container: ContainerDep,
     application_id: str,
     principal: Employer,
+    request: Request,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
@@ -333,7 +376,7 @@ async def submit(
         )
     done = await _call(container.service.submit(principal, application_id, idempotency_key))
     response.headers["Idempotent-Replayed"] = "true" if done.replayed else "false"
-    return done.response
+    return await _logged(container, principal, request, "submit", done.response)
 
 
 @router.post("/applications/{application_id}/withdraw", summary="取下げ（判定開始前のみ）")
@@ -341,7 +384,23 @@ async def withdraw(
     container: ContainerDep,
     application_id: str,
     principal: Employer,
+    request: Request,
     body: WithdrawBody | None = None,
 ) -> dict[str, Any]:
     reason = body.reason if body else None
-    return await _call(container.service.withdraw(principal, application_id, reason))
+    found = await _call(container.service.withdraw(principal, application_id, reason))
+    return await _logged(container, principal, request, "withdraw", found)
+
+
+@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
+async def access_log(
+    container: ContainerDep,
+    _: Auditor,
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await container.access_log.entries(
+        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
+    )

@@ -9,6 +9,8 @@ from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     CcusWorkerSnapshot,
+    ConsentGranted,
+    ConsentRejected,
 )
 from shared_kernel.kafka import EventConsumer
 from shared_kernel.logging import get_logger
@@ -20,6 +22,8 @@ def subscribe(consumer: EventConsumer, service: JudgementService) -> None:
     consumer.handle(CcusWorkerSnapshot, service.on_snapshot)
     consumer.handle(ApplicationSubmitted, service.on_application_submitted)
     consumer.handle(ApplicationWithdrawn, service.on_withdrawn)
+    consumer.handle(ConsentGranted, service.on_consent_granted)
+    consumer.handle(ConsentRejected, service.on_consent_rejected)
 
 
 async def sweep_deadlines(service: JudgementService, every_seconds: float) -> None:

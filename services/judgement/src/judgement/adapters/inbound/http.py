@@ -31,7 +31,6 @@ from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
-Anyone = Annotated[Principal, Depends(require())]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 
@@ -139,10 +138,23 @@ class WorkerPreview(BaseModel):
     career_certification: CareerCertification | None = None
 
 
+CCUS_NOT_FOUND = "この技能者IDのCCUSデータがありません。"
+
+
+async def _may_read(container: Container, principal: Principal, worker_id: str) -> bool:
+    """Evaluators read any worker; an employer only a worker who consented (else 404, as if
+    the worker were unknown: a guessed 技能者ID tells nothing)."""
+    if principal.role == "evaluator":
+        return True
+    return await container.service.may_read_worker(principal.employer_id, worker_id)
+
+
 @router.post("/preview/worker", summary="判定の試算（CCUSデータは最新のスナップショットから）")
 async def preview_worker(
-    container: ContainerDep, body: WorkerPreview, _: Anyone
+    container: ContainerDep, body: WorkerPreview, principal: EmployerOrEvaluator
 ) -> EvaluationResult:
+    if not await _may_read(container, principal, body.worker_id):
+        raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
     ccus = await container.service.ccus(body.worker_id)
     if ccus is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
@@ -157,7 +169,11 @@ async def preview_worker(
 
 
 @router.get("/workers/{worker_id}/ccus", summary="技能者のCCUSデータ（最新）")
-async def worker_ccus(container: ContainerDep, worker_id: str, _: Anyone) -> dict[str, Any]:
+async def worker_ccus(
+    container: ContainerDep, worker_id: str, principal: EmployerOrEvaluator
+) -> dict[str, Any]:
+    if not await _may_read(container, principal, worker_id):
+        raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
     summary = await container.service.ccus_summary(worker_id)
     if summary is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")

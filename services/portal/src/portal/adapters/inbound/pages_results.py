@@ -95,6 +95,9 @@ async def results_page(
 ) -> Response:
     session = require_login(request, "employer")
     api = user_api(request)
+    if application_id is not None:
+        # another employer's (or an unknown) application: 404, as in the services
+        await api.get("application", f"/applications/{quote(application_id, safe='')}")
     lines = await api.get("judgement", "/judgements", application_id=application_id)
     notices: list[dict[str, Any]] = []
     notices_unknown = False

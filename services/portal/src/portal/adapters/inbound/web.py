@@ -77,7 +77,24 @@ SECURITY_HEADERS = {
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(request: Request, https_only: bool) -> dict[str, str]:
+    """Headers for every answer of the portal (pages, downloads, errors, JSON).
+
+    ``Strict-Transport-Security`` only when the browser reached us over HTTPS (directly, or
+    through a trusted proxy's ``X-Forwarded-Proto``) or ``PORTAL_HTTPS_ONLY`` says the portal
+    is only served over HTTPS: sent over plain HTTP it would be ignored, and a development
+    stack on http://127.0.0.1 must stay reachable.
+    """
+    headers = dict(SECURITY_HEADERS)
+    if https_only or request.url.scheme == "https":
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 class LoginRequired(Exception):
@@ -233,9 +250,12 @@ def install(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        if path.startswith(UNCOOKIED):
-            return await call_next(request)
         container = container_of(request)
+        if path.startswith(UNCOOKIED):
+            response = await call_next(request)
+            for name, value in security_headers(request, container.settings.https_only).items():
+                response.headers.setdefault(name, value)
+            return response
         now = time.time()
         session = container.codec.open(request.cookies.get(container.settings.cookie_name), now)
         request.state.session_new = session is None
@@ -251,11 +271,12 @@ def install(app: FastAPI) -> None:
                 path="/",
                 httponly=True,
                 samesite="lax",
-                secure=settings.cookie_secure or request.url.scheme == "https",
+                secure=settings.cookie_secure
+                or settings.https_only
+                or request.url.scheme == "https",
             )
-        if response.headers.get("content-type", "").startswith("text/html"):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
+        for name, value in security_headers(request, container.settings.https_only).items():
+            response.headers.setdefault(name, value)
         return response
 
     async def login_required(request: Request, exc: Exception) -> Response:
@@ -324,7 +345,9 @@ def install(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("portal.unexpected_error", path=request.url.path)
-        return HTMLResponse(UNEXPECTED_PAGE, status_code=500, headers={"Cache-Control": "no-store"})
+        https_only = container_of(request).settings.https_only
+        headers = {"Cache-Control": "no-store", **security_headers(request, https_only)}
+        return HTMLResponse(UNEXPECTED_PAGE, status_code=500, headers=headers)
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(SessionExpired, session_expired)

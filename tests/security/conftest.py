@@ -1,0 +1,413 @@
+"""The whole system in this process for the security tests: every service's real app (its
+runtime, consumers and relay) against the real Kafka and database, and the portal in front
+of them (its service calls go to the apps over ASGI instead of sockets).
+
+The stack is started once per module. It holds two employers (A and B), an evaluator and an
+operator with real accounts (logged in through identity: real sessions and tokens), and for
+each employer a consent (signed form attached, auto-approved), a submitted application
+whose line was judged, its 結果通知書 and a draft — so every "other employer's" id in the
+matrix is a real one, not a made-up one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from application.adapters.outbound.judgement_http import HttpJudgement
+from application.config import Settings as ApplicationSettings
+from application.inject import create_app as application_app
+from consent.config import Settings as ConsentSettings
+from consent.inject import create_app as consent_app
+from document.config import Settings as DocumentSettings
+from document.inject import create_app as document_app
+from identity.config import Settings as IdentitySettings
+from identity.core.service import create_staff
+from identity.inject import create_app as identity_app
+from judgement.config import Settings as JudgementSettings
+from judgement.feed.files import read_json
+from judgement.inject import create_app as judgement_app
+from notification.config import Settings as NotificationSettings
+from notification.inject import create_app as notification_app
+from portal.config import Settings as PortalSettings
+from portal.inject import create_app as portal_app
+from portal.ports.transport import Reply, Unreachable
+from shared_kernel.events import Envelope
+from shared_kernel.mongo import connect
+from shared_kernel.testing import eventually, isolated, publisher
+
+SERVICES = ("identity", "consent", "application", "judgement", "notification", "document")
+CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+SEALING_KEY = "security-test-mail-sealing-key-0123456789abcdef"
+PASSWORD = "Anzen-Kakunin-2026"
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+DEMO = Path(__file__).resolve().parents[2] / "services/judgement/src/judgement/feed"
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+
+EMPLOYERS = {
+    # role key: (login id, 事業者ID, demo worker, trade)
+    "employer_a": ("anzenA2026", "31000000000001", "99000000000001", "鉄筋"),
+    "employer_b": ("anzenB2026", "32000000000002", "99000000000008", "配管"),
+}
+SECOND_WORKER_B = "99000000000005"  # consented, never applied for: B may read his CCUS data
+STAFF = {"evaluator": "hyokaAnzen01", "operator": "unyoAnzen01"}
+ROLES = ("anonymous", "employer_a", "employer_b", "evaluator", "operator")
+
+
+class AsgiServices:
+    """The portal's transport: requests to ``http://<service>`` go to that app over ASGI."""
+
+    def __init__(self, apps: dict[str, FastAPI]) -> None:
+        self.clients = {
+            name: httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50001)),
+                base_url=f"http://{name}",
+            )
+            for name, app in apps.items()
+        }
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: float,
+    ) -> Reply:
+        match = re.match(r"^https?://([^/:]+)(?::\d+)?(/.*)?$", url)
+        if match is None or match.group(1) not in self.clients:
+            raise Unreachable(url, "unknown service")
+        path = match.group(2) or "/"
+        if path.split("?")[0] not in ("/healthz", "/readyz", "/metrics"):
+            self.sent.append((method, url))
+        client = self.clients[match.group(1)]
+        answer = await client.request(
+            method, path, headers=[(k, v) for k, v in headers], content=body
+        )
+        return Reply(
+            answer.status_code,
+            tuple((k.lower(), v) for k, v in answer.headers.multi_items()),
+            answer.content,
+        )
+
+    async def aclose(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+@dataclass
+class Stack:
+    apps: dict[str, FastAPI]
+    settings: dict[str, Any]
+    clients: dict[str, httpx.AsyncClient]
+    portal: FastAPI
+    portal_services: AsgiServices
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # identity session cookie per role
+    ids: dict[str, str] = field(default_factory=dict)
+    temporary_passwords: list[str] = field(default_factory=list)
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        return self.clients[service]
+
+    def portal_client(self, scheme: str = "http") -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.portal, client=("127.0.0.1", 50002)),
+            base_url=f"{scheme}://portal.test",
+            follow_redirects=False,
+        )
+
+    def container(self, service: str) -> Any:
+        return self.apps[service].state.container
+
+
+def _settings(base: dict[str, Any]) -> dict[str, Any]:
+    prefix = f"test-{os.urandom(5).hex()}."
+    return {"topic_prefix": prefix, "environment": "test", **base}
+
+
+async def login(identity: httpx.AsyncClient, login_id: str, password: str) -> httpx.Response:
+    return await identity.post("/sessions", json={"login_id": login_id, "password": password})
+
+
+async def _employer(stack: Stack, role: str) -> None:
+    login_id, employer_id, _, _ = EMPLOYERS[role]
+    identity = stack.client("identity")
+    service = stack.container("identity").service
+    original = service.new_temporary_password
+    captured: list[str] = []
+
+    def capture() -> str:
+        password = original()
+        captured.append(password)
+        return password
+
+    service.new_temporary_password = capture
+    try:
+        registered = await identity.post(
+            "/registrations",
+            json={
+                "login_id": login_id,
+                "email": f"{login_id.lower()}@example.jp",
+                "employer_id": employer_id,
+                "employer_name": f"株式会社安全{role[-1].upper()}建設",
+                "address": "東京都千代田区霞が関1-1",
+                "representative_name": "安全 太郎",
+                "phone_number": "03-1234-5678",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+    finally:
+        service.new_temporary_password = original
+    stack.temporary_passwords.extend(captured)
+    activated = await identity.post(
+        "/activations",
+        json={
+            "login_id": login_id,
+            "temporary_password": captured[-1],
+            "new_password": PASSWORD,
+            "new_password_confirmation": PASSWORD,
+        },
+    )
+    assert activated.status_code == 200, activated.text
+
+
+async def _log_in_everyone(stack: Stack) -> None:
+    identity = stack.client("identity")
+    for role in ROLES[1:]:
+        login_id = EMPLOYERS[role][0] if role in EMPLOYERS else STAFF[role]
+        answer = await login(identity, login_id, PASSWORD)
+        assert answer.status_code == 201, answer.text
+        stack.headers[role] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        stack.sessions[role] = answer.cookies["noryoku_session"]
+    stack.headers["anonymous"] = {}
+
+
+async def _consent(stack: Stack, role: str, worker_id: str) -> str:
+    """A consent of the employer for the worker: filed, signed form attached, auto-approved."""
+    employer_id = EMPLOYERS[role][1]
+    headers = stack.headers[role]
+    snapshot = next(s for s in _demo_snapshots() if s.worker_id == worker_id)
+    consent = stack.client("consent")
+    filed = await consent.post(
+        "/consent-applications",
+        headers=headers,
+        json={
+            "employer": {
+                "employer_name": "株式会社安全建設",
+                "representative_name": "安全 太郎",
+                "address": "東京都千代田区霞が関1-1",
+                "phone_number": "03-1234-5678",
+            },
+            "workers": [
+                {
+                    "worker_id": worker_id,
+                    "name": snapshot.name,
+                    "name_kana": snapshot.name_kana,
+                    "birth_date": snapshot.birth_date.isoformat(),
+                }
+            ],
+            "consent_items": {
+                "view_ccus_data": True,
+                "proxy_application": True,
+                "card_issuance": True,
+                "fee": True,
+            },
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    consent_id = f"{employer_id}-{worker_id}"
+    signed = await consent.put(
+        f"/consents/{consent_id}/signed-form",
+        content=PDF,
+        headers={**headers, "Content-Type": "application/pdf", "X-File-Name": "signed.pdf"},
+    )
+    assert signed.status_code == 200, signed.text
+    return consent_id
+
+
+async def _consent_and_apply(stack: Stack, role: str) -> None:
+    """A consent, a judged application and a draft for the employer."""
+    _, _, worker_id, trade = EMPLOYERS[role]
+    headers = stack.headers[role]
+    stack.ids[f"consent_{role[-1]}"] = await _consent(stack, role, worker_id)
+    stack.ids[f"worker_{role[-1]}"] = worker_id
+    application = stack.client("application")
+
+    async def selectable() -> bool:
+        found = await application.get("/workers", headers=headers)
+        return found.status_code == 200 and any(w["worker_id"] == worker_id for w in found.json())
+
+    await eventually(selectable, timeout=90)
+    address = {
+        "postal_code": "100-0001",
+        "prefecture": "東京都",
+        "city_address": "千代田区千代田1-1",
+        "addressee": "安全 太郎",
+        "phone": "03-1234-5678",
+    }
+    declarations = {"career_certified": True, "card_issuance_consented": True}
+    created = await application.post(
+        "/applications",
+        headers=headers,
+        json={"delivery_address": address, "declarations": declarations},
+    )
+    assert created.status_code == 201, created.text
+    application_id = created.json()["application_id"]
+    line = await application.post(
+        f"/applications/{application_id}/lines",
+        headers=headers,
+        json={"worker_id": worker_id, "trade": trade, "requested_level": 2},
+    )
+    assert line.status_code == 201, line.text
+    line_id = line.json()["line_id"]
+    submitted = await application.post(
+        f"/applications/{application_id}/submit",
+        headers={**headers, "Idempotency-Key": f"security-{role}"},
+    )
+    assert submitted.status_code == 200, submitted.text
+    draft = await application.post("/applications", headers=headers, json={})
+    assert draft.status_code == 201, draft.text
+    stack.ids[f"application_{role[-1]}"] = application_id
+    stack.ids[f"line_{role[-1]}"] = line_id
+    stack.ids[f"draft_{role[-1]}"] = draft.json()["application_id"]
+    stack.ids[f"notice_{role[-1]}"] = f"RN-{line_id}"
+
+
+async def _notices_ready(stack: Stack) -> bool:
+    document = stack.client("document")
+    for who in ("a", "b"):
+        found = await document.get(
+            f"/notices/{stack.ids[f'notice_{who}']}/pdf", headers=stack.headers[f"employer_{who}"]
+        )
+        if found.status_code != 200:
+            return False
+    return True
+
+
+def _demo_snapshots() -> list[Any]:
+    wanted = {worker for _, _, worker, _ in EMPLOYERS.values()} | {SECOND_WORKER_B}
+    everyone = read_json(str(DEMO / "demo_workers.json"), now=datetime(2026, 11, 21, tzinfo=UTC))
+    return [s for s in everyone if s.worker_id in wanted]
+
+
+async def start_stack(stack_exit: AsyncExitStack) -> Stack:
+    common = _settings({})
+    apps: dict[str, FastAPI] = {}
+    settings: dict[str, Any] = {}
+    fast = {"outbox_poll_seconds": 0.2, "consumer_backoff_seconds": 0.05}
+    settings["identity"] = isolated(
+        IdentitySettings, **common, **fast, **CHEAP_ARGON2, MAIL_SEALING_KEY=SEALING_KEY
+    )
+    settings["consent"] = isolated(ConsentSettings, **common, **fast, auto_approve=True)
+    settings["judgement"] = isolated(JudgementSettings, **common, **fast, review_policy="auto")
+    settings["application"] = isolated(ApplicationSettings, **common, **fast)
+    settings["notification"] = isolated(
+        NotificationSettings, **common, **fast, MAIL_SEALING_KEY=SEALING_KEY
+    )
+    settings["document"] = isolated(
+        DocumentSettings,
+        **common,
+        **fast,
+        DOCUMENT_SIGNING_KEY="security-test-signing-key-0123456789abcdef",
+    )
+    apps["identity"] = identity_app(settings["identity"])
+    apps["consent"] = consent_app(settings["consent"])
+    apps["judgement"] = judgement_app(settings["judgement"])
+    judgement_client = HttpJudgement(
+        "http://judgement",
+        timeout=10,
+        trades_ttl=60,
+        transport=httpx.ASGITransport(app=apps["judgement"]),
+    )
+    apps["application"] = application_app(settings["application"], judgement=judgement_client)
+    apps["notification"] = notification_app(settings["notification"])
+    apps["document"] = document_app(settings["document"])
+    for app in apps.values():
+        await stack_exit.enter_async_context(app.router.lifespan_context(app))
+    stack_exit.push_async_callback(_drop, [s.db_name for s in settings.values()], common)
+    portal_services = AsgiServices(apps)
+    stack_exit.push_async_callback(portal_services.aclose)
+    urls = {f"{name}_url": f"http://{name}" for name in SERVICES}
+    settings["portal"] = isolated(
+        PortalSettings, **common, **urls, ops_sample_seconds=3600, max_upload_bytes=1 << 20
+    )
+    portal = portal_app(settings["portal"], transport=portal_services)
+    await stack_exit.enter_async_context(portal.router.lifespan_context(portal))
+    clients = {
+        name: httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+            base_url=f"http://{name}",
+        )
+        for name, app in apps.items()
+    }
+    for client in clients.values():
+        stack_exit.push_async_callback(client.aclose)
+    stack = Stack(apps, settings, clients, portal, portal_services)
+
+    async with publisher(settings["judgement"]) as publish:
+        for snapshot in _demo_snapshots():
+            await publish(Envelope(snapshot, source="ccus"))
+    await eventually(lambda: _snapshots_known(stack), timeout=90)
+
+    for role in EMPLOYERS:
+        await _employer(stack, role)
+    hasher = stack.container("identity").service.hasher
+    users = stack.container("identity").service.users
+    for role, login_id in STAFF.items():
+        await create_staff(
+            users,
+            role=role,  # type: ignore[arg-type]
+            login_id=login_id,
+            email=f"{login_id.lower()}@example.jp",
+            password_hash=await hasher.hash(PASSWORD),
+            now=datetime.now(UTC),
+        )
+    await _log_in_everyone(stack)
+    for role in EMPLOYERS:
+        await _consent_and_apply(stack, role)
+    stack.ids["consent_b2"] = await _consent(stack, "employer_b", SECOND_WORKER_B)
+    stack.ids["worker_b2"] = SECOND_WORKER_B
+    await eventually(lambda: _selectable(stack, "employer_b", SECOND_WORKER_B), timeout=90)
+    await eventually(lambda: _notices_ready(stack), timeout=120)
+    return stack
+
+
+async def _selectable(stack: Stack, role: str, worker_id: str) -> bool:
+    found = await stack.client("application").get("/workers", headers=stack.headers[role])
+    return found.status_code == 200 and any(w["worker_id"] == worker_id for w in found.json())
+
+
+async def _snapshots_known(stack: Stack) -> bool:
+    consent = await stack.container("consent").service.workers.find({})
+    judged = await stack.container("judgement").service.workers.find({})
+    return len(consent) >= len(EMPLOYERS) + 1 and len(judged) >= len(EMPLOYERS) + 1
+
+
+async def _drop(db_names: list[str], common: dict[str, Any]) -> None:
+    client = connect(os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"))
+    try:
+        for name in set(db_names):
+            await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(infrastructure: dict[str, str]) -> AsyncIterator[Stack]:
+    async with AsyncExitStack() as stack_exit:
+        yield await start_stack(stack_exit)
+
+
+Check = Callable[[int], bool]

@@ -1,0 +1,434 @@
+"""Access control of every HTTP endpoint of every service, for every role, as a table.
+
+The routes are read from each FastAPI app, so an endpoint added without a row here fails
+``test_every_endpoint_has_a_row``. Each row says what each role gets when it calls the
+endpoint; ids in a path are real ones: ``{consent_b}``, ``{application_b}``, ``{line_b}``,
+``{notice_b}`` … belong to employer B, so the employer A column is the IDOR check (another
+employer's data answers 404, exactly as an id that never existed — see
+``test_another_employers_id_answers_like_one_that_never_existed``).
+
+Expectations: ``OK`` = allowed (any answer but 401, 403 and 404, and never 5xx: the call
+reached the handler, which may still refuse the input with 409/422); ``401`` / ``403`` /
+``404`` = exactly that status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from .conftest import HTML, PDF, ROLES, SERVICES, Stack
+
+pytestmark = pytest.mark.timeout(600)  # the stack (7 services, a judged application) starts once
+
+OK = "ok"
+REACHED = "reached"  # the handler was reached (not 401/403, never 5xx); 404 allowed
+Expect = str | int
+
+# Roles, in the column order below: anonymous, employer A, employer B, evaluator, operator.
+PUBLIC = (OK, OK, OK, OK, OK)
+EMPLOYER_OWN = (401, OK, OK, 403, 403)  # an employer's own data (the caller's, from the token)
+B_ONLY = (401, 404, OK, 403, 403)  # employer B's resource, employers only
+B_OR_EVALUATOR = (401, 404, OK, OK, 403)  # employer B's resource, evaluators too
+EMPLOYERS_EVALUATOR = (401, OK, OK, OK, 403)
+ANY_USER = (401, OK, OK, OK, OK)
+EVALUATOR = (401, 403, 403, OK, 403)
+OPERATOR = (401, 403, 403, 403, OK)
+AUDITORS = (401, 403, 403, OK, OK)  # evaluators and operators
+EVALUATOR_ON_B = (401, 403, 403, OK, 403)
+SESSION_COOKIE = (401, 401, 401, 401, 401)  # needs identity's cookie, which no call here sends
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: tuple[Expect, Expect, Expect, Expect, Expect]
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    path: str | None = None  # the concrete path, when the route template is not enough
+
+
+PROBES = {
+    ("GET", "/healthz"): Row(PUBLIC),
+    ("GET", "/readyz"): Row(PUBLIC),
+    ("GET", "/metrics"): Row(PUBLIC),
+    ("GET", "/openapi.json"): Row(PUBLIC),
+    ("GET", "/docs"): Row(PUBLIC),
+    ("GET", "/docs/oauth2-redirect"): Row(PUBLIC),
+    ("GET", "/redoc"): Row(PUBLIC),
+    ("GET", "/"): Row(PUBLIC),
+}
+
+PREVIEW_B = {
+    "worker_id": "99000000000008",
+    "trade": "配管",
+    "requested_level": 2,
+    "application_date": "2026-11-25",
+}
+
+MATRIX: dict[str, dict[tuple[str, str], Row]] = {
+    "identity": {
+        ("POST", "/registrations"): Row(PUBLIC, json={}),
+        ("POST", "/activations"): Row(PUBLIC, json={}),
+        ("POST", "/sessions"): Row(PUBLIC, json={}),
+        ("POST", "/sessions/token"): Row(SESSION_COOKIE),
+        ("DELETE", "/sessions/current"): Row(PUBLIC),
+        ("GET", "/me"): Row(ANY_USER),
+        ("PUT", "/me/password"): Row(ANY_USER, json={}),
+        ("GET", "/employers/me"): Row(EMPLOYER_OWN),
+        ("PUT", "/employers/me"): Row(EMPLOYER_OWN, json={}),
+        ("GET", "/employers/me/history"): Row(EMPLOYER_OWN),
+    },
+    "consent": {
+        ("POST", "/consent-applications"): Row(EMPLOYER_OWN, json={}),
+        ("GET", "/consents"): Row(EMPLOYERS_EVALUATOR),
+        ("GET", "/consents/granted"): Row(EMPLOYERS_EVALUATOR),
+        ("GET", "/consents/{consent_id}"): Row(B_OR_EVALUATOR, path="/consents/{consent_b}"),
+        ("PUT", "/consents/{consent_id}/signed-form"): Row(
+            B_ONLY,
+            content=PDF,
+            headers={"Content-Type": "application/pdf"},
+            path="/consents/{consent_b}/signed-form",
+        ),
+        ("GET", "/consents/{consent_id}/signed-form"): Row(
+            B_OR_EVALUATOR, path="/consents/{consent_b}/signed-form"
+        ),
+        ("GET", "/reviews"): Row(EVALUATOR),
+        ("POST", "/consents/{consent_id}/approve"): Row(
+            EVALUATOR_ON_B, path="/consents/{consent_b}/approve"
+        ),
+        ("POST", "/consents/{consent_id}/return"): Row(
+            EVALUATOR_ON_B, json={}, path="/consents/{consent_b}/return"
+        ),
+        ("GET", "/access-log"): Row(AUDITORS),
+    },
+    "application": {
+        ("GET", "/options"): Row(EMPLOYER_OWN),
+        ("GET", "/workers"): Row(EMPLOYER_OWN),
+        ("GET", "/workers/{worker_id}/career-prefill"): Row(
+            B_ONLY, path="/workers/{worker_b2}/career-prefill"
+        ),
+        ("POST", "/applications"): Row(EMPLOYER_OWN, json={"declarations": {"x": 1}}),
+        ("GET", "/applications"): Row(EMPLOYER_OWN),
+        ("GET", "/applications/{application_id}"): Row(B_ONLY, path="/applications/{draft_b}"),
+        ("PATCH", "/applications/{application_id}"): Row(
+            B_ONLY, json={}, path="/applications/{draft_b}"
+        ),
+        ("POST", "/applications/{application_id}/lines"): Row(
+            B_ONLY, json={}, path="/applications/{application_b}/lines"
+        ),
+        ("PUT", "/applications/{application_id}/lines/{line_id}"): Row(
+            B_ONLY, json={}, path="/applications/{application_b}/lines/{line_b}"
+        ),
+        ("DELETE", "/applications/{application_id}/lines/{line_id}"): Row(
+            B_ONLY, path="/applications/{application_b}/lines/{line_b}"
+        ),
+        ("POST", "/applications/{application_id}/lines/{line_id}/preview"): Row(
+            B_ONLY, path="/applications/{application_b}/lines/{line_b}/preview"
+        ),
+        ("POST", "/applications/{application_id}/submit"): Row(
+            B_ONLY,
+            headers={"Idempotency-Key": "security-employer_b"},
+            path="/applications/{application_b}/submit",
+        ),
+        ("POST", "/applications/{application_id}/withdraw"): Row(
+            B_ONLY, path="/applications/{application_b}/withdraw"
+        ),
+        ("GET", "/access-log"): Row(AUDITORS),
+        # last: employer B really deletes its spare draft
+        ("DELETE", "/applications/{application_id}"): Row(B_ONLY, path="/applications/{draft_b}"),
+    },
+    "judgement": {
+        ("GET", "/trades"): Row(PUBLIC),
+        ("GET", "/trades/{name}"): Row(PUBLIC, path="/trades/鉄筋"),
+        ("GET", "/qualifications"): Row(PUBLIC),
+        ("POST", "/preview"): Row(PUBLIC, json={}),
+        ("POST", "/preview/worker"): Row(B_OR_EVALUATOR, json=PREVIEW_B),
+        ("GET", "/workers/{worker_id}/ccus"): Row(B_OR_EVALUATOR, path="/workers/{worker_b}/ccus"),
+        ("GET", "/judgements"): Row(EMPLOYERS_EVALUATOR),
+        ("GET", "/judgements/{line_id}"): Row(B_OR_EVALUATOR, path="/judgements/{line_b}"),
+        ("GET", "/reviews"): Row(EVALUATOR),
+        ("POST", "/judgements/{line_id}/review"): Row(
+            EVALUATOR_ON_B, json={"action": "confirm"}, path="/judgements/{line_b}/review"
+        ),
+    },
+    "notification": {
+        ("GET", "/mails"): Row(OPERATOR),
+        ("POST", "/mails/{mail_id}/retry"): Row(
+            (401, 403, 403, 403, REACHED), path="/mails/no-such-mail/retry"
+        ),
+    },
+    "document": {
+        ("GET", "/notices"): Row(EMPLOYERS_EVALUATOR),
+        ("GET", "/notices/{notice_id}/pdf"): Row(B_OR_EVALUATOR, path="/notices/{notice_b}/pdf"),
+        ("GET", "/verify/{code}"): Row((REACHED,) * 5, path="/verify/AAAA-BBBB-CCCC-DDDD"),
+        ("POST", "/verify"): Row(PUBLIC, content=PDF, headers={"Content-Type": "application/pdf"}),
+        ("POST", "/consent-forms"): Row(
+            EMPLOYER_OWN, json={"worker_name": "安全 次郎", "worker_name_kana": "アンゼン ジロウ"}
+        ),
+    },
+}
+DEAD_LETTERS = {
+    # the operators' dead-letter endpoints every consuming service has
+    ("GET", "/dead-letters"): Row(OPERATOR),
+    ("GET", "/dead-letters/{topic}/{partition}/{offset}"): Row(
+        (401, 403, 403, 403, REACHED), path="/dead-letters/no-such-topic.dlq/0/0"
+    ),
+    ("POST", "/dead-letters/{topic}/{partition}/{offset}/replay"): Row(
+        (401, 403, 403, 403, REACHED), json={}, path="/dead-letters/no-such-topic.dlq/0/0/replay"
+    ),
+}
+SHARED = {**PROBES, **DEAD_LETTERS}  # rows of the shared kernel's endpoints, where present
+for table in MATRIX.values():
+    for key, row in PROBES.items():
+        table.setdefault(key, row)
+
+
+def routes_of(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every HTTP endpoint of an app (HEAD left out: Starlette adds it).
+
+    Routers included with ``include_router`` are walked through (FastAPI keeps them as one
+    entry of ``app.routes`` whose ``effective_route_contexts`` name the real routes)."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):
+            pairs = [(c.original_route, c.path) for c in route.effective_route_contexts()]
+        else:
+            pairs = [(route, getattr(route, "path", ""))]
+        for original, path in pairs:
+            if isinstance(original, (APIRoute, Route)):
+                for method in original.methods or ():
+                    if method != "HEAD":
+                        found.add((method, path))
+    return found
+
+
+def allowed(expect: Expect, status: int) -> bool:
+    if expect == OK:
+        return status not in (401, 403, 404) and status < 500
+    if expect == REACHED:
+        return status not in (401, 403) and status < 500
+    return status == expect
+
+
+async def call(stack: Stack, service: str, method: str, row: Row, path: str, role: str) -> int:
+    client = stack.client(service)
+    client.cookies.clear()
+    answer = await client.request(
+        method,
+        path.format(**stack.ids),
+        headers={**stack.headers[role], **row.headers},
+        json=row.json,
+        content=row.content,
+    )
+    return answer.status_code
+
+
+async def test_every_endpoint_has_a_row(stack: Stack) -> None:
+    for service in SERVICES:
+        actual = routes_of(stack.apps[service])
+        table = set(MATRIX[service]) | (set(DEAD_LETTERS) & actual)
+        assert actual - table == set(), f"{service}: endpoints without a row in MATRIX"
+        assert table - actual == set(), f"{service}: rows for endpoints that do not exist"
+
+
+async def test_every_role_gets_what_the_matrix_says(stack: Stack) -> None:
+    wrong: list[str] = []
+    for service, own in MATRIX.items():
+        present = routes_of(stack.apps[service])
+        table = {**own, **{k: v for k, v in DEAD_LETTERS.items() if k in present}}
+        for (method, template), row in table.items():
+            path = row.path or template
+            # the owner (employer B) last: its calls may change its own data
+            for index in (0, 1, 3, 4, 2):
+                role = ROLES[index]
+                status = await call(stack, service, method, row, path, role)
+                if not allowed(row.expect[index], status):
+                    wrong.append(
+                        f"{service} {method} {path} as {role}: {status}, "
+                        f"expected {row.expect[index]}"
+                    )
+    assert wrong == [], "\n".join(wrong)
+
+
+GUESSES = {
+    # (service, path for B's real id, path for an id that never existed, caller)
+    "consent": ("/consents/{consent_b}", "/consents/31000000000001-99000000000002"),
+    "consent form": ("/consents/{consent_b}/signed-form", "/consents/1-2/signed-form"),
+    "application": ("/applications/{application_b}", "/applications/AP-20261204-ZZZZZZ"),
+    "line": (
+        "/applications/{application_b}/lines/{line_b}/preview",
+        "/applications/AP-20261204-ZZZZZZ/lines/AP-20261204-ZZZZZZ-01/preview",
+    ),
+    "judgement": ("/judgements/{line_b}", "/judgements/AP-20261204-ZZZZZZ-01"),
+    "notice": ("/notices/{notice_b}/pdf", "/notices/RN-AP-20261204-ZZZZZZ-01/pdf"),
+    "ccus": ("/workers/{worker_b}/ccus", "/workers/99999999999999/ccus"),
+    "prefill": ("/workers/{worker_b2}/career-prefill", "/workers/99999999999999/career-prefill"),
+}
+SERVICE_OF = {
+    "consent": "consent",
+    "consent form": "consent",
+    "application": "application",
+    "line": "application",
+    "judgement": "judgement",
+    "notice": "document",
+    "ccus": "judgement",
+    "prefill": "application",
+}
+
+
+async def test_another_employers_id_answers_like_one_that_never_existed(stack: Stack) -> None:
+    """No existence leak: B's real id and a guessed one give A the same 404 and body."""
+    for what, (real, guessed) in GUESSES.items():
+        client = stack.client(SERVICE_OF[what])
+        method = "POST" if real.endswith("/preview") else "GET"
+        answers = [
+            await client.request(method, p.format(**stack.ids), headers=stack.headers["employer_a"])
+            for p in (real, guessed)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], what
+        bodies = [a.json() for a in answers]
+        assert bodies[0] == bodies[1], what
+
+
+async def test_lists_never_show_another_employers_data(stack: Stack) -> None:
+    a = stack.headers["employer_a"]
+    lists = {
+        ("consent", "/consents"): "consent_id",
+        ("consent", "/consents/granted"): "consent_id",
+        ("consent", "/consents?employer_id=32000000000002"): "consent_id",
+        ("application", "/applications"): "application_id",
+        ("application", "/workers"): "worker_id",
+        ("judgement", "/judgements"): "line_id",
+        ("judgement", "/judgements?application_id={application_b}"): "line_id",
+        ("document", "/notices"): "notice_id",
+        ("document", "/notices?application_id={application_b}"): "notice_id",
+    }
+    b_values = {v for k, v in stack.ids.items() if k.endswith("_b")}
+    for (service, path), key in lists.items():
+        answer = await stack.client(service).get(path.format(**stack.ids), headers=a)
+        assert answer.status_code == 200, (path, answer.text)
+        text = answer.text
+        assert not any(value in text for value in b_values), (path, text[:300])
+        assert "32000000000002" not in text, path  # employer B's 事業者ID
+        assert all(isinstance(item.get(key), str) for item in answer.json()), path
+
+
+# --- the portal ----------------------------------------------------------------------------
+
+LOGIN = "login"  # anonymous: 303 to /login?next=…
+PAGE = "page"  # the page or a redirect to another page of the user (not to /login)
+PORTAL_PUBLIC = (200, 200, 200, 200, 200)
+PORTAL_EMPLOYER = (LOGIN, 200, 200, 403, 403)
+PORTAL_B = (LOGIN, 404, PAGE, 403, 403)
+PORTAL_ANONYMOUS = (200, 303, 303, 303, 303)  # logged in: on to the role's home page
+PORTAL_EVALUATOR = (LOGIN, 403, 403, 200, 403)
+PORTAL_OPERATOR = (LOGIN, 403, 403, 403, 200)
+
+PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
+    "/": PORTAL_PUBLIC,
+    "/help": PORTAL_PUBLIC,
+    "/register": PORTAL_PUBLIC,
+    "/register/activate": PORTAL_PUBLIC,
+    "/login": PORTAL_ANONYMOUS,
+    "/menu": PORTAL_EMPLOYER,
+    "/consents": PORTAL_EMPLOYER,
+    "/consents/{consent_b}/signed-form": (LOGIN, 404, 200, 200, 403),
+    "/consents/{consent_b}/consent-form.pdf": PORTAL_B,
+    "/applications": PORTAL_EMPLOYER,
+    "/applications/{application_b}": PORTAL_B,
+    "/applications/{application_b}/lines/new": PORTAL_B,
+    "/applications/{application_b}/lines/{line_b}": PORTAL_B,
+    "/applications/{application_b}/confirm": PORTAL_B,
+    "/applications/{application_b}/done": PORTAL_B,
+    "/results": PORTAL_EMPLOYER,
+    "/results/{application_b}": PORTAL_B,
+    "/results/{application_b}/notices/{notice_b}": (LOGIN, 404, 200, 200, 403),
+    "/review": PORTAL_EVALUATOR,
+    "/review/consents": PORTAL_EVALUATOR,
+    "/review/judgements": PORTAL_EVALUATOR,
+    "/ops": PORTAL_OPERATOR,
+}
+PORTAL_OPTIONAL = {  # operator pages of the dead-letter screens, where present
+    "/ops/dead-letters": PORTAL_OPERATOR,
+}
+PORTAL_TEMPLATES = {
+    "/consents/{consent_b}/signed-form": "/consents/{consent_id}/signed-form",
+    "/consents/{consent_b}/consent-form.pdf": "/consents/{consent_id}/consent-form.pdf",
+    "/applications/{application_b}": "/applications/{application_id}",
+    "/applications/{application_b}/lines/new": "/applications/{application_id}/lines/new",
+    "/applications/{application_b}/lines/{line_b}": (
+        "/applications/{application_id}/lines/{line_id}"
+    ),
+    "/applications/{application_b}/confirm": "/applications/{application_id}/confirm",
+    "/applications/{application_b}/done": "/applications/{application_id}/done",
+    "/results/{application_b}": "/results/{application_id}",
+    "/results/{application_b}/notices/{notice_b}": "/results/{application_id}/notices/{notice_id}",
+}
+
+
+async def portal_login(stack: Stack, client: httpx.AsyncClient, role: str) -> None:
+    from .conftest import EMPLOYERS, PASSWORD, STAFF
+
+    login_id = EMPLOYERS[role][0] if role in EMPLOYERS else STAFF[role]
+    page = await client.get("/login", headers=HTML)
+    token = csrf_of(page)
+    done = await client.post(
+        "/login",
+        data={"csrf_token": token, "login_id": login_id, "password": PASSWORD},
+        headers=HTML,
+    )
+    assert done.status_code == 303, done.text[:500]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
+
+
+async def test_every_portal_page_has_a_row(stack: Stack) -> None:
+    pages = {
+        path
+        for method, path in routes_of(stack.portal)
+        if method == "GET" and path not in {p for (_, p) in PROBES}
+    }
+    listed = {PORTAL_TEMPLATES.get(p, p) for p in PORTAL_PAGES} | {"/"}
+    optional = set(PORTAL_OPTIONAL) | {"/ops/dead-letters/{service}/{topic}/{partition}/{offset}"}
+    assert pages - listed - optional == set(), "portal pages without a row in PORTAL_PAGES"
+    assert listed - pages - {"/"} == set()
+
+
+async def test_portal_pages_for_every_role(stack: Stack) -> None:
+    wrong: list[str] = []
+    present = {p for _, p in routes_of(stack.portal)}
+    pages = {**PORTAL_PAGES, **{k: v for k, v in PORTAL_OPTIONAL.items() if k in present}}
+    for index, role in enumerate(ROLES):
+        async with stack.portal_client() as client:
+            if role != "anonymous":
+                await portal_login(stack, client, role)
+            for template, expect in pages.items():
+                path = template.format(**stack.ids)
+                page = await client.get(path, headers=HTML)
+                wanted = expect[index]
+                if wanted == LOGIN:
+                    good = page.status_code == 303 and page.headers["location"].startswith(
+                        "/login?next="
+                    )
+                elif wanted == PAGE:
+                    good = page.status_code == 200 or (
+                        page.status_code == 303
+                        and not page.headers["location"].startswith("/login")
+                    )
+                else:
+                    good = page.status_code == wanted
+                if not good:
+                    wrong.append(f"{path} as {role}: {page.status_code}, expected {wanted}")
+    assert wrong == [], "\n".join(wrong)
