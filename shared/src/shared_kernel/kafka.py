@@ -41,6 +41,7 @@ log = get_logger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
 DLQ_SUFFIX = ".dlq"
+DLQ_KEPT_BYTES = 64 * 1024  # of an oversized payload, what the dead-letter copy keeps
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -195,9 +196,11 @@ class EventConsumer:
     ) -> None:
         count = EVENTS_CONSUMED.labels
         try:
-            envelope = self.catalogue.decode(headers, msg.body)
+            envelope = self.catalogue.decode(
+                headers, msg.body, max_bytes=self.settings.event_max_bytes
+            )
         except MalformedEvent as exc:
-            await self.dead_letter(topic, msg, headers, f"malformed: {exc}")
+            await self.dead_letter(topic, msg, headers, f"malformed: {exc}", exc.reason)
             count(topic, self.group, "dead_lettered").inc()
             await msg.ack()
             return
@@ -251,24 +254,38 @@ class EventConsumer:
                 )
                 if attempt == attempts:
                     error = "".join(traceback.format_exception_only(exc)).strip()
-                    await self.dead_letter(topic, msg, headers, f"handler failed: {error}")
+                    await self.dead_letter(
+                        topic, msg, headers, f"handler failed: {error}", "handler_failed"
+                    )
                     return "dead_lettered"
                 EVENTS_CONSUMED.labels(topic, self.group, "retried").inc()
                 await asyncio.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
     async def dead_letter(
-        self, topic: str, msg: KafkaMessage, headers: dict[str, str], error: str
+        self,
+        topic: str,
+        msg: KafkaMessage,
+        headers: dict[str, str],
+        error: str,
+        reason: str = "malformed",
     ) -> None:
         raw = msg.raw_message
         record = raw[0] if isinstance(raw, tuple) else raw
-        log.error("consumer.dead_lettered", topic=topic, error=error)
+        log.error("consumer.dead_lettered", topic=topic, reason=reason, error=error[:500])
+        body, extra = msg.body, {}
+        if len(body) > self.settings.event_max_bytes:
+            # the whole copy would not fit in a record: keep its beginning, say so
+            body = body[:DLQ_KEPT_BYTES]
+            extra = {"dlq_truncated_from_bytes": str(len(msg.body))}
         await self.broker.publish(
-            msg.body,
+            body,
             topic=topic + DLQ_SUFFIX,
             key=record.key,
             headers={
                 **headers,
+                **extra,
+                "dlq_reason": reason,
                 "dlq_error": error[:2000],
                 "dlq_original_topic": topic,
                 "dlq_original_partition": str(record.partition),

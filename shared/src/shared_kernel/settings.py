@@ -69,6 +69,10 @@ class ServiceSettings(BaseSettings):
     """Handler attempts before an event goes to the dead-letter topic."""
     consumer_backoff_seconds: float = Field(default=0.2, ge=0.0)
     """Pause before the first retry (doubles each time)."""
+    event_max_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest event payload a consumer accepts; a larger one goes to the dead-letter topic
+    (``dlq_reason: too_large``) with only its first 64 KiB. Below Kafka's default 1 MiB
+    record limit, so that a dead-lettered copy with its extra headers still fits."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
     """How often the outbox relay sweeps for pending events (it is also woken by writes)."""
     lag_poll_seconds: float = Field(default=15.0, gt=0.0)

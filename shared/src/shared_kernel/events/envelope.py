@@ -47,7 +47,16 @@ class Event(BaseModel):
 
 
 class MalformedEvent(ValueError):
-    """A message that cannot be read as an event of the catalogue (goes to the DLQ)."""
+    """A message that cannot be read as an event of the catalogue (goes to the DLQ).
+
+    ``reason`` is a stable code (the DLQ header ``dlq_reason``): ``missing_headers``,
+    ``bad_specversion``, ``too_large``, ``unknown_type`` (also an unknown version of a known
+    type), ``bad_json``, ``schema_mismatch`` or ``bad_time``.
+    """
+
+    def __init__(self, message: str, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -123,26 +132,40 @@ class Catalogue:
         try:
             return self._by_type[ce_type]
         except KeyError:
-            raise MalformedEvent(f"unknown event type {ce_type!r}") from None
+            raise MalformedEvent(f"unknown event type {ce_type!r}", "unknown_type") from None
 
-    def decode(self, headers: dict[str, str], value: bytes) -> Envelope:
+    def decode(
+        self, headers: dict[str, str], value: bytes, *, max_bytes: int = MAX_EVENT_BYTES
+    ) -> Envelope:
         """Read a Kafka record; raise :class:`MalformedEvent` with the reason if it is not one."""
         missing = [h for h in ("ce_id", "ce_type", "ce_source", "ce_time") if not headers.get(h)]
         if missing:
-            raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
+            raise MalformedEvent(
+                f"missing CloudEvents headers: {', '.join(missing)}", "missing_headers"
+            )
         if headers.get("ce_specversion", SPEC_VERSION) != SPEC_VERSION:
-            raise MalformedEvent(f"unsupported specversion {headers.get('ce_specversion')!r}")
-        if len(value) > MAX_EVENT_BYTES:
-            raise MalformedEvent(f"payload of {len(value)} bytes exceeds {MAX_EVENT_BYTES}")
+            raise MalformedEvent(
+                f"unsupported specversion {headers.get('ce_specversion')!r}", "bad_specversion"
+            )
+        if len(value) > max_bytes:
+            raise MalformedEvent(f"payload of {len(value)} bytes exceeds {max_bytes}", "too_large")
         model = self.model_for(headers["ce_type"])
         try:
-            event = model.model_validate(json.loads(value))
+            data = json.loads(value)
+        except ValueError as exc:  # also bytes that are not UTF-8
+            raise MalformedEvent(
+                f"payload does not match {model.ce_type()}: not JSON: {exc}", "bad_json"
+            ) from exc
+        try:
+            event = model.model_validate(data)
         except (ValueError, ValidationError) as exc:
-            raise MalformedEvent(f"payload does not match {model.ce_type()}: {exc}") from exc
+            raise MalformedEvent(
+                f"payload does not match {model.ce_type()}: {exc}", "schema_mismatch"
+            ) from exc
         try:
             time = datetime.fromisoformat(headers["ce_time"])
         except ValueError as exc:
-            raise MalformedEvent(f"bad ce_time {headers['ce_time']!r}") from exc
+            raise MalformedEvent(f"bad ce_time {headers['ce_time']!r}", "bad_time") from exc
         return Envelope(
             event=event,
             id=headers["ce_id"],
