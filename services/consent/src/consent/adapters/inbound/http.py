@@ -39,6 +39,8 @@ STATUS_OF_CODE = {
     "empty_file": 422,
     "file_too_large": 413,
     "unsupported_file_type": 415,
+    "pdf_active_content": 422,
+    "image_too_large": 422,
     "forbidden": 403,
     "not_found": 404,
     "signed_form_not_found": 404,
