@@ -32,6 +32,9 @@ class Container:
 def wire(runtime: Runtime) -> Container:
     from judgement.adapters.inbound.events import subscribe, sweep_deadlines
     from judgement.adapters.outbound.metrics import count_judgement
+    from judgement.rejudge.service import Rejudger
+    from shared_kernel.events.catalogue import RejudgementRequested
+    from shared_kernel.mongo import DocumentStore
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
@@ -47,6 +50,14 @@ def wire(runtime: Runtime) -> Container:
         consents=runtime.store("consents"),
     )
     subscribe(runtime.consumer, service)
+    # 再判定: not a relay store (its documents carry no outbox; see judgement.rejudge.service)
+    rejudger = Rejudger(
+        DocumentStore(runtime.db, "rejudgements"),
+        master,
+        runtime.publish,
+        on_completed=count_judgement,
+    )
+    runtime.consumer.handle(RejudgementRequested, rejudger.on_requested)
     runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))
     return Container(runtime=runtime, settings=settings, master=master, service=service)
 

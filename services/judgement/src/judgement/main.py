@@ -16,6 +16,12 @@ def main() -> int:
 
         return feed(sys.argv[2:])
 
+    if sys.argv[1:2] == ["rejudge"]:
+        # Operators: judge completed lines again after a criteria correction.
+        from judgement.rejudge.cli import run as rejudge
+
+        return rejudge(sys.argv[2:])
+
     from judgement.config import Settings
     from judgement.inject import create_app
     from shared_kernel.service import serve_cli

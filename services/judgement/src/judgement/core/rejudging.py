@@ -1,0 +1,151 @@
+"""再判定 (re-judgement): judge completed lines again with the current criteria master.
+
+Pure functions, no I/O. An operator runs ``python -m judgement rejudge`` after a criteria
+correction; it selects completed lines and publishes ``RejudgementRequested`` events that
+carry each line's input (the application line and the CCUS snapshot the judgement cited).
+The judgement service judges each line again and stores the result as a **new judgement**
+of the same line (``J-<line>-<run>``) in ``rejudgements``; the original judgement document
+stays as it was. See docs/judgement.md "Re-judgement".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from judgement.core import judging
+from judgement.core.engine import evaluate
+from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
+from judgement.core.master import Master
+from judgement.core.models import CcusRecord, EvaluationRequest
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import (
+    ApplicationLine,
+    RejudgementLine,
+    RejudgementRequested,
+)
+
+Doc = dict[str, Any]
+
+# What the command reads of a judgement document (not the stored result).
+SELECT_FIELDS = (
+    "_id",
+    "judgement_id",
+    "application_id",
+    "employer_id",
+    "application_date",
+    "trade",
+    "status",
+    "line",
+    "snapshot_id",
+    "review",
+)
+SKIP_REASONS_JA = {
+    "not_completed": "判定が完了していない明細（CCUSデータ待ち・審査待ち・取下げ）",
+    "no_engine_result": "判定基準がなく判定できなかった明細（再申請が必要です）",
+    "decided_by_evaluator": "審査員が判定した明細（審査員が個別に見直してください）",
+}
+
+
+def skip_reason(doc: Doc) -> str | None:
+    """Why a judgement document is not re-judged, or ``None`` when it is."""
+    if doc.get("status") != judging.COMPLETED:
+        return "not_completed"
+    if not doc.get("snapshot_id"):
+        return "no_engine_result"
+    if doc.get("review"):
+        return "decided_by_evaluator"
+    return None
+
+
+def rejudgement_id(line_id: str, run_id: str) -> str:
+    """The stored re-judgement's ``_id``: one per line and run (the exactly-once key)."""
+    return f"{line_id}@{run_id}"
+
+
+def new_judgement_id(line_id: str, run_id: str) -> str:
+    return f"{judging.judgement_id(line_id)}-{run_id}"
+
+
+def request_line(doc: Doc, ccus: dict[str, Any]) -> RejudgementLine:
+    """The input of one line's re-judgement, from its judgement document and snapshot."""
+    return RejudgementLine(
+        line_id=doc["_id"],
+        previous_judgement_id=doc["judgement_id"],
+        application_id=doc["application_id"],
+        employer_id=doc["employer_id"],
+        application_date=doc["application_date"],
+        line=ApplicationLine.model_validate(doc["line"]),
+        snapshot_id=doc["snapshot_id"],
+        ccus=ccus,
+    )
+
+
+def note_ja(reason: str) -> str:
+    return f"判定基準の訂正に伴う再判定です（{reason}）"
+
+
+def rejudge(
+    item: RejudgementLine,
+    record: CcusRecord,
+    request_event: RejudgementRequested,
+    master: Master,
+    now: datetime,
+) -> tuple[Doc, Envelope]:
+    """The new judgement of one line (to store) and its JudgementCompleted v2 (to publish)."""
+    line = item.line
+    run_id = request_event.run_id
+    base: Doc = {
+        "_id": item.line_id,  # judging.complete names the line by the document's _id
+        "judgement_id": new_judgement_id(item.line_id, run_id),
+        "application_id": item.application_id,
+        "employer_id": item.employer_id,
+        "worker_id": line.worker_id,
+        "worker_name": line.worker_name,
+        "trade": line.trade,
+        "evaluation_body": judging.evaluation_body(master, line.trade),
+        "application_date": item.application_date.isoformat(),
+        "requested_level": line.requested_level,
+        "line": line.model_dump(mode="json"),
+    }
+    note = note_ja(request_event.reason)
+    request = EvaluationRequest(
+        trade=line.trade,
+        requested_level=line.requested_level,
+        application_date=item.application_date,
+        ccus=record,
+        career_certification=judging.certification(line),
+    )
+    try:
+        result = evaluate(request, master)
+    except (UnknownTrade, CriteriaNotAvailable) as exc:
+        done, events = judging.complete(
+            {**base, "judged_at": now}, "rejected", 1, [exc.message_ja, note], now
+        )
+    else:
+        judged = {
+            **base,
+            "request": request.model_dump(mode="json", exclude={"ccus"}),
+            "result": result.model_dump(mode="json"),
+            "criteria_version": result.criteria_version,
+            "judged_at": now,
+        }
+        messages = [*judging.unmet_messages(result), note]
+        done, events = judging.complete(
+            judged, result.decision, result.eligible_level, messages, now
+        )
+    (envelope,) = events
+    stored = {
+        **done,
+        "_id": rejudgement_id(item.line_id, run_id),
+        "line_id": item.line_id,
+        "run_id": run_id,
+        "previous_judgement_id": item.previous_judgement_id,
+        "snapshot_id": item.snapshot_id,
+        "master_version": master.version,
+        "reason": request_event.reason,
+        "requested_by": request_event.requested_by,
+        "requested_at": request_event.requested_at,
+        "event": envelope.to_document(),
+    }
+    return stored, envelope

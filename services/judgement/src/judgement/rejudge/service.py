@@ -1,0 +1,73 @@
+"""The judgement service's side of a re-judgement: judge a chunk of lines, store, publish.
+
+Exactly-once effect: each line's new judgement is stored under ``<line>@<run>`` (a unique
+``_id``), so a redelivered request stores nothing twice. The events are published before
+the request's offset is committed; when a redelivered request finds its judgements stored
+already, it republishes the events stored with them (same ``ce_id``: consumers deduplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from judgement.core import rejudging
+from judgement.core.master import Master
+from judgement.core.models import CcusRecord
+from judgement.ports.bulk import BulkDocuments
+from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import CATALOGUE, JudgementCompletedV2, RejudgementRequested
+from shared_kernel.logging import get_logger
+
+log = get_logger(__name__)
+Publish = Callable[[Envelope], Awaitable[None]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Rejudger:
+    def __init__(
+        self,
+        rejudgements: BulkDocuments,
+        master: Master,
+        publish: Publish,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_completed: Callable[[JudgementCompletedV2], None] | None = None,
+    ) -> None:
+        self.rejudgements = rejudgements
+        self.master = master
+        self.publish = publish
+        self.clock = clock
+        self.on_completed = on_completed
+
+    async def on_requested(self, envelope: Envelope) -> None:
+        request = envelope.event
+        assert isinstance(request, RejudgementRequested)
+        now = self.clock()
+        records: dict[str, CcusRecord] = {}
+        docs = []
+        events = []
+        for item in request.lines:
+            record = records.get(item.snapshot_id)
+            if record is None:
+                record = records[item.snapshot_id] = CcusRecord.model_validate(item.ccus)
+            doc, event = rejudging.rejudge(item, record, request, self.master, now)
+            docs.append(doc)
+            events.append(event)
+        existing = set(await self.rejudgements.insert_many(docs, applied_event_id=envelope.id))
+        fresh = [e for d, e in zip(docs, events, strict=True) if d["_id"] not in existing]
+        if existing:  # redelivered: publish what was stored then, with its ce_id
+            stored = await self.rejudgements.find(
+                {"_id": {"$in": sorted(existing)}}, projection={"event": 1}
+            )
+            events = [*fresh, *(CATALOGUE.from_document(d["event"]) for d in stored)]
+            log.info("rejudge.redelivered", run_id=request.run_id, stored=len(existing))
+        await asyncio.gather(*(self.publish(e) for e in events))
+        if self.on_completed is not None:
+            for event in fresh:
+                assert isinstance(event.event, JudgementCompletedV2)
+                self.on_completed(event.event)
