@@ -100,6 +100,10 @@ def _judge_file(name: str, master: Master, stdin: IO[str]) -> list[str]:
         raise InvalidInput(
             f"{name}: bad JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise InvalidInput(f"{name}: bad JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidInput(f"{name}: bad JSON: {exc}") from None
     many = isinstance(content, list)
     requests = content if many else [content]
     if not requests:
