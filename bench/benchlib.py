@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -204,8 +205,14 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ready_seconds: float = 0.0
+    profile: Sequence[str] = ()
+    """Services run under pyinstrument (``BENCH_PROFILE=judgement,application``): a text
+    profile of each is written to the run's log directory when the stack stops."""
 
     def __post_init__(self) -> None:
+        if not self.profile:
+            wanted = os.environ.get("BENCH_PROFILE", "")
+            self.profile = tuple(s for s in wanted.split(",") if s in self.services)
         self.ports = {name: free_port() for name in SERVICES}
         self.logs = ROOT / "var" / "bench" / f"{self.name}-{self.run}"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -251,9 +258,15 @@ class Stack:
         started = time.monotonic()
         env = self.env
         for name in self.services:
+            command = [sys.executable, "-m", name, "serve"]
+            if name in self.profile:
+                command = [
+                    sys.executable, "-m", "pyinstrument", "--no-color", "--interval", "0.002",
+                    "-o", str(self.logs / f"{name}.profile.txt"), "-m", name, "serve",
+                ]  # fmt: skip
             with (self.logs / f"{name}.log").open("ab") as out:
                 self.procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", name, "serve"],
+                    command,
                     env=env,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -295,9 +308,10 @@ class Stack:
         return done.stdout.decode(errors="replace")
 
     def stop(self, drop: bool = True) -> None:
-        for proc in self.procs.values():
+        for name, proc in self.procs.items():
             if proc.poll() is None:
-                proc.terminate()
+                # SIGINT lets pyinstrument write its profile after the server shut down
+                proc.send_signal(signal.SIGINT if name in self.profile else signal.SIGTERM)
         for proc in self.procs.values():
             try:
                 proc.wait(15)

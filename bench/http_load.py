@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -285,13 +286,15 @@ def seed(stack: Stack, tpl: dict[str, Any], employer: str, count: int) -> dict[s
         batch["document"].append(notice_doc)
         if owner == employer:
             mine.append((new_number, f"{new_number}-01", f"RN-{new_number}-01"))
-        if len(batch["judgement"]) >= 500:
-            for key, docs in batch.items():
-                colls[key].insert_many(docs, ordered=False)
-                docs.clear()
-    for key, docs in batch.items():
-        if docs:
-            colls[key].insert_many(docs, ordered=False)
+    # FerretDB turns each document into a PostgreSQL row one by one: insert the batches of
+    # the three collections from several threads
+    jobs = [
+        (key, docs[start : start + 200])
+        for key, docs in batch.items()
+        for start in range(0, len(docs), 200)
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda job: colls[job[0]].insert_many(job[1], ordered=False), jobs))
     sizes = {
         key: len(str(doc))
         for key, doc in (("application", application), ("judgement", judgement), ("notice", notice))
@@ -407,8 +410,13 @@ def bench(quick: bool) -> dict[str, Any]:
         opened: dict[str, Any] = {}
         for name in OPEN_LOOP:
             base, paths, headers = plan[name]
+            capacity = float(closed[name].get("requests_per_second") or 0)
+            # beyond its capacity a server only queues: the open loop then runs at half the
+            # measured capacity (the latency a user sees when it copes) and the target is
+            # reported as missed for throughput
+            rate = TARGET_RATE if capacity >= TARGET_RATE * 0.9 else max(1.0, capacity / 2)
             opened[name] = {
-                **run_open_loop(base, paths, headers, TARGET_RATE, open_seconds),
+                **run_open_loop(base, paths, headers, rate, open_seconds),
                 "context": context(),
             }
             print(f"[http] open loop {name}: {opened[name].get('latency')}", flush=True)
@@ -456,7 +464,8 @@ def report(result: dict[str, Any]) -> str:
             continue
         lat = data["latency"]
         met = (
-            lat["p99"] is not None
+            data["rate"] >= TARGET_RATE
+            and lat["p99"] is not None
             and lat["p99"] < TARGET_P99_S
             and set(data["statuses"]) == {"200"}
         )
@@ -472,7 +481,11 @@ def report(result: dict[str, Any]) -> str:
                 f"{data['context']['load_average'][0]:.1f}",
             ]
         )
-    out.append("\nOpen loop at the target rate (latency from the scheduled send time):\n")
+    out.append(
+        "\nOpen loop (latency from the scheduled send time) at the target's 200 requests/s, or "
+        "at half the closed-loop capacity when that is below 200 (the target is then missed "
+        "on throughput):\n"
+    )
     out.append(table(rows, ["screen", "offered", "p50", "p99", "answers", "target p99", "load"]))
     return "\n".join(out)
 

@@ -127,7 +127,7 @@ def main() -> int:
         + "\n"
     )
     print(report)
-    print(f"[bench] written: {md.relative_to(ROOT)} and {js.relative_to(ROOT)}")
+    print(f"[bench] written: {md} and {js}")
     return 1 if failed else 0
 
 

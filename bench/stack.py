@@ -52,7 +52,7 @@ def infra_pids() -> dict[str, int]:
     pids = {}
     for line in out.splitlines():
         match = re.match(r"\[infra\]\s+(\S+)\s+\S+\s+\d+\s+pid (\d+)", line)
-        if match:
+        if match and int(match.group(2)) not in pids.values():  # smtp-sink = smtp-web
             pids[match.group(1)] = int(match.group(2))
     return pids
 
