@@ -29,7 +29,8 @@ REQUIRED_SCOPES = frozenset({"view_ccus_data", "proxy_application", "card_issuan
 
 
 def japan_today(now: datetime) -> date:
-    return now.astimezone(JST).date()
+    """The business date in Asia/Tokyo (a naive ``now`` is UTC, never the machine's zone)."""
+    return _aware(now).astimezone(JST).date()
 
 
 def key(employer_id: str, worker_id: str) -> str:
