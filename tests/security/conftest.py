@@ -404,7 +404,7 @@ async def _drop(db_names: list[str], common: dict[str, Any]) -> None:
         await client.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def stack(infrastructure: dict[str, str]) -> AsyncIterator[Stack]:
     async with AsyncExitStack() as stack_exit:
         yield await start_stack(stack_exit)

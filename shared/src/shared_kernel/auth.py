@@ -26,6 +26,9 @@ class Principal(BaseModel):
     subject: str
     role: Role
     employer_id: str | None = None
+    session: str | None = None
+    """The identity session the token was issued for (claim ``sid``; identity refuses a
+    token whose session was revoked by logout or a password change)."""
 
 
 def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(hours=8)) -> str:
@@ -38,6 +41,8 @@ def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(ho
         "iat": now,
         "exp": now + ttl,
     }
+    if principal.session:
+        claims["sid"] = principal.session
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -45,7 +50,10 @@ def verify_token(secret: str, token: str) -> Principal:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER)
         return Principal(
-            subject=claims["sub"], role=claims["role"], employer_id=claims.get("employer_id")
+            subject=claims["sub"],
+            role=claims["role"],
+            employer_id=claims.get("employer_id"),
+            session=claims.get("sid"),
         )
     except (jwt.PyJWTError, KeyError, ValidationError) as exc:
         raise ApiError(

@@ -50,8 +50,10 @@ def wire(runtime: Runtime) -> Container:
     sealing_key = settings.mail_sealing_key.get_secret_value()
     access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)
 
-    def issue(subject: str, role: Role, employer_id: str | None) -> tuple[str, datetime]:
-        principal = Principal(subject=subject, role=role, employer_id=employer_id)
+    def issue(
+        subject: str, role: Role, employer_id: str | None, session: str | None
+    ) -> tuple[str, datetime]:
+        principal = Principal(subject=subject, role=role, employer_id=employer_id, session=session)
         expires_at = datetime.now(UTC) + access_ttl
         return issue_token(jwt_secret, principal, access_ttl), expires_at
 

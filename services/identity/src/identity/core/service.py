@@ -42,8 +42,10 @@ from shared_kernel.mongo import AlreadyExists
 
 log = get_logger(__name__)
 
-IssueToken = Callable[[str, Role, str | None], tuple[str, datetime]]
-"""(subject, role, employer_id) → (signed access token, its expiry)."""
+IssueToken = Callable[[str, Role, str | None, str | None], tuple[str, datetime]]
+"""(subject, role, employer_id, session id) → (signed access token, its expiry). The session
+id (the session document's ``_id``, a SHA-256 of the cookie: it opens nothing) goes into the
+token as ``sid``, so that identity can refuse a token whose session was revoked."""
 
 
 def utcnow() -> datetime:
@@ -237,12 +239,12 @@ class IdentityService:
         session = accounts.new_session(session_key(token), user, now, self.session_ttl)
         await self.sessions.insert(session)
         log.info("identity.login", login_id=login, role=user["role"])
-        return LoginResult(token, session["expires_at"], self._access(user))
+        return LoginResult(token, session["expires_at"], self._access(user, session["_id"]))
 
-    def _access(self, user: Doc) -> AccessToken:
+    def _access(self, user: Doc, session_id: str) -> AccessToken:
         role: Role = user["role"]
         employer_id = user.get("employer_id") if role == "employer" else None
-        token, expires_at = self.issue_token(user["login_id"], role, employer_id)
+        token, expires_at = self.issue_token(user["login_id"], role, employer_id, session_id)
         return AccessToken(token, expires_at, user["login_id"], role, employer_id)
 
     async def exchange(self, session_token: str | None) -> AccessToken:
@@ -255,7 +257,16 @@ class IdentityService:
         user = await self.users.get(session["login_id"])
         if user is None or not accounts.is_active(user):
             raise SessionInvalid()
-        return self._access(user)
+        return self._access(user, session["_id"])
+
+    async def session_open(self, session_id: str | None) -> bool:
+        """Whether the session a token names is still open (not revoked, not expired).
+
+        A token without a session (``sid``) is not one identity issued at login; it is
+        accepted as before (only the shared secret can sign one)."""
+        if session_id is None:
+            return True
+        return accounts.session_active(await self.sessions.get(session_id), self.clock())
 
     async def logout(self, session_token: str | None) -> bool:
         """Revoke the session; ``False`` if there was no such open session."""

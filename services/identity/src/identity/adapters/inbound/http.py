@@ -16,6 +16,7 @@ Every error is ``{code, message}`` (Japanese); validation errors add
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -41,13 +42,37 @@ from identity.core.errors import (
 from identity.core.forms import LABELS
 from identity.core.service import AccessToken
 from identity.inject import Container
-from shared_kernel.auth import Principal, require
+from shared_kernel.auth import Principal, Role, require
+from shared_kernel.http import ApiError
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
-AnyUser = Annotated[Principal, Depends(require("employer", "evaluator", "operator"))]
-Employer = Annotated[Principal, Depends(require("employer"))]
+
+
+def _open_session(
+    *roles: Role,
+) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
+    """``require(roles)`` plus: the token's session is still open. A token outlives neither
+    logout nor a password change here (other services accept it until it expires)."""
+
+    required = Depends(require(*roles))
+
+    async def dependency(request: Request, principal: Principal = required) -> Principal:
+        container: Container = request.app.state.container
+        if not await container.service.session_open(principal.session):
+            raise ApiError(
+                401,
+                "session_revoked",
+                "ログインの有効期限が切れたか、ログアウト済みです。再度ログインしてください。",
+            )
+        return principal
+
+    return dependency
+
+
+AnyUser = Annotated[Principal, Depends(_open_session("employer", "evaluator", "operator"))]
+Employer = Annotated[Principal, Depends(_open_session("employer"))]
 
 
 class RateLimited(IdentityError):
