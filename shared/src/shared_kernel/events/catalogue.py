@@ -8,7 +8,7 @@ The JSON-schema snapshots under ``schemas/`` are checked by a test.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -331,8 +331,9 @@ class RejudgementLine(_Part):
     application_date: date
     line: ApplicationLine
     snapshot_id: str
-    ccus: dict[str, Any]
-    """The cited snapshot's §5 ``ccus`` part, as stored (validated by the judgement service)."""
+    ccus_json: str
+    """The cited snapshot's §5 ``ccus`` part as JSON, as stored (the judgement service
+    validates it; one string is far cheaper to carry and parse than nested records)."""
 
 
 class RejudgementRequested(Event):

@@ -67,7 +67,7 @@ def new_judgement_id(line_id: str, run_id: str) -> str:
     return f"{judging.judgement_id(line_id)}-{run_id}"
 
 
-def request_line(doc: Doc, ccus: dict[str, Any]) -> RejudgementLine:
+def request_line(doc: Doc, ccus_json: str) -> RejudgementLine:
     """The input of one line's re-judgement, from its judgement document and snapshot."""
     return RejudgementLine(
         line_id=doc["_id"],
@@ -77,7 +77,7 @@ def request_line(doc: Doc, ccus: dict[str, Any]) -> RejudgementLine:
         application_date=doc["application_date"],
         line=ApplicationLine.model_validate(doc["line"]),
         snapshot_id=doc["snapshot_id"],
-        ccus=ccus,
+        ccus_json=ccus_json,
     )
 
 

@@ -155,7 +155,7 @@ class JudgementService:
         stored = await self.snapshots.get(snapshot_id)
         if stored is None:
             raise NotFound(snapshot_id)
-        record = CcusRecord.model_validate(stored["ccus"])
+        record = judging.stored_record(stored)
         self._records[snapshot_id] = record
         if len(self._records) > self._cache_size:
             self._records.popitem(last=False)

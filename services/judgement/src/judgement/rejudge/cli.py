@@ -39,7 +39,7 @@ from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
 from judgement.config import Settings
-from judgement.core import rejudging
+from judgement.core import judging, rejudging
 from judgement.core.errors import MasterError, UnknownTrade
 from judgement.core.master import Master
 from judgement.criteria import default_master, load_master
@@ -210,20 +210,20 @@ async def _lines(
     wanted = set(by_snapshot)
     if len(wanted) <= PER_ID_LOOKUPS:
         for snapshot_id in sorted(wanted):
-            stored = await snapshots.find_one({"_id": snapshot_id}, {"ccus": 1})
+            stored = await snapshots.find_one({"_id": snapshot_id}, {"ccus": 1, "ccus_json": 1})
             if stored is None:
                 missing[snapshot_id] += len(by_snapshot[snapshot_id])
                 continue
             for doc in by_snapshot[snapshot_id]:
-                yield rejudging.request_line(doc, stored["ccus"])
+                yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
         return
-    async for stored in snapshots.find({}, {"ccus": 1}, batch_size=500):
+    async for stored in snapshots.find({}, {"ccus": 1, "ccus_json": 1}, batch_size=500):
         docs = by_snapshot.get(stored["_id"])
         if docs is None:
             continue
         wanted.discard(stored["_id"])
         for doc in docs:
-            yield rejudging.request_line(doc, stored["ccus"])
+            yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
     for snapshot_id in wanted:
         missing[snapshot_id] += len(by_snapshot[snapshot_id])
 

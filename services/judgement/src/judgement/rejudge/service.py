@@ -54,7 +54,7 @@ class Rejudger:
         for item in request.lines:
             record = records.get(item.snapshot_id)
             if record is None:
-                record = records[item.snapshot_id] = CcusRecord.model_validate(item.ccus)
+                record = records[item.snapshot_id] = CcusRecord.model_validate_json(item.ccus_json)
             doc, event = rejudging.rejudge(item, record, request, self.master, now)
             docs.append(doc)
             events.append(event)

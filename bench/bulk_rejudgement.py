@@ -1,0 +1,407 @@
+"""Bulk re-judgement (issue 10, item 2): 100,000 stored workers judged again end to end.
+
+    uv run python bench/bulk_rejudgement.py [--quick] [--json-out PATH] [--workers N]
+
+Against the shared Kafka and FerretDB, with a topic prefix and database of its own
+(``benchlib.Stack``; dropped at the end):
+
+1. seeds N synthetic とび workers straight into the judgement database, in the store's own
+   format (``judging.snapshot_version_doc`` / a completed judgement document, written with
+   ``DocumentStore.insert_many``): one CCUS snapshot each (30–200 work records, 3–8
+   qualifications) and one completed judgement citing it;
+2. starts the judgement service (``python -m judgement serve``) as its own process;
+3. runs the operators' command ``python -m judgement rejudge --trade とび --all --reason …``
+   and reads ``judgement.judgements`` until every line's new JudgementCompleted v2 has
+   arrived: judgements per second from the command's start to the last event, and the
+   resident memory of each process (sampled every second).
+
+Target: ≥ 1,000 judgements per second on this machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import (
+    ROOT,
+    Stack,
+    arguments,
+    context,
+    context_line,
+    rss_mib,
+    table,
+    write_json,
+)
+from judgement_engine import QUALIFICATIONS
+
+TARGET = 1000.0
+TRADE = "とび"
+REASON = "とび判定基準の転記誤りの訂正（ベンチマーク）"
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+APPLICATION_DATE = date(2026, 11, 1)
+RECORDS = (30, 200)
+
+
+def work_history(rng: random.Random, registered: date, n: int) -> list[dict[str, Any]]:
+    span = (APPLICATION_DATE - registered).days
+    days = sorted(rng.sample(range(span), min(n, span)))
+    out = []
+    for d in days:
+        roll = rng.random()
+        out.append(
+            {
+                "date": (registered + timedelta(days=d)).isoformat(),
+                "site_id": f"S{rng.randrange(1, 400):08d}",
+                "role": "foreman" if roll < 0.2 else "leader" if roll < 0.35 else "worker",
+                "occupation": "06-01" if rng.random() < 0.93 else "06-02",
+            }
+        )
+    return out
+
+
+def snapshot_doc(i: int) -> dict[str, Any]:
+    """Worker ``i``'s stored snapshot, exactly as ``judging.snapshot_version_doc`` writes it."""
+    rng = random.Random(i)
+    worker_id = f"77{i:012d}"
+    registered = date(2019, 4, 1) + timedelta(days=rng.randrange(0, 1500))
+    n = rng.randint(*RECORDS)
+    quals = rng.sample(QUALIFICATIONS, rng.randint(3, 8))
+    return {
+        "_id": f"{worker_id}@{AS_OF.isoformat()}",
+        "worker_id": worker_id,
+        "taken_at": AS_OF,
+        "ccus_json": json.dumps(
+            {
+                "worker_id": worker_id,
+                "registration_type": "detailed",
+                "registered_on": registered.isoformat(),
+                "qualifications": [
+                    {
+                        "code": code or "",
+                        "name": name,
+                        "acquired_on": (
+                            date(2008, 4, 1) + timedelta(days=rng.randrange(5000))
+                        ).isoformat(),
+                    }
+                    for code, name in quals
+                ],
+                "work_history": work_history(rng, registered, n),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+    }
+
+
+def check_format(doc: dict[str, Any]) -> None:
+    """The seeded snapshot is what the service itself stores for the same CCUS data."""
+    from judgement.core import judging
+    from shared_kernel.events.catalogue import CcusWorkerSnapshot
+
+    ccus = json.loads(doc["ccus_json"])
+    snapshot = CcusWorkerSnapshot.model_validate(
+        {
+            "worker_id": doc["worker_id"],
+            "taken_at": doc["taken_at"],
+            "registration_type": ccus["registration_type"],
+            "registered_on": ccus["registered_on"],
+            "name": "ベンチ 太郎",
+            "name_kana": "ベンチ タロウ",
+            "birth_date": "1980-01-01",
+            "qualifications": ccus["qualifications"],
+            "work_history": [
+                {
+                    "date": r["date"],
+                    "site_id": r["site_id"],
+                    "role": r["role"],
+                    "occupation_code": r["occupation"],
+                }
+                for r in ccus["work_history"]
+            ],
+        }
+    )
+    assert judging.snapshot_version_doc(snapshot) == doc, "seed format differs from the store's"
+
+
+def judgement_template() -> dict[str, Any]:
+    """A completed judgement document as the service stores it (judged with a stale table)."""
+    from judgement.core import judging
+    from judgement.criteria import default_master
+    from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
+
+    master = default_master()
+    sample = snapshot_doc(0)
+    line = ApplicationLine(
+        line_id="B-0-1",
+        worker_id=sample["worker_id"],
+        worker_name="ベンチ 太郎",
+        worker_name_kana="ベンチ タロウ",
+        birth_date=date(1980, 1, 1),
+        trade=TRADE,
+        requested_level=2,
+        fee_yen=0,
+    )
+    event = ApplicationSubmitted(
+        application_id="B-0",
+        employer_id="12345678901234",
+        application_date=APPLICATION_DATE,
+        submitted_at=AS_OF,
+        fee_total_yen=0,
+        lines=[line],
+    )
+    doc = judging.received(event, line, AS_OF, 7, master)
+    ccus = judging.Ccus(sample["_id"], judging.stored_record(sample))
+    judged, _ = judging.judge(doc, ccus, master, "auto", AS_OF)
+    # as if judged before the correction: an older table version
+    return {**judged, "criteria_version": f"{TRADE}@2019-01-01", "master_version": "2026-01-01"}
+
+
+def judgement_doc(template: dict[str, Any], i: int) -> dict[str, Any]:
+    worker_id = f"77{i:012d}"
+    line_id = f"B-{i}-1"
+    return {
+        **template,
+        "_id": line_id,
+        "judgement_id": f"J-{line_id}",
+        "application_id": f"B-{i}",
+        "worker_id": worker_id,
+        "line": {**template["line"], "line_id": line_id, "worker_id": worker_id},
+        "snapshot_id": f"{worker_id}@{AS_OF.isoformat()}",
+    }
+
+
+async def seed(mongo_url: str, db_name: str, workers: int, batch: int = 500) -> dict[str, float]:
+    from shared_kernel.mongo import DocumentStore, connect
+
+    client = connect(mongo_url)
+    db = client[db_name]
+    snapshots = DocumentStore(db, "ccus_snapshots")
+    judgements = DocumentStore(db, "judgements")
+    template = judgement_template()
+    check_format(snapshot_doc(1))
+    started = time.perf_counter()
+    sizes: list[int] = []
+    queue: asyncio.Queue[tuple[int, int] | None] = asyncio.Queue()
+    for start in range(0, workers, batch):
+        queue.put_nowait((start, min(workers, start + batch)))
+
+    async def writer() -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            assert item is not None
+            docs = [snapshot_doc(i) for i in range(*item)]
+            sizes.extend(d["ccus_json"].count('"site_id"') for d in docs)
+            await snapshots.insert_many(docs)
+            await judgements.insert_many([judgement_doc(template, i) for i in range(*item)])
+
+    await asyncio.gather(*(writer() for _ in range(3)))
+    seconds = time.perf_counter() - started
+    # what a lookup by _id costs with this many snapshots (FerretDB 1.24 scans)
+    t0 = time.perf_counter()
+    found = await db["ccus_snapshots"].find_one(
+        {"_id": f"77{workers // 2:012d}@{AS_OF.isoformat()}"}
+    )
+    lookup = time.perf_counter() - t0
+    assert found is not None
+    await client.close()
+    return {
+        "seconds": round(seconds, 1),
+        "documents_per_second": round(2 * workers / seconds, 1),
+        "records_mean": round(sum(sizes) / len(sizes), 1),
+        "records_min": min(sizes),
+        "records_max": max(sizes),
+        "snapshot_lookup_by_id_ms": round(lookup * 1000, 1),
+    }
+
+
+async def count_completed(
+    bootstrap: str, topic: str, expected: int, timeout: float, started: float
+) -> dict[str, Any]:
+    """Read the judgements topic from its start until ``expected`` re-judgements arrived."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    seen = 0
+    first = last = None
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    headers = dict(record.headers)
+                    if headers.get("ce_type", b"").endswith(b"judgement.completed.v2"):
+                        seen += 1
+                        now = time.monotonic()
+                        first = first or now
+                        last = now
+    finally:
+        await consumer.stop()
+    return {
+        "events": seen,
+        "first_event_after_s": round((first or started) - started, 2),
+        "last_event_after_s": round((last or started) - started, 2),
+    }
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.peak: dict[str, float] = dict.fromkeys(pids, 0.0)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(1.0):
+            for name, pid in list(self.pids.items()):
+                self.peak[name] = max(self.peak.get(name, 0.0), rss_mib([pid]))
+
+
+def main() -> int:
+    args = arguments(
+        (__doc__ or "").splitlines()[0],
+        [("--workers", {"type": int, "default": None})],
+    )
+    workers = args.workers or (300 if args.quick else 100_000)
+    ctx_before = context()
+    stack = Stack("rejudge", services=["judgement"], extra_env={"LOG_LEVEL": "WARNING"})
+    env = stack.env
+    db_name = stack.db("judgement")
+    figures: dict[str, Any] = {"workers": workers}
+    try:
+        figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
+        ctx_run = context()
+        stack.start()
+        sampler = RssSampler(
+            {"judgement service": stack.procs["judgement"].pid, "bench (seeding)": os.getpid()}
+        )
+        sampler.start()
+        started = time.monotonic()
+        command = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "judgement",
+                "rejudge",
+                "--trade",
+                TRADE,
+                "--all",
+                "--reason",
+                REASON,
+                "--by",
+                "bench",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        sampler.pids["rejudge command"] = command.pid
+        topic = env["TOPIC_PREFIX"] + "judgement.judgements"
+        timeout = 60 if args.quick else 900
+        done = asyncio.run(
+            count_completed(env["KAFKA_BOOTSTRAP_SERVERS"], topic, workers, timeout, started)
+        )
+        out, err = command.communicate(timeout=60)
+        sampler.stopped.set()
+        if command.returncode != 0:
+            raise RuntimeError(f"rejudge failed: {err.decode()[-1000:]}")
+        figures["command"] = json.loads(out.decode().strip().splitlines()[-1])
+        figures["end_to_end"] = done
+        elapsed = done["last_event_after_s"] or 1e-9
+        figures["judgements_per_second"] = round(done["events"] / elapsed, 1)
+        figures["rss_peak_mib"] = {k: round(v, 1) for k, v in sampler.peak.items()}
+        figures["meets_target"] = figures["judgements_per_second"] >= TARGET
+        figures["all_rejudged"] = done["events"] == workers
+    finally:
+        stack.stop(drop=True)
+    ctx_after = context()
+
+    seed_f = figures["seed"]
+    cmd = figures["command"]
+    print("## Bulk re-judgement (issue 10, item 2)\n")
+    print(f"Before: {context_line(ctx_before)}.  \nDuring: {context_line(ctx_run)}.  ")
+    print(f"After: {context_line(ctx_after)}.\n")
+    print(
+        f"{workers:,} synthetic {TRADE} workers, one stored CCUS snapshot each "
+        f"({seed_f['records_min']}–{seed_f['records_max']} work records, mean "
+        f"{seed_f['records_mean']}; 3–8 qualifications) and one completed judgement citing it; "
+        f"`python -m judgement rejudge --trade {TRADE} --all` against one judgement service "
+        "process, shared Kafka and FerretDB 1.24.\n"
+    )
+    rows = [
+        (
+            "re-judgements per second, end to end (command start → last JudgementCompleted v2)",
+            f"{figures['judgements_per_second']:,.0f}",
+            f"≥ {TARGET:,.0f}",
+            "yes" if figures["meets_target"] else "**no**",
+        ),
+        (
+            "lines re-judged / events received",
+            f"{cmd.get('lines_published', 0):,} / {figures['end_to_end']['events']:,}",
+            f"{workers:,}",
+            "yes" if figures["all_rejudged"] else "**no**",
+        ),
+        ("command: select + read snapshots + publish requests", f"{cmd['seconds']} s", "–", "–"),
+        (
+            "first / last event after",
+            f"{figures['end_to_end']['first_event_after_s']} s / "
+            f"{figures['end_to_end']['last_event_after_s']} s",
+            "–",
+            "–",
+        ),
+        (
+            "seeding (snapshots + judgements, insert_many)",
+            f"{seed_f['seconds']} s ({seed_f['documents_per_second']:,.0f} documents/s)",
+            "–",
+            "–",
+        ),
+        (
+            "one snapshot lookup by `_id` with this many stored",
+            f"{seed_f['snapshot_lookup_by_id_ms']} ms",
+            "–",
+            "–",
+        ),
+    ]
+    rows += [
+        (f"peak RSS: {name}", f"{mib:,.0f} MiB", "–", "–")
+        for name, mib in figures["rss_peak_mib"].items()
+    ]
+    print(table(rows, ("figure", "value", "target", "met")))
+    payload = {
+        "benchmark": "bulk_rejudgement",
+        "quick": args.quick,
+        "context_before": ctx_before,
+        "context_during": ctx_run,
+        "context_after": ctx_after,
+        "target_judgements_per_second": TARGET,
+        **figures,
+    }
+    path = write_json(args.json_out, "bulk-rejudgement", payload)
+    print(f"\nFigures: `{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}`")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
