@@ -113,6 +113,7 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
     )
     async with httpx.AsyncClient(timeout=30) as client:
         await wait_read_model(stack, "consent", "ccus_workers", lines)
+        await wait_read_model(stack, "judgement", "ccus_workers", lines)
         employer_count = math.ceil(lines / WORKERS_PER_CONSENT_APPLICATION)
         employers = await asyncio.gather(
             *(register_employer(stack, client, tally, n) for n in range(employer_count))
