@@ -11,6 +11,8 @@ matrix is a real one, not a made-up one.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 
 from application.adapters.outbound.judgement_http import HttpJudgement
@@ -43,6 +46,7 @@ from portal.config import Settings as PortalSettings
 from portal.inject import create_app as portal_app
 from portal.ports.transport import Reply, Unreachable
 from shared_kernel.events import Envelope
+from shared_kernel.logging import configure_logging
 from shared_kernel.mongo import connect
 from shared_kernel.testing import eventually, isolated, publisher
 
@@ -117,6 +121,7 @@ class Stack:
     sessions: dict[str, str] = field(default_factory=dict)  # identity session cookie per role
     ids: dict[str, str] = field(default_factory=dict)
     temporary_passwords: list[str] = field(default_factory=list)
+    log: io.StringIO = field(default_factory=io.StringIO)  # every log line (JSON, DEBUG)
 
     def client(self, service: str) -> httpx.AsyncClient:
         return self.clients[service]
@@ -404,10 +409,39 @@ async def _drop(db_names: list[str], common: dict[str, Any]) -> None:
         await client.close()
 
 
+def capture_logs(buffer: io.StringIO) -> Callable[[], None]:
+    """Production logging (JSON lines, DEBUG) into ``buffer``; returns the undo."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_structlog = structlog.get_config()
+    configure_logging("security", "DEBUG")
+    [handler] = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        for kept in saved_handlers:
+            if not type(kept).__module__.startswith("_pytest"):
+                root.addHandler(kept)
+        root.setLevel(saved_level)
+        structlog.configure(**saved_structlog)
+        structlog.contextvars.clear_contextvars()
+
+    return restore
+
+
 @pytest.fixture(scope="package")
 async def stack(infrastructure: dict[str, str]) -> AsyncIterator[Stack]:
-    async with AsyncExitStack() as stack_exit:
-        yield await start_stack(stack_exit)
+    buffer = io.StringIO()
+    restore = capture_logs(buffer)
+    try:
+        async with AsyncExitStack() as stack_exit:
+            running = await start_stack(stack_exit)
+            running.log = buffer
+            yield running
+    finally:
+        restore()
 
 
 Check = Callable[[int], bool]

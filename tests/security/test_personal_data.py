@@ -1,0 +1,87 @@
+"""The application service's access log (APPI), the same shape as the consent service's."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import EMPLOYERS, Stack
+
+pytestmark = pytest.mark.timeout(600)
+
+
+async def entries(stack: Stack, **params: str) -> list[dict[str, object]]:
+    answer = await stack.client("application").get(
+        "/access-log", params=params, headers=stack.headers["evaluator"]
+    )
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, object]] = answer.json()
+    return found
+
+
+async def test_every_answer_with_a_workers_data_is_logged_before_it_is_returned(
+    stack: Stack,
+) -> None:
+    application = stack.client("application")
+    a = stack.headers["employer_a"]
+    worker, employer = stack.ids["worker_a"], EMPLOYERS["employer_a"][1]
+    read = await application.get(
+        f"/applications/{stack.ids['application_a']}",
+        headers={**a, "X-Correlation-ID": "security-access-log-1"},
+    )
+    assert read.status_code == 200
+    [entry] = [
+        e
+        for e in await entries(stack, worker_id=worker)
+        if e["correlation_id"] == "security-access-log-1"
+    ]
+    assert entry["action"] == "get_application"
+    assert entry["purpose"] == "代行申請の詳細表示"
+    assert entry["endpoint"] == "GET /applications/{application_id}"
+    assert (entry["actor"], entry["actor_role"]) == (EMPLOYERS["employer_a"][0], "employer")
+    assert entry["actor_employer_id"] == employer
+    assert entry["worker_ids"] == [worker] and entry["employer_ids"] == [employer]
+    assert entry["application_ids"] == [stack.ids["application_a"]]
+    assert set(entry) == {
+        "id", "at", "actor", "actor_role", "actor_employer_id", "action", "purpose",
+        "endpoint", "worker_ids", "employer_ids", "application_ids", "correlation_id",
+    }  # fmt: skip
+
+    # the lists and the selectable workers are logged too; each access is one entry
+    for path, action in (("/applications", "list_applications"), ("/workers", "list_workers")):
+        cid = f"security-{action}"
+        assert (
+            await application.get(path, headers={**a, "X-Correlation-ID": cid})
+        ).status_code == 200
+        logged = [e for e in await entries(stack, actor=EMPLOYERS["employer_a"][0])]
+        assert [e["action"] for e in logged if e["correlation_id"] == cid] == [action]
+
+    # a refused read (another employer's application) shows nothing and logs nothing
+    refused = await application.get(
+        f"/applications/{stack.ids['application_b']}",
+        headers={**a, "X-Correlation-ID": "security-access-log-refused"},
+    )
+    assert refused.status_code == 404
+    everything = await entries(stack, limit="1000")
+    assert not [e for e in everything if e["correlation_id"] == "security-access-log-refused"]
+    # the setup's submissions were logged too (the journey: lines added, submitted)
+    assert {"change_application", "submit", "list_workers"} <= {e["action"] for e in everything}
+    # employers cannot read the log
+    denied = await application.get("/access-log", headers=a)
+    assert denied.status_code == 403
+
+
+async def test_the_consent_service_logs_its_reads_too(stack: Stack) -> None:
+    consent = stack.client("consent")
+    read = await consent.get(
+        f"/consents/{stack.ids['consent_a']}",
+        headers={**stack.headers["employer_a"], "X-Correlation-ID": "security-consent-read"},
+    )
+    assert read.status_code == 200
+    log = await consent.get(
+        "/access-log",
+        params={"worker_id": stack.ids["worker_a"]},
+        headers=stack.headers["operator"],
+    )
+    assert [e["action"] for e in log.json() if e["correlation_id"] == "security-consent-read"] == [
+        "get_consent"
+    ]

@@ -1,0 +1,107 @@
+"""What the whole journey wrote: no password, temporary password or token anywhere.
+
+Runs last (file order) over everything the security tests did on the in-process stack —
+registrations and activations (temporary passwords), logins of five accounts, consents,
+applications through to judgements and 結果通知書, failed logins, lockouts, logout, a
+password change and the portal's logins — and searches
+
+* every log line every service wrote (JSON lines at DEBUG level, as in production),
+* every document of every collection of every service's database,
+* every record (key, value, headers) of every Kafka topic of the run, dead-letter topics
+  included,
+
+for every temporary password, both passwords, every access token and every session cookie.
+The temporary passwords travel sealed (Fernet) to the notification service; the sealed form
+is not the password and is allowed. Error messages are covered by the matrix and session
+tests (they compare whole bodies); this test adds the stored and logged trail.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared_kernel.mongo import connect
+
+from .conftest import PASSWORD, Stack
+from .test_sessions import NEW_PASSWORD
+
+pytestmark = pytest.mark.timeout(600)
+
+
+async def topic_records(bootstrap: str, prefix: str) -> dict[str, list[bytes]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = sorted(t for t in await consumer.topics() if t.startswith(prefix))
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
+        found: dict[str, list[bytes]] = {t: [] for t in topics}
+        if not partitions:
+            return found
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                for record in records:
+                    parts = [record.key or b"", record.value or b""]
+                    parts += [k.encode() + b"=" + v for k, v in record.headers]
+                    found[tp.topic].append(b"\n".join(parts))
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def databases(stack: Stack) -> dict[str, str]:
+    client = connect(stack.settings["identity"].mongodb_url)
+    try:
+        dumps = {}
+        for service, settings in stack.settings.items():
+            db = client[settings.db_name]
+            everything: dict[str, list[Any]] = {}
+            for name in await db.list_collection_names():
+                everything[name] = [doc async for doc in db[name].find({})]
+            dumps[service] = json.dumps(everything, default=str, ensure_ascii=False)
+        return dumps
+    finally:
+        await client.close()
+
+
+def secrets_of(stack: Stack) -> dict[str, str]:
+    found = {f"temporary password {i}": p for i, p in enumerate(stack.temporary_passwords)}
+    found.update(password=PASSWORD, new_password=NEW_PASSWORD)
+    for role, headers in stack.headers.items():
+        if headers:
+            found[f"access token of {role}"] = headers["Authorization"].removeprefix("Bearer ")
+    for role, cookie in stack.sessions.items():
+        found[f"session cookie of {role}"] = cookie
+    return found
+
+
+async def test_no_secret_in_logs_databases_or_events(stack: Stack) -> None:
+    secrets = secrets_of(stack)
+    assert len(stack.temporary_passwords) >= 5  # two in the setup, the rest from the tests
+    log = stack.log.getvalue()
+    assert log.count("\n") > 500 and "identity.login" in log  # the capture saw the journey
+    settings = stack.settings["identity"]
+    topics = await topic_records(settings.kafka_bootstrap_servers, settings.topic_prefix)
+    assert sum(len(r) for r in topics.values()) > 10
+    dumps = await databases(stack)
+    assert "users" in dumps["identity"] and "access_log" in dumps["application"]
+    leaks = []
+    for what, secret in secrets.items():
+        if secret in log:
+            leaks.append(f"{what} in the log")
+        for service, dump in dumps.items():
+            if secret in dump:
+                leaks.append(f"{what} in the {service} database")
+        for topic, records in topics.items():
+            if any(secret.encode() in record for record in records):
+                leaks.append(f"{what} in {topic}")
+    assert leaks == []
