@@ -447,9 +447,6 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
             criteria_version=table.version,
         )
 
-    # The result models below are built with ``model_construct``: every value is computed
-    # here with the declared type (no coercion to do), and validating ~15 criteria per
-    # evaluation was a tenth of its cost (bench/judgement_engine.py).
     ctx = TreeContext(quals.held, quals.not_counted, total)
     outcomes = {n: [node.evaluate(ctx) for node in table.levels[n].criteria_nodes] for n in LEVELS}
     qualifications_met = {n: all(o.met for o in outcomes[n]) for n in LEVELS}
@@ -460,7 +457,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
         level = table.levels[number]
         days_ok = total >= level.days
         criteria.append(
-            CriterionResult.model_construct(
+            CriterionResult(
                 level=number,
                 kind="days",
                 met=days_ok,
@@ -477,7 +474,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
             actual = foreman_days if only_foreman else either_days
             foreman_ok = actual >= level.foreman_days
             criteria.append(
-                CriterionResult.model_construct(
+                CriterionResult(
                     level=number,
                     kind="foreman_days" if only_foreman else "foreman_or_leader_days",
                     met=foreman_ok,
@@ -493,7 +490,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
             )
         for node, outcome in zip(level.criteria_nodes, outcomes[number], strict=True):
             criteria.append(
-                CriterionResult.model_construct(
+                CriterionResult(
                     level=number,
                     kind="qualification",
                     met=outcome.met,
@@ -507,7 +504,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
             failing = [n for n in range(LEVELS[0], number) if not qualifications_met[n]]
             lower_ok = not failing
             criteria.append(
-                CriterionResult.model_construct(
+                CriterionResult(
                     level=number,
                     kind="lower_level_qualifications",
                     met=lower_ok,
@@ -524,7 +521,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
             met_levels.append(number)
 
     requested = request.requested_level
-    return EvaluationResult.model_construct(
+    return EvaluationResult(
         decision="approved" if requested in met_levels else "rejected",
         requested_level=requested,
         eligible_level=max(met_levels, default=1),

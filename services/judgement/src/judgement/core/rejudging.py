@@ -10,6 +10,7 @@ stays as it was. See docs/judgement.md "Re-judgement".
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from judgement.core.master import Master
 from judgement.core.models import CcusRecord, EvaluationRequest
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
+    CATALOGUE,
     ApplicationLine,
     RejudgementLine,
     RejudgementRequested,
@@ -135,17 +137,60 @@ def rejudge(
             judged, result.decision, result.eligible_level, messages, now
         )
     (envelope,) = events
-    stored = {
-        **done,
-        "_id": rejudgement_id(item.line_id, run_id),
+    return stored_form(done, item, request_event, master, envelope), envelope
+
+
+def stored_form(
+    done: Doc,
+    item: RejudgementLine,
+    request_event: RejudgementRequested,
+    master: Master,
+    envelope: Envelope,
+) -> Doc:
+    """The stored re-judgement: flat fields to find it by, the nested parts as JSON text.
+
+    Written once and read whole (never updated), so the request, result and event are kept
+    as strings: on FerretDB a document of a few flat fields inserts several times faster
+    than one with the ~10 nested criteria twice over (bench/bulk_rejudgement.py).
+    """
+    flat = (
+        "judgement_id",
+        "application_id",
+        "employer_id",
+        "worker_id",
+        "worker_name",
+        "trade",
+        "application_date",
+        "requested_level",
+        "status",
+        "decision",
+        "eligible_level",
+        "messages",
+        "criteria_version",
+        "judged_at",
+        "completed_at",
+    )
+    return {
+        "_id": rejudgement_id(item.line_id, request_event.run_id),
         "line_id": item.line_id,
-        "run_id": run_id,
+        "run_id": request_event.run_id,
         "previous_judgement_id": item.previous_judgement_id,
         "snapshot_id": item.snapshot_id,
         "master_version": master.version,
         "reason": request_event.reason,
         "requested_by": request_event.requested_by,
         "requested_at": request_event.requested_at,
-        "event": envelope.to_document(),
+        **{key: done[key] for key in flat if key in done},
+        "request_json": _json(done.get("request")),
+        "result_json": _json(done.get("result")),
+        "event_json": _json(envelope.to_document()),
     }
-    return stored, envelope
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_event(stored: Doc) -> Envelope:
+    """The JudgementCompleted v2 stored with a re-judgement (to publish it again)."""
+    return CATALOGUE.from_document(json.loads(stored["event_json"]))

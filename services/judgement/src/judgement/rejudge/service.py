@@ -17,7 +17,7 @@ from judgement.core.master import Master
 from judgement.core.models import CcusRecord
 from judgement.ports.bulk import BulkDocuments
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import CATALOGUE, JudgementCompletedV2, RejudgementRequested
+from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementRequested
 from shared_kernel.logging import get_logger
 
 log = get_logger(__name__)
@@ -62,9 +62,9 @@ class Rejudger:
         fresh = [e for d, e in zip(docs, events, strict=True) if d["_id"] not in existing]
         if existing:  # redelivered: publish what was stored then, with its ce_id
             stored = await self.rejudgements.find(
-                {"_id": {"$in": sorted(existing)}}, projection={"event": 1}
+                {"_id": {"$in": sorted(existing)}}, projection={"event_json": 1}
             )
-            events = [*fresh, *(CATALOGUE.from_document(d["event"]) for d in stored)]
+            events = [*fresh, *(rejudging.stored_event(d) for d in stored)]
             log.info("rejudge.redelivered", run_id=request.run_id, stored=len(existing))
         await asyncio.gather(*(self.publish(e) for e in events))
         if self.on_completed is not None:
