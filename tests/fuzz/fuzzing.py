@@ -32,7 +32,7 @@ from schemathesis import GenerationMode
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-BOOKKEEPING = {"_outbox", "_outbox_pending"}
+BOOKKEEPING = {"_outbox", "_outbox_pending", "_outbox_due"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 SUMMARY = ARTIFACTS / "fuzz-summary.json"
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")

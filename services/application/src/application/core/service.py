@@ -39,7 +39,7 @@ from shared_kernel.logging import get_logger
 from shared_kernel.mongo import AlreadyExists
 
 log = get_logger(__name__)
-HIDDEN = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0}
+HIDDEN = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0, "_outbox_due": 0}
 
 
 def utcnow() -> datetime:

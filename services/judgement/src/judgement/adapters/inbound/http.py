@@ -182,7 +182,14 @@ async def worker_ccus(
 
 # --- judgements and reviews ----------------------------------------------------------------
 
-SUMMARY_FIELDS = {"request": 0, "line": 0, "_outbox": 0, "_applied": 0, "_outbox_pending": 0}
+SUMMARY_FIELDS = {
+    "request": 0,
+    "line": 0,
+    "_outbox": 0,
+    "_applied": 0,
+    "_outbox_pending": 0,
+    "_outbox_due": 0,
+}
 
 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
