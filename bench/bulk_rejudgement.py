@@ -234,6 +234,10 @@ async def count_completed(
     """Read the judgements topic from its start until ``expected`` re-judgements arrived."""
     from aiokafka import AIOKafkaConsumer
 
+    from shared_kernel.kafka import ensure_topics
+    from shared_kernel.settings import ServiceSettings
+
+    await ensure_topics(ServiceSettings(kafka_bootstrap_servers=bootstrap), [topic])
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -265,6 +269,49 @@ async def count_completed(
     }
 
 
+PROFILE_DIR = ROOT / "var" / "bench"
+PROFILE_SERVICE = PROFILE_DIR / "rejudge-profile-service.txt"
+PROFILE_COMMAND = PROFILE_DIR / "rejudge-profile-command.txt"
+
+
+def start_profiled(stack: Stack, timeout: float = 120) -> None:
+    """``Stack.start`` for the judgement service, under pyinstrument (report on stop)."""
+    import httpx
+
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    with (stack.logs / "judgement.log").open("ab") as out:
+        stack.procs["judgement"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pyinstrument",
+                "-i",
+                "0.005",
+                "-r",
+                "text",
+                "-o",
+                str(PROFILE_SERVICE),
+                "-m",
+                "judgement",
+                "serve",
+            ],
+            env=stack.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=3) as client:
+        while time.monotonic() < deadline:
+            try:
+                if client.get(f"{stack.url('judgement')}/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+    raise RuntimeError("judgement service not ready")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)
@@ -281,9 +328,18 @@ class RssSampler(threading.Thread):
 def main() -> int:
     args = arguments(
         (__doc__ or "").splitlines()[0],
-        [("--workers", {"type": int, "default": None})],
+        [
+            ("--workers", {"type": int, "default": None}),
+            (
+                "--profile",
+                {
+                    "action": "store_true",
+                    "help": "run the service and the command under pyinstrument",
+                },
+            ),
+        ],
     )
-    workers = args.workers or (300 if args.quick else 100_000)
+    workers = args.workers or (60 if args.quick else 100_000)
     ctx_before = context()
     stack = Stack("rejudge", services=["judgement"], extra_env={"LOG_LEVEL": "WARNING"})
     env = stack.env
@@ -292,15 +348,24 @@ def main() -> int:
     try:
         figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
         ctx_run = context()
-        stack.start()
+        if args.profile:
+            start_profiled(stack)
+        else:
+            stack.start()
         sampler = RssSampler(
             {"judgement service": stack.procs["judgement"].pid, "bench (seeding)": os.getpid()}
         )
         sampler.start()
         started = time.monotonic()
+        profiler = (
+            ["-m", "pyinstrument", "-i", "0.005", "-r", "text", "-o", str(PROFILE_COMMAND)]
+            if args.profile
+            else []
+        )
         command = subprocess.Popen(
             [
                 sys.executable,
+                *profiler,
                 "-m",
                 "judgement",
                 "rejudge",
@@ -319,7 +384,7 @@ def main() -> int:
         )
         sampler.pids["rejudge command"] = command.pid
         topic = env["TOPIC_PREFIX"] + "judgement.judgements"
-        timeout = 60 if args.quick else 900
+        timeout = 60 if args.quick else 3600
         done = asyncio.run(
             count_completed(env["KAFKA_BOOTSTRAP_SERVERS"], topic, workers, timeout, started)
         )
@@ -331,6 +396,8 @@ def main() -> int:
         figures["end_to_end"] = done
         elapsed = done["last_event_after_s"] or 1e-9
         figures["judgements_per_second"] = round(done["events"] / elapsed, 1)
+        window = done["last_event_after_s"] - done["first_event_after_s"]
+        figures["consumer_per_second"] = round(done["events"] / max(window, 1e-9), 1)
         figures["rss_peak_mib"] = {k: round(v, 1) for k, v in sampler.peak.items()}
         figures["meets_target"] = figures["judgements_per_second"] >= TARGET
         figures["all_rejudged"] = done["events"] == workers
@@ -363,7 +430,18 @@ def main() -> int:
             f"{workers:,}",
             "yes" if figures["all_rejudged"] else "**no**",
         ),
-        ("command: select + read snapshots + publish requests", f"{cmd['seconds']} s", "–", "–"),
+        (
+            "command: select lines (one pass over `judgements`) / in all (+ snapshots, publish)",
+            f"{cmd.get('select_seconds', '?')} s / {cmd['seconds']} s",
+            "–",
+            "–",
+        ),
+        (
+            "consumer alone: lines / (last event − first event)",
+            f"{figures['consumer_per_second']:,.0f}/s",
+            "–",
+            "–",
+        ),
         (
             "first / last event after",
             f"{figures['end_to_end']['first_event_after_s']} s / "

@@ -145,6 +145,7 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
             "skipped": dict(skipped),
             "master_version": master.version,
             "dry_run": args.dry_run,
+            "select_seconds": round(time.perf_counter() - started, 2),
         }
         if args.dry_run or not selected:
             summary["seconds"] = round(time.perf_counter() - started, 2)
