@@ -11,7 +11,10 @@ each (``BENCH_HTTP_APPLICATIONS``), spread over 100 employers (100 each), writte
 into the services' collections in their store format — ``applications`` (application
 service), ``judgements`` (judgement service), ``notices`` (document service; the PDF itself
 is not copied) — with new application numbers, line ids and employer ids, version 1, empty
-outbox. The measured employer is one of them (100 applications).
+outbox. The measured employer is one of them (100 applications). FerretDB stores ~100–250
+such documents per second, so the full-size seed (30,000 documents, minutes) is kept in the
+``bench_http_cache_v<format>_<count>_*`` databases for the next run; ``BENCH_HTTP_RESEED=1``
+rebuilds it, and a seed that no longer answers (an older stored format) is dropped.
 
 Load generators run as **second processes** on loopback:
 
@@ -374,19 +377,51 @@ async def prepare(stack: Stack, employer: str, count: int) -> dict[str, Any]:
     return seed(stack, tpl, employer, count)
 
 
+CACHE_FORMAT = 1
+"""Bump when the stored format of applications, judgements or notices changes."""
+SEEDED = ("application", "judgement", "document")
+
+
+def cache_db(service: str, count: int) -> str:
+    return f"bench_http_cache_v{CACHE_FORMAT}_{count}_{service}"
+
+
+def cached_seed(mongo_url: str, count: int) -> dict[str, Any] | None:
+    """The seed kept by an earlier run (``BENCH_HTTP_RESEED=1`` ignores it)."""
+    if os.environ.get("BENCH_HTTP_RESEED") == "1":
+        return None
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
+        meta = mongo[cache_db("judgement", count)]["bench_meta"].find_one({"_id": "seed"})
+    return dict(meta) if meta else None
+
+
+def drop_caches(mongo_url: str) -> None:
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
+        for name in mongo.list_database_names():
+            if name.startswith("bench_http_cache_"):
+                mongo.drop_database(name)
+
+
 def bench(quick: bool) -> dict[str, Any]:
     count = int(os.environ.get("BENCH_HTTP_APPLICATIONS", "300" if quick else "10000"))
     wrk_seconds = 2 if quick else 8
     open_seconds = 3 if quick else 15
+    mongo_url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+    # Seeding 30,000 documents through FerretDB takes minutes; the full-size seed is kept
+    # in bench_http_cache_* databases for the next run (the quick one is dropped).
+    keep = not quick
+    cached = cached_seed(mongo_url, count) if keep else None
+    if keep and cached is None:
+        drop_caches(mongo_url)
+    extra = {
+        "JUDGEMENT_REVIEW_POLICY": "auto",
+        "APPLICATION_CONSENT_ENDS_ON_JUDGEMENT": "false",
+    }
+    if keep:
+        extra |= {f"{svc.upper()}_DB_NAME": cache_db(svc, count) for svc in SEEDED}
     stack = Stack(
-        "http",
-        services=("portal", "application", "judgement", "document"),
-        extra_env={
-            "JUDGEMENT_REVIEW_POLICY": "auto",
-            "APPLICATION_CONSENT_ENDS_ON_JUDGEMENT": "false",
-        },
+        "http", services=("portal", "application", "judgement", "document"), extra_env=extra
     )
-    employer = f"88{uuid.uuid4().int % 10**12:012d}"
     result: dict[str, Any] = {
         "context_before": context(),
         "applications": count,
@@ -394,13 +429,28 @@ def bench(quick: bool) -> dict[str, Any]:
     }
     try:
         stack.start()
-        seeded = asyncio.run(prepare(stack, employer, count))
-        result["seed"] = {k: v for k, v in seeded.items() if k != "mine"}
+        if cached is None:
+            employer = f"88{uuid.uuid4().int % 10**12:012d}"
+            seeded = asyncio.run(prepare(stack, employer, count))
+            seeded["employer"] = employer
+            if keep:
+                with MongoClient(mongo_url) as mongo:
+                    mongo[cache_db("judgement", count)]["bench_meta"].insert_one(
+                        {"_id": "seed", **seeded}
+                    )
+        else:
+            seeded = cached
+            seeded["reused"] = True
+            employer = str(cached["employer"])
+        result["seed"] = {k: v for k, v in seeded.items() if k not in ("mine", "_id")}
+        seeded["mine"] = [tuple(m) for m in seeded["mine"]]
         plan = targets(stack, seeded["mine"], employer)
         with httpx.Client(timeout=30) as client:  # warm up, and check every path answers 200
             for name, (base, paths, headers) in plan.items():
                 reply = client.get(base + paths[0], headers=headers)
                 if reply.status_code != 200:
+                    if keep:  # a seed of an older format: rebuilt by the next run
+                        drop_caches(mongo_url)
                     raise RuntimeError(f"{name}: {reply.status_code} {reply.text[:300]}")
         closed: dict[str, Any] = {}
         for name, (base, paths, headers) in plan.items():
@@ -437,7 +487,13 @@ def report(result: dict[str, Any]) -> str:
     seed = result.get("seed", {})
     out.append(
         f"Stored: {result['applications']:,} applications of one line (judgements, notices) over "
-        f"{result['employers']} employers, seeded in {seed.get('seconds', '—')} s; the measured "
+        f"{result['employers']} employers, "
+        + (
+            "seed kept from an earlier run"
+            if seed.get("reused")
+            else f"seeded in {seed.get('seconds', '—')} s"
+        )
+        + "; the measured "
         "employer holds 100. One portal, application, judgement and document process each; load "
         "generator in a second process on loopback.\n"
     )
