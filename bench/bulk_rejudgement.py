@@ -269,49 +269,6 @@ async def count_completed(
     }
 
 
-PROFILE_DIR = ROOT / "var" / "bench"
-PROFILE_SERVICE = PROFILE_DIR / "rejudge-profile-service.txt"
-PROFILE_COMMAND = PROFILE_DIR / "rejudge-profile-command.txt"
-
-
-def start_profiled(stack: Stack, timeout: float = 120) -> None:
-    """``Stack.start`` for the judgement service, under pyinstrument (report on stop)."""
-    import httpx
-
-    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
-    with (stack.logs / "judgement.log").open("ab") as out:
-        stack.procs["judgement"] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pyinstrument",
-                "-i",
-                "0.005",
-                "-r",
-                "text",
-                "-o",
-                str(PROFILE_SERVICE),
-                "-m",
-                "judgement",
-                "serve",
-            ],
-            env=stack.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=3) as client:
-        while time.monotonic() < deadline:
-            try:
-                if client.get(f"{stack.url('judgement')}/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-    raise RuntimeError("judgement service not ready")
-
-
 class RssSampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)
@@ -341,24 +298,35 @@ def main() -> int:
     )
     workers = args.workers or (60 if args.quick else 100_000)
     ctx_before = context()
-    stack = Stack("rejudge", services=["judgement"], extra_env={"LOG_LEVEL": "WARNING"})
+    stack = Stack(
+        "rejudge",
+        services=["judgement"],
+        extra_env={"LOG_LEVEL": "WARNING"},
+        profile=("judgement",) if args.profile else (),
+    )
     env = stack.env
     db_name = stack.db("judgement")
     figures: dict[str, Any] = {"workers": workers}
     try:
         figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
         ctx_run = context()
-        if args.profile:
-            start_profiled(stack)
-        else:
-            stack.start()
+        stack.start()
         sampler = RssSampler(
             {"judgement service": stack.procs["judgement"].pid, "bench (seeding)": os.getpid()}
         )
         sampler.start()
         started = time.monotonic()
         profiler = (
-            ["-m", "pyinstrument", "-i", "0.005", "-r", "text", "-o", str(PROFILE_COMMAND)]
+            [
+                "-m",
+                "pyinstrument",
+                "-i",
+                "0.005",
+                "-r",
+                "text",
+                "-o",
+                str(stack.logs / "rejudge-command.profile.txt"),
+            ]
             if args.profile
             else []
         )
@@ -478,6 +446,8 @@ def main() -> int:
     }
     path = write_json(args.json_out, "bulk-rejudgement", payload)
     print(f"\nFigures: `{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}`")
+    if args.profile:
+        print(f"Profiles (pyinstrument): `{stack.logs.relative_to(ROOT)}/*.profile.txt`")
     return 0
 
 
