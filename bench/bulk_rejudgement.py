@@ -39,6 +39,7 @@ from benchlib import (
     arguments,
     context,
     context_line,
+    free_port,
     rss_mib,
     table,
     write_json,
@@ -269,6 +270,37 @@ async def count_completed(
     }
 
 
+def start_more_consumers(stack: Stack, count: int) -> list[subprocess.Popen[bytes]]:
+    """More judgement service processes in the same consumer group (the topic has 3
+    partitions); ``Stack.stop`` ends them with the first one."""
+    import httpx
+
+    started = []
+    for n in range(count):
+        port = free_port()
+        env = {**stack.env, "JUDGEMENT_HTTP_PORT": str(port)}
+        with (stack.logs / f"judgement-{n + 2}.log").open("ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "judgement", "serve"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        stack.procs[f"judgement-{n + 2}"] = proc
+        started.append(proc)
+        deadline = time.monotonic() + 120
+        with httpx.Client(timeout=3) as client:
+            while time.monotonic() < deadline:
+                try:
+                    if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.3)
+    return started
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)
@@ -287,6 +319,7 @@ def main() -> int:
         (__doc__ or "").splitlines()[0],
         [
             ("--workers", {"type": int, "default": None}),
+            ("--consumers", {"type": int, "default": 1, "help": "judgement processes (≤ 3)"}),
             (
                 "--profile",
                 {
@@ -306,14 +339,17 @@ def main() -> int:
     )
     env = stack.env
     db_name = stack.db("judgement")
-    figures: dict[str, Any] = {"workers": workers}
+    figures: dict[str, Any] = {"workers": workers, "consumers": args.consumers}
     try:
         figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
         ctx_run = context()
         stack.start()
+        extra = start_more_consumers(stack, args.consumers - 1)
         sampler = RssSampler(
             {"judgement service": stack.procs["judgement"].pid, "bench (seeding)": os.getpid()}
         )
+        for n, proc in enumerate(extra, 2):
+            sampler.pids[f"judgement service #{n}"] = proc.pid
         sampler.start()
         started = time.monotonic()
         profiler = (
@@ -382,8 +418,8 @@ def main() -> int:
         f"{workers:,} synthetic {TRADE} workers, one stored CCUS snapshot each "
         f"({seed_f['records_min']}–{seed_f['records_max']} work records, mean "
         f"{seed_f['records_mean']}; 3–8 qualifications) and one completed judgement citing it; "
-        f"`python -m judgement rejudge --trade {TRADE} --all` against one judgement service "
-        "process, shared Kafka and FerretDB 1.24.\n"
+        f"`python -m judgement rejudge --trade {TRADE} --all` against {args.consumers} "
+        "judgement service process(es), shared Kafka and FerretDB 1.24.\n"
     )
     rows = [
         (
