@@ -132,7 +132,7 @@ def _strip(doc: Any) -> Any:
 
 async def snapshot(db: Any, skip: Iterable[str] = ()) -> dict[str, list[Any]]:
     """Every document of the database, bookkeeping fields of the outbox removed."""
-    skipped = set(skip)
+    skipped = set(skip) | BOOKKEEPING_COLLECTIONS
     names = sorted(n for n in await db.list_collection_names() if n not in skipped)
     out: dict[str, list[Any]] = {}
     for name in names:

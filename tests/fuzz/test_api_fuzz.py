@@ -116,11 +116,40 @@ IDENTITY_COUNTERS = ("login_failures", "rate_limits", "audit_log", "login_attemp
 
 
 async def test_fuzz_consent(settings: ServiceSettings) -> None:
+    from datetime import UTC, date, datetime
+
     from consent.config import Settings
     from consent.inject import create_app
+    from shared_kernel.events import Envelope
+    from shared_kernel.events.catalogue import CcusWorkerSnapshot
+    from shared_kernel.testing import eventually, publisher
 
     s = own(Settings, settings)
-    async with started(create_app(s), s) as (client, db):
+    async with started(create_app(s), s) as (client, db), publisher(s) as publish:
+        # one worker in the CCUS read model and one consent of the employer: real ids
+        await publish(
+            Envelope(
+                CcusWorkerSnapshot(
+                    worker_id=WORKER_ID,
+                    taken_at=datetime(2026, 11, 1, tzinfo=UTC),
+                    registration_type="detailed",
+                    registered_on=date(2020, 4, 1),
+                    name="山田 太郎",
+                    name_kana="ヤマダ タロウ",
+                    birth_date=date(1980, 4, 1),
+                ),
+                source="ccus",
+            )
+        )
+        workers = client._transport.app.state.container.service.workers
+        await eventually(lambda: _found(workers))
+        filed = await client.post(
+            "/consent-applications",
+            json=CONSENT_APPLICATION,
+            headers={"Authorization": f"Bearer {tokens(s)['employer']}"},
+        )
+        assert filed.status_code == 201, filed.text
+        consent_id = filed.json()["consents"][0]["consent_id"]
         await run(
             Target(
                 "consent",
@@ -130,8 +159,39 @@ async def test_fuzz_consent(settings: ServiceSettings) -> None:
                 tokens(s),
                 examples=EXAMPLES,
                 skip_collections=("access_log",),
+                path_seeds={"consent_id": [consent_id]},
             )
         )
+
+
+WORKER_ID = "20000000000001"
+CONSENT_APPLICATION = {
+    "employer": {
+        "employer_name": "株式会社髙橋建設",
+        "representative_name": "髙橋 一郎",
+        "postal_code": "100-0001",
+        "address": "東京都千代田区千代田1-1",
+        "phone_number": "03-1234-5678",
+    },
+    "workers": [
+        {
+            "worker_id": WORKER_ID,
+            "name": "山田 太郎",
+            "name_kana": "ヤマダ タロウ",
+            "birth_date": "1980-04-01",
+        }
+    ],
+    "consent_items": {
+        "view_ccus_data": True,
+        "proxy_application": True,
+        "card_issuance": True,
+        "fee": True,
+    },
+}
+
+
+async def _found(workers: Any) -> bool:
+    return len(await workers.find({})) > 0
 
 
 async def test_fuzz_application(settings: ServiceSettings) -> None:

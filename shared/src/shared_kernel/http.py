@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -44,11 +46,29 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     415: ("unsupported_media_type", "この形式のデータは受け付けていません。"),
     429: ("too_many_requests", "リクエストが多すぎます。しばらくしてから再度お試しください。"),
 }
+NUL_REFUSED = ("invalid_character", "使用できない文字（NUL文字）が含まれています。")
+# a JSON string escape \u0000 (not an escaped backslash followed by "u0000")
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 HTTP_ERROR_OTHER = ("http_error", "リクエストを処理できませんでした。")
 INTERNAL_ERROR = (
     "internal_error",
     "システムエラーが発生しました。しばらくしてから再度お試しください。",
 )
+
+
+async def carries_nul(request: Request) -> bool:
+    """Whether the path, the query or a JSON body holds U+0000.
+
+    The database (PostgreSQL under FerretDB) cannot store or even compare strings with NUL,
+    and no field of ours needs one: such a request is refused at the edge.
+    """
+    if "\x00" in request.scope.get("path", ""):
+        return True
+    if b"\x00" in unquote_to_bytes(request.scope.get("query_string", b"")):
+        return True
+    if "json" in request.headers.get("content-type", "").lower():
+        return _JSON_NUL.search(await request.body()) is not None
+    return False
 
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
@@ -74,7 +94,13 @@ def create_app(
     ) -> Response:
         started = time.perf_counter()
         with correlation_scope(request.headers.get("x-correlation-id")) as cid:
-            response = await call_next(request)
+            if await carries_nul(request):
+                code, message = NUL_REFUSED
+                response: Response = JSONResponse(
+                    status_code=422, content={"code": code, "message": message}
+                )
+            else:
+                response = await call_next(request)
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
