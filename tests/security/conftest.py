@@ -122,6 +122,16 @@ class Stack:
     ids: dict[str, str] = field(default_factory=dict)
     temporary_passwords: list[str] = field(default_factory=list)
     log: io.StringIO = field(default_factory=io.StringIO)  # every log line (JSON, DEBUG)
+    responses: list[tuple[str, bytes]] = field(default_factory=list)  # (request, body)
+
+    async def record(self, response: httpx.Response) -> None:
+        """httpx response hook: keep every answer's body for the secret search."""
+        await response.aread()
+        request = response.request
+        self.responses.append((f"{request.method} {request.url}", response.content))
+
+    def hooks(self) -> dict[str, list[Any]]:
+        return {"response": [self.record]}
 
     def client(self, service: str) -> httpx.AsyncClient:
         return self.clients[service]
@@ -131,6 +141,7 @@ class Stack:
             transport=httpx.ASGITransport(app=self.portal, client=("127.0.0.1", 50002)),
             base_url=f"{scheme}://portal.test",
             follow_redirects=False,
+            event_hooks=self.hooks(),
         )
 
     def container(self, service: str) -> Any:
@@ -360,6 +371,8 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
     for client in clients.values():
         stack_exit.push_async_callback(client.aclose)
     stack = Stack(apps, settings, clients, portal, portal_services)
+    for client in clients.values():
+        client.event_hooks = stack.hooks()
 
     async with publisher(settings["judgement"]) as publish:
         for snapshot in _demo_snapshots():

@@ -46,7 +46,9 @@ PROTECTED = {
 async def identity(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """An identity client from an address of its own (its own rate-limit bucket)."""
     transport = httpx.ASGITransport(app=stack.apps["identity"], client=(next(ADDRESSES), 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://identity", event_hooks=stack.hooks()
+    ) as client:
         yield client
 
 
