@@ -59,8 +59,8 @@ test: install lint infra-up
 # The fault suite (docs/faults.md) on its own infrastructure instance (var/faults, other
 # ports): started fresh here, stopped at the end whatever the outcome. FAULT_APPLICATIONS=500 for
 # the full run (default 100 applications × 5 lines).
-FAULTS_INFRA := INFRA_VAR_DIR=$(CURDIR)/var/faults INFRA_PG_PORT=55432 INFRA_FERRETDB_PORT=37017 \
-	INFRA_KAFKA_PORT=39092 INFRA_KAFKA_CONTROLLER_PORT=39093 INFRA_SMTP_PORT=31025 INFRA_SMTP_HTTP_PORT=38025
+FAULTS_INFRA := INFRA_VAR_DIR=$(CURDIR)/var/faults INFRA_PG_PORT=25432 INFRA_FERRETDB_PORT=27117 \
+	INFRA_KAFKA_PORT=29092 INFRA_KAFKA_CONTROLLER_PORT=29093 INFRA_SMTP_PORT=21025 INFRA_SMTP_HTTP_PORT=28025
 test-faults: install
 	-$(FAULTS_INFRA) deploy/local/stop.sh >/dev/null
 	rm -rf var/faults

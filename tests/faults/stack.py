@@ -29,12 +29,12 @@ LOCAL = ROOT / "deploy" / "local"
 
 INFRA_DEFAULTS = {
     "INFRA_VAR_DIR": str(ROOT / "var" / "faults"),
-    "INFRA_PG_PORT": "55432",
-    "INFRA_FERRETDB_PORT": "37017",
-    "INFRA_KAFKA_PORT": "39092",
-    "INFRA_KAFKA_CONTROLLER_PORT": "39093",
-    "INFRA_SMTP_PORT": "31025",
-    "INFRA_SMTP_HTTP_PORT": "38025",
+    "INFRA_PG_PORT": "25432",
+    "INFRA_FERRETDB_PORT": "27117",
+    "INFRA_KAFKA_PORT": "29092",
+    "INFRA_KAFKA_CONTROLLER_PORT": "29093",
+    "INFRA_SMTP_PORT": "21025",
+    "INFRA_SMTP_HTTP_PORT": "28025",
 }
 SERVICES = ("identity", "consent", "application", "judgement", "notification", "document")
 CONSUMERS = ("consent", "application", "judgement", "notification", "document")
@@ -82,7 +82,15 @@ class Infra:
         )
 
     def start(self, *servers: str) -> None:
-        self._script("start.sh", *servers)
+        """Start ``servers``; a failed start (e.g. its port still held) is tried again."""
+        for attempt in range(3):
+            try:
+                self._script("start.sh", *servers)
+                return
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
+                time.sleep(5)
 
     def stop(self, *servers: str) -> None:
         self._script("stop.sh", *servers)
