@@ -52,6 +52,11 @@ async def identity(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def session_cookie(value: str) -> dict[str, str]:
+    """Identity's session cookie as a header (the client's own jar is cleared between calls)."""
+    return {"Cookie": f"noryoku_session={value}"}
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -145,12 +150,12 @@ async def test_logout_revokes_the_session_and_its_token_at_identity(
     identity.cookies.clear()
     assert (await identity.get("/me", headers=bearer(token))).status_code == 200
 
-    out = await identity.delete("/sessions/current", cookies={"noryoku_session": cookie})
+    out = await identity.delete("/sessions/current", headers=session_cookie(cookie))
     assert out.status_code == 204
     identity.cookies.clear()
     me = await identity.get("/me", headers=bearer(token))
     assert (me.status_code, me.json()["code"]) == (401, "session_revoked")
-    renewal = await identity.post("/sessions/token", cookies={"noryoku_session": cookie})
+    renewal = await identity.post("/sessions/token", headers=session_cookie(cookie))
     assert renewal.status_code == 401
     # the other services cannot see identity's sessions: the token works there until it
     # expires (IDENTITY_ACCESS_TOKEN_TTL_MINUTES, 15); the portal forgets it at logout
@@ -170,8 +175,7 @@ async def test_a_password_change_revokes_every_other_session(
     kept, dropped = first.json()["access_token"], second.json()["access_token"]
     changed = await identity.put(
         "/me/password",
-        headers=bearer(kept),
-        cookies={"noryoku_session": first.cookies["noryoku_session"]},
+        headers={**bearer(kept), **session_cookie(first.cookies["noryoku_session"])},
         json={
             "current_password": PASSWORD,
             "new_password": NEW_PASSWORD,
@@ -183,7 +187,7 @@ async def test_a_password_change_revokes_every_other_session(
     assert (await identity.get("/me", headers=bearer(kept))).status_code == 200
     assert (await identity.get("/me", headers=bearer(dropped))).status_code == 401
     renewal = await identity.post(
-        "/sessions/token", cookies={"noryoku_session": second.cookies["noryoku_session"]}
+        "/sessions/token", headers=session_cookie(second.cookies["noryoku_session"])
     )
     assert renewal.status_code == 401
     identity.cookies.clear()
@@ -203,13 +207,13 @@ async def test_an_expired_session_gives_no_token_and_stops_its_tokens_at_identit
     at_expiry = datetime.now(UTC) + timedelta(hours=hours, seconds=1)
     service.clock = lambda: at_expiry
     try:
-        renewal = await identity.post("/sessions/token", cookies={"noryoku_session": cookie})
+        renewal = await identity.post("/sessions/token", headers=session_cookie(cookie))
         assert (renewal.status_code, renewal.json()["code"]) == (401, "session_invalid")
         assert (await identity.get("/me", headers=bearer(token))).status_code == 401
     finally:
         service.clock = original
     identity.cookies.clear()
-    renewal = await identity.post("/sessions/token", cookies={"noryoku_session": cookie})
+    renewal = await identity.post("/sessions/token", headers=session_cookie(cookie))
     assert renewal.status_code == 200
 
 
