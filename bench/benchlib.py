@@ -222,7 +222,9 @@ class Stack:
         return f"bench-{self.name}-{self.run}."
 
     def db(self, service: str) -> str:
-        return f"bench_{self.name}_{self.run}_{service}"
+        """The service's database (``extra_env`` may name another one)."""
+        default = f"bench_{self.name}_{self.run}_{service}"
+        return self.extra_env.get(f"{service.upper()}_DB_NAME", default)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -245,7 +247,7 @@ class Stack:
         }
         for name in SERVICES:
             env[f"{name.upper()}_HTTP_PORT"] = str(self.ports[name])
-            env[f"{name.upper()}_DB_NAME"] = self.db(name)
+            env[f"{name.upper()}_DB_NAME"] = f"bench_{self.name}_{self.run}_{name}"
             if name != "portal":
                 env[f"PORTAL_{name.upper()}_URL"] = self.url(name)
         env.update(self.extra_env)
