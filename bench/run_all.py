@@ -44,8 +44,10 @@ def main() -> int:
     day = datetime.now(UTC).date().isoformat()
     suffix = "-quick" if args.quick else ""
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    parts_dir = args.out_dir / f"{day}{suffix}-parts"
-    parts_dir.mkdir(exist_ok=True)
+    # each script's own JSON (also inside the report's JSON): kept out of bench/results/
+    parts_root = ROOT / "var" / "bench" if args.out_dir == RESULTS else args.out_dir
+    parts_dir = parts_root / f"{day}{suffix}-parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
     before = context()
     started = time.monotonic()
     sections: list[str] = []
