@@ -1,6 +1,6 @@
 """Benchmark of the document service: 結果通知書 per second on one core, and memory.
 
-    uv run python bench/documents.py [--quick] [--json-out PATH] [--runs 5] [--per-run 20]
+    uv run python bench/documents.py [--quick] [--json-out PATH] [--runs 3] [--per-run 15]
 
 The process is pinned to one CPU (``sched_setaffinity``). Each notice goes through the
 service's per-notice work without the database: the notice context from a
@@ -111,8 +111,8 @@ def profile_summary(renderer: PdfRenderer, events: list[Any]) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--per-run", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--per-run", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="a smoke run (2 runs of 4)")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()

@@ -69,11 +69,11 @@ def main() -> int:
         t0 = time.monotonic()
         try:
             done = subprocess.run(
-                command, cwd=ROOT, capture_output=True, text=True, timeout=budget * 3, check=False
+                command, cwd=ROOT, capture_output=True, text=True, timeout=budget * 5, check=False
             )
             code, out, err = done.returncode, done.stdout, done.stderr
         except subprocess.TimeoutExpired as exc:
-            code, out, err = -1, str(exc.stdout or ""), f"timed out after {budget * 3} s"
+            code, out, err = -1, str(exc.stdout or ""), f"timed out after {budget * 5} s"
         seconds = round(time.monotonic() - t0, 1)
         entry: dict[str, Any] = {
             "status": "ok" if code == 0 else "failed",
