@@ -218,7 +218,9 @@ def broken(draw: st.DrawFn) -> dict[str, Any]:
     elif where == "registration_type":
         body["ccus"]["registration_type"] = draw(GARBAGE.filter(lambda v: v != "detailed"))
     elif where == "work_date":
-        body["ccus"]["work_history"].append({"date": draw(DATES)})
+        # not numbers: pydantic's lax date reads them as Unix seconds (see docs/bad-input.md)
+        work_date = DATES.filter(lambda v: isinstance(v, str | list | dict) or v is None)
+        body["ccus"]["work_history"].append({"date": draw(work_date)})
     elif where == "qualification":
         body["ccus"]["qualifications"].append({"name": draw(st.sampled_from(["", None, 5]))})
     elif where == "ccus":
