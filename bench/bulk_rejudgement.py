@@ -301,6 +301,32 @@ def start_more_consumers(stack: Stack, count: int) -> list[subprocess.Popen[byte
     return started
 
 
+async def command_in_process(
+    argv: list[str],
+    env: dict[str, str],
+    db_name: str,
+    topic: str,
+    workers: int,
+    timeout: float,
+    started: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``python -m judgement rejudge`` run in this process, next to the event count."""
+    from judgement.config import Settings
+    from judgement.rejudge import cli
+
+    settings = Settings(
+        topic_prefix=env["TOPIC_PREFIX"],
+        db_name=db_name,
+        mongodb_url=env["MONGODB_URL"],
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+    )
+    counting = asyncio.create_task(
+        count_completed(env["KAFKA_BOOTSTRAP_SERVERS"], topic, workers, timeout, started)
+    )
+    summary = await cli.run_async(cli.parse_args(argv), settings)
+    return summary, await counting
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)
@@ -366,37 +392,30 @@ def main() -> int:
             if args.profile
             else []
         )
-        command = subprocess.Popen(
-            [
-                sys.executable,
-                *profiler,
-                "-m",
-                "judgement",
-                "rejudge",
-                "--trade",
-                TRADE,
-                "--all",
-                "--reason",
-                REASON,
-                "--by",
-                "bench",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=ROOT,
-        )
-        sampler.pids["rejudge command"] = command.pid
+        argv = ["--trade", TRADE, "--all", "--reason", REASON, "--by", "bench"]
         topic = env["TOPIC_PREFIX"] + "judgement.judgements"
         timeout = 60 if args.quick else 3600
-        done = asyncio.run(
-            count_completed(env["KAFKA_BOOTSTRAP_SERVERS"], topic, workers, timeout, started)
-        )
-        out, err = command.communicate(timeout=60)
+        if args.quick:  # the command in this process (no second interpreter start-up)
+            figures["command"], done = asyncio.run(
+                command_in_process(argv, env, db_name, topic, workers, timeout, started)
+            )
+        else:
+            command = subprocess.Popen(
+                [sys.executable, *profiler, "-m", "judgement", "rejudge", *argv],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=ROOT,
+            )
+            sampler.pids["rejudge command"] = command.pid
+            done = asyncio.run(
+                count_completed(env["KAFKA_BOOTSTRAP_SERVERS"], topic, workers, timeout, started)
+            )
+            out, err = command.communicate(timeout=60)
+            if command.returncode != 0:
+                raise RuntimeError(f"rejudge failed: {err.decode()[-1000:]}")
+            figures["command"] = json.loads(out.decode().strip().splitlines()[-1])
         sampler.stopped.set()
-        if command.returncode != 0:
-            raise RuntimeError(f"rejudge failed: {err.decode()[-1000:]}")
-        figures["command"] = json.loads(out.decode().strip().splitlines()[-1])
         figures["end_to_end"] = done
         elapsed = done["last_event_after_s"] or 1e-9
         figures["judgements_per_second"] = round(done["events"] / elapsed, 1)
