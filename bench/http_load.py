@@ -198,8 +198,8 @@ async def templates(stack: Stack, employer: str) -> dict[str, Any]:
             doc and doc.get("status") == "completed" and notices.find_one({"_id": f"RN-{line}"})
         )
 
-    if not await wait_for(done, 180):
-        raise RuntimeError("the template application was not judged and noticed in 180 s")
+    if not await wait_for(done, 400):
+        raise RuntimeError("the template application was not judged and noticed in 400 s")
     application = mongo[stack.db("application")]["applications"].find_one({"_id": number})
     # settle: the application doc gets its judgement statuses; wait for its outbox to empty
     await wait_for(
@@ -395,6 +395,11 @@ def cached_seed(mongo_url: str, count: int) -> dict[str, Any] | None:
     return dict(meta) if meta else None
 
 
+def list_to_dict(mine: Any) -> dict[str, str]:
+    application, line, notice = mine
+    return {"application": application, "line": line, "notice": notice}
+
+
 def drop_caches(mongo_url: str) -> None:
     with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
         for name in mongo.list_database_names():
@@ -435,15 +440,20 @@ def bench(quick: bool) -> dict[str, Any]:
             seeded["employer"] = employer
             if keep:
                 with MongoClient(mongo_url) as mongo:
+                    meta = {**seeded, "mine": [list_to_dict(m) for m in seeded["mine"]]}
+                    # (FerretDB stores no nested arrays)
                     mongo[cache_db("judgement", count)]["bench_meta"].insert_one(
-                        {"_id": "seed", **seeded}
+                        {"_id": "seed", **meta}
                     )
         else:
             seeded = cached
             seeded["reused"] = True
             employer = str(cached["employer"])
         result["seed"] = {k: v for k, v in seeded.items() if k not in ("mine", "_id")}
-        seeded["mine"] = [tuple(m) for m in seeded["mine"]]
+        seeded["mine"] = [
+            (m["application"], m["line"], m["notice"]) if isinstance(m, dict) else tuple(m)
+            for m in seeded["mine"]
+        ]
         plan = targets(stack, seeded["mine"], employer)
         with httpx.Client(timeout=30) as client:  # warm up, and check every path answers 200
             for name, (base, paths, headers) in plan.items():
