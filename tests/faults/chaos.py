@@ -79,7 +79,7 @@ class Chaos:
         await asyncio.to_thread(self.stack.infra.stop, "smtp-sink")
         await asyncio.sleep(self.smtp_outage_seconds)
         await asyncio.to_thread(self.stack.infra.start, "smtp-sink")
-        self.injected["SMTP sink stopped 60 s"] += 1
+        self.injected[f"SMTP sink stopped {self.smtp_outage_seconds:.0f} s"] += 1
         log("SMTP sink back")
 
     def restart(self, process: ServiceProcess) -> None:
