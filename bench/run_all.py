@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -67,13 +68,21 @@ def main() -> int:
             command.insert(2, "--quick")
         print(f"[bench] {name} …", flush=True)
         t0 = time.monotonic()
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
-            done = subprocess.run(
-                command, cwd=ROOT, capture_output=True, text=True, timeout=budget * 5, check=False
-            )
-            code, out, err = done.returncode, done.stdout, done.stderr
-        except subprocess.TimeoutExpired as exc:
-            code, out, err = -1, str(exc.stdout or ""), f"timed out after {budget * 5} s"
+            out, err = proc.communicate(timeout=budget * 5)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            # SIGINT first: the script's `finally` stops its services and drops its databases
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            code, err = -1, f"timed out after {budget * 5} s"
         seconds = round(time.monotonic() - t0, 1)
         entry: dict[str, Any] = {
             "status": "ok" if code == 0 else "failed",
