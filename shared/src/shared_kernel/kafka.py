@@ -21,6 +21,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
@@ -29,6 +30,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage as KafkaMessageParam
 from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
+
+if TYPE_CHECKING:
+    from aiokafka.admin import AIOKafkaAdminClient
 
 from shared_kernel.events.envelope import Catalogue, Envelope, Event, MalformedEvent
 from shared_kernel.logging import correlation_scope, get_logger
@@ -58,7 +62,12 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
 async def ensure_topics(
     settings: ServiceSettings, topics: Iterable[str], *, partitions: int = 3
 ) -> None:
-    """Create topics (and their ``.dlq``) if missing; existing ones are left as they are."""
+    """Create topics (and their ``.dlq``) if missing; existing ones are left as they are.
+
+    Returns once every topic is usable: described without error, each partition with a
+    leader. A topic created a moment ago may not be (its partitions are still being
+    assigned), and a consumer assigned to it then would see no partitions at all.
+    """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     names = sorted({n for t in topics for n in (t, t + DLQ_SUFFIX)})
@@ -71,8 +80,28 @@ async def ensure_topics(
             await admin.create_topics(
                 [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
             )
+        await _until_led(admin, names, deadline=time.monotonic() + TOPIC_READY_SECONDS)
     finally:
         await admin.close()
+
+
+TOPIC_READY_SECONDS = 30.0
+
+
+async def _until_led(admin: AIOKafkaAdminClient, names: list[str], *, deadline: float) -> None:
+    """Wait until every topic in ``names`` has all its partitions led (bounded)."""
+    while True:
+        described = await admin.describe_topics(names)
+        ready = {
+            t["topic"]
+            for t in described
+            if t["error_code"] == 0
+            and t["partitions"]
+            and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
+        }
+        if ready >= set(names) or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def partitions_of(bootstrap_servers: str, topics: Iterable[str]) -> list[TopicPartition]:
