@@ -128,7 +128,7 @@ def rejudge(
         judged = {
             **base,
             "request": request.model_dump(mode="json", exclude={"ccus"}),
-            "result": result.model_dump(mode="json"),
+            judging.RESULT_JSON: result.model_dump_json(),
             "criteria_version": result.criteria_version,
             "judged_at": now,
         }
@@ -182,7 +182,7 @@ def stored_form(
         "requested_at": request_event.requested_at,
         **{key: done[key] for key in flat if key in done},
         "request_json": _json(done.get("request")),
-        "result_json": _json(done.get("result")),
+        "result_json": done.get(judging.RESULT_JSON),
         "event_json": _json(envelope.to_document()),
     }
 

@@ -193,7 +193,7 @@ SUMMARY_FIELDS = {
 
 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
-    result = doc.get("result") or {}
+    result = judging.result_of(doc) or {}
     return {
         "line_id": doc["_id"],
         "judgement_id": doc["judgement_id"],
@@ -239,7 +239,7 @@ async def judgement(
         principal.role == "employer" and doc["employer_id"] != principal.employer_id
     ):
         raise ApiError(404, "not_found", "該当する判定がありません。")
-    return {**_summary(doc), "detail": public(doc)}
+    return {**_summary(doc), "detail": public(judging.readable(doc))}
 
 
 @router.get("/reviews", summary="審査待ちの判定（審査員）")
