@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -258,4 +259,9 @@ class MemoryDocuments:
 
     def outbox(self, type_part: str = "") -> list[Document]:
         """The stored (not yet relayed) events whose ``type`` contains ``type_part``."""
-        return [e for d in self.docs.values() for e in d.get(OUTBOX, []) if type_part in e["type"]]
+        return [
+            {**e, "payload": json.loads(e["payload_json"])}
+            for d in self.docs.values()
+            for e in d.get(OUTBOX, [])
+            if type_part in e["type"]
+        ]

@@ -99,7 +99,13 @@ class Envelope:
         return self.event.model_dump_json().encode()
 
     def to_document(self) -> dict[str, Any]:
-        """The form kept in an aggregate's outbox until the relay publishes it."""
+        """The form kept in an aggregate's outbox until the relay publishes it.
+
+        The payload is kept as its JSON text (exactly what is published): FerretDB 1.24
+        spends its time per nested element, and a payload such as JudgementCompleted's
+        criteria is a hundred of them in every write of the aggregate until it is relayed.
+        Entries stored before with a nested ``payload`` are still read.
+        """
         return {
             "id": self.id,
             "type": self.type,
@@ -108,7 +114,7 @@ class Envelope:
             "source": self.source,
             "time": self.time.isoformat(),
             "correlation_id": self.correlation_id,
-            "payload": self.event.model_dump(mode="json"),
+            "payload_json": self.event.model_dump_json(),
         }
 
 
@@ -178,7 +184,11 @@ class Catalogue:
         """Rebuild an envelope from its outbox form (same id: republishing is idempotent)."""
         model = self.model_for(doc["type"])
         return Envelope(
-            event=model.model_validate(doc["payload"]),
+            event=(
+                model.model_validate_json(doc["payload_json"])
+                if "payload_json" in doc
+                else model.model_validate(doc["payload"])
+            ),
             id=doc["id"],
             source=doc["source"],
             time=datetime.fromisoformat(doc["time"]),
