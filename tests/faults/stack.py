@@ -64,6 +64,11 @@ class Infra:
         return f"mongodb://127.0.0.1:{self.env['INFRA_FERRETDB_PORT']}/"
 
     @property
+    def postgresql_url(self) -> str:
+        """The PostgreSQL behind FerretDB, where the services create their lookup indexes."""
+        return f"postgresql://ferretdb:ferretdb@127.0.0.1:{self.env['INFRA_PG_PORT']}/ferretdb"
+
+    @property
     def smtp_port(self) -> int:
         return int(self.env["INFRA_SMTP_PORT"])
 
@@ -183,6 +188,7 @@ class Stack:
             "APP_ENV": "test",
             "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka,
             "MONGODB_URL": self.infra.mongodb_url,
+            "FERRETDB_POSTGRESQL_URL": self.infra.postgresql_url,
             "TOPIC_PREFIX": self.topic_prefix,
             "LOG_LEVEL": "WARNING",
             f"{upper}_HTTP_PORT": str(port),

@@ -39,8 +39,6 @@ from tests.faults.journey import (
 )
 from tests.faults.stack import Infra, Stack
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(3600)]
-
 APPLICATIONS = int(os.environ.get("FAULT_APPLICATIONS", "100"))
 LINES_PER_APPLICATION = 5
 KILLS = int(os.environ.get("FAULT_KILLS", "2"))
@@ -49,6 +47,13 @@ SEED = int(os.environ.get("FAULT_SEED", str(int(time.time()))))
 SETTLE_SECONDS = float(os.environ.get("FAULT_SETTLE_SECONDS", max(900, APPLICATIONS * 8)))
 SMTP_OUTAGE_SECONDS = float(os.environ.get("FAULT_SMTP_OUTAGE_SECONDS", "60"))
 WORKERS_PER_CONSENT_APPLICATION = 100
+# the read models fill with 5 × APPLICATIONS workers before the faults begin
+PRECONDITION_SECONDS = max(300.0, APPLICATIONS * 2.0)
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.timeout(int(1800 + PRECONDITION_SECONDS + 2 * SETTLE_SECONDS)),
+]
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +129,7 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
             employer.workers = workers[n * chunk : (n + 1) * chunk]
         await asyncio.gather(*(grant_consents(stack, client, tally, e) for e in employers))
         for employer in employers:
-            await wait_selectable(stack, client, tally, employer, 300)
+            await wait_selectable(stack, client, tally, employer, PRECONDITION_SECONDS)
         log(f"preconditions ready in {time.monotonic() - started:.0f} s")
 
         plan = [

@@ -288,9 +288,14 @@ class DocumentStore:
         else:
             raise StaleVersion(f"{self.name}/{doc_id}: no claim left for version {version + 1}")
         yield
-        # the previous version's claims are no longer needed (deletes go by _id)
-        old = [f"{prefix}{version}#{g}" for g in range(CLAIM_GENERATIONS)]
-        await self.claims.delete_many({"_id": {"$in": old}})
+        # the previous version's claims are no longer needed. Deletes go by _id, one at a
+        # time: FerretDB filters an `$in` itself after reading the whole collection, while an
+        # `_id` equality is an index lookup. Generations are taken in order, so the first
+        # one missing ends them.
+        for generation in range(CLAIM_GENERATIONS):
+            deleted = await self.claims.delete_one({"_id": f"{prefix}{version}#{generation}"})
+            if deleted.deleted_count == 0:
+                break
 
     async def _abandoned(self, claim_id: str, doc_id: Any, version: int) -> bool:
         """A claim whose holder died: old, and the document never moved past ``version``."""

@@ -18,10 +18,19 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared_kernel.events.catalogue import CATALOGUE
+from shared_kernel.indexes import ensure_indexes
 from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.lag import watch_lag
 from shared_kernel.logging import get_logger
-from shared_kernel.mongo import Document, DocumentStore, Inbox, OutboxRelay, connect
+from shared_kernel.mongo import (
+    CLAIMS,
+    OUTBOX_DUE,
+    Document,
+    DocumentStore,
+    Inbox,
+    OutboxRelay,
+    connect,
+)
 from shared_kernel.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -38,13 +47,23 @@ class Runtime:
     stores: list[DocumentStore] = field(default_factory=list)
     relay: OutboxRelay | None = None
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    indexes: dict[str, set[str]] = field(
+        default_factory=lambda: {"inbox": {"_id"}, CLAIMS: {"_id"}}
+    )
 
     def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``job`` as a task while the service runs (e.g. a periodic sweep)."""
         self.jobs.append(job)
 
-    def store(self, name: str) -> DocumentStore:
-        """A collection of aggregates whose outbox the relay publishes."""
+    def index(self, collection: str, *fields: str) -> None:
+        """Declare a collection the service reads, and the fields it filters on by equality
+        (created at start-up; ``_id`` always)."""
+        self.indexes.setdefault(collection, {"_id"}).update(fields)
+
+    def store(self, name: str, *indexed: str) -> DocumentStore:
+        """A collection of aggregates whose outbox the relay publishes; ``indexed``: the
+        fields the service filters it on."""
+        self.index(name, OUTBOX_DUE, *indexed)
         store = DocumentStore(self.db, name, on_events=self.kick_relay)
         self.stores.append(store)
         if self.relay is not None:
@@ -84,6 +103,12 @@ def build_runtime(settings: ServiceSettings) -> Runtime:
 async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runtime]:
     """Start the broker (after every subscriber is registered) and the outbox relay."""
     runtime.consumer.subscribe()
+    created = await ensure_indexes(
+        runtime.db,
+        {name: sorted(fields) for name, fields in runtime.indexes.items()},
+        postgresql_url=runtime.settings.ferretdb_postgresql_url,
+    )
+    log.info("indexes.ready", collections=len(created))
     await ensure_topics(runtime.settings, runtime.consumer.topics())
     await runtime.broker.start()
     task: asyncio.Task[None] | None = None

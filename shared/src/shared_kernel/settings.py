@@ -64,6 +64,12 @@ class ServiceSettings(BaseSettings):
     """MongoDB (production) or FerretDB (local) connection string."""
     db_name: str = "noryoku"
     """The service's own database."""
+    ferretdb_postgresql_url: str | None = Field(
+        default="postgresql://ferretdb:ferretdb@127.0.0.1:5432/ferretdb",
+        validation_alias=AliasChoices("FERRETDB_POSTGRESQL_URL"),
+    )
+    """Only with FerretDB (the local stack): the PostgreSQL database behind it, where the
+    lookup indexes are created (``shared_kernel.indexes``). Unused on MongoDB."""
 
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     """Handler attempts before an event goes to the dead-letter topic."""

@@ -54,11 +54,14 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         consent_ends_on_judgement=settings.consent_ends_on_judgement,
     )
     service = ApplicationService(
-        runtime.store("applications"), runtime.store("consents"), judgement, policy
+        runtime.store("applications", "employer_id", "status"),
+        runtime.store("consents", "employer_id", "status"),
+        judgement,
+        policy,
     )
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
-    access_log = AccessLog(runtime.store("access_log"))
+    access_log = AccessLog(runtime.store("access_log", "worker_ids", "employer_ids", "actor"))
     return Container(runtime=runtime, settings=settings, service=service, access_log=access_log)
 
 

@@ -35,8 +35,13 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.index("ccus_workers")
+    runtime.index("access_log", "worker_ids", "employer_ids", "actor")
+    runtime.index("signed_forms.files")
+    runtime.index("signed_forms.chunks", "files_id")
     service = ConsentService(
-        runtime.store("consents"),  # the aggregates: their outbox is relayed
+        # the aggregates: their outbox is relayed
+        runtime.store("consents", "employer_id", "status", "worker_id"),
         # no events in these two, so they stay off the relay's sweep
         DocumentStore(runtime.db, "ccus_workers"),
         DocumentStore(runtime.db, "access_log"),

@@ -32,8 +32,10 @@ def wire(runtime: Runtime) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
     renderer = PdfRenderer()  # fonts, stylesheet and templates: once per process
+    runtime.index("pdfs.files")
+    runtime.index("pdfs.chunks", "files_id")
     service = DocumentService(
-        runtime.store("notices"),
+        runtime.store("notices", "employer_id", "application_id", "code", "sha256"),
         runtime.store("employers"),
         PdfFiles(runtime.db),
         renderer,

@@ -57,6 +57,9 @@ def wire(runtime: Runtime) -> Container:
         expires_at = datetime.now(UTC) + access_ttl
         return issue_token(jwt_secret, principal, access_ttl), expires_at
 
+    for collection in ("employers", "login_attempts"):
+        runtime.index(collection)
+    runtime.index("sessions", "login_id")
     service = IdentityService(
         runtime.store("users"),  # the only collection whose documents raise events
         DocumentStore(runtime.db, "employers"),

@@ -42,7 +42,7 @@ def wire(runtime: Runtime) -> Container:
     service = JudgementService(
         runtime.store("ccus_workers"),
         runtime.store("ccus_snapshots"),
-        runtime.store("judgements"),
+        runtime.store("judgements", "employer_id", "application_id", "worker_id", "status"),
         master,
         policy=settings.review_policy,
         wait_days=settings.ccus_wait_days,
@@ -51,6 +51,7 @@ def wire(runtime: Runtime) -> Container:
     )
     subscribe(runtime.consumer, service)
     # 再判定: not a relay store (its documents carry no outbox; see judgement.rejudge.service)
+    runtime.index("rejudgements")
     rejudger = Rejudger(
         DocumentStore(runtime.db, "rejudgements"),
         master,

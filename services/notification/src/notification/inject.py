@@ -46,9 +46,9 @@ def wire(runtime: Runtime) -> Container:
         validate_certs=settings.smtp_validate_certs,
     )
     service = NotificationService(
-        runtime.store("users"),
+        runtime.store("users", "employer_id"),
         runtime.store("applications"),
-        runtime.store("mails"),
+        runtime.store("mails", "status"),
         JinjaRenderer(),
         mailer,
         links=Links(settings.portal_base_url),
