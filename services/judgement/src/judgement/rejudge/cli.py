@@ -54,7 +54,7 @@ PROG = "python -m judgement rejudge"
 EXIT_INVALID = 2
 EXIT_UNAVAILABLE = 1
 CHUNK_BYTES = MAX_EVENT_BYTES // 2  # well under the broker's and consumers' 1 MB limit
-LOOKUP_BATCH = 16  # selected lines whose snapshots are read concurrently
+PER_ID_LOOKUPS = 50  # fewer snapshots than this are read one by one, more in one scan
 SOURCE = "judgement-rejudge"
 
 
@@ -114,35 +114,56 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
     try:
         db = mongo[settings.db_name]
         judgements = db["judgements"]
-        skipped: Counter[str] = Counter()
+        fields = dict.fromkeys(rejudging.SELECT_FIELDS, 1)
         if args.line:
-            candidates = await _listed(judgements, args.line)
-        else:  # one pass over the collection, streamed (nothing held but the current batch)
-            fields = dict.fromkeys(rejudging.SELECT_FIELDS, 1)
-            candidates = judgements.find({}, fields, batch_size=500)
-        selection = _selected(candidates, master, trades, skipped, listed=bool(args.line))
+            found = [await judgements.find_one({"_id": i}, fields) for i in args.line]
+            missing = [i for i, d in zip(args.line, found, strict=True) if d is None]
+            if missing:
+                raise InvalidInput(f"no judgement for line {missing[0]}")
+            candidates = [d for d in found if d is not None]
+        else:  # one scan (lookups by id scan the collection on FerretDB 1.24)
+            candidates = [d async for d in judgements.find({}, fields, batch_size=2000)]
+        skipped: Counter[str] = Counter()
+        by_snapshot: dict[str, list[dict[str, Any]]] = {}
+        selected = 0
+        for doc in candidates:
+            if _trade(master, doc.get("trade")) not in trades:
+                if args.line:
+                    skipped["other_trade"] += 1
+                continue
+            reason = rejudging.skip_reason(doc)
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            by_snapshot.setdefault(doc["snapshot_id"], []).append(doc)
+            selected += 1
+        del candidates
         summary: dict[str, Any] = {
             "run_id": run_id,
             "trades": sorted(trades),
+            "selected": selected,
+            "skipped": dict(skipped),
             "master_version": master.version,
             "dry_run": args.dry_run,
+            "select_seconds": round(time.perf_counter() - started, 2),
         }
-        if args.dry_run:
-            selected = sum([1 async for _ in selection])
-            summary.update(selected=selected, skipped=dict(skipped))
+        if args.dry_run or not selected:
             summary["seconds"] = round(time.perf_counter() - started, 2)
             return summary
         runs = DocumentStore(db, "rejudge_runs")
-        record = {
-            "_id": run_id,
-            "trades": sorted(trades),
-            "reason": args.reason,
-            "requested_by": requested_by,
-            "requested_at": now,
-            "master_version": master.version,
-        }
         with contextlib.suppress(AlreadyExists):  # resuming: the run is recorded already
-            await runs.insert(record)
+            await runs.insert(
+                {
+                    "_id": run_id,
+                    "trades": sorted(trades),
+                    "reason": args.reason,
+                    "requested_by": requested_by,
+                    "requested_at": now,
+                    "selected": selected,
+                    "skipped": dict(skipped),
+                    "master_version": master.version,
+                }
+            )
 
         def make(batch: list[RejudgementLine]) -> Envelope:
             return Envelope(
@@ -157,66 +178,23 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
                 source=SOURCE,
             )
 
+        snapshots = db["ccus_snapshots"]
         missing_snapshots = Counter[str]()
+
         published = await _publish(
-            settings, _lines(db["ccus_snapshots"], selection, missing_snapshots), make, run_id
+            settings, _lines(snapshots, by_snapshot, missing_snapshots), make, run_id
         )
         if missing_snapshots:
-            skipped["snapshot_missing"] = sum(missing_snapshots.values())
-        selected = published[0] + skipped["snapshot_missing"]
+            summary["skipped"]["snapshot_missing"] = sum(missing_snapshots.values())
         summary.update(
-            selected=selected,
-            skipped=dict(skipped),
             lines_published=published[0],
             chunks=published[1],
             seconds=round(time.perf_counter() - started, 2),
         )
         summary["lines_per_second"] = round(published[0] / max(summary["seconds"], 1e-9), 1)
-
-        def counted(doc: dict[str, Any] | None) -> tuple[dict[str, Any], list[Envelope]]:
-            return {**(doc or record), "selected": selected, "skipped": dict(skipped)}, []
-
-        await runs.update(run_id, counted)
         return summary
     finally:
         await mongo.close()
-
-
-async def _listed(judgements: Any, line_ids: Sequence[str]) -> AsyncIterator[dict[str, Any]]:
-    """The listed lines' judgements (all read first: an unknown line publishes nothing)."""
-    fields = dict.fromkeys(rejudging.SELECT_FIELDS, 1)
-    found = [await judgements.find_one({"_id": i}, fields) for i in line_ids]
-    missing = [i for i, d in zip(line_ids, found, strict=True) if d is None]
-    if missing:
-        raise InvalidInput(f"no judgement for line {missing[0]}")
-
-    async def each() -> AsyncIterator[dict[str, Any]]:
-        for doc in found:
-            assert doc is not None
-            yield doc
-
-    return each()
-
-
-async def _selected(
-    candidates: AsyncIterator[dict[str, Any]],
-    master: Master,
-    trades: set[str],
-    skipped: Counter[str],
-    *,
-    listed: bool,
-) -> AsyncIterator[dict[str, Any]]:
-    """The candidates to re-judge; the others are counted in ``skipped`` by reason."""
-    async for doc in candidates:
-        if _trade(master, doc.get("trade")) not in trades:
-            if listed:
-                skipped["other_trade"] += 1
-            continue
-        reason = rejudging.skip_reason(doc)
-        if reason is not None:
-            skipped[reason] += 1
-            continue
-        yield doc
 
 
 def _trade(master: Master, name: Any) -> str | None:
@@ -227,37 +205,28 @@ def _trade(master: Master, name: Any) -> str | None:
 
 
 async def _lines(
-    snapshots: Any, selection: AsyncIterator[dict[str, Any]], missing: Counter[str]
+    snapshots: Any, by_snapshot: dict[str, list[dict[str, Any]]], missing: Counter[str]
 ) -> AsyncIterator[RejudgementLine]:
-    """Each selected line with the snapshot it cited, read by ``_id`` (an index lookup;
-    ``LOOKUP_BATCH`` lines at a time, their snapshots read concurrently)."""
-
-    async def one(snapshot_id: str) -> tuple[str, dict[str, Any] | None]:
-        stored = await snapshots.find_one({"_id": snapshot_id}, {"ccus": 1, "ccus_json": 1})
-        return snapshot_id, stored
-
-    async def flush(batch: list[dict[str, Any]]) -> list[RejudgementLine]:
-        ids = sorted({d["snapshot_id"] for d in batch})
-        found = dict(await asyncio.gather(*(one(i) for i in ids)))
-        lines = []
-        for doc in batch:
-            stored = found[doc["snapshot_id"]]
+    """Each selected line with its snapshot: read one by one, or in one scan when many."""
+    wanted = set(by_snapshot)
+    if len(wanted) <= PER_ID_LOOKUPS:
+        for snapshot_id in sorted(wanted):
+            stored = await snapshots.find_one({"_id": snapshot_id}, {"ccus": 1, "ccus_json": 1})
             if stored is None:
-                missing[doc["snapshot_id"]] += 1
+                missing[snapshot_id] += len(by_snapshot[snapshot_id])
                 continue
-            lines.append(rejudging.request_line(doc, judging.stored_ccus_json(stored)))
-        return lines
-
-    batch: list[dict[str, Any]] = []
-    async for doc in selection:
-        batch.append(doc)
-        if len(batch) >= LOOKUP_BATCH:
-            for line in await flush(batch):
-                yield line
-            batch = []
-    if batch:
-        for line in await flush(batch):
-            yield line
+            for doc in by_snapshot[snapshot_id]:
+                yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
+        return
+    async for stored in snapshots.find({}, {"ccus": 1, "ccus_json": 1}, batch_size=500):
+        docs = by_snapshot.get(stored["_id"])
+        if docs is None:
+            continue
+        wanted.discard(stored["_id"])
+        for doc in docs:
+            yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
+    for snapshot_id in wanted:
+        missing[snapshot_id] += len(by_snapshot[snapshot_id])
 
 
 async def _publish(
