@@ -237,11 +237,8 @@ class DocumentStore:
                 await asyncio.sleep(0.01)
         raise StaleVersion(f"{self.name}/{doc_id}: too many concurrent writes")
 
-    async def pending(self, limit: int = 100, *, thorough: bool = False) -> list[Document]:
-        """Documents with events to publish. ``thorough`` also finds documents written
-        before ``_outbox_due`` existed (a full scan on FerretDB: the relay's first sweep)."""
-        if thorough:
-            return await self.find({OUTBOX_PENDING_COUNT: {"$gt": 0}}, limit=limit)
+    async def pending(self, limit: int = 100) -> list[Document]:
+        """Documents with events to publish (an indexed equality on ``_outbox_due``)."""
         return await self.find({OUTBOX_DUE: True}, limit=limit)
 
     async def mark_published(self, doc: Document, event_ids: Sequence[str]) -> bool:
@@ -372,7 +369,6 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self._wake = asyncio.Event()
-        self._swept: set[str] = set()  # stores whose thorough first sweep is done
 
     def kick(self) -> None:
         self._wake.set()
@@ -381,10 +377,7 @@ class OutboxRelay:
         """Publish everything pending now; returns how many events were published."""
         published = 0
         for store in self.stores:
-            thorough = store.name not in self._swept
-            docs = await store.pending(self.batch, thorough=thorough)
-            if thorough and len(docs) < self.batch:
-                self._swept.add(store.name)
+            docs = await store.pending(self.batch)
             _observe_backlog(store.name, docs)
             for doc in docs:
                 ids: list[str] = []
