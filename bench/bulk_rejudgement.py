@@ -3,7 +3,9 @@
     uv run python bench/bulk_rejudgement.py [--quick] [--json-out PATH] [--workers N]
 
 Against the shared Kafka and FerretDB, with a topic prefix and database of its own
-(``benchlib.Stack``; dropped at the end):
+(``benchlib.Stack``; dropped at the end, except that a full run keeps its seeded database,
+``bench_rejudge_cache_v<format>_<N>_judgement``, for the next run — the issue's "100,000
+snapshots already stored"; ``BENCH_REJUDGE_RESEED=1`` seeds again):
 
 1. seeds N synthetic とび workers straight into the judgement database, in the store's own
    format (``judging.snapshot_version_doc`` / a completed judgement document, written with
@@ -327,6 +329,71 @@ async def command_in_process(
     return summary, await counting
 
 
+SEED_FORMAT = 2
+"""Bump when the stored format of snapshots or judgements changes (2: ``result_json``)."""
+CACHE_PREFIX = "bench_rejudge_cache_"
+RUN_COLLECTIONS = ("rejudgements", "rejudge_runs", "inbox", "_version_claims")
+
+
+def cache_db(workers: int) -> str:
+    return f"{CACHE_PREFIX}v{SEED_FORMAT}_{workers}_judgement"
+
+
+def cached_seed(mongo_url: str, workers: int) -> dict[str, Any] | None:
+    """The seed an earlier full run kept (``BENCH_REJUDGE_RESEED=1`` ignores it)."""
+    from pymongo import MongoClient
+
+    if os.environ.get("BENCH_REJUDGE_RESEED") == "1":
+        return None
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
+        meta = mongo[cache_db(workers)]["bench_meta"].find_one({"_id": "seed"})
+    return {k: v for k, v in meta.items() if k != "_id"} if meta else None
+
+
+def drop_caches(mongo_url: str) -> None:
+    from pymongo import MongoClient
+
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
+        for name in mongo.list_database_names():
+            if name.startswith(CACHE_PREFIX):
+                mongo.drop_database(name)
+
+
+async def keep_seed(mongo_url: str, db_name: str, seeded: dict[str, Any]) -> None:
+    from shared_kernel.mongo import connect
+
+    client = connect(mongo_url)
+    await client[db_name]["bench_meta"].insert_one({"_id": "seed", **seeded})
+    await client.close()
+
+
+async def lookup_ms(mongo_url: str, db_name: str, workers: int, n: int = 20) -> float:
+    """Median time of a snapshot lookup by ``_id`` (after the service made its indexes)."""
+    from shared_kernel.mongo import connect
+
+    client = connect(mongo_url)
+    times = []
+    for k in range(n):
+        t0 = time.perf_counter()
+        found = await client[db_name]["ccus_snapshots"].find_one(
+            {"_id": f"77{(k * 7919) % workers:012d}@{AS_OF.isoformat()}"}
+        )
+        times.append(time.perf_counter() - t0)
+        assert found is not None
+    await client.close()
+    return round(sorted(times)[n // 2] * 1000, 2)
+
+
+async def forget_runs(mongo_url: str, db_name: str) -> None:
+    """Drop what a re-judgement run adds (the seeded judgements are never changed by one)."""
+    from shared_kernel.mongo import connect
+
+    client = connect(mongo_url)
+    for name in RUN_COLLECTIONS:
+        await client[db_name].drop_collection(name)
+    await client.close()
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pids: dict[str, int]) -> None:
         super().__init__(daemon=True)
@@ -357,19 +424,38 @@ def main() -> int:
     )
     workers = args.workers or (60 if args.quick else 100_000)
     ctx_before = context()
+    mongo_url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+    # "with 100,000 snapshots already stored": a full run's seed is kept for the next run
+    keep = not args.quick
+    extra = {"LOG_LEVEL": "WARNING"}
+    cached = None
+    if keep:
+        extra["JUDGEMENT_DB_NAME"] = cache_db(workers)
+        cached = cached_seed(mongo_url, workers)
+        if cached is None:
+            drop_caches(mongo_url)
     stack = Stack(
         "rejudge",
         services=["judgement"],
-        extra_env={"LOG_LEVEL": "WARNING"},
+        extra_env=extra,
         profile=("judgement",) if args.profile else (),
     )
     env = stack.env
     db_name = stack.db("judgement")
     figures: dict[str, Any] = {"workers": workers, "consumers": args.consumers}
     try:
-        figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
+        if cached is not None:
+            figures["seed"] = {**cached, "reused": True}
+            asyncio.run(forget_runs(mongo_url, db_name))
+        else:
+            figures["seed"] = asyncio.run(seed(env["MONGODB_URL"], db_name, workers))
+            if keep:
+                asyncio.run(keep_seed(mongo_url, db_name, figures["seed"]))
         ctx_run = context()
-        stack.start()
+        stack.start()  # the service creates its lookup indexes at start-up
+        figures["snapshot_lookup_indexed_ms"] = asyncio.run(
+            lookup_ms(env["MONGODB_URL"], db_name, workers)
+        )
         extra = start_more_consumers(stack, args.consumers - 1)
         sampler = RssSampler(
             {"judgement service": stack.procs["judgement"].pid, "bench (seeding)": os.getpid()}
@@ -426,6 +512,8 @@ def main() -> int:
         figures["all_rejudged"] = done["events"] == workers
     finally:
         stack.stop(drop=True)
+        if keep:  # the kept seed without this run's re-judgements, for the next run
+            asyncio.run(forget_runs(mongo_url, db_name))
     ctx_after = context()
 
     seed_f = figures["seed"]
@@ -474,13 +562,14 @@ def main() -> int:
         ),
         (
             "seeding (snapshots + judgements, insert_many)",
-            f"{seed_f['seconds']} s ({seed_f['documents_per_second']:,.0f} documents/s)",
+            f"{seed_f['seconds']} s ({seed_f['documents_per_second']:,.0f} documents/s)"
+            + (" — kept from an earlier run" if seed_f.get("reused") else ""),
             "–",
             "–",
         ),
         (
-            "one snapshot lookup by `_id` with this many stored",
-            f"{seed_f['snapshot_lookup_by_id_ms']} ms",
+            "one snapshot lookup by `_id` with this many stored: no index / indexed (median)",
+            f"{seed_f['snapshot_lookup_by_id_ms']} ms / {figures['snapshot_lookup_indexed_ms']} ms",
             "–",
             "–",
         ),

@@ -377,7 +377,7 @@ async def prepare(stack: Stack, employer: str, count: int) -> dict[str, Any]:
     return seed(stack, tpl, employer, count)
 
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the stored format of applications, judgements or notices changes."""
 SEEDED = ("application", "judgement", "document")
 
