@@ -32,7 +32,7 @@ BENCHMARKS = [
     ("documents", 60),
     ("stack", 60),
     ("http_load", 210),
-    ("pipeline", 330),
+    ("pipeline", 480),
 ]
 
 
