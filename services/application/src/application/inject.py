@@ -14,9 +14,12 @@ from functools import partial
 from fastapi import FastAPI
 
 from application.config import Settings
-from application.core.access import AccessLog
+from application.core import access
 from application.core.service import ApplicationService, Policy
 from application.ports import JudgementPort
+from shared_kernel import access_log
+from shared_kernel.access_log import AccessLog
+from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -61,8 +64,11 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
     )
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
-    access_log = AccessLog(runtime.store("access_log", "worker_ids", "employer_ids", "actor"))
-    return Container(runtime=runtime, settings=settings, service=service, access_log=access_log)
+    runtime.index(access_log.COLLECTION, *access_log.INDEXED)
+    log = AccessLog(
+        DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
+    )
+    return Container(runtime=runtime, settings=settings, service=service, access_log=log)
 
 
 def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from consent.config import Settings
 from consent.core.consents import Policy
 from consent.core.service import ConsentService, utcnow
+from shared_kernel import access_log
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
@@ -36,7 +37,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.index("ccus_workers")
-    runtime.index("access_log", "worker_ids", "employer_ids", "actor")
+    runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     runtime.index("signed_forms.files")
     runtime.index("signed_forms.chunks", "files_id")
     service = ConsentService(
@@ -44,7 +45,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         runtime.store("consents", "employer_id", "status", "worker_id"),
         # no events in these two, so they stay off the relay's sweep
         DocumentStore(runtime.db, "ccus_workers"),
-        DocumentStore(runtime.db, "access_log"),
+        DocumentStore(runtime.db, access_log.COLLECTION),
         GridFsFiles(runtime.db),
         policy=Policy(auto_approve=settings.auto_approve, valid_days=settings.valid_days),
         max_upload_bytes=settings.max_upload_bytes,

@@ -370,7 +370,7 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
         assert (
             await http.get("/access-log", params={"employer_id": EMPLOYER_B}, headers=api.evaluator)
         ).json() == []
-        stored = await api.container.service.access_log.find({})
+        stored = await api.container.service.access.documents.find({})
         assert len({d["_id"] for d in stored}) == len(stored)  # one document per access
 
 

@@ -8,7 +8,6 @@ published by the relay. Every read of a worker's personal data is logged first
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +20,7 @@ from consent.core.consents import Doc, Outcome, Policy
 from consent.core.errors import ConsentError, invalid, not_found
 from consent.core.validation import ApplicationInput
 from consent.ports import Documents, FileStore
+from shared_kernel.access_log import AccessLog
 from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -28,7 +28,7 @@ from shared_kernel.events.catalogue import (
     JudgementCompleted,
     JudgementCompletedV2,
 )
-from shared_kernel.logging import get_correlation_id, get_logger
+from shared_kernel.logging import get_logger
 from shared_kernel.mongo import Change
 
 log = get_logger(__name__)
@@ -60,7 +60,9 @@ class ConsentService:
     ) -> None:
         self.consents = consents
         self.workers = workers  # read model of CCUS workers (CcusWorkerSnapshot)
-        self.access_log = access_log
+        self.access = AccessLog(
+            access_log, access.PURPOSES, linked=access.LINKED, clock=lambda: self.clock()
+        )
         self.files = files
         self.policy = policy
         self.max_upload_bytes = max_upload_bytes
@@ -101,22 +103,14 @@ class ConsentService:
     async def log_access(
         self, actor: Principal, action: str, endpoint: str, subjects: Sequence[Doc]
     ) -> None:
-        if not subjects:
-            return  # nothing personal was read
-        now = self.clock()
-        entry_id = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}"
-        await self.access_log.insert(
-            access.entry(
-                entry_id,
-                action=action,
-                endpoint=endpoint,
-                actor=actor.subject,
-                actor_role=actor.role,
-                actor_employer_id=actor.employer_id,
-                subjects=subjects,
-                at=now,
-                correlation_id=get_correlation_id(),
-            )
+        """``subjects``: the consent documents (or CCUS records) whose data was read."""
+        await self.access.record(
+            action=action,
+            endpoint=endpoint,
+            actor=actor.subject,
+            actor_role=actor.role,
+            actor_employer_id=actor.employer_id,
+            answer=list(subjects),
         )
 
     async def access_entries(
@@ -127,15 +121,9 @@ class ConsentService:
         actor: str | None = None,
         limit: int = 200,
     ) -> list[Doc]:
-        flt: dict[str, Any] = {}
-        if worker_id:
-            flt["worker_ids"] = worker_id
-        if employer_id:
-            flt["employer_ids"] = employer_id
-        if actor:
-            flt["actor"] = actor
-        docs = await self.access_log.find(flt, sort=[("at", -1), ("_id", -1)], limit=limit)
-        return [access.view(d) for d in docs]
+        return await self.access.entries(
+            worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
+        )
 
     # --- the employer's application -------------------------------------------------------
 
