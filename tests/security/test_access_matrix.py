@@ -156,6 +156,7 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
         ("POST", "/judgements/{line_id}/review"): Row(
             EVALUATOR_ON_B, json={"action": "confirm"}, path="/judgements/{line_b}/review"
         ),
+        ("GET", "/access-log"): Row(AUDITORS),
     },
     "notification": {
         ("GET", "/mails"): Row(OPERATOR),
@@ -171,6 +172,7 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
         ("POST", "/consent-forms"): Row(
             EMPLOYER_OWN, json={"worker_name": "安全 次郎", "worker_name_kana": "アンゼン ジロウ"}
         ),
+        ("GET", "/access-log"): Row(AUDITORS),
     },
 }
 DEAD_LETTERS = {

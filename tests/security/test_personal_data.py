@@ -1,4 +1,4 @@
-"""The application service's access log (APPI), the same shape as the consent service's."""
+"""The access log (APPI) of every service that shows a worker's personal data."""
 
 from __future__ import annotations
 
@@ -88,3 +88,28 @@ async def test_the_consent_service_logs_its_reads_too(stack: Stack) -> None:
     assert [e["action"] for e in log.json() if e["correlation_id"] == "security-consent-read"] == [
         "get_consent"
     ]
+
+
+async def test_judgements_and_notices_are_logged_too(stack: Stack) -> None:
+    b = stack.headers["employer_b"]
+    for service, path, action in (
+        ("judgement", f"/judgements/{stack.ids['line_b']}", "get_judgement"),
+        ("judgement", "/judgements", "list_judgements"),
+        ("document", f"/notices/{stack.ids['notice_b']}/pdf", "download_notice"),
+        ("document", "/notices", "list_notices"),
+    ):
+        client = stack.client(service)
+        cid = f"security-{service}-{action}"
+        read = await client.get(path, headers={**b, "X-Correlation-ID": cid})
+        assert read.status_code == 200, read.text
+        log = await client.get(
+            "/access-log",
+            params={"actor": EMPLOYERS["employer_b"][0]},
+            headers=stack.headers["evaluator"],
+        )
+        assert log.status_code == 200, log.text
+        [entry] = [e for e in log.json() if e["correlation_id"] == cid]
+        assert entry["action"] == action, entry
+        assert entry["employer_ids"] == [EMPLOYERS["employer_b"][1]]
+        assert entry["worker_ids"] and entry["purpose"]
+        assert (await client.get("/access-log", headers=b)).status_code == 403

@@ -13,13 +13,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from fastapi import Request
+
+from shared_kernel.auth import Principal
 from shared_kernel.logging import get_correlation_id
 
 Doc = dict[str, Any]
 COLLECTION = "access_log"
 INDEXED = ("worker_ids", "employer_ids", "actor")  # what GET /access-log filters on
+T = TypeVar("T")
 
 
 class Entries(Protocol):
@@ -110,6 +114,24 @@ def view(doc: Doc, linked: Sequence[str] = ()) -> Doc:
         shown[f"{name}s"] = doc.get(f"{name}s", [])
     shown["correlation_id"] = doc.get("correlation_id")
     return shown
+
+
+async def logged(
+    log: AccessLog, principal: Principal | None, request: Request, action: str, answer: T
+) -> T:
+    """Record the personal data an HTTP answer shows, then return the answer.
+
+    ``principal`` is ``None`` for a public endpoint (logged as ``anonymous``)."""
+    route = request.scope.get("route")
+    await log.record(
+        action=action,
+        endpoint=f"{request.method} {getattr(route, 'path', request.url.path)}",
+        actor=principal.subject if principal else "anonymous",
+        actor_role=principal.role if principal else "anonymous",
+        actor_employer_id=principal.employer_id if principal else None,
+        answer=answer,
+    )
+    return answer
 
 
 def utcnow() -> datetime:

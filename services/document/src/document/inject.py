@@ -8,7 +8,11 @@ from fastapi import FastAPI
 from jinja2 import Environment
 
 from document.config import Settings
+from document.core import access
 from document.core.service import DocumentService
+from shared_kernel import access_log
+from shared_kernel.access_log import AccessLog
+from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -20,6 +24,7 @@ class Container:
     runtime: Runtime
     settings: Settings
     service: DocumentService
+    access_log: AccessLog
     pages: Environment  # the HTML pages (the public verification page)
 
 
@@ -44,7 +49,17 @@ def wire(runtime: Runtime) -> Container:
         on_generated=count_pdf,
     )
     subscribe(runtime.consumer, service)
-    return Container(runtime=runtime, settings=settings, service=service, pages=html_environment())
+    runtime.index(access_log.COLLECTION, *access_log.INDEXED)
+    log = AccessLog(
+        DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
+    )
+    return Container(
+        runtime=runtime,
+        settings=settings,
+        service=service,
+        pages=html_environment(),
+        access_log=log,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

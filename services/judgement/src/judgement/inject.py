@@ -12,9 +12,12 @@ from functools import partial
 from fastapi import FastAPI
 
 from judgement.config import Settings
+from judgement.core import access
 from judgement.core.master import Master
 from judgement.core.service import JudgementService
 from judgement.criteria import default_master, load_master
+from shared_kernel import access_log
+from shared_kernel.access_log import AccessLog
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
@@ -27,6 +30,7 @@ class Container:
     settings: Settings
     master: Master
     service: JudgementService
+    access_log: AccessLog
 
 
 def wire(runtime: Runtime) -> Container:
@@ -60,7 +64,13 @@ def wire(runtime: Runtime) -> Container:
     )
     runtime.consumer.handle(RejudgementRequested, rejudger.on_requested)
     runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))
-    return Container(runtime=runtime, settings=settings, master=master, service=service)
+    runtime.index(access_log.COLLECTION, *access_log.INDEXED)
+    log = AccessLog(
+        DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
+    )
+    return Container(
+        runtime=runtime, settings=settings, master=master, service=service, access_log=log
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -26,6 +26,7 @@ from application.core import applications, lines
 from application.core.applications import Header as DraftHeader
 from application.core.errors import ApplicationError, FieldError, JudgementUnavailable
 from application.inject import Container
+from shared_kernel.access_log import logged
 from shared_kernel.auth import Principal, require
 from shared_kernel.http import ApiError
 from shared_kernel.mongo import StaleVersion
@@ -86,16 +87,7 @@ async def _logged(
     container: Container, principal: Principal, request: Request, action: str, answer: T
 ) -> T:
     """Record the personal data the answer shows (access log, APPI), then return it."""
-    route = request.scope.get("route")
-    await container.access_log.record(
-        action=action,
-        endpoint=f"{request.method} {getattr(route, 'path', request.url.path)}",
-        actor=principal.subject,
-        actor_role=principal.role,
-        actor_employer_id=principal.employer_id,
-        answer=answer,
-    )
-    return answer
+    return await logged(container.access_log, principal, request, action, answer)
 
 
 class AddressBody(BaseModel):

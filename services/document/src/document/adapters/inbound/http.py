@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from document.adapters.inbound.uploads import uploaded_pdf, wants_html
 from document.adapters.outbound.metrics import count_verification
 from document.inject import Container
+from shared_kernel.access_log import logged
 from shared_kernel.auth import Principal, require
 from shared_kernel.http import ApiError
 from shared_kernel.service import container_of
@@ -29,6 +30,7 @@ router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 Employer = Annotated[Principal, Depends(require("employer"))]
+Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 MAX_PDF = 10 * 1024 * 1024
 MAX_UPLOAD = MAX_PDF + 64 * 1024  # multipart framing
 NOT_FOUND = "該当する結果通知書がありません。"
@@ -71,22 +73,29 @@ def _listed(doc: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/notices", summary="結果通知書の一覧（所属事業者・評価者）")
 async def notices(
-    container: ContainerDep, principal: EmployerOrEvaluator, application_id: str | None = None
+    container: ContainerDep,
+    principal: EmployerOrEvaluator,
+    request: Request,
+    application_id: str | None = None,
 ) -> JSONResponse:
     if principal.role == "employer" and principal.employer_id is None:
         raise ApiError(403, "forbidden", "事業者に紐づかない利用者は結果通知書を参照できません。")
     owner = principal.employer_id if principal.role == "employer" else None
     docs = await container.service.notices_of(owner, application_id)
-    return JSONResponse([_listed(d) for d in docs], headers=PRIVATE)
+    answer = await logged(
+        container.access_log, principal, request, "list_notices", [_listed(d) for d in docs]
+    )
+    return JSONResponse(answer, headers=PRIVATE)
 
 
 @router.get("/notices/{notice_id}/pdf", summary="結果通知書（PDF）のダウンロード")
 async def notice_pdf(
-    container: ContainerDep, notice_id: str, principal: EmployerOrEvaluator
+    container: ContainerDep, notice_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> Response:
     found = await container.service.pdf(notice_id)
     if found is None or not _visible(found[0], principal):
         raise ApiError(404, "not_found", NOT_FOUND)
+    await logged(container.access_log, principal, request, "download_notice", found[0])
     return Response(
         found[1],
         media_type="application/pdf",
@@ -184,4 +193,18 @@ async def consent_form(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="consent-form.pdf"', **PRIVATE},
+    )
+
+
+@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
+async def access_log(
+    container: ContainerDep,
+    _: Auditor,
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await container.access_log.entries(
+        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from judgement.core import judging
@@ -24,6 +24,7 @@ from judgement.core.master import Master, Trade
 from judgement.core.models import CareerCertification, EvaluationRequest, EvaluationResult
 from judgement.core.service import NotFound
 from judgement.inject import Container
+from shared_kernel.access_log import logged
 from shared_kernel.auth import Principal, require
 from shared_kernel.http import ApiError
 from shared_kernel.mongo import public
@@ -33,6 +34,7 @@ router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
+Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 
 
 @router.get("/", summary="サービス情報")
@@ -151,7 +153,7 @@ async def _may_read(container: Container, principal: Principal, worker_id: str) 
 
 @router.post("/preview/worker", summary="判定の試算（CCUSデータは最新のスナップショットから）")
 async def preview_worker(
-    container: ContainerDep, body: WorkerPreview, principal: EmployerOrEvaluator
+    container: ContainerDep, body: WorkerPreview, principal: EmployerOrEvaluator, http: Request
 ) -> EvaluationResult:
     if not await _may_read(container, principal, body.worker_id):
         raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
@@ -165,19 +167,24 @@ async def preview_worker(
         ccus=ccus.record,
         career_certification=body.career_certification,
     )
-    return _evaluate(request, container.master)
+    result = _evaluate(request, container.master)
+    # the answer is computed from the worker's CCUS data: logged under his id
+    await logged(
+        container.access_log, principal, http, "preview_worker", {"worker_id": body.worker_id}
+    )
+    return result
 
 
 @router.get("/workers/{worker_id}/ccus", summary="技能者のCCUSデータ（最新）")
 async def worker_ccus(
-    container: ContainerDep, worker_id: str, principal: EmployerOrEvaluator
+    container: ContainerDep, worker_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
     if not await _may_read(container, principal, worker_id):
         raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
     summary = await container.service.ccus_summary(worker_id)
     if summary is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
-    return summary
+    return await logged(container.access_log, principal, request, "worker_ccus", summary)
 
 
 # --- judgements and reviews ----------------------------------------------------------------
@@ -216,6 +223,7 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
 async def judgements(
     container: ContainerDep,
     principal: EmployerOrEvaluator,
+    request: Request,
     application_id: str | None = None,
     status: Literal["waiting_ccus", "in_review", "completed", "withdrawn"] | None = None,
 ) -> list[dict[str, Any]]:
@@ -227,27 +235,32 @@ async def judgements(
     if status:
         flt["status"] = status
     docs = await container.service.judgements.find(flt, projection=SUMMARY_FIELDS)
-    return [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    answer = [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    return await logged(container.access_log, principal, request, "list_judgements", answer)
 
 
 @router.get("/judgements/{line_id}", summary="判定の詳細（入力・基準・結果）")
 async def judgement(
-    container: ContainerDep, line_id: str, principal: EmployerOrEvaluator
+    container: ContainerDep, line_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
     doc = await container.service.judgements.get(line_id)
     if doc is None or (
         principal.role == "employer" and doc["employer_id"] != principal.employer_id
     ):
         raise ApiError(404, "not_found", "該当する判定がありません。")
-    return {**_summary(doc), "detail": public(judging.readable(doc))}
+    answer = {**_summary(doc), "detail": public(judging.readable(doc))}
+    return await logged(container.access_log, principal, request, "get_judgement", answer)
 
 
 @router.get("/reviews", summary="審査待ちの判定（審査員）")
-async def reviews(container: ContainerDep, _: Evaluator) -> list[dict[str, Any]]:
+async def reviews(
+    container: ContainerDep, evaluator: Evaluator, request: Request
+) -> list[dict[str, Any]]:
     docs = await container.service.judgements.find(
         {"status": judging.IN_REVIEW}, projection=SUMMARY_FIELDS
     )
-    return [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    answer = [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    return await logged(container.access_log, evaluator, request, "list_reviews", answer)
 
 
 class ReviewBody(BaseModel):
@@ -258,7 +271,11 @@ class ReviewBody(BaseModel):
 
 @router.post("/judgements/{line_id}/review", summary="審査（確認または変更）")
 async def review(
-    container: ContainerDep, line_id: str, body: ReviewBody, evaluator: Evaluator
+    container: ContainerDep,
+    line_id: str,
+    body: ReviewBody,
+    evaluator: Evaluator,
+    request: Request,
 ) -> dict[str, Any]:
     try:
         doc = await container.service.review(
@@ -274,4 +291,18 @@ async def review(
         raise ApiError(
             409 if exc.code == "not_in_review" else 422, exc.code, exc.message_ja
         ) from None
-    return _summary(doc)
+    return await logged(container.access_log, evaluator, request, "review", _summary(doc))
+
+
+@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
+async def access_log(
+    container: ContainerDep,
+    _: Auditor,
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await container.access_log.entries(
+        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
+    )
