@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
 from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
-from shared_kernel.mongo import Inbox
+from shared_kernel.mongo import Inbox, StaleVersion
 from shared_kernel.settings import ServiceSettings
 from shared_kernel.testing import eventually
 
@@ -148,3 +148,41 @@ async def test_other_event_types_on_the_topic_are_ignored(
     finally:
         await broker.stop()
     assert seen == [ConsentRejected.ce_type()]
+
+
+async def test_write_contention_waits_and_is_never_dead_lettered(
+    fast: ServiceSettings, db: object
+) -> None:
+    """A handler whose document stays contended longer than its retries (a writer killed
+    mid-write holds its version claim for CLAIM_LEASE) is retried, not dead-lettered."""
+    broker = make_broker(fast)
+    consumer = EventConsumer(broker, fast, CATALOGUE, Inbox(db), group="g3")  # type: ignore[arg-type]
+    calls: list[str] = []
+
+    @consumer.on(ConsentRejected)
+    async def handle(envelope: Envelope) -> None:
+        calls.append(envelope.id)
+        if len(calls) <= fast.consumer_max_attempts + 1:  # more than the bounded retries
+            raise StaleVersion("consents/c: version 2 is taken")
+
+    consumer.subscribe()
+    await ensure_topics(fast, consumer.topics())
+    await broker.start()
+    try:
+        event = rejected("contended")
+        await EventPublisher(broker, fast)(event)
+        await eventually(lambda: len(calls) == fast.consumer_max_attempts + 2, timeout=30)
+    finally:
+        await broker.stop()
+    assert set(calls) == {event.id}
+    dlq = AIOKafkaConsumer(
+        fast.topic(ConsentRejected.TOPIC) + ".dlq",
+        bootstrap_servers=fast.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await dlq.start()
+    try:
+        letters = await dlq.getmany(timeout_ms=1500)
+    finally:
+        await dlq.stop()
+    assert sum(len(v) for v in letters.values()) == 0
