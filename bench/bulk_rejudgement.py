@@ -412,7 +412,10 @@ def main() -> int:
         (__doc__ or "").splitlines()[0],
         [
             ("--workers", {"type": int, "default": None}),
-            ("--consumers", {"type": int, "default": 1, "help": "judgement processes (≤ 3)"}),
+            (
+                "--consumers",
+                {"type": int, "default": None, "help": "judgement processes (≤ 3; 3, quick 1)"},
+            ),
             (
                 "--profile",
                 {
@@ -423,6 +426,8 @@ def main() -> int:
         ],
     )
     workers = args.workers or (60 if args.quick else 100_000)
+    # one per partition of the requests topic: a process handles one chunk at a time
+    args.consumers = args.consumers or (1 if args.quick else 3)
     ctx_before = context()
     mongo_url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
     # "with 100,000 snapshots already stored": a full run's seed is kept for the next run
