@@ -350,12 +350,15 @@ def cached_seed(mongo_url: str, workers: int) -> dict[str, Any] | None:
     return {k: v for k, v in meta.items() if k != "_id"} if meta else None
 
 
-def drop_caches(mongo_url: str) -> None:
+def drop_caches(mongo_url: str, workers: int) -> None:
+    """Drop the kept seed of this size, and every seed of an older format."""
     from pymongo import MongoClient
 
+    current = f"{CACHE_PREFIX}v{SEED_FORMAT}_"
     with MongoClient(mongo_url, serverSelectionTimeoutMS=5000) as mongo:
         for name in mongo.list_database_names():
-            if name.startswith(CACHE_PREFIX):
+            stale = name.startswith(CACHE_PREFIX) and not name.startswith(current)
+            if stale or name == cache_db(workers):
                 mongo.drop_database(name)
 
 
@@ -438,7 +441,7 @@ def main() -> int:
         extra["JUDGEMENT_DB_NAME"] = cache_db(workers)
         cached = cached_seed(mongo_url, workers)
         if cached is None:
-            drop_caches(mongo_url)
+            drop_caches(mongo_url, workers)
     stack = Stack(
         "rejudge",
         services=["judgement"],
