@@ -230,12 +230,11 @@ def one_line(application: dict[str, Any]) -> dict[str, Any]:
     lines = doc.get("lines") or []
     doc["lines"] = lines[:1]
     submission = doc.get("submission")
-    if isinstance(submission, dict) and isinstance(submission.get("response"), dict):
-        response = dict(submission["response"])
+    if isinstance(submission, dict) and isinstance(submission.get("response_json"), str):
+        response = json.loads(submission["response_json"])
         if isinstance(response.get("lines"), list):
             response["lines"] = response["lines"][:1]
-        submission = {**submission, "response": response}
-        doc["submission"] = submission
+        doc["submission"] = {**submission, "response_json": json.dumps(response)}
     return doc
 
 
@@ -377,7 +376,7 @@ async def prepare(stack: Stack, employer: str, count: int) -> dict[str, Any]:
     return seed(stack, tpl, employer, count)
 
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bump when the stored format of applications, judgements or notices changes."""
 SEEDED = ("application", "judgement", "document")
 

@@ -289,7 +289,8 @@ def test_submit_freezes_the_application_and_raises_application_submitted() -> No
         "fee_yen": 4000,
     }
     assert (second.requested_level, second.career_start, second.foreman_months) == (2, None, 0)
-    response = doc["submission"]["response"]
+    response = apps.submitted_response(doc)
+    assert "response" not in doc["submission"]  # kept as JSON text (response_json)
     assert response["status_ja"] == "申請済" and response["fee_total_yen"] == 8000
     assert response["editable"] is False and response["withdrawable"] is True
     assert [x["status_ja"] for x in response["lines"]] == ["申請済", "申請済"]

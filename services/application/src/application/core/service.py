@@ -349,7 +349,7 @@ class ApplicationService:
         employer_id = principal.employer_id
         doc = applications.owned(await self.applications.get(application_id), employer_id)
         if applications.submitted_by(doc, key):
-            return Submitted(doc["submission"]["response"], replayed=True)
+            return Submitted(applications.submitted_response(doc), replayed=True)
         applications.ensure_submittable(doc)
         used = await self.applications.find(
             {"employer_id": employer_id, "submission.idempotency_key": key},
@@ -399,7 +399,7 @@ class ApplicationService:
                 lines=len(saved["lines"]),
                 fee_total_yen=saved["submission"]["fee_total_yen"],
             )
-        return Submitted(saved["submission"]["response"], replayed=not applied[0])
+        return Submitted(applications.submitted_response(saved), replayed=not applied[0])
 
     async def withdraw(self, principal: Principal, application_id: str, reason: str | None) -> Doc:
         now = self.clock()
