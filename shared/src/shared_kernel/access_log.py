@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from shared_kernel.auth import Principal
+from shared_kernel.auth import Principal, require
 from shared_kernel.logging import get_correlation_id
 
 Doc = dict[str, Any]
@@ -198,3 +198,25 @@ class AccessLog:
             flt["actor"] = actor
         docs = await self.documents.find(flt, sort=[("at", -1), ("_id", -1)], limit=limit)
         return [view(d, self.linked) for d in docs]
+
+
+router = APIRouter()
+"""``GET /access-log``: a service includes it with its own routers; its container holds
+the service's :class:`AccessLog` as ``access_log``."""
+
+
+def _log_of(request: Request) -> AccessLog:
+    log: AccessLog = request.app.state.container.access_log
+    return log
+
+
+@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
+async def access_log_entries(
+    log: Annotated[AccessLog, Depends(_log_of)],
+    _: Annotated[Principal, Depends(require("evaluator", "operator"))],
+    worker_id: str | None = None,
+    employer_id: str | None = None,
+    actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return await log.entries(worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit)

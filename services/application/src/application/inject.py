@@ -74,4 +74,9 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
 def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:
     from application.adapters.inbound.http import router
 
-    return service_app(TITLE, settings or Settings(), partial(wire, judgement=judgement), [router])
+    return service_app(
+        TITLE,
+        settings or Settings(),
+        partial(wire, judgement=judgement),
+        [router, access_log.router],
+    )

@@ -16,6 +16,7 @@ from consent.config import Settings
 from consent.core.consents import Policy
 from consent.core.service import ConsentService, utcnow
 from shared_kernel import access_log
+from shared_kernel.access_log import AccessLog
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
@@ -28,6 +29,7 @@ class Container:
     runtime: Runtime
     settings: Settings
     service: ConsentService
+    access_log: AccessLog  # the service's own (GET /access-log)
 
 
 def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
@@ -53,13 +55,13 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         clock=clock,
     )
     subscribe(runtime.consumer, service, end_on_judgement=settings.end_on_judgement)
-    return Container(runtime=runtime, settings=settings, service=service)
+    return Container(runtime=runtime, settings=settings, service=service, access_log=service.access)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from consent.adapters.inbound.http import consent_error, router
     from consent.core.errors import ConsentError
 
-    app = service_app(TITLE, settings or Settings(), wire, [router])
+    app = service_app(TITLE, settings or Settings(), wire, [router, access_log.router])
     app.add_exception_handler(ConsentError, consent_error)
     return app

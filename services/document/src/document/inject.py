@@ -65,4 +65,4 @@ def wire(runtime: Runtime) -> Container:
 def create_app(settings: Settings | None = None) -> FastAPI:
     from document.adapters.inbound.http import router
 
-    return service_app(TITLE, settings or Settings(), wire, [router])
+    return service_app(TITLE, settings or Settings(), wire, [router, access_log.router])

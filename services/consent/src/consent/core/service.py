@@ -113,18 +113,6 @@ class ConsentService:
             answer=list(subjects),
         )
 
-    async def access_entries(
-        self,
-        *,
-        worker_id: str | None = None,
-        employer_id: str | None = None,
-        actor: str | None = None,
-        limit: int = 200,
-    ) -> list[Doc]:
-        return await self.access.entries(
-            worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
-        )
-
     # --- the employer's application -------------------------------------------------------
 
     async def file_application(

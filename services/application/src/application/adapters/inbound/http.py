@@ -19,7 +19,7 @@ import re
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.core import applications, lines
@@ -35,7 +35,6 @@ from shared_kernel.service import container_of
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 Employer = Annotated[Principal, Depends(require("employer"))]
-Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 T = TypeVar("T")
 
 STATUS_BY_CODE = {
@@ -382,17 +381,3 @@ async def withdraw(
     reason = body.reason if body else None
     found = await _call(container.service.withdraw(principal, application_id, reason))
     return await _logged(container, principal, request, "withdraw", found)
-
-
-@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
-async def access_log(
-    container: ContainerDep,
-    _: Auditor,
-    worker_id: str | None = None,
-    employer_id: str | None = None,
-    actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    return await container.access_log.entries(
-        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
-    )

@@ -31,7 +31,6 @@ ContainerDep = Annotated[Container, Depends(container_of)]
 Employer = Annotated[Principal, Depends(require("employer"))]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
-Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 Status = Literal["pending", "approved", "returned", "ended"]
 
 STATUS_OF_CODE = {
@@ -226,20 +225,3 @@ async def return_(
     container: ContainerDep, consent_id: str, body: ReturnBody, evaluator: Evaluator
 ) -> dict[str, Any]:
     return await container.service.return_(evaluator, consent_id, body.reason)
-
-
-# --- access log -----------------------------------------------------------------------------
-
-
-@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
-async def access_log(
-    container: ContainerDep,
-    _: Auditor,
-    worker_id: str | None = None,
-    employer_id: str | None = None,
-    actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    return await container.service.access_entries(
-        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
-    )

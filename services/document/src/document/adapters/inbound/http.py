@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -30,7 +30,6 @@ router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 Employer = Annotated[Principal, Depends(require("employer"))]
-Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 MAX_PDF = 10 * 1024 * 1024
 MAX_UPLOAD = MAX_PDF + 64 * 1024  # multipart framing
 NOT_FOUND = "該当する結果通知書がありません。"
@@ -193,18 +192,4 @@ async def consent_form(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="consent-form.pdf"', **PRIVATE},
-    )
-
-
-@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
-async def access_log(
-    container: ContainerDep,
-    _: Auditor,
-    worker_id: str | None = None,
-    employer_id: str | None = None,
-    actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    return await container.access_log.entries(
-        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
     )

@@ -34,7 +34,6 @@ router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
-Auditor = Annotated[Principal, Depends(require("evaluator", "operator"))]
 
 
 @router.get("/", summary="サービス情報")
@@ -292,17 +291,3 @@ async def review(
             409 if exc.code == "not_in_review" else 422, exc.code, exc.message_ja
         ) from None
     return await logged(container.access_log, evaluator, request, "review", _summary(doc))
-
-
-@router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
-async def access_log(
-    container: ContainerDep,
-    _: Auditor,
-    worker_id: str | None = None,
-    employer_id: str | None = None,
-    actor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
-    return await container.access_log.entries(
-        worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit
-    )
