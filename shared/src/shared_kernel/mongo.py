@@ -38,6 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared_kernel.events.envelope import Catalogue, Envelope
+from shared_kernel.indexes import is_ferretdb
 from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 
@@ -304,8 +305,7 @@ class DocumentStore:
 
     async def _claims_needed(self) -> bool:
         if self._needs_claims is None:
-            info = await self.db.client.admin.command("buildInfo")
-            self._needs_claims = "ferretdbVersion" in info
+            self._needs_claims = await is_ferretdb(self.db)
         return self._needs_claims
 
 
