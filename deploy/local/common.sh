@@ -22,6 +22,9 @@ KAFKA_LIBS="$DEPS_DIR/kafka/libs"
 KAFKA_CP="$KAFKA_LIBS/*"
 KAFKA_HEALTHCHECK_DIR="$DEPS_DIR/kafka/healthcheck"
 FERRETDB_BIN="$DEPS_DIR/bin/ferretdb-local"
+# promtool, taken out of Debian's `prometheus` package (2.42 on Debian 12) for the checks of
+# deploy/prometheus/ (tests/deploy); the daemon itself is not installed.
+PROMTOOL_BIN="$DEPS_DIR/bin/promtool"
 
 # Ports (override with environment variables).
 PG_PORT="${INFRA_PG_PORT:-5432}"

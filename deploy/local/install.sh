@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the local infrastructure: Debian packages, Apache Kafka jars
-# (from Maven Central) and our FerretDB build. Idempotent: a second run only
+# (from Maven Central), our FerretDB build and promtool. Idempotent: a second run only
 # checks and returns quickly. Downloads and builds go to .deps/.
 set -euo pipefail
 # shellcheck source=deploy/local/common.sh
@@ -152,6 +152,40 @@ install_ferretdb() {
     log "ferretdb: built ($((SECONDS - t0)) s)"
 }
 
+# --- promtool (from Debian's prometheus package, without installing the daemon) ---------------
+# `apt-get download` + `dpkg-deb -x`: no prometheus service, user or dependencies get installed.
+# Only the promtool binary is kept; its stamp records the package version it came from.
+install_promtool() {
+    local stamp="$PROMTOOL_BIN.stamp" work="$DEPS_DIR/prometheus-deb"
+    if [[ -x $PROMTOOL_BIN && -s $stamp ]]; then
+        log "promtool: .deps/bin/promtool present ($(cat "$stamp"))"
+        return
+    fi
+    command -v apt-get >/dev/null || die "apt-get not found (promtool comes from Debian's prometheus package)"
+    local t0=$SECONDS sandbox=()
+    # as root, apt's download sandbox user (_apt) cannot write to our directory
+    [[ $EUID -eq 0 ]] && sandbox=(-o APT::Sandbox::User=root)
+    rm -rf "$work"
+    mkdir -p "$work" "$(dirname "$PROMTOOL_BIN")"
+    log "promtool: downloading Debian's prometheus package"
+    if ! (cd "$work" && apt-get download -q "${sandbox[@]}" prometheus >/dev/null); then
+        local sudo=()
+        [[ $EUID -eq 0 ]] || sudo=(sudo)
+        "${sudo[@]}" apt-get update -q
+        (cd "$work" && apt-get download -q "${sandbox[@]}" prometheus >/dev/null)
+    fi
+    local deb
+    deb="$(echo "$work"/prometheus_*.deb)"
+    [[ -f $deb ]] || die "promtool: apt-get download prometheus left no .deb in $work"
+    dpkg-deb -x "$deb" "$work/root"
+    install -m 0755 "$work/root/usr/bin/promtool" "$PROMTOOL_BIN.new"
+    "$PROMTOOL_BIN.new" --version >/dev/null 2>&1 || die "promtool: the extracted binary does not run"
+    mv "$PROMTOOL_BIN.new" "$PROMTOOL_BIN"
+    dpkg-deb -f "$deb" Version >"$stamp"
+    rm -rf "$work"
+    log "promtool: .deps/bin/promtool $(cat "$stamp") ($((SECONDS - t0)) s)"
+}
+
 main() {
     install_apt_packages
     disable_debian_pg_cluster
@@ -160,6 +194,7 @@ main() {
     install_kafka
     install_kafka_healthcheck
     install_ferretdb
+    install_promtool
     log "install done"
 }
 
