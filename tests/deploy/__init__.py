@@ -1,0 +1,1 @@
+"""Checks of deploy/: Prometheus configuration and alert rules (promtool), Grafana dashboard."""
