@@ -156,6 +156,15 @@ def test_a_readable_line_shows_time_service_event_and_the_useful_fields_first() 
     assert f"judgement     {CID[:8]}  [warning] consumer.event" in render(parsed, with_cid=True)
 
 
+def test_the_service_is_the_log_file_s_or_else_the_line_s() -> None:
+    failure = '{"service": "application", "message": "ops.failure", "timestamp": "t"}'
+    in_portal_log = parse(failure, "portal")  # its "service" is the service that failed
+    assert in_portal_log is not None and in_portal_log.service == "portal"
+    exported = parse(failure, "all-services")
+    assert exported is not None and exported.service == "application"
+    assert render(in_portal_log).split()[1:] == ["portal", "ops.failure", "service=application"]
+
+
 def test_exit_status_and_output(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([CID, "--log-dir", str(logs)]) == 0
     out, err = capsys.readouterr()

@@ -33,6 +33,11 @@ APPLICATION_NUMBER = re.compile(r"AP-\d{8}-[0-9A-HJKMNP-TV-Z]{6}")
 LEADING = ("type", "event_id", "subject", "outcome", "method", "path", "route", "status")
 HIDDEN = frozenset({"timestamp", "service", "message", "event", "correlation_id", "level"})
 NO_TIME = datetime.max.replace(tzinfo=UTC)
+# var/log/<service>.log: the file says who wrote a line even where a field named ``service``
+# means something else (the portal's ops.failure names the service that failed)
+SERVICES = frozenset(
+    {"identity", "consent", "application", "judgement", "notification", "document", "portal"}
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,13 @@ class Line:
 
     record: dict[str, Any]
     raw: str
-    source: str  # the log file's name without .log: the service, for lines without one
+    source: str  # the log file's name without .log
+
+    @property
+    def service(self) -> str:
+        if self.source in SERVICES:
+            return self.source
+        return str(self.record.get("service") or self.source)
 
     @property
     def at(self) -> datetime:
@@ -119,11 +130,12 @@ def text(value: Any) -> str:
 def render(line: Line, *, with_cid: bool = False) -> str:
     """``time  service  event  key=value …`` (the level only when it is not info)."""
     record = line.record
-    service = str(record.get("service") or line.source)
     event = str(record.get("message", record.get("event", "-")))
     fields = [k for k in LEADING if k in record]
     fields += [k for k in record if k not in HIDDEN and k not in LEADING]
-    parts = [str(record.get("timestamp", "-")), f"{service:<12}"]
+    if record.get("service", line.service) != line.service:  # a field of its own, then
+        fields.append("service")
+    parts = [str(record.get("timestamp", "-")), f"{line.service:<12}"]
     if with_cid:
         parts.append((line.correlation_id or "-")[:8].ljust(8))
     level = record.get("level", "info")
