@@ -18,6 +18,7 @@ from shared_kernel.events.catalogue import (
     CcusWorkRecord,
     JudgementCompletedV2,
     JudgementStarted,
+    PartnerJudgementCompleted,
 )
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -91,15 +92,29 @@ def test_judged_and_completed_under_auto_policy() -> None:
     doc, events = judging.judge(new_doc(submitted()), ccus(645), default_master(), "auto", NOW)
     assert doc["status"] == "completed" and doc["decision"] == "approved"
     assert events[0].type == JudgementStarted.ce_type()
-    event = events[-1].event
+    event = events[-2].event
     assert isinstance(event, JudgementCompletedV2)
     assert (event.eligible_level, event.days.ccus if event.days else None) == (2, 645)
     assert event.worker_name == "𠮷野 太郎" and event.criteria_version.startswith("鉄筋@")
 
 
+def test_partners_get_the_result_without_the_name_or_the_ccus_data() -> None:
+    _, events = judging.judge(new_doc(submitted()), ccus(645), default_master(), "auto", NOW)
+    completed, partner = events[-2:]
+    assert isinstance(partner.event, PartnerJudgementCompleted)
+    assert partner.event.model_dump() == {
+        k: v for k, v in completed.event.model_dump().items() if k in judging.PARTNER_FIELDS
+    }
+    assert "𠮷野" not in partner.value().decode()
+    # derived, not random: republishing the pair keeps both ids
+    again = judging.partner_view(completed)
+    assert again.id == partner.id != completed.id
+    assert (again.correlation_id, again.time) == (completed.correlation_id, completed.time)
+
+
 def test_rejection_names_only_shortfalls_up_to_the_requested_level() -> None:
     _, events = judging.judge(new_doc(submitted()), ccus(644), default_master(), "auto", NOW)
-    event = events[-1].event
+    event = events[-2].event
     assert isinstance(event, JudgementCompletedV2)
     assert event.decision == "rejected"
     assert len(event.messages) == 1 and "645" in event.messages[0]
@@ -121,7 +136,9 @@ def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) ->
     assert doc["status"] == status
     # JudgementStarted always; JudgementCompleted only when no review is needed
     assert [e.type for e in events][1:] == (
-        [JudgementCompletedV2.ce_type()] if status == "completed" else []
+        [JudgementCompletedV2.ce_type(), PartnerJudgementCompleted.ce_type()]
+        if status == "completed"
+        else []
     )
     assert events[0].type == JudgementStarted.ce_type()
 
@@ -131,7 +148,7 @@ def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
         new_doc(submitted(trade="左官")), ccus(700), default_master(), "auto", NOW
     )
     assert doc["decision"] == "rejected"
-    assert "この分野の判定基準はまだ登録されていません" in events[-1].event.messages[0]  # type: ignore[attr-defined]
+    assert "この分野の判定基準はまだ登録されていません" in events[-2].event.messages[0]  # type: ignore[attr-defined]
 
 
 def test_expiry_only_after_the_deadline() -> None:
@@ -141,7 +158,10 @@ def test_expiry_only_after_the_deadline() -> None:
     assert expired is not None
     done, events = expired
     assert done["decision"] == "rejected" and "7日経過" in done["messages"][0]
-    assert len(events) == 1
+    assert [e.type for e in events] == [
+        JudgementCompletedV2.ce_type(),
+        PartnerJudgementCompleted.ce_type(),
+    ]
 
 
 def test_review_confirm_override_and_refusals() -> None:

@@ -22,6 +22,7 @@ TOPIC_CCUS_SNAPSHOT = "ccus.worker-snapshots"
 TOPIC_JUDGEMENT = "judgement.judgements"
 TOPIC_REJUDGEMENT = "judgement.rejudgement-requests"  # internal to the judgement service
 TOPIC_DOCUMENT = "document.result-notices"
+TOPIC_PARTNER_JUDGEMENT = "partner.judgement-results"  # the judgement results partners read
 
 WorkerId = str  # 技能者ID, 14 digits
 EmployerId = str  # 事業者ID, 14 digits
@@ -321,6 +322,38 @@ class JudgementCompletedV2(Event):
     judged_at: datetime
 
 
+class PartnerJudgementCompleted(Event):
+    """One application line judged: the result as partner systems receive it.
+
+    Data minimisation: the identifiers a partner needs to file the result (judgement, line,
+    application, 事業者ID, 技能者ID) and the result itself, nothing more. The worker's name,
+    the CCUS records, the counted days, the criteria and the reconciliation notes stay in the
+    internal JudgementCompleted v2. The judgement service raises both together from the same
+    judgement; this one's ``ce_id`` is derived from the internal event's, so a republished
+    pair keeps both ids. A line judged again (再判定) gets a new ``judgement_id`` with the same
+    ``line_id``: the latest ``judged_at`` of a line is its current result.
+    """
+
+    TYPE = "partner.judgement.completed"
+    VERSION = 1
+    TOPIC = TOPIC_PARTNER_JUDGEMENT
+    KEY_FIELD = "judgement_id"
+
+    judgement_id: str
+    application_id: str
+    line_id: str
+    employer_id: EmployerId
+    worker_id: WorkerId
+    trade: str
+    evaluation_body: str
+    application_date: date
+    requested_level: int = Field(ge=2, le=4)
+    decision: Literal["approved", "rejected"]
+    eligible_level: int = Field(ge=1, le=4)
+    criteria_version: str
+    judged_at: datetime
+
+
 class RejudgementLine(_Part):
     """One completed line to judge again, with everything the judgement needs."""
 
@@ -391,6 +424,7 @@ CATALOGUE = Catalogue(
     JudgementStarted,
     JudgementCompleted,
     JudgementCompletedV2,
+    PartnerJudgementCompleted,
     RejudgementRequested,
     ResultNoticeGenerated,
 )

@@ -10,6 +10,7 @@ Every function returns the new document and the events it raises.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
     JudgementCompletedV2,
     JudgementStarted,
+    PartnerJudgementCompleted,
 )
 
 SOURCE = "judgement"
@@ -299,7 +301,30 @@ def complete(
         reviewed_by=(done.get("review") or {}).get("reviewer"),
         judged_at=now,
     )
-    return done, [Envelope(event, source=SOURCE)]
+    completed = Envelope(event, source=SOURCE)
+    return done, [completed, partner_view(completed)]
+
+
+PARTNER_FIELDS = frozenset(PartnerJudgementCompleted.model_fields)
+
+
+def partner_view(completed: Envelope) -> Envelope:
+    """The partners' PartnerJudgementCompleted of a JudgementCompleted v2 (docs/events.md).
+
+    Derived, never stored: its ``ce_id`` is a UUIDv5 of the internal event's, so the pair
+    republished after a crash or for a redelivered request has the same two ids.
+    """
+    event = completed.event
+    assert isinstance(event, JudgementCompletedV2)
+    return Envelope(
+        PartnerJudgementCompleted.model_validate(
+            {name: getattr(event, name) for name in PARTNER_FIELDS}
+        ),
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"partner:{completed.id}")),
+        source=completed.source,
+        time=completed.time,
+        correlation_id=completed.correlation_id,
+    )
 
 
 def review(

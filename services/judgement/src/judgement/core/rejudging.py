@@ -93,8 +93,9 @@ def rejudge(
     request_event: RejudgementRequested,
     master: Master,
     now: datetime,
-) -> tuple[Doc, Envelope]:
-    """The new judgement of one line (to store) and its JudgementCompleted v2 (to publish)."""
+) -> tuple[Doc, list[Envelope]]:
+    """The new judgement of one line (to store) and its events to publish: JudgementCompleted
+    v2 (stored with it) and the partners' view of it."""
     line = item.line
     run_id = request_event.run_id
     base: Doc = {
@@ -136,8 +137,8 @@ def rejudge(
         done, events = judging.complete(
             judged, result.decision, result.eligible_level, messages, now
         )
-    (envelope,) = events
-    return stored_form(done, item, request_event, master, envelope), envelope
+    envelope = events[0]  # JudgementCompleted v2; its partner view is derived from it
+    return stored_form(done, item, request_event, master, envelope), events
 
 
 def stored_form(
@@ -191,6 +192,8 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def stored_event(stored: Doc) -> Envelope:
-    """The JudgementCompleted v2 stored with a re-judgement (to publish it again)."""
-    return CATALOGUE.from_document(json.loads(stored["event_json"]))
+def stored_events(stored: Doc) -> list[Envelope]:
+    """The events of a stored re-judgement, to publish again with the same ids: its
+    JudgementCompleted v2 and the partners' view derived from it."""
+    completed = CATALOGUE.from_document(json.loads(stored["event_json"]))
+    return [completed, judging.partner_view(completed)]

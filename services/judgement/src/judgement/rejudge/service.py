@@ -55,19 +55,25 @@ class Rejudger:
             record = records.get(item.snapshot_id)
             if record is None:
                 record = records[item.snapshot_id] = CcusRecord.model_validate_json(item.ccus_json)
-            doc, event = rejudging.rejudge(item, record, request, self.master, now)
+            doc, raised = rejudging.rejudge(item, record, request, self.master, now)
             docs.append(doc)
-            events.append(event)
+            events.append(raised)
         existing = set(await self.rejudgements.insert_many(docs, applied_event_id=envelope.id))
-        fresh = [e for d, e in zip(docs, events, strict=True) if d["_id"] not in existing]
+        fresh = [
+            e
+            for d, raised in zip(docs, events, strict=True)
+            if d["_id"] not in existing
+            for e in raised
+        ]
+        publishing = fresh
         if existing:  # redelivered: publish what was stored then, with its ce_id
             stored = await self.rejudgements.find(
                 {"_id": {"$in": sorted(existing)}}, projection={"event_json": 1}
             )
-            events = [*fresh, *(rejudging.stored_event(d) for d in stored)]
+            publishing = [*fresh, *(e for d in stored for e in rejudging.stored_events(d))]
             log.info("rejudge.redelivered", run_id=request.run_id, stored=len(existing))
-        await asyncio.gather(*(self.publish(e) for e in events))
+        await asyncio.gather(*(self.publish(e) for e in publishing))
         if self.on_completed is not None:
             for event in fresh:
-                assert isinstance(event.event, JudgementCompletedV2)
-                self.on_completed(event.event)
+                if isinstance(event.event, JudgementCompletedV2):
+                    self.on_completed(event.event)
