@@ -93,5 +93,5 @@ schemas:
 	$(UV) run python -m shared_kernel.events.schemas --write
 
 docs:
-	$(UV) run python -m shared_kernel.asyncapi --write
+	$(UV) run python scripts/asyncapi.py --write
 	$(UV) run python scripts/config_doc.py --write

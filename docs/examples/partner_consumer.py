@@ -4,10 +4,12 @@ Needs only aiokafka (pip install aiokafka); it does not use this repository's co
 
     python docs/examples/partner_consumer.py --bootstrap 127.0.0.1:9092 --group my-company
 
-It reads ``judgement.judgements`` (add the deployment's prefix with --topic-prefix), keeps
-the events whose ``ce_type`` it understands (jp.ccus.level.judgement.completed.v2), and
-commits its offset after printing, so a restart resumes where it stopped. Events are
-delivered at least once: deduplicate on ``ce_id`` if printing twice matters.
+It reads ``partner.judgement-results``, the topic published for partners (add the
+deployment's prefix with --topic-prefix), keeps the events whose ``ce_type`` it understands
+(jp.ccus.level.partner.judgement.completed.v1: JudgementCompleted as partners receive it,
+without the worker's name or CCUS records), and commits its offset after printing, so a
+restart resumes where it stopped. Events are delivered at least once: deduplicate on
+``ce_id`` if printing twice matters.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import json
 
 from aiokafka import AIOKafkaConsumer
 
-UNDERSTOOD = {"jp.ccus.level.judgement.completed.v2"}
+UNDERSTOOD = {"jp.ccus.level.partner.judgement.completed.v1"}
 
 
 async def run(args: argparse.Namespace) -> None:
     consumer = AIOKafkaConsumer(
-        f"{args.topic_prefix}judgement.judgements",
+        f"{args.topic_prefix}partner.judgement-results",
         bootstrap_servers=args.bootstrap,
         group_id=args.group,
         enable_auto_commit=False,
@@ -41,12 +43,16 @@ async def run(args: argparse.Namespace) -> None:
                         {
                             "ce_id": headers["ce_id"],
                             "correlation_id": headers.get("ce_correlationid"),
+                            "judgement_id": event["judgement_id"],
+                            "line_id": event["line_id"],
+                            "employer_id": event["employer_id"],
                             "worker_id": event["worker_id"],
                             "trade": event["trade"],
                             "requested_level": event["requested_level"],
                             "decision": event["decision"],
                             "eligible_level": event["eligible_level"],
                             "criteria_version": event["criteria_version"],
+                            "judged_at": event["judged_at"],
                         },
                         ensure_ascii=False,
                     ),

@@ -131,14 +131,51 @@ async def partitions_of(bootstrap_servers: str, topics: Iterable[str]) -> list[T
     )
 
 
-class EventPublisher:
-    """Publishes envelopes to their physical topic, keyed by aggregate id."""
+class UndeclaredEvent(RuntimeError):
+    """A publisher was asked to publish an event type it did not declare."""
 
-    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+
+class EventPublisher:
+    """Publishes envelopes to their physical topic, keyed by aggregate id.
+
+    A publisher given the event types it publishes (``declare``) refuses any other type
+    (a programming error, caught by the tests of that path) and registers each with the
+    FastStream broker, so that the AsyncAPI document generated from the apps lists it
+    (``scripts/asyncapi.py``). One without declarations publishes anything (tests' fakes).
+    """
+
+    def __init__(
+        self, broker: KafkaBroker, settings: ServiceSettings, *models: type[Event]
+    ) -> None:
         self.broker = broker
         self.settings = settings
+        self.declared: dict[str, type[Event]] = {}
+        self.declare(*models)
+
+    def declare(self, *models: type[Event]) -> None:
+        from shared_kernel.asyncapi import describe
+
+        for model in models:
+            if model.ce_type() in self.declared:
+                continue
+            self.declared[model.ce_type()] = model
+            self.broker.publisher(
+                self.settings.topic(model.TOPIC),
+                title=f"{model.TOPIC}:{model.ce_type()}",
+                description=describe(model),
+                schema=model,
+            )
+
+    def topics(self) -> list[str]:
+        """The physical topics of the declared events."""
+        return sorted({self.settings.topic(m.TOPIC) for m in self.declared.values()})
 
     async def __call__(self, envelope: Envelope) -> None:
+        if self.declared and envelope.type not in self.declared:
+            raise UndeclaredEvent(
+                f"{envelope.type} is not among the events this publisher declares "
+                f"({', '.join(sorted(self.declared))})"
+            )
         topic = self.settings.topic(envelope.topic)
         await self.broker.publish(
             envelope.value(),
@@ -202,8 +239,16 @@ class EventConsumer:
         if self._subscribed or not self._handlers:
             return
         self._subscribed = True
+        handled = "; ".join(
+            f"{topic}: {', '.join(sorted(types))}"
+            for topic, types in sorted(self._handlers.items())
+        )
         subscriber = self.broker.subscriber(
             *self._handlers,
+            title=f"consumer group {self.group}",
+            description=f"Consumer group {self.group} handles {handled}. Any other type is "
+            "skipped; an unreadable record or one whose handler keeps failing goes to "
+            "<topic>.dlq.",
             group_id=self.group,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",

@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared_kernel.events.catalogue import CATALOGUE
+from shared_kernel.events.envelope import Event
 from shared_kernel.indexes import ensure_indexes
 from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.lag import watch_lag
@@ -70,6 +71,11 @@ class Runtime:
             self.relay.stores.append(store)
         return store
 
+    def publishes(self, *models: type[Event]) -> None:
+        """Declare the events the service publishes: any other is refused, their topics are
+        created at start-up, and the AsyncAPI document (generated from the apps) lists them."""
+        self.publish.declare(*models)
+
     def kick_relay(self) -> None:
         """Publish newly stored events now rather than at the next poll."""
         if self.relay is not None:
@@ -109,7 +115,7 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
         postgresql_url=runtime.settings.ferretdb_postgresql_url,
     )
     log.info("indexes.ready", collections=len(created))
-    await ensure_topics(runtime.settings, runtime.consumer.topics())
+    await ensure_topics(runtime.settings, [*runtime.consumer.topics(), *runtime.publish.topics()])
     await runtime.broker.start()
     task: asyncio.Task[None] | None = None
     if relay:

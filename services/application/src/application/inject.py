@@ -19,10 +19,21 @@ from application.core.service import ApplicationService, Policy
 from application.ports import JudgementPort
 from shared_kernel import access_log
 from shared_kernel.access_log import AccessLog
+from shared_kernel.events.catalogue import (
+    ApplicationDraftReminder,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+)
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
+PUBLISHES = (
+    ApplicationSubmitted,
+    ApplicationDraftReminder,
+    ApplicationWithdrawn,
+)
+"""The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "レベル判定代行申請サービス"
 
 
@@ -41,6 +52,7 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.publishes(*PUBLISHES)
     if judgement is None:
         client = HttpJudgement(
             settings.judgement_url,

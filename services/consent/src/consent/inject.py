@@ -17,10 +17,16 @@ from consent.core.consents import Policy
 from consent.core.service import ConsentService, utcnow
 from shared_kernel import access_log
 from shared_kernel.access_log import AccessLog
+from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
+PUBLISHES = (
+    ConsentGranted,
+    ConsentRejected,
+)
+"""The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "個人情報利用申請サービス"
 
 
@@ -38,6 +44,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.publishes(*PUBLISHES)
     runtime.index("ccus_workers")
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     runtime.index("signed_forms.files")

@@ -12,10 +12,13 @@ from document.core import access
 from document.core.service import DocumentService
 from shared_kernel import access_log
 from shared_kernel.access_log import AccessLog
+from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
+PUBLISHES = (ResultNoticeGenerated,)
+"""The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "帳票サービス"
 
 
@@ -36,6 +39,7 @@ def wire(runtime: Runtime) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.publishes(*PUBLISHES)
     renderer = PdfRenderer()  # fonts, stylesheet and templates: once per process
     runtime.index("pdfs.files")
     runtime.index("pdfs.chunks", "files_id")

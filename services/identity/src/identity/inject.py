@@ -18,11 +18,17 @@ from identity.config import Settings
 from identity.core.accounts import LockoutPolicy, Role
 from identity.core.service import IdentityService
 from shared_kernel.auth import Principal, issue_token
+from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
 from shared_kernel.sealing import seal
 from shared_kernel.service import service_app
 
+PUBLISHES = (
+    UserProvisionallyRegistered,
+    UserActivated,
+)
+"""The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "利用者管理サービス"
 
 
@@ -46,6 +52,7 @@ def make_hasher(settings: Settings) -> Argon2Hasher:
 def wire(runtime: Runtime) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.publishes(*PUBLISHES)
     jwt_secret = settings.jwt_secret.get_secret_value()
     sealing_key = settings.mail_sealing_key.get_secret_value()
     access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)

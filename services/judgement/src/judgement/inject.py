@@ -18,9 +18,20 @@ from judgement.core.service import JudgementService
 from judgement.criteria import default_master, load_master
 from shared_kernel import access_log
 from shared_kernel.access_log import AccessLog
+from shared_kernel.events.catalogue import (
+    JudgementCompletedV2,
+    JudgementStarted,
+    PartnerJudgementCompleted,
+)
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
+PUBLISHES = (
+    JudgementStarted,
+    JudgementCompletedV2,
+    PartnerJudgementCompleted,
+)
+"""The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "レベル判定サービス"
 
 
@@ -42,6 +53,7 @@ def wire(runtime: Runtime) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
+    runtime.publishes(*PUBLISHES)
     master = load_master(settings.criteria_extra) if settings.criteria_extra else default_master()
     service = JudgementService(
         runtime.store("ccus_workers"),

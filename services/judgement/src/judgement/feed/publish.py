@@ -25,8 +25,10 @@ from shared_kernel.logging import correlation_scope
 from shared_kernel.settings import ServiceSettings
 
 SOURCE = "ccus"
+PUBLISHES = (CcusWorkerSnapshot,)
+"""What the CCUS feed publishes (its part of docs/asyncapi.json)."""
 
-__all__ = ["SOURCE", "FeedSettings", "KafkaUnavailable", "publish_snapshots"]
+__all__ = ["PUBLISHES", "SOURCE", "FeedSettings", "KafkaUnavailable", "publish_snapshots"]
 
 
 class KafkaUnavailable(RuntimeError):
@@ -76,7 +78,7 @@ async def publish_snapshots(
                 await broker.start()
         except (KafkaError, OSError, TimeoutError) as exc:
             raise KafkaUnavailable(f"Kafka is not reachable at {servers}: {_reason(exc)}") from None
-        publish = EventPublisher(broker, settings)
+        publish = EventPublisher(broker, settings, *PUBLISHES)
         with correlation_scope(None):
             return await _publish_all(snapshots, publish, concurrency)
     except KafkaError as exc:

@@ -56,6 +56,8 @@ EXIT_UNAVAILABLE = 1
 CHUNK_BYTES = MAX_EVENT_BYTES // 2  # well under the broker's and consumers' 1 MB limit
 PER_ID_LOOKUPS = 50  # fewer snapshots than this are read one by one, more in one scan
 SOURCE = "judgement-rejudge"
+PUBLISHES = (RejudgementRequested,)
+"""What this command publishes (its part of docs/asyncapi.json)."""
 
 
 class InvalidInput(Exception):
@@ -250,7 +252,7 @@ async def _publish(
     size = 0
     try:
         await broker.start()
-        publish = EventPublisher(broker, settings)
+        publish = EventPublisher(broker, settings, *PUBLISHES)
         with correlation_scope(run_id):
 
             async def send(envelope: Envelope) -> None:
