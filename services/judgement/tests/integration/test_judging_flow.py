@@ -28,6 +28,7 @@ from shared_kernel.events.catalogue import (
     CcusWorkRecord,
     JudgementCompletedV2,
     JudgementStarted,
+    PartnerJudgementCompleted,
 )
 from shared_kernel.service import prepare
 from shared_kernel.settings import ServiceSettings
@@ -125,13 +126,20 @@ async def test_snapshot_then_application_is_judged_once(
                 JudgementCompletedV2,
                 {"line_id": "A-1-2", "decision": "rejected", "eligible_level": 1},
             ),
+            # the partners' view of each, once (docs/events.md)
+            Expected(PartnerJudgementCompleted, {"line_id": "A-1-1", "decision": "approved"}),
+            Expected(PartnerJudgementCompleted, {"line_id": "A-1-2", "decision": "rejected"}),
         ]
         async with expect_events(settings, expected) as recorded:
             await publish(submitted)
             await publish(submitted)  # redelivered
             # a second event for the same lines (e.g. a replayed copy with a new id)
             await publish(application("A-1", "10000000000001", "10000000000002"))
-        rejected = next(e for e in recorded.envelopes if e.event.line_id == "A-1-2")  # type: ignore[attr-defined]
+        rejected = next(
+            e
+            for e in recorded.envelopes
+            if e.event.line_id == "A-1-2" and isinstance(e.event, JudgementCompletedV2)  # type: ignore[attr-defined]
+        )
         assert any("645" in m for m in rejected.event.messages)  # type: ignore[attr-defined]
         assert {h["ce_correlationid"] for h in recorded.headers} == {submitted.correlation_id}
         assert REGISTRY.get_sample_value("judgements_completed_total", labels) == before + 1
