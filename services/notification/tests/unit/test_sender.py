@@ -15,6 +15,7 @@ from notification.core import mails
 from notification.core.links import Links
 from notification.core.service import NotificationService, NotRequeueable, SenderPolicy
 from notification.ports import PermanentFailure, TransientFailure
+from shared_kernel.logging import get_correlation_id
 from shared_kernel.mongo import Change, Document
 from shared_kernel.testing import MemoryDocuments
 
@@ -25,9 +26,11 @@ class FakeMailer:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
         self.failures: list[Exception] = []
+        self.correlation_ids: list[str | None] = []
 
     async def send(self, message: EmailMessage, recipient: str) -> None:
         assert recipient == message["To"]
+        self.correlation_ids.append(get_correlation_id())
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)
@@ -94,6 +97,19 @@ async def test_recording_twice_stores_one_mail(world: World, samples: Any) -> No
     assert body is not None and f"仮パスワード：{TEMPORARY_PASSWORD}" in body.get_content()  # type: ignore[attr-defined]
     (sent,) = world.by_status("sent")
     assert "sealed_secrets" not in sent and sent["sent_at"] == world.clock.now
+
+
+async def test_a_mail_is_sent_under_the_correlation_id_of_its_event(
+    world: World, samples: Any
+) -> None:
+    """The sender is a background job: its log lines (mail.sent …) carry the correlation id
+    of the event that recorded the mail, so `python -m shared_kernel.trace` finds them."""
+    envelope = samples.provisional()
+    await world.service.on_provisionally_registered(envelope)
+    assert get_correlation_id() is None
+    assert await world.service.send_due() == 1
+    assert world.mailer.correlation_ids == [envelope.correlation_id]
+    assert get_correlation_id() is None  # bound for the delivery only
 
 
 async def test_employer_mails_go_to_active_users_only(world: World, samples: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,7 +32,7 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
 )
-from shared_kernel.logging import get_logger
+from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.mongo import Change
 from shared_kernel.sealing import SealError, unseal
 
@@ -246,6 +247,11 @@ class NotificationService:
         )
         if claimed is None or claimed.get("lease_owner") != owner:
             return "skipped"  # sent meanwhile, or another sender holds it
+        cid = claimed.get("correlation_id")  # the event's that recorded the mail
+        with correlation_scope(cid) if cid else nullcontext():
+            return await self._deliver(doc_id, claimed, owner, now)
+
+    async def _deliver(self, doc_id: str, claimed: Doc, owner: str, now: datetime) -> str:
         template = claimed["template"]
         if mails.secrets_expired(claimed, now):
             error = EXPIRED
