@@ -68,7 +68,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-    for noisy in ("aiokafka", "pymongo", "faststream", "kafka"):
+    # third-party progress chatter (weasyprint: six lines per PDF) stays out of the logs
+    for noisy in ("aiokafka", "pymongo", "faststream", "kafka", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -93,7 +93,10 @@ class Sampler:
             self.rounds += 1
         for failure in failures:
             log.info(
-                "ops.failure", service=failure.service, kind=failure.kind, detail=failure.message
+                "ops.failure",
+                failed_service=failure.service,
+                kind=failure.kind,
+                detail=failure.message,
             )
 
     async def run(self) -> None:
