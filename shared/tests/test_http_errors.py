@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
+from pymongo.errors import AutoReconnect
 
 from shared_kernel.http import create_app
 
@@ -35,6 +36,10 @@ def app() -> FastAPI:
     @application.get("/items/{item_id}")
     async def item(item_id: str, q: str = "") -> dict[str, str]:
         return {"item_id": item_id, "q": q}
+
+    @application.get("/database-down")
+    async def database_down() -> None:
+        raise AutoReconnect("127.0.0.1:27017: connection closed")
 
     @application.get("/boom")
     async def boom() -> None:
@@ -84,3 +89,11 @@ async def test_an_unexpected_error_is_a_japanese_500_without_internals() -> None
     response = await call("GET", "/boom")
     shaped(response, 500, "internal_error")
     assert "secret internals" not in response.text
+
+
+async def test_a_database_outage_is_a_japanese_503_to_retry() -> None:
+    """Seen in the fault run: a request during the database restart answered 500."""
+    response = await call("GET", "/database-down")
+    shaped(response, 503, "service_unavailable")
+    assert response.headers["retry-after"] == "5"
+    assert "27017" not in response.text

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared_kernel.logging import correlation_scope, get_logger
@@ -50,6 +51,11 @@ NUL_REFUSED = ("invalid_character", "使用できない文字（NUL文字）が�
 # a JSON string escape \u0000 (not an escaped backslash followed by "u0000")
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 HTTP_ERROR_OTHER = ("http_error", "リクエストを処理できませんでした。")
+UNAVAILABLE = (
+    "service_unavailable",
+    "ただいまシステムを利用できません。しばらくしてから再度お試しください。",
+)
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 INTERNAL_ERROR = (
     "internal_error",
     "システムエラーが発生しました。しばらくしてから再度お試しください。",
@@ -145,6 +151,17 @@ def create_app(
             status_code=exc.status_code,
             content={"code": code, "message": message},
             headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(ConnectionFailure)
+    async def database_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # an outage, not a fault of the request: 503 tells clients (and the portal) to retry
+        log.warning("http.database_unavailable", path=request.url.path, error=repr(exc)[:300])
+        code, message = UNAVAILABLE
+        return JSONResponse(
+            status_code=503,
+            content={"code": code, "message": message},
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(Exception)
