@@ -9,6 +9,7 @@ MongoDB with testcontainers instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +19,7 @@ import pytest
 
 from shared_kernel.mongo import Document, connect
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.testing import TEST_PREFIXES, delete_topics, isolated
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -57,6 +58,11 @@ def infrastructure() -> Iterator[dict[str, str]]:
         if not _reachable(host, port):
             pytest.fail(f"{what} is not reachable at {host}:{port}: run `make infra-up` first")
     yield env
+    # the session's topics go with it (the databases are dropped test by test)
+    try:
+        asyncio.run(delete_topics(env["KAFKA_BOOTSTRAP_SERVERS"], TEST_PREFIXES))
+    except Exception as exc:  # a broker gone by now must not fail the run
+        print(f"\nleft the test topics in Kafka: {exc!r}")
 
 
 @pytest.fixture

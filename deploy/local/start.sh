@@ -155,7 +155,7 @@ start_kafka() {
                 fail "kafka storage format failed" "$outfile"
         fi
         log "kafka: starting on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
-        nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+        nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
             -Dkafka.logs.dir="$LOG_DIR" -Dlog4j2.configurationFile="$LOCAL_DIR/kafka-log4j2.properties" \
             -cp "$KAFKA_CP" kafka.Kafka "$config" >>"$outfile" 2>&1 </dev/null &
         pid=$!

@@ -69,9 +69,14 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
 
 
 async def ensure_topics(
-    settings: ServiceSettings, topics: Iterable[str], *, partitions: int = 3
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    *,
+    partitions: int = 3,
+    published: Iterable[str] = (),
 ) -> None:
-    """Create topics (and their ``.dlq``) if missing; existing ones are left as they are.
+    """Create topics if missing (each consumed topic with its ``.dlq``; ``published`` ones,
+    which this process only writes, without); existing ones are left as they are.
 
     Returns once every topic is usable: described without error, each partition with a
     leader. A topic created a moment ago may not be (its partitions are still being
@@ -79,7 +84,7 @@ async def ensure_topics(
     """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    names = sorted({n for t in topics for n in (t, t + DLQ_SUFFIX)})
+    names = sorted({n for t in topics for n in (t, t + DLQ_SUFFIX)} | set(published))
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:

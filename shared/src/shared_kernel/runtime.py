@@ -115,7 +115,9 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
         postgresql_url=runtime.settings.ferretdb_postgresql_url,
     )
     log.info("indexes.ready", collections=len(created))
-    await ensure_topics(runtime.settings, [*runtime.consumer.topics(), *runtime.publish.topics()])
+    await ensure_topics(
+        runtime.settings, runtime.consumer.topics(), published=runtime.publish.topics()
+    )
     await runtime.broker.start()
     task: asyncio.Task[None] | None = None
     if relay:

@@ -29,6 +29,8 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from shared_kernel.testing import TEST_PREFIXES
+
 ROOT = Path(__file__).resolve().parents[4]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -66,6 +68,7 @@ class Stack:
 
 
 def _environment(run: str, ports: dict[str, int]) -> dict[str, str]:
+    TEST_PREFIXES.add(f"e2e-portal-{run}.")  # deleted with the session's topics
     env = {
         **os.environ,
         "APP_ENV": "test",
