@@ -268,6 +268,8 @@ async def test_application_flow_records_each_mail_once(world: World, samples: An
         ("judgement_completed", app),
         ("result_notices", app),
     ]
+    # each carries the correlation id of the event that decided it (its send is logged so)
+    assert all(d["correlation_id"] for d in world.mails.docs.values())
 
 
 @pytest.mark.parametrize(

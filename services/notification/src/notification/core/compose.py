@@ -170,19 +170,27 @@ def draft_reminder(envelope: Envelope, links: Links) -> Draft:
     return Draft(DRAFT_REMINDER, _trigger(envelope, event.employer_id), context)
 
 
-def application_mails(doc: dict[str, Any], links: Links) -> list[Draft]:
-    """The per-application mails the read model has decided on (see ``applications``)."""
+def application_mails(
+    doc: dict[str, Any], links: Links, correlation_id: str | None = None
+) -> list[Draft]:
+    """The per-application mails the read model has decided on (see ``applications``);
+    ``correlation_id``: the application's, from the event being applied (for the logs)."""
     drafts = []
     result_mail = doc.get(RESULT_MAIL)
     if result_mail is not None:
         drafts.append(
             _application_draft(
-                JUDGEMENT_COMPLETED, doc, result_mail, links, result_mail["with_notices"]
+                JUDGEMENT_COMPLETED,
+                doc,
+                result_mail,
+                links,
+                result_mail["with_notices"],
+                correlation_id,
             )
         )
     notices_mail = doc.get(NOTICES_MAIL)
     if notices_mail is not None:
-        draft = _application_draft(RESULT_NOTICES, doc, notices_mail, links, True)
+        draft = _application_draft(RESULT_NOTICES, doc, notices_mail, links, True, correlation_id)
         rows = [r for r in draft.context["rows"] if r["status"] == "completed"]
         drafts.append(Draft(draft.template, draft.trigger, {**draft.context, "rows": rows}))
     return drafts
@@ -194,6 +202,7 @@ def _application_draft(
     decided: dict[str, Any],
     links: Links,
     with_notices: bool,
+    correlation_id: str | None = None,
 ) -> Draft:
     application_id = doc["application_id"]
     rows = line_rows(doc, links, with_notices=with_notices, judged=decided.get("line_ids"))
@@ -213,6 +222,7 @@ def _application_draft(
         event_type=decided["event_type"],
         key=application_id,
         employer_id=doc["employer_id"],
+        correlation_id=correlation_id,
     )
     return Draft(template, trigger, context)
 

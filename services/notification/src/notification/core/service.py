@@ -147,7 +147,7 @@ class NotificationService:
         doc = await self.applications.update(application_id, change, applied_event_id=envelope.id)
         if doc is None:
             return
-        for draft in compose.application_mails(doc, self.links):
+        for draft in compose.application_mails(doc, self.links, envelope.correlation_id):
             await self.record(draft, envelope.id)
 
     async def employer_addresses(self, employer_id: str | None) -> list[str]:
