@@ -78,7 +78,7 @@ test-unit:
 lint:
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy shared/src services/*/src
+	$(UV) run mypy shared/src services/*/src scripts
 
 # Known vulnerabilities in the locked dependencies (pip-audit; see docs/security.md). Fails on a
 # found vulnerability; says so plainly and passes when no vulnerability database is reachable.

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+import generated
 from faststream.kafka import KafkaBroker
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
@@ -56,17 +57,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["--write"], ["--check"]):
-        print("usage: python scripts/asyncapi.py --write|--check", file=sys.stderr)
-        return 2
-    text = render()
-    if argv == ["--write"]:
-        DOCUMENT.write_text(text, encoding="utf-8")
-        return 0
-    if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
-        print(f"{DOCUMENT}: out of date; run: python scripts/asyncapi.py --write", file=sys.stderr)
-        return 1
-    return 0
+    return generated.main(argv, DOCUMENT, render, "python scripts/asyncapi.py")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from pydantic import AliasChoices, SecretStr
 from pydantic_settings import BaseSettings
 
 SERVICES = ["portal", "identity", "consent", "application", "judgement", "notification", "document"]
+import generated  # noqa: E402  (scripts/generated.py, beside this file)
+
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
 
@@ -70,17 +72,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    if argv not in (["--write"], ["--check"]):
-        print("usage: scripts/config_doc.py --write|--check", file=sys.stderr)
-        return 2
-    text = render()
-    if argv == ["--write"]:
-        DOCUMENT.write_text(text, encoding="utf-8")
-        return 0
-    if not DOCUMENT.exists() or DOCUMENT.read_text(encoding="utf-8") != text:
-        print("docs/configuration.md is stale: run scripts/config_doc.py --write", file=sys.stderr)
-        return 1
-    return 0
+    return generated.main(argv, DOCUMENT, render, "python scripts/config_doc.py")
 
 
 if __name__ == "__main__":
