@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pymongo.errors import AutoReconnect
 
 from shared_kernel.http import create_app
+from shared_kernel.mongo import StaleVersion
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -40,6 +41,10 @@ def app() -> FastAPI:
     @application.get("/database-down")
     async def database_down() -> None:
         raise AutoReconnect("127.0.0.1:27017: connection closed")
+
+    @application.get("/contention")
+    async def contention() -> None:
+        raise StaleVersion("applications/AP-1: too many concurrent writes")
 
     @application.get("/boom")
     async def boom() -> None:
@@ -97,3 +102,10 @@ async def test_a_database_outage_is_a_japanese_503_to_retry() -> None:
     shaped(response, 503, "service_unavailable")
     assert response.headers["retry-after"] == "5"
     assert "27017" not in response.text
+
+
+async def test_write_contention_is_a_japanese_503_to_retry() -> None:
+    response = await call("GET", "/contention")
+    shaped(response, 503, "busy")
+    assert response.headers["retry-after"] == "5"
+    assert "AP-1" not in response.text

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared_kernel.mongo import StaleVersion
 
 log = get_logger(__name__)
 
@@ -54,6 +55,10 @@ HTTP_ERROR_OTHER = ("http_error", "リクエストを処理できませんでし
 UNAVAILABLE = (
     "service_unavailable",
     "ただいまシステムを利用できません。しばらくしてから再度お試しください。",
+)
+BUSY = (
+    "busy",
+    "同じデータへの更新が重なりました。しばらくしてから再度お試しください。",
 )
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 INTERNAL_ERROR = (
@@ -158,6 +163,18 @@ def create_app(
         # an outage, not a fault of the request: 503 tells clients (and the portal) to retry
         log.warning("http.database_unavailable", path=request.url.path, error=repr(exc)[:300])
         code, message = UNAVAILABLE
+        return JSONResponse(
+            status_code=503,
+            content={"code": code, "message": message},
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(StaleVersion)
+    async def write_contention(request: Request, exc: StaleVersion) -> JSONResponse:
+        # the document kept changing under the request (or a crashed writer's claim has not
+        # expired yet): nothing was written; the same request later will go through
+        log.warning("http.write_contention", path=request.url.path, error=str(exc)[:300])
+        code, message = BUSY
         return JSONResponse(
             status_code=503,
             content={"code": code, "message": message},
