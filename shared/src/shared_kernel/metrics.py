@@ -34,3 +34,6 @@ CONSUMER_LAG = Gauge(
 CONSUMER_LAG_TOTAL = Gauge(
     "kafka_consumer_lag_total", "Consumer lag summed over a topic's partitions", ["topic", "group"]
 )
+RETENTION_DELETED = Counter(
+    "retention_deleted_total", "Documents deleted after their retention period", ["collection"]
+)

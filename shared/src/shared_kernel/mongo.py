@@ -343,6 +343,25 @@ class Inbox:
             )
 
 
+async def delete_older(
+    db: AsyncDatabase[Document], collection: str, field: str, before: datetime, *, batch: int = 500
+) -> int:
+    """Delete the documents of ``collection`` whose ``field`` is before ``before``; how many.
+
+    Found by a read (reads may filter on any path), deleted one by one by ``_id`` (the write
+    rule: FerretDB matches nothing when a write filters through an array path). Documents
+    without ``field``, or with ``None`` in it, are kept.
+    """
+    coll: AsyncCollection[Document] = db[collection]
+    deleted = 0
+    while True:
+        ids = [d["_id"] async for d in coll.find({field: {"$lt": before}}, {"_id": 1}).limit(batch)]
+        for doc_id in ids:
+            deleted += (await coll.delete_one({"_id": doc_id})).deleted_count
+        if len(ids) < batch:
+            return deleted
+
+
 Publish = Callable[[Envelope], Awaitable[None]]
 
 

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared_kernel.indexes import ensure_indexes
 from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.lag import watch_lag
 from shared_kernel.logging import get_logger
+from shared_kernel.metrics import RETENTION_DELETED
 from shared_kernel.mongo import (
     CLAIMS,
     OUTBOX_DUE,
@@ -31,6 +33,7 @@ from shared_kernel.mongo import (
     Inbox,
     OutboxRelay,
     connect,
+    delete_older,
 )
 from shared_kernel.settings import ServiceSettings
 
@@ -51,10 +54,16 @@ class Runtime:
     indexes: dict[str, set[str]] = field(
         default_factory=lambda: {"inbox": {"_id"}, CLAIMS: {"_id"}}
     )
+    retention: dict[str, tuple[str, timedelta]] = field(default_factory=dict)
 
     def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run ``job`` as a task while the service runs (e.g. a periodic sweep)."""
         self.jobs.append(job)
+
+    def retain(self, collection: str, field: str, keep: timedelta) -> None:
+        """Delete the documents of ``collection`` whose ``field`` (a date) is older than
+        ``keep``, every ``retention_sweep_seconds`` while the service runs."""
+        self.retention[collection] = (field, keep)
 
     def index(self, collection: str, *fields: str) -> None:
         """Declare a collection the service reads, and the fields it filters on by equality
@@ -102,7 +111,25 @@ def build_runtime(settings: ServiceSettings) -> Runtime:
     broker = make_broker(settings)
     publish = EventPublisher(broker, settings)
     consumer = EventConsumer(broker, settings, CATALOGUE, Inbox(db))
-    return Runtime(settings, mongo, db, broker, publish, consumer)
+    runtime = Runtime(settings, mongo, db, broker, publish, consumer)
+    runtime.retain("inbox", "at", timedelta(days=settings.inbox_retention_days))
+    return runtime
+
+
+async def sweep_retention(runtime: Runtime) -> None:
+    """Background job: delete what is past its retention (``Runtime.retain``), now and then."""
+    while True:
+        for collection, (field_name, keep) in runtime.retention.items():
+            try:
+                before = datetime.now(UTC) - keep
+                deleted = await delete_older(runtime.db, collection, field_name, before)
+            except Exception:
+                log.exception("retention.sweep_failed", collection=collection)
+                continue
+            if deleted:
+                RETENTION_DELETED.labels(collection).inc(deleted)
+                log.info("retention.deleted", collection=collection, documents=deleted)
+        await asyncio.sleep(runtime.settings.retention_sweep_seconds)
 
 
 @asynccontextmanager
@@ -139,6 +166,8 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
             settings.lag_poll_seconds,
         )
         runtime.background(lag)
+    if runtime.retention:
+        runtime.background(partial(sweep_retention, runtime))
     tasks = [asyncio.create_task(job(), name=f"job-{n}") for n, job in enumerate(runtime.jobs)]
     if task is not None:
         tasks.append(task)

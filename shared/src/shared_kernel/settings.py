@@ -83,6 +83,13 @@ class ServiceSettings(BaseSettings):
     """How often the outbox relay sweeps for pending events (it is also woken by writes)."""
     lag_poll_seconds: float = Field(default=15.0, gt=0.0)
     """How often consumer lag is measured for /metrics."""
+    inbox_retention_days: float = Field(default=14.0, gt=0.0)
+    """How long a consumed event's id is kept in the inbox (redeliveries are skipped by it).
+    Keep it longer than the topics' retention (Kafka's default: 7 days): older events can no
+    longer be redelivered."""
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0.0)
+    """How often documents past their retention (inbox entries, expired sessions …) are
+    deleted."""
 
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), validation_alias=AliasChoices("JWT_SECRET")

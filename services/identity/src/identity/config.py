@@ -42,6 +42,9 @@ class Settings(ServiceSettings):
     lockout_max_failures: int = Field(default=5, ge=1)
     lockout_window_minutes: float = Field(default=15.0, gt=0)
     lockout_minutes: float = Field(default=15.0, gt=0)
+    login_history_retention_days: float = Field(default=90.0, gt=0)
+    """How long an ended session (after its expiry) and a login ID's failed attempts (after
+    the last one) are kept, for investigating account misuse; then they are deleted."""
 
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_ip: int = Field(default=60, ge=1)

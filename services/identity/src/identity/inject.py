@@ -67,6 +67,9 @@ def wire(runtime: Runtime) -> Container:
     for collection in ("employers", "login_attempts"):
         runtime.index(collection)
     runtime.index("sessions", "login_id")
+    history = timedelta(days=settings.login_history_retention_days)
+    runtime.retain("sessions", "expires_at", history)
+    runtime.retain("login_attempts", "last_failure_at", history)
     service = IdentityService(
         runtime.store("users"),  # the only collection whose documents raise events
         DocumentStore(runtime.db, "employers"),

@@ -233,8 +233,21 @@ def test_after_a_lock_the_count_starts_again_and_success_clears() -> None:
     doc = fail_at(doc, 20)  # lock over (ended at 19): one new failure
     assert doc["locked_until"] is None and doc["failures"] == [NOW + timedelta(minutes=20)]
     cleared = accounts.attempts_cleared(doc)
-    assert cleared == ({"failures": [], "locked_until": None, "locked_at": None}, [])
+    # the last failure's time stays: the record's retention is counted from it
+    last = NOW + timedelta(minutes=20)
+    assert cleared == (
+        {"failures": [], "locked_until": None, "locked_at": None, "last_failure_at": last},
+        [],
+    )
     assert accounts.attempts_cleared(cleared[0]) is None
+
+
+def test_every_failure_dates_the_record_for_its_retention() -> None:
+    doc = fail_at(None, 0)
+    assert doc["last_failure_at"] == NOW
+    for minute in range(1, 5):
+        doc = fail_at(doc, minute)
+    assert doc["locked_until"] is not None and doc["last_failure_at"] == NOW + timedelta(minutes=4)
 
 
 # --- sessions ------------------------------------------------------------------------------

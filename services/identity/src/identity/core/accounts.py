@@ -343,12 +343,15 @@ def failed_attempt(doc: Doc | None, now: datetime, policy: LockoutPolicy) -> Doc
     recent = [t for t in (doc or {}).get("failures", []) if now - t < policy.window]
     recent.append(now)
     if len(recent) >= policy.max_failures:
-        return {"failures": [], "locked_until": now + policy.lock, "locked_at": now}
-    return {"failures": recent, "locked_until": None, "locked_at": None}
+        locked = {"failures": [], "locked_until": now + policy.lock, "locked_at": now}
+        return {**locked, "last_failure_at": now}
+    return {"failures": recent, "locked_until": None, "locked_at": None, "last_failure_at": now}
 
 
 def attempts_cleared(doc: Doc | None) -> Outcome | None:
-    """A successful login forgets the earlier failures."""
+    """A successful login forgets the earlier failures (the last one's time stays: the
+    record is deleted after the login history's retention, counted from it)."""
     if doc is None or (not doc.get("failures") and doc.get("locked_until") is None):
         return None
-    return {"failures": [], "locked_until": None, "locked_at": None}, []
+    cleared: Doc = {"failures": [], "locked_until": None, "locked_at": None}
+    return {**cleared, "last_failure_at": doc.get("last_failure_at")}, []
