@@ -61,6 +61,10 @@ BUSY = (
     "同じデータへの更新が重なりました。しばらくしてから再度お試しください。",
 )
 UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+RETRY_LATER: dict[type[Exception], tuple[str, str]] = {
+    ConnectionFailure: UNAVAILABLE,  # the database is down or restarting
+    StaleVersion: BUSY,  # the document kept changing, or a crashed writer's claim holds it
+}
 INTERNAL_ERROR = (
     "internal_error",
     "システムエラーが発生しました。しばらくしてから再度お試しください。",
@@ -158,28 +162,19 @@ def create_app(
             headers=dict(exc.headers) if exc.headers else None,
         )
 
-    @app.exception_handler(ConnectionFailure)
-    async def database_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
-        # an outage, not a fault of the request: 503 tells clients (and the portal) to retry
-        log.warning("http.database_unavailable", path=request.url.path, error=repr(exc)[:300])
-        code, message = UNAVAILABLE
+    async def retry_later(request: Request, exc: Exception) -> JSONResponse:
+        # not a fault of the request, and nothing was written: 503 tells clients (and the
+        # portal) to send the same request again a little later
+        code, message = next(v for kind, v in RETRY_LATER.items() if isinstance(exc, kind))
+        log.warning("http.retry_later", code=code, path=request.url.path, error=repr(exc)[:300])
         return JSONResponse(
             status_code=503,
             content={"code": code, "message": message},
             headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
         )
 
-    @app.exception_handler(StaleVersion)
-    async def write_contention(request: Request, exc: StaleVersion) -> JSONResponse:
-        # the document kept changing under the request (or a crashed writer's claim has not
-        # expired yet): nothing was written; the same request later will go through
-        log.warning("http.write_contention", path=request.url.path, error=str(exc)[:300])
-        code, message = BUSY
-        return JSONResponse(
-            status_code=503,
-            content={"code": code, "message": message},
-            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
-        )
+    for outage in RETRY_LATER:
+        app.add_exception_handler(outage, retry_later)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
