@@ -34,3 +34,24 @@ def test_every_service_keeps_its_inbox_for_the_configured_days() -> None:
     settings = ServiceSettings(inbox_retention_days=21)
     runtime = build_runtime(settings)
     assert runtime.retention["inbox"] == ("at", timedelta(days=21))
+
+
+async def test_a_running_service_sweeps_its_inbox(settings: ServiceSettings, db: Any) -> None:
+    """The job is wired: a service started with a short sweep interval deletes old ids."""
+    from shared_kernel.runtime import running
+    from shared_kernel.testing import eventually
+
+    own = settings.model_copy(update={"retention_sweep_seconds": 0.2, "inbox_retention_days": 1})
+    now = datetime.now(UTC)
+    await db["inbox"].insert_many(
+        [
+            {"_id": "g|old", "outcome": "handled", "at": now - timedelta(days=2)},
+            {"_id": "g|new", "outcome": "handled", "at": now},
+        ]
+    )
+    async with running(build_runtime(own), relay=False):
+
+        async def swept() -> bool:
+            return [d["_id"] async for d in db["inbox"].find({})] == ["g|new"]
+
+        await eventually(swept, 15)

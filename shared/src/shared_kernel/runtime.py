@@ -116,8 +116,17 @@ def build_runtime(settings: ServiceSettings) -> Runtime:
     return runtime
 
 
+RETENTION_FIRST_SWEEP_SECONDS = 60.0
+
+
 async def sweep_retention(runtime: Runtime) -> None:
-    """Background job: delete what is past its retention (``Runtime.retain``), now and then."""
+    """Background job: delete what is past its retention (``Runtime.retain``), now and then.
+
+    The first sweep waits a minute, so that it never competes with a start-up (a sweep reads
+    the whole collection: FerretDB serves a date range by scanning).
+    """
+    every = runtime.settings.retention_sweep_seconds
+    await asyncio.sleep(min(RETENTION_FIRST_SWEEP_SECONDS, every))
     while True:
         for collection, (field_name, keep) in runtime.retention.items():
             try:
@@ -129,7 +138,7 @@ async def sweep_retention(runtime: Runtime) -> None:
             if deleted:
                 RETENTION_DELETED.labels(collection).inc(deleted)
                 log.info("retention.deleted", collection=collection, documents=deleted)
-        await asyncio.sleep(runtime.settings.retention_sweep_seconds)
+        await asyncio.sleep(every)
 
 
 @asynccontextmanager
