@@ -131,6 +131,9 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
         # --- downloads: the owning employer and evaluators only --------------------------
         owner = bearer(secret, "employer", EMPLOYER)
         listed = await client.get("/notices", params={"application_id": "AP-9"}, headers=owner)
+        metrics = (await client.get("/metrics")).text  # after real traffic (issue: operations)
+        assert 'pdfs_generated_total{kind="result_notice"}' in metrics
+        assert "pdf_render_seconds_bucket" in metrics
         assert listed.status_code == 200 and listed.headers["cache-control"] == "private, no-store"
         [row] = listed.json()
         assert (row["notice_id"], row["decision"], row["eligible_level"], row["card_colour"]) == (

@@ -181,6 +181,7 @@ async def test_permanent_failures_are_recorded_and_listed(
     assert good_doc["status"] == "sent"
     assert failed_count() - before == 3  # twice, then the retried one again
     assert 'notification_mails_failed_total{template="account_activated"}' in metrics
+    assert 'notification_mails_sent_total{template="account_activated"}' in metrics  # the good one
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
     assert not_failed.status_code == 409 and not_failed.json()["code"] == "mail_not_failed"
     assert missing.status_code == 404 and missing.json()["code"] == "mail_not_found"
