@@ -12,7 +12,7 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_CONSUMED = Counter(
     "events_consumed_total",
-    "Consumed events by outcome (handled, duplicate, retried, failed, dead_lettered, ignored)",
+    "Consumed events by outcome (handled, duplicate, retried, dead_lettered, ignored)",
     ["topic", "group", "outcome"],
 )
 HANDLER_LATENCY = Histogram(
