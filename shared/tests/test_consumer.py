@@ -27,9 +27,11 @@ def rejected(consent_id: str, reason: str = "署名がありません") -> Envel
     )
 
 
-async def read_dlq(settings: ServiceSettings, topic: str, count: int) -> list[dict[str, str]]:
+async def read_dlq(
+    settings: ServiceSettings, topic: str, count: int, suffix: str = ".dlq"
+) -> list[dict[str, str]]:
     consumer = AIOKafkaConsumer(
-        settings.topic(topic) + ".dlq",
+        settings.topic(topic) + suffix,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
     )
@@ -106,6 +108,11 @@ async def test_handles_each_event_once_and_dead_letters_failures(
     assert {h["dlq_consumer_group"] for h in dlq} == {fast.topic_prefix + "test-group"}
     assert all(h["ce_type"] == ConsentRejected.ce_type() for h in dlq)
     assert all(h["dlq_original_topic"] == fast.topic(ConsentRejected.TOPIC) for h in dlq)
+    # FastStream's own correlation_id header carries our id, not a second one of its own
+    records = await read_dlq(fast, ConsentRejected.TOPIC, 6, suffix="")
+    ours = [h for h in records if not h["ce_subject"].startswith("bad")]  # not the raw ones
+    assert len(ours) == 4 and first.correlation_id in {h["correlation_id"] for h in ours}
+    assert all(h["correlation_id"] == h["ce_correlationid"] for h in [*ours, *dlq])
 
 
 async def test_other_event_types_on_the_topic_are_ignored(

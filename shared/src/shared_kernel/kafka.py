@@ -187,6 +187,8 @@ class EventPublisher:
             topic=topic,
             key=envelope.key.encode(),
             headers=envelope.headers(),
+            # FastStream writes a ``correlation_id`` header of its own: the same id, not a new one
+            correlation_id=envelope.correlation_id,
         )
         EVENTS_PUBLISHED.labels(topic, envelope.type).inc()
 
@@ -370,6 +372,7 @@ class EventConsumer:
             body,
             topic=topic + DLQ_SUFFIX,
             key=record.key,
+            correlation_id=headers.get("ce_correlationid") or headers.get("correlation_id"),
             headers={
                 **headers,
                 **extra,
