@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
 from pymongo.errors import AutoReconnect
+from structlog.testing import capture_logs
 
 from shared_kernel.http import create_app
 from shared_kernel.mongo import StaleVersion
@@ -37,6 +38,10 @@ def app() -> FastAPI:
     @application.get("/items/{item_id}")
     async def item(item_id: str, q: str = "") -> dict[str, str]:
         return {"item_id": item_id, "q": q}
+
+    @application.get("/applications/{application_id}/workers/{worker_id}")
+    async def line(application_id: str, worker_id: str) -> dict[str, str]:
+        return {"application_id": application_id}
 
     @application.get("/database-down")
     async def database_down() -> None:
@@ -109,3 +114,12 @@ async def test_write_contention_is_a_japanese_503_to_retry() -> None:
     shaped(response, 503, "busy")
     assert response.headers["retry-after"] == "5"
     assert "AP-1" not in response.text
+
+
+async def test_the_request_log_names_the_application_but_no_worker() -> None:
+    """So that `python -m shared_kernel.trace AP-…` finds every request about it."""
+    with capture_logs() as logs:
+        await call("GET", "/applications/AP-20261204-ABC123/workers/98765432109876")
+    (line,) = [e for e in logs if e["event"] == "http.request"]
+    assert line["application_id"] == "AP-20261204-ABC123"
+    assert "worker_id" not in line and "98765432109876" not in str(line)

@@ -86,6 +86,11 @@ async def carries_nul(request: Request) -> bool:
     return False
 
 
+LOGGED_PATH_PARAMS = frozenset({"application_id", "line_id", "consent_id", "notice_id"})
+"""Ids named in a request's path that its log line repeats, so that `python -m
+shared_kernel.trace <application number>` finds every request about it (ids only: no
+worker ids, mail addresses or codes)."""
+
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -123,12 +128,14 @@ def create_app(
             HTTP_LATENCY.labels(request.method, path).observe(elapsed)
             response.headers["X-Correlation-ID"] = cid
             if path not in ("/healthz", "/readyz", "/metrics"):
+                params = request.scope.get("path_params") or {}
                 log.info(
                     "http.request",
                     method=request.method,
                     path=path,
                     status=response.status_code,
                     ms=round(elapsed * 1000, 1),
+                    **{k: str(v)[:64] for k, v in params.items() if k in LOGGED_PATH_PARAMS},
                 )
             return response
 
