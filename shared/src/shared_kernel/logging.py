@@ -69,7 +69,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     # third-party progress chatter (weasyprint: six lines per PDF) stays out of the logs
-    for noisy in ("aiokafka", "pymongo", "faststream", "kafka", "weasyprint", "fontTools"):
+    for noisy in ("aiokafka", "pymongo", "faststream", "kafka", "weasyprint", "fontTools", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
