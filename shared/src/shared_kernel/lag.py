@@ -2,12 +2,15 @@
 
 Every service that consumes runs ``watch_lag`` in the background; it sets the
 ``kafka_consumer_lag`` gauge (and ``kafka_consumer_lag_total`` per topic) that the
-operations screen and the alert rules read.
+operations screen and the alert rules read. A failed measurement leaves the gauges as they
+were; ``kafka_consumer_lag_measured_timestamp_seconds`` says when they were last right (the
+alert ``ConsumerLagNotMeasured`` fires when that is over five minutes ago).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -15,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shared_kernel.kafka import partitions_of
 from shared_kernel.logging import get_logger
-from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_TOTAL
+from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_MEASURED, CONSUMER_LAG_TOTAL
 
 log = get_logger(__name__)
 
@@ -59,6 +62,7 @@ async def watch_lag(
                 totals[tp.topic] = totals.get(tp.topic, 0) + value
             for topic, total in totals.items():
                 CONSUMER_LAG_TOTAL.labels(topic, group).set(total)
+            CONSUMER_LAG_MEASURED.labels(group).set(time.time())
         except asyncio.CancelledError:
             raise
         except Exception as exc:

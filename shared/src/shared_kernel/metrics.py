@@ -37,3 +37,8 @@ CONSUMER_LAG_TOTAL = Gauge(
 RETENTION_DELETED = Counter(
     "retention_deleted_total", "Documents deleted after their retention period", ["collection"]
 )
+CONSUMER_LAG_MEASURED = Gauge(
+    "kafka_consumer_lag_measured_timestamp_seconds",
+    "When the group's lag was last measured (Unix time): the lag gauges keep older values",
+    ["group"],
+)

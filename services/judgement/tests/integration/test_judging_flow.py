@@ -405,6 +405,7 @@ async def test_metrics_expose_the_operations_series_after_traffic(
             ("events_consumed_total", f'group="{group}"', 'outcome="handled"'),
             ("event_handler_duration_seconds_bucket", f'group="{group}"'),
             ("kafka_consumer_lag", f'group="{group}"', 'partition="0"'),
+            ("kafka_consumer_lag_measured_timestamp_seconds", f'group="{group}"'),
             ("outbox_pending_events", 'collection="judgements"'),
             ("outbox_oldest_pending_age_seconds", 'collection="judgements"'),
             ("outbox_published_total", 'collection="judgements"'),
