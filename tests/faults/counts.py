@@ -199,6 +199,13 @@ async def count(stack: Stack, submitted: list[Submitted]) -> Counts:
             line_ids,
         ),
         (
+            "PartnerJudgementCompleted",
+            "partner.judgement-results",
+            "partner.judgement.completed.v1",
+            "line_id",
+            line_ids,
+        ),
+        (
             "ResultNoticeGenerated",
             "document.result-notices",
             "result-notice.generated.v1",
