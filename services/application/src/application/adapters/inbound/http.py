@@ -29,7 +29,6 @@ from application.inject import Container
 from shared_kernel.access_log import logged
 from shared_kernel.auth import Principal, require
 from shared_kernel.http import ApiError
-from shared_kernel.mongo import StaleVersion
 from shared_kernel.service import container_of
 
 router = APIRouter()
@@ -72,10 +71,6 @@ async def _call(work: Awaitable[T]) -> T:
         ) from None
     except JudgementUnavailable:
         raise ApiError(503, "judgement_unavailable", JUDGEMENT_UNAVAILABLE) from None
-    except StaleVersion:
-        raise ApiError(
-            503, "busy", "同じ申請への更新が重なりました。しばらくしてから再度お試しください。"
-        ) from None
 
 
 def _authorization(request: Request) -> str:
