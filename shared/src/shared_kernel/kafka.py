@@ -34,6 +34,7 @@ from pymongo.errors import ConnectionFailure
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient
 
+from shared_kernel.asyncapi import describe
 from shared_kernel.events.envelope import Catalogue, Envelope, Event, MalformedEvent
 from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED, HANDLER_LATENCY
@@ -158,8 +159,6 @@ class EventPublisher:
         self.declare(*models)
 
     def declare(self, *models: type[Event]) -> None:
-        from shared_kernel.asyncapi import describe
-
         for model in models:
             if model.ce_type() in self.declared:
                 continue
