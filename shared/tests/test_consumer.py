@@ -27,11 +27,11 @@ def rejected(consent_id: str, reason: str = "署名がありません") -> Envel
     )
 
 
-async def read_dlq(
-    settings: ServiceSettings, topic: str, count: int, suffix: str = ".dlq"
-) -> list[dict[str, str]]:
+async def read_headers(settings: ServiceSettings, topic: str, count: int) -> list[dict[str, str]]:
+    """The headers of the first ``count`` records of ``topic`` (a logical name: ``x`` or
+    ``x.dlq``)."""
     consumer = AIOKafkaConsumer(
-        settings.topic(topic) + suffix,
+        settings.topic(topic),
         bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
     )
@@ -96,7 +96,7 @@ async def test_handles_each_event_once_and_dead_letters_failures(
         )
         await raw.stop()
         await eventually(lambda: "c2" in handled and "c1" in handled)
-        dlq = await read_dlq(fast, ConsentRejected.TOPIC, 3)
+        dlq = await read_headers(fast, ConsentRejected.TOPIC + ".dlq", 3)
     finally:
         await broker.stop()
     assert handled.count("c1") == 1
@@ -109,7 +109,7 @@ async def test_handles_each_event_once_and_dead_letters_failures(
     assert all(h["ce_type"] == ConsentRejected.ce_type() for h in dlq)
     assert all(h["dlq_original_topic"] == fast.topic(ConsentRejected.TOPIC) for h in dlq)
     # FastStream's own correlation_id header carries our id, not a second one of its own
-    records = await read_dlq(fast, ConsentRejected.TOPIC, 6, suffix="")
+    records = await read_headers(fast, ConsentRejected.TOPIC, 6)
     ours = [h for h in records if not h["ce_subject"].startswith("bad")]  # not the raw ones
     assert len(ours) == 4 and first.correlation_id in {h["correlation_id"] for h in ours}
     assert all(h["correlation_id"] == h["ce_correlationid"] for h in [*ours, *dlq])
