@@ -3,7 +3,7 @@
 import re
 
 from shared_kernel.events import CATALOGUE
-from shared_kernel.events.schemas import SCHEMA_DIR, current_schemas
+from shared_kernel.events.schemas import SCHEMA_DIR, breaking_changes, current_schemas
 
 REQUIRED = {
     "UserProvisionallyRegistered",
@@ -34,6 +34,24 @@ def test_published_schemas_match_their_snapshots() -> None:
         assert path.read_text() == text, (
             f"{ce_type} changed without a new version: add a v{ce_type[-1]}+1 model instead"
         )
+
+
+def test_additive_optional_change_is_not_breaking() -> None:
+    old = {
+        "properties": {"a": {"type": "string"}},
+        "required": ["a"],
+        "$defs": {"P": {"properties": {"x": {"type": "integer"}}, "required": ["x"]}},
+    }
+    added = {
+        "properties": {"a": {"type": "string", "description": "new words"}, "b": {"default": 1}},
+        "required": ["a"],
+        "$defs": old["$defs"],
+    }
+    assert breaking_changes(old, added) == []
+    assert breaking_changes(old, {**added, "required": ["a", "b"]})
+    assert breaking_changes(old, {**added, "properties": {"a": {"type": "integer"}}})
+    assert breaking_changes(old, {**added, "properties": {"b": {}}})
+    assert breaking_changes(old, {**added, "$defs": {}})
 
 
 def test_no_snapshot_without_a_model() -> None:

@@ -320,6 +320,18 @@ class JudgementCompletedV2(Event):
     warnings: list[str] = Field(default_factory=list)
     reviewed_by: str | None = None
     judged_at: datetime
+    sequence: int = Field(default=1, ge=1)
+    """The judgement's place among the line's judgements: 1 for the first, n + 1 for each
+    re-judgement (再判定). The line's current judgement is the one with the highest sequence;
+    a consumer applies an event only if its sequence is higher than the one it holds."""
+    supersedes: str | None = None
+    """The ``judgement_id`` of the line's previous judgement (a re-judgement only)."""
+    previous_decision: Literal["approved", "rejected"] | None = None
+    previous_eligible_level: int | None = Field(default=None, ge=1, le=4)
+    rejudgement_run_id: str | None = None
+    """The 再判定 run that made this judgement (``python -m judgement rejudge``)."""
+    rejudgement_reason: str | None = None
+    """Why the line was judged again (shown to the employer and partners)."""
 
 
 class PartnerJudgementCompleted(Event):
@@ -352,6 +364,9 @@ class PartnerJudgementCompleted(Event):
     eligible_level: int = Field(ge=1, le=4)
     criteria_version: str
     judged_at: datetime
+    sequence: int = Field(default=1, ge=1)
+    supersedes: str | None = None
+    rejudgement_reason: str | None = None
 
 
 class RejudgementLine(_Part):
@@ -367,6 +382,11 @@ class RejudgementLine(_Part):
     ccus_json: str
     """The cited snapshot's §5 ``ccus`` part as JSON, as stored (the judgement service
     validates it; one string is far cheaper to carry and parse than nested records)."""
+    previous_sequence: int = Field(default=1, ge=1)
+    """The sequence of the line's current judgement when the run selected it; the new
+    judgement gets the next one (its stored ``_id`` is ``<line>#<sequence>``)."""
+    previous_decision: Literal["approved", "rejected"] | None = None
+    previous_eligible_level: int | None = Field(default=None, ge=1, le=4)
 
 
 class RejudgementRequested(Event):
@@ -390,6 +410,26 @@ class RejudgementRequested(Event):
     lines: list[RejudgementLine] = Field(min_length=1)
 
 
+class RejudgementPlanned(Event):
+    """再判定: the lines of one employer that a run judges again (published before the run).
+
+    The notification service gathers the run's new judgements per employer and sends one
+    「レベル判定結果が更新されました」 mail when every planned line has arrived. A resumed run
+    publishes its plan again (the union counts); a large employer's plan may come in parts.
+    """
+
+    TYPE = "judgement.rejudgement-planned"
+    VERSION = 1
+    TOPIC = TOPIC_JUDGEMENT
+    KEY_FIELD = "employer_id"
+
+    run_id: str
+    employer_id: EmployerId
+    line_ids: list[str] = Field(min_length=1)
+    reason: str
+    requested_at: datetime
+
+
 # --- document ------------------------------------------------------------------------------
 
 
@@ -410,6 +450,10 @@ class ResultNoticeGenerated(Event):
     document_id: str
     sha256: str
     generated_at: datetime
+    sequence: int = Field(default=1, ge=1)
+    """The sequence of the judgement this notice prints (1: the line's first judgement)."""
+    supersedes_notice_id: str | None = None
+    """The line's previous notice, now superseded (a re-judgement's notice only)."""
 
 
 CATALOGUE = Catalogue(
@@ -426,5 +470,6 @@ CATALOGUE = Catalogue(
     JudgementCompletedV2,
     PartnerJudgementCompleted,
     RejudgementRequested,
+    RejudgementPlanned,
     ResultNoticeGenerated,
 )
