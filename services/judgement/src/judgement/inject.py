@@ -51,6 +51,10 @@ def wire(runtime: Runtime) -> Container:
     from shared_kernel.events.catalogue import RejudgementRequested
     from shared_kernel.mongo import DocumentStore
 
+    # 再判定: not a relay store (its documents carry no outbox; see judgement.rejudge.service)
+    runtime.index("rejudgements", "line_id", "employer_id", "application_id", "worker_id")
+    rejudgements = DocumentStore(runtime.db, "rejudgements")
+
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
@@ -64,12 +68,11 @@ def wire(runtime: Runtime) -> Container:
         wait_days=settings.ccus_wait_days,
         on_completed=count_judgement,
         consents=runtime.store("consents"),
+        rejudgements=rejudgements,
     )
     subscribe(runtime.consumer, service)
-    # 再判定: not a relay store (its documents carry no outbox; see judgement.rejudge.service)
-    runtime.index("rejudgements")
     rejudger = Rejudger(
-        DocumentStore(runtime.db, "rejudgements"),
+        rejudgements,
         master,
         runtime.publish,
         on_completed=count_judgement,

@@ -300,6 +300,12 @@ def complete(
         warnings=[w["message_ja"] for w in result.get("warnings", [])],
         reviewed_by=(done.get("review") or {}).get("reviewer"),
         judged_at=now,
+        sequence=done.get("sequence", 1),
+        supersedes=done.get("supersedes"),
+        previous_decision=done.get("previous_decision"),
+        previous_eligible_level=done.get("previous_eligible_level"),
+        rejudgement_run_id=done.get("rejudgement_run_id"),
+        rejudgement_reason=done.get("rejudgement_reason"),
     )
     completed = Envelope(event, source=SOURCE)
     return done, [completed, partner_view(completed)]

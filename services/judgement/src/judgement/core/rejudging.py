@@ -2,10 +2,13 @@
 
 Pure functions, no I/O. An operator runs ``python -m judgement rejudge`` after a criteria
 correction; it selects completed lines and publishes ``RejudgementRequested`` events that
-carry each line's input (the application line and the CCUS snapshot the judgement cited).
-The judgement service judges each line again and stores the result as a **new judgement**
-of the same line (``J-<line>-<run>``) in ``rejudgements``; the original judgement document
-stays as it was. See docs/judgement.md "Re-judgement".
+carry each line's input (the application line and the CCUS snapshot the judgement cited)
+and the line's current judgement (its sequence). The judgement service judges each line
+again and stores the result as a **new judgement** of the same line (``J-<line>-<run>``,
+the next sequence) in ``rejudgements`` under ``<line>#<sequence>``: the unique ``_id`` lets
+one judgement take each place of a line, whatever runs race. The original judgement
+document stays as it was; :mod:`judgement.core.current` tells the line's current judgement.
+See docs/judgement.md "Re-judgement".
 """
 
 from __future__ import annotations
@@ -41,11 +44,14 @@ SELECT_FIELDS = (
     "line",
     "snapshot_id",
     "review",
+    "decision",
+    "eligible_level",
 )
 SKIP_REASONS_JA = {
     "not_completed": "判定が完了していない明細（CCUSデータ待ち・審査待ち・取下げ）",
     "no_engine_result": "判定基準がなく判定できなかった明細（再申請が必要です）",
     "decided_by_evaluator": "審査員が判定した明細（審査員が個別に見直してください）",
+    "already_rejudged_in_run": "この再判定で判定済みの明細（再開時）",
 }
 
 
@@ -60,20 +66,30 @@ def skip_reason(doc: Doc) -> str | None:
     return None
 
 
-def rejudgement_id(line_id: str, run_id: str) -> str:
-    """The stored re-judgement's ``_id``: one per line and run (the exactly-once key)."""
-    return f"{line_id}@{run_id}"
+def rejudgement_id(line_id: str, sequence: int) -> str:
+    """The stored re-judgement's ``_id``: one judgement per place of a line (the
+    exactly-once key: a redelivered request, or a second run that raced for the same
+    place, finds it taken)."""
+    return f"{line_id}#{sequence}"
 
 
 def new_judgement_id(line_id: str, run_id: str) -> str:
     return f"{judging.judgement_id(line_id)}-{run_id}"
 
 
-def request_line(doc: Doc, ccus_json: str) -> RejudgementLine:
-    """The input of one line's re-judgement, from its judgement document and snapshot."""
+def request_line(doc: Doc, ccus_json: str, current: Doc | None = None) -> RejudgementLine:
+    """The input of one line's re-judgement, from its judgement document and snapshot.
+
+    ``current`` is the line's latest re-judgement (its summary), if it has one: the new
+    judgement supersedes that one, not the original.
+    """
+    latest = current or doc
     return RejudgementLine(
         line_id=doc["_id"],
-        previous_judgement_id=doc["judgement_id"],
+        previous_judgement_id=latest["judgement_id"],
+        previous_sequence=int(latest.get("sequence", 1)),
+        previous_decision=latest.get("decision"),
+        previous_eligible_level=latest.get("eligible_level"),
         application_id=doc["application_id"],
         employer_id=doc["employer_id"],
         application_date=doc["application_date"],
@@ -99,6 +115,12 @@ def rejudge(
     line = item.line
     run_id = request_event.run_id
     base: Doc = {
+        "sequence": item.previous_sequence + 1,
+        "supersedes": item.previous_judgement_id,
+        "previous_decision": item.previous_decision,
+        "previous_eligible_level": item.previous_eligible_level,
+        "rejudgement_run_id": run_id,
+        "rejudgement_reason": request_event.reason,
         "_id": item.line_id,  # judging.complete names the line by the document's _id
         "judgement_id": new_judgement_id(item.line_id, run_id),
         "application_id": item.application_id,
@@ -156,6 +178,11 @@ def stored_form(
     """
     flat = (
         "judgement_id",
+        "sequence",
+        "supersedes",
+        "previous_decision",
+        "previous_eligible_level",
+        "evaluation_body",
         "application_id",
         "employer_id",
         "worker_id",
@@ -172,7 +199,7 @@ def stored_form(
         "completed_at",
     )
     return {
-        "_id": rejudgement_id(item.line_id, request_event.run_id),
+        "_id": rejudgement_id(item.line_id, done["sequence"]),
         "line_id": item.line_id,
         "run_id": request_event.run_id,
         "previous_judgement_id": item.previous_judgement_id,

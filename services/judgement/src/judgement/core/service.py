@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
 
+from judgement.core import current as line_current
 from judgement.core import judging
 from judgement.core.judging import Doc, Outcome, ReviewPolicy
 from judgement.core.master import Master
@@ -62,7 +63,9 @@ class JudgementService:
         cache_size: int = 2048,
         on_completed: Callable[[JudgementCompletedV2], None] | None = None,
         consents: Documents | None = None,
+        rejudgements: Documents | None = None,
     ) -> None:
+        self.rejudgements = rejudgements  # 再判定: each later judgement of a line, immutable
         self.consents = consents  # employer × worker grants: who may read a worker's CCUS data
         self.on_completed = on_completed  # e.g. count judgements by trade, level, decision
         self.workers = workers  # the newest snapshot per worker (pointer + summary)
@@ -168,6 +171,39 @@ class JudgementService:
             raise NotFound(line_id)
         record = await self.record(doc["snapshot_id"])
         return doc, judging.reproduce(doc, record, self.master)
+
+    async def current(self, line_id: str) -> tuple[Doc, list[Doc]] | None:
+        """A line's current judgement (highest sequence) and its history, oldest first."""
+        line = await self.judgements.get(line_id)
+        if line is None:
+            return None
+        later = await self._rejudgements({"line_id": line_id}, None)
+        latest = line_current.latest_by_line(later).get(line_id)
+        return line_current.merged(line, latest), line_current.history(line, later)
+
+    async def current_of(
+        self, flt: dict[str, Any], projection: dict[str, Any] | None = None
+    ) -> list[Doc]:
+        """The current judgement of every line that ``flt`` selects (line fields only:
+        ``employer_id``, ``application_id``, ``worker_id``, ``status``), by line id."""
+        lines = await self.judgements.find(flt, projection=projection)
+        if not lines:
+            return []
+        # re-judgements carry the line's employer and application: the same selection
+        same = {k: v for k, v in flt.items() if k in ("employer_id", "application_id", "worker_id")}
+        if len(lines) <= 20 and not same:
+            same = {"line_id": {"$in": [d["_id"] for d in lines]}}
+        later = await self._rejudgements(same, line_current.REJUDGEMENT_SUMMARY)
+        latest = line_current.latest_by_line(later)
+        merged = [line_current.merged(d, latest.get(d["_id"])) for d in lines]
+        return sorted(merged, key=lambda d: d["_id"])
+
+    async def _rejudgements(
+        self, flt: dict[str, Any], projection: dict[str, Any] | None
+    ) -> list[Doc]:
+        if self.rejudgements is None:
+            return []
+        return await self.rejudgements.find(flt, projection=projection)
 
     async def on_application_submitted(self, envelope: Envelope) -> None:
         """Each line becomes a judgement, judged now if the worker's CCUS data is here."""

@@ -6,13 +6,16 @@
             [--by NAME] [--run-id ID] [--dry-run]
 
 Selects the completed lines of the given 分野 (all, or the listed ones) that the engine
-judged, reads the CCUS snapshot each one cited, and publishes ``RejudgementRequested``
-events (chunks of lines with their inputs) for the judgement service, which stores a new
-judgement per line and emits JudgementCompleted v2. Lines still waiting or in review,
-lines refused for want of criteria and lines decided by an evaluator are skipped (counted
-in the summary). The run is recorded in ``rejudge_runs`` first; running the command again
-with ``--run-id`` of an interrupted run publishes its lines again, and lines that were
-re-judged already in that run are not judged twice.
+judged, reads the CCUS snapshot each one cited and each line's current judgement, publishes
+one ``RejudgementPlanned`` per employer (the lines of the run, for the update mail), then
+``RejudgementRequested`` events (chunks of lines with their inputs) for the judgement
+service, which stores a new judgement per line (the next sequence) and emits
+JudgementCompleted v2. With ``--all``, lines still waiting or in review, lines refused for
+want of criteria and lines decided by an evaluator are skipped (counted in the summary); a
+line named with ``--line`` that cannot be judged again is refused (exit 2). The run is
+recorded in ``rejudge_runs`` first; running the command again with ``--run-id`` of an
+interrupted run publishes its remaining lines again, and lines that were re-judged already
+in that run are not judged twice.
 
 Settings as the service reads them (``MONGODB_URL``, ``JUDGEMENT_DB_NAME``,
 ``KAFKA_BOOTSTRAP_SERVERS``, ``TOPIC_PREFIX``, ``JUDGEMENT_CRITERIA_EXTRA``). One JSON line
@@ -39,12 +42,16 @@ from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
 from judgement.config import Settings
-from judgement.core import judging, rejudging
+from judgement.core import current, judging, rejudging
 from judgement.core.errors import MasterError, UnknownTrade
 from judgement.core.master import Master
 from judgement.criteria import default_master, load_master
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import RejudgementLine, RejudgementRequested
+from shared_kernel.events.catalogue import (
+    RejudgementLine,
+    RejudgementPlanned,
+    RejudgementRequested,
+)
 from shared_kernel.events.envelope import MAX_EVENT_BYTES
 from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker
 from shared_kernel.logging import correlation_scope
@@ -56,7 +63,8 @@ EXIT_UNAVAILABLE = 1
 CHUNK_BYTES = MAX_EVENT_BYTES // 2  # well under the broker's and consumers' 1 MB limit
 PER_ID_LOOKUPS = 50  # fewer snapshots than this are read one by one, more in one scan
 SOURCE = "judgement-rejudge"
-PUBLISHES = (RejudgementRequested,)
+PLAN_LINES = 5000  # line ids per RejudgementPlanned (a large employer's plan comes in parts)
+PUBLISHES = (RejudgementPlanned, RejudgementRequested)
 """What this command publishes (its part of docs/asyncapi.json)."""
 
 
@@ -117,29 +125,41 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
         db = mongo[settings.db_name]
         judgements = db["judgements"]
         fields = dict.fromkeys(rejudging.SELECT_FIELDS, 1)
+        later = db["rejudgements"]
         if args.line:
             found = [await judgements.find_one({"_id": i}, fields) for i in args.line]
             missing = [i for i, d in zip(args.line, found, strict=True) if d is None]
             if missing:
-                raise InvalidInput(f"no judgement for line {missing[0]}")
+                raise InvalidInput(f"no judgement for line {missing[0]} (該当する明細がありません)")
             candidates = [d for d in found if d is not None]
+            for doc in candidates:
+                _refuse_named(master, trades, doc)
+            chosen = {"line_id": {"$in": list(args.line)}}
         else:  # one scan (lookups by id scan the collection on FerretDB 1.24)
             candidates = [d async for d in judgements.find({}, fields, batch_size=2000)]
+            chosen = {}
+        latest = current.latest_by_line(
+            [d async for d in later.find(chosen, LATEST_FIELDS, batch_size=5000)]
+        )
         skipped: Counter[str] = Counter()
         by_snapshot: dict[str, list[dict[str, Any]]] = {}
+        planned: dict[str, list[str]] = {}
         selected = 0
         for doc in candidates:
             if _trade(master, doc.get("trade")) not in trades:
-                if args.line:
-                    skipped["other_trade"] += 1
                 continue
             reason = rejudging.skip_reason(doc)
+            held = latest.get(doc["_id"])
+            if reason is None and held is not None and held.get("run_id") == run_id:
+                reason = "already_rejudged_in_run"  # a resumed run: judged once is enough
+                planned.setdefault(doc["employer_id"], []).append(doc["_id"])
             if reason is not None:
                 skipped[reason] += 1
                 continue
-            by_snapshot.setdefault(doc["snapshot_id"], []).append(doc)
+            by_snapshot.setdefault(doc["snapshot_id"], []).append({**doc, CURRENT: held})
+            planned.setdefault(doc["employer_id"], []).append(doc["_id"])
             selected += 1
-        del candidates
+        del candidates, latest
         summary: dict[str, Any] = {
             "run_id": run_id,
             "trades": sorted(trades),
@@ -180,11 +200,26 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
                 source=SOURCE,
             )
 
+        plans = [
+            Envelope(
+                RejudgementPlanned(
+                    run_id=run_id,
+                    employer_id=employer_id,
+                    line_ids=line_ids[start : start + PLAN_LINES],
+                    reason=args.reason,
+                    requested_at=now,
+                ),
+                source=SOURCE,
+            )
+            for employer_id, line_ids in sorted(planned.items())
+            for start in range(0, len(line_ids), PLAN_LINES)
+        ]
+        summary["employers"] = len(planned)
         snapshots = db["ccus_snapshots"]
         missing_snapshots = Counter[str]()
 
         published = await _publish(
-            settings, _lines(snapshots, by_snapshot, missing_snapshots), make, run_id
+            settings, plans, _lines(snapshots, by_snapshot, missing_snapshots), make, run_id
         )
         if missing_snapshots:
             summary["skipped"]["snapshot_missing"] = sum(missing_snapshots.values())
@@ -197,6 +232,28 @@ async def run_async(args: argparse.Namespace, settings: Settings) -> dict[str, A
         return summary
     finally:
         await mongo.close()
+
+
+CURRENT = "_current"  # a selected line's latest re-judgement, carried to its request
+LATEST_FIELDS = dict.fromkeys(
+    ("line_id", "sequence", "run_id", "judgement_id", "decision", "eligible_level"), 1
+)
+
+
+def _refuse_named(master: Master, trades: set[str], doc: dict[str, Any]) -> None:
+    """A line the operator named that cannot be judged again: refused, with the reason."""
+    line_id = doc["_id"]
+    if _trade(master, doc.get("trade")) not in trades:
+        raise InvalidInput(f"line {line_id} is of {doc.get('trade')}, not of the given --trade")
+    reason = rejudging.skip_reason(doc)
+    if reason == "not_completed":
+        status = judging.STATUS_JA.get(str(doc.get("status")), str(doc.get("status")))
+        raise InvalidInput(
+            f"line {line_id} has no completed judgement ({status}): "
+            "判定が完了していない明細は再判定できません"
+        )
+    if reason is not None:
+        raise InvalidInput(f"line {line_id}: {rejudging.SKIP_REASONS_JA[reason]}は再判定できません")
 
 
 def _trade(master: Master, name: Any) -> str | None:
@@ -218,7 +275,7 @@ async def _lines(
                 missing[snapshot_id] += len(by_snapshot[snapshot_id])
                 continue
             for doc in by_snapshot[snapshot_id]:
-                yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
+                yield rejudging.request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
         return
     async for stored in snapshots.find({}, {"ccus": 1, "ccus_json": 1}, batch_size=500):
         docs = by_snapshot.get(stored["_id"])
@@ -226,22 +283,23 @@ async def _lines(
             continue
         wanted.discard(stored["_id"])
         for doc in docs:
-            yield rejudging.request_line(doc, judging.stored_ccus_json(stored))
+            yield rejudging.request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
     for snapshot_id in wanted:
         missing[snapshot_id] += len(by_snapshot[snapshot_id])
 
 
 async def _publish(
     settings: Settings,
+    plans: Sequence[Envelope],
     lines: AsyncIterator[RejudgementLine],
     make: Callable[[list[RejudgementLine]], Envelope],
     run_id: str,
 ) -> tuple[int, int]:
     """Publish the chunks (up to 8 in flight); returns (lines, chunks) confirmed."""
-    topic = settings.topic(RejudgementRequested.TOPIC)
+    topics = [settings.topic(RejudgementRequested.TOPIC), settings.topic(RejudgementPlanned.TOPIC)]
     try:
         async with asyncio.timeout(15):
-            await ensure_topics(settings, [topic])
+            await ensure_topics(settings, topics)
     except (KafkaError, OSError, TimeoutError) as exc:
         servers = settings.kafka_bootstrap_servers
         raise Unavailable(f"Kafka is not reachable at {servers}: {exc!r}") from None
@@ -254,6 +312,8 @@ async def _publish(
         await broker.start()
         publish = EventPublisher(broker, settings, *PUBLISHES)
         with correlation_scope(run_id):
+            # the plans first: the update mail waits for every planned line
+            await asyncio.gather(*(publish(plan) for plan in plans))
 
             async def send(envelope: Envelope) -> None:
                 nonlocal pending

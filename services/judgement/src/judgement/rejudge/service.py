@@ -1,9 +1,11 @@
 """The judgement service's side of a re-judgement: judge a chunk of lines, store, publish.
 
-Exactly-once effect: each line's new judgement is stored under ``<line>@<run>`` (a unique
-``_id``), so a redelivered request stores nothing twice. The events are published before
-the request's offset is committed; when a redelivered request finds its judgements stored
-already, it republishes the events stored with them (same ``ce_id``: consumers deduplicate).
+Exactly-once effect: each line's new judgement is stored under ``<line>#<sequence>`` (a
+unique ``_id``: the place after the line's current judgement), so a redelivered request
+stores nothing twice. The events are published before the request's offset is committed;
+when a redelivered request finds its judgements stored already, it republishes the events
+stored with them (same ``ce_id``: consumers deduplicate). A place taken by another run (two
+runs raced for one line) is left to that run: the line is skipped and logged.
 """
 
 from __future__ import annotations
@@ -68,10 +70,19 @@ class Rejudger:
         publishing = fresh
         if existing:  # redelivered: publish what was stored then, with its ce_id
             stored = await self.rejudgements.find(
-                {"_id": {"$in": sorted(existing)}}, projection={"event_json": 1}
+                {"_id": {"$in": sorted(existing)}}, projection={"event_json": 1, "run_id": 1}
             )
-            publishing = [*fresh, *(e for d in stored for e in rejudging.stored_events(d))]
-            log.info("rejudge.redelivered", run_id=request.run_id, stored=len(existing))
+            ours = [d for d in stored if d.get("run_id") == request.run_id]
+            publishing = [*fresh, *(e for d in ours for e in rejudging.stored_events(d))]
+            log.info("rejudge.redelivered", run_id=request.run_id, stored=len(ours))
+            taken = sorted(d["_id"] for d in stored if d.get("run_id") != request.run_id)
+            if taken:
+                log.warning(
+                    "rejudge.place_taken",
+                    run_id=request.run_id,
+                    count=len(taken),
+                    first=taken[0],
+                )
         await asyncio.gather(*(self.publish(e) for e in publishing))
         if self.on_completed is not None:
             for event in fresh:

@@ -4,7 +4,9 @@
 * previews (used by the application service before submission): ``/preview`` takes a §5
   request, ``/preview/worker`` looks the CCUS part up from the latest snapshot;
 * the latest CCUS data of a worker (summary): ``/workers/{worker_id}/ccus``;
-* judgements: ``/judgements`` (an employer sees its own), ``/judgements/{line_id}``;
+* judgements: ``/judgements`` (an employer sees its own), ``/judgements/{line_id}`` — each
+  line's current judgement (the highest sequence: a re-judgement replaces the first one),
+  the detail with the line's ``history``;
 * the evaluator queue: ``/reviews`` and ``POST /judgements/{line_id}/review``.
 """
 
@@ -209,6 +211,7 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
         "worker_name": doc.get("worker_name"),
         "trade": doc["trade"],
         "requested_level": doc["requested_level"],
+        "sequence": int(doc.get("sequence") or 1),
         "status": doc["status"],
         "status_ja": judging.STATUS_JA[doc["status"]],
         "decision": doc.get("decision"),
@@ -233,8 +236,8 @@ async def judgements(
         flt["application_id"] = application_id
     if status:
         flt["status"] = status
-    docs = await container.service.judgements.find(flt, projection=SUMMARY_FIELDS)
-    answer = [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    docs = await container.service.current_of(flt, projection=SUMMARY_FIELDS)
+    answer = [_summary(d) for d in docs]
     return await logged(container.access_log, principal, request, "list_judgements", answer)
 
 
@@ -242,12 +245,13 @@ async def judgements(
 async def judgement(
     container: ContainerDep, line_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
-    doc = await container.service.judgements.get(line_id)
-    if doc is None or (
-        principal.role == "employer" and doc["employer_id"] != principal.employer_id
+    found = await container.service.current(line_id)
+    if found is None or (
+        principal.role == "employer" and found[0]["employer_id"] != principal.employer_id
     ):
         raise ApiError(404, "not_found", "該当する判定がありません。")
-    answer = {**_summary(doc), "detail": public(judging.readable(doc))}
+    doc, history = found
+    answer = {**_summary(doc), "detail": public(judging.readable(doc)), "history": history}
     return await logged(container.access_log, principal, request, "get_judgement", answer)
 
 
