@@ -397,6 +397,104 @@ async def test_auto_approval_grants_complete_applications(
         assert detail["history"][-1]["by"] == "auto-approval"
 
 
+def judgement(worker_id: str, *, sequence: int, judged_at: datetime) -> Envelope:
+    """A JudgementCompletedV2 of line A-9-01 of employer A: its first judgement, or with
+    ``sequence`` > 1 a re-judgement (再判定) of run R1, judged at ``judged_at``."""
+    rejudged = sequence > 1
+    return Envelope(
+        JudgementCompletedV2(
+            judgement_id="J-A-9-01-R1" if rejudged else "J-A-9-01",
+            application_id="A-9",
+            line_id="A-9-01",
+            employer_id=EMPLOYER_A,
+            worker_id=worker_id,
+            worker_name="田中 次郎",
+            trade="鉄筋",
+            evaluation_body="公益社団法人全国鉄筋工事業協会",
+            application_date=date.today(),
+            requested_level=2,
+            decision="rejected" if rejudged else "approved",
+            eligible_level=1 if rejudged else 2,
+            criteria_version="鉄筋@2019-10-08",
+            judged_at=judged_at,
+            sequence=sequence,
+            supersedes="J-A-9-01" if rejudged else None,
+            previous_decision="approved" if rejudged else None,
+            previous_eligible_level=2 if rejudged else None,
+            rejudgement_run_id="R1" if rejudged else None,
+            rejudgement_reason="判定基準の訂正" if rejudged else None,
+        ),
+        source="judgement",
+    )
+
+
+async def test_a_rejudgement_leaves_a_consent_granted_after_the_first_judgement(
+    settings: ServiceSettings, db: object
+) -> None:
+    async with consent_api(settings, auto_approve=True) as api:
+        http = api.client
+        tanaka_id = f"{EMPLOYER_A}-{TANAKA}"
+        consumer = api.container.runtime.consumer
+
+        async def status() -> str:
+            doc = await api.container.service.consents.get(tanaka_id)
+            assert doc is not None
+            return str(doc["status"])
+
+        async def granted() -> list[str]:
+            found = (await http.get("/consents/granted", headers=api.a)).json()
+            return [g["worker_id"] for g in found]
+
+        await http.post("/consent-applications", json=application(TANAKA_IN), headers=api.a)
+        uploaded = await api.upload(tanaka_id, PDF, "同意書.pdf", api.a, "application/pdf")
+        assert uploaded.json()["status_ja"] == "承認"
+
+        # the line's first judgement (sequence 1) ends the consent
+        async with publisher(settings) as publish:
+            await publish(judgement(TANAKA, sequence=1, judged_at=datetime.now(UTC)))
+
+        async def ended() -> bool:
+            return await status() == "ended"
+
+        await eventually(ended)
+        assert await granted() == []
+
+        # the worker consents again, for his next application
+        refiled = await http.post(
+            "/consent-applications", json=application(TANAKA_IN), headers=api.a
+        )
+        assert refiled.status_code == 201, refiled.text
+        again = await api.upload(tanaka_id, PDF, "同意書（更新）.pdf", api.a, "application/pdf")
+        assert again.json()["status_ja"] == "承認"
+        before = await api.container.service.consents.get(tanaka_id)
+        assert before is not None
+
+        # the old line is judged again (再判定) after that grant: the consent stays 承認
+        rejudgement = judgement(TANAKA, sequence=2, judged_at=datetime.now(UTC))
+        assert rejudgement.event.judged_at > before["approval"]["at"]  # type: ignore[attr-defined]
+        async with publisher(settings) as publish:
+            await publish(rejudgement)
+            await publish(rejudgement)  # redelivered
+        await eventually(lambda: consumer.inbox.seen(consumer.group, rejudgement.id))
+        after = await api.container.service.consents.get(tanaka_id)
+        assert after is not None
+        kept = ("status", "approval", "ended", "history", "valid_until")
+        assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+        assert after["status"] == "approved"
+        assert await granted() == [TANAKA]
+        detail = (await http.get(f"/consents/{tanaka_id}", headers=api.a)).json()
+        assert (detail["status_ja"], detail["valid"]) == ("承認", True)
+        assert [h["action"] for h in detail["history"]] == [
+            "filed",
+            "form_attached",
+            "approved",
+            "ended",  # by the first judgement, never by the re-judgement
+            "renewed",
+            "form_attached",
+            "approved",
+        ]
+
+
 async def test_an_employer_never_sees_another_employers_workers_or_files(
     settings: ServiceSettings, db: object
 ) -> None:

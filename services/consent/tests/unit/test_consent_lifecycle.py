@@ -199,22 +199,48 @@ def test_an_expired_consent_is_renewed_with_a_new_form() -> None:
     assert [f["file_id"] for f in renewed["previous_forms"]] == ["f1"]
 
 
-def test_a_completed_judgement_ends_the_consent() -> None:
+def end(doc: dict[str, Any] | None, judged_at: datetime, sequence: int = 1) -> Any:
+    return consents.end_by_judgement(
+        doc, judgement_id="J-1", judged_at=judged_at, sequence=sequence, now=judged_at
+    )
+
+
+def test_a_first_judgement_ends_the_consent() -> None:
     approved, _ = consents.approve(attached(filed()[0])[0], actor="hyoka01", now=NOW, policy=MANUAL)
-    before = consents.end_by_judgement(
-        approved, judgement_id="J-0", judged_at=NOW - timedelta(days=1), now=NOW
-    )
-    assert before is None  # an earlier application's judgement
-    ended, events = consents.end_by_judgement(  # type: ignore[misc]
-        approved, judgement_id="J-1", judged_at=NOW + timedelta(days=3), now=NOW
-    )
+    assert end(approved, NOW - timedelta(days=1)) is None  # an earlier application's judgement
+    ended, events = end(approved, NOW + timedelta(days=3))
     assert (ended["status"], events) == ("ended", [])
+    assert ended["ended"]["judgement_id"] == "J-1"
     view = consents.summary(ended, NOW.date())
     assert (view["status_ja"], view["valid"]) == ("終了（判定完了）", False)
-    assert consents.end_by_judgement(None, judgement_id="J", judged_at=NOW, now=NOW) is None
+    assert end(None, NOW) is None
     pending, _ = filed()
-    assert consents.end_by_judgement(pending, judgement_id="J", judged_at=NOW, now=NOW) is None
+    assert end(pending, NOW) is None
     assert consents.filing_refusal(ended, NOW.date()) is None
+
+
+def test_a_rejudgement_after_a_later_grant_leaves_that_consent_active() -> None:
+    approved, _ = consents.approve(attached(filed()[0])[0], actor="hyoka01", now=NOW, policy=MANUAL)
+    ended, _ = end(approved, NOW + timedelta(days=3))  # the line's first judgement
+    # the worker consents again (a new 個人情報利用申請 for his next application) …
+    later = NOW + timedelta(days=10)
+    refiled, _ = filed(ended, now=later)
+    renewed, _ = consents.approve(
+        attached(refiled, "f2")[0], actor="hyoka01", now=later, policy=MANUAL
+    )
+    # … and the old line is judged again (再判定) after that grant: it ends nothing
+    for sequence in (2, 3):
+        assert end(renewed, later + timedelta(days=5), sequence) is None
+    assert consents.summary(renewed, later.date())["valid"] is True
+
+
+def test_the_rule_of_docs_consent_md() -> None:
+    """The same cases as the application service's test of its own copy of the rule."""
+    granted = NOW
+    before, after = NOW - timedelta(days=1), NOW + timedelta(days=1)
+    cases = [(1, before, False), (1, granted, False), (1, after, True), (2, after, False)]
+    for sequence, judged_at, ends in cases:
+        assert consents.judgement_ends_consent(sequence, judged_at, granted) is ends
 
 
 def test_detail_offers_the_consent_form_request_for_the_document_service() -> None:

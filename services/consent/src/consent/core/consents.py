@@ -8,7 +8,8 @@ a worker who consents again, e.g. after the previous consent ended, reuses it). 
   ``valid_until`` (inclusive, Japan time): ConsentGranted;
 * 差戻し (``returned``): an evaluator returned it with a reason: ConsentRejected. A new
   signed form or corrected data brings it back to 申請中;
-* 終了 (``ended``): a judgement of this worker for this employer completed after the grant.
+* 終了 (``ended``): the first judgement of a line of this worker for this employer
+  completed after the grant (:func:`judgement_ends_consent`; a re-judgement ends nothing).
 
 Every function returns the new document and the events it raises, or raises
 :class:`ConsentError` with the reason.
@@ -311,15 +312,33 @@ def return_(doc: Doc, *, actor: str, reason: str | None, now: datetime) -> Outco
     return new, [Envelope(event, source=SOURCE)]
 
 
+def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datetime) -> bool:
+    """Whether a completed judgement ends the consent granted at ``granted_at``.
+
+    The rule of docs/consent.md ("End by judgement"): only a line's first judgement
+    (``sequence`` 1) judged after the grant ends it. An earlier judgement belongs to an
+    earlier consent's application; a re-judgement (再判定, sequence 2 and up) is judged
+    ``now`` but answers an application filed under an earlier consent, so it ends nothing.
+    The application service's read model applies the same rule
+    (``application.core.consents.judgement_ends_consent``).
+    """
+    return sequence == 1 and judged_at > granted_at
+
+
 def end_by_judgement(
-    doc: Doc | None, *, judgement_id: str, judged_at: datetime, now: datetime
+    doc: Doc | None,
+    *,
+    judgement_id: str,
+    judged_at: datetime,
+    sequence: int,
+    now: datetime,
 ) -> Outcome | None:
-    """A judgement completed after the grant: the consent has served its purpose (終了)."""
+    """A line's first judgement completed after the grant: the consent has served its
+    purpose (終了). Anything else changes nothing (see :func:`judgement_ends_consent`)."""
     if doc is None or doc.get("status") != APPROVED:
         return None
-    granted_at = doc["approval"]["at"]
-    if judged_at <= granted_at:
-        return None  # a judgement of an earlier consent's application
+    if not judgement_ends_consent(sequence, judged_at, doc["approval"]["at"]):
+        return None
     new = {
         **doc,
         "status": ENDED,

@@ -83,7 +83,8 @@ class ConsentService:
         )
 
     async def on_judgement_completed(self, envelope: Envelope) -> None:
-        """A completed judgement ends the employer's granted consent for that worker."""
+        """A line's first judgement ends the employer's granted consent for that worker;
+        a re-judgement (JudgementCompletedV2 with sequence > 1) ends nothing."""
         event = envelope.event
         assert isinstance(event, JudgementCompleted | JudgementCompletedV2)
         end = partial(
@@ -91,6 +92,8 @@ class ConsentService:
             judgement_id=event.judgement_id,
             judged_at=event.judged_at,
             now=self.clock(),
+            # v1 had no re-judgements: every v1 event is a line's first judgement
+            sequence=event.sequence if isinstance(event, JudgementCompletedV2) else 1,
         )
         await self.consents.update(
             consents.consent_id(event.employer_id, event.worker_id),

@@ -1,8 +1,9 @@
 """Event handlers of the consent service (consumer group ``consent``).
 
 * CcusWorkerSnapshot: the read model of CCUS workers the checks compare against;
-* JudgementCompleted (v1 and v2): ends the employer's granted consent for that worker
-  (when ``CONSENT_END_ON_JUDGEMENT`` is on).
+* JudgementCompleted (v1 and v2): a line's first judgement ends the employer's granted
+  consent for that worker; a re-judgement ends nothing (when ``CONSENT_END_ON_JUDGEMENT``
+  is on; the rule: docs/consent.md "End by judgement").
 """
 
 from __future__ import annotations
