@@ -75,13 +75,31 @@ def test_a_rejection_after_the_grant_ends_it_and_an_older_one_does_not() -> None
     assert first is not None and not consents.is_valid(first, TODAY)
 
 
-def test_a_judgement_after_the_grant_ends_the_consent() -> None:
+def test_a_first_judgement_after_the_grant_ends_the_consent() -> None:
     doc = consent_doc(WORKER, granted_at=datetime(2026, 11, 10, tzinfo=UTC))
-    assert consents.ended_by_judgement(datetime(2026, 11, 9, tzinfo=UTC), doc) is None
-    ended = consents.ended_by_judgement(datetime(2026, 11, 11, tzinfo=UTC), doc)
+    assert consents.ended_by_judgement(1, datetime(2026, 11, 9, tzinfo=UTC), doc) is None
+    ended = consents.ended_by_judgement(1, datetime(2026, 11, 11, tzinfo=UTC), doc)
     refusal = consents.refusal(ended, TODAY)
     assert refusal is not None and refusal.code == "consent_ended"
-    assert consents.ended_by_judgement(datetime(2026, 11, 12, tzinfo=UTC), None) is None
+    assert consents.ended_by_judgement(1, datetime(2026, 11, 12, tzinfo=UTC), None) is None
+
+
+def test_a_rejudgement_ends_nothing() -> None:
+    # judged 11-11 (sequence 1): the consent of 11-10 ended; the worker consented again on
+    # 11-20; the line is judged again (再判定) on 11-25: the new consent stays valid
+    renewed = consent_doc(WORKER, granted_at=datetime(2026, 11, 20, tzinfo=UTC))
+    assert consents.ended_by_judgement(2, datetime(2026, 11, 25, tzinfo=UTC), renewed) is None
+    assert consents.ended_by_judgement(3, datetime(2026, 11, 26, tzinfo=UTC), renewed) is None
+    assert consents.is_valid(renewed, TODAY)
+
+
+def test_the_rule_of_docs_consent_md() -> None:
+    """The same cases as the consent service's test of its own predicate."""
+    granted = datetime(2026, 11, 10, tzinfo=UTC)
+    before, after = datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 11, tzinfo=UTC)
+    cases = [(1, before, False), (1, granted, False), (1, after, True), (2, after, False)]
+    for sequence, judged_at, ends in cases:
+        assert consents.judgement_ends_consent(sequence, judged_at, granted) is ends
 
 
 def test_a_consent_without_every_scope_is_refused() -> None:

@@ -7,8 +7,12 @@ employer × worker (``<事業者ID>|<技能者ID>``), so that a renewed consent 
 
 * ConsentGranted: the newest grant (by ``granted_at``) wins, an older one is ignored;
 * ConsentRejected: a rejection after the grant (a renewal returned) ends its validity;
-* JudgementCompletedV2 of the same employer and worker after the grant ends it too, as the
-  consent service does (``CONSENT_END_ON_JUDGEMENT``): "until the judgement or one year";
+* the first judgement of a line of the same employer and worker (JudgementCompletedV2 with
+  ``sequence`` 1) judged after the grant ends it too, as the consent service ends the
+  consent itself (``CONSENT_END_ON_JUDGEMENT``): "until the judgement or one year". A
+  re-judgement (再判定, sequence 2 and up) ends nothing. The rule is docs/consent.md's ("End
+  by judgement"); it is repeated here because the consent service announces no end (there
+  is no ConsentEnded event), so this model must see the judgement itself;
 * a consent is valid while granted and ``valid_until`` (Japan time, inclusive) has not passed.
 """
 
@@ -84,11 +88,22 @@ def rejected(event: ConsentRejected, doc: Doc | None) -> Doc | None:
     }
 
 
-def ended_by_judgement(judged_at: datetime, doc: Doc | None) -> Doc | None:
-    """A completed judgement of this employer's worker after the grant ends the consent."""
+def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datetime) -> bool:
+    """Whether a completed judgement ends the consent granted at ``granted_at``.
+
+    docs/consent.md ("End by judgement"), the same predicate as the consent service's
+    ``consent.core.consents.judgement_ends_consent``: only a line's first judgement
+    (``sequence`` 1) judged after the grant. A re-judgement is judged now but answers an
+    application made under an earlier consent.
+    """
+    return sequence == 1 and _aware(judged_at) > _aware(granted_at)
+
+
+def ended_by_judgement(sequence: int, judged_at: datetime, doc: Doc | None) -> Doc | None:
+    """A line's first judgement of this employer's worker after the grant ends the consent."""
     if doc is None or doc.get("status") != GRANTED or doc.get("granted_at") is None:
         return None
-    if _aware(judged_at) <= _aware(doc["granted_at"]):
+    if not judgement_ends_consent(sequence, judged_at, doc["granted_at"]):
         return None
     return {**doc, "status": ENDED, "ended_at": judged_at}
 

@@ -122,7 +122,7 @@ class ApplicationService:
         if self.policy.consent_ends_on_judgement:
 
             def end(doc: Doc | None) -> Outcome | None:
-                new = consents.ended_by_judgement(event.judged_at, doc)
+                new = consents.ended_by_judgement(event.sequence, event.judged_at, doc)
                 return None if new is None else (new, [])
 
             key = consents.key(event.employer_id, event.worker_id)
