@@ -73,7 +73,13 @@ def snapshot(worker_id: str, *, days: int) -> CcusWorkerSnapshot:
     )
 
 
-def consent(worker_id: str, name: str, *, employer_id: str = EMPLOYER) -> Envelope:
+def consent(
+    worker_id: str,
+    name: str,
+    *,
+    employer_id: str = EMPLOYER,
+    granted_at: datetime | None = None,
+) -> Envelope:
     return Envelope(
         ConsentGranted(
             consent_id=f"{employer_id}-{worker_id}",
@@ -83,7 +89,7 @@ def consent(worker_id: str, name: str, *, employer_id: str = EMPLOYER) -> Envelo
             worker_name_kana="タカハシ ケンタ",
             birth_date=date(1994, 7, 15),
             scopes=["view_ccus_data", "proxy_application", "card_issuance", "fee"],
-            granted_at=datetime.now(UTC) - timedelta(days=1),
+            granted_at=granted_at or datetime.now(UTC) - timedelta(days=1),
             valid_until=date.today() + timedelta(days=300),
         ),
         source="consent",
@@ -335,7 +341,8 @@ async def test_consent_to_judgement_with_a_retried_submission(
         # the consents ended with the judgements (as in the consent service)
         assert (await s.get("/workers")).json() == []
 
-        # a duplicate JudgementCompletedV2 (redelivered, or another copy) changes nothing
+        # a duplicate JudgementCompletedV2 (redelivered, or another copy of sequence 1) changes
+        # nothing
         store = s.container.service.applications
         before = await store.get(app_id)
         assert before is not None
@@ -366,6 +373,140 @@ async def test_consent_to_judgement_with_a_retried_submission(
         assert after is not None
         assert after["version"] == before["version"]
         assert after["lines"] == before["lines"]
+
+
+async def test_a_rejudgement_replaces_the_result_and_ends_no_consent(
+    settings: ServiceSettings, db: object
+) -> None:
+    worker = "99500000000001"
+    async with stack(settings) as s:
+        await s.publish(Envelope(snapshot(worker, days=700), source="ccus"))
+        await s.publish(consent(worker, "髙橋 健太"))
+
+        async def ready() -> bool:
+            if len((await s.get("/workers")).json()) != 1:
+                return False
+            prefill = await s.get(f"/workers/{worker}/career-prefill")
+            return prefill.status_code == 200 and bool(prefill.json()["ccus_available"])
+
+        await eventually(ready)
+        app_id = await s.draft({"worker_id": worker, "trade": "鉄筋", "requested_level": 2})
+        done = await s.post(f"/applications/{app_id}/submit", **{"Idempotency-Key": app_id})
+        assert done.status_code == 200, done.text
+
+        # the judgement service judges the line (its first judgement): 判定完了（承認）, and
+        # the worker's consent ends with it
+        async def completed() -> bool:
+            return await s.status(app_id) == "completed"
+
+        await eventually(completed)
+        first = (await s.get(f"/applications/{app_id}")).json()
+        line = first["lines"][0]
+        assert (line["status_ja"], line["eligible_level"], line["judgement_sequence"]) == (
+            "判定完了（承認）",
+            2,
+            1,
+        )
+        assert [(e["sequence"], e["judgement_id"]) for e in line["judgement_history"]] == [
+            (1, line["judgement_id"])
+        ]
+        assert (await s.get("/workers")).json() == []
+
+        # the worker consents again (for his next application) …
+        await s.publish(consent(worker, "髙橋 健太", granted_at=datetime.now(UTC)))
+
+        async def consented_again() -> bool:
+            return len((await s.get("/workers")).json()) == 1
+
+        await eventually(consented_again)
+
+        # … and the line is judged again (再判定) after that grant, as the judgement service
+        # publishes it: same event type and topic, a higher sequence, judged now
+        rejudgement = Envelope(
+            JudgementCompletedV2(
+                judgement_id=f"{line['judgement_id']}-R1",
+                application_id=app_id,
+                line_id=line["line_id"],
+                employer_id=EMPLOYER,
+                worker_id=worker,
+                worker_name="髙橋 健太",
+                trade="鉄筋",
+                evaluation_body="公益社団法人全国鉄筋工事業協会",
+                application_date=date.today(),
+                requested_level=2,
+                decision="rejected",
+                eligible_level=1,
+                criteria_version="鉄筋@2026-12-01",
+                messages=["判定基準の訂正に伴う再判定です（鉄筋の基準訂正）"],
+                judged_at=datetime.now(UTC),
+                sequence=2,
+                supersedes=line["judgement_id"],
+                previous_decision="approved",
+                previous_eligible_level=2,
+                rejudgement_run_id="R1",
+                rejudgement_reason="鉄筋の基準訂正",
+            ),
+            source="judgement",
+        )
+        await s.publish(rejudgement)
+        consumer = s.container.runtime.consumer
+        await eventually(lambda: consumer.inbox.seen(consumer.group, rejudgement.id))
+        detail = (await s.get(f"/applications/{app_id}")).json()
+        current = detail["lines"][0]
+        assert (current["status_ja"], current["decision"], current["eligible_level"]) == (
+            "判定完了（不承認）",
+            "rejected",
+            1,
+        )
+        assert (current["judgement_id"], current["judgement_sequence"]) == (
+            f"{line['judgement_id']}-R1",
+            2,
+        )
+        assert (current["supersedes"], current["rejudgement_reason"]) == (
+            line["judgement_id"],
+            "鉄筋の基準訂正",
+        )
+        assert current["criteria_version"] == "鉄筋@2026-12-01"
+        assert [
+            (e["sequence"], e["decision_ja"], e["eligible_level"], e["supersedes"])
+            for e in current["judgement_history"]
+        ] == [(1, "承認", 2, None), (2, "不承認", 1, line["judgement_id"])]
+        # what the first completion did is not done again
+        assert (detail["status"], detail["completed_at"]) == ("completed", first["completed_at"])
+        summary = (await s.get("/applications", status="completed")).json()[0]
+        assert (summary["approved_count"], summary["rejected_count"]) == (0, 1)
+        # the consent granted after the first judgement is still valid
+        assert [w["worker_id"] for w in (await s.get("/workers")).json()] == [worker]
+
+        # redelivered, or the first judgement again (a copy with another id): nothing changes
+        store = s.container.service.applications
+        before = await store.get(app_id)
+        assert before is not None
+        stale = Envelope(
+            rejudgement.event.model_copy(  # type: ignore[attr-defined]
+                update={
+                    "judgement_id": line["judgement_id"],
+                    "decision": "approved",
+                    "eligible_level": 2,
+                    "sequence": 1,
+                    "supersedes": None,
+                    "previous_decision": None,
+                    "previous_eligible_level": None,
+                    "rejudgement_run_id": None,
+                    "rejudgement_reason": None,
+                    "judged_at": datetime.fromisoformat(line["judged_at"]),
+                }
+            ),
+            source="judgement",
+        )
+        await s.publish(rejudgement)
+        await s.publish(stale)
+        await eventually(lambda: consumer.inbox.seen(consumer.group, stale.id))
+        after = await store.get(app_id)
+        assert after is not None
+        assert after["lines"] == before["lines"]
+        assert after["status"] == before["status"]
+        assert [w["worker_id"] for w in (await s.get("/workers")).json()] == [worker]
 
 
 async def test_started_judging_withdrawal_and_rejected_consents(

@@ -83,10 +83,20 @@ def started_event(line_id: str, employer: str = EMPLOYER) -> JudgementStarted:
 
 
 def completed_event(
-    line_id: str, decision: str = "approved", level: int = 4
+    line_id: str,
+    decision: str = "approved",
+    level: int = 4,
+    *,
+    sequence: int = 1,
+    run_id: str = "R1",
+    judged_at: datetime = NOW + timedelta(hours=3),
 ) -> JudgementCompletedV2:
+    """The line's first judgement, or with ``sequence`` > 1 a re-judgement of run ``run_id``
+    (``J-<line>-<run>``, judged at the time of the run) superseding the one before."""
+    first = f"J-{line_id}"
+    rejudged = sequence > 1
     return JudgementCompletedV2(
-        judgement_id=f"J-{line_id}",
+        judgement_id=f"{first}-{run_id}" if rejudged else first,
         application_id=APP,
         line_id=line_id,
         employer_id=EMPLOYER,
@@ -100,7 +110,11 @@ def completed_event(
         eligible_level=level,
         criteria_version="とび@2019-10-08",
         messages=[] if decision == "approved" else ["職長としての就業日数が不足しています"],
-        judged_at=NOW + timedelta(hours=3),
+        judged_at=judged_at,
+        sequence=sequence,
+        supersedes=(first if sequence == 2 else f"{first}-R{sequence - 2}") if rejudged else None,
+        rejudgement_run_id=run_id if rejudged else None,
+        rejudgement_reason="判定基準の訂正（とび）" if rejudged else None,
     )
 
 
@@ -371,10 +385,140 @@ def test_lines_move_to_judging_and_completed() -> None:
     assert view["lines"][1]["messages"] == ["職長としての就業日数が不足しています"]
 
 
-def test_a_duplicate_completion_changes_nothing() -> None:
+def test_another_judgement_with_the_same_sequence_changes_nothing() -> None:
     doc = apps.completed(submitted(), completed_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
+    # another copy of the line's first judgement (sequence 1 again), whatever it says
     assert apps.completed(doc, completed_event(f"{APP}-01", "rejected", 1), NOW) is None
     assert apps.started(doc, started_event(f"{APP}-01"), NOW) is None  # no step back
+
+
+# --- re-judgement (再判定): a line's current judgement is its latest -----------------------
+
+LATER = NOW + timedelta(days=30)
+
+
+def all_completed() -> dict[str, Any]:
+    doc = apps.completed(submitted(), completed_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
+    done = apps.completed(doc, completed_event(f"{APP}-02", "rejected", 1), NOW)
+    assert done is not None and done[0]["status"] == "completed"
+    return done[0]
+
+
+def test_a_rejudgement_replaces_the_line_result_and_keeps_the_history() -> None:
+    doc = all_completed()
+    rejudged = completed_event(f"{APP}-01", "rejected", 3, sequence=2, judged_at=LATER)
+    outcome = apps.completed(doc, rejudged, LATER + timedelta(minutes=1))
+    assert outcome is not None
+    new, events = outcome
+    assert events == []  # nothing is raised, as for the first completion
+    # the application stays 判定完了 and keeps the first completion's time
+    assert (new["status"], new["completed_at"]) == ("completed", NOW)
+    assert new["updated_at"] == LATER + timedelta(minutes=1)
+    view = apps.detail(new)
+    line = view["lines"][0]
+    assert (line["status_ja"], line["decision"], line["eligible_level"]) == (
+        "判定完了（不承認）",
+        "rejected",
+        3,
+    )
+    assert (line["judgement_id"], line["judgement_sequence"], line["judged_at"]) == (
+        f"J-{APP}-01-R1",
+        2,
+        LATER.isoformat(),
+    )
+    assert (line["supersedes"], line["rejudgement_reason"]) == (
+        f"J-{APP}-01",
+        "判定基準の訂正（とび）",
+    )
+    assert line["messages"] == ["職長としての就業日数が不足しています"]
+    assert line["judgement_history"] == [
+        {
+            "sequence": 1,
+            "judgement_id": f"J-{APP}-01",
+            "decision": "approved",
+            "decision_ja": "承認",
+            "eligible_level": 4,
+            "criteria_version": "とび@2019-10-08",
+            "judged_at": (NOW + timedelta(hours=3)).isoformat(),
+            "rejudgement_reason": None,
+            "supersedes": None,
+        },
+        {
+            "sequence": 2,
+            "judgement_id": f"J-{APP}-01-R1",
+            "decision": "rejected",
+            "decision_ja": "不承認",
+            "eligible_level": 3,
+            "criteria_version": "とび@2019-10-08",
+            "judged_at": LATER.isoformat(),
+            "rejudgement_reason": "判定基準の訂正（とび）",
+            "supersedes": f"J-{APP}-01",
+        },
+    ]
+    # the summary counts the current results: both lines 不承認 now
+    assert (view["approved_count"], view["rejected_count"]) == (0, 2)
+    assert apps.summary(new)["rejected_count"] == 2
+    # a third judgement of the line supersedes the second
+    third = completed_event(f"{APP}-01", "approved", 4, sequence=3, run_id="R2")
+    newest = apps.completed(new, third, LATER)
+    assert newest is not None
+    history = apps.detail(newest[0])["lines"][0]["judgement_history"]
+    assert [(e["sequence"], e["judgement_id"], e["supersedes"]) for e in history] == [
+        (1, f"J-{APP}-01", None),
+        (2, f"J-{APP}-01-R1", f"J-{APP}-01"),
+        (3, f"J-{APP}-01-R2", f"J-{APP}-01-R1"),
+    ]
+
+
+def test_an_older_or_redelivered_judgement_changes_nothing() -> None:
+    doc = all_completed()
+    rejudged = completed_event(f"{APP}-01", "rejected", 3, sequence=2, judged_at=LATER)
+    new = apps.completed(doc, rejudged, LATER)[0]  # type: ignore[index]
+    assert apps.completed(new, rejudged, LATER) is None  # the same re-judgement again
+    assert apps.completed(new, completed_event(f"{APP}-01"), LATER) is None  # the first again
+    # out of order: the re-judgement arrives before the line's first judgement
+    early = apps.completed(submitted(), rejudged, LATER)
+    assert early is not None
+    line = early[0]["lines"][0]
+    assert (line["status"], line["decision"], line["judgement_sequence"]) == (
+        "completed",
+        "rejected",
+        2,
+    )
+    assert apps.completed(early[0], completed_event(f"{APP}-01"), LATER) is None
+    assert [e["sequence"] for e in apps.detail(early[0])["lines"][0]["judgement_history"]] == [2]
+
+
+def test_a_line_judged_before_sequences_were_kept_holds_sequence_1() -> None:
+    doc = all_completed()
+    legacy = {
+        **doc,
+        "lines": [
+            {k: v for k, v in line.items() if k not in ("judgement_sequence", "judgement_history")}
+            for line in doc["lines"]
+        ],
+    }
+    line = apps.detail(legacy)["lines"][0]
+    assert line["judgement_sequence"] == 1
+    assert [(e["sequence"], e["judgement_id"]) for e in line["judgement_history"]] == [
+        (1, f"J-{APP}-01")
+    ]
+    assert apps.completed(legacy, completed_event(f"{APP}-01", "rejected", 1), NOW) is None
+    rejudged = completed_event(f"{APP}-01", "rejected", 3, sequence=2, judged_at=LATER)
+    new = apps.completed(legacy, rejudged, LATER)
+    assert new is not None
+    history = apps.detail(new[0])["lines"][0]["judgement_history"]
+    assert [(e["sequence"], e["decision"], e["eligible_level"]) for e in history] == [
+        (1, "approved", 4),
+        (2, "rejected", 3),
+    ]
+
+
+def test_lines_not_yet_judged_show_no_judgement() -> None:
+    doc = apps.started(submitted(), started_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
+    line = apps.detail(doc)["lines"][0]
+    assert (line["judgement_sequence"], line["judgement_history"]) == (None, [])
+    assert line["judgement_id"] == f"J-{APP}-01"  # the judgement being made
 
 
 def test_events_of_other_employers_unknown_lines_or_drafts_change_nothing() -> None:

@@ -13,6 +13,7 @@ from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import JudgementCompletedV2
 from shared_kernel.testing import MemoryDocuments
 
 from .conftest import ADDRESS, EMPLOYER, NOW, OTHER_EMPLOYER, ccus, grant, level2, level4
@@ -222,3 +223,66 @@ async def test_ids_are_retried_on_a_collision(world: World) -> None:
     assert first["application_id"].endswith("-000000")
     assert second["application_id"].endswith("-111111")
     assert second["application_id"].startswith("AP-20261128-")
+
+
+def judged(app_id: str, sequence: int, decision: str, level: int, at: Any) -> Envelope:
+    line_id = f"{app_id}-02"
+    rejudged = sequence > 1
+    return Envelope(
+        JudgementCompletedV2(
+            judgement_id=f"J-{line_id}-R1" if rejudged else f"J-{line_id}",
+            application_id=app_id,
+            line_id=line_id,
+            employer_id=EMPLOYER,
+            worker_id="99000000000001",
+            worker_name="髙橋 健太",
+            trade="鉄筋",
+            evaluation_body="公益社団法人全国鉄筋工事業協会",
+            application_date=NOW.date(),
+            requested_level=2,
+            decision=decision,  # type: ignore[arg-type]
+            eligible_level=level,
+            criteria_version="鉄筋@2019-10-08",
+            judged_at=at,
+            sequence=sequence,
+            supersedes=f"J-{line_id}" if rejudged else None,
+            rejudgement_run_id="R1" if rejudged else None,
+            rejudgement_reason="判定基準の訂正" if rejudged else None,
+        ),
+        source="judgement",
+    )
+
+
+async def test_a_rejudgement_updates_the_line_and_leaves_a_later_consent_valid(
+    world: World,
+) -> None:
+    app_id = await world.ready_draft()
+    await world.service.submit(ME, app_id, KEY)
+    worker = "99000000000001"
+    # the line's first judgement ends the worker's consent (granted 2026-11-01)
+    world.now = NOW + timedelta(hours=2)
+    await world.service.on_judgement_completed(judged(app_id, 1, "rejected", 1, world.now))
+    assert worker not in {w["worker_id"] for w in await world.service.workers(ME)}
+    # the worker consents again; then the line is judged again (再判定) after that grant
+    world.now = NOW + timedelta(days=3)
+    await world.service.on_consent_granted(
+        Envelope(grant(worker, granted_at=world.now), source="consent")
+    )
+    world.now += timedelta(days=1)
+    rejudgement = judged(app_id, 2, "approved", 2, world.now)
+    await world.service.on_judgement_completed(rejudgement)
+    assert worker in {w["worker_id"] for w in await world.service.workers(ME)}
+    line = (await world.service.get(ME, app_id))["lines"][1]
+    assert (line["decision"], line["eligible_level"], line["judgement_sequence"]) == (
+        "approved",
+        2,
+        2,
+    )
+    assert [e["decision"] for e in line["judgement_history"]] == ["rejected", "approved"]
+    summary = (await world.service.list(ME, None))[0]
+    assert (summary["approved_count"], summary["rejected_count"]) == (1, 0)
+    # the first judgement again (another copy) changes neither the line nor the consent
+    stale = judged(app_id, 1, "rejected", 1, NOW + timedelta(hours=2))
+    await world.service.on_judgement_completed(stale)
+    assert (await world.service.get(ME, app_id))["lines"][1]["judgement_sequence"] == 2
+    assert worker in {w["worker_id"] for w in await world.service.workers(ME)}

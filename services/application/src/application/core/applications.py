@@ -5,8 +5,10 @@ the two declarations and one line per worker (技能者追加), and is then subm
 one go: the lines are checked again, the fee computed, the document frozen and
 ApplicationSubmitted raised. The judgement service's events move each line, and with them
 the application, 申請済 → 判定中 → 判定完了 (承認 / 不承認); a withdrawal (取下げ) is possible
-until the first line starts being judged. Every function returns the new document and the
-events it raises (stored in the same write: outbox).
+until the first line starts being judged. A line's result is its current judgement: the
+JudgementCompletedV2 with the highest ``sequence`` (a re-judgement, 再判定, replaces the
+first one; every judgement applied stays in the line's ``judgement_history``). Every function
+returns the new document and the events it raises (stored in the same write: outbox).
 """
 
 from __future__ import annotations
@@ -555,17 +557,70 @@ def started(doc: Doc | None, event: JudgementStarted, now: datetime) -> Outcome 
     return _progress(doc, event.employer_id, event.line_id, start, now)
 
 
+def held_sequence(line: Doc) -> int:
+    """The sequence of the line's current judgement: 0 while it has none. A line judged
+    before sequences were kept holds its one judgement, sequence 1."""
+    if line.get("judgement_sequence") is not None:
+        return int(line["judgement_sequence"])
+    return 1 if line.get("decision") is not None else 0
+
+
+def judgement_history(line: Doc) -> list[Doc]:
+    """Every judgement applied to the line, oldest first (the last one is the current).
+
+    A line judged before histories were kept gets its one judgement from its own fields.
+    """
+    stored = line.get("judgement_history")
+    if stored is not None:
+        return [dict(entry) for entry in stored]
+    if held_sequence(line) == 0:
+        return []
+    return [
+        {
+            "sequence": 1,
+            "judgement_id": line.get("judgement_id"),
+            "decision": line.get("decision"),
+            "eligible_level": line.get("eligible_level"),
+            "criteria_version": line.get("criteria_version"),
+            "judged_at": line.get("judged_at"),
+            "rejudgement_reason": None,
+            "supersedes": None,
+        }
+    ]
+
+
+def _history_entry(event: JudgementCompletedV2) -> Doc:
+    return {
+        "sequence": event.sequence,
+        "judgement_id": event.judgement_id,
+        "decision": event.decision,
+        "eligible_level": event.eligible_level,
+        "criteria_version": event.criteria_version,
+        "judged_at": event.judged_at,
+        "rejudgement_reason": event.rejudgement_reason,
+        "supersedes": event.supersedes,
+    }
+
+
 def completed(doc: Doc | None, event: JudgementCompletedV2, now: datetime) -> Outcome | None:
-    """判定完了 (承認 / 不承認). The first completion of a line wins; later ones change nothing."""
+    """判定完了 (承認 / 不承認), or a re-judgement (再判定) replacing the line's result.
+
+    Applied only when the event's ``sequence`` is higher than the one the line holds: a
+    redelivered, duplicate or out-of-order (older) judgement changes nothing. The line's
+    result becomes the event's and the event joins ``judgement_history``. What the line's
+    first completion did is not done again: the application's status stays 判定完了 and its
+    ``completed_at`` keeps the first completion's time; no event is raised either way.
+    """
 
     def complete(line: Doc) -> Doc | None:
-        if line["status"] == COMPLETED:
+        if event.sequence <= held_sequence(line):
             return None
         late = line["status"] == WITHDRAWN
         return {
             **line,
             "status": COMPLETED,
             "judgement_id": event.judgement_id,
+            "judgement_sequence": event.sequence,
             "started_at": line.get("started_at") or event.judged_at,
             "decision": event.decision,
             "eligible_level": event.eligible_level,
@@ -573,6 +628,9 @@ def completed(doc: Doc | None, event: JudgementCompletedV2, now: datetime) -> Ou
             "criteria_version": event.criteria_version,
             "evaluation_body": event.evaluation_body,
             "judged_at": event.judged_at,
+            "supersedes": event.supersedes,
+            "rejudgement_reason": event.rejudgement_reason,
+            "judgement_history": [*judgement_history(line), _history_entry(event)],
             **({"note_ja": LATE_WITHDRAWAL_JA} if late else {}),
         }
 
@@ -654,10 +712,29 @@ def line_view(line: Doc, doc: Doc) -> Doc:
         "eligible_level": line.get("eligible_level"),
         "messages": line.get("messages", []),
         "judgement_id": line.get("judgement_id"),
+        "judgement_sequence": held_sequence(line) or None,
+        "criteria_version": line.get("criteria_version"),
         "judged_at": _iso(line.get("judged_at")),
+        "supersedes": line.get("supersedes"),
+        "rejudgement_reason": line.get("rejudgement_reason"),
+        "judgement_history": [_history_view(entry) for entry in judgement_history(line)],
         "note_ja": line.get("note_ja"),
     }
     return view
+
+
+def _history_view(entry: Doc) -> Doc:
+    return {
+        "sequence": entry["sequence"],
+        "judgement_id": entry.get("judgement_id"),
+        "decision": entry.get("decision"),
+        "decision_ja": DECISION_JA.get(entry.get("decision") or ""),
+        "eligible_level": entry.get("eligible_level"),
+        "criteria_version": entry.get("criteria_version"),
+        "judged_at": _iso(entry.get("judged_at")),
+        "rejudgement_reason": entry.get("rejudgement_reason"),
+        "supersedes": entry.get("supersedes"),
+    }
 
 
 def summary(doc: Doc) -> Doc:

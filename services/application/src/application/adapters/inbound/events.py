@@ -2,8 +2,9 @@
 
 * ConsentGranted / ConsentRejected: the read model of the workers that may be chosen;
 * JudgementStarted: the line is 判定中 (from then on no withdrawal);
-* JudgementCompletedV2: the line is 判定完了 (承認 / 不承認) and, by default, the worker's
-  consent ends (as in the consent service).
+* JudgementCompletedV2: the line is 判定完了 (承認 / 不承認), or, for a re-judgement (再判定,
+  a higher ``sequence``), its result is replaced; by default a line's first judgement ends
+  the worker's consent (as in the consent service; a re-judgement ends nothing).
 
 Also the 押し忘れ防止 job: a periodic sweep for drafts left unsubmitted.
 """
