@@ -18,6 +18,7 @@ from shared_kernel.events.catalogue import (
     ConsentGranted,
     ConsentRejected,
     JudgementCompletedV2,
+    RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
     UserProvisionallyRegistered,
@@ -195,6 +196,69 @@ class Samples:
             ),
             source="document",
         )
+
+    def rejudged(
+        self,
+        n: int,
+        line: int,
+        *,
+        run: str | None = "R1",
+        after: tuple[str, int] = ("approved", 3),
+        before: tuple[str | None, int | None] = ("approved", 2),
+        sequence: int = 2,
+        reason: str = "L3職長日数の転記誤りの訂正",
+    ) -> Envelope:
+        """A re-judgement (再判定) of line ``line`` of application ``n`` in run ``run``."""
+        first = self.judged(n, line).event
+        assert isinstance(first, JudgementCompletedV2)
+        decision, level = after
+        event = first.model_copy(
+            update={
+                "judgement_id": f"{first.judgement_id}-{run or 'manual'}",
+                "decision": decision,
+                "eligible_level": level,
+                "criteria_version": "鉄筋@2026-12-01",
+                "judged_at": datetime(2026, 12, 7, 1, 0, tzinfo=UTC),
+                "sequence": sequence,
+                "supersedes": first.judgement_id,
+                "previous_decision": before[0],
+                "previous_eligible_level": before[1],
+                "rejudgement_run_id": run,
+                "rejudgement_reason": reason,
+            }
+        )
+        return Envelope(JudgementCompletedV2.model_validate(event.model_dump()), source="judgement")
+
+    def planned(
+        self, n: int, *lines: int, run: str = "R1", reason: str = "L3職長日数の転記誤りの訂正"
+    ) -> Envelope:
+        """RejudgementPlanned: lines of application ``n`` that run ``run`` judges again."""
+        app = self.application_id(n)
+        return Envelope(
+            RejudgementPlanned(
+                run_id=run,
+                employer_id=self.employer_id,
+                line_ids=[f"{app}-{i}" for i in lines],
+                reason=reason,
+                requested_at=datetime(2026, 12, 7, 0, 55, tzinfo=UTC),
+            ),
+            source="judgement-rejudge",
+        )
+
+    def renotice(self, n: int, line: int, *, run: str = "R1") -> Envelope:
+        """The 結果通知書 of a re-judgement (sequence 2)."""
+        first = self.notice(n, line).event
+        assert isinstance(first, ResultNoticeGenerated)
+        event = first.model_copy(
+            update={
+                "notice_id": f"{first.notice_id}-{run}",
+                "judgement_id": f"{first.judgement_id}-{run}",
+                "document_id": f"{first.document_id}-{run}",
+                "sequence": 2,
+                "supersedes_notice_id": first.notice_id,
+            }
+        )
+        return Envelope(ResultNoticeGenerated.model_validate(event.model_dump()), source="document")
 
 
 @pytest.fixture

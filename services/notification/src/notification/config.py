@@ -56,3 +56,11 @@ class Settings(ServiceSettings):
     """First pause after a transient failure (doubles on each further failure)."""
     retry_max_seconds: float = Field(default=600.0, gt=0)
     """Longest pause between two attempts; transient failures are retried for ever."""
+
+    rejudgement_wait_seconds: float = Field(default=1800.0, gt=0)
+    """再判定 update mail: when nothing new (no plan part, no re-judged line) arrived for a
+    run and employer for this long, the mail goes out with the lines that did arrive (a plan
+    that never came, planned lines the run skipped). Normally it goes as soon as every
+    planned line is there."""
+    rejudgement_sweep_seconds: float = Field(default=60.0, gt=0)
+    """How often the service looks for re-judgement digests whose wait is over."""

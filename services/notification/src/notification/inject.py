@@ -18,6 +18,7 @@ from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 
 TITLE = "通知サービス"
+REJUDGEMENT_DIGESTS = "rejudgement_digests"  # one document per 再判定 run and employer
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Container:
 
 def wire(runtime: Runtime) -> Container:
     from notification.adapters.inbound.events import subscribe
-    from notification.adapters.inbound.jobs import Sender
+    from notification.adapters.inbound.jobs import RejudgementSweep, Sender
     from notification.adapters.outbound.smtp import SmtpMailer
     from notification.adapters.outbound.templates import JinjaRenderer
 
@@ -51,6 +52,7 @@ def wire(runtime: Runtime) -> Container:
         runtime.store("mails", "status"),
         JinjaRenderer(),
         mailer,
+        rejudgements_store=runtime.store(REJUDGEMENT_DIGESTS, "status"),
         links=Links(settings.portal_base_url),
         from_address=settings.mail_from,
         sealing_key=settings.mail_sealing_key.get_secret_value(),
@@ -60,11 +62,13 @@ def wire(runtime: Runtime) -> Container:
             retry_max_seconds=settings.retry_max_seconds,
             batch=settings.sender_batch,
         ),
+        rejudgement_wait=timedelta(seconds=settings.rejudgement_wait_seconds),
     )
     sender = Sender(service, settings.sender_poll_seconds)
     service.on_recorded = sender.kick
     subscribe(runtime.consumer, service)
     runtime.background(sender.run)
+    runtime.background(RejudgementSweep(service, settings.rejudgement_sweep_seconds).run)
     return Container(runtime=runtime, settings=settings, service=service)
 
 

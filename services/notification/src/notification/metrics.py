@@ -26,3 +26,13 @@ MAILS_PENDING = Gauge("notification_mails_pending", "Mails recorded and not yet 
 OLDEST_PENDING_AGE = Gauge(
     "notification_oldest_pending_mail_age_seconds", "Age of the oldest pending mail"
 )
+REJUDGEMENT_MAILS_DECIDED = Counter(
+    "notification_rejudgement_mails_decided_total",
+    "再判定 update mails decided (one per employer and run), by cause: complete (every "
+    "planned line arrived) or waited (the fallback after the quiet wait)",
+    ["cause"],
+)
+REJUDGEMENT_LATE_LINES = Counter(
+    "notification_rejudgement_late_lines_total",
+    "Re-judged lines that arrived after their run's update mail was decided (not mailed)",
+)

@@ -52,6 +52,7 @@ class World:
         self.users = MemoryDocuments()
         self.applications = MemoryDocuments()
         self.mails = MemoryDocuments()
+        self.rejudgements = MemoryDocuments()
         self.mailer = FakeMailer()
         self.clock = Clock()
         self.kicks = 0
@@ -61,6 +62,7 @@ class World:
             self.mails,
             JinjaRenderer(),
             self.mailer,
+            rejudgements_store=self.rejudgements,
             links=Links("http://127.0.0.1:8000"),
             from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
             sealing_key="changethis-development-mail-sealing-key",

@@ -13,6 +13,10 @@ again.
 * 結果通知書: if every judged line already has its notice when the 判定完了 mail is
   decided, that mail carries the download links (``with_notices``) and nothing follows;
   otherwise one follow-up mail (``notices_mail``) goes out when the last notice arrives.
+
+Only a line's first judgement (``sequence`` 1) and its notice count here. A re-judgement
+(再判定, ``sequence`` > 1) and the notice printing it are left out: they never decide nor
+change these mails (the employer hears of them through ``rejudgements``).
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ def submitted(
 def judged(
     event: JudgementCompletedV2, event_id: str, event_type: str, now: datetime, doc: Doc | None
 ) -> Outcome | None:
+    if event.sequence > 1:
+        return None  # a re-judgement: the update mail (``rejudgements``), not this one
     base = doc or blank(event.application_id, event.employer_id)
     earlier = next((r for r in base["results"] if r["line_id"] == event.line_id), None)
     if earlier is not None and _at(earlier["judged_at"]) >= event.judged_at:
@@ -101,6 +107,8 @@ def judged(
 def notice_generated(
     event: ResultNoticeGenerated, event_id: str, event_type: str, now: datetime, doc: Doc | None
 ) -> Outcome | None:
+    if event.sequence > 1:
+        return None  # the notice of a re-judgement: no per-application mail
     base = doc or blank(event.application_id, event.employer_id)
     notice = {
         "line_id": event.line_id,

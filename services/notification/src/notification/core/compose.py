@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from notification.core import rejudgements
 from notification.core.applications import NOTICES_MAIL, RESULT_MAIL
 from notification.core.links import Links
 from notification.core.mails import Trigger, secret_marker
@@ -32,6 +33,7 @@ APPLICATION_RECEIVED = "application_received"
 DRAFT_REMINDER = "draft_reminder"
 JUDGEMENT_COMPLETED = "judgement_completed"
 RESULT_NOTICES = "result_notices"
+REJUDGEMENT_RESULTS = "rejudgement_results"
 TEMPLATES = (
     TEMPORARY_PASSWORD,
     ACCOUNT_ACTIVATED,
@@ -41,6 +43,7 @@ TEMPLATES = (
     DRAFT_REMINDER,
     JUDGEMENT_COMPLETED,
     RESULT_NOTICES,
+    REJUDGEMENT_RESULTS,
 )
 Context = dict[str, Any]
 
@@ -260,3 +263,38 @@ def line_rows(
             }
         )
     return rows
+
+
+def rejudgement_results(doc: dict[str, Any], links: Links) -> Draft | None:
+    """The 「レベル判定結果が更新されました」 mail a re-judgement digest has decided on
+    (``rejudgements``): one per employer and run, every re-judged worker of the employer
+    with the result before and after; ``None`` if nothing is decided (or nothing to list)."""
+    decision = doc.get("decision")
+    lines = rejudgements.decided_lines(doc)
+    if decision is None or not lines:
+        return None
+    rows = [
+        {
+            **line,
+            "changed": rejudgements.changed(line),
+            "result_url": links.result_line(line["application_id"], line["line_id"]),
+        }
+        for line in lines
+    ]
+    context = {
+        **_common(links),
+        "reason": doc.get("reason") or "",
+        "rows": rows,
+        "changed_count": sum(1 for r in rows if r["changed"] is True),
+        "unchanged_count": sum(1 for r in rows if r["changed"] is False),
+        "rejudged_at": max(r["judged_at"] for r in rows),
+        "results_url": links.results(),
+    }
+    trigger = Trigger(
+        event_id=decision["event_id"],
+        event_type=decision["event_type"],
+        key=rejudgements.digest_id(doc["run_id"], doc["employer_id"]),
+        employer_id=doc["employer_id"],
+        correlation_id=decision.get("correlation_id"),
+    )
+    return Draft(REJUDGEMENT_RESULTS, trigger, context)

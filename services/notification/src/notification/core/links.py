@@ -9,7 +9,9 @@ ACTIVATION = "/register/activate"
 LOGIN = "/login"
 CONSENTS = "/consents"
 APPLICATION = "/applications/{application_id}"
+RESULTS = "/results"
 RESULT = "/results/{application_id}"
+RESULT_LINE = "/results/{application_id}?detail={line_id}"  # 結果確認 with the line's 詳細
 NOTICE = "/results/{application_id}/notices/{notice_id}"
 
 
@@ -38,6 +40,12 @@ class Links:
 
     def result(self, application_id: str) -> str:
         return self._url(RESULT, application_id=application_id)
+
+    def results(self) -> str:
+        return self._url(RESULTS)
+
+    def result_line(self, application_id: str, line_id: str) -> str:
+        return self._url(RESULT_LINE, application_id=application_id, line_id=line_id)
 
     def notice(self, application_id: str, notice_id: str) -> str:
         return self._url(NOTICE, application_id=application_id, notice_id=notice_id)

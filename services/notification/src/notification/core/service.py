@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from notification import metrics
-from notification.core import applications, compose, mails, users
+from notification.core import applications, compose, mails, rejudgements, users
 from notification.core.compose import Draft
 from notification.core.links import Links
 from notification.core.mails import Doc, Rendered
@@ -28,6 +28,7 @@ from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
     JudgementCompletedV2,
+    RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
     UserProvisionallyRegistered,
@@ -71,15 +72,19 @@ class NotificationService:
         renderer: Renderer,
         mailer: Mailer,
         *,
+        rejudgements_store: Documents,
         links: Links,
         from_address: str,
         sealing_key: str,
         policy: SenderPolicy = SenderPolicy(),
+        rejudgement_wait: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.users = users_store
         self.applications = applications_store
         self.mails = mails_store
+        self.rejudgements = rejudgements_store
+        self.rejudgement_wait = rejudgement_wait
         self.renderer = renderer
         self.mailer = mailer
         self.links = links
@@ -130,12 +135,120 @@ class NotificationService:
     async def on_judgement_completed(self, envelope: Envelope) -> None:
         event = envelope.event
         assert isinstance(event, JudgementCompletedV2)
+        if event.sequence > 1:  # 再判定: the run's update mail, never the per-application ones
+            await self._rejudged(event, envelope)
+            return
         await self._application(event.application_id, applications.judged, envelope)
 
     async def on_notice_generated(self, envelope: Envelope) -> None:
         event = envelope.event
         assert isinstance(event, ResultNoticeGenerated)
+        if event.sequence > 1:
+            # a re-judgement's notice: the update mail links the result screen, which has it
+            log.info("notice.rejudgement_skipped", notice_id=event.notice_id, line_id=event.line_id)
+            return
         await self._application(event.application_id, applications.notice_generated, envelope)
+
+    async def on_rejudgement_planned(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, RejudgementPlanned)
+        doc_id = rejudgements.digest_id(event.run_id, event.employer_id)
+        change = partial(rejudgements.planned, event, self._arrival(envelope))
+        doc = await self.rejudgements.update(doc_id, change, applied_event_id=envelope.id)
+        if doc is None:
+            return
+        decision = doc.get("decision")
+        if decision is not None and decision["event_id"] != envelope.id:
+            log.info("rejudgement.plan_after_decision", digest_id=doc_id, decided_at=decision["at"])
+        await self._mail_digest(doc)
+
+    async def _rejudged(self, event: JudgementCompletedV2, envelope: Envelope) -> None:
+        doc_id = rejudgements.digest_id(rejudgements.run_of(event), event.employer_id)
+        change = partial(rejudgements.rejudged, event, self._arrival(envelope))
+        doc = await self.rejudgements.update(doc_id, change, applied_event_id=envelope.id)
+        if doc is None:
+            return
+        if rejudgements.is_late(doc, event.line_id):
+            metrics.REJUDGEMENT_LATE_LINES.inc()
+            log.warning(
+                "rejudgement.late_line",
+                digest_id=doc_id,
+                line_id=event.line_id,
+                judgement_id=event.judgement_id,
+                decided_at=doc["decision"]["at"],
+            )
+            return  # the update mail was decided without it: no second mail
+        await self._mail_digest(doc)
+
+    def _arrival(self, envelope: Envelope) -> rejudgements.Arrival:
+        return rejudgements.Arrival(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            correlation_id=envelope.correlation_id,
+            at=self.clock(),
+        )
+
+    async def _mail_digest(self, doc: Doc) -> None:
+        """Record the update mail a digest has decided on, then mark the digest mailed.
+
+        Runs again after a crash (a redelivered event, the sweep): the mails' natural ids
+        make recording them again a no-op.
+        """
+        if doc.get("status") != rejudgements.DECIDED:
+            return
+        digest_id = doc["_id"]
+        decision = doc["decision"]
+        draft = compose.rejudgement_results(doc, self.links)
+        if draft is not None:
+            await self.record(draft, decision["event_id"])
+        marked: list[Doc] = []
+
+        def mark(doc: Doc | None) -> tuple[Doc, Sequence[Envelope]] | None:
+            marked.clear()
+            outcome = rejudgements.mailed(doc, now=self.clock())
+            if outcome is not None:
+                marked.append(outcome[0])
+            return outcome
+
+        await self.rejudgements.update(digest_id, mark)
+        if marked:
+            metrics.REJUDGEMENT_MAILS_DECIDED.labels(decision["cause"]).inc()
+            log.info(
+                "rejudgement.mailed",
+                digest_id=digest_id,
+                cause=decision["cause"],
+                lines=len(decision["line_ids"]),
+                planned=len(doc["planned"]),
+            )
+
+    async def close_waited_digests(self, listening_since: datetime) -> int:
+        """The fallback (a periodic job): decide the update mail of every digest to which
+        nothing new came for the wait; record the mails of digests decided but not yet
+        mailed (a crash in between). Returns how many decided digests it handled."""
+        now = self.clock()
+        fields = {"_id": 1, "status": 1, "last_arrival_at": 1}
+        handled = 0
+        for found in await self.rejudgements.find({"status": rejudgements.OPEN}, projection=fields):
+            if not rejudgements.is_due(found, now, self.rejudgement_wait, listening_since):
+                continue
+            change = partial(
+                rejudgements.waited,
+                now=now,
+                wait=self.rejudgement_wait,
+                listening_since=listening_since,
+            )
+            doc = await self.rejudgements.update(found["_id"], change)
+            if doc is not None and doc.get("status") == rejudgements.DECIDED:
+                await self._mail_digest(doc)
+                handled += 1
+        for found in await self.rejudgements.find(
+            {"status": rejudgements.DECIDED}, projection={"_id": 1}
+        ):
+            doc = await self.rejudgements.get(found["_id"])
+            if doc is not None:
+                await self._mail_digest(doc)
+                handled += 1
+        return handled
 
     async def _application(self, application_id: str, step: Any, envelope: Envelope) -> None:
         """Apply the event to the application's read model, then record what it decided.

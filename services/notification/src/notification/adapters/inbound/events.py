@@ -10,6 +10,7 @@ from shared_kernel.events.catalogue import (
     ConsentGranted,
     ConsentRejected,
     JudgementCompletedV2,
+    RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
     UserProvisionallyRegistered,
@@ -26,4 +27,5 @@ def subscribe(consumer: EventConsumer, service: NotificationService) -> None:
     consumer.handle(ApplicationDraftReminder, service.on_draft_reminder)
     consumer.handle(ApplicationWithdrawn, service.on_withdrawn)
     consumer.handle(JudgementCompletedV2, service.on_judgement_completed)
+    consumer.handle(RejudgementPlanned, service.on_rejudgement_planned)
     consumer.handle(ResultNoticeGenerated, service.on_notice_generated)

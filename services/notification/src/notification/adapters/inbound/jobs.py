@@ -1,4 +1,5 @@
-"""The sender: a background job that sends pending mails (``runtime.background``)."""
+"""Background jobs (``runtime.background``): the sender of pending mails, and the sweep that
+decides the 再判定 update mails nobody completed."""
 
 from __future__ import annotations
 
@@ -38,3 +39,27 @@ class Sender:
                 log.exception("mail.sender_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+
+class RejudgementSweep:
+    """Every ``every_seconds``: the re-judgement digests to which nothing new came for the
+    wait get their update mail with the lines that arrived (the fallback of ``rejudgements``).
+
+    The wait counts from this job's start at the earliest, so that a restart first reads
+    what arrived during the outage.
+    """
+
+    def __init__(self, service: NotificationService, every_seconds: float) -> None:
+        self.service = service
+        self.every_seconds = every_seconds
+
+    async def run(self) -> None:
+        listening_since = self.service.clock()
+        while True:
+            await asyncio.sleep(self.every_seconds)
+            try:
+                await self.service.close_waited_digests(listening_since)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("rejudgement.sweep_failed")

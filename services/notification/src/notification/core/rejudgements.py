@@ -1,0 +1,242 @@
+"""The 再判定 digest behind the 「レベル判定結果が更新されました」 mail. Pure functions.
+
+One document per (re-judgement run, employer), ``_id`` ``<run_id>:<employer_id>``, fed by
+
+* RejudgementPlanned (the run's lines of this employer; a resumed run sends its plan again
+  and a large plan comes in parts: the expected set is the union), and
+* JudgementCompletedV2 with ``sequence`` > 1 (one re-judged line, before or after the plan:
+  they travel under different keys, so on different partitions).
+
+Each line is kept once under its line id (a redelivered or republished judgement changes
+nothing). The mail is decided once, inside the write that completes the picture:
+
+* **complete**: the plan is known and every planned line has arrived → decided at once;
+* **waited** (:func:`waited`, run by the sweep): nothing new arrived for the configured
+  wait while the service was listening → decided with the lines there are (a plan that
+  never came, planned lines the run skipped or could not judge).
+
+After the decision the digest is frozen: a line arriving later is kept in ``late`` (and
+logged by the service), never mailed. A digest with a plan but no line yet waits without a
+deadline (nothing changed for the employer yet, and its lines may come late in a long run).
+
+Lines are stored as compact JSON texts (one string each): FerretDB 1.24 spends its time per
+nested element, and the digest is rewritten whole for every line of the run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementPlanned
+
+Doc = dict[str, Any]
+Outcome = tuple[Doc, list[Any]]
+
+DigestStatus = Literal["planned", "open", "decided", "mailed"]
+PLANNED: DigestStatus = "planned"  # the plan only: no line yet (the sweep leaves it alone)
+OPEN: DigestStatus = "open"  # lines arrived, the mail is not decided yet
+DECIDED: DigestStatus = "decided"  # the mail is decided; its mails may not be recorded yet
+MAILED: DigestStatus = "mailed"  # the mails are recorded (one per recipient)
+COMPLETE = "complete"
+WAITED = "waited"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The event being applied (what a decision it takes records as its trigger)."""
+
+    event_id: str
+    event_type: str
+    correlation_id: str | None
+    at: datetime
+
+
+def digest_id(run_id: str, employer_id: str) -> str:
+    return f"{run_id}:{employer_id}"
+
+
+def run_of(event: JudgementCompletedV2) -> str:
+    """The run a re-judgement belongs to; one made outside a run is a run of its own."""
+    return event.rejudgement_run_id or event.judgement_id
+
+
+def blank(run_id: str, employer_id: str, now: datetime) -> Doc:
+    return {
+        "run_id": run_id,
+        "employer_id": employer_id,
+        "reason": None,
+        "planned": [],
+        "lines": [],
+        "late": [],
+        "status": PLANNED,
+        "created_at": now,
+        "last_arrival_at": now,
+        "last_event": None,
+        "decision": None,
+        "mailed_at": None,
+    }
+
+
+def line_entry(event: JudgementCompletedV2) -> Doc:
+    """What the mail needs of one re-judged line."""
+    return {
+        "line_id": event.line_id,
+        "application_id": event.application_id,
+        "judgement_id": event.judgement_id,
+        "sequence": event.sequence,
+        "worker_id": event.worker_id,
+        "worker_name": event.worker_name,
+        "trade": event.trade,
+        "requested_level": event.requested_level,
+        "decision": event.decision,
+        "eligible_level": event.eligible_level,
+        "previous_decision": event.previous_decision,
+        "previous_eligible_level": event.previous_eligible_level,
+        "judged_at": event.judged_at.isoformat(),
+    }
+
+
+def entries(doc: Doc) -> list[Doc]:
+    """The stored lines, in arrival order."""
+    return [json.loads(text) for text in doc["lines"]]
+
+
+def _text(entry: Doc) -> str:
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def planned(event: RejudgementPlanned, arrival: Arrival, doc: Doc | None) -> Outcome | None:
+    """A plan (or a part of it, or the plan of a resumed run) adds to the expected lines."""
+    base = doc or blank(event.run_id, event.employer_id, arrival.at)
+    if base["decision"] is not None:
+        return None  # decided already (a plan that came after the wait): nothing to do
+    expected = sorted({*base["planned"], *event.line_ids})
+    if expected == base["planned"]:
+        return None  # the same plan again
+    new = {
+        **base,
+        "planned": expected,
+        "reason": base["reason"] or event.reason,
+        "last_arrival_at": arrival.at,
+        "last_event": _event(arrival),
+    }
+    return _decide_if_complete(new, arrival), []
+
+
+def rejudged(event: JudgementCompletedV2, arrival: Arrival, doc: Doc | None) -> Outcome | None:
+    """One re-judged line (``sequence`` > 1) of the run."""
+    if event.sequence <= 1:
+        return None  # a first judgement: the per-application mails (``applications``)
+    base = doc or blank(run_of(event), event.employer_id, arrival.at)
+    known = {e["line_id"]: e for e in entries(base)}
+    if base["decision"] is not None:
+        if event.line_id in known or event.line_id in base["late"]:
+            return None
+        return {**base, "late": [*base["late"], event.line_id]}, []  # never mailed
+    earlier = known.get(event.line_id)
+    if earlier is not None and earlier["sequence"] >= event.sequence:
+        return None  # the same judgement again (redelivered, republished)
+    entry = _text(line_entry(event))
+    lines = [t for t in base["lines"] if json.loads(t)["line_id"] != event.line_id] + [entry]
+    expected = base["planned"]
+    if event.rejudgement_run_id is None:
+        expected = sorted({*expected, event.line_id})  # a run of one line: complete at once
+    new = {
+        **base,
+        "lines": lines,
+        "planned": expected,
+        "reason": base["reason"] or event.rejudgement_reason,
+        "status": OPEN,
+        "last_arrival_at": arrival.at,
+        "last_event": _event(arrival),
+    }
+    return _decide_if_complete(new, arrival), []
+
+
+def is_late(doc: Doc, line_id: str) -> bool:
+    """The line arrived after the mail was decided (kept, not mailed)."""
+    return line_id in doc.get("late", [])
+
+
+def is_due(doc: Doc, now: datetime, wait: timedelta, listening_since: datetime) -> bool:
+    """Nothing new arrived for ``wait`` while the service was listening.
+
+    ``listening_since`` (when this process started) keeps a restart from deciding with
+    what arrived before an outage: the events that came meanwhile are read first.
+    """
+    if doc.get("status") != OPEN:
+        return False
+    quiet_since = max(doc["last_arrival_at"], listening_since)
+    return bool(now - quiet_since >= wait)
+
+
+def waited(
+    doc: Doc | None, *, now: datetime, wait: timedelta, listening_since: datetime
+) -> Outcome | None:
+    """The fallback: decide with the lines that arrived (the sweep; taken at most once)."""
+    if doc is None or not is_due(doc, now, wait, listening_since):
+        return None
+    last = doc["last_event"] or {}
+    trigger = Arrival(
+        event_id=last.get("event_id") or doc["run_id"],
+        event_type=last.get("event_type") or "",
+        correlation_id=last.get("correlation_id"),
+        at=now,
+    )
+    return _decided(doc, trigger, WAITED), []
+
+
+def mailed(doc: Doc | None, *, now: datetime) -> Outcome | None:
+    """The decided mails are recorded (the sweep no longer looks at the digest)."""
+    if doc is None or doc.get("status") != DECIDED:
+        return None
+    return {**doc, "status": MAILED, "mailed_at": now}, []
+
+
+def decided_lines(doc: Doc) -> list[Doc]:
+    """The lines the decided mail lists, by application and line (the same every time)."""
+    decision = doc.get("decision")
+    if decision is None:
+        return []
+    chosen = set(decision["line_ids"])
+    picked = [e for e in entries(doc) if e["line_id"] in chosen]
+    return sorted(picked, key=lambda e: (e["application_id"], e["line_id"]))
+
+
+def changed(entry: Doc) -> bool | None:
+    """Whether the re-judgement changed the result (``None``: the previous one is unknown)."""
+    before = (entry.get("previous_decision"), entry.get("previous_eligible_level"))
+    if None in before:
+        return None
+    return before != (entry["decision"], entry["eligible_level"])
+
+
+def _decide_if_complete(doc: Doc, arrival: Arrival) -> Doc:
+    arrived = {e["line_id"] for e in entries(doc)}
+    if doc["planned"] and arrived and set(doc["planned"]) <= arrived:
+        return _decided(doc, arrival, COMPLETE)
+    return doc
+
+
+def _decided(doc: Doc, trigger: Arrival, cause: str) -> Doc:
+    return {
+        **doc,
+        "status": DECIDED,
+        "decision": {
+            **_event(trigger),
+            "at": trigger.at,
+            "cause": cause,
+            "line_ids": [e["line_id"] for e in entries(doc)],
+        },
+    }
+
+
+def _event(arrival: Arrival) -> Doc:
+    return {
+        "event_id": arrival.event_id,
+        "event_type": arrival.event_type,
+        "correlation_id": arrival.correlation_id,
+    }
