@@ -72,13 +72,14 @@ def months_ja(months: Any) -> str:
 LEVEL_COLOURS = {1: "ホワイト", 2: "ブルー", 3: "シルバー", 4: "ゴールド"}
 
 
-def level_ja(level: Any) -> str:
+def level_ja(level: Any, colour: bool = True) -> str:
+    """``3`` → ``レベル3（シルバー）`` (``レベル3`` without the card colour)."""
     try:
         number = int(level)
     except (TypeError, ValueError):
         return ""
-    colour = LEVEL_COLOURS.get(number)
-    return f"レベル{number}" + (f"（{colour}）" if colour else "")
+    name = LEVEL_COLOURS.get(number) if colour else None
+    return f"レベル{number}" + (f"（{name}）" if name else "")
 
 
 DECISION_JA = {"approved": "承認", "rejected": "不承認"}
@@ -86,6 +87,11 @@ DECISION_JA = {"approved": "承認", "rejected": "不承認"}
 
 def decision_ja(value: Any) -> str:
     return DECISION_JA.get(str(value), "") if value else ""
+
+
+def result_ja(decision: Any, level: Any) -> str:
+    """A judgement's result in a few words: ``レベル2 承認``, ``レベル1 不承認``."""
+    return " ".join(part for part in (level_ja(level, colour=False), decision_ja(decision)) if part)
 
 
 def nested(flat: Mapping[str, str], prefix: str) -> dict[str, str]:
