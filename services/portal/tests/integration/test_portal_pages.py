@@ -378,3 +378,208 @@ async def test_dead_letters_are_for_operators_only(portal: Portal) -> None:
     for page in ("/ops/dead-letters", "/ops/dead-letters/document/a.dlq/0/1"):
         refused = await client.get(page, headers=HTML)
         assert refused.status_code == 403 and "権限" in refused.text
+
+
+APPLICATION = "AP-20261129-ABC123"
+REJUDGED, FIRST = f"{APPLICATION}-01", f"{APPLICATION}-02"
+
+
+def text_of(html: str) -> str:
+    """HTML without tags, white space folded (what a reader sees, roughly)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def judgement_line(line_id: str, sequence: int, level: int, name: str) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "judgement_id": f"J-{line_id}" + (f"-{sequence}" if sequence > 1 else ""),
+        "application_id": APPLICATION,
+        "employer_id": "10000000000001",
+        "worker_id": "99000000000003",
+        "worker_name": name,
+        "trade": "とび",
+        "requested_level": level,
+        "sequence": sequence,
+        "status": "completed",
+        "status_ja": "判定完了",
+        "decision": "approved",
+        "eligible_level": level,
+        "warnings": [],
+        "messages": [],
+    }
+
+
+HISTORY = [
+    {
+        "sequence": 1,
+        "judgement_id": f"J-{REJUDGED}",
+        "decision": "approved",
+        "eligible_level": 2,
+        "criteria_version": "2026-04",
+        "judged_at": "2026-12-01T01:00:00+00:00",
+        "rejudgement_run_id": None,
+        "rejudgement_reason": None,
+        "requested_by": None,
+        "supersedes": None,
+    },
+    {
+        "sequence": 2,
+        "judgement_id": f"J-{REJUDGED}-2",
+        "decision": "approved",
+        "eligible_level": 3,
+        "criteria_version": "2026-04-r1",
+        "judged_at": "2026-12-09T16:30:00+00:00",
+        "rejudgement_run_id": "RJ-1",
+        "rejudgement_reason": "判定基準（とび）の訂正",
+        "requested_by": "ops01",
+        "supersedes": f"J-{REJUDGED}",
+    },
+]
+
+
+def notice_of(line_id: str, sequence: int, superseded_by: str | None) -> dict[str, Any]:
+    suffix = f"-{sequence}" if sequence > 1 else ""
+    return {
+        "notice_id": f"RN-{line_id}{suffix}",
+        "application_id": APPLICATION,
+        "line_id": line_id,
+        "judgement_id": f"J-{line_id}{suffix}",
+        "sequence": sequence,
+        "superseded_by": superseded_by,
+        "pdf": f"/notices/RN-{line_id}{suffix}/pdf",
+    }
+
+
+async def test_results_show_the_current_judgement_its_history_and_the_current_notice(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(200, {})
+    services.routes[("GET", "/judgements")] = reply(
+        200,
+        [
+            judgement_line(REJUDGED, 2, 3, "髙﨑 誠"),
+            judgement_line(FIRST, 1, 2, "髙橋 健太"),
+        ],
+    )
+    services.routes[("GET", "/notices")] = reply(  # the superseded one listed last
+        200,
+        [
+            notice_of(REJUDGED, 2, None),
+            notice_of(FIRST, 1, None),
+            notice_of(REJUDGED, 1, f"RN-{REJUDGED}-2"),
+        ],
+    )
+    services.routes[("GET", f"/judgements/{REJUDGED}")] = reply(
+        200,
+        {
+            **judgement_line(REJUDGED, 2, 3, "髙﨑 誠"),
+            "detail": {"judged_at": HISTORY[1]["judged_at"], "result": {}},
+            "history": HISTORY,
+        },
+    )
+    services.routes[("GET", "/workers/99000000000003/ccus")] = reply(404, {"code": "not_found"})
+    base = f"/results/{APPLICATION}"
+
+    listed = await client.get(base, headers=HTML)
+    assert listed.status_code == 200, listed.text
+    rows = re.findall(r"<tr[ >].*?</tr>", listed.text, re.S)
+    rejudged = next(r for r in rows if "髙﨑 誠" in r)
+    first = next(r for r in rows if "髙橋 健太" in r)
+    assert "再判定により更新" in rejudged and "判定レベル：レベル3（シルバー）" in rejudged
+    assert "再判定により更新" not in first
+    assert f'href="{base}/notices/RN-{REJUDGED}-2" download>結果通知書出力' in rejudged
+    assert f'RN-{REJUDGED}"' not in listed.text  # the superseded notice is never the button
+    assert f'href="{base}/notices/RN-{FIRST}" download>結果通知書出力' in first
+
+    detail = await client.get(f"{base}?detail={REJUDGED}", headers=HTML)
+    assert detail.status_code == 200, detail.text
+    shown = text_of(detail.text)
+    assert "判定レベル：レベル3（シルバー）再判定により更新" in shown
+    button = f'href="{base}/notices/RN-{REJUDGED}-2" download>結果通知書出力（PDF）'
+    assert button in detail.text
+    assert "更新履歴" in shown
+    wrapped = r'<div class="table-wrap">\s*<table[^>]*history.*?</table>'  # scrolls on a phone
+    [history] = re.findall(wrapped, detail.text, re.S)
+    row = text_of(history)
+    assert "2026年12月10日" in row  # 16:30 UTC is the next day in Japan
+    assert "レベル2 承認 → レベル3 承認" in row and "判定基準（とび）の訂正" in row
+    assert f"RN-{REJUDGED}（更新前） → RN-{REJUDGED}-2" in row
+    assert f'href="{base}/notices/RN-{REJUDGED}" download>' in history  # kept for the record
+    assert f'href="{base}/notices/RN-{REJUDGED}-2" download>' in history
+    assert f"RN-{REJUDGED}-2（更新前）" not in row
+
+    # just re-judged: the new notice is not made yet, the old one not superseded yet
+    services.routes[("GET", "/notices")] = reply(
+        200, [notice_of(REJUDGED, 1, None), notice_of(FIRST, 1, None)]
+    )
+    pending = await client.get(f"{base}?detail={REJUDGED}", headers=HTML)
+    assert "再判定後の結果通知書を作成中です" in pending.text
+    assert "結果通知書出力" not in next(
+        r for r in re.findall(r"<tr[ >].*?</tr>", pending.text, re.S) if "髙﨑 誠" in r
+    )
+    assert f'RN-{REJUDGED}" download>結果通知書出力' not in pending.text
+
+
+async def test_a_submitted_applications_lines_show_the_current_result_and_its_history(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    line = {
+        "line_id": REJUDGED,
+        "worker_id": "99000000000003",
+        "worker_name": "髙﨑 誠",
+        "worker_name_kana": "タカサキ マコト",
+        "trade": "とび",
+        "requested_level": 3,
+        "career_period": None,
+        "foreman": {"years": 10, "months": 0},
+        "leader": None,
+        "delivery_address_ja": "東京都千代田区",
+        "warnings": [],
+        "preview": None,
+        "status": "completed",
+        "status_ja": "判定完了（承認）",
+        "decision": "approved",
+        "decision_ja": "承認",
+        "eligible_level": 3,
+        "judgement_id": f"J-{REJUDGED}-2",
+        "judged_at": HISTORY[1]["judged_at"],
+        "judgement_history": [
+            {k: v for k, v in h.items() if k not in ("rejudgement_run_id", "requested_by")}
+            for h in HISTORY
+        ],
+    }
+    once = {**line, "line_id": FIRST, "worker_name": "髙橋 健太", "judgement_history": [HISTORY[0]]}
+    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(
+        200,
+        {
+            "application_id": APPLICATION,
+            "status": "completed",
+            "status_ja": "判定完了",
+            "created_at": "2026-11-29T01:00:00+00:00",
+            "submitted_at": "2026-11-29T02:00:00+00:00",
+            "fee_total_yen": 8000,
+            "editable": False,
+            "withdrawable": False,
+            "lines": [line, once],
+        },
+    )
+    page = await client.get(f"/applications/{APPLICATION}", headers=HTML)
+    assert page.status_code == 200, page.text
+    cards = dict(
+        zip(
+            re.findall(r'<article class="line-card" id="line-([^"]+)"', page.text),
+            re.findall(r"<article.*?</article>", page.text, re.S),
+            strict=True,
+        )
+    )
+    rejudged = text_of(cards[REJUDGED])
+    assert "判定結果承認（レベル3（シルバー））再判定により更新" in rejudged
+    assert "更新履歴" in rejudged and "2026年12月10日" in rejudged
+    assert "レベル2 承認 → レベル3 承認" in rejudged and "判定基準（とび）の訂正" in rejudged
+    assert f"/results/{APPLICATION}?detail={REJUDGED}#detail" in cards[REJUDGED]
+    assert "更新履歴" not in cards[FIRST] and "再判定により更新" not in cards[FIRST]
+    assert "table-wrap" in cards[REJUDGED]  # scrolls on a phone instead of the page

@@ -7,7 +7,8 @@ its answers and sends the forms.
 * ``/applications/{id}`` — the parent screen of a draft: カード送付先, the two declarations
   (経歴証明, カード発行に関する同意), the worker lines with their eligibility preview,
   「技能者追加」, 「確認画面へ」. A submitted application is shown read-only (取下げ while
-  possible).
+  possible); each judged line shows its current result and, after a re-judgement (再判定),
+  its 更新履歴 in the words of 結果確認 (``core.results.history_rows``).
 * ``/applications/{id}/lines/new`` and ``…/lines/{line_id}`` — the worker line: only workers
   with a valid consent can be chosen (``GET /workers``); choosing one shows what the consent
   recorded and prefills 就業期間 from CCUS with the reasons (``GET /workers/{id}/
@@ -44,6 +45,7 @@ from portal.adapters.outbound.services import (
     json_of,
 )
 from portal.core.formatting import checked, nested
+from portal.core.results import history_rows
 
 router = APIRouter()
 
@@ -124,6 +126,14 @@ async def parent_page(
             if (application.get("declarations") or {}).get(name):
                 values[f"declarations.{name}"] = "on"
     opts = await options(api) if application.get("editable") else {}
+    application = {
+        **application,
+        "lines": [
+            {**line, "history": history_rows(line.get("judgement_history") or [])}
+            for line in application.get("lines") or []
+            if isinstance(line, dict)
+        ],
+    }
     return render(
         request,
         "application.html",

@@ -5,11 +5,17 @@ the 結果通知書 from the document service (``GET /notices``). 「詳細」 (
 shows below the list the basis of the judgement: the CCUS data (judgement service
 ``GET /workers/{id}/ccus``), the days counted, the reconciliation of the declared career
 with CCUS (CCUS wins), the qualifications and every criterion met or not.
+
+A line judged again (再判定) shows its current result everywhere, a 「再判定により更新」 mark
+in the list and, in 「詳細」, its 更新履歴 (``core.results.history_rows``). The
+結果通知書 button always gives the line's current notice (``core.results.current_notice``);
+the superseded ones stay downloadable from the 更新履歴, marked 「（更新前）」.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from portal.adapters.inbound.pages_consent import pdf_response
 from portal.adapters.inbound.web import render, require_login, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi, error_of
+from portal.core.results import current_notice, history_rows, notices_by_line, sequence_of
 
 router = APIRouter()
 
@@ -60,7 +67,10 @@ def criteria_by_level(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"level": level, "criteria": levels[level]} for level in sorted(levels)]
 
 
-async def line_detail(api: UserApi, line_id: str) -> dict[str, Any]:
+async def line_detail(
+    api: UserApi, line_id: str, notices: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """「詳細」 of one line (also the evaluator's review); ``notices`` are the line's."""
     judgement = await api.get("judgement", f"/judgements/{quote(line_id, safe='')}")
     detail = judgement.get("detail") or {}
     result = detail.get("result") or {}
@@ -87,6 +97,9 @@ async def line_detail(api: UserApi, line_id: str) -> dict[str, Any]:
             str((ccus or {}).get("registration_type")), ""
         ),
         "review": detail.get("review"),
+        "sequence": sequence_of(judgement),
+        "notice": current_notice(notices, judgement),
+        "history": history_rows(judgement.get("history") or [], notices),
     }
 
 
@@ -98,29 +111,35 @@ async def results_page(
     if application_id is not None:
         # another employer's (or an unknown) application: 404, as in the services
         await api.get("application", f"/applications/{quote(application_id, safe='')}")
-    lines = await api.get("judgement", "/judgements", application_id=application_id)
+    lines = [
+        {**line, "rejudged": sequence_of(line) > 1}
+        for line in await api.get("judgement", "/judgements", application_id=application_id)
+    ]
     notices: list[dict[str, Any]] = []
     notices_unknown = False
     try:
         notices = await api.get("document", "/notices", application_id=application_id)
     except ServiceError:
         notices_unknown = True
-    by_line = {n["line_id"]: n for n in notices if isinstance(n, dict) and "line_id" in n}
+    by_line = notices_by_line(notices if isinstance(notices, list) else [])
+    current = {
+        str(line.get("line_id")): current_notice(by_line.get(str(line.get("line_id")), []), line)
+        for line in lines
+    }
     selected = None
     if detail:
         if not any(line.get("line_id") == detail for line in lines):
             raise NotFound("該当する判定がありません。")
-        selected = await line_detail(api, detail)
+        selected = await line_detail(api, detail, by_line.get(detail, []))
     return render(
         request,
         "results.html",
         {
             "employer_id": session.employer_id,
             "applications": group_by_application(lines),
-            "notices": by_line,
+            "notices": current,
             "notices_unknown": notices_unknown,
             "selected": selected,
-            "selected_notice": by_line.get(detail or ""),
             "application_id": application_id,
             "base": f"/results/{quote(application_id)}" if application_id else "/results",
         },
