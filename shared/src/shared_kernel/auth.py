@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared_kernel.http import ApiError
 
-Role = Literal["employer", "evaluator", "operator"]
+Role = Literal["employer", "evaluator", "operator", "criteria_editor", "criteria_approver"]
 ALGORITHM = "HS256"
 ISSUER = "noryoku-identity"
 
@@ -29,11 +29,20 @@ class Principal(BaseModel):
     session: str | None = None
     """The identity session the token was issued for (claim ``sid``; identity refuses a
     token whose session was revoked by logout or a password change)."""
+    trades: tuple[str, ...] | None = None
+    """The 分野 a staff member is bound to (claim ``trades``): a criteria editor edits, an
+    evaluator sees, only these. ``None``: not bound (employers, operators, approvers)."""
+    body: str | None = None
+    """The 能力評価実施団体 a staff member belongs to (claim ``body``), where bound."""
+
+    def handles(self, trade: str) -> bool:
+        """Whether this principal's 分野 binding covers ``trade`` (unbound: every 分野)."""
+        return self.trades is None or trade in self.trades
 
 
 def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(hours=8)) -> str:
     now = datetime.now(UTC)
-    claims = {
+    claims: dict[str, Any] = {
         "sub": principal.subject,
         "role": principal.role,
         "employer_id": principal.employer_id,
@@ -43,6 +52,10 @@ def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(ho
     }
     if principal.session:
         claims["sid"] = principal.session
+    if principal.trades is not None:
+        claims["trades"] = list(principal.trades)
+    if principal.body:
+        claims["body"] = principal.body
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -54,6 +67,8 @@ def verify_token(secret: str, token: str) -> Principal:
             role=claims["role"],
             employer_id=claims.get("employer_id"),
             session=claims.get("sid"),
+            trades=tuple(claims["trades"]) if claims.get("trades") is not None else None,
+            body=claims.get("body"),
         )
     except (jwt.PyJWTError, KeyError, ValidationError) as exc:
         raise ApiError(
