@@ -101,3 +101,30 @@ def judged(
         ],
         judged_at=datetime(2026, 11, 21, 1, 0, tzinfo=UTC),
     )
+
+
+def rejudged(
+    line_id: str = "AP-1-1",
+    sequence: int = 2,
+    *,
+    approved: bool = True,
+    run_id: str = "RJ-20261201",
+    reason: str | None = "判定基準の改定（電気工事@2026-12-01）",
+    previously_approved: bool = False,
+) -> JudgementCompletedV2:
+    """The line judged again (再判定) by run ``run_id``: judgement ``J-<line>-<run>``, the
+    ``sequence``-th of the line, superseding the previous one (as the judgement service
+    numbers them: the first ``J-<line>``, then one per run)."""
+    previous = f"J-{line_id}" if sequence == 2 else f"J-{line_id}-RJ-{sequence - 1}"
+    return judged(line_id, approved=approved).model_copy(
+        update={
+            "judgement_id": f"J-{line_id}-{run_id}",
+            "sequence": sequence,
+            "supersedes": previous,
+            "previous_decision": "approved" if previously_approved else "rejected",
+            "previous_eligible_level": 3 if previously_approved else 2,
+            "rejudgement_run_id": run_id,
+            "rejudgement_reason": reason,
+            "judged_at": datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+        }
+    )

@@ -44,7 +44,7 @@ def wire(runtime: Runtime) -> Container:
     runtime.index("pdfs.files")
     runtime.index("pdfs.chunks", "files_id")
     service = DocumentService(
-        runtime.store("notices", "employer_id", "application_id", "code", "sha256"),
+        runtime.store("notices", "employer_id", "application_id", "line_id", "code", "sha256"),
         runtime.store("employers"),
         PdfFiles(runtime.db),
         renderer,

@@ -1,5 +1,6 @@
 """The document service with the real Kafka and database (GridFS): JudgementCompletedV2 →
-one 結果通知書 and one ResultNoticeGenerated, downloads, verification, consent forms."""
+one 結果通知書 and one ResultNoticeGenerated per judgement (a re-judgement's superseding
+the first), downloads, verification, consent forms."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from shared_kernel.mongo import OUTBOX
 from shared_kernel.settings import ServiceSettings
 from shared_kernel.testing import Expected, eventually, expect_events, isolated
 
-from ..conftest import EMPLOYER, judged
+from ..conftest import EMPLOYER, judged, rejudged
 
 OTHER_EMPLOYER = "99999999999999"
 NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
@@ -284,3 +285,157 @@ async def test_crash_windows_of_the_gridfs_upload(settings: ServiceSettings, db:
         assert sum(len(c["data"]) for c in stored) == second["size"]
         verified = (await client.get(f"/verify/{second['code']}")).json()
         assert verified["authentic"] is True
+
+
+async def test_rejudgement_gives_a_new_notice_and_supersedes_the_first(
+    settings: ServiceSettings, db: object, tmp_path: Path
+) -> None:
+    """Sequence 1 then a re-judgement (sequence 2): two notices, the first still genuine
+    but superseded at /verify and in the list; redelivered or late events change nothing."""
+    async with running(settings) as (doc_settings, container, client, publish):
+        secret = doc_settings.jwt_secret.get_secret_value()
+        service = container.service
+        first = Envelope(judged("AP-30-1", approved=False), source="judgement")
+        second = Envelope(rejudged("AP-30-1", 2, approved=True), source="judgement")
+        expected = [
+            Expected(
+                ResultNoticeGenerated,
+                {
+                    "notice_id": "RN-AP-30-1",
+                    "judgement_id": "J-AP-30-1",
+                    "sequence": 1,
+                    "supersedes_notice_id": None,
+                },
+            ),
+            Expected(
+                ResultNoticeGenerated,
+                {
+                    "notice_id": "RN-AP-30-1-2",
+                    "judgement_id": "J-AP-30-1-RJ-20261201",
+                    "line_id": "AP-30-1",
+                    "document_id": "RN-AP-30-1-2",
+                    "sequence": 2,
+                    "supersedes_notice_id": "RN-AP-30-1",
+                },
+            ),
+        ]
+        async with expect_events(settings, expected):
+            await publish(first)
+            await eventually(lambda: handled(container, first))
+            await publish(second)
+            await eventually(lambda: handled(container, second))
+            await publish(second)  # redelivered
+            late = Envelope(judged("AP-30-1", approved=False), source="judgement")
+            await publish(late)  # the first judgement replayed (new id): its notice exists
+            replayed = Envelope(rejudged("AP-30-1", 2, approved=True), source="judgement")
+            await publish(replayed)
+            await eventually(lambda: handled(container, late, replayed))
+        stored = {d["_id"]: d for d in await service.notices.find({"line_id": "AP-30-1"})}
+        assert sorted(stored) == ["RN-AP-30-1", "RN-AP-30-1-2"]
+        assert stored["RN-AP-30-1-2"]["_applied"] == [second.id]
+
+        # --- the list: both, by sequence; the first names the one that replaced it ----------
+        owner = bearer(secret, "employer", EMPLOYER)
+        listed = await client.get("/notices", params={"application_id": "AP-30"}, headers=owner)
+        rows = listed.json()
+        assert [
+            (r["notice_id"], r["sequence"], r["judgement_id"], r["line_id"], r["superseded_by"])
+            for r in rows
+        ] == [
+            ("RN-AP-30-1", 1, "J-AP-30-1", "AP-30-1", "RN-AP-30-1-2"),
+            ("RN-AP-30-1-2", 2, "J-AP-30-1-RJ-20261201", "AP-30-1", None),
+        ]
+        assert rows[1]["supersedes_notice_id"] == "RN-AP-30-1"
+        assert rows[1]["rejudgement_reason"] == "判定基準の改定（電気工事@2026-12-01）"
+        assert (rows[1]["eligible_level"], rows[1]["issued_on"]) == (3, "2026-12-01")
+
+        # --- the new notice prints the new result and says what it replaces -----------------
+        new_pdf = await client.get("/notices/RN-AP-30-1-2/pdf", headers=owner)
+        assert new_pdf.status_code == 200
+        text = pdf_text(new_pdf.content, tmp_path)
+        for expected_text in (
+            "通知番号RN-AP-30-1-2",
+            "再判定により前回の結果通知書（RN-AP-30-1）を更新したものです。",
+            "理由：判定基準の改定（電気工事@2026-12-01）",
+            "判定結果承認",
+            "レベル3",
+            "シルバー",
+        ):
+            assert expected_text in text, expected_text
+
+        # --- /verify: the first is genuine, but superseded; the second is current -----------
+        old_pdf = await client.get("/notices/RN-AP-30-1/pdf", headers=owner)
+        assert old_pdf.status_code == 200  # still downloadable
+        superseded = "この結果通知書は再判定により更新されています"
+        old = (await client.get(f"/verify/{rows[0]['verification_code']}")).json()
+        assert (old["authentic"], old["current"], old["superseded_by"]) == (
+            True,
+            False,
+            "RN-AP-30-1-2",
+        )
+        assert (old["current_notice_id"], old["current_issued_on"]) == (
+            "RN-AP-30-1-2",
+            "2026-12-01",
+        )
+        assert old["message"].startswith(superseded)
+        assert "RN-AP-30-1-2（令和8年12月1日付け）" in old["message"]
+        assert "改変されていません" in old["message"]
+        assert old["eligible_level"] == 2  # what the first notice printed
+        page = await client.get(
+            f"/verify/{rows[0]['verification_code']}", headers={"Accept": "text/html"}
+        )
+        assert page.status_code == 200 and superseded in page.text
+        assert "RN-AP-30-1-2" in page.text and "令和8年12月1日" in page.text
+        uploaded = await client.post(
+            "/verify", files={"file": ("RN-AP-30-1.pdf", old_pdf.content, "application/pdf")}
+        )
+        assert uploaded.json()["message"] == old["message"]
+        assert uploaded.json()["authentic"] is True and uploaded.json()["current"] is False
+        uploaded_page = await client.post(
+            "/verify",
+            files={"file": ("RN-AP-30-1.pdf", old_pdf.content, "application/pdf")},
+            headers={"Accept": "text/html"},
+        )
+        assert superseded in uploaded_page.text and "RN-AP-30-1-2" in uploaded_page.text
+
+        new = (await client.get(f"/verify/{rows[1]['verification_code']}")).json()
+        assert (new["authentic"], new["current"], new["superseded_by"], new["sequence"]) == (
+            True,
+            True,
+            None,
+            2,
+        )
+        assert superseded not in new["message"]
+        raw = await client.post(
+            "/verify", content=new_pdf.content, headers={"Content-Type": "application/pdf"}
+        )
+        assert raw.json()["notice_id"] == "RN-AP-30-1-2" and raw.json()["current"] is True
+
+
+async def test_an_older_judgement_arriving_after_the_rejudgement_creates_nothing(
+    settings: ServiceSettings, db: object
+) -> None:
+    async with running(settings) as (doc_settings, container, client, publish):
+        secret = doc_settings.jwt_secret.get_secret_value()
+        service = container.service
+        second = Envelope(rejudged("AP-31-1", 2), source="judgement")
+        late = Envelope(judged("AP-31-1"), source="judgement")
+        expected = [
+            Expected(
+                ResultNoticeGenerated,
+                {"notice_id": "RN-AP-31-1-2", "sequence": 2, "supersedes_notice_id": "RN-AP-31-1"},
+            )
+        ]
+        async with expect_events(settings, expected):
+            await publish(second)
+            await eventually(lambda: handled(container, second))
+            await publish(late)
+            await eventually(lambda: handled(container, late))
+        assert [d["_id"] for d in await service.notices.find({"line_id": "AP-31-1"})] == [
+            "RN-AP-31-1-2"
+        ]
+        assert await container.runtime.db["pdfs.files"].count_documents({"_id": "RN-AP-31-1"}) == 0
+        [row] = (await client.get("/notices", headers=bearer(secret, "evaluator"))).json()
+        assert (row["notice_id"], row["superseded_by"]) == ("RN-AP-31-1-2", None)
+        verified = (await client.get(f"/verify/{row['verification_code']}")).json()
+        assert verified["current"] is True and verified["authentic"] is True

@@ -20,7 +20,7 @@ from weasyprint import HTML
 from document.adapters.outbound.pdf import FONT_FAMILY, PdfRenderer, font_installed
 from document.core import notice, signing
 
-from ..conftest import DAYS_SHORT, judged
+from ..conftest import DAYS_SHORT, judged, rejudged
 
 KEY = "test-signing-key-0123456789abcdef"
 ARTIFACTS = Path(__file__).resolve().parents[4] / "var" / "test-artifacts"
@@ -33,13 +33,23 @@ def renderer() -> Iterator[PdfRenderer]:
     yield PdfRenderer()
 
 
-def notice_pdf(renderer: PdfRenderer, approved: bool, **update: Any) -> bytes:
-    event = judged("AP-2026-000042-1", approved=approved).model_copy(update=update)
-    number = notice.notice_id(event.line_id)
+def notice_pdf(renderer: PdfRenderer, approved: bool, sequence: int = 1, **update: Any) -> bytes:
+    """The notice of the line's first judgement, or of its re-judgement ``sequence``."""
+    line = "AP-2026-000042-1"
+    first = sequence == 1
+    event = (judged(line, approved=approved) if first else rejudged(line, sequence)).model_copy(
+        update=update
+    )
+    number = notice.notice_id(event.line_id, event.sequence)
     code = signing.verification_code(KEY, number)
     url = f"{BASE}/verify/{code}"
     context = notice.context(
-        event, number=number, code=code, employer_name="株式会社髙﨑建設", verify_url=url
+        event,
+        number=number,
+        code=code,
+        employer_name="株式会社髙﨑建設",
+        verify_url=url,
+        previous_number=notice.previous_notice_id(line, sequence),
     )
     return renderer.render_sync("result_notice.html", context, qr_url=url)
 
@@ -127,6 +137,29 @@ def test_rejected_notice_lists_the_unmet_criteria(renderer: PdfRenderer) -> None
     assert pages(path) == 1
 
 
+def test_rejudged_notice_says_it_replaces_the_previous_one(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
+    path = save(notice_pdf(renderer, approved=True, sequence=2), "result-notice-rejudged")
+    text = pdftotext(path)
+    code = signing.verification_code(KEY, "RN-AP-2026-000042-1-2")
+    for expected in (
+        "通知番号RN-AP-2026-000042-1-2",
+        "令和8年12月1日",
+        "再判定により前回の結果通知書（RN-AP-2026-000042-1）を更新したものです。"
+        "理由：判定基準の改定（電気工事@2026-12-01）",
+        "前回の判定結果：不承認・レベル2",
+        "判定結果承認",
+        "判定レベルレベル3カード色：シルバー",
+        f"検証コード{code}",
+    ):
+        assert expected in text, expected
+    assert pages(path) == 1
+    first = tmp_path / "first.pdf"
+    first.write_bytes(notice_pdf(renderer, approved=True))
+    assert "再判定" not in pdftotext(first)
+
+
 def test_names_print_with_the_noto_cjk_glyphs_only(renderer: PdfRenderer, tmp_path: Path) -> None:
     """No fallback font: 𠮷, 髙, 﨑 come from Noto Sans CJK JP (embedded, subset), and one
     face only (each face costs a subset of the whole CJK font per PDF: no bold)."""
@@ -158,12 +191,17 @@ def test_font_has_distinct_glyphs_for_the_jis_level_3_and_4_kanji(tmp_path: Path
         assert drawn != raster(common) and drawn != missing, rare
 
 
-def test_a_long_notice_stays_on_one_page(renderer: PdfRenderer) -> None:
+def test_a_long_notice_stays_on_one_page(renderer: PdfRenderer, tmp_path: Path) -> None:
     warnings = [f"保有資格（コード4{n:04d}）の名称がCCUSの登録名と一致しません。" for n in range(8)]
     pdf = notice_pdf(renderer, approved=False, warnings=warnings, messages=["評価者確認済み"] * 3)
     path = save(pdf, "result-notice-long")
     assert pages(path) == 1
     assert "保有資格（コード40007）" in pdftotext(path)
+    rejudged_long = notice_pdf(  # the same, judged again (a reason of a usual length)
+        renderer, approved=False, sequence=3, warnings=warnings, messages=["評価者確認済み"] * 3
+    )
+    (tmp_path / "rejudged-long.pdf").write_bytes(rejudged_long)
+    assert pages(tmp_path / "rejudged-long.pdf") == 1
 
 
 def test_qr_code_reads_back_as_the_verification_address(
@@ -185,6 +223,8 @@ def test_qr_code_reads_back_as_the_verification_address(
 
 def test_same_judgement_renders_the_same_bytes(renderer: PdfRenderer) -> None:
     assert notice_pdf(renderer, approved=True) == notice_pdf(renderer, approved=True)
+    again = notice_pdf(renderer, approved=True, sequence=2)
+    assert again == notice_pdf(renderer, approved=True, sequence=2)
 
 
 def test_consent_form(renderer: PdfRenderer) -> None:

@@ -11,7 +11,7 @@ from document.adapters.outbound.pdf import html_environment
 from document.core import notice
 from shared_kernel.events.catalogue import JudgedCriterion
 
-from ..conftest import DAYS_SHORT, judged
+from ..conftest import DAYS_SHORT, judged, rejudged
 
 
 def build(
@@ -55,6 +55,31 @@ def test_dates_are_printed_in_the_japanese_era(day: date, printed: str) -> None:
 
 def test_notice_number_is_derived_from_the_line() -> None:
     assert notice.notice_id("AP-2026-000123-1") == "RN-AP-2026-000123-1"
+
+
+@pytest.mark.parametrize(
+    ("sequence", "number"),
+    [(1, "RN-AP-9-1"), (2, "RN-AP-9-1-2"), (3, "RN-AP-9-1-3"), (10, "RN-AP-9-1-10")],
+)
+def test_notice_number_of_each_judgement_of_a_line(sequence: int, number: str) -> None:
+    # the first keeps the number notices had before re-judgements existed
+    assert notice.notice_id("AP-9-1", sequence) == number
+
+
+def test_there_is_no_judgement_zero() -> None:
+    with pytest.raises(ValueError):
+        notice.notice_id("AP-9-1", 0)
+
+
+def test_previous_notice_is_the_highest_held_below() -> None:
+    held = [("RN-AP-9-1", 1), ("RN-AP-9-1-2", 2)]
+    assert notice.previous_notice_id("AP-9-1", 1, held) is None
+    assert notice.previous_notice_id("AP-9-1", 3, held) == "RN-AP-9-1-2"
+    # judgement 2 came late (never held): judgement 3's notice replaces the one in hand
+    assert notice.previous_notice_id("AP-9-1", 3, [("RN-AP-9-1", 1)]) == "RN-AP-9-1"
+    # nothing held yet (the first judgement's event is late or handled at this moment)
+    assert notice.previous_notice_id("AP-9-1", 2) == "RN-AP-9-1"
+    assert notice.previous_notice_id("AP-9-1", 4) == "RN-AP-9-1-3"
 
 
 def test_approved_notice_prints_level_colour_and_basis() -> None:
@@ -153,3 +178,61 @@ def test_template_escapes_what_users_typed() -> None:
 def test_approved_template_has_no_unmet_section() -> None:
     html = html_environment().get_template("result_notice.html").render(**build(), qr="data:,")
     assert "満たしていない基準" not in html and "承認" in html
+
+
+def rejudgement_context(**update: Any) -> dict[str, Any]:
+    event = rejudged(approved=True).model_copy(update=update)
+    return notice.context(
+        event,
+        number="RN-AP-1-1-2",
+        code="ABCD-EFGH-IJKL-MNOP",
+        employer_name="株式会社髙﨑建設",
+        verify_url="http://127.0.0.1:8006/verify/ABCD-EFGH-IJKL-MNOP",
+        previous_number="RN-AP-1-1",
+    )
+
+
+def test_first_notice_says_nothing_of_a_rejudgement() -> None:
+    assert build()["rejudgement"] is None
+
+
+def test_rejudgement_notice_names_the_notice_it_replaces_and_why() -> None:
+    ctx = rejudgement_context()
+    assert ctx["rejudgement"] == {
+        "previous_number": "RN-AP-1-1",
+        "reason": "判定基準の改定（電気工事@2026-12-01）",
+        "previous_result": "不承認・レベル2",
+    }
+    assert (ctx["number"], ctx["eligible_level"], ctx["issued_on"]) == (
+        "RN-AP-1-1-2",
+        3,
+        "令和8年12月1日",
+    )
+    html = html_environment().get_template("result_notice.html").render(**ctx, qr="data:,")
+    assert (
+        "再判定により前回の結果通知書（RN-AP-1-1）を更新したものです。"
+        "理由：判定基準の改定（電気工事@2026-12-01）"
+    ) in html
+    assert "前回の判定結果：不承認・レベル2" in html
+
+
+def test_rejudgement_without_reason_or_previous_result() -> None:
+    ctx = rejudgement_context(
+        rejudgement_reason="  ", previous_decision=None, previous_eligible_level=None
+    )
+    assert ctx["rejudgement"] == {
+        "previous_number": "RN-AP-1-1",
+        "reason": None,
+        "previous_result": None,
+    }
+    html = html_environment().get_template("result_notice.html").render(**ctx, qr="data:,")
+    assert "再判定により前回の結果通知書（RN-AP-1-1）を更新したものです。" in html
+    assert "理由：" not in html and "前回の判定結果" not in html
+
+
+def test_rejudgement_previous_number_defaults_to_the_previous_judgements() -> None:
+    event = rejudged(sequence=3)
+    ctx = notice.context(
+        event, number="RN-AP-1-1-3", code="ABCD-EFGH-IJKL-MNOP", employer_name=None, verify_url=""
+    )
+    assert ctx["rejudgement"]["previous_number"] == "RN-AP-1-1-2"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from document.core import signing
+from document.core import lineage, signing
 
 KEY = "test-signing-key-0123456789abcdef"
 OTHER_KEY = "another-key-0123456789abcdef0000"
@@ -76,17 +76,36 @@ def stored_notice(pdf: bytes, key: str = KEY) -> dict[str, Any]:
     }
 
 
+CURRENT = lineage.Standing(
+    sequence=1,
+    superseded_by=None,
+    current_notice_id="RN-AP-1-1",
+    current_issued_on="2026-11-21",
+)
+SUPERSEDED = lineage.Standing(
+    sequence=1,
+    superseded_by="RN-AP-1-1-2",
+    current_notice_id="RN-AP-1-1-3",
+    current_issued_on="2026-12-01",
+)
+
+
 def test_verdict_authentic_when_signed_and_unchanged() -> None:
     doc = stored_notice(b"%PDF notice")
     result = signing.verdict(KEY, doc, signing.content_hash(b"%PDF notice"))
     assert (result.authentic, result.signature_valid, result.file_intact) == (True, True, True)
-    view = signing.public_view(doc, result)
+    view = signing.public_view(doc, result, CURRENT)
     assert view == {
         "notice_id": "RN-AP-1-1",
         "verification_code": "ABCD-EFGH-IJKL-MNOP",
         "authentic": True,
         "signature_valid": True,
         "file_intact": True,
+        "current": True,
+        "sequence": 1,
+        "superseded_by": None,
+        "current_notice_id": "RN-AP-1-1",
+        "current_issued_on": "2026-11-21",
         "message": "この結果通知書は本システムが発行したもので、発行後に改変されていません。",
         "worker_id": "9900******0002",
         "trade": "電気工事",
@@ -117,3 +136,32 @@ def test_verdict_when_the_signature_is_not_ours() -> None:
     result = signing.verdict(KEY, doc, doc["sha256"])
     assert (result.authentic, result.signature_valid, result.file_intact) == (False, False, True)
     assert result.message_ja.startswith("署名を検証できません")
+
+
+def test_a_superseded_notice_is_genuine_but_names_the_current_one() -> None:
+    doc = stored_notice(b"%PDF notice")
+    result = signing.verdict(KEY, doc, doc["sha256"])
+    view = signing.public_view(doc, result, SUPERSEDED)
+    assert (view["authentic"], view["current"], view["sequence"]) == (True, False, 1)
+    assert (view["superseded_by"], view["current_notice_id"], view["current_issued_on"]) == (
+        "RN-AP-1-1-2",
+        "RN-AP-1-1-3",
+        "2026-12-01",
+    )
+    assert view["message"] == (
+        "この結果通知書は再判定により更新されています。"
+        "現在の結果通知書は通知番号 RN-AP-1-1-3（令和8年12月1日付け）です。"
+        "この結果通知書自体は本システムが発行したもので、発行後に改変されていませんが、"
+        "現在の判定結果ではありません。"
+    )
+    # of the current notice only its number and date: not its result
+    assert view["eligible_level"] == 3 and view["issued_on"] == "2026-11-21"
+
+
+def test_a_superseded_notice_that_is_not_authentic_says_both() -> None:
+    doc = stored_notice(b"%PDF notice")
+    changed = signing.verdict(KEY, doc, signing.content_hash(b"%PDF changed"))
+    message = signing.public_view(doc, changed, SUPERSEDED)["message"]
+    assert message.startswith("保管されている結果通知書が発行時の内容と一致しません。")
+    assert "この結果通知書は再判定により更新されています。" in message
+    assert "RN-AP-1-1-3" in message and "改変されていません" not in message

@@ -1,12 +1,14 @@
 """The 結果通知書 (result notice): its number, its dates and everything it prints.
 
 Pure functions over ``JudgementCompletedV2``; rendering to PDF and storage are adapters.
-The printed contents depend only on the event, the employer's name and the verification
-code, never on the clock: re-rendering the same judgement gives the same PDF bytes.
+The printed contents depend only on the event, the employer's name, the verification code
+and, for a re-judgement (再判定), the number of the notice it replaces, never on the clock:
+re-rendering the same judgement gives the same PDF bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,9 +46,33 @@ KIND_JA = {
 ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
 
 
-def notice_id(line_id: str) -> str:
-    """The notice number: one notice per judged application line (natural id)."""
-    return f"{NOTICE_PREFIX}{line_id}"
+def notice_id(line_id: str, sequence: int = 1) -> str:
+    """The notice number: one notice per judgement of a line (natural id).
+
+    ``RN-<line>`` for the line's first judgement (the numbers issued before re-judgements
+    existed stay as they were), ``RN-<line>-<n>`` for its n-th (再判定, n ≥ 2)."""
+    if sequence < 1:
+        raise ValueError(f"a judgement's sequence starts at 1, not {sequence}")
+    base = f"{NOTICE_PREFIX}{line_id}"
+    return base if sequence == 1 else f"{base}-{sequence}"
+
+
+def previous_notice_id(
+    line_id: str, sequence: int, held: Iterable[tuple[str, int]] = ()
+) -> str | None:
+    """The notice that a notice of judgement ``sequence`` supersedes, None for a first one.
+
+    ``held`` are the line's notices already stored, as (number, sequence): the highest one
+    below ``sequence`` is the notice its holder has in hand. When none is held (the previous
+    judgement's event is late, or being handled at this very moment), the number the
+    previous judgement's notice gets: the judgement service numbers a line's judgements
+    1, 2, 3 … without gaps."""
+    if sequence == 1:
+        return None
+    below = [(seq, number) for number, seq in held if seq < sequence]
+    if below:
+        return max(below)[1]
+    return notice_id(line_id, sequence - 1)
 
 
 def card_colour(level: int) -> CardColour:
@@ -107,8 +133,12 @@ def context(
     code: str,
     employer_name: str | None,
     verify_url: str,
+    previous_number: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the notice template prints."""
+    """Everything the notice template prints.
+
+    A re-judgement's notice (``sequence`` ≥ 2) also says which notice it replaces
+    (``previous_number``; by default the previous judgement's number) and why."""
     approved = event.decision == "approved"
     unmet = [
         {"level": c.level, "kind": KIND_JA.get(c.kind, c.kind), "message": _criterion_text(c)}
@@ -119,7 +149,9 @@ def context(
     day = judged_on(event)
     qualifications = counted_qualifications(event)
     notes = [m for m in event.messages if m not in explained]
+    rejudgement = _rejudgement(event, previous_number)
     listed = len(qualifications) + len(event.reconciliation) + len(unmet) + len(notes)
+    listed += 2 if rejudgement else 0  # its box takes about two lines
     return {
         "number": number,
         "code": code,
@@ -151,6 +183,22 @@ def context(
         "dense": listed + len(event.warnings) > DENSE_AFTER,
         "reviewed": event.reviewed_by is not None,
         "criteria_version": event.criteria_version,
+        "rejudgement": rejudgement,
+    }
+
+
+def _rejudgement(event: JudgementCompletedV2, previous_number: str | None) -> dict[str, Any] | None:
+    """What a re-judgement's notice prints about the notice it replaces (None otherwise)."""
+    if event.sequence == 1:
+        return None
+    previous_result = None
+    if event.previous_decision is not None and event.previous_eligible_level is not None:
+        decided = "承認" if event.previous_decision == "approved" else "不承認"
+        previous_result = f"{decided}・レベル{event.previous_eligible_level}"
+    return {
+        "previous_number": previous_number or previous_notice_id(event.line_id, event.sequence),
+        "reason": (event.rejudgement_reason or "").strip() or None,
+        "previous_result": previous_result,
     }
 
 

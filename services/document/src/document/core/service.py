@@ -3,15 +3,21 @@
 Storage only through ports: ``Documents`` (notices and the employers' names, each change
 with its events in one write), ``Files`` (the PDFs) and ``Renderer``.
 
-Exactly one notice per judged line, whatever is redelivered or wherever a crash falls:
+One notice per judgement (``RN-<line>`` for a line's first, ``RN-<line>-<n>`` for its n-th,
+a 再判定), exactly once, whatever is redelivered or wherever a crash falls:
 
 1. the notice document exists (``_id`` = notice number)  → nothing to do;
-2. otherwise render the PDF and store it under the notice number unless a file is there
+2. the line already has a notice of this or a higher sequence (an out-of-order or
+   replayed older judgement) → nothing to do;
+3. otherwise render the PDF and store it under the notice number unless a file is there
    already (an earlier attempt stored it and crashed): ``Files.put_once`` returns the
    stored bytes, and those are hashed and signed;
-3. insert the notice document with ``ResultNoticeGenerated`` in its outbox and the
+4. insert the notice document with ``ResultNoticeGenerated`` in its outbox and the
    consumed event's id (``applied_event_id``), in one write; a concurrent insert of the
    same number loses with ``AlreadyExists`` and publishes nothing.
+
+Which notice of a line is current is never written: it is derived when read
+(``lineage``), so the earlier notice needs no second write to become superseded.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from document.core import notice, signing
+from document.core import lineage, notice, signing
 from document.ports import Documents, Files, Renderer
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -90,13 +96,42 @@ class DocumentService:
         return f"{self.base_url}/verify/{code}"
 
     async def on_judgement(self, envelope: Envelope) -> None:
-        """Render, store and sign the 結果通知書 of one judged line; announce it once."""
+        """Render, store and sign the 結果通知書 of one judgement; announce it once."""
         event = envelope.event
         assert isinstance(event, JudgementCompletedV2)
-        number = notice.notice_id(event.line_id)
-        if await self.notices.get(number) is not None:
-            log.info("notice.exists", notice_id=number, event_id=envelope.id)
+        number = notice.notice_id(event.line_id, event.sequence)
+        existing = await self.notices.get(number)
+        if existing is not None:
+            if existing["judgement_id"] != event.judgement_id:  # two judgements, one sequence
+                log.warning(
+                    "notice.sequence_taken",
+                    notice_id=number,
+                    judgement_id=event.judgement_id,
+                    held_judgement_id=existing["judgement_id"],
+                    event_id=envelope.id,
+                )
+            else:
+                log.info("notice.exists", notice_id=number, event_id=envelope.id)
             return
+        held = [
+            (d["_id"], lineage.sequence_of(d))
+            for d in await self.notices.find(
+                {"line_id": event.line_id}, projection={"_id": 1, "sequence": 1}
+            )
+        ]
+        highest = max((seq for _, seq in held), default=0)
+        if event.sequence <= highest:  # an older judgement, late or replayed
+            log.info(
+                "notice.stale",
+                notice_id=number,
+                line_id=event.line_id,
+                judgement_id=event.judgement_id,
+                sequence=event.sequence,
+                held_sequence=highest,
+                event_id=envelope.id,
+            )
+            return
+        previous = notice.previous_notice_id(event.line_id, event.sequence, held)
         code = signing.verification_code(self.key, number)
         pdf = await self.files.get(number)
         if pdf is None:  # not stored by an earlier attempt: render it now
@@ -106,6 +141,7 @@ class DocumentService:
                 code=code,
                 employer_name=await self.employer_name(event.employer_id),
                 verify_url=self.verify_url(code),
+                previous_number=previous,
             )
             rendered = await self.renderer.render(
                 NOTICE_TEMPLATE, context, qr_url=self.verify_url(code)
@@ -123,6 +159,8 @@ class DocumentService:
             document_id=number,
             sha256=digest,
             generated_at=now,
+            sequence=event.sequence,
+            supersedes_notice_id=previous,
         )
         doc = {
             "_id": number,
@@ -134,6 +172,11 @@ class DocumentService:
             "application_id": event.application_id,
             "line_id": event.line_id,
             "judgement_id": event.judgement_id,
+            "sequence": event.sequence,
+            "supersedes_notice_id": previous,
+            "supersedes_judgement_id": event.supersedes,
+            "rejudgement_run_id": event.rejudgement_run_id,
+            "rejudgement_reason": event.rejudgement_reason,
             "employer_id": event.employer_id,
             "worker_id": event.worker_id,
             "trade": event.trade,
@@ -155,21 +198,31 @@ class DocumentService:
         except AlreadyExists:
             log.info("notice.exists", notice_id=number, event_id=envelope.id)
             return
-        log.info("notice.generated", notice_id=number, sha256=digest, bytes=len(pdf))
+        log.info(
+            "notice.generated",
+            notice_id=number,
+            sequence=event.sequence,
+            supersedes_notice_id=previous,
+            sha256=digest,
+            bytes=len(pdf),
+        )
         if self.on_generated is not None:
             self.on_generated("result_notice")
 
     async def notices_of(
         self, employer_id: str | None, application_id: str | None
-    ) -> list[Document]:
-        """Notices, newest number last; of one employer unless ``employer_id`` is None."""
+    ) -> list[tuple[Document, lineage.Standing]]:
+        """Notices with their standing, by line then sequence; of one employer unless
+        ``employer_id`` is None. A line's notices share its application and employer, so
+        the filtered list holds every notice of each listed line."""
         flt: dict[str, Any] = {}
         if employer_id is not None:
             flt["employer_id"] = employer_id
         if application_id:
             flt["application_id"] = application_id
         docs = await self.notices.find(flt, projection={"_outbox": 0, "_applied": 0})
-        return sorted(docs, key=lambda d: d["_id"])
+        standing = lineage.standings(docs)
+        return [(d, standing[d["_id"]]) for d in sorted(docs, key=lineage.list_order)]
 
     async def pdf(self, number: str) -> tuple[Document, bytes] | None:
         doc = await self.notices.get(number)
@@ -193,7 +246,8 @@ class DocumentService:
         doc = found[0]
         stored = await self.files.get(doc["file_id"])
         stored_hash = None if stored is None else signing.content_hash(stored)
-        return signing.public_view(doc, signing.verdict(self.key, doc, stored_hash))
+        verdict = signing.verdict(self.key, doc, stored_hash)
+        return signing.public_view(doc, verdict, await self.standing(doc))
 
     async def verify_file(self, pdf: bytes) -> dict[str, Any] | None:
         """The notice whose signed hash this exact file has, or None (not one of ours, or
@@ -206,7 +260,15 @@ class DocumentService:
         result = signing.verdict(self.key, doc, digest)
         if not result.signature_valid:
             return None
-        return signing.public_view(doc, result)
+        return signing.public_view(doc, result, await self.standing(doc))
+
+    async def standing(self, doc: Document) -> lineage.Standing:
+        """Whether ``doc`` is its line's current notice, from the line's notices now."""
+        of_line = await self.notices.find(
+            {"line_id": doc["line_id"]},
+            projection={"_id": 1, "line_id": 1, "sequence": 1, "issued_on": 1},
+        )
+        return lineage.standings(of_line)[doc["_id"]]
 
     # --- 個人情報利用同意書 -------------------------------------------------------------------
 

@@ -6,7 +6,9 @@
   notice number with the same key: short (16 base32 characters, 80 bits), unguessable
   without the key, and stable, so a re-rendered notice prints the same code.
 * ``verdict`` is what the public verification endpoint shows of a notice: enough to
-  recognise it (number, masked 技能者ID, trade, level, date, hash), no name.
+  recognise it (number, masked 技能者ID, trade, level, date, hash), no name; and
+  ``public_view`` adds whether it is still the line's current notice (a superseded one is
+  genuine but replaced by a re-judgement's: its number and date are named, not its result).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import hmac
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from document.core.lineage import Standing, standing_message_ja
 
 CODE_LENGTH = 16
 CODE_ALPHABET = re.compile(r"^[A-Z2-7]{16}$")
@@ -88,15 +92,37 @@ def verdict(key: str, notice: dict[str, Any], stored_hash: str | None) -> Verdic
     )
 
 
-def public_view(notice: dict[str, Any], result: Verdict) -> dict[str, Any]:
-    """What anyone holding the code may see of a notice."""
+GENUINE_NOT_CURRENT_JA = (
+    "この結果通知書自体は本システムが発行したもので、発行後に改変されていませんが、"
+    "現在の判定結果ではありません。"
+)
+
+
+def message_ja(result: Verdict, standing: Standing) -> str:
+    """The verification's answer: authenticity, and for a superseded notice the current one."""
+    superseded = standing_message_ja(standing)
+    if superseded is None:
+        return result.message_ja
+    if result.authentic:
+        return superseded + GENUINE_NOT_CURRENT_JA
+    return result.message_ja + superseded
+
+
+def public_view(notice: dict[str, Any], result: Verdict, standing: Standing) -> dict[str, Any]:
+    """What anyone holding the code (or the file) may see of a notice: of the line's current
+    notice, when it is another one, only the number and the date."""
     return {
         "notice_id": notice["_id"],
         "verification_code": notice["code"],
         "authentic": result.authentic,
         "signature_valid": result.signature_valid,
         "file_intact": result.file_intact,
-        "message": result.message_ja,
+        "current": standing.current,
+        "sequence": standing.sequence,
+        "superseded_by": standing.superseded_by,
+        "current_notice_id": standing.current_notice_id,
+        "current_issued_on": standing.current_issued_on,
+        "message": message_ja(result, standing),
         "worker_id": mask_worker_id(notice["worker_id"]),
         "trade": notice["trade"],
         "decision": notice["decision"],

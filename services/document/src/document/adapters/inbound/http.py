@@ -5,7 +5,8 @@
   notice's existence is not disclosed), other roles 403, no token 401;
 * ``GET /verify/{code}`` (public): is the notice with this verification code authentic
   and unchanged (JSON; a small Japanese page for browsers); ``POST /verify`` with a PDF
-  (raw body or multipart upload): is this exact file a notice we issued;
+  (raw body or multipart upload): is this exact file a notice we issued; both say when a
+  re-judgement's notice has replaced it (``current: false``) and name the current one;
 * ``POST /consent-forms`` (employer): the blank 個人情報利用同意書, prefilled.
 """
 
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from document.adapters.inbound.uploads import uploaded_pdf, wants_html
 from document.adapters.outbound.metrics import count_verification
+from document.core.lineage import Standing
 from document.inject import Container
 from shared_kernel.access_log import logged
 from shared_kernel.auth import Principal, require
@@ -49,12 +51,16 @@ def _visible(doc: dict[str, Any], principal: Principal) -> bool:
     return principal.employer_id is not None and doc["employer_id"] == principal.employer_id
 
 
-def _listed(doc: dict[str, Any]) -> dict[str, Any]:
+def _listed(doc: dict[str, Any], standing: Standing) -> dict[str, Any]:
     return {
         "notice_id": doc["_id"],
         "application_id": doc["application_id"],
         "line_id": doc["line_id"],
         "judgement_id": doc["judgement_id"],
+        "sequence": standing.sequence,
+        "supersedes_notice_id": doc.get("supersedes_notice_id"),
+        "superseded_by": standing.superseded_by,
+        "rejudgement_reason": doc.get("rejudgement_reason"),
         "employer_id": doc["employer_id"],
         "worker_id": doc["worker_id"],
         "trade": doc["trade"],
@@ -80,10 +86,8 @@ async def notices(
     if principal.role == "employer" and principal.employer_id is None:
         raise ApiError(403, "forbidden", "事業者に紐づかない利用者は結果通知書を参照できません。")
     owner = principal.employer_id if principal.role == "employer" else None
-    docs = await container.service.notices_of(owner, application_id)
-    answer = await logged(
-        container.access_log, principal, request, "list_notices", [_listed(d) for d in docs]
-    )
+    listed = [_listed(d, s) for d, s in await container.service.notices_of(owner, application_id)]
+    answer = await logged(container.access_log, principal, request, "list_notices", listed)
     return JSONResponse(answer, headers=PRIVATE)
 
 
