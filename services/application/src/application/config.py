@@ -28,5 +28,6 @@ class Settings(ServiceSettings):
     max_lines: int = Field(default=100, ge=1, le=1000)
     """How many workers (lines) one application may hold."""
     consent_ends_on_judgement: bool = True
-    """Mirror of CONSENT_END_ON_JUDGEMENT: a completed judgement ends the worker's consent
-    in the read model, so the worker needs a new consent for the next application."""
+    """Mirror of CONSENT_END_ON_JUDGEMENT: a line's first judgement ends the worker's consent
+    in the read model (a re-judgement ends nothing; docs/consent.md), so the worker needs a
+    new consent for the next application."""

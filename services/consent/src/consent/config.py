@@ -20,7 +20,8 @@ class Settings(ServiceSettings):
     valid_days: int = Field(default=365, ge=1, le=3660)
     """How long a granted consent is valid, in days from the day it was granted."""
     end_on_judgement: bool = True
-    """A granted consent ends when a judgement of that employer's worker completes."""
+    """A granted consent ends when the first judgement of a line of that employer's worker
+    completes after the grant (a re-judgement ends nothing; docs/consent.md)."""
     max_upload_bytes: int = Field(default=TEN_MEGABYTES, ge=1)
     """Largest signed consent form accepted (10 MB)."""
     max_workers_per_application: int = Field(default=100, ge=1)
