@@ -9,6 +9,10 @@ rebalances under load). Afterwards every line must have exactly one judgement, o
 JudgementCompleted, one 結果通知書 and one ResultNoticeGenerated, every application one
 申請受領 and one 判定完了 mail (in the notification database and in the SMTP sink), no
 outbox may hold anything and no dead-letter topic may hold anything. The counts are printed.
+Then every line is re-judged (再判定) while judgement, document and notification are killed
+once each (``tests/faults/rejudge.py``): every line must get exactly one new judgement, one
+JudgementCompleted with sequence 2 and one new 結果通知書, every employer exactly one update
+mail.
 
 Runs on its own infrastructure (``make test-faults``; see docs/faults.md), never on the
 shared one.
@@ -36,6 +40,12 @@ from tests.faults.journey import (
     register_employer,
     seed_workers,
     wait_selectable,
+)
+from tests.faults.rejudge import (
+    KILLED,
+    count_rejudgement,
+    rejudge_under_kills,
+    settle_rejudgement,
 )
 from tests.faults.stack import Infra, Stack
 
@@ -171,6 +181,22 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
     assert counts.dead_letters == {}
     assert chaos.injected["restart kafka"] == 1
     assert chaos.injected["restart database (postgresql + ferretdb)"] == 1
+
+    # --- second phase: every line re-judged while judgement, document, notification die ---
+    employers_applied = len({s.employer_id for s in submitted})
+    rejudge_started = time.monotonic()
+    summary = await rejudge_under_kills(stack, rng, {w.trade for w in workers})
+    assert summary["selected"] == lines, summary
+    await settle_rejudgement(stack, lines, employers_applied, SETTLE_SECONDS)
+    again = await count_rejudgement(stack, submitted, summary["run_id"])
+    print(
+        "\n" + table(again, summary["faults"], time.monotonic() - rejudge_started, {}), flush=True
+    )
+    assert again.losses == [], again.losses[:20]
+    assert again.doubled == [], again.doubled[:20]
+    assert again.outbox_pending == {}
+    assert again.dead_letters == {}
+    assert set(summary["faults"]) == {f"kill -9 {name}" for name in KILLED}
 
 
 async def wait_read_model(stack: Stack, service: str, collection: str, count: int) -> None:
