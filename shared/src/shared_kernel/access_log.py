@@ -6,6 +6,10 @@ before the answer is returned, so a read that cannot be logged fails. An answer 
 worker in it is not logged. Each service keeps its own log (collection ``access_log``,
 inserts only) with its own purposes (``action`` → purpose in Japanese), and answers
 ``GET /access-log`` for evaluators and operators.
+
+An entry names the actor's 能力評価実施団体 (``actor_body``, the token's ``body`` claim) when
+the actor is bound to one. An evaluator bound to a body reads only the entries of his own
+body's accesses; an unbound evaluator and the operators read every entry.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from shared_kernel.logging import get_correlation_id
 
 Doc = dict[str, Any]
 COLLECTION = "access_log"
-INDEXED = ("worker_ids", "employer_ids", "actor")  # what GET /access-log filters on
+INDEXED = ("worker_ids", "employer_ids", "actor", "actor_body")  # what GET /access-log filters on
 T = TypeVar("T")
 
 
@@ -64,6 +68,7 @@ def entry(
     linked: Sequence[str],
     at: datetime,
     correlation_id: str | None,
+    actor_body: str | None = None,
 ) -> Doc | None:
     """The entry for one answer, or ``None`` when it names no worker.
 
@@ -82,6 +87,7 @@ def entry(
         "actor": actor,
         "actor_role": actor_role,
         "actor_employer_id": actor_employer_id,
+        "actor_body": actor_body,
         "action": action,
         "purpose": purpose,
         "endpoint": endpoint,
@@ -104,6 +110,7 @@ def view(doc: Doc, linked: Sequence[str] = ()) -> Doc:
         "actor": doc["actor"],
         "actor_role": doc["actor_role"],
         "actor_employer_id": doc.get("actor_employer_id"),
+        "actor_body": doc.get("actor_body"),
         "action": doc["action"],
         "purpose": doc["purpose"],
         "endpoint": doc["endpoint"],
@@ -129,6 +136,7 @@ async def logged(
         actor=principal.subject if principal else "anonymous",
         actor_role=principal.role if principal else "anonymous",
         actor_employer_id=principal.employer_id if principal else None,
+        actor_body=principal.body if principal else None,
         answer=answer,
     )
     return answer
@@ -163,6 +171,7 @@ class AccessLog:
         actor_role: str,
         actor_employer_id: str | None,
         answer: Any,
+        actor_body: str | None = None,
     ) -> None:
         now = self.clock()
         doc = entry(
@@ -177,6 +186,7 @@ class AccessLog:
             linked=self.linked,
             at=now,
             correlation_id=get_correlation_id(),
+            actor_body=actor_body,
         )
         if doc is not None:
             await self.documents.insert(doc)
@@ -187,6 +197,7 @@ class AccessLog:
         worker_id: str | None = None,
         employer_id: str | None = None,
         actor: str | None = None,
+        actor_body: str | None = None,
         limit: int = 200,
     ) -> list[Doc]:
         flt: dict[str, Any] = {}
@@ -196,6 +207,8 @@ class AccessLog:
             flt["employer_ids"] = employer_id
         if actor:
             flt["actor"] = actor
+        if actor_body:
+            flt["actor_body"] = actor_body
         docs = await self.documents.find(flt, sort=[("at", -1), ("_id", -1)], limit=limit)
         return [view(d, self.linked) for d in docs]
 
@@ -203,6 +216,17 @@ class AccessLog:
 router = APIRouter()
 """``GET /access-log``: a service includes it with its own routers; its container holds
 the service's :class:`AccessLog` as ``access_log``."""
+
+
+def readable_by(principal: Principal) -> str | None:
+    """The body whose entries ``principal`` may read, or ``None`` for every entry.
+
+    An evaluator bound to a 能力評価実施団体 reads the accesses of his own body only (the
+    log names workers and employers of every 分野); unbound evaluators and operators read
+    everything."""
+    if principal.role == "evaluator" and principal.body:
+        return principal.body
+    return None
 
 
 def _log_of(request: Request) -> AccessLog:
@@ -213,10 +237,16 @@ def _log_of(request: Request) -> AccessLog:
 @router.get("/access-log", summary="個人情報の閲覧記録（審査員・運用者）")
 async def access_log_entries(
     log: Annotated[AccessLog, Depends(_log_of)],
-    _: Annotated[Principal, Depends(require("evaluator", "operator"))],
+    principal: Annotated[Principal, Depends(require("evaluator", "operator"))],
     worker_id: str | None = None,
     employer_id: str | None = None,
     actor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    return await log.entries(worker_id=worker_id, employer_id=employer_id, actor=actor, limit=limit)
+    return await log.entries(
+        worker_id=worker_id,
+        employer_id=employer_id,
+        actor=actor,
+        actor_body=readable_by(principal),
+        limit=limit,
+    )
