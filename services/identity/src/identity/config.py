@@ -52,6 +52,12 @@ class Settings(ServiceSettings):
     rate_limit_per_login_id: int = Field(default=10, ge=1)
     """Requests to the public endpoints naming one login ID per window (per process)."""
 
+    judgement_url: str = "http://127.0.0.1:8004"
+    """The judgement service: the admin command line reads its criteria master
+    (``GET /trades``) to resolve the 分野 of a staff account's body (the HTTP service never
+    calls it)."""
+    judgement_timeout_seconds: float = Field(default=10.0, gt=0)
+
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)

@@ -16,6 +16,7 @@ from identity.adapters.inbound.ratelimit import RateLimits
 from identity.adapters.outbound.argon2 import Argon2Hasher
 from identity.config import Settings
 from identity.core.accounts import LockoutPolicy, Role
+from identity.core.binding import Binding
 from identity.core.service import IdentityService
 from shared_kernel.auth import Principal, issue_token
 from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
@@ -58,9 +59,16 @@ def wire(runtime: Runtime) -> Container:
     access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)
 
     def issue(
-        subject: str, role: Role, employer_id: str | None, session: str | None
+        subject: str, role: Role, employer_id: str | None, session: str | None, binding: Binding
     ) -> tuple[str, datetime]:
-        principal = Principal(subject=subject, role=role, employer_id=employer_id, session=session)
+        principal = Principal(
+            subject=subject,
+            role=role,
+            employer_id=employer_id,
+            session=session,
+            trades=binding.trades,
+            body=binding.body,
+        )
         expires_at = datetime.now(UTC) + access_ttl
         return issue_token(jwt_secret, principal, access_ttl), expires_at
 

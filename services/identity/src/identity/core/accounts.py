@@ -4,7 +4,8 @@ Four collections, each one aggregate per document with a natural ``_id``:
 
 * ``users`` (``_id`` = login ID): role, status (``provisional`` → ``active``), e-mail,
   事業者ID, the argon2id hashes (temporary password with its expiry, then the password),
-  the 事業者 details as submitted until activation;
+  the 事業者 details as submitted until activation; for staff, the binding to a body and
+  its 分野 (``body``, ``trades``: ``None`` = not bound, see ``core/binding.py``);
 * ``employers`` (``_id`` = 事業者ID): the 事業者 record owned by one employer account, with
   every profile change audited in ``history`` (same document, so same write);
 * ``sessions`` (``_id`` = SHA-256 of the session token; the token itself is never stored);
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from identity.core.binding import UNBOUND, Binding
 from identity.core.errors import (
+    AccountNotFound,
     CurrentPasswordWrong,
     EmployerAlreadyRegistered,
     EmployerNotFound,
@@ -34,12 +37,12 @@ from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegis
 
 Doc = dict[str, Any]
 Outcome = tuple[Doc, list[Envelope]]
-Role = Literal["employer", "evaluator", "operator"]
+Role = Literal["employer", "evaluator", "operator", "criteria_editor", "criteria_approver"]
 
 SOURCE = "identity"
 PROVISIONAL = "provisional"
 ACTIVE = "active"
-STAFF_ROLES: tuple[Role, ...] = ("evaluator", "operator")
+STAFF_ROLES: tuple[Role, ...] = ("evaluator", "operator", "criteria_editor", "criteria_approver")
 HISTORY_FIELDS = ("employer_name", "address", "representative_name", "phone_number")
 
 
@@ -170,8 +173,16 @@ def rehashed(doc: Doc | None, *, old_hash: str, new_hash: str) -> Outcome | None
     return {**doc, "password_hash": new_hash}, []
 
 
-def staff_user(login_id: str, role: Role, email: str, password_hash: str, now: datetime) -> Doc:
-    """An evaluator or operator account, active at once (created by the admin CLI)."""
+def staff_user(
+    login_id: str,
+    role: Role,
+    email: str,
+    password_hash: str,
+    now: datetime,
+    binding: Binding = UNBOUND,
+) -> Doc:
+    """A staff account (evaluator, operator, criteria editor or approver), active at once,
+    with its binding (created by the admin CLI)."""
     if role not in STAFF_ROLES:
         raise ValueError(f"staff role must be one of {STAFF_ROLES}, got {role!r}")
     return {
@@ -190,17 +201,37 @@ def staff_user(login_id: str, role: Role, email: str, password_hash: str, now: d
         "activated_at": now,
         "updated_at": now,
         "created_by": "admin-cli",
+        **binding.to_document(),
+        "bound_at": now if binding.bound else None,
     }
+
+
+def binding_of(doc: Doc) -> Binding:
+    """The account's binding; staff accounts created before bindings existed are unbound."""
+    if doc.get("role") == "employer":
+        return UNBOUND
+    return Binding.of(doc)
+
+
+def rebound(doc: Doc | None, binding: Binding, *, now: datetime) -> Outcome:
+    """A new binding for an existing staff account (admin CLI ``bind-user``)."""
+    if doc is None or not is_active(doc) or doc.get("role") not in STAFF_ROLES:
+        raise AccountNotFound()
+    changed = {**binding.to_document(), "bound_at": now if binding.bound else None}
+    return {**doc, **changed, "updated_at": now}, []
 
 
 def account_view(doc: Doc) -> dict[str, Any]:
     """What ``GET /me`` shows (never a hash)."""
+    binding = binding_of(doc)
     return {
         "login_id": doc["login_id"],
         "role": doc["role"],
         "status": doc["status"],
         "email": doc["email"],
         "employer_id": doc.get("employer_id"),
+        "body": binding.body,
+        "trades": None if binding.trades is None else list(binding.trades),
         "activated_at": doc.get("activated_at"),
         "password_changed_at": doc.get("password_changed_at"),
     }

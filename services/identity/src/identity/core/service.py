@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from identity.core import accounts, forms
 from identity.core.accounts import Doc, LockoutPolicy, Role
+from identity.core.binding import UNBOUND, Binding
 from identity.core.errors import (
     AccountNotFound,
     CurrentPasswordWrong,
@@ -42,10 +43,11 @@ from shared_kernel.mongo import AlreadyExists
 
 log = get_logger(__name__)
 
-IssueToken = Callable[[str, Role, str | None, str | None], tuple[str, datetime]]
-"""(subject, role, employer_id, session id) → (signed access token, its expiry). The session
-id (the session document's ``_id``, a SHA-256 of the cookie: it opens nothing) goes into the
-token as ``sid``, so that identity can refuse a token whose session was revoked."""
+IssueToken = Callable[[str, Role, str | None, str | None, Binding], tuple[str, datetime]]
+"""(subject, role, employer_id, session id, binding) → (signed access token, its expiry). The
+session id (the session document's ``_id``, a SHA-256 of the cookie: it opens nothing) goes
+into the token as ``sid``, so that identity can refuse a token whose session was revoked;
+the binding as ``body`` and ``trades`` (only when the account is bound)."""
 
 
 def utcnow() -> datetime:
@@ -73,6 +75,7 @@ class AccessToken:
     login_id: str
     role: Role
     employer_id: str | None
+    binding: Binding = UNBOUND
 
 
 @dataclass(frozen=True)
@@ -244,8 +247,11 @@ class IdentityService:
     def _access(self, user: Doc, session_id: str) -> AccessToken:
         role: Role = user["role"]
         employer_id = user.get("employer_id") if role == "employer" else None
-        token, expires_at = self.issue_token(user["login_id"], role, employer_id, session_id)
-        return AccessToken(token, expires_at, user["login_id"], role, employer_id)
+        binding = accounts.binding_of(user)
+        token, expires_at = self.issue_token(
+            user["login_id"], role, employer_id, session_id, binding
+        )
+        return AccessToken(token, expires_at, user["login_id"], role, employer_id, binding)
 
     async def exchange(self, session_token: str | None) -> AccessToken:
         """A fresh access token for a valid session (the portal's renewal)."""
@@ -404,9 +410,28 @@ async def create_staff(
     email: str,
     password_hash: str,
     now: datetime,
+    binding: Binding = UNBOUND,
 ) -> Doc:
-    """An evaluator or operator account (admin CLI); the login ID must be free."""
+    """A staff account with its binding (admin CLI); the login ID must be free."""
+    staff = accounts.staff_user(login_id, role, email, password_hash, now, binding)
     try:
-        return await users.insert(accounts.staff_user(login_id, role, email, password_hash, now))
+        return await users.insert(staff)
     except AlreadyExists:
         raise LoginIdTaken() from None
+
+
+async def staff_role(users: Documents, login_id: str) -> Role:
+    """The role of an active staff account (admin CLI ``bind-user``)."""
+    user = await users.get(login_id)
+    if user is None or not accounts.is_active(user) or user["role"] not in accounts.STAFF_ROLES:
+        raise AccountNotFound()
+    role: Role = user["role"]
+    return role
+
+
+async def bind_staff(users: Documents, login_id: str, binding: Binding, now: datetime) -> Doc:
+    """Store a new binding on a staff account; its next access token carries it."""
+    saved = await users.update(login_id, partial(accounts.rebound, binding=binding, now=now))
+    assert saved is not None
+    log.info("identity.staff_bound", login_id=login_id, body=binding.body, trades=binding.trades)
+    return saved

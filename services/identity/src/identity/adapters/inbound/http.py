@@ -6,7 +6,7 @@ Public (rate-limited per client IP and per login ID):
 * ``POST /sessions`` login (session cookie + access token); ``POST /sessions/token`` a
   fresh access token for the session cookie; ``DELETE /sessions/current`` logout.
 
-With a bearer token: ``GET /me``, ``PUT /me/password``; employers only:
+With a bearer token (any role): ``GET /me``, ``PUT /me/password``; employers only:
 ``GET``/``PUT /employers/me`` and ``GET /employers/me/history`` (the audit trail).
 
 Every error is ``{code, message}`` (Japanese); validation errors add
@@ -71,7 +71,12 @@ def _open_session(
     return dependency
 
 
-AnyUser = Annotated[Principal, Depends(_open_session("employer", "evaluator", "operator"))]
+AnyUser = Annotated[
+    Principal,
+    Depends(
+        _open_session("employer", "evaluator", "operator", "criteria_editor", "criteria_approver")
+    ),
+]
 Employer = Annotated[Principal, Depends(_open_session("employer"))]
 
 
@@ -176,6 +181,11 @@ class TokenResponse(BaseModel):
     login_id: str
     role: str
     employer_id: str | None
+    body: str | None = Field(None, description="能力評価実施団体（割当のある職員のみ）")
+    trades: list[str] | None = Field(
+        None,
+        description="割り当てられた分野（null: 割当なし＝全分野、または分野に関係しないロール）",
+    )
 
 
 class LoginResponse(TokenResponse):
@@ -193,6 +203,8 @@ class AccountResponse(BaseModel):
     email: str
     employer_id: str | None
     employer_name: str | None
+    body: str | None = None
+    trades: list[str] | None = None
     activated_at: datetime | None
     password_changed_at: datetime | None
 
@@ -264,6 +276,8 @@ def _token_fields(access: AccessToken) -> dict[str, Any]:
         "login_id": access.login_id,
         "role": access.role,
         "employer_id": access.employer_id,
+        "body": access.binding.body,
+        "trades": None if access.binding.trades is None else list(access.binding.trades),
     }
 
 
