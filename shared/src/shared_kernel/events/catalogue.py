@@ -430,6 +430,31 @@ class RejudgementPlanned(Event):
     requested_at: datetime
 
 
+class CriteriaPublished(Event):
+    """基準管理: a criteria table version was approved and published (docs/criteria-admin.md).
+
+    From ``effective_from`` on, judgements of the 分野 use it and record ``version`` as their
+    ``criteria_version``. A correction of a published table keeps its effective date and is
+    the next ``revision`` (``<trade>@<effective_from>-r<n>``); a published version never
+    changes. No personal data: the login ids of the body's editor and the approver only.
+    """
+
+    TYPE = "judgement.criteria-published"
+    VERSION = 1
+    TOPIC = TOPIC_JUDGEMENT
+    KEY_FIELD = "version"
+
+    trade: str
+    version: str
+    """The table's version id: ``<trade>@<effective_from>`` or ``…-r<revision>``."""
+    revision: int = Field(ge=1)
+    effective_from: date
+    approved_by: str
+    drafted_by: str
+    reason: str
+    published_at: datetime
+
+
 # --- document ------------------------------------------------------------------------------
 
 
@@ -471,5 +496,6 @@ CATALOGUE = Catalogue(
     PartnerJudgementCompleted,
     RejudgementRequested,
     RejudgementPlanned,
+    CriteriaPublished,
     ResultNoticeGenerated,
 )

@@ -228,12 +228,19 @@ class PoolSpec(BaseModel):
 
 
 class TableSpec(BaseModel):
-    """The criteria of one trade from one date on (its version is ``trade@effective_from``)."""
+    """The criteria of one trade from one date on (its version is ``trade@effective_from``,
+    ``trade@effective_from-r<n>`` for the n-th revision: a correction of the same table)."""
 
     model_config = _SPEC
 
     trade: str
     effective_from: date
+    revision: int = Field(
+        default=1,
+        ge=1,
+        description="1 for the table as first published; each correction of the same "
+        "(trade, effective_from) is the next revision (criteria administration)",
+    )
     source: str = Field(min_length=1)
     source_urls: list[str] = Field(default_factory=list)
     provisional: bool = False
@@ -274,6 +281,12 @@ def master_json_schema() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- compiled form
+
+
+def table_version(trade: str, effective_from: date, revision: int = 1) -> str:
+    """A table's version (what a judgement records as ``criteria_version``)."""
+    base = f"{trade}@{effective_from.isoformat()}"
+    return base if revision == 1 else f"{base}-r{revision}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,10 +390,12 @@ class Table:
     items: frozenset[str]  # every catalogue item the table names (leaves)
     related: frozenset[str]  # those, their parts and the items that supersede them
     watch_names: tuple[tuple[str, str], ...]  # (normalised name, item) that "look required"
+    revision: int = 1
 
     @property
     def version(self) -> str:
-        return f"{self.trade}@{self.effective_from.isoformat()}"
+        """``trade@effective_from``; ``trade@effective_from-r<n>`` for a correction."""
+        return table_version(self.trade, self.effective_from, self.revision)
 
 
 @dataclass(frozen=True, eq=False)
@@ -748,6 +763,7 @@ class _Builder:
             items=frozenset(items),
             related=frozenset(related),
             watch_names=self.watch_names(related),
+            revision=spec.revision,
         )
         self.tables.setdefault(spec.trade, []).append(table)
 
