@@ -8,6 +8,10 @@
   line's current judgement (the highest sequence: a re-judgement replaces the first one),
   the detail with the line's ``history``;
 * the evaluator queue: ``/reviews`` and ``POST /judgements/{line_id}/review``.
+
+An evaluator bound to 分野 (token claim ``trades``) sees only the judgements of his 分野 and
+the CCUS data of workers with a line of one of them (``core/access.py``); the rest answers
+404 like another employer's data.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from judgement.core import judging
+from judgement.core import access, judging
 from judgement.core.engine import evaluate
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
 from judgement.core.judging import ReviewRefused
@@ -54,8 +58,13 @@ async def about(container: ContainerDep) -> dict[str, str]:
 def _trade_summary(trade: Trade) -> dict[str, Any]:
     return {
         "name": trade.name,
+        "aliases": list(trade.aliases),
         "bodies": [b.name for b in trade.bodies],
         "bodies_ja": trade.bodies_ja(),
+        # who else handles the 分野: the organisation judging for a body, the one receiving
+        # applications (identity resolves an evaluator's body to its 分野 with these)
+        "judged_by": list(dict.fromkeys(b.judged_by for b in trade.bodies if b.judged_by)),
+        "applications_via": list(trade.applications_also_via),
         "in_force": trade.in_force,
         "judgeable": trade.judgeable,
         "status": trade.status,
@@ -144,20 +153,33 @@ class WorkerPreview(BaseModel):
 CCUS_NOT_FOUND = "この技能者IDのCCUSデータがありません。"
 
 
-async def _may_read(container: Container, principal: Principal, worker_id: str) -> bool:
-    """Evaluators read any worker; an employer only a worker who consented (else 404, as if
-    the worker were unknown: a guessed 技能者ID tells nothing)."""
+async def _require_worker(
+    container: Container, principal: Principal, worker_id: str, trade: str | None = None
+) -> None:
+    """404 unless ``principal`` may read the worker's CCUS data (for ``trade``): an employer
+    only a worker who consented; an evaluator a worker with a line of one of his 分野 (any
+    worker when unbound). As if the worker were unknown: a guessed 技能者ID tells nothing."""
     if principal.role == "evaluator":
-        return True
-    return await container.service.may_read_worker(principal.employer_id, worker_id)
+        if not access.scoped(principal):
+            return
+        lines = await container.service.judgements.find(
+            {"worker_id": worker_id}, projection={"trade": 1}
+        )
+        trades = [str(d.get("trade")) for d in lines]
+        if (trade is None or principal.handles(trade)) and access.evaluator_sees_worker(
+            principal, trades
+        ):
+            return
+    elif await container.service.may_read_worker(principal.employer_id, worker_id):
+        return
+    raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
 
 
 @router.post("/preview/worker", summary="判定の試算（CCUSデータは最新のスナップショットから）")
 async def preview_worker(
     container: ContainerDep, body: WorkerPreview, principal: EmployerOrEvaluator, http: Request
 ) -> EvaluationResult:
-    if not await _may_read(container, principal, body.worker_id):
-        raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
+    await _require_worker(container, principal, body.worker_id, body.trade)
     ccus = await container.service.ccus(body.worker_id)
     if ccus is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
@@ -180,8 +202,7 @@ async def preview_worker(
 async def worker_ccus(
     container: ContainerDep, worker_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
-    if not await _may_read(container, principal, worker_id):
-        raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
+    await _require_worker(container, principal, worker_id)
     summary = await container.service.ccus_summary(worker_id)
     if summary is None:
         raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
@@ -190,6 +211,7 @@ async def worker_ccus(
 
 # --- judgements and reviews ----------------------------------------------------------------
 
+JUDGEMENT_NOT_FOUND = "該当する判定がありません。"
 SUMMARY_FIELDS = {
     "request": 0,
     "line": 0,
@@ -221,6 +243,16 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _require_line(container: Container, principal: Principal, line_id: str) -> None:
+    """404 unless ``principal`` may see the line (a bound evaluator: one of his 分野), as
+    for a line that does not exist."""
+    if principal.role == "evaluator" and not access.scoped(principal):
+        return  # an unknown line is the review's own 404
+    line = await container.service.judgements.get(line_id)
+    if line is None or not access.sees_judgement(principal, line):
+        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND)
+
+
 @router.get("/judgements", summary="判定の一覧")
 async def judgements(
     container: ContainerDep,
@@ -229,9 +261,7 @@ async def judgements(
     application_id: str | None = None,
     status: Literal["waiting_ccus", "in_review", "completed", "withdrawn"] | None = None,
 ) -> list[dict[str, Any]]:
-    flt: dict[str, Any] = {}
-    if principal.role == "employer":
-        flt["employer_id"] = principal.employer_id
+    flt: dict[str, Any] = access.judgement_filter(principal)
     if application_id:
         flt["application_id"] = application_id
     if status:
@@ -246,10 +276,8 @@ async def judgement(
     container: ContainerDep, line_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
     found = await container.service.current(line_id)
-    if found is None or (
-        principal.role == "employer" and found[0]["employer_id"] != principal.employer_id
-    ):
-        raise ApiError(404, "not_found", "該当する判定がありません。")
+    if found is None or not access.sees_judgement(principal, found[0]):
+        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND)
     doc, history = found
     answer = {**_summary(doc), "detail": public(judging.readable(doc)), "history": history}
     return await logged(container.access_log, principal, request, "get_judgement", answer)
@@ -260,7 +288,8 @@ async def reviews(
     container: ContainerDep, evaluator: Evaluator, request: Request
 ) -> list[dict[str, Any]]:
     docs = await container.service.judgements.find(
-        {"status": judging.IN_REVIEW}, projection=SUMMARY_FIELDS
+        {"status": judging.IN_REVIEW, **access.judgement_filter(evaluator)},
+        projection=SUMMARY_FIELDS,
     )
     answer = [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
     return await logged(container.access_log, evaluator, request, "list_reviews", answer)
@@ -280,6 +309,7 @@ async def review(
     evaluator: Evaluator,
     request: Request,
 ) -> dict[str, Any]:
+    await _require_line(container, evaluator, line_id)
     try:
         doc = await container.service.review(
             line_id,
@@ -289,7 +319,7 @@ async def review(
             eligible_level=body.eligible_level,
         )
     except NotFound:
-        raise ApiError(404, "not_found", "該当する判定がありません。") from None
+        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND) from None
     except ReviewRefused as exc:
         raise ApiError(
             409 if exc.code == "not_in_review" else 422, exc.code, exc.message_ja
