@@ -1,13 +1,32 @@
-"""What the document service logs as personal-data access (APPI), and why.
+"""Who may see which 結果通知書, and what the service logs as personal-data access (APPI).
 
 The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker). The
 public verification page shows a masked 技能者ID and no name: it is not logged.
+
+A notice is seen by its employer and by the evaluators of its 分野: an evaluator bound to
+分野 (token claim ``trades``) sees the notices of those 分野 only, an unbound one every
+notice (docs/security.md). Anything else answers 404, like another employer's notice.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared_kernel.auth import Principal
 
 LINKED = ("application_id",)
 PURPOSES = {
     "list_notices": "結果通知書の一覧表示",
     "download_notice": "結果通知書（PDF）のダウンロード",
 }
+
+
+def sees_notice(principal: Principal, notice: Mapping[str, Any]) -> bool:
+    if principal.role == "evaluator":
+        return principal.handles(str(notice.get("trade")))
+    if principal.role == "employer":
+        return principal.employer_id is not None and notice.get("employer_id") == (
+            principal.employer_id
+        )
+    return False

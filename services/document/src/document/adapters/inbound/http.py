@@ -1,8 +1,9 @@
 """HTTP routes of the document service (port 8006).
 
 * ``GET /notices?application_id=`` and ``GET /notices/{notice_id}/pdf``: the owning
-  employer (the token's ``employer_id``) and evaluators; another employer gets 404 (a
-  notice's existence is not disclosed), other roles 403, no token 401;
+  employer (the token's ``employer_id``) and the evaluators of the notice's 分野 (every
+  分野 for an evaluator without a binding); another employer or 分野 gets 404 (a notice's
+  existence is not disclosed), other roles 403, no token 401 (``core/access.py``);
 * ``GET /verify/{code}`` (public): is the notice with this verification code authentic
   and unchanged (JSON; a small Japanese page for browsers); ``POST /verify`` with a PDF
   (raw body or multipart upload): is this exact file a notice we issued; both say when a
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from document.adapters.inbound.uploads import uploaded_pdf, wants_html
 from document.adapters.outbound.metrics import count_verification
+from document.core.access import sees_notice
 from document.core.lineage import Standing
 from document.inject import Container
 from shared_kernel.access_log import logged
@@ -43,12 +45,6 @@ PRIVATE = {"Cache-Control": "private, no-store"}
 @router.get("/", summary="サービス情報")
 async def about() -> dict[str, str]:
     return {"service": "document", "title": "帳票サービス"}
-
-
-def _visible(doc: dict[str, Any], principal: Principal) -> bool:
-    if principal.role == "evaluator":
-        return True
-    return principal.employer_id is not None and doc["employer_id"] == principal.employer_id
 
 
 def _listed(doc: dict[str, Any], standing: Standing) -> dict[str, Any]:
@@ -86,7 +82,8 @@ async def notices(
     if principal.role == "employer" and principal.employer_id is None:
         raise ApiError(403, "forbidden", "事業者に紐づかない利用者は結果通知書を参照できません。")
     owner = principal.employer_id if principal.role == "employer" else None
-    listed = [_listed(d, s) for d, s in await container.service.notices_of(owner, application_id)]
+    found = await container.service.notices_of(owner, application_id)
+    listed = [_listed(d, s) for d, s in found if sees_notice(principal, d)]
     answer = await logged(container.access_log, principal, request, "list_notices", listed)
     return JSONResponse(answer, headers=PRIVATE)
 
@@ -96,7 +93,7 @@ async def notice_pdf(
     container: ContainerDep, notice_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> Response:
     found = await container.service.pdf(notice_id)
-    if found is None or not _visible(found[0], principal):
+    if found is None or not sees_notice(principal, found[0]):
         raise ApiError(404, "not_found", NOT_FOUND)
     await logged(container.access_log, principal, request, "download_notice", found[0])
     return Response(
