@@ -46,13 +46,14 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
     runtime.index("ccus_workers")
+    runtime.index("worker_trades")
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     runtime.index("signed_forms.files")
     runtime.index("signed_forms.chunks", "files_id")
     service = ConsentService(
         # the aggregates: their outbox is relayed
         runtime.store("consents", "employer_id", "status", "worker_id"),
-        # no events in these two, so they stay off the relay's sweep
+        # no events in these (nor in worker_trades), so they stay off the relay's sweep
         DocumentStore(runtime.db, "ccus_workers"),
         DocumentStore(runtime.db, access_log.COLLECTION),
         GridFsFiles(runtime.db),
@@ -60,6 +61,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         max_upload_bytes=settings.max_upload_bytes,
         max_workers=settings.max_workers_per_application,
         clock=clock,
+        worker_trades=DocumentStore(runtime.db, "worker_trades"),
     )
     subscribe(runtime.consumer, service, end_on_judgement=settings.end_on_judgement)
     return Container(runtime=runtime, settings=settings, service=service, access_log=service.access)

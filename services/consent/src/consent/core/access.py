@@ -1,9 +1,17 @@
-"""What the consent service logs as personal-data access (APPI), and why.
+"""What the consent service logs as personal-data access (APPI), and why; which
+consents an evaluator bound to 分野 may see.
 
 The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shared_kernel.auth import Principal
+
+Doc = dict[str, Any]
 
 LINKED = ("consent_id",)
 PURPOSES = {
@@ -14,3 +22,34 @@ PURPOSES = {
     "list_reviews": "個人情報利用申請の審査（審査待ち一覧）",
     "download_signed_form": "署名済み個人情報利用同意書の閲覧・ダウンロード",
 }
+
+
+# --- 分野 scoping of evaluators ----------------------------------------------------------
+#
+# A consent has no 分野 of its own. It concerns the 分野 of the lines its worker has been
+# applied for (ApplicationSubmitted, by any employer; a withdrawn or judged line still
+# counts), kept per worker in ``worker_trades``. An evaluator bound to 分野 (token claim
+# ``trades``) sees a consent only when one of them is among its worker's 分野; a consent
+# whose worker was never applied for concerns no 分野 and is seen only by evaluators without
+# a binding. Anything else answers 404, like another employer's consent (docs/security.md).
+
+
+def scoped(principal: Principal) -> bool:
+    """Whether ``principal`` is an evaluator bound to some 分野."""
+    return principal.role == "evaluator" and principal.trades is not None
+
+
+def sees_worker(principal: Principal, worker_trades: Iterable[str]) -> bool:
+    """Whether an evaluator sees the consents of a worker applied for in ``worker_trades``."""
+    if principal.role != "evaluator":
+        return False
+    return not scoped(principal) or any(principal.handles(t) for t in worker_trades)
+
+
+def trades_added(trades: Iterable[str], doc: Doc | None) -> tuple[Doc, list[Any]] | None:
+    """The worker's 分野 with ``trades`` added (``None``: nothing new)."""
+    known = list((doc or {}).get("trades", []))
+    new = [t for t in dict.fromkeys(trades) if t not in known]
+    if not new:
+        return None
+    return {"trades": sorted([*known, *new])}, []

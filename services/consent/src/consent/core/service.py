@@ -24,6 +24,7 @@ from shared_kernel.access_log import AccessLog
 from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
+    ApplicationSubmitted,
     CcusWorkerSnapshot,
     JudgementCompleted,
     JudgementCompletedV2,
@@ -57,9 +58,12 @@ class ConsentService:
         max_upload_bytes: int,
         max_workers: int = 100,
         clock: Callable[[], datetime] = utcnow,
+        worker_trades: Documents | None = None,
     ) -> None:
         self.consents = consents
         self.workers = workers  # read model of CCUS workers (CcusWorkerSnapshot)
+        # the 分野 each worker was applied for (ApplicationSubmitted): evaluators' scope
+        self.worker_trades = worker_trades
         self.access = AccessLog(
             access_log, access.PURPOSES, linked=access.LINKED, clock=lambda: self.clock()
         )
@@ -101,6 +105,37 @@ class ConsentService:
             applied_event_id=envelope.id,
         )
 
+    async def on_application_submitted(self, envelope: Envelope) -> None:
+        """Remember the 分野 each worker was applied for (which evaluators see his consents)."""
+        event = envelope.event
+        assert isinstance(event, ApplicationSubmitted)
+        if self.worker_trades is None:
+            return
+        by_worker: dict[str, list[str]] = {}
+        for line in event.lines:
+            by_worker.setdefault(line.worker_id, []).append(line.trade)
+        for worker_id, trades in sorted(by_worker.items()):
+            await self.worker_trades.update(
+                worker_id, partial(access.trades_added, trades), applied_event_id=envelope.id
+            )
+
+    # --- 分野 scoping of evaluators --------------------------------------------------------
+
+    async def _trades_of(self, worker_ids: Sequence[str]) -> dict[str, list[str]]:
+        if self.worker_trades is None or not worker_ids:
+            return {}
+        ids = sorted(set(worker_ids))
+        flt: dict[str, Any] = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        found = await self.worker_trades.find(flt, projection={"trades": 1})
+        return {d["_id"]: list(d.get("trades", [])) for d in found}
+
+    async def _in_scope(self, actor: Principal, docs: list[Doc]) -> list[Doc]:
+        """The consents ``actor`` may see of ``docs`` (an employer's are his own already)."""
+        if not access.scoped(actor):
+            return docs
+        trades = await self._trades_of([d["worker_id"] for d in docs])
+        return [d for d in docs if access.sees_worker(actor, trades.get(d["worker_id"], []))]
+
     # --- access log -----------------------------------------------------------------------
 
     async def log_access(
@@ -113,6 +148,7 @@ class ConsentService:
             actor=actor.subject,
             actor_role=actor.role,
             actor_employer_id=actor.employer_id,
+            actor_body=actor.body,
             answer=list(subjects),
         )
 
@@ -173,14 +209,17 @@ class ConsentService:
         }
 
     async def _owned(self, actor: Principal, consent_id: str) -> Doc:
-        """The consent if the caller may see it: its employer, or an evaluator."""
+        """The consent if the caller may see it: its employer, or an evaluator of one of
+        its worker's 分野 (any evaluator without a binding)."""
         if consents.CONSENT_ID.fullmatch(consent_id) is None:
             raise not_found()
         doc = await self.consents.get(consent_id)
         if doc is None:
             raise not_found()
         if actor.role == "evaluator":
-            return doc
+            if await self._in_scope(actor, [doc]):
+                return doc
+            raise not_found()  # a worker of another 分野: as if it did not exist
         if actor.role == "employer" and doc["employer_id"] == actor.employer_id:
             return doc
         raise not_found()  # another employer's worker: as if it did not exist
@@ -266,6 +305,7 @@ class ConsentService:
         if worker_id:
             flt["worker_id"] = worker_id
         docs = sorted(await self.consents.find(flt), key=lambda d: d["_id"])
+        docs = await self._in_scope(actor, docs)
         await self.log_access(actor, "list_consents", endpoint, docs)
         today = self.today()
         return [consents.summary(d, today) for d in docs]
@@ -295,6 +335,7 @@ class ConsentService:
             for d in sorted(await self.consents.find(flt), key=lambda d: d["_id"])
             if consents.is_valid(d, today)
         ]
+        docs = await self._in_scope(actor, docs)
         await self.log_access(actor, "list_granted", endpoint, docs)
         return [consents.granted(d) for d in docs]
 
@@ -306,6 +347,7 @@ class ConsentService:
         if complete_only:
             docs = [d for d in docs if consents.complete(d)]
         docs.sort(key=lambda d: (d.get("submitted_at") or d["updated_at"], d["_id"]))
+        docs = await self._in_scope(actor, docs)
         await self.log_access(actor, "list_reviews", endpoint, docs)
         today = self.today()
         return [consents.summary(d, today) for d in docs]

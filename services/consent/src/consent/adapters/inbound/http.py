@@ -4,10 +4,12 @@
   ``PUT /consents/{id}/signed-form`` (the signed 同意書, raw body), ``GET /consents``,
   ``GET /consents/{id}``, ``GET /consents/{id}/signed-form``, ``GET /consents/granted``;
 * the evaluator: ``GET /reviews``, ``POST /consents/{id}/approve``,
-  ``POST /consents/{id}/return`` (and every read above, for any employer);
+  ``POST /consents/{id}/return`` (and every read above, for any employer); an evaluator
+  bound to 分野 only for the workers applied for in one of them (``core/access.py``);
 * evaluators and operators: ``GET /access-log``.
 
-An employer never sees another employer's consents or files: they answer 404.
+An employer never sees another employer's consents or files, a bound evaluator a consent
+of another 分野: they answer 404.
 """
 
 from __future__ import annotations
