@@ -2,11 +2,14 @@
 runtime, consumers and relay) against the real Kafka and database, and the portal in front
 of them (its service calls go to the apps over ASGI instead of sockets).
 
-The stack is started once per module. It holds two employers (A and B), an evaluator and an
-operator with real accounts (logged in through identity: real sessions and tokens), and for
-each employer a consent (signed form attached, auto-approved), a submitted application
-whose line was judged, its 結果通知書 and a draft — so every "other employer's" id in the
-matrix is a real one, not a made-up one.
+The stack is started once per module. It holds two employers (A and B) and staff with real
+accounts (logged in through identity: real sessions and tokens): an evaluator of a body
+of B's 分野 (配管), an evaluator of another body (鉄筋, A's 分野), an evaluator without a
+binding (every 分野), an operator, a criteria editor and a criteria approver — their
+bindings resolved from the judgement service's real criteria master as the admin command
+line does. For each employer there is a consent (signed form attached, auto-approved), a
+submitted application whose line was judged, its 結果通知書 and a draft — so every "other
+employer's" or "other 分野's" id in the matrix is a real one, not a made-up one.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from consent.inject import create_app as consent_app
 from document.config import Settings as DocumentSettings
 from document.inject import create_app as document_app
 from identity.config import Settings as IdentitySettings
+from identity.core.binding import parse_master, resolve
 from identity.core.service import create_staff
 from identity.inject import create_app as identity_app
 from judgement.config import Settings as JudgementSettings
@@ -64,8 +68,32 @@ EMPLOYERS = {
     "employer_b": ("anzenB2026", "32000000000002", "99000000000008", "配管"),
 }
 SECOND_WORKER_B = "99000000000005"  # consented, never applied for: B may read his CCUS data
-STAFF = {"evaluator": "hyokaAnzen01", "operator": "unyoAnzen01"}
-ROLES = ("anonymous", "employer_a", "employer_b", "evaluator", "operator")
+BODY_B = "全国管工事業協同組合連合会"  # a body of 配管 (B's 分野)
+BODY_OTHER = "全国鉄筋工事業協会"  # the body of 鉄筋 (A's 分野, not B's); legal form omitted
+STAFF = {
+    # role key: (login id, role, --body, --trade …) as given to create-user
+    "evaluator": ("hyokaAnzen01", "evaluator", BODY_B, ()),
+    "evaluator_other": ("hyokaTekkin01", "evaluator", BODY_OTHER, ()),
+    "evaluator_all": ("hyokaZenbu01", "evaluator", None, ()),
+    "operator": ("unyoAnzen01", "operator", None, ()),
+    "criteria_editor": ("kijunAnzen01", "criteria_editor", None, ("配管",)),
+    "criteria_approver": ("shoninAnzen01", "criteria_approver", None, ()),
+}
+ROLES = (
+    "anonymous",
+    "employer_a",
+    "employer_b",
+    "evaluator",
+    "evaluator_other",
+    "evaluator_all",
+    "operator",
+    "criteria_editor",
+    "criteria_approver",
+)
+
+
+def login_id_of(role: str) -> str:
+    return EMPLOYERS[role][0] if role in EMPLOYERS else STAFF[role][0]
 
 
 class AsgiServices:
@@ -202,8 +230,7 @@ async def _employer(stack: Stack, role: str) -> None:
 async def _log_in_everyone(stack: Stack) -> None:
     identity = stack.client("identity")
     for role in ROLES[1:]:
-        login_id = EMPLOYERS[role][0] if role in EMPLOYERS else STAFF[role]
-        answer = await login(identity, login_id, PASSWORD)
+        answer = await login(identity, login_id_of(role), PASSWORD)
         assert answer.status_code == 201, answer.text
         stack.headers[role] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         stack.sessions[role] = answer.cookies["noryoku_session"]
@@ -324,7 +351,14 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
     settings: dict[str, Any] = {}
     fast = {"outbox_poll_seconds": 0.2, "consumer_backoff_seconds": 0.05}
     settings["identity"] = isolated(
-        IdentitySettings, **common, **fast, **CHEAP_ARGON2, MAIL_SEALING_KEY=SEALING_KEY
+        IdentitySettings,
+        **common,
+        **fast,
+        **CHEAP_ARGON2,
+        MAIL_SEALING_KEY=SEALING_KEY,
+        # every call comes from 127.0.0.1: nine roles logging in to the portal page by page
+        # would pass the per-IP limit (its own test: services/identity/tests)
+        rate_limit_per_ip=1000,
     )
     settings["consent"] = isolated(ConsentSettings, **common, **fast, auto_approve=True)
     settings["judgement"] = isolated(JudgementSettings, **common, **fast, review_policy="auto")
@@ -383,7 +417,8 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
         await _employer(stack, role)
     hasher = stack.container("identity").service.hasher
     users = stack.container("identity").service.users
-    for role, login_id in STAFF.items():
+    master = parse_master((await stack.client("judgement").get("/trades")).json())
+    for login_id, role, body, trades in STAFF.values():
         await create_staff(
             users,
             role=role,  # type: ignore[arg-type]
@@ -391,6 +426,7 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
             email=f"{login_id.lower()}@example.jp",
             password_hash=await hasher.hash(PASSWORD),
             now=datetime.now(UTC),
+            binding=resolve(role, body, list(trades), master),
         )
     await _log_in_everyone(stack)
     for role in EMPLOYERS:

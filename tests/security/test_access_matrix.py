@@ -5,7 +5,11 @@ The routes are read from each FastAPI app, so an endpoint added without a row he
 endpoint; ids in a path are real ones: ``{consent_b}``, ``{application_b}``, ``{line_b}``,
 ``{notice_b}`` … belong to employer B, so the employer A column is the IDOR check (another
 employer's data answers 404, exactly as an id that never existed — see
-``test_another_employers_id_answers_like_one_that_never_existed``).
+``test_another_employers_id_answers_like_one_that_never_existed``). B's line is of 配管:
+the evaluator of a 配管 body sees it, the evaluator of another body (鉄筋) gets 404 exactly
+like employer A (``test_another_trades_data_answers_like_one_that_never_existed``), the
+evaluator without a binding sees every 分野; criteria editors and approvers have no access
+to applications, consents, CCUS data, judgements or notices.
 
 Expectations: ``OK`` = allowed (any answer but 401, 403 and 404, and never 5xx: the call
 reached the handler, which may still refuse the input with 409/422); ``401`` / ``403`` /
@@ -22,7 +26,7 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from .conftest import HTML, PDF, ROLES, SERVICES, Stack
+from .conftest import EMPLOYERS, HTML, PDF, ROLES, SERVICES, Stack, login_id_of
 
 pytestmark = pytest.mark.timeout(600)  # the stack (7 services, a judged application) starts once
 
@@ -30,23 +34,27 @@ OK = "ok"
 REACHED = "reached"  # the handler was reached (not 401/403, never 5xx); 404 allowed
 Expect = str | int
 
-# Roles, in the column order below: anonymous, employer A, employer B, evaluator, operator.
-PUBLIC = (OK, OK, OK, OK, OK)
-EMPLOYER_OWN = (401, OK, OK, 403, 403)  # an employer's own data (the caller's, from the token)
-B_ONLY = (401, 404, OK, 403, 403)  # employer B's resource, employers only
-B_OR_EVALUATOR = (401, 404, OK, OK, 403)  # employer B's resource, evaluators too
-EMPLOYERS_EVALUATOR = (401, OK, OK, OK, 403)
-ANY_USER = (401, OK, OK, OK, OK)
-EVALUATOR = (401, 403, 403, OK, 403)
-OPERATOR = (401, 403, 403, 403, OK)
-AUDITORS = (401, 403, 403, OK, OK)  # evaluators and operators
-EVALUATOR_ON_B = (401, 403, 403, OK, 403)
-SESSION_COOKIE = (401, 401, 401, 401, 401)  # needs identity's cookie, which no call here sends
+# Roles, in the column order below (conftest.ROLES): anonymous, employer A, employer B,
+# evaluator (a body of B's 分野 配管), evaluator of another body (鉄筋), evaluator without a
+# binding (every 分野), operator, criteria editor, criteria approver.
+NO_CRITERIA = (403, 403)  # the criteria roles: none of the data below is theirs
+PUBLIC = (OK,) * 9
+EMPLOYER_OWN = (401, OK, OK, 403, 403, 403, 403, *NO_CRITERIA)  # the caller's own (token)
+B_ONLY = (401, 404, OK, 403, 403, 403, 403, *NO_CRITERIA)  # B's resource, employers only
+B_OR_EVALUATOR = (401, 404, OK, OK, 404, OK, 403, *NO_CRITERIA)  # B's, its 分野's evaluators
+EMPLOYERS_EVALUATOR = (401, OK, OK, OK, OK, OK, 403, *NO_CRITERIA)  # lists (scoped)
+ANY_USER = (401, OK, OK, OK, OK, OK, OK, OK, OK)
+EVALUATOR = (401, 403, 403, OK, OK, OK, 403, *NO_CRITERIA)
+OPERATOR = (401, 403, 403, 403, 403, 403, OK, *NO_CRITERIA)
+AUDITORS = (401, 403, 403, OK, OK, OK, OK, *NO_CRITERIA)  # evaluators and operators
+EVALUATOR_ON_B = (401, 403, 403, OK, 404, OK, 403, *NO_CRITERIA)  # B's, its 分野's evaluators
+SESSION_COOKIE = (401,) * 9  # needs identity's cookie, which no call here sends
+OPERATOR_REACHED = (401, 403, 403, 403, 403, 403, REACHED, *NO_CRITERIA)
 
 
 @dataclass(frozen=True)
 class Row:
-    expect: tuple[Expect, Expect, Expect, Expect, Expect]
+    expect: tuple[Expect, ...]
     json: Any = None
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -103,7 +111,11 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
             EVALUATOR_ON_B, path="/consents/{consent_b}/approve"
         ),
         ("POST", "/consents/{consent_id}/return"): Row(
-            EVALUATOR_ON_B, json={}, path="/consents/{consent_b}/return"
+            # with a reason, so that the call reaches the consent (approved: 409 for its
+            # 分野's evaluators, 404 for another 分野's)
+            EVALUATOR_ON_B,
+            json={"reason": "確認のため"},
+            path="/consents/{consent_b}/return",
         ),
         ("GET", "/access-log"): Row(AUDITORS),
     },
@@ -160,14 +172,12 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
     },
     "notification": {
         ("GET", "/mails"): Row(OPERATOR),
-        ("POST", "/mails/{mail_id}/retry"): Row(
-            (401, 403, 403, 403, REACHED), path="/mails/no-such-mail/retry"
-        ),
+        ("POST", "/mails/{mail_id}/retry"): Row(OPERATOR_REACHED, path="/mails/no-such-mail/retry"),
     },
     "document": {
         ("GET", "/notices"): Row(EMPLOYERS_EVALUATOR),
         ("GET", "/notices/{notice_id}/pdf"): Row(B_OR_EVALUATOR, path="/notices/{notice_b}/pdf"),
-        ("GET", "/verify/{code}"): Row((REACHED,) * 5, path="/verify/AAAA-BBBB-CCCC-DDDD"),
+        ("GET", "/verify/{code}"): Row((REACHED,) * 9, path="/verify/AAAA-BBBB-CCCC-DDDD"),
         ("POST", "/verify"): Row(PUBLIC, content=PDF, headers={"Content-Type": "application/pdf"}),
         ("POST", "/consent-forms"): Row(
             EMPLOYER_OWN, json={"worker_name": "安全 次郎", "worker_name_kana": "アンゼン ジロウ"}
@@ -179,10 +189,10 @@ DEAD_LETTERS = {
     # the operators' dead-letter endpoints every consuming service has
     ("GET", "/dead-letters"): Row(OPERATOR),
     ("GET", "/dead-letters/{topic}/{partition}/{offset}"): Row(
-        (401, 403, 403, 403, REACHED), path="/dead-letters/no-such-topic.dlq/0/0"
+        OPERATOR_REACHED, path="/dead-letters/no-such-topic.dlq/0/0"
     ),
     ("POST", "/dead-letters/{topic}/{partition}/{offset}/replay"): Row(
-        (401, 403, 403, 403, REACHED), json={}, path="/dead-letters/no-such-topic.dlq/0/0/replay"
+        OPERATOR_REACHED, json={}, path="/dead-letters/no-such-topic.dlq/0/0/replay"
     ),
 }
 SHARED = {**PROBES, **DEAD_LETTERS}  # rows of the shared kernel's endpoints, where present
@@ -210,6 +220,11 @@ def routes_of(app: Any) -> set[tuple[str, str]]:
     return found
 
 
+OWNER_LAST = [i for i, role in enumerate(ROLES) if role != "employer_b"] + [
+    ROLES.index("employer_b")
+]
+
+
 def allowed(expect: Expect, status: int) -> bool:
     if expect == OK:
         return status not in (401, 403, 404) and status < 500
@@ -232,6 +247,9 @@ async def call(stack: Stack, service: str, method: str, row: Row, path: str, rol
 
 
 async def test_every_endpoint_has_a_row(stack: Stack) -> None:
+    for table in (*MATRIX.values(), DEAD_LETTERS):
+        for key, row in table.items():
+            assert len(row.expect) == len(ROLES), key  # one expectation per role
     for service in SERVICES:
         actual = routes_of(stack.apps[service])
         table = set(MATRIX[service]) | (set(DEAD_LETTERS) & actual)
@@ -247,7 +265,7 @@ async def test_every_role_gets_what_the_matrix_says(stack: Stack) -> None:
         for (method, template), row in table.items():
             path = row.path or template
             # the owner (employer B) last: its calls may change its own data
-            for index in (0, 1, 3, 4, 2):
+            for index in OWNER_LAST:
                 role = ROLES[index]
                 status = await call(stack, service, method, row, path, role)
                 if not allowed(row.expect[index], status):
@@ -321,16 +339,189 @@ async def test_lists_never_show_another_employers_data(stack: Stack) -> None:
         assert all(isinstance(item.get(key), str) for item in answer.json()), path
 
 
+# --- 分野 scoping of evaluators ----------------------------------------------------------------
+
+TRADE_GUESSES = {
+    # what: (service, method, B's real one, one that never existed, JSON body)
+    "consent": ("consent", "GET", "/consents/{consent_b}", "/consents/1-2", None),
+    "consent form": (
+        "consent",
+        "GET",
+        "/consents/{consent_b}/signed-form",
+        "/consents/31000000000001-99000000000002/signed-form",
+        None,
+    ),
+    "approve": (
+        "consent",
+        "POST",
+        "/consents/{consent_b}/approve",
+        "/consents/31000000000001-99000000000002/approve",
+        None,
+    ),
+    "return": (
+        "consent",
+        "POST",
+        "/consents/{consent_b}/return",
+        "/consents/31000000000001-99000000000002/return",
+        {"reason": "確認のため"},
+    ),
+    "judgement": (
+        "judgement",
+        "GET",
+        "/judgements/{line_b}",
+        "/judgements/AP-20261204-ZZZZZZ-01",
+        None,
+    ),
+    "review": (
+        "judgement",
+        "POST",
+        "/judgements/{line_b}/review",
+        "/judgements/AP-20261204-ZZZZZZ-01/review",
+        {"action": "confirm"},
+    ),
+    "ccus": ("judgement", "GET", "/workers/{worker_b}/ccus", "/workers/99999999999999/ccus", None),
+    "notice": (
+        "document",
+        "GET",
+        "/notices/{notice_b}/pdf",
+        "/notices/RN-AP-20261204-ZZZZZZ-01/pdf",
+        None,
+    ),
+}
+
+
+async def test_another_trades_data_answers_like_one_that_never_existed(stack: Stack) -> None:
+    """An evaluator of another body (鉄筋) gets B's 配管 data as 404 with the body of an id
+    that never existed; the evaluator of a 配管 body and the unbound one get it."""
+    other = stack.headers["evaluator_other"]
+    for what, (service, method, real, guessed, body) in TRADE_GUESSES.items():
+        client = stack.client(service)
+        answers = [
+            await client.request(method, p.format(**stack.ids), headers=other, json=body)
+            for p in (real, guessed)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], (what, answers[0].text)
+        assert answers[0].json() == answers[1].json(), what
+        for role in ("evaluator", "evaluator_all"):
+            if method == "GET":
+                own = await client.get(real.format(**stack.ids), headers=stack.headers[role])
+                assert own.status_code == 200, (what, role, own.text)
+    # the preview from a worker's CCUS data: another 分野's worker, or his 分野 asked for by
+    # an evaluator who does not handle it, answers like an unknown worker
+    judgement = stack.client("judgement")
+    preview = {"requested_level": 2, "application_date": "2026-11-25"}
+    unknown = {**preview, "worker_id": "99999999999999", "trade": "鉄筋"}
+    for who, body in (
+        ("evaluator_other", {**preview, "worker_id": stack.ids["worker_b"], "trade": "配管"}),
+        ("evaluator_other", {**preview, "worker_id": stack.ids["worker_b"], "trade": "鉄筋"}),
+        ("evaluator", {**preview, "worker_id": stack.ids["worker_b"], "trade": "鉄筋"}),
+        ("evaluator", {**preview, "worker_id": stack.ids["worker_a"], "trade": "鉄筋"}),
+    ):
+        refused = await judgement.post("/preview/worker", json=body, headers=stack.headers[who])
+        guessed = await judgement.post("/preview/worker", json=unknown, headers=stack.headers[who])
+        assert (refused.status_code, guessed.status_code) == (404, 404), (who, body)
+        assert refused.json() == guessed.json()
+    # and the other way round: the 配管 evaluator gets A's 鉄筋 data as 404
+    mine = stack.headers["evaluator"]
+    for path in (
+        "/judgements/{line_a}",
+        "/workers/{worker_a}/ccus",
+    ):
+        assert (await judgement.get(path.format(**stack.ids), headers=mine)).status_code == 404
+    for service, path in (
+        ("consent", "/consents/{consent_a}"),
+        ("document", "/notices/{notice_a}/pdf"),
+    ):
+        answer = await stack.client(service).get(path.format(**stack.ids), headers=mine)
+        assert answer.status_code == 404, path
+        answer = await stack.client(service).get(
+            path.format(**stack.ids), headers=stack.headers["evaluator_other"]
+        )
+        assert answer.status_code == 200, path
+
+
+EVALUATOR_LISTS = {
+    ("consent", "/consents"): "consent_id",
+    ("consent", "/consents/granted"): "consent_id",
+    ("consent", "/consents?employer_id=32000000000002"): "consent_id",
+    ("consent", "/reviews?include_incomplete=true"): "consent_id",
+    ("judgement", "/judgements"): "line_id",
+    ("judgement", "/judgements?application_id={application_b}"): "line_id",
+    ("judgement", "/reviews"): "line_id",
+    ("document", "/notices"): "notice_id",
+    ("document", "/notices?application_id={application_b}"): "notice_id",
+}
+
+
+def _values(stack: Stack, who: str) -> set[str]:
+    """The ids of one employer's data (``a`` or ``b``, B's second worker included)."""
+    return {v for k, v in stack.ids.items() if k.endswith(f"_{who}") or k.endswith(f"_{who}2")}
+
+
+async def test_lists_show_an_evaluator_only_the_data_of_his_trades(stack: Stack) -> None:
+    a, b = _values(stack, "a"), _values(stack, "b")
+    seen: dict[str, str] = {}
+    for role in ("evaluator", "evaluator_other", "evaluator_all"):
+        text = ""
+        for (service, path), key in EVALUATOR_LISTS.items():
+            answer = await stack.client(service).get(
+                path.format(**stack.ids), headers=stack.headers[role]
+            )
+            assert answer.status_code == 200, (role, path, answer.text)
+            assert all(isinstance(item.get(key), str) for item in answer.json()), path
+            text += answer.text
+        seen[role] = text
+    # the 鉄筋 body: A's consent, judgement and notice; nothing of B (配管), not B's 事業者ID
+    assert not [v for v in b if v in seen["evaluator_other"]]
+    assert EMPLOYERS["employer_b"][1] not in seen["evaluator_other"]
+    for key in ("consent_a", "line_a", "notice_a"):
+        assert stack.ids[key] in seen["evaluator_other"], key
+    # the 配管 body: B's, not A's; B's second worker was never applied for: no 分野, not his
+    assert not [v for v in a if v in seen["evaluator"]]
+    for key in ("consent_b", "line_b", "notice_b"):
+        assert stack.ids[key] in seen["evaluator"], key
+    assert stack.ids["consent_b2"] not in seen["evaluator"]
+    # without a binding: every 分野, and consents not applied for yet
+    for key in ("consent_a", "line_a", "notice_a", "consent_b", "line_b", "notice_b", "consent_b2"):
+        assert stack.ids[key] in seen["evaluator_all"], key
+
+
+async def test_criteria_roles_and_evaluators_carry_their_binding(stack: Stack) -> None:
+    from shared_kernel.auth import verify_token
+
+    secret = stack.settings["identity"].jwt_secret.get_secret_value()
+    claims = {
+        role: verify_token(secret, stack.headers[role]["Authorization"].removeprefix("Bearer "))
+        for role in ROLES[3:]
+    }
+    assert (claims["evaluator"].body, claims["evaluator"].trades) == (
+        "全国管工事業協同組合連合会",
+        ("配管",),
+    )
+    assert claims["evaluator_other"].body == "公益社団法人全国鉄筋工事業協会"  # the master's name
+    assert claims["evaluator_other"].trades == ("鉄筋",)
+    assert (claims["evaluator_all"].trades, claims["evaluator_all"].body) == (None, None)
+    assert (claims["criteria_editor"].role, claims["criteria_editor"].trades) == (
+        "criteria_editor",
+        ("配管",),
+    )
+    assert (claims["criteria_approver"].trades, claims["operator"].trades) == (None, None)
+    for role in ("criteria_editor", "criteria_approver"):
+        me = await stack.client("identity").get("/me", headers=stack.headers[role])
+        assert me.status_code == 200 and me.json()["role"] == role
+
+
 # --- the portal ----------------------------------------------------------------------------
 
 LOGIN = "login"  # anonymous: 303 to /login?next=…
 PAGE = "page"  # the page or a redirect to another page of the user (not to /login)
-PORTAL_PUBLIC = (200, 200, 200, 200, 200)
-PORTAL_EMPLOYER = (LOGIN, 200, 200, 403, 403)
-PORTAL_B = (LOGIN, 404, PAGE, 403, 403)
-PORTAL_ANONYMOUS = (200, 303, 303, 303, 303)  # logged in: on to the role's home page
-PORTAL_EVALUATOR = (LOGIN, 403, 403, 200, 403)
-PORTAL_OPERATOR = (LOGIN, 403, 403, 403, 200)
+PORTAL_PUBLIC = (200,) * 9
+PORTAL_EMPLOYER = (LOGIN, 200, 200, 403, 403, 403, 403, 403, 403)
+PORTAL_B = (LOGIN, 404, PAGE, 403, 403, 403, 403, 403, 403)
+PORTAL_ANONYMOUS = (200,) + (303,) * 8  # logged in: on to the role's home page
+PORTAL_EVALUATOR = (LOGIN, 403, 403, 200, 200, 200, 403, 403, 403)
+PORTAL_OPERATOR = (LOGIN, 403, 403, 403, 403, 403, 200, 403, 403)
+PORTAL_B_OR_EVALUATOR = (LOGIN, 404, 200, 200, 404, 200, 403, 403, 403)  # B's, its 分野's
 
 PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     "/": PORTAL_PUBLIC,
@@ -340,7 +531,7 @@ PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     "/login": PORTAL_ANONYMOUS,
     "/menu": PORTAL_EMPLOYER,
     "/consents": PORTAL_EMPLOYER,
-    "/consents/{consent_b}/signed-form": (LOGIN, 404, 200, 200, 403),
+    "/consents/{consent_b}/signed-form": PORTAL_B_OR_EVALUATOR,
     "/consents/{consent_b}/consent-form.pdf": PORTAL_B,
     "/applications": PORTAL_EMPLOYER,
     "/applications/{application_b}": PORTAL_B,
@@ -350,7 +541,7 @@ PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     "/applications/{application_b}/done": PORTAL_B,
     "/results": PORTAL_EMPLOYER,
     "/results/{application_b}": PORTAL_B,
-    "/results/{application_b}/notices/{notice_b}": (LOGIN, 404, 200, 200, 403),
+    "/results/{application_b}/notices/{notice_b}": PORTAL_B_OR_EVALUATOR,
     "/review": PORTAL_EVALUATOR,
     "/review/consents": PORTAL_EVALUATOR,
     "/review/judgements": PORTAL_EVALUATOR,
@@ -375,9 +566,9 @@ PORTAL_TEMPLATES = {
 
 
 async def portal_login(stack: Stack, client: httpx.AsyncClient, role: str) -> None:
-    from .conftest import EMPLOYERS, PASSWORD, STAFF
+    from .conftest import PASSWORD
 
-    login_id = EMPLOYERS[role][0] if role in EMPLOYERS else STAFF[role]
+    login_id = login_id_of(role)
     page = await client.get("/login", headers=HTML)
     token = csrf_of(page)
     done = await client.post(
@@ -434,3 +625,17 @@ async def test_portal_pages_for_every_role(stack: Stack) -> None:
                 if not good:
                     wrong.append(f"{path} as {role}: {page.status_code}, expected {wanted}")
     assert wrong == [], "\n".join(wrong)
+
+
+async def test_a_bodys_trades_come_from_the_real_master(stack: Stack) -> None:
+    """What ``create-user --body`` resolves against the judgement service's ``GET /trades``:
+    the 分野 a body judges, judges for another body, or receives applications for."""
+    from identity.core.binding import parse_master, resolve
+
+    master = parse_master((await stack.client("judgement").get("/trades")).json())
+    zenken = resolve("evaluator", "全国建設労働組合総連合", [], master)
+    assert zenken.body == "全国建設労働組合総連合（全建総連）"
+    assert zenken.trades is not None and len(zenken.trades) >= 14  # receives for 14 分野
+    assert {"建築大工", "電気工事", "住宅建築関連"} <= set(zenken.trades)
+    kikai = resolve("evaluator", "日本機械土工協会", [], master)
+    assert kikai.trades is not None and {"機械土工", "解体", "計装工事"} <= set(kikai.trades)
