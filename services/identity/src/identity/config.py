@@ -57,6 +57,7 @@ class Settings(ServiceSettings):
     (``GET /trades``) to resolve the 分野 of a staff account's body (the HTTP service never
     calls it)."""
     judgement_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long the admin command line waits for the criteria master."""
 
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
