@@ -48,6 +48,8 @@ from benchlib import (
 )
 from judgement_engine import QUALIFICATIONS
 
+from judgement.core import compact
+
 TARGET = 1000.0
 TRADE = "とび"
 REASON = "とび判定基準の転記誤りの訂正（ベンチマーク）"
@@ -80,30 +82,26 @@ def snapshot_doc(i: int) -> dict[str, Any]:
     registered = date(2019, 4, 1) + timedelta(days=rng.randrange(0, 1500))
     n = rng.randint(*RECORDS)
     quals = rng.sample(QUALIFICATIONS, rng.randint(3, 8))
+    ccus = {
+        "worker_id": worker_id,
+        "registration_type": "detailed",
+        "registered_on": registered.isoformat(),
+        "qualifications": [
+            {
+                "code": code or "",
+                "name": name,
+                "acquired_on": (date(2008, 4, 1) + timedelta(days=rng.randrange(5000))).isoformat(),
+            }
+            for code, name in quals
+        ],
+        "work_history": work_history(rng, registered, n),
+    }
     return {
         "_id": f"{worker_id}@{AS_OF.isoformat()}",
         "worker_id": worker_id,
         "taken_at": AS_OF,
-        "ccus_json": json.dumps(
-            {
-                "worker_id": worker_id,
-                "registration_type": "detailed",
-                "registered_on": registered.isoformat(),
-                "qualifications": [
-                    {
-                        "code": code or "",
-                        "name": name,
-                        "acquired_on": (
-                            date(2008, 4, 1) + timedelta(days=rng.randrange(5000))
-                        ).isoformat(),
-                    }
-                    for code, name in quals
-                ],
-                "work_history": work_history(rng, registered, n),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ),
+        "ccus_json": json.dumps(ccus, ensure_ascii=False, separators=(",", ":")),
+        "ccus_compact": compact.encode(compact.from_ccus_json(ccus)),
     }
 
 
@@ -329,8 +327,9 @@ async def command_in_process(
     return summary, await counting
 
 
-SEED_FORMAT = 2
-"""Bump when the stored format of snapshots or judgements changes (2: ``result_json``)."""
+SEED_FORMAT = 3
+"""Bump when the stored format of snapshots or judgements changes (2: ``result_json``;
+3: ``ccus_compact`` beside ``ccus_json``)."""
 CACHE_PREFIX = "bench_rejudge_cache_"
 RUN_COLLECTIONS = ("rejudgements", "rejudge_runs", "inbox", "_version_claims")
 

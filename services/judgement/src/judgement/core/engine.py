@@ -1,8 +1,14 @@
 """The judgement engine: judgement-rules.md §2 (counting days) and §3 (judging).
 
-``evaluate(request, master)`` is the one public entry point; the CLI, the preview
-endpoint, the ApplicationSubmitted consumer and the benchmark all call it. It is pure:
-no I/O, no clock (the application date is in the request), no global state.
+``evaluate(request, master)`` is the public entry point for a §5 request; the CLI, the
+preview endpoint, the ApplicationSubmitted consumer and the benchmark call it. The same
+judgement is available for any CCUS input that has what the engine reads
+(:class:`CcusInput`: registration, qualifications and a day counter):
+``evaluate_ccus`` (the §5 result, used for the compact stored form of a snapshot,
+``judgement.core.compact``) and ``assess`` (levels and the met flags of every criterion
+only, no texts: the criteria impact preview judges hundreds of thousands with it). All
+three share the steps below, so they agree by construction (and the unit tests check it).
+Pure: no I/O, no clock (the application date is an argument), no global state.
 """
 
 from __future__ import annotations
@@ -10,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
-from judgement.core.master import Master, MasterSettings, Table, Trade
+from judgement.core.history import Counts
+from judgement.core.master import Level, Master, MasterSettings, Table, Trade
 from judgement.core.models import (
     CareerCertification,
-    CcusQualification,
     CriterionResult,
     DaysResult,
     EvaluationRequest,
@@ -23,9 +30,56 @@ from judgement.core.models import (
     JudgementWarning,
     ReconciliationEntry,
 )
-from judgement.core.tree import Holding, HoldingKind, TreeContext, holding_text
+from judgement.core.tree import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Holding,
+    HoldingKind,
+    Leaf,
+    Node,
+    TreeContext,
+    holding_text,
+)
 
-__all__ = ["LEVELS", "evaluate"]
+__all__ = ["LEVELS", "Assessment", "CcusInput", "assess", "evaluate", "evaluate_ccus"]
+
+
+class QualificationRecord(Protocol):
+    """A CCUS qualification as the engine reads it (code normalised, or None)."""
+
+    @property
+    def code(self) -> str | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def acquired_on(self) -> date | None: ...
+
+
+class DayCounter(Protocol):
+    """Distinct work dates in a window, only under the allowed 職種 codes (None = all)."""
+
+    def count(self, first: date, last: date, allowed: frozenset[str] | None) -> Counts: ...
+
+
+class CcusInput(Protocol):
+    """What the engine reads of a worker's CCUS data: ``CcusRecord`` (validated §5 JSON)
+    and ``judgement.core.compact.CompactCcus`` (the stored compact form) both are one."""
+
+    @property
+    def registration_type(self) -> str: ...
+
+    @property
+    def registered_on(self) -> date: ...
+
+    @property
+    def qualifications(self) -> Sequence[QualificationRecord]: ...
+
+    @property
+    def history_index(self) -> DayCounter: ...
+
 
 LEVELS = (2, 3, 4)
 DETAILED = "詳細型"
@@ -77,7 +131,7 @@ def _looks_like(name: str, table: Table, master: Master) -> str | None:
 
 
 def _match(
-    record: CcusQualification, master: Master, table: Table, warnings: list[JudgementWarning]
+    record: QualificationRecord, master: Master, table: Table, warnings: list[JudgementWarning]
 ) -> str | None:
     """The catalogue item a CCUS record shows: by code first, by normalised name otherwise."""
     code = record.code
@@ -140,7 +194,7 @@ def _match(
 
 
 def _qualifications(
-    records: Sequence[CcusQualification],
+    records: Sequence[QualificationRecord],
     application_date: date,
     master: Master,
     table: Table,
@@ -358,23 +412,39 @@ def _lower_label(number: int) -> str:
     return "レベル" + "・".join(str(n) for n in range(LEVELS[0], number)) + "の保有資格"
 
 
-def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
-    """Judge one request against the master (§2–§3) and return the §5 result.
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What every level is judged on: the table, the days and the qualifications held."""
 
-    Raises ``UnknownTrade`` for a trade the master does not know and
-    ``CriteriaNotAvailable`` for a trade it cannot judge (no table in force).
-    """
-    application_date = request.application_date
-    trade: Trade = master.trade(request.trade)
+    table: Table
+    detailed: bool
+    total: int
+    foreman: int
+    either: int
+    days: DaysResult
+    foreman_days: ForemanDaysResult
+    quals: _Qualifications
+    reconciliation: list[ReconciliationEntry]
+    warnings: list[JudgementWarning]
+
+
+def _inputs(
+    ccus: CcusInput,
+    master: Master,
+    trade_name: str,
+    application_date: date,
+    certification: CareerCertification | None,
+) -> _Inputs:
+    """§2: the table in force, the days (pre-CCUS + CCUS) and the qualifications held."""
+    trade: Trade = master.trade(trade_name)
     table = master.table_for(trade.name, application_date)
     settings = master.settings
-    ccus = request.ccus
     warnings: list[JudgementWarning] = []
     reconciliation: list[ReconciliationEntry] = []
 
     quals = _qualifications(ccus.qualifications, application_date, master, table, warnings)
     pre = _pre_ccus(
-        request.career_certification,
+        certification,
         ccus.registered_on,
         application_date,
         quals.oldest,
@@ -417,24 +487,63 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
     total = pre_days + counts.days
     foreman_days = pre_foreman + counts.foreman
     either_days = pre_either + counts.foreman_or_leader
-
-    days = DaysResult(pre_ccus=pre_days, ccus=counts.days, total=total)
-    foreman_result = ForemanDaysResult(
+    return _Inputs(
+        table=table,
+        detailed=ccus.registration_type == DETAILED,
+        total=total,
         foreman=foreman_days,
-        leader=pre_leader + counts.leader,
-        foreman_or_leader=either_days,
+        either=either_days,
+        days=DaysResult(pre_ccus=pre_days, ccus=counts.days, total=total),
+        foreman_days=ForemanDaysResult(
+            foreman=foreman_days,
+            leader=pre_leader + counts.leader,
+            foreman_or_leader=either_days,
+        ),
+        quals=quals,
+        reconciliation=reconciliation,
+        warnings=warnings,
     )
 
-    if ccus.registration_type != DETAILED:
+
+def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
+    """Judge one request against the master (§2–§3) and return the §5 result.
+
+    Raises ``UnknownTrade`` for a trade the master does not know and
+    ``CriteriaNotAvailable`` for a trade it cannot judge (no table in force).
+    """
+    return evaluate_ccus(
+        request.ccus,
+        master,
+        trade=request.trade,
+        requested_level=request.requested_level,
+        application_date=request.application_date,
+        career_certification=request.career_certification,
+    )
+
+
+def evaluate_ccus(
+    ccus: CcusInput,
+    master: Master,
+    *,
+    trade: str,
+    requested_level: int,
+    application_date: date,
+    career_certification: CareerCertification | None = None,
+) -> EvaluationResult:
+    """``evaluate`` for any CCUS input (the §5 request's other fields given one by one)."""
+    data = _inputs(ccus, master, trade, application_date, career_certification)
+    table = data.table
+    total = data.total
+    if not data.detailed:
         return EvaluationResult(
             decision="rejected",
-            requested_level=request.requested_level,
+            requested_level=requested_level,
             eligible_level=1,
-            days=days,
-            foreman_days=foreman_result,
+            days=data.days,
+            foreman_days=data.foreman_days,
             criteria=[
                 CriterionResult(
-                    level=request.requested_level,
+                    level=requested_level,
                     kind="registration_type",
                     met=False,
                     required=DETAILED,
@@ -442,12 +551,12 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
                     message_ja=SIMPLE_REJECTION,
                 )
             ],
-            reconciliation=reconciliation,
-            warnings=warnings,
+            reconciliation=data.reconciliation,
+            warnings=data.warnings,
             criteria_version=table.version,
         )
 
-    ctx = TreeContext(quals.held, quals.not_counted, total)
+    ctx = TreeContext(data.quals.held, data.quals.not_counted, total)
     outcomes = {n: [node.evaluate(ctx) for node in table.levels[n].criteria_nodes] for n in LEVELS}
     qualifications_met = {n: all(o.met for o in outcomes[n]) for n in LEVELS}
 
@@ -471,7 +580,7 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
         foreman_ok = True
         if level.foreman_scope is not None:
             only_foreman = level.foreman_scope == "職長"
-            actual = foreman_days if only_foreman else either_days
+            actual = data.foreman if only_foreman else data.either
             foreman_ok = actual >= level.foreman_days
             criteria.append(
                 CriterionResult(
@@ -520,15 +629,87 @@ def evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
         if days_ok and foreman_ok and qualifications_met[number] and lower_ok:
             met_levels.append(number)
 
-    requested = request.requested_level
     return EvaluationResult(
-        decision="approved" if requested in met_levels else "rejected",
-        requested_level=requested,
+        decision="approved" if requested_level in met_levels else "rejected",
+        requested_level=requested_level,
         eligible_level=max(met_levels, default=1),
-        days=days,
-        foreman_days=foreman_result,
+        days=data.days,
+        foreman_days=data.foreman_days,
         criteria=criteria,
-        reconciliation=reconciliation,
-        warnings=warnings,
+        reconciliation=data.reconciliation,
+        warnings=data.warnings,
         criteria_version=table.version,
     )
+
+
+# --------------------------------------------------------------------------- levels only
+
+
+def _holds(node: Node, held: dict[str, Holding], total: int) -> bool:
+    """``node.evaluate(ctx).met`` without building its texts."""
+    if isinstance(node, Leaf):
+        return node.item in held
+    if isinstance(node, AllOf):
+        ok = all(_holds(c, held, total) for c in node.children)
+    elif isinstance(node, AnyOf):
+        ok = any(_holds(c, held, total) for c in node.children)
+    else:
+        assert isinstance(node, AtLeast)
+        ok = sum(1 for c in node.children if _holds(c, held, total)) >= node.k
+    return ok and (node.min_days is None or total >= node.min_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The outcome of a judgement without its texts: what the impact preview compares.
+
+    ``met[n]`` are the met flags of level ``n``'s criteria in the order of the §5 result's
+    ``criteria`` (days, the foreman rule if any, one per top-level qualification part, the
+    lower levels' qualifications from level 3); empty for a 簡略型 registration, which is
+    judged on its registration alone.
+    """
+
+    eligible_level: int
+    table: Table
+    total_days: int
+    met: dict[int, tuple[bool, ...]]
+
+    def level(self, number: int) -> Level:
+        return self.table.levels[number]
+
+
+def assess(
+    ccus: CcusInput,
+    master: Master,
+    *,
+    trade: str,
+    application_date: date,
+    career_certification: CareerCertification | None = None,
+) -> Assessment:
+    """The eligible level and every criterion's met flag, as ``evaluate_ccus`` finds them."""
+    data = _inputs(ccus, master, trade, application_date, career_certification)
+    table = data.table
+    if not data.detailed:
+        return Assessment(1, table, data.total, {})
+    held = data.quals.held
+    total = data.total
+    parts = {
+        n: tuple(_holds(node, held, total) for node in table.levels[n].criteria_nodes)
+        for n in LEVELS
+    }
+    qualifications_met = {n: all(parts[n]) for n in LEVELS}
+    met: dict[int, tuple[bool, ...]] = {}
+    eligible = 1
+    for number in LEVELS:
+        level = table.levels[number]
+        flags = [total >= level.days]
+        if level.foreman_scope is not None:
+            actual = data.foreman if level.foreman_scope == "職長" else data.either
+            flags.append(actual >= level.foreman_days)
+        flags.extend(parts[number])
+        if number > LEVELS[0]:
+            flags.append(all(qualifications_met[n] for n in range(LEVELS[0], number)))
+        met[number] = tuple(flags)
+        if all(flags):
+            eligible = number
+    return Assessment(eligible, table, total, met)
