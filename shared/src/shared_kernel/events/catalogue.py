@@ -382,6 +382,10 @@ class RejudgementLine(_Part):
     ccus_json: str
     """The cited snapshot's §5 ``ccus`` part as JSON, as stored (the judgement service
     validates it; one string is far cheaper to carry and parse than nested records)."""
+    ccus_compact: str | None = None
+    """The cited snapshot's compact form as stored (``ccus_compact``, format version 1 of
+    ``judgement.core.compact``), when the sender has it: the judgement service then judges
+    from it without reading ``ccus_json``, which stays the record of what was received."""
     previous_sequence: int = Field(default=1, ge=1)
     """The sequence of the line's current judgement when the run selected it; the new
     judgement gets the next one (its stored ``_id`` is ``<line>#<sequence>``)."""

@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from judgement.core import judging
-from judgement.core.engine import evaluate
+from judgement.core.engine import CcusInput, evaluate_ccus
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
 from judgement.core.master import Master
-from judgement.core.models import CcusRecord, EvaluationRequest
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CATALOGUE,
@@ -105,13 +104,14 @@ def note_ja(reason: str) -> str:
 
 def rejudge(
     item: RejudgementLine,
-    record: CcusRecord,
+    record: CcusInput,
     request_event: RejudgementRequested,
     master: Master,
     now: datetime,
 ) -> tuple[Doc, list[Envelope]]:
     """The new judgement of one line (to store) and its events to publish: JudgementCompleted
-    v2 (stored with it) and the partners' view of it."""
+    v2 (stored with it) and the partners' view of it. ``record`` is the cited snapshot's
+    CCUS data as the engine reads it: a ``CcusRecord`` or its compact form."""
     line = item.line
     run_id = request_event.run_id
     base: Doc = {
@@ -134,15 +134,23 @@ def rejudge(
         "line": line.model_dump(mode="json"),
     }
     note = note_ja(request_event.reason)
-    request = EvaluationRequest(
-        trade=line.trade,
-        requested_level=line.requested_level,
-        application_date=item.application_date,
-        ccus=record,
-        career_certification=judging.certification(line),
-    )
+    certification = judging.certification(line)
+    # the §5 request without its CCUS part (the snapshot it cites), as judging.judge stores it
+    request = {
+        "trade": line.trade,
+        "requested_level": line.requested_level,
+        "application_date": item.application_date.isoformat(),
+        "career_certification": certification.model_dump(mode="json") if certification else None,
+    }
     try:
-        result = evaluate(request, master)
+        result = evaluate_ccus(
+            record,
+            master,
+            trade=line.trade,
+            requested_level=line.requested_level,
+            application_date=item.application_date,
+            career_certification=certification,
+        )
     except (UnknownTrade, CriteriaNotAvailable) as exc:
         done, events = judging.complete(
             {**base, "judged_at": now}, "rejected", 1, [exc.message_ja, note], now
@@ -150,7 +158,7 @@ def rejudge(
     else:
         judged = {
             **base,
-            "request": request.model_dump(mode="json", exclude={"ccus"}),
+            "request": request,
             judging.RESULT_JSON: result.model_dump_json(),
             "criteria_version": result.criteria_version,
             "judged_at": now,

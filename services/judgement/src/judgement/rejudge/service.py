@@ -14,12 +14,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from judgement.core import rejudging
+from judgement.core import compact, rejudging
+from judgement.core.compact import CompactCcus, CompactFormatError
 from judgement.core.master import Master
-from judgement.core.models import CcusRecord
 from judgement.ports.bulk import BulkDocuments
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementRequested
+from shared_kernel.events.catalogue import (
+    JudgementCompletedV2,
+    RejudgementLine,
+    RejudgementRequested,
+)
 from shared_kernel.logging import get_logger
 
 log = get_logger(__name__)
@@ -50,13 +54,13 @@ class Rejudger:
         request = envelope.event
         assert isinstance(request, RejudgementRequested)
         now = self.clock()
-        records: dict[str, CcusRecord] = {}
+        records: dict[str, CompactCcus] = {}
         docs = []
         events = []
         for item in request.lines:
             record = records.get(item.snapshot_id)
             if record is None:
-                record = records[item.snapshot_id] = CcusRecord.model_validate_json(item.ccus_json)
+                record = records[item.snapshot_id] = _compact(item)
             doc, raised = rejudging.rejudge(item, record, request, self.master, now)
             docs.append(doc)
             events.append(raised)
@@ -88,3 +92,15 @@ class Rejudger:
             for event in fresh:
                 if isinstance(event.event, JudgementCompletedV2):
                     self.on_completed(event.event)
+
+
+def _compact(item: RejudgementLine) -> CompactCcus:
+    """The cited snapshot as the engine reads it: its compact form when the request carries
+    it (decoded in µs), else built from ``ccus_json`` without per-record models (cheaper
+    than the pydantic parse). Both judge exactly as the validated record does."""
+    if item.ccus_compact is not None:
+        try:
+            return compact.decode(item.ccus_compact)
+        except CompactFormatError:
+            pass  # a format this process does not read: the JSON is always there
+    return compact.from_ccus_json(item.ccus_json)
