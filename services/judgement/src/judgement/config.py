@@ -24,4 +24,11 @@ class Settings(ServiceSettings):
     expiry_sweep_seconds: float = Field(default=60.0, gt=0)
     """How often waiting lines are checked against their deadline."""
     criteria_extra: list[str] = Field(default_factory=list)
-    """Extra criteria master files or directories loaded after the packaged master."""
+    """Extra criteria master files or directories loaded on top of the master in force (the
+    packaged settings, trades and catalogue and the published criteria versions)."""
+    criteria_poll_seconds: float = Field(default=3.0, gt=0)
+    """How often each process checks whether criteria were published (criteria_state
+    generation) and rebuilds its master; the publishing process rebuilds at once."""
+    criteria_load_timeout_seconds: float = Field(default=20.0, gt=0)
+    """How long start-up waits for the first master in force (from the database) before
+    serving anyway (requests answer 503 until it is built; the poll keeps trying)."""

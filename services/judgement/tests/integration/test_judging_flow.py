@@ -96,6 +96,7 @@ async def judgement_service(base: ServiceSettings, **overrides: Any) -> AsyncIte
         **overrides,
     )
     async with prepare(settings, wire) as container:
+        await container.masters.current()  # the master in force, built from the database
         yield container
 
 

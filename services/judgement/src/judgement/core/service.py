@@ -20,6 +20,7 @@ from judgement.core.judging import Doc, Outcome, ReviewPolicy
 from judgement.core.master import Master
 from judgement.core.models import CcusRecord, EvaluationResult
 from judgement.ports import Documents
+from judgement.ports.criteria import FixedMaster, MasterInForce
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -55,7 +56,7 @@ class JudgementService:
         workers: Documents,
         snapshots: Documents,
         judgements: Documents,
-        master: Master,
+        master: Master | MasterInForce,
         *,
         policy: ReviewPolicy,
         wait_days: int,
@@ -73,10 +74,15 @@ class JudgementService:
         self.judgements = judgements
         self._records: OrderedDict[str, CcusRecord] = OrderedDict()
         self._cache_size = cache_size
-        self.master = master
+        # the master in force, rebuilt when criteria are published (docs/criteria-admin.md)
+        self.masters: MasterInForce = FixedMaster(master) if isinstance(master, Master) else master
         self.policy = policy
         self.wait_days = wait_days
         self.clock = clock
+
+    @property
+    def master(self) -> Master:
+        return self.masters.master
 
     async def ccus_summary(self, worker_id: str) -> dict[str, Any] | None:
         """The newest CCUS data of a worker, without the work history (for other services)."""

@@ -20,11 +20,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from judgement.core.errors import MasterError
-from judgement.core.master import Master, build_master
+from judgement.core.master import Master, TableSpec, build_master
 
-__all__ = ["SUFFIXES", "default_master", "load_master", "read_document"]
+__all__ = [
+    "SUFFIXES",
+    "Documents",
+    "default_master",
+    "extra_documents",
+    "load_master",
+    "packaged_documents",
+    "read_document",
+    "without_tables",
+]
+
+Documents = list[tuple[str, Mapping[str, Any]]]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 PACKAGE_DIR = "master"
@@ -80,11 +92,50 @@ def _extra(paths: Iterable[str | Path]) -> Iterator[tuple[str, Mapping[str, Any]
             yield str(file), read_document(str(file), text)
 
 
+@lru_cache(maxsize=1)
+def _packaged_once() -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    return tuple(_packaged())
+
+
+def packaged_documents() -> Documents:
+    """The packaged master's documents, parsed once per process."""
+    return list(_packaged_once())
+
+
+def extra_documents(paths: Iterable[str | Path]) -> Documents:
+    """The documents of extra master files or directories (``JUDGEMENT_CRITERIA_EXTRA``)."""
+    return list(_extra(paths))
+
+
+def without_tables(documents: Documents) -> tuple[Documents, list[TableSpec]]:
+    """The documents without their ``tables`` sections, and those tables (validated).
+
+    The judgement service keeps the packaged tables in its database (``criteria_versions``,
+    seeded from them) and composes the master in force from the rest plus the published
+    versions.
+    """
+    rest: Documents = []
+    tables: list[TableSpec] = []
+    for source, document in documents:
+        raw = document.get("tables") or []
+        if not isinstance(raw, list):
+            raise MasterError(f"{source}: tables must be a list")
+        for entry in raw:
+            try:
+                tables.append(TableSpec.model_validate(entry))
+            except ValidationError as exc:
+                raise MasterError(f"{source}: {' '.join(str(exc).split())}") from None
+        others = {k: v for k, v in document.items() if k != "tables"}
+        if others:
+            rest.append((source, others))
+    return rest, tables
+
+
 def load_master(extra: Iterable[str | Path] = (), *, packaged: bool = True) -> Master:
     """The packaged master plus ``extra`` files/directories, validated and compiled."""
     documents: list[tuple[str, Mapping[str, Any]]] = []
     if packaged:
-        documents.extend(_packaged())
+        documents.extend(_packaged_once())
     documents.extend(_extra(extra))
     return build_master(documents)
 

@@ -6,6 +6,10 @@ stores nothing twice. The events are published before the request's offset is co
 when a redelivered request finds its judgements stored already, it republishes the events
 stored with them (same ``ce_id``: consumers deduplicate). A place taken by another run (two
 runs raced for one line) is left to that run: the line is skipped and logged.
+
+Each request is judged with the master in force **after** checking the published criteria
+generation (``MasterInForce.fresh``): a run started by a criteria publication in another
+process is never judged with this process's master of before the publication.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from judgement.core import compact, rejudging
 from judgement.core.compact import CompactCcus, CompactFormatError
 from judgement.core.master import Master
 from judgement.ports.bulk import BulkDocuments
+from judgement.ports.criteria import FixedMaster, MasterInForce
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
@@ -38,14 +43,14 @@ class Rejudger:
     def __init__(
         self,
         rejudgements: BulkDocuments,
-        master: Master,
+        master: Master | MasterInForce,
         publish: Publish,
         *,
         clock: Callable[[], datetime] = utcnow,
         on_completed: Callable[[JudgementCompletedV2], None] | None = None,
     ) -> None:
         self.rejudgements = rejudgements
-        self.master = master
+        self.masters: MasterInForce = FixedMaster(master) if isinstance(master, Master) else master
         self.publish = publish
         self.clock = clock
         self.on_completed = on_completed
@@ -53,6 +58,7 @@ class Rejudger:
     async def on_requested(self, envelope: Envelope) -> None:
         request = envelope.event
         assert isinstance(request, RejudgementRequested)
+        master = await self.masters.fresh()
         now = self.clock()
         records: dict[str, CompactCcus] = {}
         docs = []
@@ -61,7 +67,7 @@ class Rejudger:
             record = records.get(item.snapshot_id)
             if record is None:
                 record = records[item.snapshot_id] = _compact(item)
-            doc, raised = rejudging.rejudge(item, record, request, self.master, now)
+            doc, raised = rejudging.rejudge(item, record, request, master, now)
             docs.append(doc)
             events.append(raised)
         existing = set(await self.rejudgements.insert_many(docs, applied_event_id=envelope.id))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from judgement.core.service import JudgementService
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -16,14 +18,33 @@ from shared_kernel.kafka import EventConsumer
 from shared_kernel.logging import get_logger
 
 log = get_logger(__name__)
+Handler = Callable[[Envelope], Awaitable[None]]
 
 
-def subscribe(consumer: EventConsumer, service: JudgementService) -> None:
-    consumer.handle(CcusWorkerSnapshot, service.on_snapshot)
-    consumer.handle(ApplicationSubmitted, service.on_application_submitted)
-    consumer.handle(ApplicationWithdrawn, service.on_withdrawn)
-    consumer.handle(ConsentGranted, service.on_consent_granted)
-    consumer.handle(ConsentRejected, service.on_consent_rejected)
+def subscribe(
+    consumer: EventConsumer,
+    service: JudgementService,
+    *,
+    ready: Callable[[], Awaitable[object]] | None = None,
+) -> None:
+    """Register the handlers; with ``ready``, each first awaits it (the master in force is
+    built before anything is judged: a failure there is transient, the message retried)."""
+
+    def gated(handler: Handler) -> Handler:
+        if ready is None:
+            return handler
+
+        async def handle(envelope: Envelope) -> None:
+            await ready()
+            await handler(envelope)
+
+        return handle
+
+    consumer.handle(CcusWorkerSnapshot, gated(service.on_snapshot))
+    consumer.handle(ApplicationSubmitted, gated(service.on_application_submitted))
+    consumer.handle(ApplicationWithdrawn, gated(service.on_withdrawn))
+    consumer.handle(ConsentGranted, gated(service.on_consent_granted))
+    consumer.handle(ConsentRejected, gated(service.on_consent_rejected))
 
 
 async def sweep_deadlines(service: JudgementService, every_seconds: float) -> None:
