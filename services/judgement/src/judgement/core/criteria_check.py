@@ -283,17 +283,21 @@ class _Checker:
 
 def _known_field(loc: Sequence[str | int]) -> str | None:
     """The message of a field whose meaning the path tells (else by the error's type)."""
-    parts = list(loc)
-    if len(parts) >= 3 and parts[0] == "levels" and parts[-1] == "days":
-        number = parts[1]
+    parts = [str(p) for p in loc]
+    if "levels" in parts:
+        parts = parts[parts.index("levels") :]  # e.g. body.table.levels.3.days
+        if len(parts) == 3 and parts[2] == "days":
+            return f"レベル{parts[1]}の就業日数は0以上の整数で入力してください"
         if len(parts) == 4 and parts[2] == "foreman":
-            return f"レベル{number}の職長日数は1以上の整数で入力してください"
-        if len(parts) == 3:
-            return f"レベル{number}の就業日数は0以上の整数で入力してください"
-    if len(parts) == 4 and parts[0] == "levels" and parts[2:] == ["foreman", "scope"]:
-        return f"レベル{parts[1]}の職長の区分は「職長」または「職長又は班長」から選んでください"
-    if len(parts) >= 2 and parts[0] == "levels" and parts[-1] == "[key]":
-        return "レベルは2・3・4の数字で入力してください"
+            if parts[3] == "days":
+                return f"レベル{parts[1]}の職長日数は1以上の整数で入力してください"
+            if parts[3] == "scope":
+                return (
+                    f"レベル{parts[1]}の職長の区分は"
+                    "「職長」または「職長又は班長」から選んでください"
+                )
+        if parts[-1] == "[key]":
+            return "レベルは2・3・4の数字で入力してください"
     if len(parts) >= 2 and parts[-2] == "codes":
         return '資格コードは引用符で囲んだ5桁の数字（"40040" など）で入力してください'
     if parts and parts[-1] == "effective_from":
