@@ -25,6 +25,16 @@ FERRETDB_BIN="$DEPS_DIR/bin/ferretdb-local"
 # promtool, taken out of Debian's `prometheus` package (2.42 on Debian 12) for the checks of
 # deploy/prometheus/ (tests/deploy); the daemon itself is not installed.
 PROMTOOL_BIN="$DEPS_DIR/bin/promtool"
+# The offline checks of deploy/k8s/ (tests/deploy/test_k8s.py): kubeconform (go install), the
+# Kubernetes JSON schemas bundled in PyPI's kubernetes-validate (made loadable from disk by
+# scripts/k8s_schemas.py), and kustomize (go install) where no kubectl renders the overlays.
+KUBECONFORM_VERSION="v0.8.0"
+KUBECONFORM_BIN="$DEPS_DIR/bin/kubeconform"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+K8S_SCHEMA_VERSION="1.32.0"
+K8S_SCHEMAS_DIR="$DEPS_DIR/k8s-schemas"
+KUSTOMIZE_VERSION="v5.5.0"
+KUSTOMIZE_BIN="$DEPS_DIR/bin/kustomize"
 
 # Ports (override with environment variables).
 PG_PORT="${INFRA_PG_PORT:-5432}"

@@ -186,6 +186,61 @@ install_promtool() {
     log "promtool: .deps/bin/promtool $(cat "$stamp") ($((SECONDS - t0)) s)"
 }
 
+# --- the offline checks of deploy/k8s/ ------------------------------------------------------
+# kubeconform from the Go module proxy (`go install`), skipped when the stamped version is there.
+install_kubeconform() {
+    local stamp="$KUBECONFORM_BIN.stamp"
+    if [[ -x $KUBECONFORM_BIN && -f $stamp && "$(cat "$stamp")" == "$KUBECONFORM_VERSION" ]]; then
+        log "kubeconform: .deps/bin/kubeconform $KUBECONFORM_VERSION present"
+        return
+    fi
+    command -v go >/dev/null || die "go not found (kubeconform is built with go install)"
+    log "kubeconform: go install github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+    local t0=$SECONDS
+    mkdir -p "$(dirname "$KUBECONFORM_BIN")"
+    GOBIN="$(dirname "$KUBECONFORM_BIN")" go install \
+        "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+    echo "$KUBECONFORM_VERSION" >"$stamp"
+    log "kubeconform: built ($((SECONDS - t0)) s)"
+}
+
+# The Kubernetes JSON schemas for kubeconform: PyPI's kubernetes-validate bundles them (its
+# wheel, fetched with pip, is not installed); scripts/k8s_schemas.py extracts one version.
+install_k8s_schemas() {
+    local stamp="$K8S_SCHEMAS_DIR/.stamp" want="kubernetes-validate==$KUBERNETES_VALIDATE_VERSION kubernetes $K8S_SCHEMA_VERSION"
+    if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+        log "k8s schemas: .deps/k8s-schemas present ($want)"
+        return
+    fi
+    local work="$DEPS_DIR/kubernetes-validate" t0=$SECONDS
+    rm -rf "$work"
+    mkdir -p "$work"
+    log "k8s schemas: downloading kubernetes-validate $KUBERNETES_VALIDATE_VERSION (its wheel only)"
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$work" \
+        "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+    python3 "$REPO_ROOT/scripts/k8s_schemas.py" --wheel "$(echo "$work"/kubernetes_validate-*.whl)" \
+        --out "$K8S_SCHEMAS_DIR" --kubernetes-version "$K8S_SCHEMA_VERSION"
+    echo "$want" >"$stamp"
+    rm -rf "$work"
+    log "k8s schemas: done ($((SECONDS - t0)) s)"
+}
+
+# `kubectl kustomize` renders the overlays; without kubectl, kustomize itself (go install).
+install_kustomize() {
+    if command -v kubectl >/dev/null; then
+        log "kustomize: kubectl present ($(kubectl version --client 2>/dev/null | grep -i kustomize || true))"
+        return
+    fi
+    if [[ -x $KUSTOMIZE_BIN && -f $KUSTOMIZE_BIN.stamp && "$(cat "$KUSTOMIZE_BIN.stamp")" == "$KUSTOMIZE_VERSION" ]]; then
+        log "kustomize: .deps/bin/kustomize $KUSTOMIZE_VERSION present"
+        return
+    fi
+    command -v go >/dev/null || die "go not found (kustomize is built with go install)"
+    log "kustomize: go install sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+    GOBIN="$(dirname "$KUSTOMIZE_BIN")" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+    echo "$KUSTOMIZE_VERSION" >"$KUSTOMIZE_BIN.stamp"
+}
+
 main() {
     install_apt_packages
     disable_debian_pg_cluster
@@ -195,6 +250,9 @@ main() {
     install_kafka_healthcheck
     install_ferretdb
     install_promtool
+    install_kubeconform
+    install_k8s_schemas
+    install_kustomize
     log "install done"
 }
 
