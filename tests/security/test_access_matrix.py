@@ -50,6 +50,7 @@ AUDITORS = (401, 403, 403, OK, OK, OK, OK, *NO_CRITERIA)  # evaluators and opera
 EVALUATOR_ON_B = (401, 403, 403, OK, 404, OK, 403, *NO_CRITERIA)  # B's, its 分野's evaluators
 SESSION_COOKIE = (401,) * 9  # needs identity's cookie, which no call here sends
 OPERATOR_REACHED = (401, 403, 403, 403, 403, 403, REACHED, *NO_CRITERIA)
+CRITERIA_STAFF = (401, 403, 403, 403, 403, 403, 403, REACHED, REACHED)  # editor, approver
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,16 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
             EVALUATOR_ON_B, json={"action": "confirm"}, path="/judgements/{line_b}/review"
         ),
         ("GET", "/access-log"): Row(AUDITORS),
+        # 影響確認: criteria staff only (an unknown draft, or no preview yet: 404)
+        ("POST", "/criteria/drafts/{draft_id}/impact"): Row(
+            CRITERIA_STAFF, path="/criteria/drafts/CD-20990101-000000/impact"
+        ),
+        ("GET", "/criteria/drafts/{draft_id}/impact"): Row(
+            CRITERIA_STAFF, path="/criteria/drafts/CD-20990101-000000/impact"
+        ),
+        ("GET", "/criteria/drafts/{draft_id}/impact.csv"): Row(
+            CRITERIA_STAFF, path="/criteria/drafts/CD-20990101-000000/impact.csv"
+        ),
     },
     "notification": {
         ("GET", "/mails"): Row(OPERATOR),

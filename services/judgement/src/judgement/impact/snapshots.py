@@ -1,0 +1,157 @@
+"""The latest CCUS snapshot of every worker in compact form, for bulk readers.
+
+The compact form of each snapshot is kept beside its §5 JSON in ``ccus_snapshots``
+(``judging.snapshot_version_doc``). A reader of *every* worker's latest snapshot (the
+criteria impact preview) cannot read it from there fast: FerretDB 1.24 reads a whole
+document whatever the projection, so each read drags the §5 JSON along (≈ 1,200–1,700
+snapshots/s on the development VM), and ``ccus_snapshots`` holds every version. The
+collection ``ccus_compact`` (``_id`` = 技能者ID: ``snapshot_id``, ``taken_at``,
+``ccus_compact``) mirrors the newest snapshot of each worker in small documents (≈ 9,000–
+15,000 read per second): one per worker, whatever the number of versions.
+
+* :class:`MirroredSnapshots` wraps the service's ``ccus_snapshots`` store: every snapshot it
+  stores (``JudgementService.on_snapshot``) is mirrored right after, newest ``taken_at``
+  first — also when the snapshot was stored already (a redelivered event finishes what a
+  crash interrupted). Writes go through ``DocumentStore.update`` (``_id`` + version).
+* :func:`backfill` is the migration: the workers whose latest snapshot was stored before
+  the mirror existed (``ccus_workers`` has a worker the mirror lacks) get their newest
+  snapshot mirrored, converted from its §5 JSON (``judging.stored_compact``). The impact
+  job runs it whenever the mirror holds fewer workers than ``ccus_workers`` (each run
+  finishes what an interrupted one left), so an existing database migrates itself at its
+  first preview; snapshots themselves are immutable and are never rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from judgement.core import judging
+from judgement.ports import Documents
+from shared_kernel.events import Envelope
+from shared_kernel.logging import get_logger
+from shared_kernel.mongo import AlreadyExists, Change, Document
+
+log = get_logger(__name__)
+
+MIRROR = "ccus_compact"
+SNAPSHOTS = "ccus_snapshots"
+WORKERS = "ccus_workers"
+STORED_FORMS = {"ccus_compact": 1, "ccus_json": 1, "ccus": 1, "worker_id": 1, "taken_at": 1}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def keep_newest(snapshot: Mapping[str, Any]) -> Change:
+    """The mirror's change for a stored snapshot document: replace an older one only."""
+
+    def change(doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None:
+        taken_at = _aware(snapshot["taken_at"])
+        if doc is not None and _aware(doc["taken_at"]) >= taken_at:
+            return None
+        return {
+            "snapshot_id": snapshot["_id"],
+            "taken_at": taken_at,
+            "ccus_compact": judging.stored_compact_text(dict(snapshot)),
+        }, []
+
+    return change
+
+
+async def mirror(store: Documents, snapshot: Mapping[str, Any]) -> None:
+    """Mirror one stored snapshot document (if it is the worker's newest)."""
+    await store.update(str(snapshot["worker_id"]), keep_newest(snapshot))
+
+
+class MirroredSnapshots:
+    """``ccus_snapshots`` (a ``Documents``) whose inserts are mirrored in ``ccus_compact``."""
+
+    def __init__(self, snapshots: Documents, compact: Documents) -> None:
+        self.snapshots = snapshots
+        self.compact = compact
+
+    async def get(self, doc_id: str) -> Document | None:
+        return await self.snapshots.get(doc_id)
+
+    async def find(
+        self,
+        flt: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[Document]:
+        return await self.snapshots.find(flt, sort=sort, limit=limit, projection=projection)
+
+    async def update(
+        self,
+        doc_id: str,
+        change: Change,
+        *,
+        applied_event_id: str | None = None,
+        attempts: int = 10,
+    ) -> Document | None:
+        return await self.snapshots.update(
+            doc_id, change, applied_event_id=applied_event_id, attempts=attempts
+        )
+
+    async def insert(
+        self,
+        doc: Document,
+        events: Sequence[Envelope] = (),
+        *,
+        applied_event_id: str | None = None,
+    ) -> Document:
+        try:
+            stored = await self.snapshots.insert(doc, events, applied_event_id=applied_event_id)
+        except AlreadyExists:
+            await mirror(self.compact, doc)  # stored before a crash: mirror it now
+            raise
+        await mirror(self.compact, doc)
+        return stored
+
+
+async def collection_count(db: AsyncDatabase[Document], name: str) -> int:
+    """The number of documents of a collection, without reading them (``collStats``: on
+    FerretDB 1.24 ``count_documents`` reads every document, ≈ 10 s per 100,000)."""
+    try:
+        stats = await db.command({"collStats": name})
+        return int(stats.get("count", 0))
+    except Exception:  # e.g. a server without collStats
+        return int(await db[name].count_documents({}))
+
+
+async def backfill(db: AsyncDatabase[Document], store: Documents) -> int:
+    """Mirror the newest snapshot of every worker the mirror lacks (or holds an older one
+    of); returns how many were mirrored. Idempotent: a second run finds nothing to do."""
+    mirrored = {
+        d["_id"]: _aware(d["taken_at"])
+        async for d in db[MIRROR].find({}, {"taken_at": 1}, batch_size=5000)
+    }
+    wanted = [
+        d["snapshot_id"]
+        async for d in db[WORKERS].find({}, {"snapshot_id": 1, "taken_at": 1}, batch_size=2000)
+        if d["_id"] not in mirrored or mirrored[d["_id"]] < _aware(d["taken_at"])
+    ]
+    done = 0
+    if len(wanted) <= 50:
+        for snapshot_id in wanted:
+            found = await db[SNAPSHOTS].find_one({"_id": snapshot_id}, STORED_FORMS)
+            if found is not None:
+                await mirror(store, found)
+                done += 1
+    else:  # one pass (a lookup by _id costs a few ms each even with the indexes)
+        remaining = set(wanted)
+        async for found in db[SNAPSHOTS].find({}, STORED_FORMS, batch_size=500):
+            if found["_id"] in remaining:
+                remaining.discard(found["_id"])
+                await mirror(store, found)
+                done += 1
+    if done:
+        log.info("impact.mirror_backfilled", workers=done)
+    return done
