@@ -343,6 +343,8 @@ def structure_problems(
             limit = (error.get("ctx") or {}).get("max_length")
             unit = "文字" if kind == "string_too_long" else "個"
             message = f"{limit}{unit}以内で入力してください"
+        elif kind in ("string_unicode", "string_sub_type"):
+            message = "使用できない文字が含まれています"
         elif kind == "extra_forbidden":
             message = f"項目「{loc[-1] if loc else ''}」は使えません"
         else:
