@@ -21,6 +21,18 @@ from consent.core.validation import (
 )
 
 TODAY = date(2026, 11, 20)
+EMPLOYER = {
+    "employer_name": "株式会社髙橋建設",
+    "representative_name": "髙橋 一郎",
+    "address": "東京都千代田区千代田1-1",
+    "phone_number": "03-1234-5678",
+}
+ROW = {
+    "worker_id": "12345678901234",
+    "name": "山田 太郎",
+    "name_kana": "ヤマダ タロウ",
+    "birth_date": "1980-04-01",
+}
 
 
 def body(**overrides: Any) -> ApplicationInput:
@@ -125,7 +137,10 @@ def test_names_compare_after_nfkc_without_spaces() -> None:
 def test_kanji_name_keeps_variant_characters() -> None:
     assert check_name("髙﨑\u3000𠮷男") == ("髙﨑 𠮷男", None)
     assert check_name("") == (None, "氏名を入力してください")
-    assert check_name("山田\x00") == (None, "氏名に使用できない文字が含まれています")
+    assert check_name("山田\x00") == (
+        None,
+        "氏名に使用できない文字（U+0000：制御文字）が含まれています",
+    )
     assert check_name("山" * 51) == (None, "氏名は50文字以内で入力してください")
 
 
@@ -276,26 +291,68 @@ RECORD = {
 }
 
 
-def test_unknown_worker_is_refused_on_the_id() -> None:
-    assert check_against_ccus(WORKER, None) == (
-        [{"field": "workers.2.worker_id", "message": "技能者IDがCCUSに登録されていません"}],
-        [],
-    )
+UNIFORM = {
+    "field": "workers.2",
+    "message": (
+        "技能者 3：入力内容がCCUSの登録情報と一致しません"
+        "（技能者ID・氏名カナ・生年月日をご確認ください）"
+    ),
+}
 
 
 def test_matching_worker_passes_names_compared_after_nfkc() -> None:
     assert check_against_ccus(WORKER, RECORD) == ([], [])
 
 
-def test_kana_and_birth_date_mismatches_name_their_fields() -> None:
-    errors, warnings = check_against_ccus(
-        WORKER, {**RECORD, "name_kana": "ヤマダ ジロウ", "birth_date": "1980-04-02"}
+@pytest.mark.parametrize(
+    "record",
+    [
+        None,  # unknown 技能者ID
+        {**RECORD, "name_kana": "ヤマダ ジロウ"},
+        {**RECORD, "birth_date": "1980-04-02"},
+        {**RECORD, "name_kana": "ヤマダ ジロウ", "birth_date": "1980-04-02"},
+        {**RECORD, "name_kana": "ヤマダ ジロウ", "registration_type": "simple"},
+    ],
+)
+def test_an_unknown_id_and_wrong_details_get_one_and_the_same_answer(
+    record: dict[str, str] | None,
+) -> None:
+    """Issue 22, finding 5: the answer never says which field is wrong (no CCUS oracle)."""
+    assert check_against_ccus(WORKER, record) == ([UNIFORM], [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "described"),
+    [
+        ("ヤマダ\u202eウロタ", "U+202E：書字方向の制御文字"),  # RLO
+        ("ヤマダ\u202dタロウ", "U+202D：書字方向の制御文字"),  # LRO
+        ("ヤマダ\u202cタロウ", "U+202C：書字方向の制御文字"),  # PDF
+        ("ヤマダ\u2066タロウ\u2069", "U+2066：書字方向の制御文字"),  # isolates
+        ("ヤマダ\u200fタロウ", "U+200F：書字方向の制御文字"),  # RLM
+        ("ヤマダ\u2028タロウ", "U+2028：行区切り文字"),
+        ("ヤマダ\u2029タロウ", "U+2029：段落区切り文字"),
+        ("ヤマダ\x85タロウ", "U+0085：制御文字"),  # C1
+        ("ヤマダ\x1bタロウ", "U+001B：制御文字"),  # C0
+        ("ヤマダ\u200bタロウ", "U+200B：書式制御文字"),  # zero width space
+    ],
+)
+def test_control_and_bidi_characters_are_refused_in_names_and_kana(
+    raw: str, described: str
+) -> None:
+    """Issue 22, finding 10: shown to an evaluator or printed, they reverse or hide text."""
+    assert check_kana(raw) == (None, f"氏名カナに使用できない文字（{described}）が含まれています")
+    name = raw.replace("ヤマダ", "山田").replace("タロウ", "太郎")
+    assert check_name(name) == (None, f"氏名に使用できない文字（{described}）が含まれています")
+    _, errors = check_application(
+        body(workers=[{**ROW, "name": name}], employer={**EMPLOYER, "address": raw}),
+        TODAY,
+        max_workers=100,
     )
-    assert errors == [
-        {"field": "workers.2.name_kana", "message": "氏名カナがCCUSの登録内容と一致しません"},
-        {"field": "workers.2.birth_date", "message": "生年月日がCCUSの登録内容と一致しません"},
-    ]
-    assert warnings == []
+    assert {e["field"] for e in errors} == {"workers.0.name", "employer.address"}
+
+
+def test_variation_selectors_of_kanji_are_kept() -> None:
+    assert check_name("葛\U000e0100城 太郎") == ("葛\U000e0100城 太郎", None)
 
 
 def test_simple_registration_and_other_kanji_warn_only() -> None:

@@ -16,6 +16,9 @@ Doc = dict[str, Any]
 LINKED = ("consent_id",)
 PURPOSES = {
     "ccus_check": "個人情報利用申請の入力内容とCCUS登録情報の照合",
+    # no personal data is shown by these two: they record who tried which 技能者ID
+    "ccus_check_failed": "個人情報利用申請の照合の失敗（入力内容がCCUS登録情報と一致しない）",
+    "ccus_check_refused": "個人情報利用申請の照合の拒否（照合回数の上限・一時的なロック）",
     "list_consents": "個人情報利用申請（同意状況）の一覧表示",
     "get_consent": "個人情報利用申請の詳細表示",
     "list_granted": "代行申請できる技能者（同意取得済み）の一覧",

@@ -29,7 +29,19 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 PHONE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
 POSTAL_CODE = re.compile(r"^(\d{3})-?(\d{4})$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters that change how the text around them is shown (書字方向の制御文字: RLO U+202E,
+# LRO, PDF, embeddings, isolates, marks), named for the messages. Every other format
+# character (category Cf: zero-width joiners, BOM, tag characters …) is refused as well.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+REFUSED_CATEGORIES = {
+    "Cc": "制御文字",  # C0 and C1 controls, DEL
+    "Cf": "書式制御文字",  # invisible format characters
+    "Zl": "行区切り文字",  # U+2028
+    "Zp": "段落区切り文字",  # U+2029
+    "Cs": "サロゲート",
+}
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 MINIMUM_AGE = 15
@@ -40,6 +52,7 @@ KANA_MAX = 100
 MESSAGE_SIMPLE_REGISTRATION = (
     "簡略型の技能者はレベル判定を受けられません（詳細型での登録が必要です）"
 )
+MESSAGE_CCUS_MISMATCH = "入力内容がCCUSの登録情報と一致しません"
 MESSAGE_NAME_DIFFERS = (
     "氏名（漢字）がCCUSの登録内容と一致しません。"
     "異体字などの違いでなければ入力内容を確認してください"
@@ -135,6 +148,25 @@ def normalise_name(raw: str) -> str:
     return collapse_spaces(raw.replace("\u3000", " "))
 
 
+def refused_character(text: str) -> str | None:
+    """The first character of ``text`` that may not be entered, described in Japanese
+    (``"U+202E：書字方向の制御文字"``), or ``None``.
+
+    Refused: control characters (C0, C1, DEL), line and paragraph separators (U+2028,
+    U+2029) and format characters (category Cf), among them every bidirectional control
+    (RLO U+202E, LRO, PDF, LRE, RLE, the isolates U+2066–U+2069, LRM, RLM, ALM): shown to
+    an evaluator or printed on a form they reverse or hide text ("gpj.exe", a name that
+    reads differently). Variation selectors (異体字, category Mn) are kept.
+    """
+    for char in text:
+        category = unicodedata.category(char)
+        if char in BIDI_CONTROLS:
+            return f"U+{ord(char):04X}：書字方向の制御文字"
+        if category in REFUSED_CATEGORIES:
+            return f"U+{ord(char):04X}：{REFUSED_CATEGORIES[category]}"
+    return None
+
+
 def name_key(text: str) -> str:
     """What two names are compared by: NFKC, without any whitespace."""
     return re.sub(r"\s+", "", nfkc(text))
@@ -156,6 +188,8 @@ def check_worker_id(raw: str | int | None) -> tuple[str | None, str | None]:
 def check_kana(raw: str | None) -> tuple[str | None, str | None]:
     if raw is None or raw == "":
         return None, "氏名カナを入力してください"
+    if (refused := refused_character(raw)) is not None:
+        return None, f"氏名カナに使用できない文字（{refused}）が含まれています"
     kana = normalise_kana(raw)
     if len(kana) > KANA_MAX:
         return None, f"氏名カナは{KANA_MAX}文字以内で入力してください"
@@ -167,8 +201,8 @@ def check_kana(raw: str | None) -> tuple[str | None, str | None]:
 def check_name(raw: str | None) -> tuple[str | None, str | None]:
     if raw is None or raw == "":
         return None, "氏名を入力してください"
-    if CONTROL.search(raw):
-        return None, "氏名に使用できない文字が含まれています"
+    if (refused := refused_character(raw)) is not None:
+        return None, f"氏名に使用できない文字（{refused}）が含まれています"
     name = normalise_name(raw)
     if len(name) > NAME_MAX:
         return None, f"氏名は{NAME_MAX}文字以内で入力してください"
@@ -236,8 +270,10 @@ def _text(
 ) -> str | None:
     if value is None or value == "":
         return None
-    if CONTROL.search(value):
-        errors.append({"field": field, "message": f"{label}に使用できない文字が含まれています"})
+    if (refused := refused_character(value)) is not None:
+        errors.append(
+            {"field": field, "message": f"{label}に使用できない文字（{refused}）が含まれています"}
+        )
         return None
     if len(value) > limit:
         errors.append({"field": field, "message": f"{label}は{limit}文字以内で入力してください"})
@@ -372,25 +408,40 @@ def check_application(
 # --- against the CCUS record ----------------------------------------------------------------
 
 
+def ccus_mismatch(worker: Worker) -> FieldError:
+    """The one answer for a worker row that does not match CCUS, whatever is wrong.
+
+    An unknown 技能者ID, another kana and another birth date all get this same error, on
+    the row (``workers.N``), not on a field: an answer that named the wrong field told
+    which 技能者IDs exist and, one birth date after another, a worker's birth date.
+    """
+    return {
+        "field": worker.field,
+        "message": (
+            f"技能者 {worker.index + 1}：{MESSAGE_CCUS_MISMATCH}"
+            "（技能者ID・氏名カナ・生年月日をご確認ください）"
+        ),
+    }
+
+
+def matches_ccus(worker: Worker, record: dict[str, Any] | None) -> bool:
+    """Whether the row's 技能者ID exists and its kana and birth date are those of CCUS."""
+    if record is None:
+        return False
+    same_kana = name_key(worker.name_kana) == name_key(str(record.get("name_kana", "")))
+    return same_kana and worker.birth_date.isoformat() == record.get("birth_date")
+
+
 def check_against_ccus(
     worker: Worker, record: dict[str, Any] | None
 ) -> tuple[list[FieldError], list[dict[str, str]]]:
-    """Errors (unknown id, kana or birth date mismatch) and warnings (簡略型, kanji name)."""
+    """Errors (one uniform mismatch, :func:`ccus_mismatch`) and, for a matching row only,
+    warnings (簡略型, kanji name)."""
+    if not matches_ccus(worker, record):
+        return [ccus_mismatch(worker)], []
+    assert record is not None
     f = worker.field
-    if record is None:
-        return [{"field": f + ".worker_id", "message": "技能者IDがCCUSに登録されていません"}], []
-    errors: list[FieldError] = []
     warnings: list[dict[str, str]] = []
-    if name_key(worker.name_kana) != name_key(str(record.get("name_kana", ""))):
-        errors.append(
-            {"field": f + ".name_kana", "message": "氏名カナがCCUSの登録内容と一致しません"}
-        )
-    if worker.birth_date.isoformat() != record.get("birth_date"):
-        errors.append(
-            {"field": f + ".birth_date", "message": "生年月日がCCUSの登録内容と一致しません"}
-        )
-    if errors:
-        return errors, []
     if record.get("registration_type") == "simple":
         warnings.append(
             {
@@ -403,4 +454,4 @@ def check_against_ccus(
         warnings.append(
             {"field": f + ".name", "code": "name_differs", "message": MESSAGE_NAME_DIFFERS}
         )
-    return errors, warnings
+    return [], warnings
