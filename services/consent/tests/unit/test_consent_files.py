@@ -90,6 +90,7 @@ def test_magic_bytes_must_be_at_the_start() -> None:
         ("../../etc/passwd", "passwd.pdf"),
         ("C:\\Users\\a\\署名済み.PDF", "署名済み.pdf"),
         ("a<b>:c?.pdf", "abc.pdf"),
+        ("ｽｷｬﾝ.pdf", "ｽｷｬﾝ.pdf"),  # NFC only: half-width kana stay as they are
         ("...", "個人情報利用同意書.pdf"),
         ("report.final.exe", "report.final.pdf"),
         ("x" * 200 + ".pdf", "x" * 80 + ".pdf"),
@@ -97,3 +98,29 @@ def test_magic_bytes_must_be_at_the_start() -> None:
 )
 def test_stored_names_are_safe_and_carry_the_real_extension(name: str, expected: str) -> None:
     assert stored_name(name, PDF) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [
+        ("同意書\u202efdp.exe", "U+202E：書字方向の制御文字"),  # RLO: shows as 同意書exe.pdf
+        ("同意書\u202dabc.pdf", "U+202D：書字方向の制御文字"),  # LRO
+        ("同意書\u2067x\u2069.pdf", "U+2067：書字方向の制御文字"),  # RLI … PDI
+        ("同意書\u2028.pdf", "U+2028：行区切り文字"),
+        ("同意書\u2029.pdf", "U+2029：段落区切り文字"),
+        ("同意書\x0d\x0a.pdf", "U+000D：制御文字"),
+        ("同意書\x9b.pdf", "U+009B：制御文字"),  # C1 (CSI)
+        ("同意書\ufeff.pdf", "U+FEFF：書式制御文字"),
+    ],
+)
+def test_control_and_bidi_characters_in_a_file_name_are_refused(name: str, described: str) -> None:
+    """Issue 22, finding 10: refused with a Japanese 422, never silently kept or removed."""
+    error = refused(PDF_BYTES, name)
+    assert error.code == "invalid_file_name"
+    assert error.message_ja.startswith("ファイル名に使用できない文字")
+    assert error.errors == [
+        {
+            "field": "signed_form",
+            "message": f"ファイル名に使用できない文字（{described}）が含まれています",
+        }
+    ]
