@@ -29,7 +29,13 @@ import httpx
 from tests.faults.stack import Stack
 
 PASSWORD = "Fault-Test-2026"
-SIGNED_FORM = b"%PDF-1.4\n% signed consent form (fault suite)\n%%EOF\n"
+SIGNED_FORM = (  # a one-page PDF: signed forms are parsed and written anew (docs/security.md)
+    b"%PDF-1.4\n% signed consent form (fault suite)\n"
+    b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+    b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 ADDRESS = {
     "postal_code": "100-0001",
     "prefecture": "東京都",

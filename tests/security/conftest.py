@@ -58,7 +58,13 @@ SERVICES = ("identity", "consent", "application", "judgement", "notification", "
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 SEALING_KEY = "security-test-mail-sealing-key-0123456789abcdef"
 PASSWORD = "Anzen-Kakunin-2026"
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+# a one-page PDF: signed forms are parsed and written anew, so it must be a real one
+PDF = (
+    b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+    b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 DEMO = Path(__file__).resolve().parents[2] / "services/judgement/src/judgement/feed"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

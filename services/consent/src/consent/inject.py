@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 
 from consent.config import Settings
+from consent.core import checks
 from consent.core.consents import Policy
-from consent.core.service import ConsentService, utcnow
+from consent.core.service import ConsentService, UploadLimits, utcnow
 from shared_kernel import access_log
 from shared_kernel.access_log import AccessLog
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
@@ -47,6 +48,16 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
     runtime.publishes(*PUBLISHES)
     runtime.index("ccus_workers")
     runtime.index("worker_trades")
+    runtime.index(checks.COLLECTION)
+    limits = checks.CheckLimits(
+        per_employer=settings.ccus_checks_per_employer,
+        window=timedelta(minutes=settings.ccus_check_window_minutes),
+        failures_per_worker=settings.ccus_failures_per_worker,
+        failure_window=timedelta(hours=settings.ccus_failure_window_hours),
+        lock_after=settings.ccus_lock_after_failures,
+        lock_for=timedelta(hours=settings.ccus_lock_hours),
+    )
+    runtime.retain(checks.COLLECTION, "at", limits.keep)
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     runtime.index("signed_forms.files")
     runtime.index("signed_forms.chunks", "files_id")
@@ -62,6 +73,15 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         max_workers=settings.max_workers_per_application,
         clock=clock,
         worker_trades=DocumentStore(runtime.db, "worker_trades"),
+        # counts and locks of the CCUS check: no events, off the relay's sweep too
+        ccus_checks=DocumentStore(runtime.db, checks.COLLECTION),
+        check_limits=limits,
+        uploads=UploadLimits(
+            timeout_seconds=settings.disarm_timeout_seconds,
+            concurrency=settings.disarm_concurrency,
+            max_pixels=settings.max_image_pixels,
+            max_pdf_pages=settings.max_pdf_pages,
+        ),
     )
     subscribe(runtime.consumer, service, end_on_judgement=settings.end_on_judgement)
     return Container(runtime=runtime, settings=settings, service=service, access_log=service.access)

@@ -6,6 +6,7 @@ model; then employers and evaluators use the HTTP API as the portal would.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -34,8 +35,18 @@ YAMADA = "20000000000001"  # 詳細型
 SUZUKI = "20000000000002"  # 簡略型
 TANAKA = "20000000000003"  # 詳細型
 MB = 1024 * 1024
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
+# a one-page PDF (uploads are parsed and written anew: it must be a real one)
+PDF = (
+    b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+    b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+PNG = (  # 1×1 grey, as Pillow writes it
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00"
+    b"\x00:~\x9bU\x00\x00\x00\nIDATx\x9cch\x00\x00\x00\x82\x00\x81w\xcdr\xb6"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 
 EMPLOYER_DETAILS = {
@@ -149,7 +160,8 @@ def a_year_from_today() -> str:
 async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, db: object) -> None:
     async with consent_api(settings) as api:
         http = api.client
-        # refused: unknown id, kana and birth date not as in CCUS; each error names its field
+        # refused: unknown id, kana and birth date not as in CCUS; one and the same answer
+        # for each row, naming no field (no CCUS oracle: docs/security.md)
         wrong = await http.post(
             "/consent-applications",
             json=application(
@@ -163,15 +175,12 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
             "code": "validation_error",
             "message": "入力内容に誤りがあります。",
             "errors": [
-                {"field": "workers.0.worker_id", "message": "技能者IDがCCUSに登録されていません"},
                 {
-                    "field": "workers.1.name_kana",
-                    "message": "氏名カナがCCUSの登録内容と一致しません",
-                },
-                {
-                    "field": "workers.1.birth_date",
-                    "message": "生年月日がCCUSの登録内容と一致しません",
-                },
+                    "field": f"workers.{row}",
+                    "message": f"技能者 {row + 1}：入力内容がCCUSの登録情報と一致しません"
+                    "（技能者ID・氏名カナ・生年月日をご確認ください）",
+                }
+                for row in (0, 1)
             ],
         }
         assert await api.container.service.consents.find({}) == []  # nothing was filed
@@ -297,7 +306,9 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
         assert [(g["worker_id"], g["valid_until"]) for g in granted] == [(YAMADA, valid_until)]
         download = await http.get(f"/consents/{yamada_id}/signed-form", headers=api.a)
         assert download.status_code == 200
-        assert download.content == PDF
+        # what is stored and served is the file written anew (docs/security.md)
+        assert download.content.startswith(b"%PDF-") and download.content != PDF
+        assert hashlib.sha256(download.content).hexdigest() == again.json()["signed_form"]["sha256"]
         assert download.headers["content-type"] == "application/pdf"
         assert (
             "filename*=UTF-8''" + quote("同意書（再）.pdf")
@@ -347,6 +358,7 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
         ).json()
         assert sorted({e["action"] for e in log}) == [
             "ccus_check",
+            "ccus_check_failed",  # the refused filing above: who tried which 技能者ID
             "download_signed_form",
             "get_consent",
             "list_consents",
@@ -366,7 +378,16 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
             await http.get("/access-log", params={"employer_id": EMPLOYER_A}, headers=api.evaluator)
         ).json()
         assert len(by_employer) >= len(log)
-        assert {w for e in by_employer for w in e["worker_ids"]} == {YAMADA, SUZUKI}
+        assert {w for e in by_employer for w in e["worker_ids"]} == {
+            YAMADA,
+            SUZUKI,
+            "29999999999999",  # tried, unknown to CCUS: recorded as a failed check
+        }
+        failed = next(e for e in by_employer if e["action"] == "ccus_check_failed")
+        assert (failed["worker_ids"], failed["actor"]) == (
+            sorted(["29999999999999", YAMADA]),
+            "kensetsu01",
+        )
         assert (
             await http.get("/access-log", params={"employer_id": EMPLOYER_B}, headers=api.evaluator)
         ).json() == []
@@ -527,7 +548,7 @@ async def test_an_employer_never_sees_another_employers_workers_or_files(
             "code"
         ] == "signed_form_not_found"
         a_form = (await http.get(f"/consents/{yamada_a}/signed-form", headers=api.a)).content
-        assert a_form == PDF
+        assert a_form.startswith(b"%PDF-")
         # the evaluator sees both employers' consents
         everyone = (await http.get("/consents", headers=api.evaluator)).json()
         assert [c["consent_id"] for c in everyone] == [yamada_a, yamada_b]

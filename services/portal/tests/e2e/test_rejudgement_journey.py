@@ -47,7 +47,13 @@ WORKER = {
     "name_kana": "タカハシ ケンタ",
     "birth_date": "1994-07-15",
 }
-SIGNED_FORM = b"%PDF-1.4\n% signed consent form (re-judgement journey)\n%%EOF\n"
+SIGNED_FORM = (  # a one-page PDF: signed forms are parsed and written anew (docs/security.md)
+    b"%PDF-1.4\n% signed consent form (re-judgement journey)\n"
+    b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+    b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 CORRECTED_TEKKIN = """\
 tables:
   - trade: 鉄筋

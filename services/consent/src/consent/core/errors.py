@@ -9,12 +9,18 @@ class ConsentError(Exception):
     """A refused request: a stable ``code``, a Japanese message and per-field errors."""
 
     def __init__(
-        self, code: str, message_ja: str, errors: list[dict[str, Any]] | None = None
+        self,
+        code: str,
+        message_ja: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message_ja)
         self.code = code
         self.message_ja = message_ja
         self.errors = errors or []
+        self.headers = headers or {}  # e.g. Retry-After of a limit
 
 
 def invalid(errors: list[dict[str, Any]]) -> ConsentError:

@@ -8,17 +8,20 @@ published by the relay. Every read of a worker's personal data is logged first
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from consent.core import access, consents, files, validation
+from consent.core import access, checks, consents, files, validation
 from consent.core.ccus import keep_newest
+from consent.core.checks import CheckLimits
 from consent.core.consents import Doc, Outcome, Policy
 from consent.core.errors import ConsentError, invalid, not_found
-from consent.core.validation import ApplicationInput
+from consent.core.validation import ApplicationInput, Worker
 from consent.ports import Documents, FileStore
 from shared_kernel.access_log import AccessLog
 from shared_kernel.auth import Principal
@@ -46,6 +49,18 @@ class SignedForm:
     content_type: str
 
 
+@dataclass(frozen=True)
+class UploadLimits:
+    """How a signed form is disarmed (core/files.py): off the event loop, at most
+    ``concurrency`` at a time per process, each within ``timeout_seconds`` (waiting for a
+    turn included)."""
+
+    timeout_seconds: float = 30.0
+    concurrency: int = 2
+    max_pixels: int = files.MAX_IMAGE_PIXELS
+    max_pdf_pages: int = files.MAX_PDF_PAGES
+
+
 class ConsentService:
     def __init__(
         self,
@@ -59,6 +74,9 @@ class ConsentService:
         max_workers: int = 100,
         clock: Callable[[], datetime] = utcnow,
         worker_trades: Documents | None = None,
+        ccus_checks: Documents | None = None,
+        check_limits: CheckLimits | None = None,
+        uploads: UploadLimits | None = None,
     ) -> None:
         self.consents = consents
         self.workers = workers  # read model of CCUS workers (CcusWorkerSnapshot)
@@ -72,6 +90,11 @@ class ConsentService:
         self.max_upload_bytes = max_upload_bytes
         self.max_workers = max_workers
         self.clock = clock
+        # the counts and locks of the CCUS check (core/checks.py); None: not limited
+        self.ccus_checks = ccus_checks
+        self.check_limits = check_limits or CheckLimits()
+        self.uploads = uploads or UploadLimits()
+        self._disarm_slots = asyncio.Semaphore(self.uploads.concurrency)
 
     def today(self) -> date:
         return consents.japan_today(self.clock())
@@ -157,20 +180,31 @@ class ConsentService:
     async def file_application(
         self, actor: Principal, body: ApplicationInput, endpoint: str
     ) -> dict[str, Any]:
-        """個人情報利用申請: every worker checked, then one consent per worker (申請中)."""
+        """個人情報利用申請: every worker checked, then one consent per worker (申請中).
+
+        A row whose 技能者ID, kana and birth date do not match CCUS gets one uniform error,
+        whatever is wrong; the checks are limited per employer and per 技能者ID, failures
+        lock a 技能者ID for the employer and are written to the access log
+        (``core/checks.py``, docs/security.md)."""
         employer_id = employer_of(actor)
         now = self.clock()
         today = consents.japan_today(now)
         application, errors = validation.check_application(
             body, today, max_workers=self.max_workers
         )
+        found = await self._refuse_if_limited(
+            actor, employer_id, application.workers, now, endpoint
+        )
         records: dict[str, Doc] = {}
         warnings: dict[str, list[dict[str, str]]] = {}
+        matched: list[Worker] = []
+        failed: list[Worker] = []
         for worker in application.workers:
             record = await self.workers.get(worker.worker_id)
             if record is not None:
                 records[worker.worker_id] = record
             worker_errors, worker_warnings = validation.check_against_ccus(worker, record)
+            (failed if worker_errors else matched).append(worker)
             errors += worker_errors
             warnings[worker.worker_id] = worker_warnings
             existing = await self.consents.get(consents.consent_id(employer_id, worker.worker_id))
@@ -183,6 +217,7 @@ class ConsentService:
             endpoint,
             [{"worker_id": w, "employer_id": employer_id} for w in sorted(records)],
         )
+        await self._record_outcome(actor, employer_id, matched, failed, now, found, endpoint)
         if errors:
             raise invalid(sorted(errors, key=_field_order))
         filed: list[Doc] = []
@@ -208,6 +243,129 @@ class ConsentService:
             "warnings": [w for ws in warnings.values() for w in ws],
         }
 
+    # --- limits of the CCUS check (core/checks.py) ------------------------------------------
+
+    async def _refuse_if_limited(
+        self,
+        actor: Principal,
+        employer_id: str,
+        workers: Sequence[Worker],
+        now: datetime,
+        endpoint: str,
+    ) -> dict[str, Doc]:
+        """Refuse the filing before any CCUS check when the employer has checked too many
+        rows in this window (429), or a row's 技能者ID is locked for the employer (423) or
+        has failed too often for everyone (429); else count the rows. Returns the
+        ``ccus_checks`` documents read (by ``_id``)."""
+        if self.ccus_checks is None or not workers:
+            return {}
+        limits = self.check_limits
+        own = checks.employer_key(employer_id, now, limits)
+        keys = [own]
+        for w in workers:
+            keys += [checks.worker_key(w.worker_id, now, limits)]
+            keys += [checks.pair_key(employer_id, w.worker_id)]
+        found = {d["_id"]: d for d in await self.ccus_checks.find({"_id": {"$in": keys}})}
+        if checks.employer_over(found.get(own), len(workers), limits):
+            wait = checks.retry_after([checks.window_left(now, limits.window)])
+            await self._log_refused(actor, employer_id, workers, endpoint)
+            raise ConsentError(
+                "ccus_check_rate_limited",
+                f"CCUS登録情報との照合の回数が上限（{_duration_ja(limits.window)}に"
+                f"{limits.per_employer}人）に達しました。{checks.minutes_ja(wait)}後に"
+                "もう一度申請してください。",
+                headers={"Retry-After": str(wait)},
+            )
+        blocked: list[dict[str, str]] = []
+        waits: list[timedelta] = []
+        locked = False
+        for w in workers:
+            remaining = checks.lock_remaining(
+                found.get(checks.pair_key(employer_id, w.worker_id)), now
+            )
+            if remaining is not None:
+                locked = True
+                waits.append(remaining)
+                blocked.append(
+                    _row_error(
+                        w,
+                        "照合の失敗が続いたため、この技能者IDは一時的に申請できません"
+                        f"（{checks.minutes_ja(checks.retry_after([remaining]))}後に"
+                        "申請できます）",
+                    )
+                )
+            elif checks.worker_over(found.get(checks.worker_key(w.worker_id, now, limits)), limits):
+                left = checks.window_left(now, limits.failure_window)
+                waits.append(left)
+                blocked.append(
+                    _row_error(
+                        w,
+                        "この技能者IDの照合が多数失敗しているため、一時的に申請できません"
+                        f"（{checks.minutes_ja(checks.retry_after([left]))}後に申請できます）",
+                    )
+                )
+        if blocked:
+            wait = checks.retry_after(waits)
+            await self._log_refused(actor, employer_id, workers, endpoint)
+            raise ConsentError(
+                "ccus_check_locked" if locked else "ccus_check_rate_limited",
+                "CCUS登録情報との照合が制限されている技能者が含まれています。"
+                "時間をおいてから、もう一度申請してください。",
+                sorted(blocked, key=_field_order),
+                headers={"Retry-After": str(wait)},
+            )
+        await self.ccus_checks.update(own, partial(checks.counted, amount=len(workers), now=now))
+        return found
+
+    async def _record_outcome(
+        self,
+        actor: Principal,
+        employer_id: str,
+        matched: Sequence[Worker],
+        failed: Sequence[Worker],
+        now: datetime,
+        found: dict[str, Doc],
+        endpoint: str,
+    ) -> None:
+        """Count the failures (per 技能者ID, per employer × 技能者ID) and log them; a match
+        forgets the employer's earlier failures on that 技能者ID."""
+        if failed:
+            log.warning("consent.ccus_check_failed", employer_id=employer_id, rows=len(failed))
+            await self.log_access(
+                actor,
+                "ccus_check_failed",
+                endpoint,
+                [{"worker_id": w.worker_id, "employer_id": employer_id} for w in failed],
+            )
+        if self.ccus_checks is None:
+            return
+        limits = self.check_limits
+        for w in failed:
+            await self.ccus_checks.update(
+                checks.worker_key(w.worker_id, now, limits), partial(checks.worker_failed, now=now)
+            )
+            pair = await self.ccus_checks.update(
+                checks.pair_key(employer_id, w.worker_id),
+                partial(checks.pair_failed, now=now, limits=limits),
+            )
+            if checks.lock_remaining(pair, now) is not None:
+                log.warning("consent.ccus_check_locked", employer_id=employer_id)
+        for w in matched:
+            key = checks.pair_key(employer_id, w.worker_id)
+            if (found.get(key) or {}).get("failures"):
+                await self.ccus_checks.update(key, checks.pair_cleared)
+
+    async def _log_refused(
+        self, actor: Principal, employer_id: str, workers: Sequence[Worker], endpoint: str
+    ) -> None:
+        log.warning("consent.ccus_check_refused", employer_id=employer_id, rows=len(workers))
+        await self.log_access(
+            actor,
+            "ccus_check_refused",
+            endpoint,
+            [{"worker_id": w.worker_id, "employer_id": employer_id} for w in workers],
+        )
+
     async def _owned(self, actor: Principal, consent_id: str) -> Doc:
         """The consent if the caller may see it: its employer, or an evaluator of one of
         its worker's 分野 (any evaluator without a binding)."""
@@ -227,21 +385,28 @@ class ConsentService:
     async def upload_signed_form(
         self, actor: Principal, consent_id: str, data: bytes, filename: str | None
     ) -> Doc:
-        """Attach the signed 個人情報利用同意書 (PDF, JPEG or PNG by content, ≤ the limit)."""
+        """Attach the signed 個人情報利用同意書: a PDF, JPEG or PNG by content, ≤ the limit,
+        parsed and written anew without anything active (core/files.py); only the new
+        file is stored."""
         employer_of(actor)
-        signed = files.inspect(data, filename, self.max_upload_bytes)
+        signed = files.inspect(data, filename, self.max_upload_bytes, self.uploads.max_pixels)
         doc = await self._owned(actor, consent_id)
+        consents.attachable(doc, consents.japan_today(self.clock()))
+        clean = await self._disarmed(data, signed.kind)
+        sha256 = hashlib.sha256(clean).hexdigest()
         now = self.clock()
-        consents.attachable(doc, consents.japan_today(now))
         file_id = await self.files.put(
-            data,
+            clean,
             filename=signed.filename,
             metadata={
                 "consent_id": consent_id,
                 "employer_id": doc["employer_id"],
                 "worker_id": doc["worker_id"],
                 "content_type": signed.kind.content_type,
-                "sha256": signed.sha256,
+                "sha256": sha256,
+                "uploaded_sha256": signed.sha256,
+                "uploaded_size": signed.size,
+                "disarmed": True,
                 "uploaded_by": actor.subject,
             },
         )
@@ -249,8 +414,10 @@ class ConsentService:
             "file_id": file_id,
             "filename": signed.filename,
             "content_type": signed.kind.content_type,
-            "size": signed.size,
-            "sha256": signed.sha256,
+            "size": len(clean),
+            "sha256": sha256,
+            "uploaded_size": signed.size,
+            "uploaded_sha256": signed.sha256,
             "uploaded_at": now,
             "uploaded_by": actor.subject,
         }
@@ -262,6 +429,47 @@ class ConsentService:
         saved = await self.consents.update(consent_id, attach)
         assert saved is not None
         return consents.summary(saved, consents.japan_today(now))
+
+    async def _disarmed(self, data: bytes, kind: files.FileKind) -> bytes:
+        """``files.disarm`` in a worker thread, at most ``uploads.concurrency`` at a time,
+        within ``uploads.timeout_seconds`` (its turn included).
+
+        A thread cannot be stopped: one past its time goes on to its end in the background
+        (qpdf's decoders are bounded, core/files.py) and keeps its turn until then, so
+        hostile files cannot pile up threads; the request is answered at once."""
+        limits = self.uploads
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limits.timeout_seconds
+        try:
+            await asyncio.wait_for(self._disarm_slots.acquire(), limits.timeout_seconds)
+        except TimeoutError:
+            raise ConsentError(
+                "file_check_busy",
+                "ただいま添付ファイルの確認が混み合っています。"
+                "しばらく時間をおいてから、もう一度添付してください。",
+                headers={"Retry-After": "30"},
+            ) from None
+        work = asyncio.ensure_future(
+            asyncio.to_thread(
+                files.disarm,
+                data,
+                kind,
+                max_pixels=limits.max_pixels,
+                max_pages=limits.max_pdf_pages,
+            )
+        )
+
+        def finished(task: asyncio.Future[bytes]) -> None:
+            self._disarm_slots.release()
+            if not task.cancelled():
+                task.exception()  # a late failure was answered already: not "never retrieved"
+
+        work.add_done_callback(finished)
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            log.warning("consent.disarm_timeout", kind=kind.name, size=len(data))
+            raise files.processing_timed_out(limits.timeout_seconds) from None
 
     async def signed_form(self, actor: Principal, consent_id: str, endpoint: str) -> SignedForm:
         doc = await self._owned(actor, consent_id)
@@ -382,6 +590,18 @@ def employer_of(actor: Principal) -> str:
     if actor.role != "employer" or not actor.employer_id:
         raise ConsentError("forbidden", "事業者としてログインしてください。")
     return actor.employer_id
+
+
+def _row_error(worker: Worker, message: str) -> dict[str, str]:
+    message = f"技能者 {worker.index + 1}：{message}"
+    return {"field": f"{worker.field}.worker_id", "message": message}
+
+
+def _duration_ja(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60 == 0:
+        return f"{minutes // 60}時間"
+    return f"{minutes}分"
 
 
 def _existing(change: Callable[[Doc], Outcome]) -> Change:

@@ -40,8 +40,16 @@ STATUS_OF_CODE = {
     "empty_file": 422,
     "file_too_large": 413,
     "unsupported_file_type": 415,
-    "pdf_active_content": 422,
     "image_too_large": 422,
+    "invalid_file_name": 422,
+    "pdf_unreadable": 422,
+    "pdf_encrypted": 422,
+    "pdf_too_many_pages": 422,
+    "image_unreadable": 422,
+    "file_processing_timeout": 422,
+    "file_check_busy": 503,
+    "ccus_check_rate_limited": 429,
+    "ccus_check_locked": 423,
     "forbidden": 403,
     "not_found": 404,
     "signed_form_not_found": 404,
@@ -59,7 +67,9 @@ async def consent_error(_: Request, exc: Exception) -> JSONResponse:
     content: dict[str, Any] = {"code": exc.code, "message": exc.message_ja}
     if exc.errors:
         content["errors"] = exc.errors
-    return JSONResponse(status_code=STATUS_OF_CODE.get(exc.code, 400), content=content)
+    return JSONResponse(
+        status_code=STATUS_OF_CODE.get(exc.code, 400), content=content, headers=exc.headers
+    )
 
 
 def endpoint(request: Request) -> str:
