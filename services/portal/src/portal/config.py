@@ -40,7 +40,12 @@ class Settings(ServiceSettings):
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     """Largest signed consent form the portal forwards (it protects the portal's memory; the
-    consent service applies its own, smaller limit and says so in Japanese)."""
+    consent service applies its own, smaller limit and says so in Japanese). The upload's
+    whole request body may be 64 KiB more (multipart framing); past that the read stops and
+    the answer is 413."""
+    max_form_bytes: int = Field(default=256 * 1024, ge=1024)
+    """Largest request body of every other route (login, registration, the forms): counted
+    while it is read, before anything parses it; past it the answer is 413."""
 
     cookie_secret: SecretStr = SecretStr(DEVELOPMENT_COOKIE_SECRET)
     """Secret that seals the portal's session cookie (AES + HMAC; at least 32 bytes and not a

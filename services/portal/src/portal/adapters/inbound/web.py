@@ -8,8 +8,9 @@ Page handlers (``pages_*.py``) use:
 * ``user_api(request)`` — the services with the user's token (``UserApi``);
 * ``require_login(request, *roles)`` — the session, or a redirect to the login page.
 
-``install(app)`` adds the session middleware and turns the portal's exceptions into
-Japanese pages: a service outage is a 503 page, never a traceback.
+``install(app)`` adds the session middleware and the request body limits (``body_limit``)
+and turns the portal's exceptions into Japanese pages: a service outage is a 503 page,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from portal.adapters.inbound.body_limit import BodyLimit
 from portal.adapters.outbound.services import (
     Forbidden,
     NotFound,
@@ -358,6 +360,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+    # added last, so the outermost layer: it counts every body byte before anything reads it
+    app.add_middleware(BodyLimit)
 
 
 UNEXPECTED_PAGE = """<!doctype html>

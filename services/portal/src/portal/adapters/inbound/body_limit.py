@@ -1,0 +1,166 @@
+"""Request body limits of the portal, enforced while the body is read (issue 22, finding 7).
+
+Before, a form was parsed whatever its size: an anonymous ``POST /login`` with 100 MB was
+read (and its multipart parts spooled to disk), and the signed-form upload read the whole
+body before its own limit was checked. This ASGI middleware is the outermost layer of the
+app, so nothing reads a byte before it counts it:
+
+* a declared ``Content-Length`` over the route's limit is refused before anything is read;
+* otherwise every chunk is counted as the app reads it, and the read stops at the first
+  chunk past the limit (chunked bodies without a length included);
+* either way the answer is 413 with a Japanese page (JSON for non-HTML clients), carrying
+  the portal's security headers; the handler never runs to its end, nothing is sent to a
+  service.
+
+Limits per route: the signed-form upload (``POST /consents/{id}/signed-form``) may carry
+``PORTAL_MAX_UPLOAD_BYTES`` plus ``MULTIPART_ALLOWANCE`` for the multipart framing and
+the CSRF field (the handler still tells a file just over the limit apart, in a flash
+message); every other request ``PORTAL_MAX_FORM_BYTES``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.config import Settings
+from shared_kernel.logging import get_logger
+
+log = get_logger(__name__)
+
+UPLOAD_ROUTE = re.compile(r"^/consents/[^/]+/signed-form$")
+MULTIPART_ALLOWANCE = 64 * 1024
+"""Room for the multipart boundaries, part headers and the CSRF token around the file."""
+
+
+class BodyTooLarge(Exception):
+    """Raised inside the app when its body read passes the route's limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body over {limit} bytes")
+        self.limit = limit
+
+
+def is_upload(method: str, path: str) -> bool:
+    return method == "POST" and UPLOAD_ROUTE.fullmatch(path) is not None
+
+
+def limit_for(settings: Settings, method: str, path: str) -> int:
+    """The most body bytes the route may be sent."""
+    if is_upload(method, path):
+        return settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    return settings.max_form_bytes
+
+
+def size_ja(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):.3g}MB"
+    return f"{max(1, limit // 1024)}KB"
+
+
+def declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyLimit:
+    """The outermost ASGI layer of the portal: see the module."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = _settings(scope)
+        limit = limit_for(settings, scope["method"], scope["path"])
+        declared = declared_length(scope)
+        if declared is not None and declared > limit:
+            await self.refuse(scope, receive, send, limit, settings)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BaseException as exc:
+            if started or not _too_large(exc):
+                raise
+            await self.refuse(scope, receive, send, limit, settings)
+
+    async def refuse(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, settings: Settings
+    ) -> None:
+        from portal.adapters.inbound.web import error_page, security_headers, wants_html
+
+        request = Request(scope, receive)
+        log.warning(
+            "portal.body_too_large",
+            method=scope["method"],
+            path=scope["path"],
+            limit=limit,
+            declared=declared_length(scope),
+        )
+        upload = is_upload(scope["method"], scope["path"])
+        if upload:
+            message = (
+                f"送信されたデータが大きすぎます（上限{size_ja(limit)}）。"
+                f"添付ファイルは{size_ja(settings.max_upload_bytes)}以下にしてください。"
+            )
+        else:
+            message = (
+                f"送信された内容が大きすぎます（上限{size_ja(limit)}）。"
+                "入力内容を確認して、もう一度送信してください。"
+            )
+        response: Any
+        if wants_html(request):
+            response = error_page(request, 413, "送信内容が大きすぎます", message)
+        else:
+            response = JSONResponse(
+                {"code": "payload_too_large", "message": message}, status_code=413
+            )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Connection"] = "close"
+        for name, value in security_headers(request, settings.https_only).items():
+            response.headers.setdefault(name, value)
+        await response(scope, receive, send)
+
+
+def _settings(scope: Scope) -> Settings:
+    settings = scope["app"].state.container.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _too_large(exc: BaseException) -> bool:
+    """``BodyTooLarge``, also wrapped in exception groups (task groups of middlewares)."""
+    if isinstance(exc, BodyTooLarge):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_too_large(e) for e in exc.exceptions)
+    return False
