@@ -14,6 +14,8 @@ help:
 	@echo "make test-faults - the fault suite on its own infrastructure (docs/faults.md)"
 	@echo "make bench   - the benchmarks of bench/ (< 20 min); report in bench/results/ (BENCH_ARGS=--quick)"
 	@echo "make test-unit | lint | fmt | audit | infra-up | infra-down | infra-status | schemas | docs"
+	@echo "make deploy-check - the offline checks of docker-compose.yml and deploy/k8s (tests/deploy)"
+	@echo "make manifests - regenerate deploy/k8s/base/generated, deploy/k8s/ops and deploy/compose/topics.txt"
 
 install:
 	deploy/local/install.sh
@@ -95,3 +97,13 @@ schemas:
 docs:
 	$(UV) run python scripts/asyncapi.py --write
 	$(UV) run python scripts/config_doc.py --write
+	$(UV) run python scripts/deploy_manifests.py --write
+
+# Deployment files (deploy/README.md): the generated Kubernetes manifests and compose topics
+# follow docs/asyncapi.json; the checks need the tools install.sh puts into .deps/.
+.PHONY: manifests deploy-check
+manifests:
+	$(UV) run python scripts/deploy_manifests.py --write
+
+deploy-check: install
+	$(UV) run pytest tests/deploy -q

@@ -13,7 +13,6 @@ from its rendered environment with APP_ENV=production:
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -26,43 +25,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import ValidationError
 
+from tests.deploy.settings_env import SETTINGS, load_settings, loopbacks
 from tests.deploy.tools import ROOT, missing
 
 COMPOSE = ROOT / "docker-compose.yml"
 HA = ROOT / "compose.ha.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 IMAGE = "noryoku-hyoka"
-
-# compose service → its settings class (every container of our image has one)
-SETTINGS = {
-    "portal": "portal.config:Settings",
-    "identity": "identity.config:Settings",
-    "consent": "consent.config:Settings",
-    "application": "application.config:Settings",
-    "judgement": "judgement.config:Settings",
-    "notification": "notification.config:Settings",
-    "document": "document.config:Settings",
-    "demo-data": "judgement.feed.settings:FeedSettings",
-}
-# unprefixed variables the settings read (shared_kernel.settings and the services' aliases)
-SHARED = (
-    "APP_ENV",
-    "ENVIRONMENT",
-    "JWT_SECRET",
-    "LOG_LEVEL",
-    "TOPIC_PREFIX",
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "MONGODB_URL",
-    "FERRETDB_POSTGRESQL_URL",
-    "MAIL_SEALING_KEY",
-)
-LOOPBACK = re.compile(
-    r"(?:^|[/@,\s=]|^\w+://)(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)(?=$|[:/,\s?])",
-    re.IGNORECASE,
-)
-
 
 # --- rendering --------------------------------------------------------------------------------
 
@@ -202,41 +173,22 @@ def render_cli(files: list[Path], env_path: Path) -> dict[str, Any] | None:
     return None
 
 
-@pytest.fixture(scope="module", params=["base", "ha"])
+_RENDERED: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {}
+
+
+def rendering(which: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """(which, our rendering, the client's or None) of the base file or base + HA."""
+    if which not in _RENDERED:
+        files = [COMPOSE] if which == "base" else [COMPOSE, HA]
+        values = filled(read_env_example())
+        path = env_file(values, tmp_path_factory.mktemp("compose"))
+        _RENDERED[which] = (which, render_python(files, values), render_cli(files, path))
+    return _RENDERED[which]
+
+
+@pytest.fixture(params=["base", "ha"])
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    files = [COMPOSE] if request.param == "base" else [COMPOSE, HA]
-    values = filled(read_env_example())
-    path = env_file(values, tmp_path_factory.mktemp("compose"))
-    ours = render_python(files, values)
-    theirs = render_cli(files, path)
-    return request.param, ours, theirs
-
-
-# --- loading the settings ---------------------------------------------------------------------
-
-
-def load_settings(service: str, environment: dict[str, str], monkeypatch: Any) -> BaseModel:
-    module, _, name = SETTINGS[service].partition(":")
-    cls = getattr(importlib.import_module(module), name)
-    prefix = cls.model_config.get("env_prefix", "")
-    for key in list(os.environ):
-        if key in SHARED or (prefix and key.upper().startswith(prefix)):
-            monkeypatch.delenv(key)
-    for key, value in environment.items():
-        monkeypatch.setenv(key, value)
-    instance: BaseModel = cls(_env_file=None)  # a developer's own .env must not count
-    return instance
-
-
-def loopbacks(settings: BaseModel) -> list[str]:
-    found = []
-    for name, value in settings:
-        if name == "http_host" or isinstance(value, SecretStr):
-            continue
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and LOOPBACK.search(text):
-                found.append(f"{name}={text}")
-    return found
+    return rendering(request.param, tmp_path_factory)
 
 
 def our_services(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -352,10 +304,10 @@ def test_infrastructure_start_order(rendered: Any) -> None:
         assert name in services
 
 
-def test_ha_runs_three_brokers_replication_3_min_isr_2(rendered: Any) -> None:
-    which, ours, theirs = rendered
-    if which != "ha":
-        pytest.skip("compose.ha.yml only")
+def test_ha_runs_three_brokers_replication_3_min_isr_2(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    _, ours, theirs = rendering("ha", tmp_path_factory)
     config = theirs or ours
     services = config["services"]
     brokers = [n for n in services if n == "kafka" or re.fullmatch(r"kafka-\d", n)]
