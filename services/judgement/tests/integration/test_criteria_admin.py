@@ -299,6 +299,12 @@ async def test_approval_with_rejudge_judges_the_affected_lines_again(
         ]
         async with expect_events(settings, first):
             await publish(application("C-1", "10000000000031", "10000000000032"))
+        # a line of the 分野 judged by another table (another effective date) is left alone
+        container = client._transport.app.state.container  # type: ignore[attr-defined]
+        judged = await container.service.judgements.get("C-1-2")
+        other = {k: v for k, v in judged.items() if not k.startswith("_") and k != "version"}
+        other.update(_id="C-9-1", criteria_version="鉄筋@2018-04-01")
+        await container.service.judgements.insert(other)
 
         table = await corrected_table(client, 700)
         draft = (
@@ -354,7 +360,8 @@ async def test_approval_with_rejudge_judges_the_affected_lines_again(
         ]
         assert all(e.messages[-1] == note for e in completed)
         assert approved.json()["draft"]["rejudge_run_id"] == run["run_id"]
-        runs = client._transport.app.state.container.runtime.db["rejudge_runs"]  # type: ignore[attr-defined]
+        assert run["skipped"] == {"judged_by_other_table": 1}
+        runs = container.runtime.db["rejudge_runs"]
         recorded_run = await runs.find_one({"_id": run["run_id"]})
         assert recorded_run is not None
         assert (recorded_run["reason"], recorded_run["requested_by"]) == (

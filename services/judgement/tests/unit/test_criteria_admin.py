@@ -674,3 +674,27 @@ async def test_an_upload_with_invalid_parts_stores_nothing(
     assert kept.corrects is None and [p.path for p in problems] == [
         "levels.3.qualifications.all_of.0"
     ]
+
+
+async def test_extra_master_files_still_load_on_top(store: MemoryStore) -> None:
+    from pathlib import Path
+
+    from judgement.criteria import extra_documents
+
+    extra = Path(__file__).parent / "fixtures" / "extra"
+    source = MasterSource(store, BASE, PACKAGED, extra_documents([extra]), clock=lambda: NOW)
+    master = await source.current()
+    assert master.table_for("試験施工", date(2026, 12, 1)).version == "試験施工@2026-12-01"
+    assert master.table_for("型枠", date(2027, 4, 1)).version == "型枠@2027-04-01"
+    assert "試験施工@2026-12-01" not in store.version_docs  # extras are not published versions
+    # a draft of a (trade, date) an extra file holds cannot be published over it
+    criteria = CriteriaAdministration(store, source, clock=lambda: NOW)
+    _, problems = await criteria.create(
+        Principal(subject="k1", role="criteria_editor", trades=("型枠",)),
+        trade="型枠",
+        effective_from=date(2027, 4, 1),
+        corrects=None,
+        table=tekkin_table(),
+        new_qualifications=[],
+    )
+    assert [p.message_ja.startswith("基準マスタとして読み込めません") for p in problems] == [True]
