@@ -33,14 +33,15 @@ class Container:
 
 def wire(runtime: Runtime) -> Container:
     from document.adapters.inbound.events import subscribe
+    from document.adapters.inbound.pages import html_environment
     from document.adapters.outbound.files import PdfFiles
     from document.adapters.outbound.metrics import count_pdf
-    from document.adapters.outbound.pdf import PdfRenderer, html_environment
+    from document.adapters.outbound.pdf import PdfRenderer
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
-    renderer = PdfRenderer()  # fonts, stylesheet and templates: once per process
+    renderer = PdfRenderer()  # one Typst compiler per process (fonts, templates)
     runtime.index("pdfs.files")
     runtime.index("pdfs.chunks", "files_id")
     service = DocumentService(

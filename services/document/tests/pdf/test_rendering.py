@@ -1,22 +1,25 @@
 """The rendered PDFs, read back with poppler: text (pdftotext), fonts (pdffonts), pages
-(pdfinfo), and page 1 as PNG (pdftoppm) in var/test-artifacts/ for people to look at.
+and dates (pdfinfo), and page 1 as PNG (pdftoppm) in var/test-artifacts/ for people to
+look at.
 
-No database or broker; WeasyPrint and the Noto CJK fonts (fonts-noto-cjk) are needed.
+No database or broker; Typst (the ``typst`` package) and the Noto CJK fonts
+(fonts-noto-cjk) are needed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from weasyprint import HTML
 
+from document.adapters.outbound import typst_markup
 from document.adapters.outbound.pdf import FONT_FAMILY, PdfRenderer, font_installed
 from document.core import notice, signing
 
@@ -33,8 +36,14 @@ def renderer() -> Iterator[PdfRenderer]:
     yield PdfRenderer()
 
 
-def notice_pdf(renderer: PdfRenderer, approved: bool, sequence: int = 1, **update: Any) -> bytes:
-    """The notice of the line's first judgement, or of its re-judgement ``sequence``."""
+def notice_context(
+    approved: bool,
+    sequence: int = 1,
+    employer_name: str = "株式会社髙﨑建設",
+    **update: Any,
+) -> tuple[dict[str, Any], str, datetime]:
+    """What the service renders for the notice of the line's first judgement, or of its
+    re-judgement ``sequence``: the context, the QR code's address, the judgement's time."""
     line = "AP-2026-000042-1"
     first = sequence == 1
     event = (judged(line, approved=approved) if first else rejudged(line, sequence)).model_copy(
@@ -47,11 +56,17 @@ def notice_pdf(renderer: PdfRenderer, approved: bool, sequence: int = 1, **updat
         event,
         number=number,
         code=code,
-        employer_name="株式会社髙﨑建設",
+        employer_name=employer_name,
         verify_url=url,
         previous_number=notice.previous_notice_id(line, sequence),
     )
-    return renderer.render_sync("result_notice.html", context, qr_url=url)
+    return context, url, event.judged_at
+
+
+def notice_pdf(renderer: PdfRenderer, approved: bool, sequence: int = 1, **update: Any) -> bytes:
+    """The notice of the line's first judgement, or of its re-judgement ``sequence``."""
+    context, url, judged_at = notice_context(approved, sequence, **update)
+    return renderer.render_sync("result_notice.typ", context, qr_url=url, created=judged_at)
 
 
 def poppler(tool: str, path: Path, *args: str) -> str:
@@ -80,8 +95,9 @@ def pages(path: Path) -> int:
 
 
 def fonts(path: Path) -> list[str]:
+    """The embedded fonts, without the subset tag (``ABCDEF+``) and CID encoding suffix."""
     lines = poppler("pdffonts", path).splitlines()[2:]
-    return [line.split()[0].split("+", 1)[-1] for line in lines]
+    return [line.split()[0].split("+", 1)[-1].removesuffix("-Identity-H") for line in lines]
 
 
 def pdftotext(path: Path) -> str:
@@ -120,6 +136,7 @@ def test_approved_notice(renderer: PdfRenderer) -> None:
     assert pages(path) == 1
     info = poppler("pdfinfo", path)
     assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info), info
+    assert re.search(r"^Title:\s+結果通知書 RN-AP-2026-000042-1$", info, re.MULTILINE), info
 
 
 def test_rejected_notice_lists_the_unmet_criteria(renderer: PdfRenderer) -> None:
@@ -162,30 +179,57 @@ def test_rejudged_notice_says_it_replaces_the_previous_one(
 
 def test_names_print_with_the_noto_cjk_glyphs_only(renderer: PdfRenderer, tmp_path: Path) -> None:
     """No fallback font: 𠮷, 髙, 﨑 come from Noto Sans CJK JP (embedded, subset), and one
-    face only (each face costs a subset of the whole CJK font per PDF: no bold)."""
+    face only (each face is a subset of the CJK font in every PDF: no bold)."""
     path = tmp_path / "n.pdf"
     path.write_bytes(notice_pdf(renderer, approved=True))
-    assert fonts(path) == ["Noto-Sans-CJK-JP"]
+    assert fonts(path) == ["NotoSansCJKjp-Regular"]
     assert "yes yes yes" in poppler("pdffonts", path)  # embedded, subset, unicode map
+    consent = tmp_path / "c.pdf"
+    consent.write_bytes(renderer.render_sync("consent_form.typ", CONSENT))
+    assert fonts(consent) == ["NotoSansCJKjp-Regular"]
 
 
-def test_font_has_distinct_glyphs_for_the_jis_level_3_and_4_kanji(tmp_path: Path) -> None:
+def test_typst_has_nothing_to_warn_about(renderer: PdfRenderer) -> None:
+    """No unknown font, no missing glyph, no layout trouble: Typst compiles the notice, the
+    re-judgement's notice and the consent form without a warning."""
+    context, url, _ = notice_context(approved=False, sequence=2)
+    for template, data, qr in (
+        ("result_notice.typ", context, url),
+        ("consent_form.typ", CONSENT, None),
+        ("consent_form.typ", {**CONSENT, "employer_name": None, "worker_id": None}, None),
+    ):
+        source = renderer.source(template, data, qr).encode()
+        pdf, warnings = renderer.compiler().compile_with_warnings(input=source, format="pdf")
+        assert isinstance(pdf, bytes) and warnings == [], (template, warnings)
+
+
+MISSING = "\ue000"  # no glyph in the font: Typst draws the font's box (.notdef), no text
+
+
+def test_font_has_distinct_glyphs_for_the_jis_level_3_and_4_kanji(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
     """𠮷 is not drawn as 吉, 髙 not as 高, 﨑 not as 崎 (no normalisation), nor as the
     box of a missing glyph (U+E000 has none), and no other font is used."""
 
     def raster(char: str) -> bytes:
         pdf = tmp_path / f"{ord(char):x}.pdf"
-        html = f"<p style=\"font-family: '{FONT_FAMILY}'; font-size: 48pt\">{char}</p>"
-        HTML(string=html).write_pdf(pdf)
-        assert pdftotext(pdf) == char
-        assert all(name.startswith("Noto-Sans-CJK-JP") for name in fonts(pdf)), fonts(pdf)
+        source = (
+            f'#set text(font: "{FONT_FAMILY}", size: 48pt, fallback: false)\n'
+            f"{typst_markup.escape(char)}\n"
+        )
+        drawn = renderer.compiler().compile(input=source.encode(), format="pdf", timestamp=0)
+        assert isinstance(drawn, bytes)
+        pdf.write_bytes(drawn)
+        assert pdftotext(pdf) == ("" if char == MISSING else char)
+        assert fonts(pdf) in ([], ["NotoSansCJKjp-Regular"]), fonts(pdf)
         out = tmp_path / f"{ord(char):x}"
         subprocess.run(
             ["pdftoppm", "-gray", "-r", "60", "-singlefile", str(pdf), str(out)], check=True
         )
         return out.with_suffix(".pgm").read_bytes()
 
-    missing = raster("\ue000")
+    missing = raster(MISSING)
     for rare, common in (("𠮷", "吉"), ("髙", "高"), ("﨑", "崎")):
         drawn = raster(rare)
         assert drawn != raster(common) and drawn != missing, rare
@@ -221,22 +265,44 @@ def test_qr_code_reads_back_as_the_verification_address(
     assert read.stdout.strip() == f"{BASE}/verify/{code}"
 
 
-def test_same_judgement_renders_the_same_bytes(renderer: PdfRenderer) -> None:
-    assert notice_pdf(renderer, approved=True) == notice_pdf(renderer, approved=True)
+def test_same_judgement_renders_the_same_bytes(renderer: PdfRenderer, tmp_path: Path) -> None:
+    """Rendered again (later, by another compiler, after other notices): the same bytes;
+    the PDF's date is the judgement's time (2026-11-21 01:00 UTC), not the clock's."""
+    first = notice_pdf(renderer, approved=True)
+    notice_pdf(renderer, approved=False)  # something else in between
+    assert notice_pdf(renderer, approved=True) == first
+    assert notice_pdf(PdfRenderer(), approved=True) == first  # a new process's compiler
     again = notice_pdf(renderer, approved=True, sequence=2)
-    assert again == notice_pdf(renderer, approved=True, sequence=2)
+    assert again == notice_pdf(renderer, approved=True, sequence=2) != first
+    path = tmp_path / "n.pdf"
+    path.write_bytes(first)
+    info = poppler("pdfinfo", "-isodates", path)
+    assert re.search(r"^CreationDate:\s+2026-11-21T01:00:00(Z|\+00)", info, re.MULTILINE), info
+    path.write_bytes(again)  # the re-judgement's: its own judgement's time
+    info = poppler("pdfinfo", "-isodates", path)
+    assert re.search(r"^CreationDate:\s+2026-12-01T01:00:00(Z|\+00)", info, re.MULTILINE), info
+
+
+def test_same_consent_form_renders_the_same_bytes_without_a_date(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
+    pdf = renderer.render_sync("consent_form.typ", CONSENT)
+    assert renderer.render_sync("consent_form.typ", CONSENT) == pdf
+    path = tmp_path / "c.pdf"
+    path.write_bytes(pdf)
+    assert "CreationDate" not in poppler("pdfinfo", path)
+
+
+CONSENT = {
+    "employer_name": "株式会社髙﨑建設",
+    "worker_name": "𠮷田 茂",
+    "worker_name_kana": "ヨシダ シゲル",
+    "worker_id": "99000000000008",
+}
 
 
 def test_consent_form(renderer: PdfRenderer) -> None:
-    pdf = renderer.render_sync(
-        "consent_form.html",
-        {
-            "employer_name": "株式会社髙﨑建設",
-            "worker_name": "𠮷田 茂",
-            "worker_name_kana": "ヨシダ シゲル",
-            "worker_id": "99000000000008",
-        },
-    )
+    pdf = renderer.render_sync("consent_form.typ", CONSENT)
     path = save(pdf, "consent-form")
     text = pdftotext(path)
     for expected in (
@@ -256,27 +322,138 @@ def test_consent_form(renderer: PdfRenderer) -> None:
     assert pages(path) == 1
 
 
-async def test_rendering_runs_beside_the_event_loop(renderer: PdfRenderer) -> None:
-    """``render`` works in a worker thread: other coroutines keep running meanwhile."""
-    ticks = 0
+async def test_rendering_runs_beside_the_event_loop(
+    renderer: PdfRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``render`` compiles in a worker thread, not on the event loop's: other coroutines
+    keep running meanwhile (the first document of a process takes ~0.5 s)."""
+    threads: list[int] = []
+    render_sync = renderer.render_sync
 
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
+    def recorded(*args: Any, **kwargs: Any) -> bytes:
+        threads.append(threading.get_ident())
+        return render_sync(*args, **kwargs)
 
-    task = asyncio.create_task(ticker())
-    try:
-        pdf = await renderer.render(
-            "consent_form.html",
-            {
-                "employer_name": None,
-                "worker_name": "髙橋 健太",
-                "worker_name_kana": "タカハシ ケンタ",
-                "worker_id": None,
-            },
+    monkeypatch.setattr(renderer, "render_sync", recorded)
+    pdf = await renderer.render(
+        "consent_form.typ",
+        {
+            "employer_name": None,
+            "worker_name": "髙橋 健太",
+            "worker_name_kana": "タカハシ ケンタ",
+            "worker_id": None,
+        },
+    )
+    assert pdf.startswith(b"%PDF-")
+    assert threads and threading.get_ident() not in threads
+
+
+HOSTILE = (
+    '#import "x"',
+    "*bold* _emph_ `raw`",
+    "$math$ = x^2",
+    "<b>株式会社</b> @ref <label>",
+    "] #set page(width: 1cm) [",
+    '#{"\\u{0}"} \\ back\\slash // not a comment /* nor this */',
+    "- not a list + nor = heading / term: 1. enum",
+    "~ -- --- ... 'single' \"double\" http://example.com/x",
+)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_names_and_reasons_print_literally(
+    renderer: PdfRenderer, tmp_path: Path, name: str
+) -> None:
+    """Typst markup in a worker's name, an employer's name, a reason or a message is
+    text: it prints as typed (whitespace aside), changes nothing else on the page, and
+    runs nothing."""
+    context, url, judged_at = notice_context(
+        approved=False,
+        sequence=2,
+        employer_name=f"株式会社{name}",
+        worker_name=name,
+        rejudgement_reason=f"理由{name}",
+        messages=[f"注記{name}"],
+        warnings=[f"確認{name}"],
+    )
+    path = tmp_path / "n.pdf"
+    path.write_bytes(
+        renderer.render_sync("result_notice.typ", context, qr_url=url, created=judged_at)
+    )
+    text = pdftotext(path)
+    literal = "".join(name.split())
+    for expected in (
+        f"株式会社{literal}御中",
+        f"氏名{literal}",
+        f"理由：理由{literal}",
+        f"注記{literal}",
+        f"確認{literal}",
+        "判定結果承認",
+    ):
+        assert expected in text, (expected, text)
+    assert pages(path) == 1
+    info = poppler("pdfinfo", path)
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info), info
+    consent = tmp_path / "c.pdf"
+    consent.write_bytes(
+        renderer.render_sync(
+            "consent_form.typ",
+            {**CONSENT, "employer_name": name, "worker_name": name, "worker_name_kana": name},
         )
-    finally:
-        task.cancel()
-    assert pdf.startswith(b"%PDF-") and ticks >= 3, ticks
+    )
+    assert f"フリガナ{literal}氏名{literal}" in pdftotext(consent)
+
+
+def test_control_characters_in_a_name_do_not_break_the_notice(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
+    context, url, judged_at = notice_context(
+        approved=True, worker_name="𠮷野\n\n= 見出し\r\n翔太\x00\x1b\u2028\ud800"
+    )
+    path = tmp_path / "n.pdf"
+    path.write_bytes(
+        renderer.render_sync("result_notice.typ", context, qr_url=url, created=judged_at)
+    )
+    assert "氏名𠮷野=見出し翔太" in pdftotext(path)  # U+FFFD: a box (not in the font)
+    assert pages(path) == 1
+
+
+def test_notice_prints_the_employer_id_when_the_name_is_unknown(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
+    context, url, judged_at = notice_context(approved=True)
+    context = {**context, "employer_name": "事業者ID 12345678901234"}
+    path = tmp_path / "n.pdf"
+    path.write_bytes(
+        renderer.render_sync("result_notice.typ", context, qr_url=url, created=judged_at)
+    )
+    assert "事業者ID12345678901234御中" in pdftotext(path)
+
+
+def test_rejudged_notice_without_reason_or_previous_result(
+    renderer: PdfRenderer, tmp_path: Path
+) -> None:
+    path = tmp_path / "n.pdf"
+    path.write_bytes(
+        notice_pdf(
+            renderer,
+            approved=True,
+            sequence=2,
+            rejudgement_reason="  ",
+            previous_decision=None,
+            previous_eligible_level=None,
+        )
+    )
+    text = pdftotext(path)
+    assert "再判定により前回の結果通知書（RN-AP-2026-000042-1）を更新したものです。" in text
+    assert "理由：" not in text and "前回の判定結果" not in text
+
+
+def test_several_qualifications_are_listed(renderer: PdfRenderer, tmp_path: Path) -> None:
+    context, url, judged_at = notice_context(approved=True)
+    context = {**context, "qualifications": ["1級電気工事施工管理技士", "第一種電気工事士"]}
+    path = tmp_path / "n.pdf"
+    path.write_bytes(
+        renderer.render_sync("result_notice.typ", context, qr_url=url, created=judged_at)
+    )
+    assert "判定に用いた保有資格•1級電気工事施工管理技士•第一種電気工事士" in pdftotext(path)

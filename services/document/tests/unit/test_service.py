@@ -4,6 +4,7 @@ judgements arriving late; verification of a code and of a file (pure, no I/O).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,16 +33,23 @@ class MemoryFiles:
 
 
 class FakeRenderer:
-    """Renders a stand-in 'PDF' that records the context (deterministic like WeasyPrint)."""
+    """Renders a stand-in 'PDF' that records the context (deterministic like Typst)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any], str | None]] = []
+        self.calls: list[tuple[str, Mapping[str, Any], str | None]] = []
+        self.created: list[datetime | None] = []
 
     async def render(
-        self, template: str, context: dict[str, Any], *, qr_url: str | None = None
+        self,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        qr_url: str | None = None,
+        created: datetime | None = None,
     ) -> bytes:
         self.calls.append((template, context, qr_url))
-        return f"%PDF-fake {template} {sorted(context.items())} {qr_url}".encode()
+        self.created.append(created)
+        return f"%PDF-fake {template} {sorted(context.items())} {qr_url} {created}".encode()
 
 
 def make() -> tuple[DocumentService, MemoryDocuments, MemoryFiles, FakeRenderer]:
@@ -84,7 +92,8 @@ async def test_one_notice_per_judgement_even_for_a_redelivered_or_reissued_event
     code = signing.verification_code(KEY, "RN-AP-7-1")
     assert doc["code"] == code
     template, context, qr_url = renderer.calls[0]
-    assert template == "result_notice.html"
+    assert template == "result_notice.typ"
+    assert renderer.created == [judged("AP-7-1").judged_at]  # the PDF's date: no clock
     assert qr_url == f"https://verify.example.jp/verify/{code}"
     assert context["employer_name"] == "株式会社髙﨑建設"
     [outbox] = notices.outbox()
@@ -163,7 +172,7 @@ async def test_consent_form_uses_the_known_employer_name_when_none_is_given() ->
         worker_id=None,
     )
     assert renderer.calls[-1][:2] == (
-        "consent_form.html",
+        "consent_form.typ",
         {
             "employer_name": "株式会社髙﨑建設",
             "worker_name": "𠮷田 茂",

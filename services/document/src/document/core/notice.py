@@ -24,7 +24,13 @@ DENSE_AFTER = 8  # listed items beyond which the notice is set smaller to stay o
 @dataclass(frozen=True)
 class CardColour:
     name_ja: str
-    css: str  # the swatch printed next to the level
+    hex: str  # the swatch printed next to the level
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        """The swatch's colour as red, green, blue (0–255)."""
+        value = int(self.hex.removeprefix("#"), 16)
+        return (value >> 16, (value >> 8) & 0xFF, value & 0xFF)
 
 
 # research.md §2.1: the card colour of each level
@@ -170,7 +176,7 @@ def context(
         "approved": approved,
         "decision_ja": "承認" if approved else "不承認",
         "card_colour": colour.name_ja,
-        "card_css": colour.css,
+        "card_rgb": colour.rgb,
         "days": event.days.model_dump() if event.days else None,
         "foreman_days": event.foreman_days.model_dump() if event.foreman_days else None,
         "qualifications": qualifications,

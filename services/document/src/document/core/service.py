@@ -40,8 +40,8 @@ from shared_kernel.mongo import AlreadyExists, Document
 
 log = get_logger(__name__)
 SOURCE = "document"
-NOTICE_TEMPLATE = "result_notice.html"
-CONSENT_TEMPLATE = "consent_form.html"
+NOTICE_TEMPLATE = "result_notice.typ"
+CONSENT_TEMPLATE = "consent_form.typ"
 
 
 def utcnow() -> datetime:
@@ -144,7 +144,7 @@ class DocumentService:
                 previous_number=previous,
             )
             rendered = await self.renderer.render(
-                NOTICE_TEMPLATE, context, qr_url=self.verify_url(code)
+                NOTICE_TEMPLATE, context, qr_url=self.verify_url(code), created=event.judged_at
             )
             pdf = await self.files.put_once(number, f"{number}.pdf", rendered)
         digest = signing.content_hash(pdf)
