@@ -33,7 +33,8 @@ from consent.core import files
 
 from . import hostile_files
 from .conftest import HTML, PDF, SECOND_WORKER_B, Stack, _demo_snapshots
-from .test_access_matrix import csrf_of, portal_login
+from .test_access_matrix import csrf_of
+from .test_body_limits import portal_as
 
 JAPANESE = re.compile(r"[ぁ-んァ-ヶ一-龯]")
 ITEMS = {"view_ccus_data": True, "proxy_application": True, "card_issuance": True, "fee": True}
@@ -152,8 +153,7 @@ async def test_a_signature_added_in_a_viewer_stays_visible(stack: Stack, pending
 
 async def test_the_portal_upload_ends_disarmed_too(stack: Stack, pending: str) -> None:
     hostile = ("同意書.pdf", hostile_files.comment_stream(), "application/pdf")
-    async with stack.portal_client() as client:
-        await portal_login(stack, client, "employer_a")
+    async with portal_as(stack, "employer_a") as client:
         token = csrf_of(await client.get("/consents", headers=HTML))
         sent = await client.post(
             f"/consents/{pending}/signed-form",
