@@ -51,6 +51,9 @@ EVALUATOR_ON_B = (401, 403, 403, OK, 404, OK, 403, *NO_CRITERIA)  # B's, its 分
 SESSION_COOKIE = (401,) * 9  # needs identity's cookie, which no call here sends
 OPERATOR_REACHED = (401, 403, 403, 403, 403, 403, REACHED, *NO_CRITERIA)
 CRITERIA_STAFF = (401, 403, 403, 403, 403, 403, 403, REACHED, REACHED)  # editor, approver
+CRITERIA_EDITOR = (401, 403, 403, 403, 403, 403, 403, REACHED, 403)  # drafts are the bodies'
+CRITERIA_APPROVER = (401, 403, 403, 403, 403, 403, 403, 403, REACHED)  # decisions, audit
+DRAFT = "/criteria/drafts/CD-20990101-000000"  # an unknown draft: 404 once reached
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,44 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
             EVALUATOR_ON_B, json={"action": "confirm"}, path="/judgements/{line_b}/review"
         ),
         ("GET", "/access-log"): Row(AUDITORS),
+        # 基準管理 (docs/criteria-admin.md): the published criteria are public; drafts are
+        # the editors' (bound to 分野), decisions and the audit trail the approvers'
+        ("GET", "/criteria/trades"): Row(PUBLIC),
+        ("GET", "/criteria/trades/{trade}"): Row(PUBLIC, path="/criteria/trades/鉄筋"),
+        ("GET", "/criteria/versions/{version_id}"): Row(
+            PUBLIC, path="/criteria/versions/鉄筋@2019-10-08"
+        ),
+        ("GET", "/criteria/versions/{version_id}.yaml"): Row(
+            PUBLIC, path="/criteria/versions/鉄筋@2019-10-08.yaml"
+        ),
+        ("PUT", "/criteria/versions/{version_id}"): Row(
+            CRITERIA_STAFF, path="/criteria/versions/鉄筋@2019-10-08"
+        ),
+        ("DELETE", "/criteria/versions/{version_id}"): Row(
+            CRITERIA_STAFF, path="/criteria/versions/鉄筋@2019-10-08"
+        ),
+        ("GET", "/criteria/qualifications"): Row(PUBLIC),
+        ("POST", "/criteria/drafts"): Row(CRITERIA_EDITOR, json={}),
+        ("POST", "/criteria/drafts/upload"): Row(
+            CRITERIA_EDITOR, content=b"tables: []\n", headers={"Content-Type": "application/yaml"}
+        ),
+        ("GET", "/criteria/drafts"): Row(CRITERIA_STAFF),
+        ("GET", "/criteria/drafts/{draft_id}"): Row(CRITERIA_STAFF, path=DRAFT),
+        ("PUT", "/criteria/drafts/{draft_id}"): Row(CRITERIA_EDITOR, json={}, path=DRAFT),
+        ("GET", "/criteria/drafts/{draft_id}/diff"): Row(CRITERIA_STAFF, path=f"{DRAFT}/diff"),
+        ("POST", "/criteria/drafts/{draft_id}/submit"): Row(
+            CRITERIA_EDITOR, path=f"{DRAFT}/submit"
+        ),
+        ("POST", "/criteria/drafts/{draft_id}/withdraw"): Row(
+            CRITERIA_EDITOR, path=f"{DRAFT}/withdraw"
+        ),
+        ("POST", "/criteria/drafts/{draft_id}/approve"): Row(
+            CRITERIA_APPROVER, json={"reason": "承認", "rejudge": False}, path=f"{DRAFT}/approve"
+        ),
+        ("POST", "/criteria/drafts/{draft_id}/return"): Row(
+            CRITERIA_APPROVER, json={"reason": "差戻し"}, path=f"{DRAFT}/return"
+        ),
+        ("GET", "/criteria/audit"): Row(CRITERIA_APPROVER),
         # 影響確認: criteria staff only (an unknown draft, or no preview yet: 404)
         ("POST", "/criteria/drafts/{draft_id}/impact"): Row(
             CRITERIA_STAFF, path="/criteria/drafts/CD-20990101-000000/impact"
