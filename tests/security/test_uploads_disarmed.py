@@ -265,36 +265,35 @@ async def test_parsing_runs_off_the_event_loop_within_a_time_limit(
     released: list[float] = []
 
     def slow(data: bytes, *args: Any, **kwargs: Any) -> bytes:
-        time.sleep(2)  # a parse that takes too long (qpdf cannot be interrupted)
+        time.sleep(3)  # a parse that takes too long (qpdf cannot be interrupted)
         released.append(time.monotonic())
         return data
 
     monkeypatch.setattr(files, "disarm", slow)
     before = await stored_files(stack)
-    started = time.monotonic()
-    answer, probe = await asyncio.gather(
+    answer, probed_at = await asyncio.gather(
         upload(stack, pending, PDF, "slow.pdf"), _probe_while_busy(stack)
     )
-    answered = time.monotonic() - started
+    answered_at = time.monotonic()
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "file_processing_timeout"
     assert JAPANESE.search(answer.json()["message"])
-    assert answered < 1.8  # answered at the limit, not when the parse ended
-    assert probe < 0.5  # the event loop kept serving meanwhile
     assert await stored_files(stack) == before
     await _wait_for(lambda: bool(released))
+    assert released, "the slow parse never ended"
+    assert answered_at < released[0]  # answered at the limit, not when the parse ended
+    assert probed_at < released[0]  # the event loop served another request meanwhile
 
 
 async def _probe_while_busy(stack: Stack) -> float:
     await asyncio.sleep(0.1)
-    started = time.monotonic()
     answer = await stack.client("consent").get("/healthz")
     assert answer.status_code == 200
-    return time.monotonic() - started
+    return time.monotonic()
 
 
 async def _wait_for(done: Callable[[], bool]) -> None:
-    for _ in range(100):
+    for _ in range(400):  # 20 s at most
         if done():
             return
         await asyncio.sleep(0.05)
