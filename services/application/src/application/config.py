@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from shared_kernel.http_client import PoolSettings
 from shared_kernel.settings import ServiceSettings, service_config
 
 
@@ -15,7 +16,18 @@ class Settings(ServiceSettings):
     judgement_url: str = "http://127.0.0.1:8004"
     """Base URL of the judgement service (judgeable trades, CCUS summary, preview)."""
     judgement_timeout_seconds: float = Field(default=5.0, gt=0)
-    """How long a call to the judgement service may take before it counts as an outage."""
+    """How long each wait of a call to the judgement service (sending, reading, a free
+    connection) may take before it counts as an outage."""
+    judgement_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    """Longest wait to connect to the judgement service (within the timeout above)."""
+    judgement_max_connections: int = Field(default=20, ge=1)
+    """Connections to the judgement service at once (one pooled client); a call finding
+    none free waits for one within the timeout."""
+    judgement_max_keepalive_connections: int = Field(default=10, ge=0)
+    """Idle connections kept open to the judgement service for the next calls."""
+    judgement_keepalive_seconds: float = Field(default=4.0, ge=0)
+    """How long an idle connection is kept; below the judgement service's own keep-alive
+    (uvicorn closes idle connections after 5 s)."""
     trades_cache_seconds: float = Field(default=60.0, ge=0)
     """How long the judgeable trades fetched from the judgement service are reused."""
     draft_reminder_after_hours: float = Field(default=72.0, ge=0)
@@ -31,3 +43,13 @@ class Settings(ServiceSettings):
     """Mirror of CONSENT_END_ON_JUDGEMENT: a line's first judgement ends the worker's consent
     in the read model (a re-judgement ends nothing; docs/consent.md), so the worker needs a
     new consent for the next application."""
+
+    def judgement_pool(self) -> PoolSettings:
+        """How the pooled client of the judgement service connects."""
+        return PoolSettings(
+            timeout_seconds=self.judgement_timeout_seconds,
+            connect_seconds=self.judgement_connect_timeout_seconds,
+            max_connections=self.judgement_max_connections,
+            max_keepalive=self.judgement_max_keepalive_connections,
+            keepalive_seconds=self.judgement_keepalive_seconds,
+        )

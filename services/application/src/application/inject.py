@@ -54,10 +54,11 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
     if judgement is None:
+        # one pooled client, made here (in the app's lifespan), closed when the service stops
         client = HttpJudgement(
             settings.judgement_url,
-            timeout=settings.judgement_timeout_seconds,
             trades_ttl=settings.trades_cache_seconds,
+            pool=settings.judgement_pool(),
         )
         runtime.background(client.close_on_stop)
         judgement = client

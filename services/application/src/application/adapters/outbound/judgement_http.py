@@ -1,7 +1,10 @@
 """The judgement service over HTTP (httpx), implementing ``JudgementPort``.
 
-The caller's ``Authorization`` header is forwarded (the judgement service checks the same
-tokens) and the correlation id travels as ``X-Correlation-ID``. Anything but the answers
+One pooled client (``shared_kernel.http_client``: keep-alive, timeouts and connection
+limits from ``APPLICATION_JUDGEMENT_*``), made by the composition root when the service
+starts and closed when it stops. The caller's ``Authorization`` header is forwarded (the
+judgement service checks the same tokens) and the correlation id travels as
+``X-Correlation-ID`` (the client's request hook). Anything but the answers
 the port knows — a refused connection, a timeout, a 5xx, a body that is not JSON — is
 ``JudgementUnavailable``, which the HTTP layer turns into 503 with a Japanese message.
 The judgeable trades change only with a new criteria master, so they are cached briefly.
@@ -17,9 +20,11 @@ from typing import Any
 import httpx
 
 from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
-from shared_kernel.logging import get_correlation_id, get_logger
+from shared_kernel.http_client import PoolSettings, service_client
+from shared_kernel.logging import get_logger
 
 log = get_logger(__name__)
+USER_AGENT = "noryoku-application"
 
 
 class HttpJudgement:
@@ -31,9 +36,15 @@ class HttpJudgement:
         trades_ttl: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pool: PoolSettings | None = None,
     ) -> None:
-        self.client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        """``pool``: how the client connects (default: ``timeout`` for each wait and the
+        default limits); ``transport``: instead of the network (tests)."""
+        self.client = service_client(
+            base_url,
+            pool or PoolSettings(timeout_seconds=timeout),
+            user_agent=USER_AGENT,
+            transport=transport,
         )
         self.trades_ttl = trades_ttl
         self.clock = clock
@@ -61,9 +72,6 @@ class HttpJudgement:
         headers: dict[str, str] = {}
         if authorization:
             headers["Authorization"] = authorization
-        correlation_id = get_correlation_id()
-        if correlation_id:
-            headers["X-Correlation-ID"] = correlation_id
         try:
             return await self.client.request(
                 method, path, headers=headers, params=params, json=body
