@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from shared_kernel.http_client import PoolSettings
 from shared_kernel.settings import ServiceSettings, service_config
 
 DEVELOPMENT_COOKIE_SECRET = "changethis-portal-cookie-secret-development-only"
@@ -35,8 +36,18 @@ class Settings(ServiceSettings):
     """Base URL of the document service (結果通知書, 個人情報利用同意書)."""
 
     service_timeout_seconds: float = Field(default=10.0, gt=0)
-    """Timeout of one call to a service; a service that does not answer in time is shown
-    to the user as unavailable (HTTP 503)."""
+    """Timeout of each wait of a call to a service (sending, reading, a free connection); a
+    service that does not answer in time is shown to the user as unavailable (HTTP 503)."""
+    service_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    """Longest wait to connect to a service (within the timeout above)."""
+    service_max_connections: int = Field(default=20, ge=1)
+    """Connections to one service at once (one pooled client per service); a call finding
+    none free waits for one within the timeout."""
+    service_max_keepalive_connections: int = Field(default=10, ge=0)
+    """Idle connections kept open to one service for the next calls (keep-alive)."""
+    service_keepalive_seconds: float = Field(default=4.0, ge=0)
+    """How long an idle connection is kept; below the services' own keep-alive (uvicorn
+    closes idle connections after 5 s), so that no call picks one being closed."""
 
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     """Largest signed consent form the portal forwards (it protects the portal's memory; the
@@ -73,3 +84,24 @@ class Settings(ServiceSettings):
     ops_services: str = "identity,consent,application,judgement,notification,document,portal"
     """Services shown on the operations screen (comma-separated; each needs a ``*_url``,
     the portal reads its own metrics in-process)."""
+
+    def service_urls(self) -> dict[str, str]:
+        """The services the portal calls, by name."""
+        return {
+            "identity": self.identity_url,
+            "consent": self.consent_url,
+            "application": self.application_url,
+            "judgement": self.judgement_url,
+            "notification": self.notification_url,
+            "document": self.document_url,
+        }
+
+    def service_pool(self) -> PoolSettings:
+        """How the portal's pooled client of each service connects (``PORTAL_SERVICE_*``)."""
+        return PoolSettings(
+            timeout_seconds=self.service_timeout_seconds,
+            connect_seconds=self.service_connect_timeout_seconds,
+            max_connections=self.service_max_connections,
+            max_keepalive=self.service_max_keepalive_connections,
+            keepalive_seconds=self.service_keepalive_seconds,
+        )

@@ -1,7 +1,9 @@
 """Composition root of the portal service: the one place that wires adapters to the core.
 
-Tests override it by passing their own settings (service URLs, cookie secret) or by
-calling ``wire`` with a runtime of their own, or a transport of their own.
+The services are called through one pooled HTTP client each (``PooledTransport``), made
+here, in the app's lifespan, and closed when the portal stops. Tests override it by
+passing their own settings (service URLs, cookie secret), an ``httpx`` transport for those
+clients (``httpx.MockTransport``: scripted services), or a ``Transport`` of their own.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import math
 from dataclasses import dataclass
 from functools import partial
 
+import httpx
 from fastapi import FastAPI
 
+from portal.adapters.outbound.http_pool import PooledTransport
 from portal.adapters.outbound.sampler import Sampler
 from portal.adapters.outbound.services import Services
-from portal.adapters.outbound.transport import H11Transport
 from portal.config import Settings
 from portal.core.operations import History
 from portal.core.session import SessionCodec
@@ -35,10 +38,20 @@ class Container:
     sampler: Sampler
 
 
-def wire(runtime: Runtime, transport: Transport | None = None) -> Container:
+def wire(
+    runtime: Runtime,
+    transport: Transport | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    services = Services(settings, transport or H11Transport())
+    if transport is None:
+        pooled = PooledTransport(
+            settings.service_urls(), settings.service_pool(), transport=http_transport
+        )
+        runtime.background(pooled.close_on_stop)
+        transport = pooled
+    services = Services(settings, transport)
     codec = SessionCodec(
         settings.cookie_secret.get_secret_value(), settings.session_max_hours * 3600
     )
@@ -54,15 +67,21 @@ def wire(runtime: Runtime, transport: Transport | None = None) -> Container:
     return Container(runtime, settings, services, codec, history, sampler)
 
 
-def create_app(settings: Settings | None = None, transport: Transport | None = None) -> FastAPI:
-    """The portal's app; tests may pass a transport of their own (fake services)."""
+def create_app(
+    settings: Settings | None = None,
+    transport: Transport | None = None,
+    *,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The portal's app; tests may pass the pooled clients' ``http_transport``
+    (``httpx.MockTransport``, ``httpx.ASGITransport``) or a ``transport`` of their own."""
     from portal.adapters.inbound import web
     from portal.adapters.inbound.http import routers
 
     app = service_app(
         TITLE,
         settings or Settings(),
-        partial(wire, transport=transport),
+        partial(wire, transport=transport, http_transport=http_transport),
         routers,
         dead_letters=False,
     )

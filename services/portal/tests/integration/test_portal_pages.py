@@ -1,7 +1,9 @@
-"""The portal's pages in process (real runtime, fake services): cookies, CSRF, errors, roles.
+"""The portal's pages in process (real runtime, scripted services): cookies, CSRF, errors,
+roles.
 
-The services are a scripted fake transport, so each test states exactly what identity,
-consent … answer; the browser journey against the real services is in ``tests/e2e``.
+The services are scripted behind ``httpx.MockTransport`` (under the portal's own pooled
+clients), so each test states exactly what identity, consent … answer; the browser
+journey against the real services is in ``tests/e2e``.
 """
 
 from __future__ import annotations
@@ -16,43 +18,41 @@ import pytest
 
 from portal.config import Settings
 from portal.inject import create_app
-from portal.ports.transport import Reply, Unreachable
 from shared_kernel.testing import isolated
 
 LOGIN_ID_RULE = "ログインIDは半角英数字8〜16文字で入力してください"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 Portal = tuple[httpx.AsyncClient, "Services"]
-Handler = Callable[[str, str, dict[str, str], bytes | None], Reply]
+Handler = Callable[[str, str, httpx.Headers, bytes | None], httpx.Response]
 
 
-def reply(status: int, body: Any = None, headers: Sequence[tuple[str, str]] = ()) -> Reply:
+def reply(status: int, body: Any = None, headers: Sequence[tuple[str, str]] = ()) -> httpx.Response:
     data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-    return Reply(status, (("content-type", "application/json"), *headers), data)
+    return httpx.Response(
+        status, headers=[("content-type", "application/json"), *headers], content=data
+    )
 
 
 class Services:
-    """Routes (method, path) to canned answers; records what the portal sent."""
+    """The services behind ``httpx.MockTransport``: routes (method, path) to canned answers
+    (a route not set is a refused connection); records what the portal sent."""
 
     def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Handler | Reply] = {}
-        self.sent: list[tuple[str, str, dict[str, str], bytes | None]] = []
+        self.routes: dict[tuple[str, str], Handler | httpx.Response] = {}
+        self.sent: list[tuple[str, str, httpx.Headers, bytes | None]] = []
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Sequence[tuple[str, str]],
-        body: bytes | None,
-        timeout: float,
-    ) -> Reply:
-        path = re.sub(r"^https?://[^/]+", "", url).split("?")[0]
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        method, url, path = request.method, str(request.url), request.url.path
         if path in ("/healthz", "/readyz", "/metrics"):  # the operations sampler
-            raise Unreachable(url, "connection refused")
-        self.sent.append((method, url, dict(headers), body))
+            raise httpx.ConnectError("connection refused", request=request)
+        body = request.content or None
+        self.sent.append((method, url, request.headers, body))
         found = self.routes.get((method, path))
         if found is None:
-            raise Unreachable(url, "connection refused")
-        return found if isinstance(found, Reply) else found(method, url, dict(headers), body)
+            raise httpx.ConnectError("connection refused", request=request)
+        if isinstance(found, httpx.Response):  # a fresh copy: a response is read once
+            return httpx.Response(found.status_code, headers=found.headers, content=found.content)
+        return found(method, url, request.headers, body)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ async def portal(
         Settings, environment="test", ops_sample_seconds=3600, max_upload_bytes=4096
     )
     services = Services()
-    app = create_app(settings, transport=services)
+    app = create_app(settings, http_transport=httpx.MockTransport(services))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -309,7 +309,9 @@ async def test_an_operator_sees_dead_letters_of_every_service_and_replays_one_wi
     await login(client, services, role="operator")
     port = "8006"  # the document service (portal settings' default URL)
 
-    def listing(method: str, url: str, headers: dict[str, str], body: bytes | None) -> Reply:
+    def listing(
+        method: str, url: str, headers: httpx.Headers, body: bytes | None
+    ) -> httpx.Response:
         if ":8005" in url:
             return reply(503, {"code": "kafka_unavailable", "message": "Kafka に接続できません。"})
         return reply(200, [LETTER] if f":{port}" in url else [])

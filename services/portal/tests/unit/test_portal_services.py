@@ -1,4 +1,5 @@
-"""Calling the services with the user's token: renewal, retries, errors (fake transport)."""
+"""Calling the services with the user's token: renewal, retries, errors (the portal's
+pooled clients over ``httpx.MockTransport``: scripted services, no network)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 import pytest
 
+from portal.adapters.outbound.http_pool import PooledTransport
 from portal.adapters.outbound.services import (
     Forbidden,
     NotFound,
@@ -21,7 +24,8 @@ from portal.adapters.outbound.services import (
 )
 from portal.config import Settings
 from portal.core.session import Session
-from portal.ports.transport import Reply, Unreachable
+from portal.ports.transport import Reply
+from shared_kernel.logging import correlation_scope
 
 NOW = 1_800_000_000.0
 KANA = "氏名カナは全角カタカナで入力してください"
@@ -33,25 +37,21 @@ def reply(status: int, body: Any = None, headers: Sequence[tuple[str, str]] = ()
 
 
 class Fake:
-    """Answers from a script and remembers every request."""
+    """The services behind ``httpx.MockTransport``: answers from a script (a ``Reply``, or
+    an ``httpx`` error raised as the network would) and remembers every request."""
 
     def __init__(self, *answers: Reply | Exception) -> None:
         self.answers = list(answers)
-        self.sent: list[tuple[str, str, dict[str, str], bytes | None]] = []
+        self.sent: list[tuple[str, str, httpx.Headers, bytes | None]] = []
 
-    async def send(
-        self,
-        method: str,
-        url: str,
-        headers: Sequence[tuple[str, str]],
-        body: bytes | None,
-        timeout: float,
-    ) -> Reply:
-        self.sent.append((method, url, dict(headers), body))
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(
+            (request.method, str(request.url), request.headers, request.content or None)
+        )
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return httpx.Response(answer.status, headers=list(answer.headers), content=answer.body)
 
 
 def session(expires_in: float = 900) -> Session:
@@ -70,7 +70,10 @@ def session(expires_in: float = 900) -> Session:
 
 def api(fake: Fake, s: Session) -> UserApi:
     settings = Settings(identity_url="http://identity.test", consent_url="http://consent.test/")
-    return UserApi(Services(settings, fake), s, "192.0.2.7", now=NOW)
+    transport = PooledTransport(
+        settings.service_urls(), settings.service_pool(), transport=httpx.MockTransport(fake)
+    )
+    return UserApi(Services(settings, transport), s, "192.0.2.7", now=NOW)
 
 
 async def test_a_call_carries_the_token_and_the_json_body() -> None:
@@ -82,7 +85,16 @@ async def test_a_call_carries_the_token_and_the_json_body() -> None:
     assert headers["Authorization"] == "Bearer old-token"
     assert headers["Content-Type"] == "application/json"
     assert "X-Forwarded-For" not in headers  # only identity needs the browser's address
+    assert headers["User-Agent"] == "noryoku-portal"
     assert json.loads(body or b"") == {"名前": "𠮷"}
+
+
+async def test_a_call_carries_the_correlation_id_of_the_request_being_handled() -> None:
+    fake = Fake(reply(200, []))
+    with correlation_scope("corr-2026"):
+        await api(fake, session()).get("consent", "/consents")
+    assert fake.sent[0][2]["X-Correlation-ID"] == "corr-2026"
+    assert fake.sent[0][2]["Accept"] == "application/json"
 
 
 async def test_a_token_about_to_expire_is_renewed_first() -> None:
@@ -129,7 +141,13 @@ async def test_no_login_or_an_expired_login_never_reaches_a_service() -> None:
 
 
 async def test_an_outage_is_service_unavailable() -> None:
-    for answer in (Unreachable("http://consent.test/x", "refused"), reply(500, {}), reply(503)):
+    for answer in (
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("no answer"),
+        httpx.RemoteProtocolError("not HTTP"),
+        reply(500, {}),
+        reply(503),
+    ):
         with pytest.raises(ServiceUnavailable) as caught:
             await api(Fake(answer), session()).get("consent", "/x")
         assert caught.value.service == "consent"

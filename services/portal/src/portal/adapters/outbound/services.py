@@ -145,14 +145,7 @@ class Services:
     def __init__(self, settings: Settings, transport: Transport) -> None:
         self.settings = settings
         self.transport = transport
-        self.urls = {
-            "identity": settings.identity_url,
-            "consent": settings.consent_url,
-            "application": settings.application_url,
-            "judgement": settings.judgement_url,
-            "notification": settings.notification_url,
-            "document": settings.document_url,
-        }
+        self.urls = settings.service_urls()
 
     def url(self, service: str, path: str, params: Mapping[str, Any] | None = None) -> str:
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
