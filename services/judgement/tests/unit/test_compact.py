@@ -130,7 +130,7 @@ def test_the_text_is_small_and_says_what_it_holds() -> None:
     assert date.fromordinal(body["registered_on"]) == worker.snapshot.registered_on
     assert len(body["q"]) == len(worker.snapshot.qualifications)
     # every date worked is in exactly one entry
-    entries = compact.decode(doc["ccus_compact"]).history_index.entries
+    entries = compact.decode(doc["ccus_compact"]).history_index.ordinals()
     dates = [d for days in entries.values() for d in days]
     assert sorted(dates) == sorted({r.date.toordinal() for r in worker.snapshot.work_history})
     assert len(dates) == len(set(dates))
@@ -152,7 +152,7 @@ def test_a_date_under_two_codes_or_roles_is_in_one_entry_naming_both() -> None:
             (date(2020, 1, 5), "worker", "06-01"),
         ],
     )
-    entries = {sig: list(days) for sig, days in ccus.history_index.entries.items()}
+    entries = ccus.history_index.ordinals()
     ordinal = date(2020, 1, 1).toordinal()
     assert entries == {
         ((None, "F"),): [ordinal + 3],
@@ -169,6 +169,16 @@ def test_a_date_under_two_codes_or_roles_is_in_one_entry_naming_both() -> None:
     empty = compact.from_parts("simple", date(2020, 1, 1), [], [])
     assert empty.history_index.count(date(2020, 1, 1), date(2021, 1, 1), None).days == 0
     assert compact.decode(compact.encode(empty)) == empty
+    # dates 179 years apart (a garbled record) are kept in 32-bit offsets
+    far = compact.from_parts(
+        "detailed",
+        date(2020, 1, 1),
+        [],
+        [(date(1850, 1, 1), None, None), (date(2030, 1, 1), None, None)],
+    )
+    assert '"wide":true' in compact.encode(far)
+    assert compact.decode(compact.encode(far)) == far
+    assert far.history_index.count(date(1800, 1, 1), date(2031, 1, 1), None).days == 2
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ day, the sorted distinct work dates packed as integers. Decoding it is one small
                                            # qualifications as registered, in order:
                                            # code (normalised, null when none), name,
                                            # 取得年月日 as an ordinal (null when none)
+     "base": 737520,                       # the first date worked (0 without any)
      "w": [[[["06-01", "F"]], DAYS],       # per (職種 code, role of the day): the dates
            [[["06-01", "N"]], DAYS],       # worked, sorted and distinct
            [[[null, "N"], ["06-02", "L"]], DAYS], …]}
@@ -27,10 +28,13 @@ that code's entry for its role; a date worked under two codes (two sites) is in 
 naming both. The entries therefore split the dates worked without overlap, and every count
 the engine makes — distinct days, 職長 days, 職長・班長 days, days without a code, under any
 set of allowed codes — is a sum of binary searches over the entries that qualify (no set
-operations). ``DAYS`` is the base64 text of the sorted ordinals as little-endian 32-bit
-integers (``array('i')``). :class:`CompactCcus` is a
-:class:`judgement.core.engine.CcusInput`: ``evaluate_ccus`` judges it exactly as ``evaluate``
-judges the §5 request it came from (unit tests over synthetic and demo workers check it).
+operations). ``DAYS`` is the base64 text of the sorted dates as days after ``base``, in
+little-endian unsigned 16-bit integers (``array('H')``: 179 years) — or 32-bit signed ones
+(``array('i')``) when the text has ``"wide": true`` (dates further apart than that, which
+only a garbled record gives). Counting works on the offsets: no date is converted.
+:class:`CompactCcus` is a :class:`judgement.core.engine.CcusInput`: ``evaluate_ccus`` judges
+it exactly as ``evaluate`` judges the §5 request it came from (unit tests over synthetic and
+demo workers check it).
 
 Pure: no I/O. Building: :func:`from_record` (a validated ``CcusRecord``), :func:`from_parts`
 (plain values, e.g. a ``CcusWorkerSnapshot`` event) and :func:`from_ccus_json` (the stored
@@ -46,11 +50,16 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
+from itertools import compress, repeat
+from operator import eq, is_, itemgetter, methodcaller
 from typing import Any, NamedTuple
 
-from judgement.core.history import Counts, WorkHistoryIndex
-from judgement.core.normalise import normalise_code
+from pydantic_core import from_json
+
+from judgement.core.history import FOREMAN_ROLES, LEADER_ROLES, Counts
+from judgement.core.normalise import normalise_code, normalise_occupation
 
 __all__ = [
     "FORMAT_VERSION",
@@ -99,14 +108,30 @@ class CompactIndex:
     """Day counting over the compact entries (``judgement.core.engine.DayCounter``).
 
     ``entries`` maps each signature — the (職種 code, role of the day) pairs of a date — to
-    the sorted dates that have exactly it. Same answers as ``WorkHistoryIndex.count`` for
-    the same work history.
+    the sorted dates that have exactly it, as days after ``base`` (an ordinal). Same answers
+    as ``WorkHistoryIndex.count`` for the same work history.
     """
 
-    __slots__ = ("entries",)
+    __slots__ = ("base", "entries")
 
-    def __init__(self, entries: Mapping[Signature, Days]) -> None:
+    def __init__(self, entries: Mapping[Signature, Days], base: int = 0) -> None:
         self.entries = entries
+        self.base = base
+
+    @classmethod
+    def of(cls, dates: Mapping[Signature, Sequence[int]]) -> CompactIndex:
+        """From sorted ordinals per signature (offsets from the first date worked)."""
+        base = min((days[0] for days in dates.values() if days), default=0)
+        last = max((days[-1] for days in dates.values() if days), default=0)
+        kind = "H" if last - base < 1 << 16 else "i"
+        return cls(
+            {sig: array(kind, [d - base for d in days]) for sig, days in dates.items()}, base
+        )
+
+    def ordinals(self) -> dict[Signature, list[int]]:
+        """The dates of each signature as ordinals."""
+        base = self.base
+        return {sig: [base + d for d in days] for sig, days in self.entries.items()}
 
     @property
     def codes(self) -> frozenset[str | None]:
@@ -120,7 +145,7 @@ class CompactIndex:
         """
         if last < first:
             return Counts()
-        start, end = first.toordinal(), last.toordinal()
+        start, end = first.toordinal() - self.base, last.toordinal() - self.base
         days = foreman = either = unchecked = unfiltered = 0
         for signature, dates in self.entries.items():
             n = _in(dates, start, end)
@@ -198,43 +223,88 @@ def _plain(ccus: CompactCcus) -> tuple[Any, ...]:
         ccus.registration_type,
         ccus.registered_on,
         [tuple(q) for q in ccus.qualifications],
-        {sig: list(days) for sig, days in ccus.history_index.entries.items()},
+        ccus.history_index.ordinals(),
     )
 
 
 # --------------------------------------------------------------------------- building
 
+# per 職種 code: (dates worked, dates with a 職長 record, dates with a 職長 or 班長 record)
+DaySets = tuple[set[int], set[int], set[int]]
+Groups = Mapping[str | None, tuple[AbstractSet[int], AbstractSet[int], AbstractSet[int]]]
 
-def _entries(index: WorkHistoryIndex) -> dict[Signature, Days]:
-    """The dates of a validated index, split by signature (see the module's docstring)."""
-    groups = sorted(index.by_occupation.items(), key=lambda kv: kv[0] or "")
-    if len(groups) == 1:  # the usual case: set operations only
-        ((code, sets),) = groups
-        foreman = sets.foreman_set
-        leader = sets.either_set - foreman
-        other = sets.date_set - sets.either_set
-        parts: list[tuple[Signature, set[int] | frozenset[int]]] = [
-            (((code, "F"),), foreman),
-            (((code, "L"),), leader),
-            (((code, "N"),), other),
-        ]
-        return {sig: array("i", sorted(days)) for sig, days in parts if days}
-    signature_of: dict[int, Signature] = {}
-    get = signature_of.get
-    for code, sets in groups:  # in code order: each signature lists its pairs in order
-        foreman = sets.foreman_set
+
+def _groups(
+    ordinals: Sequence[int], roles: Sequence[str | None], occupations: Sequence[str | None]
+) -> Groups:
+    """The day sets of ``WorkHistoryIndex.build`` (same normalisation of codes and roles),
+    from parallel lists, with C-level iterators only."""
+    if not ordinals:
+        return {}
+    kinds = set(roles)
+    with_foreman = not kinds.isdisjoint(FOREMAN_ROLES)
+    with_leader = not kinds.isdisjoint(LEADER_ROLES)
+
+    def day_sets(days: Sequence[int], who: Sequence[str | None]) -> DaySets:
+        foreman: set[int] = set()
+        leader: set[int] = set()
+        if with_foreman:
+            foreman = set(compress(days, map(FOREMAN_ROLES.__contains__, who)))
+        if with_leader:
+            leader = set(compress(days, map(LEADER_ROLES.__contains__, who)))
+        return set(days), foreman, foreman | leader
+
+    raw_codes = set(occupations)
+    code_of = {raw: normalise_occupation(raw) or None if raw else None for raw in raw_codes}
+    if len(raw_codes) == 1:
+        (raw,) = raw_codes
+        return {code_of[raw]: day_sets(ordinals, roles)}
+    groups: dict[str | None, DaySets] = {}
+    for raw in raw_codes:
+        mask = list(map(is_ if raw is None else eq, occupations, repeat(raw)))
+        parts = day_sets(list(compress(ordinals, mask)), list(compress(roles, mask)))
+        code = code_of[raw]
+        if code in groups:
+            old = groups[code]
+            groups[code] = (old[0] | parts[0], old[1] | parts[1], old[2] | parts[2])
+        else:
+            groups[code] = parts
+    return groups
+
+
+def _entries(groups: Groups) -> CompactIndex:
+    """The dates split by signature (see the module's docstring): set operations for the
+    dates worked under one code, a pass over the (few) dates worked under several."""
+    codes = sorted(groups, key=lambda code: code or "")
+    overlap: set[int] = set()
+    seen: set[int] = set()
+    for code in codes:
+        dates = groups[code][0]
+        overlap |= seen & dates
+        seen |= dates
+    found: dict[Signature, Iterable[int]] = {}
+    for code in codes:
+        dates, foreman, either = groups[code]
+        single = dates - overlap if overlap else dates
         for role, days in (
-            ("F", foreman),
-            ("L", sets.either_set - foreman),
-            ("N", sets.date_set - sets.either_set),
+            ("F", foreman & single),
+            ("L", (either - foreman) & single),
+            ("N", single - either),
         ):
-            pair = ((code, role),)
-            for day in days:
-                signature_of[day] = get(day, ()) + pair
-    by_signature: dict[Signature, list[int]] = {}
-    for day, signature in signature_of.items():
-        by_signature.setdefault(signature, []).append(day)
-    return {sig: array("i", sorted(days)) for sig, days in sorted(by_signature.items(), key=_order)}
+            if days:
+                found[((code, role),)] = days
+    if overlap:
+        by_signature: dict[Signature, list[int]] = {}
+        for day in overlap:
+            signature = tuple(
+                (code, "F" if day in foreman else "L" if day in either else "N")
+                for code in codes
+                for dates, foreman, either in (groups[code],)
+                if day in dates
+            )
+            by_signature.setdefault(signature, []).append(day)
+        found.update(by_signature)
+    return CompactIndex.of({sig: sorted(days) for sig, days in sorted(found.items(), key=_order)})
 
 
 def _order(item: tuple[Signature, Any]) -> list[tuple[str, str]]:
@@ -248,20 +318,23 @@ def _qualification(code: str | None, name: str, acquired_on: date | None) -> Com
 
 def from_record(record: Any) -> CompactCcus:
     """From a validated ``CcusRecord`` (its index is the engine's own)."""
+    groups = {
+        code: (sets.date_set, sets.foreman_set, sets.either_set)
+        for code, sets in record.history_index.by_occupation.items()
+    }
     return CompactCcus(
         record.registration_type,
         record.registered_on,
         tuple(CompactQualification(q.code, q.name, q.acquired_on) for q in record.qualifications),
-        CompactIndex(_entries(record.history_index)),
+        _entries(groups),
     )
 
 
-class _Work(NamedTuple):
-    """A work record as ``WorkHistoryIndex.build`` reads it."""
-
-    date: date
-    role: str | None
-    occupation: str | None
+def _registration(registration_type: str) -> str:
+    try:
+        return _REGISTRATION[registration_type]
+    except KeyError:
+        raise ValueError(f"unknown registration type {registration_type!r}") from None
 
 
 def from_parts(
@@ -274,20 +347,20 @@ def from_parts(
     qualifications as ``(code, name, acquired_on)`` and work records as
     ``(date, role, 職種 code)`` (roles 職長 / foreman, 班長 / leader, anything else none).
 
-    The work records are indexed by ``WorkHistoryIndex.build``, the validated record's own
-    indexer, so codes are normalised and roles read exactly as when judging the JSON.
+    Codes and roles are read exactly as ``WorkHistoryIndex.build`` reads the validated
+    record's (the unit tests compare both forms).
     """
-    try:
-        kind = _REGISTRATION[registration_type]
-    except KeyError:
-        raise ValueError(f"unknown registration type {registration_type!r}") from None
-    records: Any = [_Work(*w) for w in work]  # duck-typed WorkRecords (date, role, code)
-    index = WorkHistoryIndex.build(records)
+    records = list(work)
+    groups = _groups(
+        [day.toordinal() for day, _, _ in records],
+        [role for _, role, _ in records],
+        [code for _, _, code in records],
+    )
     return CompactCcus(
-        kind,
+        _registration(registration_type),
         registered_on,
         tuple(_qualification(*q) for q in qualifications),
-        CompactIndex(_entries(index)),
+        _entries(groups),
     )
 
 
@@ -295,29 +368,39 @@ def _day(text: Any) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
+_DATE, _ROLE, _OCCUPATION = (
+    itemgetter("date"),
+    methodcaller("get", "role"),
+    itemgetter("occupation"),
+)
+
+
 def from_ccus_json(text: str | bytes | Mapping[str, Any]) -> CompactCcus:
     """From a stored snapshot's §5 ``ccus`` part (JSON text, or already parsed).
 
-    Plain ``json.loads``, no pydantic: the JSON was validated when the snapshot was received
-    (``judging.snapshot_version_doc``). A date that is not ``YYYY-MM-DD`` raises
-    ``ValueError``.
+    No per-record models: the JSON was validated when the snapshot was received
+    (``judging.snapshot_version_doc``); C-level passes over the records, each distinct date
+    parsed once. A date that is not ``YYYY-MM-DD`` raises ``ValueError``.
     """
-    data = json.loads(text) if isinstance(text, str | bytes) else text
-    return from_parts(
-        data["registration_type"],
+    data = from_json(text) if isinstance(text, str | bytes) else text
+    records = data.get("work_history") or []
+    days = list(map(_DATE, records))
+    ordinal = {day: date.fromisoformat(day).toordinal() for day in set(days)}
+    try:
+        occupations = list(map(_OCCUPATION, records))
+    except KeyError:  # "occupation_code", the snapshot's own name, in some records
+        occupations = [
+            r["occupation"] if "occupation" in r else r.get("occupation_code") for r in records
+        ]
+    groups = _groups(list(map(ordinal.__getitem__, days)), list(map(_ROLE, records)), occupations)
+    return CompactCcus(
+        _registration(data["registration_type"]),
         date.fromisoformat(data["registered_on"]),
-        (
-            (q.get("code"), q["name"], _day(q.get("acquired_on")))
+        tuple(
+            _qualification(q.get("code"), q["name"], _day(q.get("acquired_on")))
             for q in data.get("qualifications") or ()
         ),
-        (
-            (
-                date.fromisoformat(r["date"]),
-                r.get("role"),
-                r["occupation"] if "occupation" in r else r.get("occupation_code"),
-            )
-            for r in data.get("work_history") or ()
-        ),
+        _entries(groups),
     )
 
 
@@ -327,13 +410,13 @@ def from_ccus_json(text: str | bytes | Mapping[str, Any]) -> CompactCcus:
 def _pack(days: Days) -> str:
     packed = days if isinstance(days, array) else array("i", days)
     if _BIG_ENDIAN:  # pragma: no cover
-        packed = array("i", packed)
+        packed = array(packed.typecode, packed)
         packed.byteswap()
     return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
-def _unpack(text: str) -> array[int]:
-    days = array("i")
+def _unpack(text: str, kind: str) -> array[int]:
+    days = array(kind)
     days.frombytes(base64.b64decode(text))
     if _BIG_ENDIAN:  # pragma: no cover
         days.byteswap()
@@ -351,8 +434,11 @@ def encode(ccus: CompactCcus) -> str:
             [q.code, q.name, q.acquired_on.toordinal() if q.acquired_on else None]
             for q in ccus.qualifications
         ],
+        "base": index.base,
         "w": [[[list(pair) for pair in sig], _pack(days)] for sig, days in index.entries.items()],
     }
+    if any(getattr(days, "typecode", "H") != "H" for days in index.entries.values()):
+        body["wide"] = True
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -363,8 +449,9 @@ def decode(text: str | bytes) -> CompactCcus:
         if body.get("v") != FORMAT_VERSION:
             raise CompactFormatError(f"compact CCUS form version {body.get('v')!r}, not 1")
         fromordinal = date.fromordinal
+        kind = "i" if body.get("wide") else "H"
         entries = {
-            tuple((code, role) for code, role in signature): _unpack(days)
+            tuple((code, role) for code, role in signature): _unpack(days, kind)
             for signature, days in body["w"]
         }
         return CompactCcus(
@@ -374,7 +461,7 @@ def decode(text: str | bytes) -> CompactCcus:
                 CompactQualification(code, name, None if day is None else fromordinal(day))
                 for code, name, day in body["q"]
             ),
-            CompactIndex(entries),
+            CompactIndex(entries, body["base"]),
         )
     except CompactFormatError:
         raise
