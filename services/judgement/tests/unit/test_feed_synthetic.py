@@ -229,3 +229,13 @@ def test_career_is_what_an_employer_could_certify(sample: list[Generated]) -> No
         period = (c.end.year - c.start.year) * 12 + c.end.month - c.start.month + 1
         assert 0 <= c.foreman_months + c.leader_months <= period
     assert any(g.career.foreman_months for g in sample)
+
+
+def test_a_trade_can_be_imposed_without_changing_the_workers_of_that_trade() -> None:
+    as_of = date(2026, 11, 1)
+    imposed = list(generate(40, seed="one-trade", as_of=as_of, trade="とび"))
+    assert {w.trade for w in imposed} == {"とび"}
+    assert all({o.code for o in w.snapshot.occupations} <= {"06-01", "06-02"} for w in imposed)
+    free = list(generate(40, seed="one-trade", as_of=as_of))
+    same = [(a, b) for a, b in zip(free, imposed, strict=True) if a.trade == "とび"]
+    assert same and all(a.snapshot == b.snapshot for a, b in same)

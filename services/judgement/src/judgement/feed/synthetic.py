@@ -79,6 +79,7 @@ REGISTRATION_TO = date(2025, 12, 31)
 _ID_SPACE = 9 * 10**13  # ids 10000000000000 … 99999999999999 (no leading zero)
 
 _TRADE_WEIGHTS = [p.weight for p in TRADES]
+_PROFILES = {p.trade: p for p in TRADES}
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,17 @@ def check_as_of(as_of: date) -> None:
         raise ValueError(f"--as-of must be {EARLIEST_AS_OF} or later (CCUS opened in 2019-04)")
 
 
-def generate(count: int, *, seed: int | str, as_of: date, start: int = 0) -> Iterator[Generated]:
-    """Workers ``start`` … ``start + count - 1`` of ``seed``, one at a time."""
+def generate(
+    count: int, *, seed: int | str, as_of: date, start: int = 0, trade: str | None = None
+) -> Iterator[Generated]:
+    """Workers ``start`` … ``start + count - 1`` of ``seed``, one at a time (``trade``: all
+    of that trade, see :func:`make_worker`)."""
     if count < 0 or start < 0:
         raise ValueError("count and start must not be negative")
     check_as_of(as_of)
     ids = _IdPermutation(seed)
     for index in range(start, start + count):
-        yield make_worker(seed, index, as_of, worker_id=ids(index))
+        yield make_worker(seed, index, as_of, worker_id=ids(index), trade=trade)
 
 
 def worker_id(seed: int | str, index: int) -> str:
@@ -146,12 +150,24 @@ class _IdPermutation:
 
 
 def make_worker(
-    seed: int | str, index: int, as_of: date, *, worker_id: str | None = None
+    seed: int | str,
+    index: int,
+    as_of: date,
+    *,
+    worker_id: str | None = None,
+    trade: str | None = None,
 ) -> Generated:
-    """Worker ``index`` of ``seed`` as seen on ``as_of`` (pure: same inputs, same worker)."""
+    """Worker ``index`` of ``seed`` as seen on ``as_of`` (pure: same inputs, same worker).
+
+    ``trade`` makes every worker one of that trade (e.g. a benchmark of one 分野); the rest
+    is drawn as for any other worker (the trade draw is still made, so the same seed and
+    index give the same worker whenever the weighted draw picked that trade anyway).
+    """
     check_as_of(as_of)
     rng = random.Random(f"{seed}/{index}")
     profile: TradeProfile = rng.choices(TRADES, _TRADE_WEIGHTS)[0]
+    if trade is not None:
+        profile = _PROFILES[trade]
     last_day = as_of - timedelta(days=1)
 
     birth = _birth_date(rng)
