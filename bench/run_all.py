@@ -29,6 +29,7 @@ from benchlib import RESULTS, ROOT, context, context_line
 BENCHMARKS = [
     ("judgement_engine", 180),
     ("bulk_rejudgement", 300),
+    ("criteria_impact", 120),
     ("documents", 60),
     ("stack", 60),
     ("http_load", 210),

@@ -351,12 +351,12 @@ class ImpactJobs:
     # ------------------------------------------------------------------ one run
 
     async def _run(self, run: _Run) -> None:
-        run.phase = "migrate"
-        await self._write(run, status=RUNNING, force=True)
         if await collection_count(self.db, MIRROR) < await collection_count(self.db, WORKERS):
+            run.phase = "migrate"
+            await self._write(run, status=RUNNING, force=True)
             await backfill(self.db, self.mirror)
         run.phase = "lines"
-        await self._write(run, force=True)
+        await self._write(run, status=RUNNING, force=True)
         lines = await self._select_lines(run)
         waiting = {sid: list(found) for sid, found in lines.items()}
         run.total = sum(map(len, waiting.values())) + await collection_count(self.db, MIRROR)
