@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from judgement.config import Settings
-from judgement.core import access
+from judgement.core import access, outlook
 from judgement.core.criteria_admin import table_document
 from judgement.core.master import Master, build_master
 from judgement.core.service import JudgementService
@@ -136,7 +136,9 @@ def wire(runtime: Runtime) -> Container:
     criteria = CriteriaAdministration(store, masters, rejudge=rejudge)
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     log_store = AccessLog(
-        DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
+        DocumentStore(runtime.db, access_log.COLLECTION),
+        {**access.PURPOSES, **outlook.PURPOSES},
+        linked=access.LINKED,
     )
     # 影響確認 (criteria impact preview): compact snapshot mirror, jobs (judgement.impact)
     from judgement.impact import attach as attach_impact
@@ -155,13 +157,14 @@ def wire(runtime: Runtime) -> Container:
 def create_app(settings: Settings | None = None) -> FastAPI:
     from judgement.adapters.inbound.criteria_http import router as criteria_router
     from judgement.adapters.inbound.http import router
+    from judgement.adapters.inbound.outlook_http import router as outlook_router
     from judgement.impact.http import router as impact_router
 
     app = service_app(
         TITLE,
         settings or Settings(),
         wire,
-        [router, criteria_router, impact_router, access_log.router],
+        [router, outlook_router, criteria_router, impact_router, access_log.router],
     )
     started = app.router.lifespan_context
 
