@@ -76,11 +76,14 @@ def new_judgement_id(line_id: str, run_id: str) -> str:
     return f"{judging.judgement_id(line_id)}-{run_id}"
 
 
-def request_line(doc: Doc, ccus_json: str, current: Doc | None = None) -> RejudgementLine:
+def request_line(
+    doc: Doc, ccus_json: str, current: Doc | None = None, ccus_compact: str | None = None
+) -> RejudgementLine:
     """The input of one line's re-judgement, from its judgement document and snapshot.
 
     ``current`` is the line's latest re-judgement (its summary), if it has one: the new
-    judgement supersedes that one, not the original.
+    judgement supersedes that one, not the original. ``ccus_compact``: the snapshot's
+    compact form (``judging.stored_compact_text``), which the consumer then judges from.
     """
     latest = current or doc
     return RejudgementLine(
@@ -95,6 +98,7 @@ def request_line(doc: Doc, ccus_json: str, current: Doc | None = None) -> Rejudg
         line=ApplicationLine.model_validate(doc["line"]),
         snapshot_id=doc["snapshot_id"],
         ccus_json=ccus_json,
+        ccus_compact=ccus_compact,
     )
 
 
