@@ -51,21 +51,18 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable
 
 # ---------------------------------------------------------------------------------------------
-# runtime: slim Python + the fonts and Pango libraries WeasyPrint needs for Japanese PDFs
+# runtime: slim Python + the Japanese fonts the notices (Typst) are set in
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="noryoku-hyoka" \
       org.opencontainers.image.description="能力評価システム services (python -m <service> serve)"
 
-# fonts-noto-cjk: Japanese glyphs for PDFs; Pango (+ FreeType backend): WeasyPrint's text layout;
-# libharfbuzz-subset0: fast font subsetting in recent WeasyPrint releases.
+# fonts-noto-cjk: the Japanese glyphs of every PDF (Typst finds the system fonts itself, embeds
+# and subsets them; no Pango or HarfBuzz library is needed since WeasyPrint went).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         fonts-noto-cjk \
-        libpango-1.0-0 \
-        libpangoft2-1.0-0 \
-        libharfbuzz-subset0 \
     && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged user; the venv stays owned by root so the process cannot modify its own code.

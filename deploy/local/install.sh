@@ -10,7 +10,6 @@ APT_PACKAGES=(
     postgresql                          # PostgreSQL 15 (binaries in $PG_BIN)
     poppler-utils                       # pdftoppm etc.
     fonts-noto-cjk                      # Japanese fonts
-    libpango-1.0-0 libpangoft2-1.0-0    # WeasyPrint
     chromium                            # browser tests
     docker-compose                      # `docker-compose config -q`
     wrk                                 # HTTP load generator of `make bench`
