@@ -23,6 +23,7 @@ from judgement.feed.synthetic import Generated, generate
 from judgement.impact import UnknownDraft, jobs_for
 from judgement.impact.job import TOKYO
 from judgement.inject import create_app
+from shared_kernel import testing
 from shared_kernel.auth import Principal, issue_token
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
@@ -62,8 +63,12 @@ class Drafts:
 
 
 def bearer(settings: Settings, **claims: Any) -> dict[str, str]:
+    principal = Principal(**claims)
+    made = getattr(testing, "test_token", None)  # identity's signing keys (issue 23), if there
+    if made is not None:
+        return {"Authorization": "Bearer " + made(principal)}
     secret = settings.jwt_secret.get_secret_value()
-    return {"Authorization": "Bearer " + issue_token(secret, Principal(**claims))}
+    return {"Authorization": "Bearer " + issue_token(secret, principal)}
 
 
 def tobi_workers(count: int) -> list[Generated]:
@@ -182,6 +187,13 @@ async def test_the_preview_runs_to_done_and_serves_its_csv(
         )
         await service.on_application_submitted(submitted(applied))
         assert len(await service.judgements.find({"status": "completed"})) == len(applied)
+        # a newer snapshot of an applied worker: his line cites the older one (phase "cited")
+        later = applied[0].snapshot.model_copy(
+            update={"taken_at": applied[0].snapshot.taken_at + timedelta(days=1)}
+        )
+        await service.on_snapshot(Envelope(later, source="ccus"))
+        newest = await mirror.get(later.worker_id)
+        assert newest is not None and newest["snapshot_id"] == judging.snapshot_id(later)
 
         in_force, drafted = container.master, drafted_master(tmp_path)
         jobs = jobs_for(container.runtime)
@@ -196,6 +208,7 @@ async def test_the_preview_runs_to_done_and_serves_its_csv(
         assert started.json()["draft_id"] == DRAFT
         body = await done(client, approver)
         assert body["done"] == body["total"] == len(workers) + len(applied)
+        assert body["lines_without_snapshot"] == 0
         assert body["version_in_force"] == "とび@2020-03-04"
         assert body["version_drafted"] == "とび@2025-04-01"
         want = expected(workers, applied, in_force, drafted)

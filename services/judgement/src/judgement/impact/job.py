@@ -44,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from judgement.core import compact, impact, judging, rejudging
@@ -354,7 +355,7 @@ class ImpactJobs:
         if await collection_count(self.db, MIRROR) < await collection_count(self.db, WORKERS):
             run.phase = "migrate"
             await self._write(run, status=RUNNING, force=True)
-            await backfill(self.db, self.mirror)
+            await backfill(self.db, self.mirror, progress=lambda: self._write(run))
         run.phase = "lines"
         await self._write(run, status=RUNNING, force=True)
         lines = await self._select_lines(run)
@@ -377,9 +378,11 @@ class ImpactJobs:
                     for d in batch
                     if d.get("snapshot_id") in waiting
                 }
-                tally, judged = await asyncio.to_thread(
+                tally, judged, unread = await asyncio.to_thread(
                     _judge_workers, run, membership, batch, cited
                 )
+                for snapshot_id in unread:  # a form this process cannot read: from the JSON
+                    waiting[snapshot_id] = cited.pop(snapshot_id)
                 run.workers += judged
                 run.done += len(batch) + sum(map(len, cited.values()))
                 await self._chunk(run, tally)
@@ -395,13 +398,19 @@ class ImpactJobs:
                 run.done += len(items)
                 await self._chunk(run, tally, write=False)
                 await self._write(run)
+            missing = sum(map(len, waiting.values()))  # cited snapshots that are gone
+            run.done += missing
+        else:
+            missing = 0
         run.phase = "done"
+        run.total = max(run.total, run.done)  # workers stored during the run
         await self._write(
             run,
             status=DONE,
             force=True,
             finished_at=self.clock(),
             seconds=round(time.monotonic() - run.started, 1),
+            lines_without_snapshot=missing,
         )
         log.info(
             "impact.done",
@@ -427,7 +436,12 @@ class ImpactJobs:
                     names[name] = None
             if names[name] != run.trade or rejudging.skip_reason(doc) is not None:
                 continue
-            found.setdefault(doc["snapshot_id"], []).append(_line(doc))
+            try:
+                line = _line(doc)
+            except (ValidationError, KeyError, ValueError):
+                log.warning("impact.line_unreadable", line_id=doc.get("_id"))
+                continue
+            found.setdefault(doc["snapshot_id"], []).append(line)
             await self._write(run)
         return found
 
@@ -447,6 +461,7 @@ class ImpactJobs:
                     yield stored, items
         if waiting:  # a cited snapshot that is gone: counted as examined, not judged
             log.warning("impact.snapshot_missing", count=sum(map(len, waiting.values())))
+            # (left in ``waiting`` for the caller to count)
 
     async def _chunk(self, run: _Run, tally: impact.Tally, *, write: bool = True) -> None:
         run.tally.merge(tally)
@@ -574,13 +589,18 @@ def _judge_workers(
     membership: impact.Membership,
     batch: Sequence[Document],
     cited: dict[str, list[_Line]],
-) -> tuple[impact.Tally, int]:
-    """Judge one chunk of mirrored workers (and the lines citing these snapshots)."""
+) -> tuple[impact.Tally, int, list[str]]:
+    """Judge one chunk of mirrored workers (and the lines citing these snapshots); returns
+    the tally, the workers of the 分野 judged and the snapshots whose form was unreadable."""
     tally = impact.Tally()
     judged = 0
+    unread: list[str] = []
     for doc in batch:
         ccus = _decoded(doc.get("ccus_compact"))
         if ccus is None:
+            log.warning("impact.mirror_unreadable", worker_id=doc.get("_id"))
+            if doc.get("snapshot_id") in cited:
+                unread.append(doc["snapshot_id"])
             continue
         items = cited.get(doc.get("snapshot_id", ""))
         if items:
@@ -592,7 +612,7 @@ def _judge_workers(
         if outcome is not None:
             judged += 1
             tally.add("worker", outcome, worker_id=worker_id, on=run.on)
-    return tally, judged
+    return tally, judged, unread
 
 
 def _judge_lines(run: _Run, stored: Document, items: list[_Line]) -> impact.Tally:

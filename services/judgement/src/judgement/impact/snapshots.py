@@ -23,7 +23,7 @@ collection ``ccus_compact`` (``_id`` = 技能者ID: ``snapshot_id``, ``taken_at`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -126,9 +126,15 @@ async def collection_count(db: AsyncDatabase[Document], name: str) -> int:
         return int(await db[name].count_documents({}))
 
 
-async def backfill(db: AsyncDatabase[Document], store: Documents) -> int:
+async def backfill(
+    db: AsyncDatabase[Document],
+    store: Documents,
+    *,
+    progress: Callable[[], Awaitable[None]] | None = None,
+) -> int:
     """Mirror the newest snapshot of every worker the mirror lacks (or holds an older one
-    of); returns how many were mirrored. Idempotent: a second run finds nothing to do."""
+    of); returns how many were mirrored. Idempotent: a second run finds nothing to do.
+    ``progress`` is awaited now and then (the job's heartbeat)."""
     mirrored = {
         d["_id"]: _aware(d["taken_at"])
         async for d in db[MIRROR].find({}, {"taken_at": 1}, batch_size=5000)
@@ -145,6 +151,8 @@ async def backfill(db: AsyncDatabase[Document], store: Documents) -> int:
             if found is not None:
                 await mirror(store, found)
                 done += 1
+                if progress is not None:
+                    await progress()
     else:  # one pass (a lookup by _id costs a few ms each even with the indexes)
         remaining = set(wanted)
         async for found in db[SNAPSHOTS].find({}, STORED_FORMS, batch_size=500):
@@ -152,6 +160,8 @@ async def backfill(db: AsyncDatabase[Document], store: Documents) -> int:
                 remaining.discard(found["_id"])
                 await mirror(store, found)
                 done += 1
+            if progress is not None:
+                await progress()
     if done:
         log.info("impact.mirror_backfilled", workers=done)
     return done
