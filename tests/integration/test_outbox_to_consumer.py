@@ -193,7 +193,7 @@ async def test_outbox_relay_consumer_exactly_once(
         await judge_db.client.close()
 
 
-def _partition(key: str, partitions: int = 3) -> int:
+def _partition(key: str, partitions: int = 12) -> int:  # application.* (topic_plan)
     """The partition Kafka's default partitioner gives ``key`` (topics have 3 partitions)."""
     from aiokafka.partitioner import murmur2
 

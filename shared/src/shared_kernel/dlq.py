@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared_kernel.kafka import DLQ_SUFFIX, partitions_of
+from shared_kernel.kafka import DLQ_SUFFIX, kafka_options, partitions_of
 from shared_kernel.mongo import DocumentStore, connect
 from shared_kernel.settings import ServiceSettings
 
@@ -96,7 +96,7 @@ def mask(value: Any) -> Any:
 
 
 async def dlq_topics(settings: ServiceSettings) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         names = await admin.list_topics()
@@ -108,11 +108,11 @@ async def dlq_topics(settings: ServiceSettings) -> list[str]:
 
 async def read(settings: ServiceSettings, topic: str) -> list[DeadLetter]:
     """Every dead letter currently in ``topic`` (read from the start, no consumer group)."""
-    partitions = await partitions_of(settings.kafka_bootstrap_servers, [topic])
+    partitions = await partitions_of(settings, [topic])
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_options(settings),
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # no group: every partition is read from its start
     )
@@ -184,9 +184,7 @@ async def replay(
     now = datetime.now(UTC)
     headers = {k: v for k, v in letter.headers.items() if not k.startswith("dlq_")}
     headers |= {"dlq_replayed_at": now.isoformat(), "dlq_replayed_by": operator}
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
-    )
+    producer = AIOKafkaProducer(**kafka_options(settings), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(

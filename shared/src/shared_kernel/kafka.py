@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
@@ -29,6 +29,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage as KafkaMessageParam
 from faststream.kafka.message import KafkaMessage
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pymongo.errors import ConnectionFailure
 
 if TYPE_CHECKING:
@@ -58,6 +59,45 @@ DLQ_SUFFIX = ".dlq"
 DLQ_KEPT_BYTES = 64 * 1024  # of an oversized payload, what the dead-letter copy keeps
 
 
+def kafka_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Connection options of every aiokafka client (producer, consumer, admin): the brokers,
+    TLS (checked against ``kafka_ssl_cafile``) and SASL (SCRAM on Strimzi's listener)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers}
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return options
+    options["security_protocol"] = protocol
+    if protocol in ("SSL", "SASL_SSL"):
+        from aiokafka.helpers import create_ssl_context
+
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = password.get_secret_value() if password else None
+    return options
+
+
+def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """The same options in FastStream's terms (``KafkaBroker(security=…)``)."""
+    options = kafka_options(settings)
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = options.get("ssl_context")
+    use_ssl = protocol in ("SSL", "SASL_SSL")
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    user, password = str(options["sasl_plain_username"]), str(options["sasl_plain_password"])
+    mechanism = options["sasl_mechanism"]
+    if mechanism == "SCRAM-SHA-512":
+        return SASLScram512(user, password, ssl_context=context, use_ssl=use_ssl)
+    if mechanism == "SCRAM-SHA-256":
+        return SASLScram256(user, password, ssl_context=context, use_ssl=use_ssl)
+    return SASLPlaintext(user, password, ssl_context=context, use_ssl=use_ssl)
+
+
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
     """An idempotent producer with ``acks=all`` (no duplicates from producer retries)."""
     return KafkaBroker(
@@ -65,19 +105,58 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         client_id=settings.service_name,
         enable_idempotence=True,
         acks="all",
+        security=broker_security(settings),
         logger=None,
     )
+
+
+TOPIC_CONFIG: dict[str, dict[str, str]] = {
+    # one snapshot per worker (key 技能者ID): the latest is all a consumer needs, kept for ever
+    # (the same as scripts/deploy_manifests.py's KafkaTopics; a test compares them)
+    "ccus.worker-snapshots": {
+        "cleanup.policy": "compact",
+        "min.compaction.lag.ms": "3600000",
+        "compression.type": "zstd",
+    },
+}
+DLQ_RETENTION_MS = 30 * 24 * 3_600_000  # dead letters wait for an operator a month
+
+
+def topic_plan(settings: ServiceSettings, name: str) -> tuple[int, dict[str, str]]:
+    """Partitions and configuration of the physical topic ``name`` when this service
+    creates it: by its logical name or the name's first part (``settings.topic_partitions``),
+    every ``.dlq`` with ``topic_dlq_partitions`` kept 30 days."""
+    logical = name.removeprefix(settings.topic_prefix)
+    config: dict[str, str] = {}
+    if settings.topic_min_isr is not None:
+        config["min.insync.replicas"] = str(settings.topic_min_isr)
+    if logical.endswith(DLQ_SUFFIX):
+        config["retention.ms"] = str(DLQ_RETENTION_MS)
+        return settings.topic_dlq_partitions, config
+    by_name = settings.topic_partitions
+    partitions = by_name.get(logical) or by_name.get(logical.split(".", 1)[0])
+    config.update(TOPIC_CONFIG.get(logical, {}))
+    return partitions or settings.topic_partitions_default, config
+
+
+class TopicsMissing(RuntimeError):
+    """Topics this service needs do not exist and it may not create them."""
 
 
 async def ensure_topics(
     settings: ServiceSettings,
     topics: Iterable[str],
     *,
-    partitions: int = 3,
+    partitions: int | None = None,
     published: Iterable[str] = (),
 ) -> None:
-    """Create topics if missing (each consumed topic with its ``.dlq``; ``published`` ones,
+    """Make sure the topics exist (each consumed topic with its ``.dlq``; ``published`` ones,
     which this process only writes, without); existing ones are left as they are.
+
+    Missing topics are created (``topic_plan``: partitions, replication factor, min ISR,
+    compaction) only where ``settings.creates_topics``; elsewhere (production: Strimzi's
+    KafkaTopics) this waits for them and raises :class:`TopicsMissing` if they never appear.
+    ``partitions`` overrides the plan (tests).
 
     Returns once every topic is usable: described without error, each partition with a
     leader. A topic created a moment ago may not be (its partitions are still being
@@ -86,27 +165,58 @@ async def ensure_topics(
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     names = sorted({n for t in topics for n in (t, t + DLQ_SUFFIX)} | set(published))
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
-        if missing:
-            await admin.create_topics(
-                [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
+        if missing and settings.creates_topics:
+            replication = settings.topic_replication_factor
+            new = []
+            for name in missing:
+                count, config = topic_plan(settings, name)
+                new.append(
+                    NewTopic(
+                        name,
+                        num_partitions=partitions or count,
+                        replication_factor=replication,
+                        # -1: the broker's default.replication.factor (aiokafka wants an
+                        # empty assignment with it)
+                        replica_assignments={} if replication == -1 else None,
+                        topic_configs=config,
+                    )
+                )
+            response = await admin.create_topics(new)
+            for topic_error in getattr(response, "topic_errors", []):
+                name, code = topic_error[0], topic_error[1]
+                if code not in (0, TOPIC_ALREADY_EXISTS):
+                    log.error("topics.create_failed", topic=name, error_code=code)
+            log.info("topics.created", topics=missing)
+        elif missing:
+            log.warning("topics.waiting", topics=missing)
+        led = await _until_led(admin, names, deadline=time.monotonic() + TOPIC_READY_SECONDS)
+        absent = sorted(set(names) - led)
+        if absent and not settings.creates_topics:
+            raise TopicsMissing(
+                f"topics missing or without leaders: {', '.join(absent)} (this service does "
+                "not create topics here: KAFKA_CREATE_TOPICS is off; apply the KafkaTopics)"
             )
-        await _until_led(admin, names, deadline=time.monotonic() + TOPIC_READY_SECONDS)
     finally:
         await admin.close()
 
 
 TOPIC_READY_SECONDS = 30.0
+TOPIC_ALREADY_EXISTS = 36
 
 
-async def _until_led(admin: AIOKafkaAdminClient, names: list[str], *, deadline: float) -> None:
-    """Wait until every topic in ``names`` has all its partitions led (bounded)."""
+async def _until_led(admin: AIOKafkaAdminClient, names: list[str], *, deadline: float) -> set[str]:
+    """Wait until every topic in ``names`` has all its partitions led (bounded); returns
+    the topics that are."""
     while True:
-        described = await admin.describe_topics(names)
+        # only topics that exist: a metadata request for a missing one would have a broker
+        # with auto.create.topics.enable create it, with the broker's partitions
+        present = sorted(set(await admin.list_topics()) & set(names))
+        described = await admin.describe_topics(present) if present else []
         ready = {
             t["topic"]
             for t in described
@@ -115,15 +225,21 @@ async def _until_led(admin: AIOKafkaAdminClient, names: list[str], *, deadline: 
             and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
         }
         if ready >= set(names) or time.monotonic() > deadline:
-            return
+            return ready
         await asyncio.sleep(0.1)
 
 
-async def partitions_of(bootstrap_servers: str, topics: Iterable[str]) -> list[TopicPartition]:
-    """The partitions of existing ``topics`` (missing topics have none)."""
+async def partitions_of(
+    settings: ServiceSettings | str, topics: Iterable[str]
+) -> list[TopicPartition]:
+    """The partitions of existing ``topics`` (missing topics have none); ``settings`` gives
+    the connection (a plain bootstrap address: an unsecured local broker)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    options = (
+        {"bootstrap_servers": settings} if isinstance(settings, str) else kafka_options(settings)
+    )
+    admin = AIOKafkaAdminClient(**options)
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))

@@ -16,22 +16,27 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared_kernel.kafka import partitions_of
+from shared_kernel.kafka import kafka_options, partitions_of
 from shared_kernel.logging import get_logger
 from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_MEASURED, CONSUMER_LAG_TOTAL
+from shared_kernel.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 
 async def measure_lag(
-    bootstrap_servers: str, group: str, topics: Iterable[str]
+    settings: ServiceSettings | str, group: str, topics: Iterable[str]
 ) -> dict[TopicPartition, int]:
-    """Lag per partition of ``topics`` for ``group`` (uncommitted partitions count whole)."""
-    partitions = await partitions_of(bootstrap_servers, topics)
+    """Lag per partition of ``topics`` for ``group`` (uncommitted partitions count whole);
+    ``settings`` gives the connection (a plain bootstrap address: an unsecured broker)."""
+    partitions = await partitions_of(settings, topics)
     if not partitions:
         return {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    options = (
+        {"bootstrap_servers": settings} if isinstance(settings, str) else kafka_options(settings)
+    )
+    admin = AIOKafkaAdminClient(**options)
+    reader = AIOKafkaConsumer(**options, enable_auto_commit=False)
     await admin.start()
     await reader.start()
     try:
@@ -50,12 +55,12 @@ async def measure_lag(
 
 
 async def watch_lag(
-    bootstrap_servers: str, group: str, topics: list[str], every_seconds: float = 15.0
+    settings: ServiceSettings | str, group: str, topics: list[str], every_seconds: float = 15.0
 ) -> None:
     """Background job: refresh the lag gauges every ``every_seconds``."""
     while True:
         try:
-            lag = await measure_lag(bootstrap_servers, group, topics)
+            lag = await measure_lag(settings, group, topics)
             totals: dict[str, int] = {}
             for tp, value in lag.items():
                 CONSUMER_LAG.labels(tp.topic, group, str(tp.partition)).set(value)

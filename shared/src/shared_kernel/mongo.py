@@ -365,12 +365,79 @@ async def delete_older(
 Publish = Callable[[Envelope], Awaitable[None]]
 
 
+LEASES = "leases"
+RELAY_LEASE = "relay-lease"
+
+
+class RelayLease:
+    """The right to relay a service's outbox, held by one process at a time.
+
+    One document ``_id = "relay-lease"`` in ``leases`` names its holder and an expiry; it is
+    written like every aggregate, by ``_id`` and ``version`` (with the version claims on
+    FerretDB), so two processes never both take it. The holder renews it when half of its
+    time is gone; the others try again every poll and take it over once it expired (a
+    holder killed without a word relays again after at most ``seconds``); a holder that
+    stops cleanly gives it up at once.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document], holder: str, seconds: float = 15.0) -> None:
+        self.store = DocumentStore(db, LEASES)
+        self.holder = holder
+        self.seconds = seconds
+        self._until: datetime | None = None  # the expiry written by this process, if it holds
+
+    @property
+    def held(self) -> bool:
+        return self._until is not None and datetime.now(UTC) < self._until
+
+    async def acquire(self) -> bool:
+        """Hold the lease now (taking, renewing or keeping it); False if another holds it."""
+        now = datetime.now(UTC)
+        half = timedelta(seconds=self.seconds / 2)
+        if self._until is not None and now < self._until - half:
+            return True  # held, with more than half of its time left: no write
+        until = now + timedelta(seconds=self.seconds)
+        doc = await self.store.get(RELAY_LEASE)
+        try:
+            if doc is None:
+                await self.store.insert({"_id": RELAY_LEASE, "holder": self.holder, "until": until})
+            elif doc["holder"] == self.holder or doc["until"] <= now:
+                await self.store.save({**doc, "holder": self.holder, "until": until})
+            else:
+                self._lost()
+                return False
+        except (StaleVersion, AlreadyExists):
+            self._lost()
+            return False
+        if self._until is None:
+            log.info("outbox.lease_taken", holder=self.holder)
+        self._until = until
+        return True
+
+    async def release(self) -> None:
+        """Give the lease up (a clean stop): another process relays at its next poll."""
+        if self._until is None:
+            return
+        self._until = None
+        doc = await self.store.get(RELAY_LEASE)
+        if doc is not None and doc["holder"] == self.holder:
+            with contextlib.suppress(StaleVersion):
+                await self.store.save({**doc, "until": datetime.now(UTC)})
+
+    def _lost(self) -> None:
+        if self._until is not None:
+            log.warning("outbox.lease_lost", holder=self.holder)
+        self._until = None
+
+
 class OutboxRelay:
     """Publishes pending outbox events of some stores, then marks them sent.
 
     Runs as a background task next to the service: a sweep at start (anything left
     pending by a crash is republished with its original ``ce_id``, which consumers
     deduplicate), then again whenever ``kick()`` is called or every ``poll_seconds``.
+    With a ``lease`` (:class:`RelayLease`) it sweeps only while it holds it: one process of
+    the service relays at a time, the others stand by.
     """
 
     def __init__(
@@ -381,24 +448,31 @@ class OutboxRelay:
         *,
         poll_seconds: float = 0.5,
         batch: int = 100,
+        lease: RelayLease | None = None,
     ) -> None:
         self.stores = list(stores)
         self.publish = publish
         self.catalogue = catalogue
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.lease = lease
         self._wake = asyncio.Event()
 
     def kick(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Publish everything pending now; returns how many events were published."""
+        """Publish everything pending now; returns how many events were published (none
+        while another process holds the lease)."""
+        if self.lease is not None and not await self.lease.acquire():
+            return 0
         published = 0
         for store in self.stores:
             docs = await store.pending(self.batch)
             _observe_backlog(store.name, docs)
             for doc in docs:
+                if self.lease is not None and not self.lease.held:
+                    return published  # ran out of time mid-sweep: the next one renews it
                 ids: list[str] = []
                 for entry in doc.get(OUTBOX, []):
                     envelope = self.catalogue.from_document(entry)
@@ -412,17 +486,22 @@ class OutboxRelay:
         return published
 
     async def run(self) -> None:
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox.relay_failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        try:
+            while True:
+                try:
+                    while await self.run_once():
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox.relay_failed")
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            if self.lease is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.lease.release())
 
 
 def _observe_backlog(collection: str, docs: Sequence[Document]) -> None:

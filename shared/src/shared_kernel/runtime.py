@@ -7,16 +7,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Event
@@ -27,17 +31,31 @@ from shared_kernel.logging import get_logger
 from shared_kernel.metrics import RETENTION_DELETED
 from shared_kernel.mongo import (
     CLAIMS,
+    LEASES,
+    OUTBOX,
     OUTBOX_DUE,
+    OUTBOX_PENDING_COUNT,
     Document,
     DocumentStore,
     Inbox,
     OutboxRelay,
+    RelayLease,
+    assert_write_filter,
     connect,
     delete_older,
 )
 from shared_kernel.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+Role = Literal["http", "consume", "all"]
+ROLES: tuple[Role, ...] = ("http", "consume", "all")
+"""A process's part of its service (``python -m <service> serve --role …``): ``http`` answers
+the API (and relays what it writes, when it holds the relay lease), ``consume`` runs the
+event consumers, the background jobs and the relay behind a probes-only HTTP server, ``all``
+both in one process (the local stack, tests)."""
+EVERY_ROLE: frozenset[Role] = frozenset(ROLES)
+CONSUME_ROLES: frozenset[Role] = frozenset({"consume", "all"})
 
 
 @dataclass
@@ -55,10 +73,36 @@ class Runtime:
         default_factory=lambda: {"inbox": {"_id"}, CLAIMS: {"_id"}}
     )
     retention: dict[str, tuple[str, timedelta]] = field(default_factory=dict)
+    role: Role = "all"
+    """Which part of the service this process runs (``ROLES``)."""
+    job_roles: dict[int, frozenset[Role]] = field(default_factory=dict)
+    migrations: list[tuple[str, Callable[[Runtime], Coroutine[Any, Any, None]]]] = field(
+        default_factory=list
+    )
+    """Data migrations (``migration``), run in order by ``python -m <service> migrate``."""
 
-    def background(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``job`` as a task while the service runs (e.g. a periodic sweep)."""
+    def migration(self, name: str, step: Callable[[Runtime], Coroutine[Any, Any, None]]) -> None:
+        """Declare a data migration: run once (recorded in ``migrations`` under ``name``) by
+        ``migrate``; it must bear being interrupted and run again."""
+        self.migrations.append((name, step))
+
+    def background(
+        self,
+        job: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        roles: frozenset[Role] = EVERY_ROLE,
+    ) -> None:
+        """Run ``job`` as a task while the service runs (e.g. a periodic sweep), in the
+        processes of ``roles`` (every role unless told: a sweep that only the consumers
+        need says ``roles=CONSUME_ROLES``). Every job must bear running in several
+        replicas at once: each role scales out."""
         self.jobs.append(job)
+        self.job_roles[len(self.jobs) - 1] = roles
+
+    @property
+    def consumes(self) -> bool:
+        """Whether this process runs the consumers and the consume-only jobs."""
+        return self.role in CONSUME_ROLES
 
     def retain(self, collection: str, field: str, keep: timedelta) -> None:
         """Delete the documents of ``collection`` whose ``field`` (a date) is older than
@@ -143,17 +187,23 @@ async def sweep_retention(runtime: Runtime) -> None:
 
 @asynccontextmanager
 async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runtime]:
-    """Start the broker (after every subscriber is registered) and the outbox relay."""
-    runtime.consumer.subscribe()
+    """Start the broker (after every subscriber is registered) and the outbox relay.
+
+    By ``runtime.role``: the consumers, their lag watch and the consume-only jobs (retention
+    sweeps …) only in the ``consume`` and ``all`` roles; the relay in every role, active in
+    the one process of the service that holds the relay lease (``RelayLease``).
+    """
+    if runtime.consumes:
+        runtime.consumer.subscribe()
+    runtime.index(LEASES)
     created = await ensure_indexes(
         runtime.db,
         {name: sorted(fields) for name, fields in runtime.indexes.items()},
         postgresql_url=runtime.settings.ferretdb_postgresql_url,
     )
     log.info("indexes.ready", collections=len(created))
-    await ensure_topics(
-        runtime.settings, runtime.consumer.topics(), published=runtime.publish.topics()
-    )
+    consumed = list(runtime.consumer.topics()) if runtime.consumes else []
+    await ensure_topics(runtime.settings, consumed, published=runtime.publish.topics())
     await runtime.broker.start()
     task: asyncio.Task[None] | None = None
     if relay:
@@ -162,25 +212,27 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
             runtime.publish,
             CATALOGUE,
             poll_seconds=runtime.settings.outbox_poll_seconds,
+            lease=RelayLease(
+                runtime.db, relay_holder(runtime), runtime.settings.outbox_lease_seconds
+            ),
         )
         task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
-    topics = list(runtime.consumer.topics())
-    if topics:  # consumer lag for /metrics, measured in the background
+    if consumed:  # consumer lag for /metrics, measured in the background
         settings = runtime.settings
         lag = partial(
-            watch_lag,
-            settings.kafka_bootstrap_servers,
-            runtime.consumer.group,
-            topics,
-            settings.lag_poll_seconds,
+            watch_lag, settings, runtime.consumer.group, consumed, settings.lag_poll_seconds
         )
-        runtime.background(lag)
+        runtime.background(lag, roles=CONSUME_ROLES)
     if runtime.retention:
-        runtime.background(partial(sweep_retention, runtime))
-    tasks = [asyncio.create_task(job(), name=f"job-{n}") for n, job in enumerate(runtime.jobs)]
+        runtime.background(partial(sweep_retention, runtime), roles=CONSUME_ROLES)
+    tasks = [
+        asyncio.create_task(job(), name=f"job-{n}")
+        for n, job in enumerate(runtime.jobs)
+        if runtime.role in runtime.job_roles.get(n, EVERY_ROLE)
+    ]
     if task is not None:
         tasks.append(task)
-    log.info("runtime.started", topics=list(runtime.consumer.topics()))
+    log.info("runtime.started", role=runtime.role, topics=consumed)
     try:
         yield runtime
     finally:
@@ -194,4 +246,58 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
         log.info("runtime.stopped")
 
 
-__all__: Sequence[str] = ["Runtime", "build_runtime", "running"]
+MIGRATIONS = "migrations"
+
+
+async def backfill_outbox_due(runtime: Runtime) -> None:
+    """Documents stored before the relay swept by ``_outbox_due`` lack the flag, so their
+    pending events would never be relayed: set it (and the count) from the outbox."""
+    for store in runtime.stores:
+        missing = store.collection.find(
+            {OUTBOX_DUE: {"$exists": False}}, projection={"_id": 1, "version": 1, OUTBOX: 1}
+        )
+        async for doc in missing:
+            flt = {"_id": doc["_id"], "version": doc["version"]}
+            assert_write_filter(flt)
+            outbox = doc.get(OUTBOX) or []
+            await store.collection.update_one(
+                flt, {"$set": {OUTBOX_DUE: bool(outbox), OUTBOX_PENDING_COUNT: len(outbox)}}
+            )
+
+
+BUILT_IN_MIGRATIONS: list[tuple[str, Callable[[Runtime], Coroutine[Any, Any, None]]]] = [
+    ("0001-outbox-due-flag", backfill_outbox_due),
+]
+
+
+async def migrate(runtime: Runtime) -> list[str]:
+    """Create the declared indexes, then run the migrations not yet recorded (the built-in
+    ones, then the service's); returns the names of those run now. Idempotent."""
+    runtime.index(LEASES)
+    runtime.index(MIGRATIONS)
+    created = await ensure_indexes(
+        runtime.db,
+        {name: sorted(fields) for name, fields in runtime.indexes.items()},
+        postgresql_url=runtime.settings.ferretdb_postgresql_url,
+    )
+    log.info("indexes.ready", collections=len(created))
+    done: list[str] = []
+    record = runtime.db[MIGRATIONS]
+    for name, step in [*BUILT_IN_MIGRATIONS, *runtime.migrations]:
+        if await record.find_one({"_id": name}) is not None:
+            continue
+        log.info("migration.started", migration=name)
+        await step(runtime)
+        with suppress(DuplicateKeyError):  # another migrate ran it meanwhile
+            await record.insert_one({"_id": name, "at": datetime.now(UTC)})
+        log.info("migration.done", migration=name)
+        done.append(name)
+    return done
+
+
+def relay_holder(runtime: Runtime) -> str:
+    """Who holds the relay lease: host (the pod's name), process and role."""
+    return f"{socket.gethostname()}:{os.getpid()}:{runtime.role}:{uuid.uuid4().hex[:6]}"
+
+
+__all__: Sequence[str] = ["ROLES", "Role", "Runtime", "build_runtime", "migrate", "running"]

@@ -8,8 +8,9 @@ lifespan (broker and relay start there), and ``serve_cli`` is the ``__main__`` e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from shared_kernel import dlq_http
 from shared_kernel.http import create_app
 from shared_kernel.logging import configure_logging
-from shared_kernel.runtime import Runtime, build_runtime, running
+from shared_kernel.runtime import ROLES, Runtime, build_runtime, migrate, running
 from shared_kernel.settings import ServiceSettings
 
 
@@ -32,8 +33,10 @@ C = TypeVar("C", bound=HasRuntime)
 
 @asynccontextmanager
 async def prepare(settings: ServiceSettings, wire: Callable[[Runtime], C]) -> AsyncIterator[C]:
-    """Build the runtime, wire the service into it, start it; stop it on exit."""
+    """Build the runtime, wire the service into it, start it; stop it on exit. The
+    process's role (``settings.process_role``) decides what starts (``running``)."""
     runtime = build_runtime(settings)
+    runtime.role = settings.process_role
     container = wire(runtime)
     async with running(runtime):
         yield container
@@ -62,6 +65,9 @@ def service_app(
     app = create_app(
         title, lifespan=lifespan, readiness=lambda a: a.state.container.runtime.check_ready
     )
+    app.state.wire = wire  # for ``migrate`` (serve_cli)
+    if settings.process_role == "consume":
+        return app  # the consumers' process answers the probes and /metrics only
     for router in routers:
         app.include_router(router)
     if dead_letters:
@@ -78,21 +84,54 @@ S = TypeVar("S", bound=ServiceSettings)
 
 
 def serve_cli(
-    name: str, settings_factory: Callable[[], S], app_factory: Callable[[S], FastAPI]
+    name: str,
+    settings_factory: Callable[[], S],
+    app_factory: Callable[[S], FastAPI],
+    commands: Mapping[str, tuple[str, Callable[[list[str]], int]]] | None = None,
 ) -> int:
     """``python -m <service> serve [--host H] [--port P]``."""
-    parser = argparse.ArgumentParser(prog=f"python -m {name}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the HTTP service and its event consumers")
+    commands = dict(commands or {})
+    argv = sys.argv[1:]
+    if argv[:1] and argv[0] in commands:  # the command parses its own arguments
+        return commands[argv[0]][1](argv[1:])
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {name}",
+        description=f"The {name} service's commands (each with its own --help).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the service: --role http (the API), consume (event consumers, background "
+        "jobs, outbox relay; probes and /metrics on the same port) or all (both; default)",
+        description="Run the service. Roles: http answers the API (and relays its outbox "
+        "while it holds the relay lease); consume runs the event consumers, the background "
+        "jobs and the relay, with /healthz, /readyz and /metrics on the service's port; all "
+        "runs both in one process (the local stack).",
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    args = parser.parse_args(sys.argv[1:])
+    serve.add_argument("--role", choices=ROLES, default=None, help="default: all")
+    sub.add_parser(
+        "migrate",
+        help="create the database's indexes and run pending data migrations (idempotent; "
+        "the deployment's migration Job), then exit",
+        description="Create the indexes the service declares and run the data migrations "
+        "not yet recorded in its `migrations` collection; safe to run again. Needs the "
+        "database only.",
+    )
+    for command, (text, _) in commands.items():
+        sub.add_parser(command, help=text, add_help=False)
+    args = parser.parse_args(argv)
     try:
         settings = settings_factory()
     except ValueError as exc:
         print(f"{name}: invalid settings: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
     configure_logging(settings.service_name, settings.log_level)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings, app_factory))
+    if args.role:
+        settings.process_role = args.role
     uvicorn.run(
         app_factory(settings),
         host=args.host or settings.http_host,
@@ -100,4 +139,18 @@ def serve_cli(
         log_config=None,
         access_log=False,
     )
+    return 0
+
+
+async def _migrate(settings: S, app_factory: Callable[[S], FastAPI]) -> int:
+    """``migrate``: wire the service as ``serve`` would (declaring its collections and
+    indexes), then create the indexes and run the pending migrations; no broker."""
+    wire = app_factory(settings).state.wire
+    runtime = build_runtime(settings)
+    try:
+        wire(runtime)
+        done = await migrate(runtime)
+    finally:
+        await runtime.mongo.close()
+    print(f"{settings.service_name}: migrated ({', '.join(done) or 'nothing pending'})")
     return 0

@@ -20,6 +20,17 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_LENGTH = 32
 
 Environment = Literal["development", "test", "staging", "production"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+TOPIC_PARTITIONS: dict[str, int] = {
+    # by logical topic name or its first part; deploy/compose/topics.txt and the KafkaTopics
+    # (scripts/deploy_manifests.py) hold the same numbers (a test compares them)
+    "application": 12,
+    "judgement": 12,
+    "partner": 12,
+    "document": 12,
+    "ccus": 24,
+}
 
 
 def service_config(prefix: str) -> SettingsConfigDict:
@@ -49,6 +60,12 @@ class ServiceSettings(BaseSettings):
     """Address the HTTP server listens on."""
     http_port: int = 8000
     """Port of the HTTP server."""
+    process_role: Literal["http", "consume", "all"] = Field(
+        default="all", validation_alias=AliasChoices("PROCESS_ROLE")
+    )
+    """This process's part of the service (``serve --role`` sets it): ``http`` the API,
+    ``consume`` the event consumers, background jobs and outbox relay (probes and /metrics
+    only over HTTP), ``all`` both (the local stack)."""
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
     """Log level (JSON lines on stdout)."""
 
@@ -58,6 +75,77 @@ class ServiceSettings(BaseSettings):
     """Kafka brokers."""
     topic_prefix: str = Field(default="", validation_alias=AliasChoices("TOPIC_PREFIX"))
     """Prepended to every topic and consumer group name (tests use one per run)."""
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL")
+    )
+    """PLAINTEXT (the local broker), SSL, SASL_PLAINTEXT or SASL_SSL (Strimzi's TLS listener
+    with SCRAM); for every producer, consumer and admin client of the service."""
+    kafka_sasl_mechanism: KafkaSaslMechanism | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_MECHANISM")
+    )
+    """SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN, with a SASL_* protocol (none otherwise)."""
+    kafka_sasl_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_USERNAME")
+    )
+    """The service's Kafka user (a Strimzi KafkaUser, ``kafka-<service>``)."""
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SASL_PASSWORD")
+    )
+    """That user's password (the KafkaUser's Secret)."""
+    kafka_ssl_cafile: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_SSL_CAFILE")
+    )
+    """CA certificate (PEM) the brokers' certificates are checked against, with SSL or
+    SASL_SSL (the system's CAs when unset)."""
+    kafka_create_topics: bool | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_CREATE_TOPICS")
+    )
+    """Create missing topics at start-up. Unset: only in development and test; in staging
+    and production the topics come from Strimzi's KafkaTopic resources (compose: the
+    ``kafka-init`` one-shot) and a service only waits for them (and fails if they never
+    appear)."""
+    topic_partitions: dict[str, int] = Field(
+        default_factory=lambda: dict(TOPIC_PARTITIONS),
+        validation_alias=AliasChoices("TOPIC_PARTITIONS"),
+    )
+    """Partitions of a topic the service creates, by its logical name or the name's first
+    part (JSON, e.g. ``{"ccus": 24, "judgement": 12}``); the sizing is in deploy/README.md."""
+    topic_partitions_default: int = Field(
+        default=6, ge=1, validation_alias=AliasChoices("TOPIC_PARTITIONS_DEFAULT")
+    )
+    """Partitions of a topic not named in ``TOPIC_PARTITIONS``."""
+    topic_dlq_partitions: int = Field(
+        default=3, ge=1, validation_alias=AliasChoices("TOPIC_DLQ_PARTITIONS")
+    )
+    """Partitions of every dead-letter topic (``<topic>.dlq``)."""
+    topic_replication_factor: int = Field(
+        default=-1, ge=-1, validation_alias=AliasChoices("TOPIC_REPLICATION_FACTOR")
+    )
+    """Replicas of a topic the service creates; -1: the broker's
+    ``default.replication.factor`` (1 on the local single broker, 3 on the cluster)."""
+    topic_min_isr: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("TOPIC_MIN_ISR")
+    )
+    """``min.insync.replicas`` of a topic the service creates; unset: the broker's default."""
+
+    @model_validator(mode="after")
+    def _kafka_sasl_complete(self) -> ServiceSettings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @property
+    def creates_topics(self) -> bool:
+        """Whether this process creates missing topics (``kafka_create_topics``)."""
+        if self.kafka_create_topics is not None:
+            return self.kafka_create_topics
+        return self.environment in ("development", "test")
+
     mongodb_url: str = Field(
         default="mongodb://127.0.0.1:27017/", validation_alias=AliasChoices("MONGODB_URL")
     )
@@ -81,6 +169,10 @@ class ServiceSettings(BaseSettings):
     record limit, so that a dead-lettered copy with its extra headers still fits."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
     """How often the outbox relay sweeps for pending events (it is also woken by writes)."""
+    outbox_lease_seconds: float = Field(default=15.0, ge=1.0)
+    """How long the relay lease lasts: one process of the service relays at a time and
+    renews it; when it dies, another takes over after at most this long (a clean stop hands
+    it over at once)."""
     lag_poll_seconds: float = Field(default=15.0, gt=0.0)
     """How often consumer lag is measured for /metrics."""
     inbox_retention_days: float = Field(default=14.0, gt=0.0)

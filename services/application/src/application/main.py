@@ -1,4 +1,5 @@
-"""Entrypoints of the application service: ``python -m application serve``."""
+"""Entrypoints of the application service: ``python -m application serve [--role http|consume|all]``
+and ``… migrate`` (``--help`` lists them)."""
 
 from application.config import Settings
 from application.inject import create_app

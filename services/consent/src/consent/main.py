@@ -1,4 +1,5 @@
-"""Entrypoints of the consent service: ``python -m consent serve``."""
+"""Entrypoints of the consent service: ``python -m consent serve [--role http|consume|all]``
+and ``… migrate`` (``--help`` lists them)."""
 
 from consent.config import Settings
 from consent.inject import create_app

@@ -1,4 +1,5 @@
-"""Entrypoints of the document service: ``python -m document serve``."""
+"""Entrypoints of the document service: ``python -m document serve [--role http|consume|all]``
+and ``… migrate`` (``--help`` lists them)."""
 
 from document.config import Settings
 from document.inject import create_app

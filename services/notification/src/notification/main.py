@@ -1,4 +1,6 @@
-"""Entrypoints of the notification service: ``python -m notification serve``."""
+"""Entrypoints of the notification service:
+``python -m notification serve [--role http|consume|all]``
+and ``… migrate`` (``--help`` lists them)."""
 
 from notification.config import Settings
 from notification.inject import create_app

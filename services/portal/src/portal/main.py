@@ -1,4 +1,5 @@
-"""Entrypoints of the portal service: ``python -m portal serve``."""
+"""Entrypoints of the portal service: ``python -m portal serve [--role http|consume|all]``
+and ``… migrate`` (``--help`` lists them)."""
 
 from portal.config import Settings
 from portal.inject import create_app

@@ -1,0 +1,104 @@
+"""Kafka settings of issue 23: topic partitions, replication, min ISR and compaction from
+the settings (the same as the deployment's topics), TLS/SASL for every client, topic
+creation only where allowed."""
+
+import ssl
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from faststream.security import SASLScram512
+
+from shared_kernel import kafka
+from shared_kernel.kafka import TopicsMissing, ensure_topics, kafka_options, topic_plan
+from shared_kernel.settings import ServiceSettings
+
+TOPICS_TXT = Path(__file__).parents[2] / "deploy" / "compose" / "topics.txt"
+
+
+def test_the_plan_is_the_deployments_topics() -> None:
+    settings = ServiceSettings(environment="test")
+    lines = [ln.split() for ln in TOPICS_TXT.read_text().splitlines() if ln and ln[0] != "#"]
+    assert lines
+    for name, partitions, *config in lines:
+        wanted = dict(c.split("=", 1) for c in config)
+        assert topic_plan(settings, name) == (int(partitions), wanted), name
+    assert topic_plan(settings, "ccus.worker-snapshots")[0] == 24
+    assert topic_plan(settings, "judgement.judgements")[0] == 12
+
+
+def test_partitions_replication_and_min_isr_come_from_the_settings() -> None:
+    settings = ServiceSettings(
+        environment="test",
+        topic_prefix="t.",
+        topic_partitions={"ccus.worker-snapshots": 48, "judgement": 3},
+        topic_partitions_default=2,
+        topic_min_isr=2,
+    )
+    assert topic_plan(settings, "t.ccus.worker-snapshots") == (
+        48,
+        {"min.insync.replicas": "2", **kafka.TOPIC_CONFIG["ccus.worker-snapshots"]},
+    )
+    assert topic_plan(settings, "t.judgement.judgements")[0] == 3
+    assert topic_plan(settings, "t.identity.users")[0] == 2
+    assert settings.topic_replication_factor == -1  # the broker's default
+
+
+def test_topics_are_created_only_in_development_and_test_unless_told() -> None:
+    assert ServiceSettings(environment="test").creates_topics
+    assert ServiceSettings(environment="development").creates_topics
+    production = ServiceSettings(environment="production", jwt_secret="x" * 40)
+    assert not production.creates_topics
+    assert ServiceSettings(environment="test", kafka_create_topics=False).creates_topics is False
+
+
+def test_sasl_scram_over_tls_for_every_client(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        environment="test",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="kafka-judgement",
+        kafka_sasl_password="p" * 32,
+    )
+    options = kafka_options(settings)
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "kafka-judgement"
+    assert options["sasl_plain_password"] == "p" * 32
+    assert isinstance(options["ssl_context"], ssl.SSLContext)
+    security = kafka.broker_security(settings)
+    assert isinstance(security, SASLScram512) and security.use_ssl
+    assert kafka_options(ServiceSettings(environment="test")) == {
+        "bootstrap_servers": "127.0.0.1:9092"
+    }
+    with pytest.raises(ValueError, match="KAFKA_SASL_MECHANISM"):
+        ServiceSettings(environment="test", kafka_security_protocol="SASL_SSL")
+
+
+async def test_ensure_topics_creates_them_by_the_plan(settings: ServiceSettings) -> None:
+    snapshots = settings.topic("ccus.worker-snapshots")
+    await ensure_topics(settings, [snapshots])
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics([snapshots])}
+        partitions = described[snapshots]["partitions"]
+        assert len(partitions) == 24
+        assert all(len(p["replicas"]) == 1 for p in partitions)  # the local broker's default
+        configs = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, snapshots)]
+        )
+        values = {c[0]: c[1] for c in configs[0].resources[0][4]}
+        assert values["cleanup.policy"] == "compact"
+    finally:
+        await admin.close()
+
+
+async def test_without_creation_a_missing_topic_fails_the_start(
+    settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kafka, "TOPIC_READY_SECONDS", 0.5)
+    strict = settings.model_copy(update={"kafka_create_topics": False})
+    with pytest.raises(TopicsMissing, match=r"consent\.consents"):
+        await ensure_topics(strict, [strict.topic("consent.consents")])
