@@ -463,7 +463,8 @@ def main() -> int:
         ctx_run = context()
         run = asyncio.run(preview(mongo_url, db_name, draft, 120 if args.quick else 1800))
         figures["preview"] = run
-        finished = run["status"] == "done" and run["done"] == run["total"]
+        # finished: done, and every stored worker and line examined
+        finished = run["status"] == "done" and run["done"] >= workers + figures["seed"]["lines"]
         seconds = run["seconds"]
         figures["workers_per_second"] = round(workers / seconds, 1) if finished else None
         figures["lines_per_second"] = (

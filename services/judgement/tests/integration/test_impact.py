@@ -24,12 +24,12 @@ from judgement.impact import UnknownDraft, jobs_for
 from judgement.impact.job import TOKYO
 from judgement.inject import create_app
 from shared_kernel import testing
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.testing import isolated, signed_token
 
 TABLES = Path(judging.__file__).resolve().parents[1] / "criteria" / "master" / "tables"
 DRAFT = "CD-20261207-a1b2c3"
@@ -64,11 +64,10 @@ class Drafts:
 
 def bearer(settings: Settings, **claims: Any) -> dict[str, str]:
     principal = Principal(**claims)
-    made = getattr(testing, "test_token", None)  # identity's signing keys (issue 23), if there
+    made = getattr(testing, "signed_token", None)  # identity's signing keys (issue 23), if there
     if made is not None:
         return {"Authorization": "Bearer " + made(principal)}
-    secret = settings.jwt_secret.get_secret_value()
-    return {"Authorization": "Bearer " + issue_token(secret, principal)}
+    return {"Authorization": "Bearer " + signed_token(principal)}
 
 
 def tobi_workers(count: int) -> list[Generated]:
@@ -290,3 +289,20 @@ async def test_roles_and_a_job_taken_over_from_a_dead_process(
         assert body["attempt"] == 2 and body["requested_by"] == "tobi01"
         assert body["done"] == body["total"] == 3
         assert (await client.get(f"{url}.csv", headers=other)).status_code == 403
+
+        # a stale job whose draft is gone is given up, not retried forever
+        gone = "CD-20261207-dead00"
+        await jobs.jobs.insert(
+            {
+                "_id": gone,
+                "trade": "とび",
+                "status": "running",
+                "attempt": 1,
+                "runner": "dead-process",
+                "heartbeat_at": long_ago,
+                "as_of": "2026-12-01",
+            }
+        )
+        await jobs._resume_stale()
+        failed = await client.get(f"/criteria/drafts/{gone}/impact", headers=approver)
+        assert failed.json()["status"] == "failed" and failed.json()["error"]

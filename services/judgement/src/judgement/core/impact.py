@@ -46,6 +46,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -119,7 +120,7 @@ class Membership:
         in_force: Master,
         drafted: Master,
         on: date,
-        applied: Iterable[str] = (),
+        applied: Iterable[str] | AbstractSet[str] = (),
     ) -> None:
         codes: set[str] = set()
         listed = False
@@ -146,7 +147,8 @@ class Membership:
                     own.update(lower for lower in item.supersedes if lower not in shared)
         self.occupations: frozenset[str] | None = frozenset(codes) if listed else None
         self.items = frozenset(own)
-        self.applied = frozenset(applied)
+        # a set is kept as it is: the caller may add workers while the membership is used
+        self.applied = applied if isinstance(applied, set | frozenset) else frozenset(applied)
         self._codes: dict[str, bool] = {}
         self._names: dict[str, bool] = {}
 

@@ -8,12 +8,14 @@ runs it:
 1. **migrate** — mirror the latest snapshot of workers stored before the compact mirror
    existed (``judgement.impact.snapshots.backfill``; only when the mirror holds fewer
    workers than ``ccus_workers``);
-2. **lines** — one pass over the completed judgements, keeping the lines of the 分野 that a
-   re-judgement would judge (``rejudging.skip_reason``) with their own request;
-3. **workers** — one pass over ``ccus_compact`` (the latest snapshot of every worker,
-   compact): each worker of the 分野 is judged at level 4 under both masters, and so is every
-   selected line that cited that very snapshot; the next chunk is read while this one is
-   judged (in a worker thread, so that the service keeps answering);
+2. **workers** — one pass over ``ccus_compact`` (the latest snapshot of every worker,
+   compact): each worker of the 分野 is judged at level 4 under both masters; the next
+   chunk is read while this one is judged (in a worker thread, so that the service keeps
+   answering). Meanwhile a second task reads the completed judgements once, keeping the
+   lines of the 分野 that a re-judgement would judge (``rejudging.skip_reason``) with their
+   own request; a line found before its worker's snapshot passes is judged with it;
+3. **late** — the lines found after their worker's snapshot passed (and workers who turn
+   out to have applied), judged from the mirror read again by ``_id``;
 4. **cited** — the lines that cited an older snapshot, read from ``ccus_snapshots``.
 
 After each chunk (at most every :data:`PROGRESS_SECONDS`) the document gets ``done``,
@@ -39,6 +41,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -77,6 +80,7 @@ PROGRESS_SECONDS = 2.0
 STALE_SECONDS = 120.0
 RESUME_SECONDS = 30.0
 PER_ID_LOOKUPS = 50  # fewer cited snapshots than this are read one by one, more in one pass
+LATE_LOOKUPS = 5000  # fewer late workers than this are read by _id (8 at a time), more in a pass
 ROWS_RETENTION = timedelta(days=90)
 RESUME_FIELDS = {"heartbeat_at": 1, "requested_by": 1}
 
@@ -85,9 +89,9 @@ STATUS_JA = {QUEUED: "待機中", RUNNING: "実行中", DONE: "完了", FAILED: 
 PHASE_JA = {
     "queued": "開始待ち",
     "migrate": "CCUSデータの準備",
-    "lines": "判定済み明細の読込み",
-    "workers": "技能者の判定",
-    "cited": "明細の判定（過去のCCUSデータ）",
+    "workers": "技能者・判定済み明細の判定",
+    "late": "判定済み明細の判定（後から読んだ分）",
+    "cited": "判定済み明細の判定（過去のCCUSデータ）",
     "done": "完了",
 }
 
@@ -312,6 +316,12 @@ class ImpactJobs:
                 continue
             try:
                 trade, in_force, drafted = await self.drafts.for_draft(str(doc["_id"]))
+            except DraftMastersUnavailable:
+                continue  # this process cannot build it: another one may
+            except (UnknownDraft, DraftNotUsable) as exc:
+                await self._give_up(str(doc["_id"]), exc)
+                continue
+            try:
                 await self.start(
                     str(doc["_id"]),
                     trade,
@@ -323,6 +333,20 @@ class ImpactJobs:
                 log.info("impact.resumed", draft_id=doc["_id"])
             except Exception:
                 log.exception("impact.resume_failed", draft_id=doc["_id"])
+
+    async def _give_up(self, draft_id: str, exc: Exception) -> None:
+        """A stale job that cannot be run again (its draft is gone or unusable): failed."""
+        now = self.clock()
+        why = getattr(exc, "message_ja", None) or "下書きが見つかりません"
+
+        def fail(doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None:
+            if doc is None or doc.get("status") not in (QUEUED, RUNNING) or self._fresh(doc, now):
+                return None
+            return {**doc, "status": FAILED, "error": why, "finished_at": now}, []
+
+        with contextlib.suppress(Exception):
+            await self.jobs.update(draft_id, fail)
+        log.warning("impact.given_up", draft_id=draft_id, reason=type(exc).__name__)
 
     async def _run_one(
         self, draft_id: str, attempt: int, trade: str, in_force: Master, drafted: Master
@@ -352,44 +376,43 @@ class ImpactJobs:
     # ------------------------------------------------------------------ one run
 
     async def _run(self, run: _Run) -> None:
-        if await collection_count(self.db, MIRROR) < await collection_count(self.db, WORKERS):
+        # exact counts (collStats: ≈ 1 s per 100,000 documents on FerretDB, so once each)
+        mirrored, workers = await asyncio.gather(
+            collection_count(self.db, MIRROR), collection_count(self.db, WORKERS)
+        )
+        if mirrored < workers:
             run.phase = "migrate"
             await self._write(run, status=RUNNING, force=True)
-            await backfill(self.db, self.mirror, progress=lambda: self._write(run))
-        run.phase = "lines"
-        await self._write(run, status=RUNNING, force=True)
-        lines = await self._select_lines(run)
-        waiting = {sid: list(found) for sid, found in lines.items()}
-        run.total = sum(map(len, waiting.values())) + await collection_count(self.db, MIRROR)
+            mirrored += await backfill(self.db, self.mirror, progress=lambda: self._write(run))
         run.phase = "workers"
-        await self._write(run, force=True)
-        applied = {line.worker_id for found in lines.values() for line in found}
+        run.total = mirrored
+        await self._write(run, status=RUNNING, force=True)
+        # the lines are read while the workers are judged (two passes, one per collection):
+        # a line found before its worker's snapshot passes is judged with it, one found after
+        # is judged from the mirror read by _id at the end ("late")
+        waiting: dict[str, list[_Line]] = {}  # by cited snapshot id
+        applied: set[str] = set()  # workers with a completed line of the 分野
+        reading = asyncio.create_task(self._select_lines(run, waiting, applied))
         membership = impact.Membership(run.trade, run.in_force, run.drafted, run.on, applied)
-        cursor = self.db[MIRROR].find({}, {"snapshot_id": 1, "ccus_compact": 1}, batch_size=1000)
-        fetching = asyncio.ensure_future(cursor.to_list(self.chunk))
+        passed: dict[str, str] = {}  # snapshot id → worker id, for every mirror document read
+        judged: set[str] = set()  # workers judged as workers of the 分野
         try:
-            while True:
-                batch = await fetching
-                if not batch:
-                    break
-                fetching = asyncio.ensure_future(cursor.to_list(self.chunk))
-                cited = {
-                    d["snapshot_id"]: waiting.pop(d["snapshot_id"])
-                    for d in batch
-                    if d.get("snapshot_id") in waiting
-                }
-                tally, judged, unread = await asyncio.to_thread(
-                    _judge_workers, run, membership, batch, cited
-                )
-                for snapshot_id in unread:  # a form this process cannot read: from the JSON
-                    waiting[snapshot_id] = cited.pop(snapshot_id)
-                run.workers += judged
-                run.done += len(batch) + sum(map(len, cited.values()))
-                await self._chunk(run, tally)
+            async for batch in self._mirror_batches():
+                passed.update((d["snapshot_id"], str(d["_id"])) for d in batch)
+                await self._judge_batch(run, membership, batch, waiting, judged)
+            await reading
         finally:
-            fetching.cancel()
-            with contextlib.suppress(Exception):
-                await cursor.close()
+            reading.cancel()
+        late_lines = {sid: waiting.pop(sid) for sid in list(waiting) if sid in passed}
+        seen = set(passed.values())
+        late_workers = (applied & seen) - judged
+        wanted = sorted(late_workers | {passed[sid] for sid in late_lines})
+        if wanted:
+            run.phase = "late"
+            await self._write(run, force=True)
+            waiting.update(late_lines)
+            async for batch in self._mirror_batches(wanted):
+                await self._judge_batch(run, membership, batch, waiting, judged, late=True)
         if waiting:  # lines whose snapshot is not the worker's latest any more
             run.phase = "cited"
             await self._write(run, force=True)
@@ -403,7 +426,7 @@ class ImpactJobs:
         else:
             missing = 0
         run.phase = "done"
-        run.total = max(run.total, run.done)  # workers stored during the run
+        run.total = run.done  # all examined (workers may have been stored during the run)
         await self._write(
             run,
             status=DONE,
@@ -417,13 +440,75 @@ class ImpactJobs:
             draft_id=run.draft_id,
             workers=run.workers,
             lines=sum(run.tally.lines.values()),
+            late=len(wanted),
             seconds=round(time.monotonic() - run.started, 1),
         )
 
-    async def _select_lines(self, run: _Run) -> dict[str, list[_Line]]:
-        """Completed lines of the 分野 a re-judgement would judge, by cited snapshot."""
+    async def _judge_batch(
+        self,
+        run: _Run,
+        membership: impact.Membership,
+        batch: list[Document],
+        waiting: dict[str, list[_Line]],
+        judged: set[str],
+        *,
+        late: bool = False,
+    ) -> None:
+        """Judge a batch of mirror documents (workers, and the waiting lines citing them)."""
+        cited = {
+            d["snapshot_id"]: waiting.pop(d["snapshot_id"])
+            for d in batch
+            if d.get("snapshot_id") in waiting
+        }
+        already = frozenset(judged) if late else frozenset()  # a first pass meets each once
+        tally, workers, unread = await asyncio.to_thread(
+            _judge_workers, run, membership, batch, cited, already
+        )
+        for snapshot_id in unread:  # a form this process cannot read: from the JSON
+            waiting[snapshot_id] = cited.pop(snapshot_id)
+        judged.update(workers)
+        run.workers += len(workers)
+        run.done += (0 if late else len(batch)) + sum(map(len, cited.values()))
+        await self._chunk(run, tally)
+
+    async def _mirror_batches(self, ids: list[str] | None = None) -> AsyncIterator[list[Document]]:
+        """The mirror in chunks (all of it, or these workers): the next chunk is read while
+        the caller judges this one."""
+        fields = {"snapshot_id": 1, "ccus_compact": 1}
+        if ids is not None and len(ids) <= LATE_LOOKUPS:
+            limit = asyncio.Semaphore(8)
+
+            async def one(worker_id: str) -> Document | None:
+                async with limit:
+                    return await self.db[MIRROR].find_one({"_id": worker_id}, fields)
+
+            for start in range(0, len(ids), self.chunk):
+                found = await asyncio.gather(*map(one, ids[start : start + self.chunk]))
+                yield [d for d in found if d is not None]
+            return
+        wanted = set(ids) if ids is not None else None
+        cursor = self.db[MIRROR].find({}, fields, batch_size=1000)
+        fetching = asyncio.ensure_future(cursor.to_list(self.chunk))
+        try:
+            while True:
+                batch = await fetching
+                if not batch:
+                    return
+                fetching = asyncio.ensure_future(cursor.to_list(self.chunk))
+                if wanted is not None:
+                    batch = [d for d in batch if d["_id"] in wanted]
+                yield batch
+        finally:
+            fetching.cancel()
+            with contextlib.suppress(Exception):
+                await cursor.close()
+
+    async def _select_lines(
+        self, run: _Run, waiting: dict[str, list[_Line]], applied: set[str]
+    ) -> None:
+        """Completed lines of the 分野 a re-judgement would judge, by cited snapshot, into
+        ``waiting`` (and their workers into ``applied``) as they are read."""
         fields = dict.fromkeys(rejudging.SELECT_FIELDS, 1)
-        found: dict[str, list[_Line]] = {}
         names: dict[str, str | None] = {}
         async for doc in self.db["judgements"].find(
             {"status": judging.COMPLETED}, fields, batch_size=2000
@@ -441,9 +526,10 @@ class ImpactJobs:
             except (ValidationError, KeyError, ValueError):
                 log.warning("impact.line_unreadable", line_id=doc.get("_id"))
                 continue
-            found.setdefault(doc["snapshot_id"], []).append(line)
-            await self._write(run)
-        return found
+            waiting.setdefault(doc["snapshot_id"], []).append(line)
+            applied.add(line.worker_id)
+            run.total += 1
+            await self._write(run)  # the heartbeat, if the workers are judged already
 
     async def _cited(
         self, waiting: dict[str, list[_Line]]
@@ -589,11 +675,13 @@ def _judge_workers(
     membership: impact.Membership,
     batch: Sequence[Document],
     cited: dict[str, list[_Line]],
-) -> tuple[impact.Tally, int, list[str]]:
+    already: AbstractSet[str] = frozenset(),
+) -> tuple[impact.Tally, list[str], list[str]]:
     """Judge one chunk of mirrored workers (and the lines citing these snapshots); returns
-    the tally, the workers of the 分野 judged and the snapshots whose form was unreadable."""
+    the tally, the workers of the 分野 judged (not those ``already`` judged) and the
+    snapshots whose form was unreadable."""
     tally = impact.Tally()
-    judged = 0
+    judged: list[str] = []
     unread: list[str] = []
     for doc in batch:
         ccus = _decoded(doc.get("ccus_compact"))
@@ -606,11 +694,11 @@ def _judge_workers(
         if items:
             _judge_lines_of(run, ccus, items, tally)
         worker_id = str(doc["_id"])
-        if not membership(ccus, worker_id):
+        if worker_id in already or not membership(ccus, worker_id):
             continue
         outcome = impact.judge_both(ccus, run.trade, run.in_force, run.drafted, run.on)
         if outcome is not None:
-            judged += 1
+            judged.append(worker_id)
             tally.add("worker", outcome, worker_id=worker_id, on=run.on)
     return tally, judged, unread
 
