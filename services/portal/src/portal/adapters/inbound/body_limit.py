@@ -15,7 +15,9 @@ app, so nothing reads a byte before it counts it:
 Limits per route: the signed-form upload (``POST /consents/{id}/signed-form``) may carry
 ``PORTAL_MAX_UPLOAD_BYTES`` plus ``MULTIPART_ALLOWANCE`` for the multipart framing and
 the CSRF field (the handler still tells a file just over the limit apart, in a flash
-message); every other request ``PORTAL_MAX_FORM_BYTES``.
+message); the criteria YAML upload (``POST /criteria/drafts/upload``, docs/criteria-admin.md)
+``CRITERIA_YAML_BYTES`` (1 MB, the judgement service's own limit) plus the same allowance;
+every other request ``PORTAL_MAX_FORM_BYTES``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from shared_kernel.logging import get_logger
 log = get_logger(__name__)
 
 UPLOAD_ROUTE = re.compile(r"^/consents/[^/]+/signed-form$")
+CRITERIA_YAML_ROUTE = "/criteria/drafts/upload"
+CRITERIA_YAML_BYTES = 1024 * 1024
+"""Largest criteria table (YAML) an editor may upload: the judgement service's limit."""
 MULTIPART_ALLOWANCE = 64 * 1024
 """Room for the multipart boundaries, part headers and the CSRF token around the file."""
 
@@ -49,10 +54,16 @@ def is_upload(method: str, path: str) -> bool:
     return method == "POST" and UPLOAD_ROUTE.fullmatch(path) is not None
 
 
+def is_criteria_upload(method: str, path: str) -> bool:
+    return method == "POST" and path == CRITERIA_YAML_ROUTE
+
+
 def limit_for(settings: Settings, method: str, path: str) -> int:
     """The most body bytes the route may be sent."""
     if is_upload(method, path):
         return settings.max_upload_bytes + MULTIPART_ALLOWANCE
+    if is_criteria_upload(method, path):
+        return CRITERIA_YAML_BYTES + MULTIPART_ALLOWANCE
     return settings.max_form_bytes
 
 
@@ -131,6 +142,11 @@ class BodyLimit:
             message = (
                 f"送信されたデータが大きすぎます（上限{size_ja(limit)}）。"
                 f"添付ファイルは{size_ja(settings.max_upload_bytes)}以下にしてください。"
+            )
+        elif is_criteria_upload(scope["method"], scope["path"]):
+            message = (
+                f"送信されたデータが大きすぎます（上限{size_ja(limit)}）。"
+                f"アップロードできる判定基準のファイル（YAML）は{size_ja(CRITERIA_YAML_BYTES)}までです。"
             )
         else:
             message = (
