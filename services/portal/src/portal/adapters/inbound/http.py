@@ -5,6 +5,9 @@ from fastapi import APIRouter
 from portal.adapters.inbound import (
     pages_applications,
     pages_consent,
+    pages_criteria,
+    pages_criteria_approvals,
+    pages_criteria_drafts,
     pages_dead_letters,
     pages_ops,
     pages_outlook,
@@ -22,4 +25,7 @@ routers: list[APIRouter] = [
     pages_review.router,
     pages_ops.router,
     pages_dead_letters.router,
+    pages_criteria.router,
+    pages_criteria_drafts.router,
+    pages_criteria_approvals.router,
 ]

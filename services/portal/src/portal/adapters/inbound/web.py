@@ -65,11 +65,19 @@ TEMPLATES.env.filters.update(
     decision_ja=decision_ja,
 )
 UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/")
-ROLE_HOME = {"employer": "/menu", "evaluator": "/review", "operator": "/ops"}
+ROLE_HOME = {
+    "employer": "/menu",
+    "evaluator": "/review",
+    "operator": "/ops",
+    "criteria_editor": "/criteria",
+    "criteria_approver": "/criteria",
+}
 ROLE_JA = {
     "employer": "所属事業者",
     "evaluator": "審査員（能力評価実施団体）",
     "operator": "運用担当",
+    "criteria_editor": "基準編集者（能力評価実施団体）",
+    "criteria_approver": "基準承認者",
 }
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -189,6 +197,21 @@ def _nav(session: Session) -> list[tuple[str, str]]:
             ("/review", "審査メニュー"),
             ("/review/consents", "個人情報利用申請の審査"),
             ("/review/judgements", "判定結果の審査"),
+            ("/help", "ヘルプ"),
+        ]
+    if session.role == "criteria_editor":
+        return [
+            ("/criteria", "基準管理"),
+            ("/criteria/trades", "基準マスタ一覧"),
+            ("/criteria/drafts", "下書き"),
+            ("/help", "ヘルプ"),
+        ]
+    if session.role == "criteria_approver":
+        return [
+            ("/criteria", "基準管理"),
+            ("/criteria/trades", "基準マスタ一覧"),
+            ("/criteria/approvals", "承認"),
+            ("/criteria/audit", "監査ログ"),
             ("/help", "ヘルプ"),
         ]
     return [("/ops", "運用状況"), ("/help", "ヘルプ")]
