@@ -143,7 +143,7 @@ def wire(runtime: Runtime) -> Container:
     # 影響確認 (criteria impact preview): compact snapshot mirror, jobs (judgement.impact)
     from judgement.impact import attach as attach_impact
 
-    attach_impact(runtime, service)
+    attach_impact(runtime, service, drafts=_DraftedMasters(criteria))
     return Container(
         runtime=runtime,
         settings=settings,
@@ -152,6 +152,16 @@ def wire(runtime: Runtime) -> Container:
         access_log=log_store,
         criteria=criteria,
     )
+
+
+class _DraftedMasters:
+    """Criteria administration as the impact preview's ``DraftMasters`` port."""
+
+    def __init__(self, criteria: CriteriaAdministration) -> None:
+        self.criteria = criteria
+
+    async def for_draft(self, draft_id: str) -> tuple[str, Master, Master]:
+        return await self.criteria.drafted(draft_id)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

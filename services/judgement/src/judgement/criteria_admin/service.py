@@ -182,6 +182,40 @@ class CriteriaAdministration:
             ),
         )
 
+    async def drafted(self, draft_id: str) -> tuple[str, Master, Master]:
+        """``(分野, master in force, the master with the draft applied)`` — the impact
+        preview's :class:`judgement.impact.DraftMasters` port. The drafted master is built
+        from the same documents as the master in force, the corrected table left out and the
+        draft's table (and new qualifications) added, by the master's own ``build_master``.
+        Raises ``UnknownDraft`` (404) or ``DraftNotUsable`` (422, with the first problem)."""
+        from judgement.core.master import build_master
+        from judgement.impact import DraftNotUsable, UnknownDraft
+
+        draft = await self.store.draft(draft_id)
+        if draft is None:
+            raise UnknownDraft(draft_id)
+        master = await self.source.fresh()
+        versions = self.source.versions
+        problems = self.problems_of(draft, master, versions)
+        if problems:
+            first = problems[0]
+            where = f"（{first.path}）" if first.path else ""
+            raise DraftNotUsable(
+                f"下書きに問題があるため影響を確認できません{where}：{first.message_ja}"
+            )
+        latest = admin.latest_of(versions, draft.trade, draft.effective_from)
+        corrected = draft.corrects is not None
+        revision = (latest.revision + 1) if corrected and latest else 1
+        table = admin.draft_table_document(draft, draft.effective_from, revision)
+        documents: dict[str, Any] = {"tables": [table]}
+        if draft.new_qualifications:
+            documents["qualifications"] = admin.draft_qualification_documents(draft)
+        leave_out = (draft.trade, draft.effective_from) if corrected else None
+        drafted = build_master(
+            [*self.source.documents(versions, leave_out=leave_out), ("下書き", documents)]
+        )
+        return draft.trade, master, drafted
+
     async def problems(self, draft: CriteriaDraft) -> list[Problem]:
         master = await self.source.fresh()
         return self.problems_of(draft, master, self.source.versions)
