@@ -31,10 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shared_kernel.auth import SigningKey, jwks_of
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 SERVICES = ["identity", "consent", "application", "judgement", "notification", "document", "portal"]
-BENCH_JWT_SECRET = "bench-jwt-secret-0123456789abcdef-0123456789"
+BENCH_SIGNING_KEY = SigningKey.generate()
+"""The key the benchmarks sign their employers' tokens with: the private stack's services
+(APP_ENV=test) trust its public half (``AUTH_JWKS``) and read no list of ended sessions."""
 BENCH_COOKIE_SECRET = "bench-cookie-secret-0123456789abcdef-012345"
 
 
@@ -237,7 +241,8 @@ class Stack:
             "TOPIC_PREFIX": self.prefix,
             "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             "MONGODB_URL": os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/"),
-            "JWT_SECRET": BENCH_JWT_SECRET,
+            "AUTH_JWKS": json.dumps(jwks_of([BENCH_SIGNING_KEY])),
+            "AUTH_REVOCATION_CHECK": "false",
             "PORTAL_COOKIE_SECRET": BENCH_COOKIE_SECRET,
             "CONSENT_AUTO_APPROVE": "true",
             "LOG_LEVEL": "WARNING",

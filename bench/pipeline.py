@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 from benchlib import (
-    BENCH_JWT_SECRET,
+    BENCH_SIGNING_KEY,
     ROOT,
     Stack,
     arguments,
@@ -235,8 +235,13 @@ async def setup(stack: Stack, settings: ServiceSettings, employer: str, address:
 
 
 def employer_token(employer: str) -> str:
-    principal = Principal(subject=f"bench{employer[-8:]}", role="employer", employer_id=employer)
-    return issue_token(BENCH_JWT_SECRET, principal, ttl=timedelta(hours=2))
+    principal = Principal(
+        subject=f"bench{employer[-8:]}",
+        role="employer",
+        employer_id=employer,
+        session=f"bench-{employer}",
+    )
+    return issue_token(BENCH_SIGNING_KEY, principal, ttl=timedelta(hours=2))
 
 
 async def template_draft(stack: Stack, employer: str, workers: list[Any]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.dlq import audit_db_name
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted
@@ -15,7 +15,7 @@ from shared_kernel.mongo import connect
 from shared_kernel.runtime import Runtime
 from shared_kernel.service import service_app
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually
+from shared_kernel.testing import eventually, signed_token
 
 from .test_dlq import granted
 
@@ -31,9 +31,7 @@ class Toy:
 
 def bearer(settings: ServiceSettings, role: str) -> dict[str, str]:
     principal = Principal(subject=f"{role}-7", role=role, employer_id=None)  # type: ignore[arg-type]
-    return {
-        "Authorization": "Bearer " + issue_token(settings.jwt_secret.get_secret_value(), principal)
-    }
+    return {"Authorization": "Bearer " + signed_token(principal)}
 
 
 async def test_operator_lists_inspects_and_replays_a_dead_letter(settings: ServiceSettings) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.mongo import connect
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.testing import isolated, signed_token
 from tests.fuzz.fuzzing import Target, fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
@@ -29,13 +29,12 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def tokens(settings: ServiceSettings) -> dict[str, str]:
-    secret = settings.jwt_secret.get_secret_value()
     principals = {
         "employer": Principal(subject="kensetsu01", role="employer", employer_id=EMPLOYER_ID),
         "evaluator": Principal(subject="hyoka01", role="evaluator"),
         "operator": Principal(subject="unyo01", role="operator"),
     }
-    return {role: issue_token(secret, p) for role, p in principals.items()}
+    return {role: signed_token(p) for role, p in principals.items()}
 
 
 @asynccontextmanager

@@ -23,10 +23,10 @@ from consent.config import Settings as ConsentSettings
 from consent.inject import create_app as create_consent_app
 from document.config import Settings as DocumentSettings
 from document.inject import create_app as create_document_app
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.mongo import connect
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.testing import isolated, signed_token
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 JS_PDF = (
@@ -74,8 +74,7 @@ async def test_consent_refuses_hostile_signed_forms(settings: ServiceSettings) -
         max_upload_bytes=1024 * 1024,
     )
     app = create_consent_app(s)
-    token = issue_token(
-        s.jwt_secret.get_secret_value(),
+    token = signed_token(
         Principal(subject="kensetsu01", role="employer", employer_id="10000000000001"),
     )
     auth = {"Authorization": f"Bearer {token}"}

@@ -17,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
+import httpx
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared_kernel.auth import Authenticator, build_authenticator
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Event
 from shared_kernel.indexes import ensure_indexes
@@ -86,6 +88,9 @@ class Runtime:
         ``migrate``; it must bear being interrupted and run again."""
         self.migrations.append((name, step))
 
+    auth: Authenticator | None = None
+    """Verifies bearer tokens (``shared_kernel.auth``); identity sets its own in ``wire``."""
+
     def background(
         self,
         job: Callable[[], Coroutine[Any, Any, None]],
@@ -149,15 +154,27 @@ class Runtime:
         return checks
 
 
-def build_runtime(settings: ServiceSettings) -> Runtime:
+def build_runtime(
+    settings: ServiceSettings, *, auth_transport: httpx.AsyncBaseTransport | None = None
+) -> Runtime:
+    """``auth_transport``: how the token verifier reaches identity (tests: over ASGI)."""
     mongo = connect(settings.mongodb_url, serverSelectionTimeoutMS=5000)
     db = mongo[settings.db_name]
     broker = make_broker(settings)
     publish = EventPublisher(broker, settings)
     consumer = EventConsumer(broker, settings, CATALOGUE, Inbox(db))
     runtime = Runtime(settings, mongo, db, broker, publish, consumer)
+    runtime.auth = build_authenticator(settings, auth_transport)
     runtime.retain("inbox", "at", timedelta(days=settings.inbox_retention_days))
+    runtime.background(partial(_refresh_auth, runtime))
     return runtime
+
+
+async def _refresh_auth(runtime: Runtime) -> None:
+    """Background job: keep the verifier's keys and ended sessions fresh (whichever
+    verifier the service wired: identity replaces the default one)."""
+    if runtime.auth is not None:
+        await runtime.auth.run()
 
 
 RETENTION_FIRST_SWEEP_SECONDS = 60.0

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 
@@ -32,10 +33,15 @@ C = TypeVar("C", bound=HasRuntime)
 
 
 @asynccontextmanager
-async def prepare(settings: ServiceSettings, wire: Callable[[Runtime], C]) -> AsyncIterator[C]:
+async def prepare(
+    settings: ServiceSettings,
+    wire: Callable[[Runtime], C],
+    *,
+    auth_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[C]:
     """Build the runtime, wire the service into it, start it; stop it on exit. The
     process's role (``settings.process_role``) decides what starts (``running``)."""
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, auth_transport=auth_transport)
     runtime.role = settings.process_role
     container = wire(runtime)
     async with running(runtime):
@@ -53,12 +59,15 @@ def service_app(
     """The HTTP app of a service: its routers plus probes, with the runtime in its lifespan.
 
     A consuming service also answers the operators' dead-letter API (``shared_kernel.dlq_http``)
-    for its own consumer group.
+    for its own consumer group. A test may set ``app.state.auth_transport`` (an ``httpx``
+    transport to identity, e.g. over ASGI) before the app starts: the token verifier reads
+    identity's keys and ended sessions through it.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with prepare(settings, wire) as container:
+        transport = getattr(app.state, "auth_transport", None)
+        async with prepare(settings, wire, auth_transport=transport) as container:
             app.state.container = container
             yield
 
@@ -88,8 +97,16 @@ def serve_cli(
     settings_factory: Callable[[], S],
     app_factory: Callable[[S], FastAPI],
     commands: Mapping[str, tuple[str, Callable[[list[str]], int]]] | None = None,
+    *,
+    proxy_headers: bool = True,
 ) -> int:
-    """``python -m <service> serve [--host H] [--port P]``."""
+    """``python -m <service> serve [--host H] [--port P]``.
+
+    In development a service refuses to serve with a placeholder or short secret: ``make
+    run`` generates the local stack's secrets (``deploy/local/secrets.sh``, under ``var/``),
+    and only ``APP_ENV=test`` runs on placeholders. ``proxy_headers=False``: uvicorn leaves
+    the client address alone (identity decides itself which proxies to believe).
+    """
     commands = dict(commands or {})
     argv = sys.argv[1:]
     if argv[:1] and argv[0] in commands:  # the command parses its own arguments
@@ -127,6 +144,17 @@ def serve_cli(
     except ValueError as exc:
         print(f"{name}: invalid settings: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
+    serving = args.command == "serve"
+    insecure = settings.insecure_secrets() if settings.environment == "development" else []
+    if serving and insecure:
+        names = ", ".join(settings.env_name(n) for n in insecure)
+        print(
+            f"{name}: {names} holds a development placeholder (or is shorter than 32 bytes): "
+            "`make run` generates the local stack's secrets (var/secrets); or set real values. "
+            "Only APP_ENV=test runs on placeholders.",
+            file=sys.stderr,
+        )
+        return 2
     configure_logging(settings.service_name, settings.log_level)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings, app_factory))
@@ -138,6 +166,7 @@ def serve_cli(
         port=args.port or settings.http_port,
         log_config=None,
         access_log=False,
+        proxy_headers=proxy_headers,
     )
     return 0
 

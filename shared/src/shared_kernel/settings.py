@@ -3,7 +3,10 @@
 Every service subclasses :class:`ServiceSettings` and sets ``model_config`` with its own
 ``env_prefix`` (``IDENTITY_`` …). Infrastructure addresses are shared names without a
 prefix (``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URL``) so one ``.env`` serves the stack.
-Outside development, secrets that still hold a placeholder are refused at start-up.
+Outside development and test, secrets that still hold a placeholder are refused when the
+settings are read; in development the services refuse to *serve* with them
+(``shared_kernel.service.serve_cli``): ``make run`` generates the local stack's secrets
+(``deploy/local/secrets.sh``), so placeholders only ever serve tests (``APP_ENV=test``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ class ServiceSettings(BaseSettings):
         default="development", validation_alias=AliasChoices("APP_ENV", "ENVIRONMENT")
     )
     """development, test, staging or production; outside development and test, placeholder
-    or short secrets are refused at start-up."""
+    or short secrets are refused at start-up; in development a service refuses to serve with
+    them (``make run`` generates real ones); only test runs on placeholders."""
     http_host: str = "127.0.0.1"
     """Address the HTTP server listens on."""
     http_port: int = 8000
@@ -183,15 +187,71 @@ class ServiceSettings(BaseSettings):
     """How often documents past their retention (inbox entries, expired sessions …) are
     deleted."""
 
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(DEVELOPMENT_SECRET), validation_alias=AliasChoices("JWT_SECRET")
+    auth_issuer_url: str = Field(
+        default="http://127.0.0.1:8001", validation_alias=AliasChoices("AUTH_ISSUER_URL")
     )
-    """Secret that signs and verifies the bearer tokens (HS256, at least 32 bytes)."""
+    """The identity service, which signs the access tokens: its public keys are read from
+    ``/.well-known/jwks.json`` and the sessions ended recently from ``/sessions/revocations``
+    (``shared_kernel.auth``)."""
+    auth_jwks: str | None = Field(default=None, validation_alias=AliasChoices("AUTH_JWKS"))
+    """Identity's public keys given as a JWKS document (JSON) instead of being read from
+    identity (tests; a deployment that ships them). Public keys only: never a private one."""
+    auth_keys_refresh_seconds: float = Field(
+        default=300.0, gt=0, validation_alias=AliasChoices("AUTH_KEYS_REFRESH_SECONDS")
+    )
+    """How often identity's public keys are read again (also at once, at most every 10 s,
+    when a token names a key not known yet: a key rollover)."""
+    auth_revocation_check: bool = Field(
+        default=True, validation_alias=AliasChoices("AUTH_REVOCATION_CHECK")
+    )
+    """Refuse the tokens of sessions that ended (logout, password change). Only
+    ``APP_ENV=test`` may turn it off."""
+    auth_revocation_refresh_seconds: float = Field(
+        default=5.0, gt=0, validation_alias=AliasChoices("AUTH_REVOCATION_REFRESH_SECONDS")
+    )
+    """How often the list of ended sessions is read from identity: after a logout, the
+    token is refused by every service within this time (docs/security.md)."""
+    auth_revocation_max_stale_seconds: float = Field(
+        default=60.0, gt=0, validation_alias=AliasChoices("AUTH_REVOCATION_MAX_STALE_SECONDS")
+    )
+    """When the list could not be read for this long (identity unreachable), bearer
+    requests are answered 503 instead of trusting an old list."""
+    auth_timeout_seconds: float = Field(
+        default=3.0, gt=0, validation_alias=AliasChoices("AUTH_TIMEOUT_SECONDS")
+    )
+    """Timeout of one request to identity for its keys or its list of ended sessions."""
+
+    def insecure_secrets(self) -> list[str]:
+        """The secret settings that hold a placeholder or are shorter than 32 bytes."""
+        found = []
+        for name, value in self:
+            if not isinstance(value, SecretStr):
+                continue
+            secret = value.get_secret_value()
+            if (
+                secret in PLACEHOLDER_SECRETS
+                or secret.startswith("changethis")
+                or len(secret.encode()) < MIN_SECRET_LENGTH
+            ):
+                found.append(name)
+        return found
+
+    def env_name(self, field_name: str) -> str:
+        """The environment variable that sets ``field_name``."""
+        field = type(self).model_fields[field_name]
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+            return alias.choices[0]
+        if isinstance(alias, str):
+            return alias
+        return f"{self.model_config.get('env_prefix', '')}{field_name}".upper()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment != "test" and not self.auth_revocation_check:
+            raise ValueError("AUTH_REVOCATION_CHECK may only be turned off with APP_ENV=test")
         if self.environment in ("development", "test"):
-            return self
+            return self  # development: the services refuse to serve with them (serve_cli)
         for name, value in self:
             if not isinstance(value, SecretStr):
                 continue

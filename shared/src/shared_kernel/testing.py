@@ -1,4 +1,5 @@
-"""Test helpers (used by every service's tests): ``expect_events`` and isolated settings.
+"""Test helpers (used by every service's tests): ``expect_events``, isolated settings and
+access tokens signed with a key generated for the test process (``signed_token``).
 
 ``expect_events`` asserts on what a block of code published to Kafka::
 
@@ -19,10 +20,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
+from shared_kernel.auth import Principal, SigningKey, issue_token, jwks_of
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Envelope, Event
 from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
@@ -36,10 +40,40 @@ TEST_PREFIXES: set[str] = set()
 """Topic prefixes this test process has handed out; the session deletes their topics."""
 
 
+@cache
+def generated_signing_key() -> SigningKey:
+    """An Ed25519 key generated for this test process (never written anywhere)."""
+    return SigningKey.generate()
+
+
+def generated_jwks() -> str:
+    """The JWKS (JSON) of :func:`generated_signing_key`: what ``isolated`` settings trust."""
+    return json.dumps(jwks_of([generated_signing_key()]))
+
+
+def signed_token(principal: Principal, ttl: timedelta = timedelta(minutes=15)) -> str:
+    """An access token for ``principal`` that services with ``isolated`` settings accept
+    (a session id is made up when the principal names none)."""
+    if principal.session is None:
+        principal = principal.model_copy(update={"session": f"test-{uuid.uuid4().hex}"})
+    return issue_token(generated_signing_key(), principal, ttl)
+
+
 def isolated(settings_cls: type[S], **overrides: Any) -> S:
-    """Settings with a topic prefix and database of their own (one per test)."""
+    """Settings with a topic prefix and database of their own (one per test).
+
+    They are test settings (``APP_ENV=test``): tokens are verified with the test process's
+    generated key (:func:`signed_token`) and no list of ended sessions is read from identity,
+    unless the overrides say otherwise (the security suite reads the real identity's).
+    """
     run = uuid.uuid4().hex[:10]
-    defaults: dict[str, Any] = {"topic_prefix": f"test-{run}.", "db_name": f"test_{run}"}
+    defaults: dict[str, Any] = {
+        "topic_prefix": f"test-{run}.",
+        "db_name": f"test_{run}",
+        "environment": "test",
+        "auth_jwks": generated_jwks(),
+        "auth_revocation_check": False,
+    }
     settings = settings_cls(**{**defaults, **overrides})
     if settings.topic_prefix:
         TEST_PREFIXES.add(settings.topic_prefix)

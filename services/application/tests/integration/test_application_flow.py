@@ -22,7 +22,7 @@ from application.config import Settings
 from application.inject import Container, create_app
 from judgement.config import Settings as JudgementSettings
 from judgement.inject import create_app as create_judgement_app
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -38,7 +38,14 @@ from shared_kernel.events.catalogue import (
 )
 from shared_kernel.kafka import EventPublisher
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
+from shared_kernel.testing import (
+    Expected,
+    eventually,
+    expect_events,
+    isolated,
+    publisher,
+    signed_token,
+)
 
 EMPLOYER = "10000000000001"
 OTHER_EMPLOYER = "10000000000002"
@@ -104,11 +111,10 @@ class Stack:
     publish: EventPublisher
 
     def headers(self, employer_id: str = EMPLOYER, **extra: str) -> dict[str, str]:
-        secret = self.settings.jwt_secret.get_secret_value()
         principal = Principal(
             subject=f"login{employer_id[-4:]}", role="employer", employer_id=employer_id
         )
-        return {"Authorization": f"Bearer {issue_token(secret, principal)}", **extra}
+        return {"Authorization": f"Bearer {signed_token(principal)}", **extra}
 
     async def get(self, path: str, employer_id: str = EMPLOYER, **params: str) -> httpx.Response:
         return await self.client.get(path, headers=self.headers(employer_id), params=params)

@@ -18,7 +18,7 @@ import httpx
 from consent.config import Settings
 from consent.core.consents import JST
 from consent.inject import Container, create_app
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
@@ -27,7 +27,14 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
 )
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
+from shared_kernel.testing import (
+    Expected,
+    eventually,
+    expect_events,
+    isolated,
+    publisher,
+    signed_token,
+)
 
 EMPLOYER_A = "10000000000001"
 EMPLOYER_B = "10000000000002"
@@ -95,7 +102,7 @@ def application(*workers: dict[str, str]) -> dict[str, Any]:
 
 
 def bearer(settings: Settings, principal: Principal) -> dict[str, str]:
-    token = issue_token(settings.jwt_secret.get_secret_value(), principal)
+    token = signed_token(principal)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -18,13 +18,13 @@ from gridfs import AsyncGridFSBucket
 from document.config import Settings
 from document.core import signing
 from document.inject import Container, create_app
-from shared_kernel.auth import Principal, Role, issue_token
+from shared_kernel.auth import Principal, Role
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
 from shared_kernel.kafka import EventPublisher, make_broker
 from shared_kernel.mongo import OUTBOX
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated
+from shared_kernel.testing import Expected, eventually, expect_events, isolated, signed_token
 
 from ..conftest import EMPLOYER, judged, rejudged
 
@@ -32,9 +32,9 @@ OTHER_EMPLOYER = "99999999999999"
 NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
 
 
-def bearer(secret: str, role: Role, employer_id: str | None = None) -> dict[str, str]:
+def bearer(role: Role, employer_id: str | None = None) -> dict[str, str]:
     principal = Principal(subject=f"{role}-user", role=role, employer_id=employer_id)
-    return {"Authorization": "Bearer " + issue_token(secret, principal)}
+    return {"Authorization": "Bearer " + signed_token(principal)}
 
 
 @asynccontextmanager
@@ -78,7 +78,6 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
     settings: ServiceSettings, db: object, tmp_path: Path
 ) -> None:
     async with running(settings) as (doc_settings, container, client, publish):
-        secret = doc_settings.jwt_secret.get_secret_value()
         service = container.service
         await publish(
             Envelope(
@@ -130,7 +129,7 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
         )
 
         # --- downloads: the owning employer and evaluators only --------------------------
-        owner = bearer(secret, "employer", EMPLOYER)
+        owner = bearer("employer", EMPLOYER)
         listed = await client.get("/notices", params={"application_id": "AP-9"}, headers=owner)
         metrics = (await client.get("/metrics")).text  # after real traffic (issue: operations)
         assert 'pdfs_generated_total{kind="result_notice"}' in metrics
@@ -152,17 +151,17 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
             assert expected_text in text, expected_text
         assert "就業日数が不足しています（必要1,075日、現在900日）" in text
 
-        evaluator = bearer(secret, "evaluator")
+        evaluator = bearer("evaluator")
         assert (await client.get("/notices/RN-AP-9-1/pdf", headers=evaluator)).status_code == 200
         assert [
             n["notice_id"] for n in (await client.get("/notices", headers=evaluator)).json()
         ] == ["RN-AP-9-1"]
-        other = bearer(secret, "employer", OTHER_EMPLOYER)
+        other = bearer("employer", OTHER_EMPLOYER)
         denied = await client.get("/notices/RN-AP-9-1/pdf", headers=other)
         assert denied.status_code == 404
         assert denied.json() == {"code": "not_found", "message": "該当する結果通知書がありません。"}
         assert (await client.get("/notices", headers=other)).json() == []
-        operator = await client.get("/notices/RN-AP-9-1/pdf", headers=bearer(secret, "operator"))
+        operator = await client.get("/notices/RN-AP-9-1/pdf", headers=bearer("operator"))
         assert operator.status_code == 403
         assert operator.json()["message"] == "この操作を行う権限がありません。"
         assert (await client.get("/notices/RN-AP-9-1/pdf")).status_code == 401
@@ -292,8 +291,7 @@ async def test_rejudgement_gives_a_new_notice_and_supersedes_the_first(
 ) -> None:
     """Sequence 1 then a re-judgement (sequence 2): two notices, the first still genuine
     but superseded at /verify and in the list; redelivered or late events change nothing."""
-    async with running(settings) as (doc_settings, container, client, publish):
-        secret = doc_settings.jwt_secret.get_secret_value()
+    async with running(settings) as (_, container, client, publish):
         service = container.service
         first = Envelope(judged("AP-30-1", approved=False), source="judgement")
         second = Envelope(rejudged("AP-30-1", 2, approved=True), source="judgement")
@@ -335,7 +333,7 @@ async def test_rejudgement_gives_a_new_notice_and_supersedes_the_first(
         assert stored["RN-AP-30-1-2"]["_applied"] == [second.id]
 
         # --- the list: both, by sequence; the first names the one that replaced it ----------
-        owner = bearer(secret, "employer", EMPLOYER)
+        owner = bearer("employer", EMPLOYER)
         listed = await client.get("/notices", params={"application_id": "AP-30"}, headers=owner)
         rows = listed.json()
         assert [
@@ -415,8 +413,7 @@ async def test_rejudgement_gives_a_new_notice_and_supersedes_the_first(
 async def test_an_older_judgement_arriving_after_the_rejudgement_creates_nothing(
     settings: ServiceSettings, db: object
 ) -> None:
-    async with running(settings) as (doc_settings, container, client, publish):
-        secret = doc_settings.jwt_secret.get_secret_value()
+    async with running(settings) as (_, container, client, publish):
         service = container.service
         second = Envelope(rejudged("AP-31-1", 2), source="judgement")
         late = Envelope(judged("AP-31-1"), source="judgement")
@@ -435,7 +432,7 @@ async def test_an_older_judgement_arriving_after_the_rejudgement_creates_nothing
             "RN-AP-31-1-2"
         ]
         assert await container.runtime.db["pdfs.files"].count_documents({"_id": "RN-AP-31-1"}) == 0
-        [row] = (await client.get("/notices", headers=bearer(secret, "evaluator"))).json()
+        [row] = (await client.get("/notices", headers=bearer("evaluator"))).json()
         assert (row["notice_id"], row["superseded_by"]) == ("RN-AP-31-1-2", None)
         verified = (await client.get(f"/verify/{row['verification_code']}")).json()
         assert verified["current"] is True and verified["authentic"] is True

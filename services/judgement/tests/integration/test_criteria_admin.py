@@ -13,7 +13,7 @@ import httpx
 
 from judgement.config import Settings
 from judgement.inject import create_app
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CriteriaPublished,
@@ -21,7 +21,14 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
 )
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
+from shared_kernel.testing import (
+    Expected,
+    eventually,
+    expect_events,
+    isolated,
+    publisher,
+    signed_token,
+)
 
 from .test_judging_flow import EMPLOYER, application, snapshot
 
@@ -56,7 +63,7 @@ def headers(
     settings: Settings, subject: str, role: str, trades: tuple[str, ...] | None = None
 ) -> dict[str, str]:
     principal = Principal(subject=subject, role=role, trades=trades)  # type: ignore[arg-type]
-    token = issue_token(settings.jwt_secret.get_secret_value(), principal)
+    token = signed_token(principal)
     return {"Authorization": f"Bearer {token}"}
 
 

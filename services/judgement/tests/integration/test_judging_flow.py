@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from judgement.config import Settings
 from judgement.core import judging
 from judgement.inject import Container, create_app, wire
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -32,7 +32,14 @@ from shared_kernel.events.catalogue import (
 )
 from shared_kernel.service import prepare
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated, publisher
+from shared_kernel.testing import (
+    Expected,
+    eventually,
+    expect_events,
+    isolated,
+    publisher,
+    signed_token,
+)
 
 EMPLOYER = "12345678901234"
 
@@ -198,21 +205,17 @@ async def test_review_queue_over_http(settings: ServiceSettings, db: object) -> 
         outbox_poll_seconds=0.2,
     )
     app = create_app(judgement_settings)
-    secret = judgement_settings.jwt_secret.get_secret_value()
     evaluator = {
-        "Authorization": "Bearer "
-        + issue_token(secret, Principal(subject="hyoka01", role="evaluator"))
+        "Authorization": "Bearer " + signed_token(Principal(subject="hyoka01", role="evaluator"))
     }
     employer = {
         "Authorization": "Bearer "
-        + issue_token(
-            secret, Principal(subject="kensetsu01", role="employer", employer_id=EMPLOYER)
-        )
+        + signed_token(Principal(subject="kensetsu01", role="employer", employer_id=EMPLOYER))
     }
     other = {
         "Authorization": "Bearer "
-        + issue_token(
-            secret, Principal(subject="other0001", role="employer", employer_id="99999999999999")
+        + signed_token(
+            Principal(subject="other0001", role="employer", employer_id="99999999999999")
         )
     }
     async with app.router.lifespan_context(app), publisher(settings) as publish:

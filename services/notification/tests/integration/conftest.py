@@ -25,12 +25,12 @@ import pytest
 
 from notification.config import Settings
 from notification.inject import Container, create_app, wire
-from shared_kernel.auth import Principal, issue_token
+from shared_kernel.auth import Principal
 from shared_kernel.kafka import EventPublisher, make_broker
 from shared_kernel.mongo import connect
 from shared_kernel.service import prepare
 from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.testing import isolated, signed_token
 
 ROOT = Path(__file__).resolve().parents[4]
 SINK = ROOT / "deploy" / "local" / "smtp_sink.py"
@@ -192,7 +192,7 @@ async def publish(settings: ServiceSettings) -> AsyncIterator[EventPublisher]:
 
 def bearer(settings: ServiceSettings, role: str, employer_id: str | None = None) -> dict[str, str]:
     principal = Principal(subject=f"{role}-1", role=role, employer_id=employer_id)  # type: ignore[arg-type]
-    token = issue_token(settings.jwt_secret.get_secret_value(), principal)
+    token = signed_token(principal)
     return {"Authorization": f"Bearer {token}"}
 
 
