@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from notification.config import DEVELOPMENT_SEALING_KEY
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -22,16 +21,12 @@ from shared_kernel.events.catalogue import (
     ResultNoticeGenerated,
     UserActivated,
     UserProvisionallyRegistered,
+    UserProvisionallyRegisteredV2,
 )
-from shared_kernel.sealing import seal
-
-TEMPORARY_PASSWORD = "Tmp-7xQ&9kLm<2>"  # with characters HTML must escape
 
 
 class Samples:
     """Events as the other services publish them; every id unique per instance."""
-
-    password = TEMPORARY_PASSWORD
 
     def __init__(self) -> None:
         run = uuid.uuid4().hex[:8]
@@ -47,17 +42,30 @@ class Samples:
         self,
         *,
         email: str | None = None,
-        key: str = DEVELOPMENT_SEALING_KEY,
         expires_at: datetime = datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
     ) -> Envelope:
+        """利用者仮申請 as identity emits it since issue 22 (v2: no secret)."""
         return Envelope(
-            UserProvisionallyRegistered(
+            UserProvisionallyRegisteredV2(
                 login_id=self.login_id,
                 email=email or self.email,
                 employer_id=self.employer_id,
                 employer_name="株式会社髙﨑建設",
                 expires_at=expires_at,
-                sealed_temporary_password=seal(key, TEMPORARY_PASSWORD),
+            ),
+            source="identity",
+        )
+
+    def provisional_v1(self) -> Envelope:
+        """A retired v1 event still in the topic (its sealed value is opaque here)."""
+        return Envelope(
+            UserProvisionallyRegistered(
+                login_id=self.login_id,
+                email=self.email,
+                employer_id=self.employer_id,
+                employer_name="株式会社髙﨑建設",
+                expires_at=datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
+                sealed_temporary_password="gAAAAA-a-sealed-value-from-before-issue-22",
             ),
             source="identity",
         )

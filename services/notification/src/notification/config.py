@@ -1,12 +1,13 @@
-"""Settings of the notification service (env prefix ``NOTIFICATION_``)."""
+"""Settings of the notification service (env prefix ``NOTIFICATION_``).
+
+It holds no key of identity's (issue 22): the one mail that carries a secret, the
+activation link of a 利用者仮申請, is sent by identity itself (``IDENTITY_SMTP_*``)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field
 
 from shared_kernel.settings import ServiceSettings, service_config
-
-DEVELOPMENT_SEALING_KEY = "changethis-development-mail-sealing-key"
 
 
 class Settings(ServiceSettings):
@@ -15,13 +16,6 @@ class Settings(ServiceSettings):
     service_name: str = "notification"
     http_port: int = 8005
     db_name: str = "notification"
-
-    mail_sealing_key: SecretStr = Field(
-        default=SecretStr(DEVELOPMENT_SEALING_KEY),
-        validation_alias=AliasChoices("MAIL_SEALING_KEY", "mail_sealing_key"),
-    )
-    """Opens the temporary password sealed by the identity service (the same value there;
-    outside development and test, a ``changethis…`` value is refused)."""
 
     mail_from: str = "能力評価システム <no-reply@noryoku-hyoka.example.jp>"
     """From header of every mail (a display name in Japanese is encoded per RFC 2047)."""

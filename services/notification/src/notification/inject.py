@@ -55,7 +55,6 @@ def wire(runtime: Runtime) -> Container:
         rejudgements_store=runtime.store(REJUDGEMENT_DIGESTS, "status"),
         links=Links(settings.portal_base_url),
         from_address=settings.mail_from,
-        sealing_key=settings.mail_sealing_key.get_secret_value(),
         policy=SenderPolicy(
             lease=timedelta(seconds=settings.sender_lease_seconds),
             retry_base_seconds=settings.retry_base_seconds,

@@ -118,7 +118,6 @@ class World:
             rejudgements_store=self.rejudgements,
             links=LINKS,
             from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
-            sealing_key="changethis-development-mail-sealing-key",
             rejudgement_wait=WAIT,
             clock=self.clock,
         )

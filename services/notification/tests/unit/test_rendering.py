@@ -1,4 +1,4 @@
-"""Rendering: Japanese subjects and bodies, MIME encoding, and no secret in the intent."""
+"""Rendering: Japanese subjects and bodies, MIME encoding; no mail carries a secret."""
 
 from __future__ import annotations
 
@@ -11,19 +11,16 @@ from typing import Any
 import pytest
 
 from notification.adapters.outbound.templates import JinjaRenderer
-from notification.config import DEVELOPMENT_SEALING_KEY
 from notification.core import applications, compose, mails
 from notification.core.compose import Draft
 from notification.core.formatting import date_ja, jst, yen
 from notification.core.links import Links
 from notification.core.mails import Rendered
 from notification.core.message import build_message
-from shared_kernel.sealing import unseal
 
 LINKS = Links("https://portal.example.jp/")
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 FROM = "能力評価システム <no-reply@noryoku-hyoka.example.jp>"
-TEMPORARY_PASSWORD = "Tmp-7xQ&9kLm<2>"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +41,6 @@ def stored(renderer: JinjaRenderer, draft: Draft, to: str = "taro@example.jp") -
         rendered=render(renderer, draft),
         from_address=FROM,
         now=NOW,
-        sealed_secrets=draft.sealed_secrets,
     )
     return {"_id": mails.mail_id(draft.template, draft.trigger.key, to), **doc}
 
@@ -72,48 +68,10 @@ def test_formatting_in_japan_time() -> None:
     assert yen(12000) == "12,000円"
 
 
-def test_temporary_password_mail_keeps_the_secret_sealed(
-    renderer: JinjaRenderer, samples: Any
-) -> None:
-    envelope = samples.provisional()
-    draft = compose.temporary_password(envelope, LINKS)
-    doc = stored(renderer, draft, samples.email)
-
-    assert doc["subject"] == "【能力評価システム】仮パスワードのお知らせ"
-    assert doc["status"] == "pending"
-    assert doc["to"] == samples.email
-    # the intent holds no plaintext secret anywhere, only the sealed token and a marker
-    assert TEMPORARY_PASSWORD not in repr(doc)
-    assert "Tmp-7xQ&amp;9kLm&lt;2&gt;" not in repr(doc)
-    sealed = envelope.event.sealed_temporary_password
-    assert doc["sealed_secrets"] == {"temporary_password": sealed}
-    assert unseal(DEVELOPMENT_SEALING_KEY, sealed) == TEMPORARY_PASSWORD
-    assert "仮パスワード：@@sealed:temporary_password@@" in doc["text"]
-    assert "有効期限　　：2026年11月22日 00:30（日本時間）" in doc["text"]
-    assert f"ログインID　：{samples.login_id}" in doc["text"]
-    assert "https://portal.example.jp/register/activate" in doc["text"]
-    # the view operators get has neither body nor sealed value
-    view = mails.view(doc)
-    assert "sealed_secrets" not in view and "text" not in view and "html" not in view
-    assert sealed not in repr(view)
-
-    # at send time the secret is put in place: plain as is, HTML escaped
-    message = parse(build_message(doc, {"temporary_password": TEMPORARY_PASSWORD}, NOW))
-    text, html = bodies(message)
-    assert f"仮パスワード：{TEMPORARY_PASSWORD}" in text
-    assert "Tmp-7xQ&amp;9kLm&lt;2&gt;" in html
-    assert "@@sealed" not in text + html
-
-
-def test_sent_mail_drops_the_sealed_value_failed_one_keeps_it(
-    renderer: JinjaRenderer, samples: Any
-) -> None:
-    doc = stored(renderer, compose.temporary_password(samples.provisional(), LINKS))
-    sent = mails.sent(doc, NOW)
-    assert sent is not None and "sealed_secrets" not in sent and sent["status"] == "sent"
-    failed = mails.failed(doc, "550 no such user", NOW)
-    assert failed is not None and failed["status"] == "failed"
-    assert failed["sealed_secrets"] == doc["sealed_secrets"]  # ciphertext, for a requeue
+def test_no_template_carries_a_secret_any_more() -> None:
+    """Issue 22: the temporary-password mail is gone (identity mails the activation link)."""
+    assert "temporary_password" not in compose.TEMPLATES
+    assert not hasattr(compose, "temporary_password")
 
 
 def test_headers_are_rfc2047_utf8_and_decode_back(renderer: JinjaRenderer, samples: Any) -> None:
@@ -159,7 +117,6 @@ def test_a_newline_in_data_cannot_add_a_header(renderer: JinjaRenderer, samples:
 
 def test_every_template_renders_a_japanese_subject(renderer: JinjaRenderer, samples: Any) -> None:
     drafts = [
-        compose.temporary_password(samples.provisional(), LINKS),
         compose.account_activated(samples.activated(), LINKS),
         compose.consent_granted(samples.consent_granted(), LINKS),
         compose.consent_rejected(samples.consent_rejected(), LINKS),
@@ -169,7 +126,6 @@ def test_every_template_renders_a_japanese_subject(renderer: JinjaRenderer, samp
     app = samples.application_id(1)
     subjects = {d.template: render(renderer, d).subject for d in drafts}
     assert subjects == {
-        "temporary_password": "【能力評価システム】仮パスワードのお知らせ",
         "account_activated": "【能力評価システム】利用者本登録完了のお知らせ",
         "consent_granted": "【能力評価システム】個人情報利用申請 承認のお知らせ（髙﨑 𠮷男様）",
         "consent_rejected": (

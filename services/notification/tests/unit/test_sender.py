@@ -19,8 +19,6 @@ from shared_kernel.logging import get_correlation_id
 from shared_kernel.mongo import Change, Document
 from shared_kernel.testing import MemoryDocuments
 
-TEMPORARY_PASSWORD = "Tmp-7xQ&9kLm<2>"
-
 
 class FakeMailer:
     def __init__(self) -> None:
@@ -65,7 +63,6 @@ class World:
             rejudgements_store=self.rejudgements,
             links=Links("http://127.0.0.1:8000"),
             from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
-            sealing_key="changethis-development-mail-sealing-key",
             policy=SenderPolicy(
                 lease=timedelta(seconds=60), retry_base_seconds=2, retry_max_seconds=10
             ),
@@ -86,19 +83,43 @@ def world() -> World:
 
 
 async def test_recording_twice_stores_one_mail(world: World, samples: Any) -> None:
-    envelope = samples.provisional()
-    await world.service.on_provisionally_registered(envelope)
-    await world.service.on_provisionally_registered(envelope)  # redelivered, inbox bypassed
-    assert list(world.mails.docs) == [f"temporary_password:{envelope.id}:{samples.email}"]
+    envelope = samples.activated()
+    await world.service.on_activated(envelope)
+    await world.service.on_activated(envelope)  # redelivered, inbox bypassed
+    assert list(world.mails.docs) == [f"account_activated:{envelope.id}:{samples.email}"]
     assert world.kicks == 1
-    assert TEMPORARY_PASSWORD not in repr(world.mails.docs)
     assert await world.service.send_due() == 1
     assert await world.service.send_due() == 0
     assert len(world.mailer.sent) == 1
-    body = world.mailer.sent[0].get_body(("plain",))
-    assert body is not None and f"仮パスワード：{TEMPORARY_PASSWORD}" in body.get_content()  # type: ignore[attr-defined]
     (sent,) = world.by_status("sent")
-    assert "sealed_secrets" not in sent and sent["sent_at"] == world.clock.now
+    assert sent["sent_at"] == world.clock.now
+
+
+async def test_a_registration_mails_nothing_here_identity_sends_the_link(
+    world: World, samples: Any
+) -> None:
+    """Issue 22: the activation link never reaches this service; v2 (and a retired v1 still
+    in the topic) only teach the read model the address."""
+    for envelope in (samples.provisional(), samples.provisional_v1()):
+        await world.service.on_provisionally_registered(envelope)
+    assert world.mails.docs == {}
+    (user,) = world.users.docs.values()
+    assert (user["status"], user["email"]) == ("provisional", samples.email)
+    assert "sealed" not in repr(user)
+
+
+async def test_a_temporary_password_mail_recorded_before_issue_22_is_never_sent(
+    world: World, samples: Any
+) -> None:
+    await world.service.on_activated(samples.activated())
+    (doc_id,) = world.mails.docs
+    legacy = {"sealed_secrets": {"temporary_password": "gAAAAA-old"}, "template": "x"}
+    world.mails.docs[doc_id] |= legacy
+    assert await world.service.send_due() == 1
+    doc = world.mails.docs[doc_id]
+    assert doc["status"] == "failed" and "sealed_secrets" not in doc
+    assert "廃止" in doc["last_error"]
+    assert world.mailer.sent == []
 
 
 async def test_a_mail_is_sent_under_the_correlation_id_of_its_event(
@@ -106,8 +127,8 @@ async def test_a_mail_is_sent_under_the_correlation_id_of_its_event(
 ) -> None:
     """The sender is a background job: its log lines (mail.sent …) carry the correlation id
     of the event that recorded the mail, so `python -m shared_kernel.trace` finds them."""
-    envelope = samples.provisional()
-    await world.service.on_provisionally_registered(envelope)
+    envelope = samples.activated()
+    await world.service.on_activated(envelope)
     assert get_correlation_id() is None
     assert await world.service.send_due() == 1
     assert world.mailer.correlation_ids == [envelope.correlation_id]
@@ -175,40 +196,6 @@ async def test_permanent_failure_is_recorded_and_can_be_requeued(
     assert world.by_status("sent")[0]["_id"] == doc["_id"]
     with pytest.raises(NotRequeueable):
         await world.service.requeue(doc["_id"])
-
-
-async def test_wrong_sealing_key_fails_without_leaking(world: World, samples: Any) -> None:
-    await world.service.on_provisionally_registered(samples.provisional(key="another-key"))
-    await world.service.send_due()
-    (doc,) = world.by_status("failed")
-    assert "MAIL_SEALING_KEY" in doc["last_error"]
-    assert world.mailer.sent == []
-
-
-async def test_an_expired_temporary_password_is_not_sent(world: World, samples: Any) -> None:
-    envelope = samples.provisional()  # expires 2026-11-21 15:30 UTC
-    await world.service.on_provisionally_registered(envelope)
-    (doc_id,) = world.mails.docs
-    assert world.mails.docs[doc_id]["secrets_expire_at"] == envelope.event.expires_at
-    world.clock.now = envelope.event.expires_at
-    assert await world.service.send_due() == 1
-    doc = world.mails.docs[doc_id]
-    assert doc["status"] == "failed" and "sealed_secrets" not in doc
-    assert doc["last_error"] == (
-        "仮パスワードの有効期限を過ぎたため送信しませんでした（再度、利用者仮申請が必要です）"
-    )
-    assert world.mailer.sent == []
-    with pytest.raises(NotRequeueable):  # the secret is gone: a retry could not fill it in
-        await world.service.requeue(doc_id)
-
-
-async def test_a_mail_never_leaves_without_its_secret(world: World, samples: Any) -> None:
-    await world.service.on_provisionally_registered(samples.provisional())
-    (doc_id,) = world.mails.docs
-    del world.mails.docs[doc_id]["sealed_secrets"]
-    assert await world.service.send_due() == 1
-    assert world.mails.docs[doc_id]["status"] == "failed"
-    assert world.mailer.sent == []
 
 
 async def test_crash_between_sending_and_marking_sends_again_with_same_id(

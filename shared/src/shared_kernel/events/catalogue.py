@@ -35,6 +35,11 @@ class _Part(BaseModel):
 # --- identity ------------------------------------------------------------------------------
 
 
+# v1 is retired (issue 22): nobody emits it, it stays as a published schema. Its sealed
+# password was readable by every holder of the sealing key on a topic without
+# authentication; v2 carries no secret (the activation link goes from identity to the mail
+# server directly, never through Kafka: docs/identity.md). Its docstring is its schema's
+# description, which must not change within the version.
 class UserProvisionallyRegistered(Event):
     """利用者仮申請: a login id was reserved and a temporary password issued.
 
@@ -53,6 +58,26 @@ class UserProvisionallyRegistered(Event):
     employer_name: str
     expires_at: datetime
     sealed_temporary_password: str
+
+
+class UserProvisionallyRegisteredV2(Event):
+    """利用者仮申請: a login id was reserved and an activation link mailed (by identity
+    itself) to ``email``, valid until ``expires_at``. No secret: neither the link nor any
+    password is in the event.
+
+    v2 drops v1's ``sealed_temporary_password``; identity emits v2 only, the notification
+    service (its only consumer) reads v2 for its recipients' read model."""
+
+    TYPE = "user.provisionally-registered"
+    VERSION = 2
+    TOPIC = TOPIC_IDENTITY
+    KEY_FIELD = "login_id"
+
+    login_id: str
+    email: str
+    employer_id: EmployerId
+    employer_name: str
+    expires_at: datetime
 
 
 class UserActivated(Event):
@@ -487,6 +512,7 @@ class ResultNoticeGenerated(Event):
 
 CATALOGUE = Catalogue(
     UserProvisionallyRegistered,
+    UserProvisionallyRegisteredV2,
     UserActivated,
     ConsentGranted,
     ConsentRejected,

@@ -1,8 +1,9 @@
 """What each mail says: template name, trigger and the values its templates show. Pure.
 
-A :class:`Draft` names its recipients either directly (``to``: the temporary password
+A :class:`Draft` names its recipients either directly (``to``: the activation confirmation
 goes to the registration address) or as an employer, whose active users' addresses the
-service looks up when it records the mail.
+service looks up when it records the mail. (The activation link itself is mailed by the
+identity service: no secret reaches this service.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from notification.core import rejudgements
 from notification.core.applications import NOTICES_MAIL, RESULT_MAIL
 from notification.core.links import Links
-from notification.core.mails import Trigger, secret_marker
+from notification.core.mails import Trigger
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -22,10 +23,8 @@ from shared_kernel.events.catalogue import (
     ConsentGranted,
     ConsentRejected,
     UserActivated,
-    UserProvisionallyRegistered,
 )
 
-TEMPORARY_PASSWORD = "temporary_password"
 ACCOUNT_ACTIVATED = "account_activated"
 CONSENT_GRANTED = "consent_granted"
 CONSENT_REJECTED = "consent_rejected"
@@ -35,7 +34,6 @@ JUDGEMENT_COMPLETED = "judgement_completed"
 RESULT_NOTICES = "result_notices"
 REJUDGEMENT_RESULTS = "rejudgement_results"
 TEMPLATES = (
-    TEMPORARY_PASSWORD,
     ACCOUNT_ACTIVATED,
     CONSENT_GRANTED,
     CONSENT_REJECTED,
@@ -70,28 +68,6 @@ def _trigger(envelope: Envelope, employer_id: str | None, key: str | None = None
 
 def _common(links: Links) -> Context:
     return {"portal_url": links.portal()}
-
-
-def temporary_password(envelope: Envelope, links: Links) -> Draft:
-    event = envelope.event
-    assert isinstance(event, UserProvisionallyRegistered)
-    context = {
-        **_common(links),
-        "login_id": event.login_id,
-        "employer_name": event.employer_name,
-        "employer_id": event.employer_id,
-        "expires_at": event.expires_at,
-        "temporary_password": secret_marker(TEMPORARY_PASSWORD),
-        "activation_url": links.activation(),
-    }
-    return Draft(
-        TEMPORARY_PASSWORD,
-        _trigger(envelope, event.employer_id),
-        context,
-        to=(event.email,) if event.email.strip() else (),
-        sealed_secrets={TEMPORARY_PASSWORD: event.sealed_temporary_password},
-        secrets_expire_at=event.expires_at,
-    )
 
 
 def account_activated(envelope: Envelope, links: Links) -> Draft:

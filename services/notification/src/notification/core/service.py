@@ -32,15 +32,19 @@ from shared_kernel.events.catalogue import (
     ResultNoticeGenerated,
     UserActivated,
     UserProvisionallyRegistered,
+    UserProvisionallyRegisteredV2,
 )
 from shared_kernel.logging import correlation_scope, get_logger
 from shared_kernel.mongo import Change
-from shared_kernel.sealing import SealError, unseal
 
 log = get_logger(__name__)
 
 
 EXPIRED = "仮パスワードの有効期限を過ぎたため送信しませんでした（再度、利用者仮申請が必要です）"
+RETIRED = (
+    "仮パスワードのメールは廃止されました（本申請用のリンクは利用者管理サービスが直接送信します）。"
+    "再度、利用者仮申請が必要です"
+)
 
 
 def utcnow() -> datetime:
@@ -75,7 +79,6 @@ class NotificationService:
         rejudgements_store: Documents,
         links: Links,
         from_address: str,
-        sealing_key: str,
         policy: SenderPolicy = SenderPolicy(),
         rejudgement_wait: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utcnow,
@@ -89,7 +92,6 @@ class NotificationService:
         self.mailer = mailer
         self.links = links
         self.from_address = from_address
-        self._sealing_key = sealing_key
         self.policy = policy
         self.clock = clock
         self.on_recorded: Callable[[], None] = lambda: None  # wakes the sender
@@ -99,11 +101,13 @@ class NotificationService:
     # --- event handlers ----------------------------------------------------------------
 
     async def on_provisionally_registered(self, envelope: Envelope) -> None:
+        """The recipients' read model only: the activation link is mailed by identity
+        itself (v2 carries no secret; a v1 event still in the topic is read the same way and
+        its sealed password is ignored, never stored)."""
         event = envelope.event
-        assert isinstance(event, UserProvisionallyRegistered)
+        assert isinstance(event, UserProvisionallyRegistered | UserProvisionallyRegisteredV2)
         change = partial(users.provisionally_registered, event, self.clock())
         await self.users.update(event.login_id, change, applied_event_id=envelope.id)
-        await self.record(compose.temporary_password(envelope, self.links), envelope.id)
 
     async def on_activated(self, envelope: Envelope) -> None:
         event = envelope.event
@@ -366,21 +370,18 @@ class NotificationService:
 
     async def _deliver(self, doc_id: str, claimed: Doc, owner: str, now: datetime) -> str:
         template = claimed["template"]
-        if mails.secrets_expired(claimed, now):
-            error = EXPIRED
+        if claimed.get("sealed_secrets") or mails.secrets_expired(claimed, now):
+            # a temporary-password mail recorded before issue 22: never sent any more
+            error = RETIRED if claimed.get("sealed_secrets") else EXPIRED
             fail = _change(mails.failed, error=error, now=self.clock(), drop_secrets=True)
             await self.mails.update(doc_id, fail)
             metrics.MAILS_FAILED.labels(template).inc()
             log.warning("mail.failed", mail_id=doc_id, template=template, error=error)
             return "failed"
         try:
-            secrets = {
-                name: unseal(self._sealing_key, token)
-                for name, token in (claimed.get("sealed_secrets") or {}).items()
-            }
-            message = build_message(claimed, secrets, now)
+            message = build_message(claimed, {}, now)
             await self.mailer.send(message, claimed["to"])
-        except (PermanentFailure, SealError, ValueError) as exc:
+        except (PermanentFailure, ValueError) as exc:
             error = _error_text(exc)
             await self.mails.update(doc_id, _change(mails.failed, error=error, now=self.clock()))
             metrics.MAILS_FAILED.labels(template).inc()
@@ -462,6 +463,4 @@ def _change(transition: Callable[..., Doc | None], **arguments: Any) -> Change:
 
 
 def _error_text(exc: Exception) -> str:
-    if isinstance(exc, SealError):
-        return "仮パスワードを復号できませんでした（MAIL_SEALING_KEY を確認してください）"
     return str(exc) or type(exc).__name__

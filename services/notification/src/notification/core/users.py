@@ -10,7 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
+from shared_kernel.events.catalogue import (
+    UserActivated,
+    UserProvisionallyRegistered,
+    UserProvisionallyRegisteredV2,
+)
 
 Doc = dict[str, Any]
 PROVISIONAL = "provisional"
@@ -18,7 +22,9 @@ ACTIVE = "active"
 
 
 def provisionally_registered(
-    event: UserProvisionallyRegistered, now: datetime, doc: Doc | None
+    event: UserProvisionallyRegistered | UserProvisionallyRegisteredV2,
+    now: datetime,
+    doc: Doc | None,
 ) -> tuple[Doc, list[Any]] | None:
     """仮申請 (again): remembered, but an active user is not demoted by a stray event."""
     if doc is not None and doc.get("status") == ACTIVE:
