@@ -1,17 +1,18 @@
 """Settings of the identity service (env prefix ``IDENTITY_``).
 
-``MAIL_SEALING_KEY`` has no prefix: the notification service reads the same variable to
-unseal the temporary password it mails (see ``shared_kernel.sealing``).
+Identity alone holds the keys that sign the access tokens (``IDENTITY_SIGNING_KEYS``); the
+other services verify with the public halves it publishes (``shared_kernel.auth``). It
+sends the one mail that carries a secret — the activation link of a 利用者仮申請 — itself,
+over SMTP (``IDENTITY_SMTP_*``, the same server as the notification service's), so that no
+secret ever travels through Kafka.
 """
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from shared_kernel.auth import SigningKey, load_signing_keys
 from shared_kernel.settings import ServiceSettings, service_config
-
-DEVELOPMENT_MAIL_SEALING_KEY = "changethis-development-mail-sealing-key"
-PLACEHOLDER_PREFIX = "changethis"
 
 
 class Settings(ServiceSettings):
@@ -21,15 +22,48 @@ class Settings(ServiceSettings):
     http_port: int = 8001
     db_name: str = "identity"
 
-    mail_sealing_key: SecretStr = Field(
-        default=SecretStr(DEVELOPMENT_MAIL_SEALING_KEY),
-        validation_alias=AliasChoices("MAIL_SEALING_KEY", "mail_sealing_key"),
-    )
-    """Key shared with the notification service only; seals the temporary password."""
+    signing_keys: SecretStr | None = None
+    """Ed25519 private keys (PKCS#8 PEM blocks one after another; ``python -m identity
+    generate-signing-key`` makes one) that sign the access tokens: the first signs, every
+    one is published in ``/.well-known/jwks.json`` (a rollover: docs/security.md). Required
+    outside development and test; ``make run`` generates one under ``var/secrets``; without
+    it a development identity signs with a key of its own made at start-up (tokens then end
+    with the process)."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or networks (CIDR) of the proxies in front of identity (the
+    portal, a load balancer): only a request from one of them may name the client's address
+    in ``X-Forwarded-For``. Empty: the socket peer is the client. The local stack sets
+    127.0.0.1 (the portal)."""
 
-    temporary_password_ttl_hours: float = Field(default=24.0, gt=0)
-    """How long a temporary password (仮パスワード) may be used for 利用者本申請."""
-    temporary_password_length: int = Field(default=12, ge=10, le=64)
+    activation_ttl_hours: float = Field(default=24.0, gt=0)
+    """How long the activation link of a 利用者仮申請 may be used for 利用者本申請."""
+    pending_retention_hours: float = Field(default=24.0, ge=0)
+    """A registration never activated is deleted this long after its link expired (its login
+    ID and 事業者ID become free again)."""
+    portal_base_url: str = "http://127.0.0.1:8000"
+    """The portal as users reach it: the activation link is ``<this>/register/activate``."""
+    mail_from: str = "能力評価システム <no-reply@noryoku-hyoka.example.jp>"
+    """From header of the activation mail (the same as the notification service's)."""
+    smtp_host: str = "127.0.0.1"
+    """SMTP server for the activation mail (the notification service's: same values)."""
+    smtp_port: int = 1025
+    smtp_tls: bool = False
+    """Implicit TLS from the first byte (usually port 465)."""
+    smtp_starttls: bool = False
+    """Upgrade a plain connection with STARTTLS (usually port 587)."""
+    smtp_validate_certs: bool = True
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    """SMTP AUTH password (kept out of ``repr``)."""
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
+
+    registrations_per_email: int = Field(default=3, ge=1)
+    """利用者仮申請 (each one mails a link) per e-mail address per window, counted in the
+    database (shared by every replica): more are refused with 429 and nothing is mailed."""
+    registration_email_window_minutes: float = Field(default=60.0, gt=0)
+    registrations_per_ip: int = Field(default=20, ge=1)
+    """利用者仮申請 per client address per window (database, every replica)."""
+    registration_ip_window_minutes: float = Field(default=60.0, gt=0)
 
     access_token_ttl_minutes: float = Field(default=15.0, gt=0)
     """Lifetime of a bearer access token (JWT); the portal renews it with its session."""
@@ -39,12 +73,22 @@ class Settings(ServiceSettings):
     session_cookie_secure: bool = False
     """Always mark the session cookie Secure (it is Secure anyway on an HTTPS request)."""
 
-    lockout_max_failures: int = Field(default=5, ge=1)
-    lockout_window_minutes: float = Field(default=15.0, gt=0)
-    lockout_minutes: float = Field(default=15.0, gt=0)
+    login_free_failures: int = Field(default=3, ge=1)
+    """Failed logins of one login ID from one source (client address; IPv6: its /64) that
+    cost nothing; each further one makes that source wait before the next attempt."""
+    login_delay_base_seconds: float = Field(default=2.0, gt=0)
+    """The first wait; it doubles with each further failure."""
+    login_delay_max_seconds: float = Field(default=900.0, gt=0)
+    """The longest wait of a source between two attempts."""
+    login_failure_memory_hours: float = Field(default=24.0, gt=0)
+    """A source's failures are forgotten this long after its last one (a success forgets
+    them at once)."""
+    login_account_failures_per_hour: int = Field(default=100, ge=1)
+    """Failed logins of one login ID per hour from every source together; past it, only the
+    sources the account logged in from before may try until the hour ends."""
     login_history_retention_days: float = Field(default=90.0, gt=0)
-    """How long an ended session (after its expiry) and a login ID's failed attempts (after
-    the last one) are kept, for investigating account misuse; then they are deleted."""
+    """How long an ended session (after its expiry) and the failed attempts of a login ID
+    and source (after the last one) are kept, for investigating account misuse."""
 
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_ip: int = Field(default=60, ge=1)
@@ -65,13 +109,25 @@ class Settings(ServiceSettings):
     hash_concurrency: int = Field(default=4, ge=1)
     """How many password hashes may be computed at once (each takes argon2_memory_kib)."""
 
+    @field_validator("signing_keys")
+    @classmethod
+    def _readable_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            load_signing_keys(value.get_secret_value())  # raises ValueError
+            return value
+        return None
+
     @model_validator(mode="after")
-    def _refuse_placeholder_sealing_key(self) -> Settings:
-        if self.environment in ("development", "test"):
-            return self
-        if self.mail_sealing_key.get_secret_value().startswith(PLACEHOLDER_PREFIX):
+    def _keys_outside_development(self) -> Settings:
+        if self.environment not in ("development", "test") and self.signing_keys is None:
             raise ValueError(
-                f"mail_sealing_key holds a placeholder secret; set MAIL_SEALING_KEY for "
-                f"{self.environment}"
+                f"IDENTITY_SIGNING_KEYS must be set for {self.environment} "
+                "(python -m identity generate-signing-key)"
             )
         return self
+
+    def configured_keys(self) -> list[SigningKey]:
+        """The configured signing keys (empty: none configured)."""
+        if self.signing_keys is None:
+            return []
+        return load_signing_keys(self.signing_keys.get_secret_value())

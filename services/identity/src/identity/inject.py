@@ -2,35 +2,78 @@
 
 Tests override it by passing their own settings (isolated database and topics, cheaper
 argon2 parameters, small limits) or by calling ``wire`` with a runtime of their own; the
-container exposes the service so a test can replace its clock or password generator.
+container exposes the service so a test can replace its clock, mailer or link generator.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 
+from identity.adapters.inbound.client import Network, parse_proxies
 from identity.adapters.inbound.ratelimit import RateLimits
 from identity.adapters.outbound.argon2 import Argon2Hasher
+from identity.adapters.outbound.smtp import SmtpActivationMailer
 from identity.config import Settings
-from identity.core.accounts import LockoutPolicy, Role
+from identity.core.accounts import Role
 from identity.core.binding import Binding
-from identity.core.service import IdentityService
-from shared_kernel.auth import Principal, issue_token
-from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
+from identity.core.limits import Limit
+from identity.core.service import IdentityService, RegistrationLimits
+from identity.core.throttle import ThrottlePolicy
+from shared_kernel.auth import (
+    Authenticator,
+    Principal,
+    SessionCheck,
+    SigningKey,
+    issue_token,
+    jwks_of,
+)
+from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegisteredV2
+from shared_kernel.logging import get_logger
 from shared_kernel.mongo import DocumentStore
 from shared_kernel.runtime import Runtime
-from shared_kernel.sealing import seal
 from shared_kernel.service import service_app
 
+log = get_logger(__name__)
+
 PUBLISHES = (
-    UserProvisionallyRegistered,
+    UserProvisionallyRegisteredV2,
     UserActivated,
 )
 """The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "利用者管理サービス"
+
+
+class Keyring:
+    """Identity's signing keys: the first signs, every one is published (a rollover has
+    two). Mutable in place (``use``), so that a test — or a future reload — can roll over
+    without restarting: the token issuer, the JWKS answer and identity's own verifier all
+    read it."""
+
+    def __init__(self, keys: list[SigningKey]) -> None:
+        self.keys = list(keys)
+
+    def use(self, keys: list[SigningKey]) -> None:
+        if not keys:
+            raise ValueError("at least one signing key")
+        self.keys = list(keys)
+
+    @property
+    def signer(self) -> SigningKey:
+        return self.keys[0]
+
+    def jwks(self) -> dict[str, Any]:
+        return jwks_of(self.keys)
+
+    async def key(self, kid: str) -> Ed25519PublicKey | None:
+        return next((k.public for k in self.keys if k.kid == kid), None)
+
+    async def run(self) -> None:
+        return None
 
 
 @dataclass
@@ -39,6 +82,8 @@ class Container:
     settings: Settings
     service: IdentityService
     limits: RateLimits
+    trusted_proxies: tuple[Network, ...]
+    keyring: Keyring
 
 
 def make_hasher(settings: Settings) -> Argon2Hasher:
@@ -50,16 +95,33 @@ def make_hasher(settings: Settings) -> Argon2Hasher:
     )
 
 
+def signing_keys_of(settings: Settings) -> list[SigningKey]:
+    """The configured keys; a development or test identity without any makes its own."""
+    keys = settings.configured_keys()
+    if keys:
+        return keys
+    log.warning(
+        "identity.ephemeral_signing_key",
+        hint="IDENTITY_SIGNING_KEYS is not set: tokens are signed with a key made at start-up "
+        "and end with this process (make run generates one under var/secrets)",
+    )
+    return [SigningKey.generate()]
+
+
 def wire(runtime: Runtime) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
-    jwt_secret = settings.jwt_secret.get_secret_value()
-    sealing_key = settings.mail_sealing_key.get_secret_value()
+    keyring = Keyring(signing_keys_of(settings))
     access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)
 
     def issue(
-        subject: str, role: Role, employer_id: str | None, session: str | None, binding: Binding
+        subject: str,
+        role: Role,
+        employer_id: str | None,
+        session: str,
+        binding: Binding,
+        session_expires_at: datetime,
     ) -> tuple[str, datetime]:
         principal = Principal(
             subject=subject,
@@ -69,38 +131,82 @@ def wire(runtime: Runtime) -> Container:
             trades=binding.trades,
             body=binding.body,
         )
-        expires_at = datetime.now(UTC) + access_ttl
-        return issue_token(jwt_secret, principal, access_ttl), expires_at
+        expires_at = min(datetime.now(UTC) + access_ttl, session_expires_at)
+        token = issue_token(keyring.signer, principal, access_ttl, not_after=expires_at)
+        return token, expires_at
 
-    for collection in ("employers", "login_attempts"):
+    for collection in ("employers", "login_attempts", "registration_limits", "revocations"):
         runtime.index(collection)
     runtime.index("sessions", "login_id")
     history = timedelta(days=settings.login_history_retention_days)
     runtime.retain("sessions", "expires_at", history)
-    runtime.retain("login_attempts", "last_failure_at", history)
+    runtime.retain("login_attempts", "last_seen_at", history)
+    runtime.retain("registration_limits", "window_end", timedelta(0))
+    runtime.retain("revocations", "keep_until", timedelta(0))
+    runtime.retain("users", "pending_until", timedelta(0))  # never-activated registrations
+    mailer = SmtpActivationMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        from_address=settings.mail_from,
+        use_tls=settings.smtp_tls,
+        start_tls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        timeout=settings.smtp_timeout_seconds,
+        validate_certs=settings.smtp_validate_certs,
+    )
     service = IdentityService(
         runtime.store("users"),  # the only collection whose documents raise events
         DocumentStore(runtime.db, "employers"),
         DocumentStore(runtime.db, "sessions"),
         DocumentStore(runtime.db, "login_attempts"),
         make_hasher(settings),
-        seal=lambda plaintext: seal(sealing_key, plaintext),
+        revocations=DocumentStore(runtime.db, "revocations"),
+        registration_counts=DocumentStore(runtime.db, "registration_limits"),
+        mailer=mailer,
         issue_token=issue,
-        temporary_password_ttl=timedelta(hours=settings.temporary_password_ttl_hours),
+        activation_ttl=timedelta(hours=settings.activation_ttl_hours),
         session_ttl=timedelta(hours=settings.session_ttl_hours),
-        lockout=LockoutPolicy(
-            max_failures=settings.lockout_max_failures,
-            window=timedelta(minutes=settings.lockout_window_minutes),
-            lock=timedelta(minutes=settings.lockout_minutes),
+        access_ttl=access_ttl,
+        portal_base_url=settings.portal_base_url,
+        throttle_policy=ThrottlePolicy(
+            free_failures=settings.login_free_failures,
+            base_delay=timedelta(seconds=settings.login_delay_base_seconds),
+            max_delay=timedelta(seconds=settings.login_delay_max_seconds),
+            forget_after=timedelta(hours=settings.login_failure_memory_hours),
+            account_failures_per_hour=settings.login_account_failures_per_hour,
         ),
-        temporary_password_length=settings.temporary_password_length,
+        registration_limits=RegistrationLimits(
+            per_email=Limit(
+                "email",
+                settings.registrations_per_email,
+                timedelta(minutes=settings.registration_email_window_minutes),
+            ),
+            per_ip=Limit(
+                "ip",
+                settings.registrations_per_ip,
+                timedelta(minutes=settings.registration_ip_window_minutes),
+            ),
+        ),
+        pending_retention=timedelta(hours=settings.pending_retention_hours),
+    )
+    # identity verifies its own tokens: its own public keys, its own session store
+    runtime.auth = Authenticator(
+        keyring, SessionCheck(service.session_open, service.revocation_keep.total_seconds())
     )
     limits = RateLimits(
         per_ip=settings.rate_limit_per_ip,
         per_login_id=settings.rate_limit_per_login_id,
         window_seconds=settings.rate_limit_window_seconds,
     )
-    return Container(runtime=runtime, settings=settings, service=service, limits=limits)
+    return Container(
+        runtime=runtime,
+        settings=settings,
+        service=service,
+        limits=limits,
+        trusted_proxies=parse_proxies(settings.trusted_proxies),
+        keyring=keyring,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,8 +1,10 @@
 """The identity service in this process against the real Kafka and database.
 
 ``identity`` starts the app (runtime, relay) with the test's own database and topic prefix
-and cheap argon2 parameters; ``client`` talks to it over ASGI. ``logs`` captures every log
-line the service writes (JSON lines, as in production) for the secret checks.
+and cheap argon2 parameters; ``client`` talks to it over ASGI. The activation mails are
+kept by a recording mailer instead of going to an SMTP server (``Identity.mails``; the
+SMTP adapter has its own test). ``logs`` captures every log line the service writes (JSON
+lines, as in production) for the secret checks.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -21,13 +24,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from identity.config import Settings
+from identity.core.activation_mail import ActivationMail
 from identity.inject import Container, create_app
+from identity.ports import MailUnavailable
 from shared_kernel.logging import configure_logging
 from shared_kernel.settings import ServiceSettings
 from shared_kernel.testing import isolated
 
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
-SEALING_KEY = "integration-test-mail-sealing-key-0123456789"
+# most tests register the same address again and again: their own test lowers these
+GENEROUS_LIMITS = {"registrations_per_email": 1000, "registrations_per_ip": 1000}
 
 REGISTRATION = {
     "login_id": "Kensetsu01",
@@ -49,9 +55,26 @@ def identity_settings(base: ServiceSettings, **overrides: Any) -> Settings:
         db_name=base.db_name,
         environment="test",
         outbox_poll_seconds=0.2,
-        MAIL_SEALING_KEY=SEALING_KEY,
-        **{**CHEAP_ARGON2, **overrides},
+        **{**CHEAP_ARGON2, **GENEROUS_LIMITS, **overrides},
     )
+
+
+class RecordingMailer:
+    """Keeps every activation mail; ``fail`` makes the next sends fail like a dead server."""
+
+    def __init__(self) -> None:
+        self.sent: list[ActivationMail] = []
+        self.fail = False
+
+    async def send(self, mail: ActivationMail) -> None:
+        if self.fail:
+            raise MailUnavailable("ConnectionRefusedError: the test's mail server is down")
+        self.sent.append(mail)
+
+    def token_for(self, address: str) -> str:
+        """The activation token of the last link mailed to ``address``."""
+        link = [m.link for m in self.sent if m.to == address][-1]
+        return parse_qs(urlsplit(link).query)["token"][0]
 
 
 @dataclass
@@ -63,6 +86,7 @@ class Identity:
 
     app: FastAPI
     settings: Settings
+    mails: RecordingMailer = field(default_factory=RecordingMailer)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     @property
@@ -76,45 +100,33 @@ class Identity:
         self.clients.append(client)
         return client
 
-    def capture_temporary_passwords(self) -> list[str]:
-        """Wrap the generator: every temporary password issued is appended to the list."""
-        service = self.container.service
-        original = service.new_temporary_password
-        captured: list[str] = []
-
-        def capture() -> str:
-            password = original()
-            captured.append(password)
-            return password
-
-        service.new_temporary_password = capture
-        return captured
-
     async def register(
         self, client: httpx.AsyncClient, **changes: str
     ) -> tuple[httpx.Response, str]:
-        captured = self.capture_temporary_passwords()
+        """A 利用者仮申請; returns the answer and the token of the link it mailed."""
         response = await client.post("/registrations", json={**REGISTRATION, **changes})
         assert response.status_code == 201, response.text
-        return response, captured[-1]
+        return response, self.mails.token_for(changes.get("email", REGISTRATION["email"]))
 
     async def active_employer(
         self, client: httpx.AsyncClient, password: str = PASSWORD, **changes: str
     ) -> str:
         """Register and activate; returns the login ID."""
-        _, temporary = await self.register(client, **changes)
+        _, token = await self.register(client, **changes)
         login_id = changes.get("login_id", REGISTRATION["login_id"])
-        response = await client.post(
-            "/activations",
-            json={
-                "login_id": login_id,
-                "temporary_password": temporary,
-                "new_password": password,
-                "new_password_confirmation": password,
-            },
-        )
+        response = await client.post("/activations", json=activation(token, password))
         assert response.status_code == 200, response.text
         return login_id
+
+
+def activation(
+    token: str, password: str = PASSWORD, confirmation: str | None = None
+) -> dict[str, str]:
+    return {
+        "token": token,
+        "new_password": password,
+        "new_password_confirmation": password if confirmation is None else confirmation,
+    }
 
 
 StartIdentity = Callable[..., Any]
@@ -131,6 +143,7 @@ async def start_identity(settings: ServiceSettings, db: object) -> AsyncIterator
         app = create_app(own)
         async with app.router.lifespan_context(app):
             identity = Identity(app, own)
+            identity.container.service.mailer = identity.mails
             try:
                 yield identity
             finally:

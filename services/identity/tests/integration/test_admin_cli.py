@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from shared_kernel.auth import verify_token
 from shared_kernel.settings import ServiceSettings
 
 Identity = Any  # the ``identity`` fixture (see conftest.py)
@@ -134,7 +133,7 @@ async def test_evaluator_from_stdin_logs_in_with_its_role(identity: Identity, ru
     )
     assert response.status_code == 201, response.text
     token = response.json()["access_token"]
-    principal = verify_token(identity.settings.jwt_secret.get_secret_value(), token)
+    principal = await identity.container.runtime.auth.verify(token)
     assert (principal.subject, principal.role, principal.employer_id) == (
         "Hyoka0001",
         "evaluator",
@@ -347,9 +346,7 @@ async def login_claims(identity: Identity, login_id: str, password: str) -> Any:
     response = await client.post("/sessions", json={"login_id": login_id, "password": password})
     assert response.status_code == 201, response.text
     answer = response.json()
-    principal = verify_token(
-        identity.settings.jwt_secret.get_secret_value(), answer["access_token"]
-    )
+    principal = await identity.container.runtime.auth.verify(answer["access_token"])
     me = await client.get("/me", headers={"authorization": f"Bearer {answer['access_token']}"})
     assert me.status_code == 200, me.text
     return principal, answer, me.json(), client
@@ -382,9 +379,7 @@ async def test_an_evaluator_bound_to_a_body_gets_its_trades_in_every_token(
     # the portal's renewal re-reads the account: same claims
     renewed = await client.post("/sessions/token")
     assert renewed.status_code == 200, renewed.text
-    again = verify_token(
-        identity.settings.jwt_secret.get_secret_value(), renewed.json()["access_token"]
-    )
+    again = await identity.container.runtime.auth.verify(renewed.json()["access_token"])
     assert (again.body, again.trades) == (ZENKEN, ("電気工事", "建築大工"))
 
     # narrowed to one 分野 of a body that judges for another (解体 is judged by 日本機械土工協会)

@@ -1,4 +1,4 @@
-"""Login, lockout, rate limits, sessions, password change, profile + audit, validation."""
+"""Login, throttling, rate limits, sessions, password change, profile + audit, validation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-
-from shared_kernel.auth import verify_token
 
 Identity = Any  # the ``identity`` fixture (see conftest.py)
 PASSWORD = "Sekkei-2026"
@@ -20,10 +18,13 @@ INVALID = {
         "（利用者本申請がお済みでない場合は、先に本申請を行ってください）"
     ),
 }
-LOCKED_MESSAGE = (
-    "ログインに続けて失敗したため、一時的にログインできません。"
-    "しばらく時間をおいてから再度お試しください。"
-)
+THROTTLED = {
+    "code": "login_throttled",
+    "message": (
+        "ログインに続けて失敗したため、しばらくログインできません。"
+        "時間をおいてから再度お試しください。"
+    ),
+}
 
 
 def bearer(response: httpx.Response) -> dict[str, str]:
@@ -66,9 +67,7 @@ async def test_token_exchange_and_logout(identity: Identity) -> None:
     assert (await login(client, "Kensetsu01", PASSWORD)).status_code == 201
     exchanged = await client.post("/sessions/token")
     assert exchanged.status_code == 200, exchanged.text
-    principal = verify_token(
-        identity.settings.jwt_secret.get_secret_value(), exchanged.json()["access_token"]
-    )
+    principal = await identity.container.runtime.auth.verify(exchanged.json()["access_token"])
     assert (principal.subject, principal.role, principal.employer_id) == (
         "Kensetsu01",
         "employer",
@@ -103,16 +102,16 @@ async def test_session_expires(identity: Identity) -> None:
     assert (await client.post("/sessions/token")).status_code == 401
 
 
-async def test_lockout_looks_the_same_for_known_and_unknown_login_ids(
+async def test_throttling_looks_the_same_for_known_and_unknown_login_ids(
     start_identity: Callable[..., Any],
 ) -> None:
     async with start_identity(rate_limit_per_login_id=50) as identity:
-        await check_lockout(identity)
+        await check_throttling(identity)
 
 
-async def check_lockout(identity: Identity) -> None:
-    client = identity.client()
-    await identity.active_employer(client)
+async def check_throttling(identity: Identity) -> None:
+    owner = identity.client("203.0.113.5")
+    await identity.active_employer(owner)
     service = identity.container.service
     dummy_checks = 0
     verify_dummy = service.hasher.verify_dummy
@@ -123,32 +122,67 @@ async def check_lockout(identity: Identity) -> None:
         await verify_dummy(password)
 
     service.hasher.verify_dummy = counting
+    start = service.clock()
+    now = start
+    service.clock = lambda: now
+    attacker = identity.client("198.51.100.66")
     outcomes: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for login_id in ("Kensetsu01", "Unknown001"):
         outcomes[login_id] = []
-        for _ in range(6):
-            response = await login(client, login_id, "Wrong-Pass1")
+        for _ in range(5):  # at once, one after the other
+            response = await login(attacker, login_id, "Wrong-Pass1")
             body = response.json()
             body.pop("retry_after_seconds", None)
             outcomes[login_id].append((response.status_code, body))
-    locked = {"code": "login_locked", "message": LOCKED_MESSAGE}
-    expected = [(401, INVALID)] * 4 + [(423, locked)] * 2
-    assert outcomes["Kensetsu01"] == expected
-    assert outcomes["Unknown001"] == expected
-    assert dummy_checks == 5  # an unknown ID costs a hash verification like a known one
+    # three free failures, the fourth sets a wait of 2 s: the fifth comes too early
+    expected = [(401, INVALID)] * 4 + [(429, THROTTLED)]
+    assert outcomes["Kensetsu01"] == outcomes["Unknown001"] == expected
+    assert dummy_checks == 4  # an unknown ID costs a hash verification like a known one
 
-    # while locked even the right password is refused; the lock lasts 15 minutes
-    during = await login(client, "Kensetsu01", PASSWORD)
-    assert during.status_code == 423
-    assert 880 <= during.json()["retry_after_seconds"] <= 900
-    assert int(during.headers["retry-after"]) == during.json()["retry_after_seconds"]
-    now = service.clock()
-    service.clock = lambda: now + timedelta(minutes=14, seconds=58)
-    assert (await login(client, "Kensetsu01", PASSWORD)).status_code == 423
-    service.clock = lambda: now + timedelta(minutes=15)
-    assert (await login(client, "Kensetsu01", PASSWORD)).status_code == 201
-    attempts = await service.attempts.get("Kensetsu01")
-    assert attempts is not None and attempts["failures"] == [] and attempts["locked_until"] is None
+    # the owner, from his own place, is not locked out: right now, right password
+    assert (await login(owner, "Kensetsu01", PASSWORD)).status_code == 201
+    # the attacker's source waits, growing: 2 s, 4 s, 8 s … (capped at 15 minutes)
+    waits = []
+    for _ in range(4):
+        throttled = await login(attacker, "Kensetsu01", PASSWORD)  # even the right one
+        assert throttled.status_code == 429
+        assert int(throttled.headers["retry-after"]) == throttled.json()["retry_after_seconds"]
+        waits.append(throttled.json()["retry_after_seconds"])
+        now += timedelta(seconds=throttled.json()["retry_after_seconds"])
+        assert (await login(attacker, "Kensetsu01", "Wrong-Pass2")).status_code == 401
+    assert waits == [2, 4, 8, 16]
+    # the audit trail: per login ID and source, and the sessions name where they came from
+    trail = await service.attempts.get("Kensetsu01|198.51.100.66")
+    assert trail is not None
+    assert (trail["total_failures"], trail["throttled"]) == (8, 5)
+    assert trail["first_failure_at"] < trail["last_failure_at"]
+    [session] = await service.sessions.find({"login_id": "Kensetsu01"})
+    assert session["source"] == "203.0.113.5"
+    # a success from the source forgets its failures
+    now += timedelta(seconds=32)
+    assert (await login(attacker, "Kensetsu01", PASSWORD)).status_code == 201
+    cleared = await service.attempts.get("Kensetsu01|198.51.100.66")
+    assert cleared is not None and cleared["failures"] == 0 and cleared["total_failures"] == 8
+
+
+async def test_a_spread_guess_meets_the_hourly_cap_but_not_the_owners_known_place(
+    start_identity: Callable[..., Any],
+) -> None:
+    async with start_identity(
+        rate_limit_per_login_id=100, login_account_failures_per_hour=6
+    ) as identity:
+        owner = identity.client("203.0.113.5")
+        await identity.active_employer(owner)
+        assert (await login(owner, "Kensetsu01", PASSWORD)).status_code == 201  # known place
+        codes = []
+        for n in range(10):  # one guess from each of many addresses
+            guess = await login(identity.client(f"198.51.100.{n}"), "Kensetsu01", "Wrong-Pass1")
+            codes.append(guess.status_code)
+        assert codes == [401] * 6 + [429] * 4
+        assert (await login(identity.client("192.0.2.77"), "Kensetsu01", PASSWORD)).status_code == (
+            429  # a new place waits until the hour ends …
+        )
+        assert (await login(owner, "Kensetsu01", PASSWORD)).status_code == 201  # … not his
 
 
 async def test_rate_limits_per_ip_and_per_login_id(start_identity: Callable[..., Any]) -> None:
@@ -163,11 +197,12 @@ async def test_rate_limits_per_ip_and_per_login_id(start_identity: Callable[...,
             "リクエストが多すぎます。しばらく時間をおいてから再度お試しください。"
         )
         assert 1 <= int(limited.headers["retry-after"]) <= 60
-        # per login ID, whatever the address
+        # per login ID and address: a flood naming the ID does not keep its owner out
         two, three = identity.client(ip="10.0.0.2"), identity.client(ip="10.0.0.3")
-        assert (await login(two, "Target0001", "x")).status_code == 401
+        assert (await login(three, "Target0001", "x")).status_code == 401
         assert (await login(three, "Target0001", "x")).status_code == 401
         assert (await login(three, "Target0001", "x")).status_code == 429
+        assert (await login(two, "Target0001", "x")).status_code == 401
         assert (await login(two, "Other00001", "x")).status_code == 401
 
 
@@ -220,8 +255,7 @@ async def test_validation_errors_are_japanese_per_field(identity: Identity) -> N
     weak = await client.post(
         "/activations",
         json={
-            "login_id": "Kensetsu01",
-            "temporary_password": "whatever",
+            "token": "whatever",
             "new_password": "kensetsu01",
             "new_password_confirmation": "kensetsu01",
         },

@@ -1,4 +1,5 @@
-"""Unit tests of the account lifecycle: 仮申請, expiry, 本申請, lockout window, audit, sessions."""
+"""Unit tests of the account lifecycle: 仮申請, expiry, 本申請, throttling, limits, audit,
+sessions."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from typing import Any
 
 import pytest
 
-from identity.core import accounts, forms
-from identity.core.accounts import LockoutPolicy
+from identity.core import accounts, forms, limits, throttle
 from identity.core.errors import (
+    ActivationExpired,
     EmployerAlreadyRegistered,
-    InvalidTemporaryCredentials,
+    InvalidActivation,
     LoginIdTaken,
-    TemporaryPasswordExpired,
 )
-from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
+from identity.core.throttle import ThrottlePolicy
+from identity.core.tokens import (
+    activation_token,
+    parse_activation_token,
+    same_hash,
+    secret_hash,
+)
+from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegisteredV2
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
@@ -35,45 +42,45 @@ def register(doc: dict[str, Any] | None, *, hash_: str = "h1", at: datetime = NO
     return accounts.provisional_registration(
         doc,
         forms.parse_registration(dict(RAW)),
-        temporary_password_hash=hash_,
-        sealed_temporary_password=f"sealed-{hash_}",
+        activation_hash=hash_,
         now=at,
         ttl=TTL,
+        pending_retention=timedelta(hours=24),
     )
 
 
-def test_provisional_registration_stores_hash_and_raises_the_event() -> None:
+def test_provisional_registration_stores_the_links_hash_and_raises_a_secretless_event() -> None:
     doc, events = register(None)
     assert doc["status"] == "provisional" and doc["role"] == "employer"
-    assert doc["temporary_password"] == {"hash": "h1", "issued_at": NOW, "expires_at": NOW + TTL}
+    assert doc["activation"] == {"hash": "h1", "issued_at": NOW, "expires_at": NOW + TTL}
+    assert doc["pending_until"] == NOW + TTL + timedelta(hours=24)
     assert doc["registration"]["permit_number"]["text"] == "国土交通大臣許可(特-25)第123号"
     assert doc["registrations"] == 1
     [envelope] = events
-    assert isinstance(envelope.event, UserProvisionallyRegistered)
+    assert isinstance(envelope.event, UserProvisionallyRegisteredV2)
     assert envelope.event.model_dump() == {
         "login_id": "Kensetsu01",
         "email": "taro@example.jp",
         "employer_id": "12345678901234",
         "employer_name": "株式会社テスト建設",
         "expires_at": NOW + TTL,
-        "sealed_temporary_password": "sealed-h1",
     }
     assert envelope.key == "Kensetsu01" and envelope.source == "identity"
+    assert envelope.type.endswith(".v2")
 
 
-def test_reapplying_before_activation_replaces_the_temporary_password() -> None:
+def test_reapplying_before_activation_replaces_the_link() -> None:
     first, _ = register(None)
     later = NOW + timedelta(hours=30)
-    second, events = register(first, hash_="h2", at=later)
-    assert second["temporary_password"]["hash"] == "h2"
-    assert second["temporary_password"]["expires_at"] == later + TTL
+    second, _ = register(first, hash_="h2", at=later)
+    assert second["activation"]["hash"] == "h2"
+    assert second["activation"]["expires_at"] == later + TTL
     assert second["registrations"] == 2 and second["created_at"] == NOW
-    assert events[0].event.sealed_temporary_password == "sealed-h2"  # type: ignore[attr-defined]
 
 
 def test_an_active_login_id_is_taken() -> None:
     doc, _ = register(None)
-    active, _ = accounts.activation(doc, temporary_password_hash="h1", password_hash="p", now=NOW)
+    active, _ = accounts.activation(doc, activation_hash="h1", password_hash="p", now=NOW)
     with pytest.raises(LoginIdTaken) as raised:
         register(active)
     assert raised.value.message == (
@@ -84,31 +91,30 @@ def test_an_active_login_id_is_taken() -> None:
         register(staff)
 
 
-def test_temporary_password_expiry_boundary() -> None:
+def test_link_expiry_boundary() -> None:
     doc, _ = register(None)
-    assert not accounts.temporary_password_expired(doc, NOW + TTL - timedelta(microseconds=1))
-    assert accounts.temporary_password_expired(doc, NOW + TTL)
+    assert not accounts.activation_expired(doc, NOW + TTL - timedelta(microseconds=1))
+    assert accounts.activation_expired(doc, NOW + TTL)
 
 
-def test_activation_after_expiry_is_refused_with_the_seed_message() -> None:
+def test_activation_after_expiry_is_refused() -> None:
     doc, _ = register(None)
-    with pytest.raises(TemporaryPasswordExpired) as raised:
-        accounts.activation(doc, temporary_password_hash="h1", password_hash="p", now=NOW + TTL)
-    assert (
-        raised.value.message == "仮パスワードの有効期限が切れています。再度仮申請を行ってください"
+    with pytest.raises(ActivationExpired) as raised:
+        accounts.activation(doc, activation_hash="h1", password_hash="p", now=NOW + TTL)
+    assert raised.value.message == (
+        "本申請用のリンクの有効期限が切れています。再度仮申請を行ってください"
     )
-    assert raised.value.code == "temporary_password_expired"
+    assert raised.value.code == "activation_expired"
 
 
-def test_activation_makes_the_account_active_and_raises_user_activated() -> None:
+def test_activation_makes_the_account_active_spends_the_link_and_raises_user_activated() -> None:
     doc, _ = register(None)
     at = NOW + timedelta(hours=1)
-    active, events = accounts.activation(
-        doc, temporary_password_hash="h1", password_hash="argon", now=at
-    )
+    active, events = accounts.activation(doc, activation_hash="h1", password_hash="argon", now=at)
     assert active["status"] == "active"
     assert active["password_hash"] == "argon"
-    assert active["temporary_password"] is None and active["registration"] is None
+    assert active["activation"] is None and active["registration"] is None
+    assert active["pending_until"] is None  # never deleted by the pending-registration purge
     assert active["activated_at"] == at
     [envelope] = events
     assert isinstance(envelope.event, UserActivated)
@@ -119,15 +125,27 @@ def test_activation_makes_the_account_active_and_raises_user_activated() -> None
         "employer_name": "株式会社テスト建設",
         "activated_at": at,
     }
+    with pytest.raises(InvalidActivation):  # used once
+        accounts.activation(active, activation_hash="h1", password_hash="p", now=at)
 
 
-def test_activation_with_a_replaced_temporary_password_is_refused() -> None:
+def test_activation_with_a_replaced_link_is_refused() -> None:
     first, _ = register(None)
     second, _ = register(first, hash_="h2")
-    with pytest.raises(InvalidTemporaryCredentials):
-        accounts.activation(second, temporary_password_hash="h1", password_hash="p", now=NOW)
-    with pytest.raises(InvalidTemporaryCredentials):
-        accounts.activation(None, temporary_password_hash="h1", password_hash="p", now=NOW)
+    with pytest.raises(InvalidActivation):
+        accounts.activation(second, activation_hash="h1", password_hash="p", now=NOW)
+    with pytest.raises(InvalidActivation):
+        accounts.activation(None, activation_hash="h1", password_hash="p", now=NOW)
+
+
+def test_activation_tokens_name_the_account_and_only_their_hash_is_kept() -> None:
+    token = activation_token("Kensetsu01", "s" * 43)
+    assert parse_activation_token(token) == ("Kensetsu01", "s" * 43)
+    for bad in (None, "", "Kensetsu01", "Kensetsu01.short", "短い.xxx", "Kensetsu01." + "!" * 43):
+        assert parse_activation_token(bad) is None
+    stored = secret_hash("s" * 43)
+    assert len(stored) == 64 and "s" * 43 not in stored
+    assert same_hash(stored, "s" * 43) and not same_hash(stored, "t" * 43)
 
 
 # --- employer record -----------------------------------------------------------------------
@@ -192,62 +210,89 @@ def test_profile_update_is_audited_with_who_when_before_after() -> None:
     assert same is None  # no change, no audit entry
 
 
-# --- lockout -------------------------------------------------------------------------------
+# --- throttling by (login ID, source), registration limits ---------------------------------
 
-POLICY = LockoutPolicy(max_failures=5, window=timedelta(minutes=15), lock=timedelta(minutes=15))
+POLICY = ThrottlePolicy(
+    free_failures=3,
+    base_delay=timedelta(seconds=2),
+    max_delay=timedelta(minutes=15),
+    forget_after=timedelta(hours=24),
+    account_failures_per_hour=100,
+)
 
 
-def fail_at(doc: dict[str, Any] | None, minutes: float) -> dict[str, Any]:
-    return accounts.failed_attempt(doc, NOW + timedelta(minutes=minutes), POLICY)
+def fail(doc: dict[str, Any] | None, at: datetime) -> dict[str, Any]:
+    return throttle.source_failed(doc, login_id="Kensetsu01", source="s", now=at, policy=POLICY)
 
 
-def test_five_failures_within_the_window_lock_for_fifteen_minutes() -> None:
+def test_growing_delays_after_the_free_failures_capped() -> None:
+    assert [throttle.delay_after(n, POLICY).total_seconds() for n in range(1, 10)] == [
+        0,
+        0,
+        0,
+        2,
+        4,
+        8,
+        16,
+        32,
+        64,
+    ]
+    assert throttle.delay_after(40, POLICY) == timedelta(minutes=15)
     doc = None
-    for minute in range(4):
-        doc = fail_at(doc, minute)
-        assert accounts.lock_remaining(doc, NOW + timedelta(minutes=minute)) is None
-    doc = fail_at(doc, 14)
-    assert doc["locked_until"] == NOW + timedelta(minutes=29)
-    assert accounts.lock_remaining(doc, NOW + timedelta(minutes=14)) == timedelta(minutes=15)
-    assert accounts.lock_remaining(doc, NOW + timedelta(minutes=28, seconds=59)) == timedelta(
-        seconds=1
-    )
-    assert accounts.lock_remaining(doc, NOW + timedelta(minutes=29)) is None
+    for n in range(4):
+        doc = fail(doc, NOW + timedelta(seconds=n))
+    assert doc is not None and doc["blocked_until"] == NOW + timedelta(seconds=5)
+    wait = throttle.wait_of(doc, None, "s", NOW + timedelta(seconds=4), POLICY)
+    assert wait == timedelta(seconds=1)
+    assert throttle.wait_of(doc, None, "s", NOW + timedelta(seconds=5), POLICY) is None
+    assert throttle.wait_of(None, None, "other", NOW, POLICY) is None  # another source: free
 
 
-def test_failures_older_than_the_window_do_not_count() -> None:
+def test_failures_are_forgotten_after_a_day_or_a_success_and_the_totals_stay() -> None:
     doc = None
-    for minute in (0, 1, 2, 3):
-        doc = fail_at(doc, minute)
-    doc = fail_at(doc, 15)  # the failure at 0 is exactly 15 minutes old: out of the window
-    assert doc["locked_until"] is None and len(doc["failures"]) == 4
-    doc = fail_at(doc, 15.5)
-    assert doc["locked_until"] == NOW + timedelta(minutes=30.5)
+    for n in range(5):
+        doc = fail(doc, NOW + timedelta(minutes=n))
+    later = fail(doc, NOW + timedelta(hours=25))
+    assert later["failures"] == 1 and later["blocked_until"] is None
+    assert later["total_failures"] == 6 and later["first_failure_at"] == NOW
+    cleared = throttle.source_succeeded(later, now=NOW + timedelta(hours=26))
+    assert cleared is not None and cleared["failures"] == 0 and cleared["total_failures"] == 6
+    assert throttle.source_succeeded(None, now=NOW) is None
 
 
-def test_after_a_lock_the_count_starts_again_and_success_clears() -> None:
-    doc = None
-    for minute in range(5):
-        doc = fail_at(doc, minute)
-    assert doc is not None and doc["failures"] == []
-    doc = fail_at(doc, 20)  # lock over (ended at 19): one new failure
-    assert doc["locked_until"] is None and doc["failures"] == [NOW + timedelta(minutes=20)]
-    cleared = accounts.attempts_cleared(doc)
-    # the last failure's time stays: the record's retention is counted from it
-    last = NOW + timedelta(minutes=20)
-    assert cleared == (
-        {"failures": [], "locked_until": None, "locked_at": None, "last_failure_at": last},
-        [],
-    )
-    assert accounts.attempts_cleared(cleared[0]) is None
+def test_the_hourly_cap_stops_new_sources_not_known_ones() -> None:
+    policy = ThrottlePolicy(account_failures_per_hour=3)
+    account = throttle.account_succeeded(None, login_id="Kensetsu01", source="home", now=NOW)
+    for n in range(3):
+        account = throttle.account_failed(account, login_id="Kensetsu01", now=NOW)
+        assert account["hour_failures"] == n + 1
+    at = NOW + timedelta(minutes=10)
+    assert throttle.wait_of(None, account, "new", at, policy) == timedelta(minutes=50)
+    assert throttle.wait_of(None, account, "home", at, policy) is None
+    assert throttle.wait_of(None, account, "new", NOW + timedelta(hours=1), policy) is None
+    for n in range(12):
+        account = throttle.account_succeeded(account, login_id="K", source=f"p{n}", now=NOW)
+    assert len(account["known_sources"]) == 10 and account["known_sources"][0]["source"] == "p11"
 
 
-def test_every_failure_dates_the_record_for_its_retention() -> None:
-    doc = fail_at(None, 0)
-    assert doc["last_failure_at"] == NOW
-    for minute in range(1, 5):
-        doc = fail_at(doc, minute)
-    assert doc["locked_until"] is not None and doc["last_failure_at"] == NOW + timedelta(minutes=4)
+def test_a_source_is_an_ipv4_address_or_an_ipv6_64() -> None:
+    assert throttle.source_of("198.51.100.7") == "198.51.100.7"
+    assert throttle.source_of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert throttle.source_of("::ffff:198.51.100.7") == "198.51.100.7"
+    assert throttle.source_of("garbage") == throttle.source_of(None) == "unknown"
+
+
+def test_registration_windows_count_per_key_and_refuse_past_the_limit() -> None:
+    limit = limits.Limit("email", 2, timedelta(hours=1))
+    key = limits.email_key("Taro+news@Example.JP")
+    assert key == "taro@example.jp"
+    doc = limits.counted(None, limit=limit, key=key, now=NOW)
+    doc = limits.counted(doc, limit=limit, key=key, now=NOW)
+    with pytest.raises(limits.Exhausted) as raised:
+        limits.counted(doc, limit=limit, key=key, now=NOW + timedelta(minutes=20))
+    assert raised.value.remaining == timedelta(minutes=40)
+    assert doc["window_end"] == NOW + timedelta(hours=1)
+    assert limits.limit_id(limit, key, NOW) != limits.limit_id(limit, key, NOW + timedelta(hours=1))
 
 
 # --- sessions ------------------------------------------------------------------------------

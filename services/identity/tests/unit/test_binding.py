@@ -20,7 +20,8 @@ from identity.core.binding import (
     trades_of_body,
 )
 from identity.core.errors import AccountNotFound
-from shared_kernel.auth import Principal, issue_token, verify_token
+from shared_kernel.auth import Authenticator, NoRevocations, Principal, StaticKeys, issue_token
+from shared_kernel.testing import generated_signing_key
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 ZENKEN = "全国建設労働組合総連合（全建総連）"
@@ -142,7 +143,13 @@ def test_the_master_answer_is_checked() -> None:
             parse_master(bad)
 
 
-def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -> None:
+async def verified(principal: Principal) -> Principal:
+    key = generated_signing_key()
+    auth = Authenticator(StaticKeys.of([key]), NoRevocations())
+    return await auth.verify(issue_token(key, principal.model_copy(update={"session": "s"})))
+
+
+async def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -> None:
     binding = resolve("evaluator", ZENKEN, [], MASTER)
     user = accounts.staff_user("Hyoka0001", "evaluator", "h@example.jp", "p", NOW, binding)
     assert (user["body"], user["trades"], user["bound_at"]) == (
@@ -156,18 +163,18 @@ def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -> None
     principal = Principal(
         subject="Hyoka0001", role="evaluator", trades=binding.trades, body=binding.body
     )
-    claims = verify_token("s" * 32, issue_token("s" * 32, principal))
+    claims = await verified(principal)
     assert claims.trades == ("電気工事", "建築大工") and claims.body == ZENKEN
     assert claims.handles("建築大工") and not claims.handles("鉄筋")
 
 
-def test_accounts_created_before_bindings_are_unbound() -> None:
+async def test_accounts_created_before_bindings_are_unbound() -> None:
     old = accounts.staff_user("Hyoka0002", "evaluator", "h@example.jp", "p", NOW)
     for key in ("body", "trades", "bound_at"):
         old.pop(key)
     assert accounts.binding_of(old) == UNBOUND
     unbound = Principal(subject="Hyoka0002", role="evaluator")
-    assert verify_token("s" * 32, issue_token("s" * 32, unbound)).trades is None
+    assert (await verified(unbound)).trades is None
 
 
 def test_rebinding_an_account() -> None:

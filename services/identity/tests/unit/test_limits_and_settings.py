@@ -1,4 +1,5 @@
-"""Unit tests of the in-process rate limiter, token helpers and the settings' secret checks."""
+"""Unit tests of the in-process rate limiter, token helpers, the settings' key checks, the
+trusted proxies and the names' characters."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import string
 
 import pytest
 
+from identity.adapters.inbound.client import forwarded_client, parse_proxies
 from identity.adapters.inbound.ratelimit import SlidingWindowLimiter
-from identity.config import DEVELOPMENT_MAIL_SEALING_KEY, Settings
+from identity.config import Settings
 from identity.core.policies import check_password
 from identity.core.tokens import ALPHABET, generate_password, session_key
+from shared_kernel.auth import SigningKey
 
 
 class Clock:
@@ -55,14 +58,48 @@ def test_session_key_is_a_sha256_of_the_token() -> None:
     )
 
 
-def test_placeholder_sealing_key_is_refused_outside_development() -> None:
-    assert Settings(environment="development").mail_sealing_key.get_secret_value() == (
-        DEVELOPMENT_MAIL_SEALING_KEY
-    )
-    strong = "x" * 40
-    with pytest.raises(ValueError, match="mail_sealing_key holds a placeholder"):
-        Settings(environment="production", JWT_SECRET=strong)
-    with pytest.raises(ValueError, match="at least 32 bytes"):
-        Settings(environment="production", JWT_SECRET=strong, MAIL_SEALING_KEY="short")
-    ok = Settings(environment="production", JWT_SECRET=strong, MAIL_SEALING_KEY="y" * 40)
-    assert ok.mail_sealing_key.get_secret_value() == "y" * 40
+def test_signing_keys_are_required_outside_development_and_test() -> None:
+    assert Settings(environment="development").configured_keys() == []  # then a key of its own
+    with pytest.raises(ValueError, match="IDENTITY_SIGNING_KEYS must be set"):
+        Settings(environment="production")
+    with pytest.raises(ValueError, match="no PEM private key"):
+        Settings(environment="production", signing_keys="changethis-development-key")
+    first, second = SigningKey.generate(), SigningKey.generate()
+    settings = Settings(environment="production", signing_keys=first.pem() + second.pem())
+    assert [k.kid for k in settings.configured_keys()] == [first.kid, second.kid]
+    assert settings.insecure_secrets() == []
+    assert "PRIVATE" not in repr(settings)
+
+
+def test_trusted_proxies_and_the_forwarded_client() -> None:
+    proxies = parse_proxies("127.0.0.1, 10.0.0.0/8, ::1")
+    assert forwarded_client("198.51.100.1", "192.0.2.9", proxies) == "198.51.100.1"  # no proxy
+    assert forwarded_client("127.0.0.1", "192.0.2.9", proxies) == "192.0.2.9"
+    # what the caller put first is not believed: the last hop the proxies added is
+    assert forwarded_client("10.0.0.5", "6.6.6.6, 192.0.2.9, 10.0.0.4", proxies) == "192.0.2.9"
+    assert forwarded_client("10.0.0.5", "not-an-ip, 192.0.2.9", proxies) == "192.0.2.9"
+    assert forwarded_client("10.0.0.5", None, proxies) == "10.0.0.5"
+    assert forwarded_client("127.0.0.1", "192.0.2.9", ()) == "127.0.0.1"  # none configured
+    with pytest.raises(ValueError):
+        parse_proxies("10.0.0.0/33")
+
+
+def test_names_are_normalised_and_control_and_bidi_characters_refused() -> None:
+    from identity.core.policies import FieldProblem, check_text
+
+    assert check_text("  株式会社髙﨑建設  ", "商号又は名称", 100) == "株式会社髙﨑建設"
+    assert check_text("ｶ\u3099", "x", 10) == "ｶ\u3099"  # NFC, not NFKC
+    assert check_text("カ\u3099", "x", 10) == "ガ"  # NFC composes
+    assert check_text("\uf929", "x", 10) == "\uf929"  # a compatibility ideograph stays as typed
+    assert check_text("葛\U000e0100", "x", 10) == "葛\U000e0100"  # a variation selector is kept
+    for bad, named in (
+        ("株式会社\u202eABC", "U+202E：書字方向の制御文字"),
+        ("\u2066名前\u2069", "U+2066：書字方向の制御文字"),
+        ("名前\u200b", "U+200B：書式制御文字"),
+        ("名前\u2028改行", "U+2028：改行文字"),
+        ("名前\x07", "U+0007：制御文字"),
+        ("名前\ue000", "U+E000：私用領域の文字"),
+    ):
+        with pytest.raises(FieldProblem) as raised:
+            check_text(bad, "商号又は名称", 100)
+        assert raised.value.message == f"商号又は名称に使用できない文字（{named}）が含まれています"

@@ -67,7 +67,7 @@ def test_login_id_is_case_sensitive_and_not_normalised() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["Passw0rd", "Password!", "aB3aB3aB", "Ab!" + "x" * 5, "Zz9" + "y" * 125]
+    "value", ["Genba-K4nri", "Tekkin!Hashira", "aB3aB3aB", "Ab!" + "x" * 5, "Zz9" + "y" * 125]
 )
 def test_password_policy_accepts(value: str) -> None:
     assert check_password(value, "Kensetsu01") == value
@@ -101,11 +101,53 @@ def test_password_policy_refuses(value: str, message: str) -> None:
     assert raised.value.message == message
 
 
-@pytest.mark.parametrize("value", ["Kensetsu01", "KenSetSu01", "kENSETSU01"])
-def test_password_must_not_be_the_login_id_in_any_case(value: str) -> None:
+@pytest.mark.parametrize("value", ["Kensetsu01", "KenSetSu01", "kENSETSU01", "My-Kensetsu01!"])
+def test_password_must_not_hold_the_login_id_in_any_case(value: str) -> None:
     with pytest.raises(FieldProblem) as raised:
         check_password(value, "Kensetsu01")
-    assert raised.value.message == "パスワードにログインIDと同じ文字列は使用できません"
+    assert raised.value.message == "パスワードにログインIDを含めることはできません"
+
+
+COMMON = (
+    "パスワードはよく使われているため使用できません。"
+    "推測されにくい、ほかのサービスで使っていないものを設定してください"
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Password1",  # the review's example
+        "Passw0rd",
+        "P@ssw0rd!",
+        "Password!",
+        "Welcome2026!",
+        "1Qaz2wsx",
+        "Qwerty123",
+        "Iloveyou1",
+        "Sakura2026",
+        "Tokyo-2026",
+        "Kensetsu2026",  # words of this system
+        "Noryoku1!",
+        "Zaq12wsx!",
+        "Abcd1234",
+        "Dragon99",
+        "!!Monkey!!",
+    ],
+)
+def test_common_passwords_are_refused_however_decorated(value: str) -> None:
+    with pytest.raises(FieldProblem) as raised:
+        check_password(value, "Genbakan01")
+    assert raised.value.message == COMMON
+
+
+def test_the_common_password_list_ships_with_the_package() -> None:
+    from identity.core.policies import common_passwords
+
+    listed = common_passwords()
+    assert 3000 <= len(listed) <= 10000
+    assert {"password", "qwerty", "iloveyou", "sakura", "noryoku", "1qaz2wsx"} <= listed
+    assert all(entry == entry.lower() and len(entry) >= 4 for entry in listed)
 
 
 def test_password_label_names_the_field() -> None:
@@ -167,7 +209,9 @@ def test_text_fields_are_trimmed_and_bounded() -> None:
         check_text("  ", "商号又は名称", 100)
     with pytest.raises(FieldProblem, match=r"^代表者名は50文字以内で入力してください$"):
         check_text("山" * 51, "代表者名", 50)
-    with pytest.raises(FieldProblem, match=r"^所在地に使用できない文字が含まれています$"):
+    with pytest.raises(
+        FieldProblem, match=r"^所在地に使用できない文字（U\+0000：制御文字）が含まれています$"
+    ):
         check_text("東京都\x00千代田区", "所在地", 200)
 
 
@@ -295,36 +339,32 @@ def test_registration_without_permit_number() -> None:
     assert registration.profile.to_document()["permit_number"] is None
 
 
-def test_activation_checks_confirmation_and_temporary_password_reuse() -> None:
+def test_activation_checks_the_link_token_and_the_confirmation() -> None:
     with pytest.raises(ValidationFailed) as raised:
-        forms.parse_activation("Kensetsu01", "Tmp2abcdEFGH", "Passw0rd!", "Passw0rd?")
+        forms.parse_activation("Kensetsu01", "Kensetsu01.x", "Genba-K4nri!", "Genba-K4nri?")
     assert raised.value.errors == [
         FieldError(
             "new_password_confirmation", "確認用のパスワードが新しいパスワードと一致しません"
         )
     ]
     with pytest.raises(ValidationFailed) as raised:
-        forms.parse_activation("Kensetsu01", "Tmp2abcdEFGH", "Tmp2abcdEFGH", "Tmp2abcdEFGH")
-    assert raised.value.errors == [
-        FieldError("new_password", "新しいパスワードには仮パスワードと異なるものを設定してください")
-    ]
-    with pytest.raises(ValidationFailed) as raised:
         forms.parse_activation(None, None, "kensetsu01", None)
     assert [e.field for e in raised.value.errors] == [
-        "login_id",
-        "temporary_password",
+        "token",
         "new_password",
         "new_password_confirmation",
     ]
+    done = forms.parse_activation("Kensetsu01", "Kensetsu01.x", "Genba-K4nri!", "Genba-K4nri!")
+    assert done.new_password == "Genba-K4nri!"
 
 
 def test_password_change_must_differ_from_the_current_one() -> None:
     with pytest.raises(ValidationFailed) as raised:
-        forms.parse_password_change("Kensetsu01", "Passw0rd!", "Passw0rd!", "Passw0rd!")
+        forms.parse_password_change("Kensetsu01", "Genba-K4nri!", "Genba-K4nri!", "Genba-K4nri!")
     assert raised.value.errors == [
         FieldError(
             "new_password", "新しいパスワードには現在のパスワードと異なるものを設定してください"
         )
     ]
-    change = forms.parse_password_change("Kensetsu01", "Passw0rd!", "N3wPassword", "N3wPassword")
-    assert (change.current_password, change.new_password) == ("Passw0rd!", "N3wPassword")
+    change = forms.parse_password_change("Kensetsu01", "Password1", "N3w-Genba-K4", "N3w-Genba-K4")
+    assert (change.current_password, change.new_password) == ("Password1", "N3w-Genba-K4")

@@ -3,37 +3,37 @@
 Four collections, each one aggregate per document with a natural ``_id``:
 
 * ``users`` (``_id`` = login ID): role, status (``provisional`` → ``active``), e-mail,
-  事業者ID, the argon2id hashes (temporary password with its expiry, then the password),
-  the 事業者 details as submitted until activation; for staff, the binding to a body and
+  事業者ID, the activation link's SHA-256 with its expiry (then the password's argon2id
+  hash), the 事業者 details as submitted until activation, ``pending_until`` (a
+  registration never activated is deleted after it); for staff, the binding to a body and
   its 分野 (``body``, ``trades``: ``None`` = not bound, see ``core/binding.py``);
 * ``employers`` (``_id`` = 事業者ID): the 事業者 record owned by one employer account, with
   every profile change audited in ``history`` (same document, so same write);
 * ``sessions`` (``_id`` = SHA-256 of the session token; the token itself is never stored);
-* ``login_attempts`` (``_id`` = login ID, whether or not such a user exists): recent
-  failures and the lock, so that a lock looks the same for unknown IDs.
+* ``login_attempts``: failed logins per (login ID, source) and per login ID, whether or
+  not such a user exists (``core/throttle.py``).
 
 Each command returns ``(new document, events)`` for ``DocumentStore.update``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from identity.core.binding import UNBOUND, Binding
 from identity.core.errors import (
     AccountNotFound,
+    ActivationExpired,
     CurrentPasswordWrong,
     EmployerAlreadyRegistered,
     EmployerNotFound,
-    InvalidTemporaryCredentials,
+    InvalidActivation,
     LoginIdTaken,
-    TemporaryPasswordExpired,
 )
 from identity.core.forms import EmployerProfile, Registration
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegistered
+from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegisteredV2
 
 Doc = dict[str, Any]
 Outcome = tuple[Doc, list[Envelope]]
@@ -53,15 +53,16 @@ def provisional_registration(
     doc: Doc | None,
     registration: Registration,
     *,
-    temporary_password_hash: str,
-    sealed_temporary_password: str,
+    activation_hash: str,
     now: datetime,
     ttl: timedelta,
+    pending_retention: timedelta = timedelta(0),
 ) -> Outcome:
-    """利用者仮申請: reserve the login ID (again) with a new temporary password.
+    """利用者仮申請: reserve the login ID (again) with a new activation link.
 
-    Re-applying before activation replaces the earlier temporary password, e-mail and
-    details and raises the event again; an active account keeps its login ID.
+    Re-applying before activation replaces the earlier link (it stops working), e-mail and
+    details and raises the event again; an active account keeps its login ID. The event
+    carries no secret (the link is mailed by identity itself).
     """
     if doc is not None and doc.get("status") != PROVISIONAL:
         raise LoginIdTaken()
@@ -74,11 +75,8 @@ def provisional_registration(
         "email": registration.email,
         "employer_id": registration.employer_id,
         "registration": registration.profile.to_document(),
-        "temporary_password": {
-            "hash": temporary_password_hash,
-            "issued_at": now,
-            "expires_at": expires_at,
-        },
+        "activation": {"hash": activation_hash, "issued_at": now, "expires_at": expires_at},
+        "pending_until": expires_at + pending_retention,
         "registrations": int(previous.get("registrations", 0)) + 1,
         "password_hash": None,
         "password_changed_at": None,
@@ -86,13 +84,12 @@ def provisional_registration(
         "activated_at": None,
         "updated_at": now,
     }
-    event = UserProvisionallyRegistered(
+    event = UserProvisionallyRegisteredV2(
         login_id=registration.login_id,
         email=registration.email,
         employer_id=registration.employer_id,
         employer_name=registration.profile.employer_name,
         expires_at=expires_at,
-        sealed_temporary_password=sealed_temporary_password,
     )
     return new, [Envelope(event, source=SOURCE)]
 
@@ -105,9 +102,9 @@ def is_active(doc: Doc | None) -> bool:
     return doc is not None and doc.get("status") == ACTIVE
 
 
-def temporary_password_expired(doc: Doc, now: datetime) -> bool:
-    """The temporary password may be used up to (not including) its ``expires_at``."""
-    expires_at: datetime = doc["temporary_password"]["expires_at"]
+def activation_expired(doc: Doc, now: datetime) -> bool:
+    """The activation link may be used up to (not including) its ``expires_at``."""
+    expires_at: datetime = doc["activation"]["expires_at"]
     return now >= expires_at
 
 
@@ -118,28 +115,29 @@ def registered_profile(doc: Doc) -> EmployerProfile:
 def activation(
     doc: Doc | None,
     *,
-    temporary_password_hash: str,
+    activation_hash: str,
     password_hash: str,
     now: datetime,
 ) -> Outcome:
-    """利用者本申請: the account becomes active with its own password.
+    """利用者本申請: the account becomes active with its own password; the link is spent.
 
-    ``temporary_password_hash`` is the hash the caller verified: if the login ID was
-    re-applied for meanwhile, the verified temporary password is no longer the valid one.
+    ``activation_hash`` is the hash the caller verified: if the login ID was re-applied for
+    meanwhile (a newer link), or the link was used by a concurrent request, it is refused.
     """
     if (
         doc is None
         or not is_provisional(doc)
-        or doc["temporary_password"]["hash"] != temporary_password_hash
+        or (doc.get("activation") or {}).get("hash") != activation_hash
     ):
-        raise InvalidTemporaryCredentials()
-    if temporary_password_expired(doc, now):
-        raise TemporaryPasswordExpired()
+        raise InvalidActivation()
+    if activation_expired(doc, now):
+        raise ActivationExpired()
     profile = registered_profile(doc)
     new = {
         **doc,
         "status": ACTIVE,
-        "temporary_password": None,
+        "activation": None,
+        "pending_until": None,
         "registration": None,  # the 事業者 record lives in ``employers`` from now on
         "password_hash": password_hash,
         "password_changed_at": now,
@@ -193,7 +191,7 @@ def staff_user(
         "email": email,
         "employer_id": None,
         "registration": None,
-        "temporary_password": None,
+        "activation": None,
         "registrations": 0,
         "password_hash": password_hash,
         "password_changed_at": now,
@@ -326,12 +324,15 @@ def employer_view(doc: Doc) -> dict[str, Any]:
 # --- sessions ------------------------------------------------------------------------------
 
 
-def new_session(session_key: str, user: Doc, now: datetime, ttl: timedelta) -> Doc:
+def new_session(
+    session_key: str, user: Doc, now: datetime, ttl: timedelta, source: str | None = None
+) -> Doc:
     return {
         "_id": session_key,
         "login_id": user["login_id"],
         "role": user["role"],
         "employer_id": user.get("employer_id"),
+        "source": source,  # where the login came from (audit)
         "created_at": now,
         "expires_at": now + ttl,
         "revoked_at": None,
@@ -349,40 +350,7 @@ def session_revoked(doc: Doc | None, *, now: datetime, reason: str) -> Outcome |
     return {**doc, "revoked_at": now, "revoked_reason": reason}, []
 
 
-# --- lockout -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """``max_failures`` failed attempts within ``window`` lock the login ID for ``lock``."""
-
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-    lock: timedelta = timedelta(minutes=15)
-
-
-def lock_remaining(doc: Doc | None, now: datetime) -> timedelta | None:
-    """How long the login ID stays locked, or ``None`` if it is not locked."""
-    if doc is None or doc.get("locked_until") is None:
-        return None
-    locked_until: datetime = doc["locked_until"]
-    return locked_until - now if now < locked_until else None
-
-
-def failed_attempt(doc: Doc | None, now: datetime, policy: LockoutPolicy) -> Doc:
-    """Record a failure; the ``max_failures``-th within the window locks the login ID."""
-    recent = [t for t in (doc or {}).get("failures", []) if now - t < policy.window]
-    recent.append(now)
-    if len(recent) >= policy.max_failures:
-        locked = {"failures": [], "locked_until": now + policy.lock, "locked_at": now}
-        return {**locked, "last_failure_at": now}
-    return {"failures": recent, "locked_until": None, "locked_at": None, "last_failure_at": now}
-
-
-def attempts_cleared(doc: Doc | None) -> Outcome | None:
-    """A successful login forgets the earlier failures (the last one's time stays: the
-    record is deleted after the login history's retention, counted from it)."""
-    if doc is None or (not doc.get("failures") and doc.get("locked_until") is None):
-        return None
-    cleared: Doc = {"failures": [], "locked_until": None, "locked_at": None}
-    return {**cleared, "last_failure_at": doc.get("last_failure_at")}, []
+def revocation(session_id: str, *, at: datetime, reason: str, keep_until: datetime) -> Doc:
+    """The entry of ``revocations`` that tells every service a session ended (``_id``: the
+    session id; deleted by the retention job once no token of the session can be valid)."""
+    return {"_id": session_id, "at": at, "reason": reason, "keep_until": keep_until}

@@ -54,25 +54,53 @@ class InvalidCredentials(IdentityError):
     )
 
 
-class InvalidTemporaryCredentials(IdentityError):
-    """利用者本申請 failed. Same message whether or not the login ID exists."""
+class InvalidActivation(IdentityError):
+    """利用者本申請 refused: the link is wrong, used already, or replaced by a newer one."""
 
-    code = "invalid_temporary_credentials"
-    message = "ログインIDまたは仮パスワードが正しくありません。"
-
-
-class TemporaryPasswordExpired(IdentityError):
-    code = "temporary_password_expired"
-    message = "仮パスワードの有効期限が切れています。再度仮申請を行ってください"
-
-
-class LoginLocked(IdentityError):
-    """Too many failures for this login ID (whether it exists or not)."""
-
-    code = "login_locked"
+    code = "invalid_activation"
     message = (
-        "ログインに続けて失敗したため、一時的にログインできません。"
+        "本申請用のリンクが正しくないか、既に使用されています。"
+        "メールに記載されたリンクをもう一度開くか、再度仮申請を行ってください。"
+    )
+
+
+class ActivationExpired(IdentityError):
+    code = "activation_expired"
+    message = "本申請用のリンクの有効期限が切れています。再度仮申請を行ってください"
+
+
+class RegistrationLimited(IdentityError):
+    """Too many 利用者仮申請 for one e-mail address or from one client address."""
+
+    code = "registration_limited"
+    message = (
+        "仮申請が多すぎるため、受け付けられませんでした。"
         "しばらく時間をおいてから再度お試しください。"
+    )
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ActivationMailFailed(IdentityError):
+    """The activation mail could not be handed to the mail server."""
+
+    code = "activation_mail_failed"
+    message = (
+        "本申請用のメールを送信できませんでした。"
+        "しばらく時間をおいてから、もう一度仮申請を行ってください。"
+    )
+
+
+class LoginThrottled(IdentityError):
+    """Too many failures of this login ID from this source (or everywhere, for an unknown
+    source): the source waits. Whether or not the login ID exists."""
+
+    code = "login_throttled"
+    message = (
+        "ログインに続けて失敗したため、しばらくログインできません。"
+        "時間をおいてから再度お試しください。"
     )
 
     def __init__(self, retry_after_seconds: int) -> None:

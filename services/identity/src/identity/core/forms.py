@@ -35,7 +35,7 @@ LABELS = {
     "phone_number": "電話番号",
     "permit_number": "建設業許可番号",
     "password": "パスワード",
-    "temporary_password": "仮パスワード",
+    "token": "本申請用のリンク",
     "new_password": "新しいパスワード",
     "new_password_confirmation": "新しいパスワード（確認）",
     "current_password": "現在のパスワード",
@@ -122,10 +122,9 @@ class Registration:
 
 @dataclass(frozen=True)
 class Activation:
-    """利用者本申請."""
+    """利用者本申請 (the login ID comes from the link's token)."""
 
-    login_id: str
-    temporary_password: str
+    login_id: str | None
     new_password: str
 
 
@@ -204,21 +203,25 @@ def _new_password_checks(
 
 def parse_activation(
     login_id: str | None,
-    temporary_password: str | None,
+    token: str | None,
     new_password: str | None,
     confirmation: str | None,
 ) -> Activation:
+    """利用者本申請: the link's token and the new password (checked against the login ID
+    the token names)."""
     checks = _Checks()
-    login = checks.field("login_id", lambda: check_login_id(login_id))
-    temporary = checks.field(
-        "temporary_password", lambda: _required(temporary_password, "temporary_password")
-    )
-    new = _new_password_checks(
-        checks, new_password, confirmation, login or login_id, temporary, "仮パスワード"
-    )
+    checks.field("token", lambda: _required(token, "token"))
+    new = _new_password_checks(checks, new_password, confirmation, login_id, None, "")
     checks.done()
-    assert login is not None and temporary is not None and new is not None
-    return Activation(login, temporary, new)
+    assert new is not None
+    return Activation(login_id, new)
+
+
+def parse_activation_check(token: str | None) -> None:
+    """The link's token must be there (which account it activates is the service's to say)."""
+    checks = _Checks()
+    checks.field("token", lambda: _required(token, "token"))
+    checks.done()
 
 
 def parse_password_change(

@@ -7,8 +7,16 @@ Pure functions. Each ``check_*`` returns the normalised value or raises
   (no normalisation, no trimming) and **case-sensitive**: ``Kensetsu01`` and ``kensetsu01``
   are two different IDs. It is the natural ``_id`` of the user document and never changes.
 * **Password**: 8–128 half-width characters (letters, digits, ASCII symbols; no spaces),
-  with an upper-case letter, a lower-case letter and a digit or a symbol; not the login ID
-  (compared ignoring case). Never trimmed or normalised.
+  with an upper-case letter, a lower-case letter and a digit or a symbol (the seed's rule);
+  not a common password (``data/common_passwords.txt``, 3,486 entries: compared ignoring
+  case, without the digits and symbols around it and with look-alike digits read as
+  letters, so ``Password1`` and ``P@ssw0rd!`` are refused); not containing the login ID
+  (ignoring case). Never trimmed or normalised.
+* **Names and addresses** (商号又は名称, 所在地, 代表者名): trimmed, NFC-normalised except
+  CJK compatibility ideographs (異体字 such as 﨑 stay as typed); control characters, line
+  and paragraph separators, format characters (every bidirectional control: RLO, LRO,
+  PDF, the isolates; zero-width characters; the BOM), private-use, unassigned characters
+  and lone surrogates are refused with a message naming the character.
 * **建設業許可番号** (research.md §5.4): ``国土交通大臣許可(特-25)第123号`` or
   ``東京都知事許可(般-19)第1234号`` (Hokkaido may name its 振興局 before 第). Input is NFKC
   normalised (full-width parentheses and digits accepted), dashes unified, spaces removed.
@@ -20,6 +28,8 @@ import re
 import string
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 
@@ -59,6 +69,38 @@ SYMBOLS = frozenset(string.punctuation)
 PASSWORD_CHARACTERS = frozenset(string.ascii_letters + string.digits) | SYMBOLS
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The refused common passwords (lower case), shipped with the package."""
+    text = files("identity").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+_AFFIXES = re.compile(r"^[0-9\W_]+|[0-9\W_]+$")
+_LEET = (  # look-alike digits and symbols read as letters (1 and ! as i, then as l)
+    str.maketrans("0134578@$!|", "oieastbasil"),
+    str.maketrans("0134578@$!|", "oleastbasll"),
+)
+
+
+def _bases(password: str) -> set[str]:
+    lowered = password.lower()
+    stripped = _AFFIXES.sub("", lowered)
+    found = {lowered, stripped}
+    for table in _LEET:
+        found |= {lowered.translate(table), stripped.translate(table)}
+        found.add(_AFFIXES.sub("", lowered.translate(table)))
+    return {b for b in found if len(b) >= 4}
+
+
+def common_password(password: str) -> bool:
+    """Whether the password is a common one, as typed or decorated (``Password1``,
+    ``P@ssw0rd!``, ``Welcome2026``: digits and symbols around it, look-alike digits)."""
+    return not _bases(password).isdisjoint(common_passwords())
+
+
 def check_password(value: str | None, login_id: str | None, *, label: str = "パスワード") -> str:
     """The password policy of 利用者本申請 and password change."""
     if not value:
@@ -76,8 +118,13 @@ def check_password(value: str | None, login_id: str | None, *, label: str = "パ
         raise FieldProblem(
             f"{label}は英大文字・英小文字と、数字または記号を組み合わせて入力してください"
         )
-    if login_id and value.casefold() == login_id.casefold():
-        raise FieldProblem(f"{label}にログインIDと同じ文字列は使用できません")
+    if login_id and login_id.casefold() in value.casefold():
+        raise FieldProblem(f"{label}にログインIDを含めることはできません")
+    if common_password(value):
+        raise FieldProblem(
+            f"{label}はよく使われているため使用できません。"
+            "推測されにくい、ほかのサービスで使っていないものを設定してください"
+        )
     return value
 
 
@@ -119,13 +166,62 @@ def check_email(value: str | None) -> str:
     return f"{local}@{domain.lower()}"
 
 
+REFUSED_CATEGORIES = {
+    "Cc": "制御文字",
+    "Cf": "書式制御文字",
+    "Cs": "サロゲート",
+    "Co": "私用領域の文字",
+    "Cn": "未割り当ての文字",
+    "Zl": "改行文字",
+    "Zp": "段落区切り文字",
+}
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _is_compatibility_ideograph(c: str) -> bool:
+    code = ord(c)
+    return 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F
+
+
+def normalise_name(text: str) -> str:
+    """NFC, except CJK compatibility ideographs (異体字), which stay as typed."""
+    parts: list[str] = []
+    run: list[str] = []
+    for c in text:
+        if _is_compatibility_ideograph(c):
+            parts.append(unicodedata.normalize("NFC", "".join(run)))
+            parts.append(c)
+            run = []
+        else:
+            run.append(c)
+    parts.append(unicodedata.normalize("NFC", "".join(run)))
+    return "".join(parts)
+
+
+def refused_character(text: str) -> str | None:
+    """A description of the first character a name may not hold, e.g. ``U+202E：書字方向の
+    制御文字``; ``None`` when there is none."""
+    for c in text:
+        category = unicodedata.category(c)
+        if c in BIDI_CONTROLS:
+            return f"U+{ord(c):04X}：書字方向の制御文字"
+        if category in REFUSED_CATEGORIES:
+            return f"U+{ord(c):04X}：{REFUSED_CATEGORIES[category]}"
+    return None
+
+
 def check_text(value: str | None, label: str, max_length: int) -> str:
-    """A required free text (商号又は名称, 所在地, 代表者名): trimmed, no control characters."""
+    """A required free text (商号又は名称, 所在地, 代表者名): trimmed and normalised; control,
+    separator, format (bidi), private-use and unassigned characters refused."""
     text = (value or "").strip()
     if not text:
         raise FieldProblem(f"{label}を入力してください")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in text):
-        raise FieldProblem(f"{label}に使用できない文字が含まれています")
+    refused = refused_character(text)
+    if refused:
+        raise FieldProblem(f"{label}に使用できない文字（{refused}）が含まれています")
+    text = normalise_name(text)
     if len(text) > max_length:
         raise FieldProblem(f"{label}は{max_length}文字以内で入力してください")
     return text

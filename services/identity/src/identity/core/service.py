@@ -1,53 +1,71 @@
 """The identity service's use cases: 仮申請, 本申請, login, sessions, passwords, profile.
 
-It talks to storage only through the ``Documents`` port and to argon2 through the
-``PasswordHasher`` port; every change goes through ``update`` (read, change, write by
-``_id`` + version, retried on concurrent writes) and the events a change raises are
-stored with it (outbox) and published by the relay.
+It talks to storage only through the ``Documents`` port, to argon2 through the
+``PasswordHasher`` port and to the mail server through ``ActivationMailer``; every change
+goes through ``update`` (read, change, write by ``_id`` + version, retried on concurrent
+writes) and the events a change raises are stored with it (outbox) and published by the
+relay.
 
-Secrets: a temporary password exists in plain text only in this process's memory between
-its generation and its hashing/sealing; it is stored as an argon2id hash, travels sealed
-(``seal``: the notification service alone can open it) and is never logged or returned.
+Secrets: the activation link of a 利用者仮申請 exists in plain text only in this process's
+memory between its generation and the mail server; it is stored as a SHA-256 and never
+logged, returned, or put in an event. Passwords are stored as argon2id hashes.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, NoReturn
 
-from identity.core import accounts, forms
-from identity.core.accounts import Doc, LockoutPolicy, Role
+from identity.core import accounts, forms, limits, throttle
+from identity.core.accounts import Doc, Role
+from identity.core.activation_mail import ActivationMail, activation_link
 from identity.core.binding import UNBOUND, Binding
 from identity.core.errors import (
     AccountNotFound,
+    ActivationExpired,
+    ActivationMailFailed,
     CurrentPasswordWrong,
     EmployerAlreadyRegistered,
     EmployerNotFound,
     IdentityError,
+    InvalidActivation,
     InvalidCredentials,
-    InvalidTemporaryCredentials,
     LoginIdTaken,
-    LoginLocked,
+    LoginThrottled,
+    RegistrationLimited,
     SessionInvalid,
-    TemporaryPasswordExpired,
 )
 from identity.core.policies import is_login_id
-from identity.core.tokens import generate_password, new_session_token, session_key
-from identity.ports import Documents, PasswordHasher
+from identity.core.throttle import ThrottlePolicy
+from identity.core.tokens import (
+    activation_token,
+    new_activation_secret,
+    new_session_token,
+    parse_activation_token,
+    same_hash,
+    secret_hash,
+    session_key,
+)
+from identity.ports import ActivationMailer, Documents, MailUnavailable, PasswordHasher
 from shared_kernel.logging import get_correlation_id, get_logger
 from shared_kernel.mongo import AlreadyExists
 
 log = get_logger(__name__)
 
-IssueToken = Callable[[str, Role, str | None, str | None, Binding], tuple[str, datetime]]
-"""(subject, role, employer_id, session id, binding) → (signed access token, its expiry). The
-session id (the session document's ``_id``, a SHA-256 of the cookie: it opens nothing) goes
-into the token as ``sid``, so that identity can refuse a token whose session was revoked;
-the binding as ``body`` and ``trades`` (only when the account is bound)."""
+IssueToken = Callable[[str, Role, str | None, str, Binding, datetime], tuple[str, datetime]]
+"""(subject, role, employer_id, session id, binding, session expiry) → (signed access token,
+its expiry). The session id (the session document's ``_id``, a SHA-256 of the cookie: it
+opens nothing) goes into the token as ``sid``, so that every service can refuse a token
+whose session ended; the binding as ``body`` and ``trades`` (only when the account is
+bound); the token never outlives its session."""
+REVOCATION_OVERLAP = timedelta(seconds=30)
+"""A poll of the ended sessions asks again for this much before its last answer (a write
+that took its time is not missed; a session seen twice is harmless)."""
+REVOCATIONS_PAGE = 5000
 
 
 def utcnow() -> datetime:
@@ -76,6 +94,7 @@ class AccessToken:
     role: Role
     employer_id: str | None
     binding: Binding = UNBOUND
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,20 @@ class LoginResult:
     session_token: str
     session_expires_at: datetime
     access: AccessToken
+
+
+DEFAULT_EMAIL_LIMIT = limits.Limit("email", 3, timedelta(hours=1))
+DEFAULT_IP_LIMIT = limits.Limit("ip", 20, timedelta(hours=1))
+DEFAULT_THROTTLE = ThrottlePolicy()
+
+
+@dataclass(frozen=True)
+class RegistrationLimits:
+    per_email: limits.Limit = DEFAULT_EMAIL_LIMIT
+    per_ip: limits.Limit = DEFAULT_IP_LIMIT
+
+
+DEFAULT_LIMITS = RegistrationLimits()
 
 
 class IdentityService:
@@ -94,56 +127,83 @@ class IdentityService:
         attempts: Documents,
         hasher: PasswordHasher,
         *,
-        seal: Callable[[str], str],
+        revocations: Documents,
+        registration_counts: Documents,
+        mailer: ActivationMailer,
         issue_token: IssueToken,
-        temporary_password_ttl: timedelta,
+        activation_ttl: timedelta,
         session_ttl: timedelta,
-        lockout: LockoutPolicy,
-        temporary_password_length: int = 12,
+        access_ttl: timedelta,
+        portal_base_url: str,
+        throttle_policy: ThrottlePolicy = DEFAULT_THROTTLE,
+        registration_limits: RegistrationLimits = DEFAULT_LIMITS,
+        pending_retention: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.users = users
         self.employers = employers
         self.sessions = sessions
-        self.attempts = attempts  # login_attempts: failures and locks per login ID
+        self.attempts = attempts  # login_attempts: failures per (login ID, source) and ID
+        self.revocations = revocations  # sessions ended recently, for every service
+        self.registration_counts = registration_counts
         self.hasher = hasher
-        self.seal = seal
+        self.mailer = mailer
         self.issue_token = issue_token
-        self.temporary_password_ttl = temporary_password_ttl
+        self.activation_ttl = activation_ttl
         self.session_ttl = session_ttl
-        self.lockout = lockout
+        self.access_ttl = access_ttl
+        self.portal_base_url = portal_base_url
+        self.throttle = throttle_policy
+        self.registration_limits = registration_limits
+        self.pending_retention = pending_retention
         self.clock = clock
-        self.new_temporary_password: Callable[[], str] = partial(
-            generate_password, temporary_password_length
-        )
+        self.new_activation_secret: Callable[[], str] = new_activation_secret
         self.new_session_token: Callable[[], str] = new_session_token
 
     # --- 利用者仮申請 ---------------------------------------------------------------------
 
-    async def register(self, raw: dict[str, str | None]) -> RegistrationReceipt:
-        """Reserve a login ID and mail a temporary password (via UserProvisionallyRegistered)."""
+    async def register(
+        self, raw: dict[str, str | None], *, client: str | None = None
+    ) -> RegistrationReceipt:
+        """Reserve a login ID and mail an activation link (identity sends that mail itself;
+        the event ``UserProvisionallyRegistered`` v2 carries no secret).
+
+        Limited per e-mail address and per client address (``core/limits.py``) before
+        anything is written or mailed."""
         registration = forms.parse_registration(raw)
         login_id = registration.login_id
+        await self._count_registration(registration.email, client)
         await self._employer_owner(registration.employer_id, login_id)
         existing = await self.users.get(login_id)
         if existing is not None and not accounts.is_provisional(existing):
             raise LoginIdTaken()
-        temporary = self.new_temporary_password()
-        hashed = await self.hasher.hash(temporary)
-        sealed = self.seal(temporary)
-        del temporary
+        secret = self.new_activation_secret()
         now = self.clock()
         change = partial(
             accounts.provisional_registration,
             registration=registration,
-            temporary_password_hash=hashed,
-            sealed_temporary_password=sealed,
+            activation_hash=secret_hash(secret),
             now=now,
-            ttl=self.temporary_password_ttl,
+            ttl=self.activation_ttl,
+            pending_retention=self.pending_retention,
         )
         saved = await self.users.update(login_id, change)
         assert saved is not None
-        expires_at: datetime = saved["temporary_password"]["expires_at"]
+        expires_at: datetime = saved["activation"]["expires_at"]
+        mail = ActivationMail(
+            to=registration.email,
+            login_id=login_id,
+            employer_name=registration.profile.employer_name,
+            link=activation_link(self.portal_base_url, activation_token(login_id, secret)),
+            expires_at=expires_at,
+            portal_url=self.portal_base_url.rstrip("/") + "/",
+        )
+        del secret
+        try:
+            await self.mailer.send(mail)
+        except MailUnavailable as exc:
+            log.warning("identity.activation_mail_failed", login_id=login_id, error=str(exc))
+            raise ActivationMailFailed() from exc
         log.info(
             "identity.provisionally_registered",
             login_id=login_id,
@@ -152,6 +212,23 @@ class IdentityService:
             expires_at=expires_at.isoformat(),
         )
         return RegistrationReceipt(login_id, registration.email, expires_at)
+
+    async def _count_registration(self, email: str, client: str | None) -> None:
+        now = self.clock()
+        checks = [(self.registration_limits.per_email, limits.email_key(email))]
+        if client:
+            checks.insert(0, (self.registration_limits.per_ip, throttle.source_of(client)))
+        for limit, key in checks:
+
+            def count(doc: Doc | None, limit: limits.Limit = limit, key: str = key) -> Any:
+                return limits.counted(doc, limit=limit, key=key, now=now), []
+
+            try:
+                await self.registration_counts.update(limits.limit_id(limit, key, now), count)
+            except limits.Exhausted as exc:
+                seconds = max(1, int(exc.remaining.total_seconds() + 0.999))
+                log.warning("identity.registration_limited", limit=limit.kind, retry_after=seconds)
+                raise RegistrationLimited(seconds) from None
 
     async def _employer_owner(self, employer_id: str, login_id: str) -> str | None:
         """The current owner of the 事業者 record; refuses one held by another active account."""
@@ -169,25 +246,30 @@ class IdentityService:
 
     async def activate(
         self,
-        login_id: str | None,
-        temporary_password: str | None,
+        token: str | None,
         new_password: str | None,
         confirmation: str | None,
     ) -> ActivationReceipt:
-        request = forms.parse_activation(login_id, temporary_password, new_password, confirmation)
-        login = request.login_id
-        await self._refuse_if_locked(login)
+        """利用者本申請 with the link's token: the account is active, the link is spent."""
+        parsed = parse_activation_token(token)
+        request = forms.parse_activation(
+            parsed[0] if parsed else None, token, new_password, confirmation
+        )
+        if parsed is None:
+            raise InvalidActivation()
+        login, secret = parsed
         user = await self.users.get(login)
-        if user is None or not accounts.is_provisional(user):
-            await self.hasher.verify_dummy(request.temporary_password)
-            await self._failed(login, InvalidTemporaryCredentials())
-        temporary_hash: str = user["temporary_password"]["hash"]
-        if not await self.hasher.verify(temporary_hash, request.temporary_password):
-            await self._failed(login, InvalidTemporaryCredentials())
+        stored = ((user or {}).get("activation") or {}).get("hash")
+        if user is None or not accounts.is_provisional(user) or not stored:
+            log.info("identity.activation_refused", reason="unknown")
+            raise InvalidActivation()
+        if not same_hash(stored, secret):
+            log.info("identity.activation_refused", login_id=login, reason="wrong_link")
+            raise InvalidActivation()
         now = self.clock()
-        if accounts.temporary_password_expired(user, now):
+        if accounts.activation_expired(user, now):
             log.info("identity.activation_expired", login_id=login)
-            raise TemporaryPasswordExpired()
+            raise ActivationExpired()
         employer_id: str = user["employer_id"]
         owner = await self._employer_owner(employer_id, login)
         password_hash = await self.hasher.hash(request.new_password)
@@ -202,36 +284,53 @@ class IdentityService:
         )
         await self.employers.update(employer_id, claim)
         activate = partial(
-            accounts.activation,
-            temporary_password_hash=temporary_hash,
-            password_hash=password_hash,
-            now=now,
+            accounts.activation, activation_hash=stored, password_hash=password_hash, now=now
         )
         await self.users.update(login, activate)
-        await self.attempts.update(login, accounts.attempts_cleared)
         log.info("identity.activated", login_id=login, employer_id=employer_id)
         return ActivationReceipt(login, employer_id, now)
 
+    async def activation_account(self, token: str | None) -> str:
+        """The login ID a valid, unexpired link activates (the portal shows it before the
+        password is chosen); ``InvalidActivation`` / ``ActivationExpired`` otherwise."""
+        forms.parse_activation_check(token)
+        parsed = parse_activation_token(token)
+        if parsed is None:
+            raise InvalidActivation()
+        login, secret = parsed
+        user = await self.users.get(login)
+        stored = ((user or {}).get("activation") or {}).get("hash")
+        if not accounts.is_provisional(user) or not stored or not same_hash(stored, secret):
+            raise InvalidActivation()
+        assert user is not None
+        if accounts.activation_expired(user, self.clock()):
+            raise ActivationExpired()
+        return login
+
     # --- login, sessions, tokens ---------------------------------------------------------
 
-    async def login(self, login_id: str | None, password: str | None) -> LoginResult:
+    async def login(
+        self, login_id: str | None, password: str | None, *, client: str | None = None
+    ) -> LoginResult:
         """Check the password; open a session and issue an access token.
 
-        An unknown login ID costs one argon2 verification too (against a dummy hash) and
-        fails with the same error; failures are counted per login ID whether or not it
-        exists, so a lock does not reveal existence either.
+        A source that failed too often waits (``core/throttle.py``): refused before any
+        password is checked. An unknown login ID costs one argon2 verification too (against
+        a dummy hash) and fails with the same error; failures are counted per login ID and
+        source whether or not the ID exists.
         """
         credentials = forms.parse_credentials(login_id, password)
         login = credentials.login_id
-        await self._refuse_if_locked(login)
+        source = throttle.source_of(client)
+        await self._refuse_if_throttled(login, source)
         user = await self.users.get(login) if is_login_id(login) else None
         if user is None or not accounts.is_active(user):
             await self.hasher.verify_dummy(credentials.password)
-            await self._failed(login, InvalidCredentials())
+            await self._failed(login, source, InvalidCredentials())
         stored_hash: str = user["password_hash"]
         if not await self.hasher.verify(stored_hash, credentials.password):
-            await self._failed(login, InvalidCredentials())
-        await self.attempts.update(login, accounts.attempts_cleared)
+            await self._failed(login, source, InvalidCredentials())
+        await self._succeeded(login, source)
         if self.hasher.needs_rehash(stored_hash):
             fresh = await self.hasher.hash(credentials.password)
             await self.users.update(
@@ -239,19 +338,21 @@ class IdentityService:
             )
         now = self.clock()
         token = self.new_session_token()
-        session = accounts.new_session(session_key(token), user, now, self.session_ttl)
+        session = accounts.new_session(session_key(token), user, now, self.session_ttl, source)
         await self.sessions.insert(session)
-        log.info("identity.login", login_id=login, role=user["role"])
-        return LoginResult(token, session["expires_at"], self._access(user, session["_id"]))
+        log.info("identity.login", login_id=login, role=user["role"], source=source)
+        return LoginResult(token, session["expires_at"], self._access(user, session))
 
-    def _access(self, user: Doc, session_id: str) -> AccessToken:
+    def _access(self, user: Doc, session: Doc) -> AccessToken:
         role: Role = user["role"]
         employer_id = user.get("employer_id") if role == "employer" else None
         binding = accounts.binding_of(user)
         token, expires_at = self.issue_token(
-            user["login_id"], role, employer_id, session_id, binding
+            user["login_id"], role, employer_id, session["_id"], binding, session["expires_at"]
         )
-        return AccessToken(token, expires_at, user["login_id"], role, employer_id, binding)
+        return AccessToken(
+            token, expires_at, user["login_id"], role, employer_id, binding, session["_id"]
+        )
 
     async def exchange(self, session_token: str | None) -> AccessToken:
         """A fresh access token for a valid session (the portal's renewal)."""
@@ -263,54 +364,119 @@ class IdentityService:
         user = await self.users.get(session["login_id"])
         if user is None or not accounts.is_active(user):
             raise SessionInvalid()
-        return self._access(user, session["_id"])
+        return self._access(user, session)
 
-    async def session_open(self, session_id: str | None) -> bool:
-        """Whether the session a token names is still open (not revoked, not expired).
-
-        A token without a session (``sid``) is not one identity issued at login; it is
-        accepted as before (only the shared secret can sign one)."""
-        if session_id is None:
-            return True
+    async def session_open(self, session_id: str) -> bool:
+        """Whether the session a token names is open (exists, not ended, not expired)."""
         return accounts.session_active(await self.sessions.get(session_id), self.clock())
 
     async def logout(self, session_token: str | None) -> bool:
-        """Revoke the session; ``False`` if there was no such open session."""
+        """End the session; ``False`` if there was no such open session."""
         if not session_token:
             return False
         key = session_key(session_token)
         before = await self.sessions.get(key)
         if before is None or before.get("revoked_at") is not None:
             return False
-        revoke = partial(accounts.session_revoked, now=self.clock(), reason="logout")
-        await self.sessions.update(key, revoke)
+        await self._end_session(key, reason="logout")
         log.info("identity.logout", login_id=before["login_id"])
         return True
 
-    # --- lockout -------------------------------------------------------------------------
+    async def _end_session(self, session_id: str, *, reason: str) -> None:
+        """Mark the session ended and list it for every service (``GET /sessions/revocations``).
 
-    async def _refuse_if_locked(self, login_id: str) -> None:
+        The list entry is written first: if the second write fails, the session is refused
+        everywhere already and the next logout or password change marks it again."""
+        now = self.clock()
+        entry = accounts.revocation(
+            session_id, at=now, reason=reason, keep_until=now + self.revocation_keep
+        )
+        with suppress(AlreadyExists):
+            await self.revocations.insert(entry)
+        revoke = partial(accounts.session_revoked, now=now, reason=reason)
+        await self.sessions.update(session_id, revoke)
+
+    @property
+    def revocation_keep(self) -> timedelta:
+        """How long an ended session stays listed: longer than any token of it may live."""
+        return self.access_ttl + timedelta(minutes=1)
+
+    async def ended_sessions(self, since: datetime | None) -> tuple[list[Doc], datetime, bool]:
+        """Sessions ended at or after ``since`` (default: as far back as a token of theirs
+        may still live), oldest first: (entries, where the next poll starts, complete)."""
+        now = self.clock()
+        floor = now - self.revocation_keep
+        start = floor if since is None or since < floor else since
+        found = await self.revocations.find(
+            {"at": {"$gte": start}}, sort=[("at", 1)], limit=REVOCATIONS_PAGE
+        )
+        if len(found) >= REVOCATIONS_PAGE:
+            return found, found[-1]["at"], False
+        return found, max(start, now - REVOCATION_OVERLAP), True
+
+    # --- throttling ----------------------------------------------------------------------
+
+    async def _refuse_if_throttled(self, login_id: str, source: str) -> None:
         if not is_login_id(login_id):
             return
-        remaining = accounts.lock_remaining(await self.attempts.get(login_id), self.clock())
-        if remaining is not None:
-            raise LoginLocked(max(1, math.ceil(remaining.total_seconds())))
+        now = self.clock()
+        key = throttle.source_key(login_id, source)
+        source_doc = await self.attempts.get(key)
+        account_doc = await self.attempts.get(login_id)
+        wait = throttle.wait_of(source_doc, account_doc, source, now, self.throttle)
+        if wait is None:
+            return
 
-    async def _failed(self, login_id: str, error: IdentityError) -> NoReturn:
-        """Count a failure for the login ID (known or not); the last allowed one locks it."""
+        def refused(doc: Doc | None) -> tuple[Doc, list[Any]]:
+            return throttle.source_throttled(doc, login_id=login_id, source=source, now=now), []
+
+        await self.attempts.update(key, refused)
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        log.warning("identity.login_throttled", login_id=login_id, source=source, wait=seconds)
+        raise LoginThrottled(seconds)
+
+    async def _failed(self, login_id: str, source: str, error: IdentityError) -> NoReturn:
+        """Count a failure for the login ID (known or not) from this source."""
         if is_login_id(login_id):
             now = self.clock()
 
-            def fail(doc: Doc | None) -> tuple[Doc, list[Any]]:
-                return accounts.failed_attempt(doc, now, self.lockout), []
+            def failed(doc: Doc | None) -> tuple[Doc, list[Any]]:
+                new = throttle.source_failed(
+                    doc, login_id=login_id, source=source, now=now, policy=self.throttle
+                )
+                return new, []
 
-            saved = await self.attempts.update(login_id, fail)
-            remaining = accounts.lock_remaining(saved, now)
-            if remaining is not None:
-                log.warning("identity.locked", login_id=login_id, reason=error.code)
-                raise LoginLocked(max(1, math.ceil(remaining.total_seconds())))
-        log.info("identity.credentials_refused", reason=error.code)
+            def account(doc: Doc | None) -> tuple[Doc, list[Any]]:
+                return throttle.account_failed(doc, login_id=login_id, now=now), []
+
+            saved = await self.attempts.update(throttle.source_key(login_id, source), failed)
+            await self.attempts.update(login_id, account)
+            assert saved is not None
+            log.warning(
+                "identity.login_failed",
+                login_id=login_id,
+                source=source,
+                reason=error.code,
+                failures=saved["failures"],
+                wait_until=saved["blocked_until"].isoformat() if saved["blocked_until"] else None,
+            )
+        else:
+            log.info("identity.credentials_refused", reason=error.code)
         raise error
+
+    async def _succeeded(self, login_id: str, source: str) -> None:
+        now = self.clock()
+        key = throttle.source_key(login_id, source)
+
+        def cleared(doc: Doc | None) -> tuple[Doc, list[Any]] | None:
+            new = throttle.source_succeeded(doc, now=now)
+            return None if new is None else (new, [])
+
+        def known(doc: Doc | None) -> tuple[Doc, list[Any]]:
+            return throttle.account_succeeded(doc, login_id=login_id, source=source, now=now), []
+
+        await self.attempts.update(key, cleared)
+        await self.attempts.update(login_id, known)
 
     # --- password change -----------------------------------------------------------------
 
@@ -322,18 +488,20 @@ class IdentityService:
         confirmation: str | None,
         *,
         keep_session: str | None = None,
+        client: str | None = None,
     ) -> int:
-        """Set a new password; every other session of the user is revoked (count returned)."""
+        """Set a new password; every other session of the user is ended (count returned)."""
         request = forms.parse_password_change(
             login_id, current_password, new_password, confirmation
         )
-        await self._refuse_if_locked(login_id)
+        source = throttle.source_of(client)
+        await self._refuse_if_throttled(login_id, source)
         user = await self.users.get(login_id)
         if user is None or not accounts.is_active(user):
             raise AccountNotFound()
         stored_hash: str = user["password_hash"]
         if not await self.hasher.verify(stored_hash, request.current_password):
-            await self._failed(login_id, CurrentPasswordWrong())
+            await self._failed(login_id, source, CurrentPasswordWrong())
         new_hash = await self.hasher.hash(request.new_password)
         now = self.clock()
         change = partial(
@@ -345,8 +513,7 @@ class IdentityService:
         for session in await self.sessions.find({"login_id": login_id, "revoked_at": None}):
             if session["_id"] == keep:
                 continue
-            revoke = partial(accounts.session_revoked, now=now, reason="password_changed")
-            await self.sessions.update(session["_id"], revoke)
+            await self._end_session(session["_id"], reason="password_changed")
             revoked += 1
         log.info("identity.password_changed", login_id=login_id, sessions_revoked=revoked)
         return revoked

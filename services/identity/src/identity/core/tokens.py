@@ -1,8 +1,16 @@
-"""Random secrets: temporary passwords and session tokens (``secrets`` module, no I/O)."""
+"""Random secrets: generated passwords, activation links and session tokens (no I/O).
+
+An **activation token** (the secret of the link a 利用者仮申請 mails) is
+``<login ID>.<256 random bits>``: the login ID names the account, the random part is the
+secret; only its SHA-256 is stored (like a session token: high entropy, so a fast hash is
+enough and a database leak reveals no usable link).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
 
 UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, O
@@ -33,3 +41,29 @@ def new_session_token() -> str:
 def session_key(token: str) -> str:
     """What the ``sessions`` collection stores as ``_id``: a database leak reveals no token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_ACTIVATION = re.compile(r"([A-Za-z0-9]{8,16})\.([A-Za-z0-9_-]{43})")
+
+
+def new_activation_secret() -> str:
+    """The random part of an activation token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def activation_token(login_id: str, secret: str) -> str:
+    return f"{login_id}.{secret}"
+
+
+def parse_activation_token(token: str | None) -> tuple[str, str] | None:
+    """``(login ID, secret)`` of a well-formed activation token, else ``None``."""
+    match = _ACTIVATION.fullmatch(token or "")
+    return (match[1], match[2]) if match else None
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_hash(stored: str, secret: str) -> bool:
+    return hmac.compare_digest(stored, secret_hash(secret))

@@ -2,9 +2,19 @@
 
 Public (rate-limited per client IP and per login ID):
 
-* ``POST /registrations`` 利用者仮申請; ``POST /activations`` 利用者本申請;
-* ``POST /sessions`` login (session cookie + access token); ``POST /sessions/token`` a
-  fresh access token for the session cookie; ``DELETE /sessions/current`` logout.
+* ``POST /registrations`` 利用者仮申請 (mails an activation link; limited per e-mail
+  address and client address in the database); ``POST /activations/check`` the login ID a
+  link activates; ``POST /activations`` 利用者本申請 with the link's token;
+* ``POST /sessions`` login (session cookie + access token; throttled per login ID and
+  source); ``POST /sessions/token`` a fresh access token for the session cookie;
+  ``DELETE /sessions/current`` logout;
+* ``GET /.well-known/jwks.json`` the public keys of the access tokens, and
+  ``GET /sessions/revocations`` the sessions ended recently (opaque session ids and times:
+  what every service needs to refuse their tokens; ``shared_kernel.auth``).
+
+The client address is the socket peer, or — only when the peer is one of
+``IDENTITY_TRUSTED_PROXIES`` — the last address in ``X-Forwarded-For`` that is not a
+trusted proxy (``adapters/inbound/client.py``).
 
 With a bearer token (any role): ``GET /me``, ``PUT /me/password``; employers only:
 ``GET``/``PUT /employers/me`` and ``GET /employers/me/history`` (the audit trail).
@@ -16,7 +26,6 @@ Every error is ``{code, message}`` (Japanese); validation errors add
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -25,59 +34,41 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from identity.adapters.inbound.client import client_address
 from identity.core.errors import (
     AccountNotFound,
+    ActivationExpired,
+    ActivationMailFailed,
     CurrentPasswordWrong,
     EmployerAlreadyRegistered,
     EmployerNotFound,
     IdentityError,
+    InvalidActivation,
     InvalidCredentials,
-    InvalidTemporaryCredentials,
     LoginIdTaken,
-    LoginLocked,
+    LoginThrottled,
+    RegistrationLimited,
     SessionInvalid,
-    TemporaryPasswordExpired,
     ValidationFailed,
 )
 from identity.core.forms import LABELS
 from identity.core.service import AccessToken
+from identity.core.tokens import parse_activation_token
 from identity.inject import Container
-from shared_kernel.auth import Principal, Role, require
-from shared_kernel.http import ApiError
+from shared_kernel.auth import JWKS_PATH, REVOCATIONS_PATH, Principal, require
 from shared_kernel.service import container_of
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]
 
 
-def _open_session(
-    *roles: Role,
-) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
-    """``require(roles)`` plus: the token's session is still open. A token outlives neither
-    logout nor a password change here (other services accept it until it expires)."""
-
-    required = Depends(require(*roles))
-
-    async def dependency(request: Request, principal: Principal = required) -> Principal:
-        container: Container = request.app.state.container
-        if not await container.service.session_open(principal.session):
-            raise ApiError(
-                401,
-                "session_revoked",
-                "ログインの有効期限が切れたか、ログアウト済みです。再度ログインしてください。",
-            )
-        return principal
-
-    return dependency
-
-
 AnyUser = Annotated[
     Principal,
-    Depends(
-        _open_session("employer", "evaluator", "operator", "criteria_editor", "criteria_approver")
-    ),
+    Depends(require("employer", "evaluator", "operator", "criteria_editor", "criteria_approver")),
 ]
-Employer = Annotated[Principal, Depends(_open_session("employer"))]
+"""Every role; the token's session must be open (identity checks its own session store, so
+a token outlives neither logout nor a password change here)."""
+Employer = Annotated[Principal, Depends(require("employer"))]
 
 
 class RateLimited(IdentityError):
@@ -94,10 +85,12 @@ STATUS: dict[type[IdentityError], int] = {
     LoginIdTaken: 409,
     EmployerAlreadyRegistered: 409,
     InvalidCredentials: 401,
-    InvalidTemporaryCredentials: 401,
+    InvalidActivation: 401,
     SessionInvalid: 401,
-    TemporaryPasswordExpired: 410,
-    LoginLocked: 423,
+    ActivationExpired: 410,
+    LoginThrottled: 429,
+    RegistrationLimited: 429,
+    ActivationMailFailed: 503,
     RateLimited: 429,
     CurrentPasswordWrong: 400,
     AccountNotFound: 404,
@@ -130,12 +123,19 @@ class RegistrationRequest(_Form):
 
 
 class ActivationRequest(_Form):
-    login_id: str | None = None
-    temporary_password: SecretStr | None = None
+    token: SecretStr | None = Field(None, description="メールの本申請用リンクの token")
     new_password: SecretStr | None = Field(
-        None, description="英大文字・英小文字と、数字または記号を組み合わせた8文字以上"
+        None,
+        description=(
+            "英大文字・英小文字と、数字または記号を組み合わせた8文字以上"
+            "（よく使われるパスワード、ログインIDを含むものは不可）"
+        ),
     )
     new_password_confirmation: SecretStr | None = None
+
+
+class ActivationCheckRequest(_Form):
+    token: SecretStr | None = None
 
 
 class LoginRequest(_Form):
@@ -166,6 +166,10 @@ class RegistrationResponse(BaseModel):
     message: str
 
 
+class ActivationCheckResponse(BaseModel):
+    login_id: str
+
+
 class ActivationResponse(BaseModel):
     login_id: str
     employer_id: str
@@ -175,6 +179,9 @@ class ActivationResponse(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
+    session_id: str | None = Field(
+        None, description="トークンの sid（セッションの識別子。SHA-256、それ自体では何も開けない）"
+    )
     token_type: Literal["bearer"] = "bearer"
     expires_at: datetime
     expires_in: int
@@ -190,6 +197,18 @@ class TokenResponse(BaseModel):
 
 class LoginResponse(TokenResponse):
     session_expires_at: datetime
+
+
+class Revocation(BaseModel):
+    sid: str
+    at: datetime
+
+
+class RevocationsResponse(BaseModel):
+    revoked: list[Revocation]
+    next_since: datetime
+    complete: bool
+    keep_seconds: float
 
 
 class MessageResponse(BaseModel):
@@ -244,8 +263,9 @@ class HistoryEntry(BaseModel):
 
 
 def client_ip(request: Request) -> str:
-    """The client address (uvicorn puts the X-Forwarded-For address here for trusted proxies)."""
-    return request.client.host if request.client else "unknown"
+    """The client address: the peer, or what a trusted proxy says it forwarded for."""
+    container: Container = request.app.state.container
+    return client_address(request, container.trusted_proxies)
 
 
 async def limit_ip(request: Request, container: ContainerDep) -> None:
@@ -255,10 +275,13 @@ async def limit_ip(request: Request, container: ContainerDep) -> None:
         raise RateLimited(retry)
 
 
-def limit_login_id(container: Container, login_id: str | None) -> None:
+def limit_login_id(container: Container, login_id: str | None, request: Request) -> None:
+    """Requests naming one login ID from one client address (per process). Per login ID
+    *and* address: a flood naming someone's login ID does not keep its owner out (issue 22;
+    the cap per login ID over every address is the throttle's, in the database)."""
     if not login_id:
         return
-    retry = container.limits.by_login_id.hit(login_id)
+    retry = container.limits.by_login_id.hit(f"{login_id}|{client_ip(request)}")
     if retry is not None:
         raise RateLimited(retry)
 
@@ -271,6 +294,7 @@ def _token_fields(access: AccessToken) -> dict[str, Any]:
     remaining = (access.expires_at - datetime.now(UTC)).total_seconds()
     return {
         "access_token": access.token,
+        "session_id": access.session_id,
         "expires_at": access.expires_at,
         "expires_in": max(0, int(remaining)),
         "login_id": access.login_id,
@@ -302,26 +326,47 @@ async def about(container: ContainerDep) -> dict[str, str]:
     summary="利用者仮申請（仮パスワードをメールで送付）",
     dependencies=Public,
 )
-async def register(body: RegistrationRequest, container: ContainerDep) -> RegistrationResponse:
-    limit_login_id(container, body.login_id)
-    receipt = await container.service.register(body.model_dump())
+async def register(
+    body: RegistrationRequest, request: Request, container: ContainerDep
+) -> RegistrationResponse:
+    limit_login_id(container, body.login_id, request)
+    receipt = await container.service.register(body.model_dump(), client=client_ip(request))
     return RegistrationResponse(
         login_id=receipt.login_id,
         email=receipt.email,
         expires_at=receipt.expires_at,
         message=(
-            f"仮パスワードを {receipt.email} 宛てに送信しました。"
-            "有効期限内に利用者本申請を行ってください。"
+            f"利用者本申請のためのリンクを {receipt.email} 宛てに送信しました。"
+            "有効期限内にメールのリンクを開き、利用者本申請を行ってください。"
         ),
     )
 
 
+def _token_login_id(token: SecretStr | None) -> str | None:
+    parsed = parse_activation_token(_secret(token))
+    return parsed[0] if parsed else None
+
+
+@router.post(
+    "/activations/check",
+    summary="本申請用リンクの確認（ログインIDを返す）",
+    dependencies=Public,
+)
+async def check_activation(
+    body: ActivationCheckRequest, request: Request, container: ContainerDep
+) -> ActivationCheckResponse:
+    limit_login_id(container, _token_login_id(body.token), request)
+    login_id = await container.service.activation_account(_secret(body.token))
+    return ActivationCheckResponse(login_id=login_id)
+
+
 @router.post("/activations", summary="利用者本申請（パスワードの設定）", dependencies=Public)
-async def activate(body: ActivationRequest, container: ContainerDep) -> ActivationResponse:
-    limit_login_id(container, body.login_id)
+async def activate(
+    body: ActivationRequest, request: Request, container: ContainerDep
+) -> ActivationResponse:
+    limit_login_id(container, _token_login_id(body.token), request)
     receipt = await container.service.activate(
-        body.login_id,
-        _secret(body.temporary_password),
+        _secret(body.token),
         _secret(body.new_password),
         _secret(body.new_password_confirmation),
     )
@@ -342,8 +387,10 @@ async def activate(body: ActivationRequest, container: ContainerDep) -> Activati
 async def login(
     body: LoginRequest, request: Request, response: Response, container: ContainerDep
 ) -> LoginResponse:
-    limit_login_id(container, body.login_id)
-    result = await container.service.login(body.login_id, _secret(body.password))
+    limit_login_id(container, body.login_id, request)
+    result = await container.service.login(
+        body.login_id, _secret(body.password), client=client_ip(request)
+    )
     settings = container.settings
     response.set_cookie(
         settings.session_cookie_name,
@@ -391,6 +438,27 @@ async def logout(request: Request, container: ContainerDep) -> Response:
     return response
 
 
+@router.get(JWKS_PATH, summary="アクセストークンの公開鍵（JWKS）")
+async def jwks(response: Response, container: ContainerDep) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return container.keyring.jwks()
+
+
+@router.get(REVOCATIONS_PATH, summary="最近終了したセッション（各サービスが失効確認に使用）")
+async def revocations(
+    container: ContainerDep, since: datetime | None = None
+) -> RevocationsResponse:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    found, next_since, complete = await container.service.ended_sessions(since)
+    return RevocationsResponse(
+        revoked=[Revocation(sid=doc["_id"], at=doc["at"]) for doc in found],
+        next_since=next_since,
+        complete=complete,
+        keep_seconds=container.service.revocation_keep.total_seconds(),
+    )
+
+
 @router.get("/me", summary="ログイン中の利用者")
 async def me(principal: AnyUser, container: ContainerDep) -> AccountResponse:
     return AccountResponse(**await container.service.account(principal.subject))
@@ -406,6 +474,7 @@ async def change_password(
         _secret(body.new_password),
         _secret(body.new_password_confirmation),
         keep_session=_session_cookie(request, container),
+        client=client_ip(request),
     )
     return MessageResponse(message="パスワードを変更しました。")
 

@@ -1,9 +1,10 @@
 """Sliding-window rate limits for the public endpoints, kept in this process's memory.
 
-Each key (a client IP, a login ID) may make ``limit`` requests in any ``window`` seconds.
-The state is per process: with N processes behind a load balancer a client may make up to
-N × ``limit`` requests; the per-login-ID lockout (stored in the database) is the limit that
-holds across processes. At most ``max_keys`` keys are remembered (least recently used go).
+Each key (a client IP; a login ID *with* the client IP) may make ``limit`` requests in any
+``window`` seconds. The state is per process: with N processes behind a load balancer a
+client may make up to N × ``limit`` requests; the limits that hold across processes are in
+the database (login throttling per login ID and source, registrations per address and
+client). At most ``max_keys`` keys are remembered (least recently used go).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class SlidingWindowLimiter:
 
 
 class RateLimits:
-    """The two limits of the public endpoints: per client IP and per login ID."""
+    """The two limits of the public endpoints: per client IP, per login ID and client IP."""
 
     def __init__(
         self,
