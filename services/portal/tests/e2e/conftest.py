@@ -83,6 +83,12 @@ def _environment(run: str, ports: dict[str, int]) -> dict[str, str]:
         "DOCUMENT_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['document']}",
         "APPLICATION_JUDGEMENT_URL": f"http://127.0.0.1:{ports['judgement']}",
         "PORTAL_OPS_SAMPLE_SECONDS": "2",
+        # every service verifies with this identity's published key and polls its ended
+        # sessions; identity mails the activation link (to the sink) with this portal's
+        # address, and believes X-Forwarded-For from the portal only
+        "AUTH_ISSUER_URL": f"http://127.0.0.1:{ports['identity']}",
+        "IDENTITY_PORTAL_BASE_URL": f"http://127.0.0.1:{ports['portal']}",
+        "IDENTITY_TRUSTED_PROXIES": "127.0.0.1",
         "LOG_LEVEL": "INFO",
     }
     for name in SERVICES:

@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 Stack = Any  # the ``stack`` fixture of conftest.py (ports, environment, staff accounts)
 
-PASSWORD = "Kensetsu-2026"
+PASSWORD = "Genba-Tanto-2026"
 WORKERS = [
     ("99000000000001", "髙橋 健太", "タカハシ ケンタ", "1994-07-15"),
     ("99000000000002", "𠮷野 翔太", "ヨシノ ショウタ", "1988-02-29"),
@@ -61,22 +61,28 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def temporary_password(sink_url: str, address: str, timeout: float = 30) -> str:
-    """The temporary password from the mail the notification service sent to ``address``."""
+def activation_link(sink_url: str, address: str, timeout: float = 30) -> str:
+    """The activation link of the mail identity sent to ``address`` (its path and query)."""
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=sink_url, timeout=5) as sink:
         while time.monotonic() < deadline:
             for message in sink.get("/api/messages").json():
-                if message["to"] == address and "仮パスワード" in message["subject"]:
+                if message["to"] == address and "利用者本申請のご案内" in message["subject"]:
                     raw = sink.get(f"/messages/{message['name']}").content
                     mail = email.message_from_bytes(raw, policy=email.policy.default)
                     body = mail.get_body(("plain",))
                     assert body is not None
-                    found = re.search(r"仮パスワード：(\S+)", body.get_content())
-                    assert found, body.get_content()
+                    text = body.get_content()
+                    assert "仮パスワード" not in text
+                    found = re.search(r"https?://[^/\s]+(/register/activate\?token=\S+)", text)
+                    assert found, text
                     return found.group(1)
             time.sleep(0.3)
-    raise AssertionError(f"no temporary-password mail for {address} within {timeout}s")
+    raise AssertionError(f"no activation mail for {address} within {timeout}s")
+
+
+def activation_token(sink_url: str, address: str) -> str:
+    return activation_link(sink_url, address).split("token=", 1)[1]
 
 
 def log_in(page: Page, base: str, login_id: str, password: str) -> None:
@@ -130,7 +136,7 @@ def journey(stack: Stack, browser: Browser, page: Page) -> None:
     expect(page.locator("#f-login_id-error")).to_have_text(re.compile("ログインID"))
     shot(page, "02-register-errors")
     page.get_by_label("ログインID").fill(login_id)
-    page.get_by_label("仮パスワード送信先のメールアドレス").fill(address)
+    page.get_by_label("本申請用リンクの送信先メールアドレス").fill(address)
     page.get_by_label("事業者ID").fill(employer_id)
     page.get_by_label("商号又は名称").fill("株式会社髙﨑建設")
     page.get_by_label("所在地").fill("東京都千代田区丸の内1-1")
@@ -140,11 +146,14 @@ def journey(stack: Stack, browser: Browser, page: Page) -> None:
     expect(page.get_by_role("heading", name="仮申請を受け付けました")).to_be_visible()
     shot(page, "03-register-done")
 
-    # --- 利用者本申請 (the password from the mail), ログイン ---------------------------------
-    password = temporary_password(stack.sink, address)
-    page.get_by_role("link", name="利用者本申請へ進む").click()
-    expect(page.get_by_label("ログインID")).to_have_value(login_id)
-    page.get_by_label(re.compile("^仮パスワード")).fill(password)
+    # --- 利用者本申請 (the link from the mail), ログイン -------------------------------------
+    page.goto(base + activation_link(stack.sink, address))
+    expect(page).to_have_url(base + "/register/activate")  # the token left the address bar
+    expect(page.locator("main")).to_contain_text(login_id)
+    page.locator("#f-new_password").fill("Password1")  # too common: refused
+    page.get_by_label("新しいパスワード（確認）").fill("Password1")
+    page.get_by_role("button", name="本申請する").click()
+    expect(page.locator(".error-summary")).to_contain_text("よく使われている")
     page.locator("#f-new_password").fill(PASSWORD)
     page.get_by_label("新しいパスワード（確認）").fill(PASSWORD)
     shot(page, "04-activate")

@@ -34,7 +34,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .test_portal_journey import ARTIFACTS, browser, log_in, shot, temporary_password
+from .test_portal_journey import ARTIFACTS, activation_token, browser, log_in, shot
 
 __all__ = ["browser"]  # the module-scoped browser fixture of the journey, shared
 
@@ -176,13 +176,11 @@ def test_a_corrected_table_reaches_every_screen_notice_and_mail(
             ),
             201,
         )
-        password = temporary_password(stack.sink, address)
         ok(
             http.post(
                 f"{identity}/activations",
                 json={
-                    "login_id": login_id,
-                    "temporary_password": password,
+                    "token": activation_token(stack.sink, address),
                     "new_password": PASSWORD,
                     "new_password_confirmation": PASSWORD,
                 },

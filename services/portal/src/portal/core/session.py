@@ -5,8 +5,11 @@ The portal keeps no server-side state. A visitor's cookie carries:
 * ``csrf`` — the per-session token every form echoes back (synchronizer token; the cookie is
   sealed and HttpOnly, so a page of another origin can neither read nor forge it);
 * after login: identity's session id (``identity_session``, the value of identity's own
-  session cookie), the short-lived access token and its expiry, and the login's subject,
-  role and 事業者ID (for display; every service checks the token itself);
+  session cookie), the short-lived access token and its expiry, the session's public id
+  (``session_id``: the token's ``sid``, which the portal checks against the sessions that
+  ended — its own logout at once, others within the services' revocation window), and the
+  login's subject, role and 事業者ID (for display; every service checks the token itself);
+* during 利用者本申請: the activation link's token (taken off the address bar at once);
 * ``flash`` — messages to show on the next page (after a redirect).
 
 The cookie is a Fernet token (AES-128-CBC + HMAC-SHA256 over the timestamped payload), keyed
@@ -45,6 +48,8 @@ class Session:
     access_token: str | None = None
     access_expires_at: float | None = None
     session_expires_at: float | None = None
+    session_id: str | None = None
+    activation_token: str | None = None
     flash: list[list[str]] = field(default_factory=list)
     dirty: bool = field(default=False, compare=False)
 
@@ -72,9 +77,12 @@ class Session:
         access_token: str,
         access_expires_at: float,
         session_expires_at: float | None,
+        session_id: str | None = None,
     ) -> None:
         """Become the user's session; the CSRF token is renewed (no session fixation)."""
         self.csrf = new_csrf_token()
+        self.session_id = session_id
+        self.activation_token = None
         self.login_id = login_id
         self.role = role
         self.employer_id = employer_id
@@ -93,7 +101,7 @@ class Session:
         """Forget the user (a new CSRF token, flash messages kept for the next page)."""
         self.csrf = new_csrf_token()
         self.login_id = self.role = self.employer_id = None
-        self.identity_session = self.access_token = None
+        self.identity_session = self.access_token = self.session_id = None
         self.access_expires_at = self.session_expires_at = None
         self.dirty = True
 

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+import jwt
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -35,8 +36,8 @@ REGISTRATION_FIELDS = (
     "phone_number",
     "permit_number",
 )
-ACTIVATION_FIELDS = ("login_id", "temporary_password", "new_password", "new_password_confirmation")
-SECRET_FIELDS = frozenset({"temporary_password", "new_password", "new_password_confirmation"})
+ACTIVATION_FIELDS = ("new_password", "new_password_confirmation")
+SECRET_FIELDS = frozenset({"token", "new_password", "new_password_confirmation"})
 CODE_FIELD = {
     "login_id_taken": "login_id",
     "employer_already_registered": "employer_id",
@@ -104,39 +105,97 @@ async def register(request: Request) -> Response:
 
 
 # --- 利用者本申請 --------------------------------------------------------------------------
+#
+# The mail's link is ``/register/activate?token=…``: the token goes into the sealed session
+# cookie and the browser is sent on to the plain address at once (the secret leaves the
+# address bar, the history and any Referer); the form then posts the new password and the
+# token comes from the session. A used, replaced or expired link is told as such.
+
+
+async def _check_link(request: Request, token: str) -> tuple[str | None, ServiceError | None]:
+    reply = await container_of(request).services.send(
+        "identity",
+        "POST",
+        "/activations/check",
+        json={"token": token},
+        headers=user_api(request).forwarded(),
+    )
+    if reply.status == 200:
+        return str(json_of("identity", reply).get("login_id") or ""), None
+    failure = error_of("identity", reply)
+    if not isinstance(failure, ServiceError):
+        raise failure
+    return None, failure
 
 
 @router.get("/register/activate", summary="利用者本申請", response_model=None)
-async def activate_form(request: Request, login_id: str = "") -> Response:
-    return render(request, "activate.html", {"values": {"login_id": login_id}})
+async def activate_form(request: Request, token: str = "") -> Response:
+    session = session_of(request)
+    if token:
+        session.activation_token = token
+        session.dirty = True
+        return redirect("/register/activate")
+    if not session.activation_token:
+        return render(request, "activate.html", {"no_link": True})
+    login_id, failure = await _check_link(request, session.activation_token)
+    if failure is not None:
+        session.activation_token = None
+        session.dirty = True
+        return render(
+            request,
+            "activate.html",
+            {
+                "no_link": True,
+                "form_errors": [failure.message],
+                "expired": failure.code == "activation_expired",
+            },
+            status_code=failure.status,
+        )
+    return render(request, "activate.html", {"login_id": login_id})
 
 
 @router.post("/register/activate", response_model=None)
 async def activate(request: Request) -> Response:
     values = text_fields(await checked_form(request))
-    body = {name: values.get(name, "") or None for name in ACTIVATION_FIELDS}
+    session = session_of(request)
+    body: dict[str, str | None] = {name: values.get(name, "") or None for name in ACTIVATION_FIELDS}
+    body["token"] = session.activation_token
     api = user_api(request)
     reply = await container_of(request).services.send(
         "identity", "POST", "/activations", json=body, headers=api.forwarded()
     )
-    kept = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
     if reply.status != 200:
         failure = error_of("identity", reply)
         if not isinstance(failure, ServiceError):
             raise failure
         errors, form_errors = form_failure(failure)
+        link_failed = failure.code in ("invalid_activation", "activation_expired")
+        if link_failed or "token" in errors:
+            session.activation_token = None
+            session.dirty = True
+            form_errors = [errors.pop("token", "") or failure.message]
+        login_id = None if link_failed else _login_of(session.activation_token)
         return render(
             request,
             "activate.html",
             {
-                "values": kept,
                 "errors": errors,
                 "form_errors": form_errors,
-                "expired": failure.code == "temporary_password_expired",
+                "no_link": session.activation_token is None,
+                "login_id": login_id,
+                "expired": failure.code == "activation_expired",
             },
             status_code=failure.status,
         )
+    session.activation_token = None
+    session.dirty = True
     return render(request, "activate_done.html", {"receipt": json_of("identity", reply)})
+
+
+def _login_of(token: str | None) -> str | None:
+    """The login ID part of an activation token (shown on the form; identity checks it)."""
+    login_id, dot, _ = (token or "").partition(".")
+    return login_id if dot and login_id.isalnum() else None
 
 
 # --- ログイン / ログアウト -----------------------------------------------------------------
@@ -197,6 +256,7 @@ async def login(request: Request) -> Response:
     now = time.time()
     session = session_of(request)
     session.log_in(
+        session_id=_session_id(data),
         login_id=str(data["login_id"]),
         role=str(data["role"]),
         employer_id=data.get("employer_id"),
@@ -209,11 +269,27 @@ async def login(request: Request) -> Response:
     return redirect(next_path if next_path and next_path != "/" else home)
 
 
+def _session_id(data: dict[str, Any]) -> str | None:
+    """The login's session id (the token's ``sid``): identity names it in its answer."""
+    value = data.get("session_id")
+    if isinstance(value, str) and value:
+        return value
+    try:
+        claims = jwt.decode(str(data.get("access_token")), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) else None
+
+
 @router.post("/logout", response_model=None)
 async def logout(request: Request) -> Response:
     await checked_form(request)
     await user_api(request).logout()
     session = session_of(request)
+    auth = container_of(request).runtime.auth
+    if session.session_id and auth is not None:
+        auth.end_session(session.session_id)  # this portal refuses the cookie at once
     session.log_out()
     session.add_flash("info", "ログアウトしました。")
     return redirect("/")

@@ -11,6 +11,11 @@ Page handlers (``pages_*.py``) use:
 ``install(app)`` adds the session middleware and the request body limits (``body_limit``)
 and turns the portal's exceptions into Japanese pages: a service outage is a 503 page,
 never a traceback.
+
+The session middleware also checks a logged-in cookie's session against the sessions
+that ended (``shared_kernel.auth``: the portal's own logouts at once, every other ended
+session within ``AUTH_REVOCATION_REFRESH_SECONDS``): a copy of the cookie kept from before
+a logout opens nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from portal.core.formatting import (
 )
 from portal.core.session import Session
 from portal.inject import Container
+from shared_kernel.auth import AuthUnavailable
 from shared_kernel.logging import get_logger
 
 log = get_logger(__name__)
@@ -142,6 +148,8 @@ def user_api(request: Request) -> UserApi:
 def require_login(request: Request, *roles: str) -> Session:
     """The logged-in session with one of ``roles`` (any role when none is given)."""
     session = session_of(request)
+    if session.authenticated and getattr(request.state, "auth_unavailable", False):
+        raise ServiceUnavailable("identity", "the list of ended sessions is too old")
     if not session.authenticated or session.expired(time.time()):
         if session.authenticated:
             session.log_out()
@@ -264,6 +272,24 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+async def _forget_ended(request: Request, container: Container, session: Session) -> None:
+    """A cookie whose identity session ended (logout — here or elsewhere —, a password
+    change) is an anonymous one from now on."""
+    assert session.session_id is not None
+    auth = container.runtime.auth
+    if auth is None:
+        return
+    try:
+        ended = await auth.session_ended(session.session_id)
+    except AuthUnavailable:
+        request.state.auth_unavailable = True
+        return
+    if ended:
+        log.info("portal.session_ended", login_id=session.login_id)
+        session.log_out()
+        session.add_flash("info", "ログアウト済みです。再度ログインしてください。")
+
+
 # --- install -------------------------------------------------------------------------------
 
 
@@ -285,6 +311,8 @@ def install(app: FastAPI) -> None:
         session = container.codec.open(request.cookies.get(container.settings.cookie_name), now)
         request.state.session_new = session is None
         request.state.session = session or Session()
+        if session is not None and session.authenticated and session.session_id:
+            await _forget_ended(request, container, session)
         response = await call_next(request)
         current = request.state.session
         if current.dirty:
