@@ -2,12 +2,16 @@
 # Start, stop or show the seven services of the local stack as background processes.
 #   deploy/local/services.sh start|stop|status
 # Each service: `python -m <name> serve`, log in var/log/<name>.log, pid in var/run/<name>.pid.
+# Secrets: generated on the first start under var/secrets/ (deploy/local/secrets.sh) and
+# given to the services that need them; identity alone gets the token signing key.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SERVICES=(identity consent application judgement notification document portal)
 declare -A PORTS=([portal]=8000 [identity]=8001 [consent]=8002 [application]=8003 [judgement]=8004 [notification]=8005 [document]=8006)
 PY="$ROOT/.venv/bin/python"
+SECRETS=(IDENTITY_SIGNING_KEYS PORTAL_COOKIE_SECRET DOCUMENT_SIGNING_KEY)
+declare -A SECRET_OF=([identity]=IDENTITY_SIGNING_KEYS [portal]=PORTAL_COOKIE_SECRET [document]=DOCUMENT_SIGNING_KEY)
 # The demo stack approves complete consent applications automatically (off in production).
 export CONSENT_AUTO_APPROVE="${CONSENT_AUTO_APPROVE:-true}"
 mkdir -p var/log var/run
@@ -16,10 +20,18 @@ say() { echo "[services] $*"; }
 running() { local pid_file="var/run/$1.pid"; [[ -f $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
 
 start() {
+  # the stack's own random secrets (never the published development placeholders)
+  eval "$(deploy/local/secrets.sh env)"
+  # identity believes X-Forwarded-For only from the portal on this machine
+  export IDENTITY_TRUSTED_PROXIES="${IDENTITY_TRUSTED_PROXIES:-127.0.0.1,::1}"
   for svc in "${SERVICES[@]}"; do
     if running "$svc"; then say "$svc already running (pid $(cat "var/run/$svc.pid"))"; continue; fi
     say "starting $svc on 127.0.0.1:${PORTS[$svc]}"
-    nohup "$PY" -m "$svc" serve >>"var/log/$svc.log" 2>&1 &
+    local drop=()  # each service gets its own secret only (identity alone the signing key)
+    for secret in "${SECRETS[@]}"; do
+      [[ $secret == "${SECRET_OF[$svc]:-}" ]] || drop+=(-u "$secret")
+    done
+    nohup env "${drop[@]}" "$PY" -m "$svc" serve >>"var/log/$svc.log" 2>&1 &
     echo $! >"var/run/$svc.pid"
   done
   for svc in "${SERVICES[@]}"; do

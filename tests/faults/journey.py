@@ -1,7 +1,7 @@
 """The employer's journey through the services' HTTP APIs, robust to services that die.
 
 Preconditions (before the faults): CCUS snapshots of synthetic workers (the CCUS feed
-tool), employers registered and activated through identity (the temporary password read
+tool), employers registered and activated through identity (the activation link read
 from the private mail sink), consents filed and signed forms uploaded through consent
 (auto-approved). Under faults: applications drafted, filled with worker lines and submitted
 through the application service; every call is retried while a service is down, and the
@@ -161,8 +161,9 @@ def seed_workers(stack: Stack, count: int, seed: int, out: Path) -> list[Worker]
     return workers
 
 
-def temporary_password(maildir: Path, address: str) -> str | None:
-    """The newest temporary password mailed to ``address`` (from the sink's .eml files)."""
+def activation_token(maildir: Path, address: str) -> str | None:
+    """The token of the newest activation link identity mailed to ``address`` (from the
+    sink's .eml files)."""
     found: tuple[float, str] | None = None
     for path in maildir.glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -170,7 +171,7 @@ def temporary_password(maildir: Path, address: str) -> str | None:
             continue
         part = message.get_body(("plain",))
         text = part.get_content() if part is not None else ""
-        match = re.search(r"仮パスワード：(\S+)", text)
+        match = re.search(r"/register/activate\?token=(\S+)", text)
         if match and (found is None or path.stat().st_mtime > found[0]):
             found = (path.stat().st_mtime, match.group(1))
     return found[1] if found else None
@@ -203,13 +204,13 @@ async def register_employer(
         ),
         201,
     )
-    password = None
+    token = None
     for _ in range(600):
-        password = temporary_password(stack.infra.maildir, employer.email)
-        if password:
+        token = activation_token(stack.infra.maildir, employer.email)
+        if token:
             break
         await asyncio.sleep(0.2)
-    assert password, f"no temporary password mailed to {employer.email}"
+    assert token, f"no activation link mailed to {employer.email}"
     expect(
         await call(
             client,
@@ -217,8 +218,7 @@ async def register_employer(
             "POST",
             f"{identity}/activations",
             json={
-                "login_id": employer.login_id,
-                "temporary_password": password,
+                "token": token,
                 "new_password": PASSWORD,
                 "new_password_confirmation": PASSWORD,
             },

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from shared_kernel.auth import SigningKey
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / "deploy" / "local"
 
@@ -170,6 +172,8 @@ class Stack:
     port_base: int = 18100
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, list[ServiceProcess]] = field(default_factory=dict)
+    signing_key: str = field(default_factory=lambda: SigningKey.generate().pem())
+    """Identity's token signing key for the run (every identity process gets it)."""
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port_base + PORT_OFFSETS[name]}"
@@ -206,7 +210,16 @@ class Stack:
             "NOTIFICATION_RETRY_MAX_SECONDS": "10",
             "IDENTITY_RATE_LIMIT_PER_IP": "100000",
             "IDENTITY_RATE_LIMIT_PER_LOGIN_ID": "100000",
+            "IDENTITY_REGISTRATIONS_PER_IP": "100000",
             "IDENTITY_ACCESS_TOKEN_TTL_MINUTES": "240",
+            # identity's key, the same for every identity process of the run (a restarted
+            # one keeps verifying the tokens issued before); the others read its public half
+            "IDENTITY_SIGNING_KEYS": self.signing_key,
+            "IDENTITY_SMTP_PORT": str(self.infra.smtp_port),
+            "AUTH_ISSUER_URL": self.url("identity"),
+            # the suite kills and restarts services, identity too: the others keep trusting
+            # their list of ended sessions for a token's lifetime rather than answer 503
+            "AUTH_REVOCATION_MAX_STALE_SECONDS": "14400",
             **self.extra_env,
         }
         return env
