@@ -2,6 +2,13 @@
 runtime, consumers and relay) against the real Kafka and database, and the portal in front
 of them (its service calls go to the apps over ASGI instead of sockets).
 
+The stack runs on the secrets ``make run`` generates (``deploy/local/secrets.sh`` into a
+directory of the run's own): identity alone holds the token signing key, every other
+service reads identity's public key from its JWKS and polls its list of ended sessions —
+over ASGI here, as over HTTP in the local stack. The activation links identity mails go to
+the real SMTP sink (127.0.0.1:1025) and are kept here too, for the tests and the secret
+search of ``test_trail.py``.
+
 The stack is started once per module. It holds two employers (A and B) and staff with real
 accounts (logged in through identity: real sessions and tokens): an evaluator of a body
 of B's 分野 (配管), an evaluator of another body (鉄筋, A's 分野), an evaluator without a
@@ -18,12 +25,16 @@ import io
 import logging
 import os
 import re
+import shlex
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -38,6 +49,7 @@ from consent.inject import create_app as consent_app
 from document.config import Settings as DocumentSettings
 from document.inject import create_app as document_app
 from identity.config import Settings as IdentitySettings
+from identity.core.activation_mail import ActivationMail
 from identity.core.binding import parse_master, resolve
 from identity.core.service import create_staff
 from identity.inject import create_app as identity_app
@@ -55,9 +67,18 @@ from shared_kernel.mongo import connect
 from shared_kernel.testing import eventually, isolated, publisher
 
 SERVICES = ("identity", "consent", "application", "judgement", "notification", "document")
+ROOT = Path(__file__).resolve().parents[2]
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
-SEALING_KEY = "security-test-mail-sealing-key-0123456789abcdef"
 PASSWORD = "Anzen-Kakunin-2026"
+REVOCATION_REFRESH_SECONDS = 1.0
+"""How often every service of the stack polls identity's ended sessions (default 5 s)."""
+# every service verifies with identity's published key and polls its ended sessions
+VERIFY_WITH_IDENTITY = {
+    "auth_jwks": None,
+    "auth_revocation_check": True,
+    "auth_issuer_url": "http://identity",
+    "auth_revocation_refresh_seconds": REVOCATION_REFRESH_SECONDS,
+}
 # a one-page PDF: signed forms are parsed and written anew, so it must be a real one
 PDF = (
     b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
@@ -144,6 +165,40 @@ class AsgiServices:
             await client.aclose()
 
 
+def make_run_secrets(directory: str) -> dict[str, str]:
+    """What ``make run`` gives the services: ``deploy/local/secrets.sh env`` into
+    ``directory`` (generated there, as under var/secrets)."""
+    done = subprocess.run(
+        [str(ROOT / "deploy/local/secrets.sh"), "env"],
+        env={**os.environ, "SECRETS_DIR": directory},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    found = {}
+    for word in shlex.split(done.stdout):  # export NAME='value' … (a key spans lines)
+        if word != "export":
+            name, _, value = word.partition("=")
+            found[name] = value
+    return found
+
+
+class CapturingMailer:
+    """Identity's real SMTP sender, keeping each activation link's token for the tests."""
+
+    def __init__(self, real: Any, tokens: list[str]) -> None:
+        self.real = real
+        self.tokens = tokens
+        self.links: dict[str, str] = {}
+
+    async def send(self, mail: ActivationMail) -> None:
+        token = parse_qs(urlsplit(mail.link).query)["token"][0]
+        self.tokens.append(token)
+        self.links[mail.to] = token
+        await self.real.send(mail)
+
+
 @dataclass
 class Stack:
     apps: dict[str, FastAPI]
@@ -151,10 +206,11 @@ class Stack:
     clients: dict[str, httpx.AsyncClient]
     portal: FastAPI
     portal_services: AsgiServices
+    secrets: dict[str, str] = field(default_factory=dict)  # what make run generated
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # identity session cookie per role
     ids: dict[str, str] = field(default_factory=dict)
-    temporary_passwords: list[str] = field(default_factory=list)
+    activation_tokens: list[str] = field(default_factory=list)
     log: io.StringIO = field(default_factory=io.StringIO)  # every log line (JSON, DEBUG)
     responses: list[tuple[str, bytes]] = field(default_factory=list)  # (request, body)
 
@@ -181,6 +237,12 @@ class Stack:
     def container(self, service: str) -> Any:
         return self.apps[service].state.container
 
+    def activation_token(self, address: str) -> str:
+        """The token of the last activation link identity mailed to ``address``."""
+        mailer = self.container("identity").service.mailer
+        assert isinstance(mailer, CapturingMailer)
+        return mailer.links[address]
+
 
 def _settings(base: dict[str, Any]) -> dict[str, Any]:
     prefix = f"test-{os.urandom(5).hex()}."
@@ -194,38 +256,24 @@ async def login(identity: httpx.AsyncClient, login_id: str, password: str) -> ht
 async def _employer(stack: Stack, role: str) -> None:
     login_id, employer_id, _, _ = EMPLOYERS[role]
     identity = stack.client("identity")
-    service = stack.container("identity").service
-    original = service.new_temporary_password
-    captured: list[str] = []
-
-    def capture() -> str:
-        password = original()
-        captured.append(password)
-        return password
-
-    service.new_temporary_password = capture
-    try:
-        registered = await identity.post(
-            "/registrations",
-            json={
-                "login_id": login_id,
-                "email": f"{login_id.lower()}@example.jp",
-                "employer_id": employer_id,
-                "employer_name": f"株式会社安全{role[-1].upper()}建設",
-                "address": "東京都千代田区霞が関1-1",
-                "representative_name": "安全 太郎",
-                "phone_number": "03-1234-5678",
-            },
-        )
-        assert registered.status_code == 201, registered.text
-    finally:
-        service.new_temporary_password = original
-    stack.temporary_passwords.extend(captured)
+    email = f"{login_id.lower()}@example.jp"
+    registered = await identity.post(
+        "/registrations",
+        json={
+            "login_id": login_id,
+            "email": email,
+            "employer_id": employer_id,
+            "employer_name": f"株式会社安全{role[-1].upper()}建設",
+            "address": "東京都千代田区霞が関1-1",
+            "representative_name": "安全 太郎",
+            "phone_number": "03-1234-5678",
+        },
+    )
+    assert registered.status_code == 201, registered.text
     activated = await identity.post(
         "/activations",
         json={
-            "login_id": login_id,
-            "temporary_password": captured[-1],
+            "token": stack.activation_token(email),
             "new_password": PASSWORD,
             "new_password_confirmation": PASSWORD,
         },
@@ -356,27 +404,27 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
     apps: dict[str, FastAPI] = {}
     settings: dict[str, Any] = {}
     fast = {"outbox_poll_seconds": 0.2, "consumer_backoff_seconds": 0.05}
+    secrets_dir = stack_exit.enter_context(tempfile.TemporaryDirectory(prefix="secrets-"))
+    secrets = make_run_secrets(secrets_dir)
     settings["identity"] = isolated(
         IdentitySettings,
         **common,
         **fast,
         **CHEAP_ARGON2,
-        MAIL_SEALING_KEY=SEALING_KEY,
+        signing_keys=secrets["IDENTITY_SIGNING_KEYS"],
+        trusted_proxies="127.0.0.1",  # the portal (as in make run)
         # every call comes from 127.0.0.1: nine roles logging in to the portal page by page
         # would pass the per-IP limit (its own test: services/identity/tests)
         rate_limit_per_ip=1000,
+        registrations_per_ip=1000,
     )
-    settings["consent"] = isolated(ConsentSettings, **common, **fast, auto_approve=True)
-    settings["judgement"] = isolated(JudgementSettings, **common, **fast, review_policy="auto")
-    settings["application"] = isolated(ApplicationSettings, **common, **fast)
-    settings["notification"] = isolated(
-        NotificationSettings, **common, **fast, MAIL_SEALING_KEY=SEALING_KEY
-    )
+    verify = {**common, **fast, **VERIFY_WITH_IDENTITY}
+    settings["consent"] = isolated(ConsentSettings, **verify, auto_approve=True)
+    settings["judgement"] = isolated(JudgementSettings, **verify, review_policy="auto")
+    settings["application"] = isolated(ApplicationSettings, **verify)
+    settings["notification"] = isolated(NotificationSettings, **verify)
     settings["document"] = isolated(
-        DocumentSettings,
-        **common,
-        **fast,
-        DOCUMENT_SIGNING_KEY="security-test-signing-key-0123456789abcdef",
+        DocumentSettings, **verify, DOCUMENT_SIGNING_KEY=secrets["DOCUMENT_SIGNING_KEY"]
     )
     apps["identity"] = identity_app(settings["identity"])
     apps["consent"] = consent_app(settings["consent"])
@@ -390,16 +438,25 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
     apps["application"] = application_app(settings["application"], judgement=judgement_client)
     apps["notification"] = notification_app(settings["notification"])
     apps["document"] = document_app(settings["document"])
+    to_identity = httpx.ASGITransport(app=apps["identity"], client=("127.0.0.1", 50003))
     for app in apps.values():
+        app.state.auth_transport = to_identity  # the JWKS and the ended sessions
         await stack_exit.enter_async_context(app.router.lifespan_context(app))
     stack_exit.push_async_callback(_drop, [s.db_name for s in settings.values()], common)
     portal_services = AsgiServices(apps)
     stack_exit.push_async_callback(portal_services.aclose)
     urls = {f"{name}_url": f"http://{name}" for name in SERVICES}
     settings["portal"] = isolated(
-        PortalSettings, **common, **urls, ops_sample_seconds=3600, max_upload_bytes=1 << 20
+        PortalSettings,
+        **common,
+        **urls,
+        **VERIFY_WITH_IDENTITY,
+        cookie_secret=secrets["PORTAL_COOKIE_SECRET"],
+        ops_sample_seconds=3600,
+        max_upload_bytes=1 << 20,
     )
     portal = portal_app(settings["portal"], transport=portal_services)
+    portal.state.auth_transport = to_identity
     await stack_exit.enter_async_context(portal.router.lifespan_context(portal))
     clients = {
         name: httpx.AsyncClient(
@@ -410,9 +467,11 @@ async def start_stack(stack_exit: AsyncExitStack) -> Stack:
     }
     for client in clients.values():
         stack_exit.push_async_callback(client.aclose)
-    stack = Stack(apps, settings, clients, portal, portal_services)
+    stack = Stack(apps, settings, clients, portal, portal_services, secrets)
     for client in clients.values():
         client.event_hooks = stack.hooks()
+    identity_service = stack.container("identity").service
+    identity_service.mailer = CapturingMailer(identity_service.mailer, stack.activation_tokens)
 
     async with publisher(settings["judgement"]) as publish:
         for snapshot in _demo_snapshots():
@@ -500,3 +559,21 @@ async def stack(infrastructure: dict[str, str]) -> AsyncIterator[Stack]:
 
 
 Check = Callable[[int], bool]
+
+
+SINK = os.environ.get("SMTP_SINK_URL", "http://127.0.0.1:8025")
+
+
+async def sink_mails(to: str) -> list[Any]:
+    """The mails the SMTP sink (deploy/local/smtp_sink.py) received for ``to``, parsed."""
+    import email
+    import email.policy
+
+    async with httpx.AsyncClient(base_url=SINK, timeout=30) as sink:
+        listed = (await sink.get("/api/messages")).json()
+        found = []
+        for item in listed:
+            if to in item.get("envelope_to", []):
+                raw = (await sink.get(f"/messages/{item['name']}")).content
+                found.append(email.message_from_bytes(raw, policy=email.policy.default))
+        return found

@@ -76,6 +76,7 @@ def portal_as(stack: Stack, role: str) -> httpx.AsyncClient:
         access_token=token,
         access_expires_at=float(claims["exp"]),
         session_expires_at=time.time() + 3600,
+        session_id=claims["sid"],
     )
     container = stack.portal.state.container
     client = stack.portal_client()

@@ -1,7 +1,7 @@
 """What the whole journey wrote: no password, temporary password or token anywhere.
 
 Runs last (file order) over everything the security tests did on the in-process stack —
-registrations and activations (temporary passwords), logins of five accounts, consents,
+registrations and activations (activation links), logins of five accounts, consents,
 applications through to judgements and 結果通知書, failed logins, lockouts, logout, a
 password change and the portal's logins — and searches
 
@@ -13,9 +13,12 @@ password change and the portal's logins — and searches
   included), except the two that exist to hand out a token (``POST /sessions``,
   ``POST /sessions/token``),
 
-for every temporary password, both passwords, every access token and every session cookie.
-The temporary passwords travel sealed (Fernet) to the notification service; the sealed form
-is not the password and is allowed.
+for every activation link's token (and its secret part), both passwords, every access
+token, every session cookie and the secrets ``make run`` generated (identity's signing key,
+the portal's cookie secret, the document signing key). Since issue 22 no secret travels in
+an event at all — not even sealed: the activation link goes from identity to the mail
+server only, and ``user.provisionally-registered`` is published as v2, without the
+``sealed_temporary_password`` of v1.
 """
 
 from __future__ import annotations
@@ -79,7 +82,14 @@ async def databases(stack: Stack) -> dict[str, str]:
 
 
 def secrets_of(stack: Stack) -> dict[str, str]:
-    found = {f"temporary password {i}": p for i, p in enumerate(stack.temporary_passwords)}
+    found = {f"activation link {i}": t for i, t in enumerate(stack.activation_tokens)}
+    found |= {
+        f"activation secret {i}": t.split(".", 1)[1] for i, t in enumerate(stack.activation_tokens)
+    }
+    for name, secret in stack.secrets.items():  # make run's: none of them ever leaves home
+        found[name] = secret
+        if "PRIVATE KEY" in secret:
+            found[f"{name} (key body)"] = secret.splitlines()[1]
     found.update(password=PASSWORD, new_password=NEW_PASSWORD)
     for role, headers in stack.headers.items():
         if headers:
@@ -91,12 +101,18 @@ def secrets_of(stack: Stack) -> dict[str, str]:
 
 async def test_no_secret_in_logs_databases_or_events(stack: Stack) -> None:
     secrets = secrets_of(stack)
-    assert len(stack.temporary_passwords) >= 2  # two in the setup, more from test_sessions
+    assert len(stack.activation_tokens) >= 2  # two in the setup, more from test_sessions
     log = stack.log.getvalue()
     assert log.count("\n") > 100 and "identity.login" in log  # the capture saw the journey
     settings = stack.settings["identity"]
     topics = await topic_records(settings.kafka_bootstrap_servers, settings.topic_prefix)
     assert sum(len(r) for r in topics.values()) > 10
+    identity_topic = [
+        r for t, records in topics.items() if t.endswith("identity.users") for r in records
+    ]
+    assert identity_topic and not [r for r in identity_topic if b"sealed" in r]
+    assert not [r for r in identity_topic if b"user.provisionally-registered.v1" in r]
+    assert any(b"user.provisionally-registered.v2" in r for r in identity_topic)
     dumps = await databases(stack)
     assert "users" in dumps["identity"] and "access_log" in dumps["application"]
     answers = [
