@@ -113,33 +113,37 @@ SERVICES = (
         # argon2: 64 MiB per hash, 4 at once (IDENTITY_HASH_CONCURRENCY)
         http=Role("500m", "512Mi", "2", "1Gi", 6),
         consume=Role("50m", "192Mi", "500m", "384Mi", 1),
-        secrets=("MAIL_SEALING_KEY",),
+        # identity alone holds the token signing key (issue 22); it mails the activation link
+        secrets=("IDENTITY_SIGNING_KEYS", "IDENTITY_SMTP_USERNAME", "IDENTITY_SMTP_PASSWORD"),
     ),
     Service(
         "consent",
         8002,
         http=Role("100m", "256Mi", "1", "512Mi", 4),
         consume=Role("100m", "256Mi", "1", "512Mi", 6, lag_threshold=500),
+        calls=("identity",),
     ),
     Service(
         "application",
         8003,
         http=Role("250m", "256Mi", "1", "512Mi", 6),
         consume=Role("100m", "256Mi", "1", "512Mi", 6, lag_threshold=200),
-        calls=("judgement",),
+        calls=("identity", "judgement"),
     ),
     Service(
         "judgement",
         8004,
         http=Role("250m", "384Mi", "1", "768Mi", 6),
         consume=Role("500m", "384Mi", "1", "768Mi", 12, lag_threshold=1000),
+        calls=("identity",),
     ),
     Service(
         "notification",
         8005,
         http=Role("50m", "192Mi", "500m", "384Mi", 2),
         consume=Role("100m", "256Mi", "1", "512Mi", 4, lag_threshold=200),
-        secrets=("MAIL_SEALING_KEY", "NOTIFICATION_SMTP_USERNAME", "NOTIFICATION_SMTP_PASSWORD"),
+        secrets=("NOTIFICATION_SMTP_USERNAME", "NOTIFICATION_SMTP_PASSWORD"),
+        calls=("identity",),
     ),
     Service(
         "document",
@@ -148,9 +152,15 @@ SERVICES = (
         # WeasyPrint: ~140 ms CPU and ~150 MiB per process for a notice
         consume=Role("1", "512Mi", "2", "1Gi", 12, lag_threshold=20),
         secrets=("DOCUMENT_SIGNING_KEY",),
+        calls=("identity",),
     ),
 )
-OPTIONAL_SECRETS = {"NOTIFICATION_SMTP_USERNAME", "NOTIFICATION_SMTP_PASSWORD"}
+OPTIONAL_SECRETS = {
+    "NOTIFICATION_SMTP_USERNAME",
+    "NOTIFICATION_SMTP_PASSWORD",
+    "IDENTITY_SMTP_USERNAME",
+    "IDENTITY_SMTP_PASSWORD",
+}
 
 
 # --- the contract -----------------------------------------------------------------------------
@@ -326,7 +336,6 @@ def container_env(s: Service) -> list[dict[str, Any]]:
         env_secret("MONGODB_URL", f"mongodb-{s.name}", "connectionString.standard"),
         {"name": "KAFKA_SASL_USERNAME", "value": f"kafka-{s.name}"},
         env_secret("KAFKA_SASL_PASSWORD", f"kafka-{s.name}", "password"),
-        env_secret("JWT_SECRET", APP_SECRET, "JWT_SECRET"),
     ]
     env += [env_secret(k, APP_SECRET, k, k in OPTIONAL_SECRETS) for k in s.secrets]
     return env

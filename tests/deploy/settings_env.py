@@ -24,13 +24,14 @@ SETTINGS = {
 SHARED = (
     "APP_ENV",
     "ENVIRONMENT",
-    "JWT_SECRET",
+    "AUTH_ISSUER_URL",
+    "AUTH_JWKS",
+    "AUTH_REVOCATION_CHECK",
     "LOG_LEVEL",
     "TOPIC_PREFIX",
     "KAFKA_BOOTSTRAP_SERVERS",
     "MONGODB_URL",
     "FERRETDB_POSTGRESQL_URL",
-    "MAIL_SEALING_KEY",
 )
 LOOPBACK = re.compile(
     r"(?:^|[/@,\s=]|^\w+://)(localhost|127(?:\.\d{1,3}){3}|\[?::1\]?|0\.0\.0\.0)(?=$|[:/,\s?])",

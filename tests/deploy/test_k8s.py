@@ -36,6 +36,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from shared_kernel.auth import SigningKey
 from tests.deploy.settings_env import SETTINGS, load_settings, loopbacks
 from tests.deploy.tools import DEPS_BIN, ROOT, missing, tool
 
@@ -609,6 +610,8 @@ def test_network_policies_allow_only_the_calls_the_services_make(overlay: str) -
             if ingress and egress:
                 edges.add((src_labels["app.kubernetes.io/name"], dst))
     expected = {("portal", f"{s}-http") for s in BACKEND} | {("application", "judgement-http")}
+    # every service reads identity's public keys and ended sessions (issue 22)
+    expected |= {(s, "identity-http") for s in BACKEND if s != "identity"}
     assert edges == expected
     for name, (labels, port) in pods.items():
         from_ingress = _allowed(policies, labels, "ingress", _namespace("ingress-nginx"), port)
@@ -752,6 +755,8 @@ def container_environment(docs: list[Doc], container: Doc) -> dict[str, str]:
             environment[item["name"]] = item["value"]
         elif item["name"] == "MONGODB_URL":
             environment[item["name"]] = f"mongodb://u:p@{hosts}/admin?replicaSet={name}&ssl={tls}"
+        elif item["name"] == "IDENTITY_SIGNING_KEYS":
+            environment[item["name"]] = SigningKey.generate().pem()
         else:
             environment[item["name"]] = secrets.token_hex(32)
     return environment
