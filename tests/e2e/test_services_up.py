@@ -30,6 +30,9 @@ def running_services(settings: ServiceSettings) -> Iterator[dict[str, int]]:
     for name, port in ports.items():
         env = {
             **os.environ,
+            # a test: the placeholder secrets are fine here (a development service would
+            # refuse to serve with them: make run generates real ones)
+            "APP_ENV": "test",
             "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
             "MONGODB_URL": settings.mongodb_url,
             "TOPIC_PREFIX": settings.topic_prefix,
