@@ -23,7 +23,6 @@ from judgement.feed.synthetic import Generated, generate
 from judgement.impact import UnknownDraft, jobs_for
 from judgement.impact.job import TOKYO
 from judgement.inject import create_app
-from shared_kernel import testing
 from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
@@ -62,12 +61,9 @@ class Drafts:
         return self.drafts[key]
 
 
-def bearer(settings: Settings, **claims: Any) -> dict[str, str]:
-    principal = Principal(**claims)
-    made = getattr(testing, "signed_token", None)  # identity's signing keys (issue 23), if there
-    if made is not None:
-        return {"Authorization": "Bearer " + made(principal)}
-    return {"Authorization": "Bearer " + signed_token(principal)}
+def bearer(**claims: Any) -> dict[str, str]:
+    """A token signed with the test key that ``isolated`` settings trust."""
+    return {"Authorization": "Bearer " + signed_token(Principal(**claims))}
 
 
 def tobi_workers(count: int) -> list[Generated]:
@@ -113,7 +109,7 @@ def submitted(workers: list[Generated]) -> Envelope:
     )
 
 
-def app_for(settings: ServiceSettings) -> tuple[FastAPI, Settings]:
+def app_for(settings: ServiceSettings) -> FastAPI:
     own = isolated(
         Settings,
         topic_prefix=settings.topic_prefix,
@@ -121,7 +117,7 @@ def app_for(settings: ServiceSettings) -> tuple[FastAPI, Settings]:
         review_policy="auto",
         outbox_poll_seconds=0.2,
     )
-    return create_app(own), own
+    return create_app(own)
 
 
 async def done(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -164,7 +160,7 @@ def expected(
 async def test_the_preview_runs_to_done_and_serves_its_csv(
     settings: ServiceSettings, db: object, tmp_path: Path
 ) -> None:
-    app, own = app_for(settings)
+    app = app_for(settings)
     workers = tobi_workers(31)
     legacy, applied = workers[-1], workers[:10]
     async with app.router.lifespan_context(app):
@@ -198,8 +194,8 @@ async def test_the_preview_runs_to_done_and_serves_its_csv(
         jobs = jobs_for(container.runtime)
         jobs.drafts = Drafts(**{DRAFT.replace("-", "_"): ("とび", in_force, drafted)})
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://j")
-        approver = bearer(own, subject="shonin01", role="criteria_approver")
-        editor = bearer(own, subject="tobi01", role="criteria_editor", trades=("とび",))
+        approver = bearer(subject="shonin01", role="criteria_approver")
+        editor = bearer(subject="tobi01", role="criteria_editor", trades=("とび",))
 
         started = await client.post(f"/criteria/drafts/{DRAFT}/impact", headers=editor)
         assert started.status_code == 202, started.text
@@ -242,7 +238,7 @@ async def test_the_preview_runs_to_done_and_serves_its_csv(
 async def test_roles_and_a_job_taken_over_from_a_dead_process(
     settings: ServiceSettings, db: object, tmp_path: Path
 ) -> None:
-    app, own = app_for(settings)
+    app = app_for(settings)
     async with app.router.lifespan_context(app):
         container = app.state.container
         for worker in tobi_workers(3):
@@ -253,10 +249,10 @@ async def test_roles_and_a_job_taken_over_from_a_dead_process(
         )
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://j")
         url = f"/criteria/drafts/{DRAFT}/impact"
-        other = bearer(own, subject="tekkin01", role="criteria_editor", trades=("鉄筋",))
-        approver = bearer(own, subject="shonin01", role="criteria_approver")
-        employer = bearer(own, subject="kensetsu01", role="employer", employer_id=EMPLOYER)
-        evaluator = bearer(own, subject="hyoka01", role="evaluator")
+        other = bearer(subject="tekkin01", role="criteria_editor", trades=("鉄筋",))
+        approver = bearer(subject="shonin01", role="criteria_approver")
+        employer = bearer(subject="kensetsu01", role="employer", employer_id=EMPLOYER)
+        evaluator = bearer(subject="hyoka01", role="evaluator")
 
         assert (await client.post(url)).status_code == 401
         for who in (employer, evaluator):
