@@ -178,6 +178,11 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
             EVALUATOR_ON_B, json={"action": "confirm"}, path="/judgements/{line_b}/review"
         ),
         ("GET", "/access-log"): Row(AUDITORS),
+        # レベル診断: the employer's consented workers; one worker like his CCUS data
+        ("GET", "/outlook"): Row(EMPLOYER_OWN),
+        ("GET", "/workers/{worker_id}/outlook"): Row(
+            B_OR_EVALUATOR, path="/workers/{worker_b}/outlook?trade=配管"
+        ),
         # 基準管理 (docs/criteria-admin.md): the published criteria are public; drafts are
         # the editors' (bound to 分野), decisions and the audit trail the approvers'
         ("GET", "/criteria/trades"): Row(PUBLIC),
@@ -577,6 +582,12 @@ PORTAL_ANONYMOUS = (200,) + (303,) * 8  # logged in: on to the role's home page
 PORTAL_EVALUATOR = (LOGIN, 403, 403, 200, 200, 200, 403, 403, 403)
 PORTAL_OPERATOR = (LOGIN, 403, 403, 403, 403, 403, 200, 403, 403)
 PORTAL_B_OR_EVALUATOR = (LOGIN, 404, 200, 200, 404, 200, 403, 403, 403)  # B's, its 分野's
+PORTAL_CRITERIA = (LOGIN, 403, 403, 403, 403, 403, 403, 200, 200)  # 基準管理: both roles
+PORTAL_CRITERIA_EDITOR = (LOGIN, 403, 403, 403, 403, 403, 403, 200, 403)
+PORTAL_CRITERIA_APPROVER = (LOGIN, 403, 403, 403, 403, 403, 403, 403, 200)
+PORTAL_NO_DRAFT = (LOGIN, 403, 403, 403, 403, 403, 403, 404, 404)  # an unknown draft
+PORTAL_NO_DRAFT_APPROVER = (LOGIN, 403, 403, 403, 403, 403, 403, 403, 404)
+PORTAL_DRAFT = "/criteria/drafts/CD-20990101-000000"
 
 PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     "/": PORTAL_PUBLIC,
@@ -601,6 +612,22 @@ PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     "/review/consents": PORTAL_EVALUATOR,
     "/review/judgements": PORTAL_EVALUATOR,
     "/ops": PORTAL_OPERATOR,
+    "/outlook": PORTAL_EMPLOYER,
+    "/outlook.csv": PORTAL_EMPLOYER,
+    "/criteria": PORTAL_CRITERIA,
+    "/criteria/trades": PORTAL_CRITERIA,
+    "/criteria/trades/配管": PORTAL_CRITERIA,
+    "/criteria/versions/鉄筋@2019-10-08.yaml": PORTAL_CRITERIA,
+    "/criteria/audit": PORTAL_CRITERIA_APPROVER,
+    "/criteria/approvals": PORTAL_CRITERIA_APPROVER,
+    "/criteria/approvals/CD-20990101-000000": PORTAL_NO_DRAFT_APPROVER,
+    "/criteria/drafts": PORTAL_CRITERIA,
+    "/criteria/drafts/new": (LOGIN, 403, 403, 403, 403, 403, 403, PAGE, 403),  # → its 分野
+    "/criteria/drafts/upload": PORTAL_CRITERIA_EDITOR,
+    PORTAL_DRAFT: PORTAL_NO_DRAFT,
+    f"{PORTAL_DRAFT}/diff": PORTAL_NO_DRAFT,
+    f"{PORTAL_DRAFT}/impact": PORTAL_NO_DRAFT,
+    f"{PORTAL_DRAFT}/impact.csv": PORTAL_NO_DRAFT,
 }
 PORTAL_OPTIONAL = {  # operator pages of the dead-letter screens, where present
     "/ops/dead-letters": PORTAL_OPERATOR,
@@ -617,6 +644,13 @@ PORTAL_TEMPLATES = {
     "/applications/{application_b}/done": "/applications/{application_id}/done",
     "/results/{application_b}": "/results/{application_id}",
     "/results/{application_b}/notices/{notice_b}": "/results/{application_id}/notices/{notice_id}",
+    "/criteria/trades/配管": "/criteria/trades/{trade}",
+    "/criteria/versions/鉄筋@2019-10-08.yaml": "/criteria/versions/{version_id}.yaml",
+    "/criteria/approvals/CD-20990101-000000": "/criteria/approvals/{draft_id}",
+    PORTAL_DRAFT: "/criteria/drafts/{draft_id}",
+    f"{PORTAL_DRAFT}/diff": "/criteria/drafts/{draft_id}/diff",
+    f"{PORTAL_DRAFT}/impact": "/criteria/drafts/{draft_id}/impact",
+    f"{PORTAL_DRAFT}/impact.csv": "/criteria/drafts/{draft_id}/impact.csv",
 }
 
 

@@ -410,6 +410,10 @@ def portal_role(path: str) -> str:
         return "operator"
     if path in ("/register", "/register/activate", "/login"):
         return "anonymous"
+    if path.startswith("/criteria/approvals"):
+        return "criteria_approver"
+    if path.startswith("/criteria"):
+        return "criteria_editor"
     return "employer_a"
 
 
@@ -426,16 +430,23 @@ async def test_every_portal_form_refuses_a_post_without_the_sessions_csrf_token(
         "topic": "x.dlq",
         "partition": "0",
         "offset": "0",
+        "draft_id": "CD-20990101-000000",
+        "trade": "配管",
     }
     refused: list[str] = []
     clients: dict[str, tuple[httpx.AsyncClient, str]] = {}
-    for role in ("anonymous", "employer_a", "evaluator", "operator"):  # one login each
+    roles = ("anonymous", "employer_a", "evaluator", "operator")
+    for role in (*roles, "criteria_editor", "criteria_approver"):  # one login each
         client = stack.portal_client()
         if role != "anonymous":
             await portal_login(stack, client, role)
-        page = {"anonymous": "/login", "employer_a": "/menu", "evaluator": "/review"}.get(
-            role, "/ops"
-        )
+        page = {
+            "anonymous": "/login",
+            "employer_a": "/menu",
+            "evaluator": "/review",
+            "criteria_editor": "/criteria",
+            "criteria_approver": "/criteria",
+        }.get(role, "/ops")
         clients[role] = (client, csrf_of(await client.get(page, headers=HTML)))
     try:
         for template in posts:

@@ -238,6 +238,24 @@ class DocumentStore:
                 await asyncio.sleep(0.01)
         raise StaleVersion(f"{self.name}/{doc_id}: too many concurrent writes")
 
+    async def backfill_outbox_flags(self) -> int:
+        """Set ``_outbox_due`` and ``_outbox_pending`` on documents stored before the relay
+        swept by them (migration ``0001-outbox-due-flag``); how many were set. Found by a
+        read, written by ``_id`` + version (the flags only: the version stays)."""
+        missing = self.collection.find(
+            {OUTBOX_DUE: {"$exists": False}}, projection={"_id": 1, "version": 1, OUTBOX: 1}
+        )
+        count = 0
+        async for doc in missing:
+            flt = {"_id": doc["_id"], "version": doc["version"]}
+            assert_write_filter(flt)
+            outbox = doc.get(OUTBOX) or []
+            result = await self.collection.update_one(
+                flt, {"$set": {OUTBOX_DUE: bool(outbox), OUTBOX_PENDING_COUNT: len(outbox)}}
+            )
+            count += result.modified_count
+        return count
+
     async def pending(self, limit: int = 100) -> list[Document]:
         """Documents with events to publish (an indexed equality on ``_outbox_due``)."""
         return await self.find({OUTBOX_DUE: True}, limit=limit)

@@ -34,15 +34,12 @@ from shared_kernel.metrics import RETENTION_DELETED
 from shared_kernel.mongo import (
     CLAIMS,
     LEASES,
-    OUTBOX,
     OUTBOX_DUE,
-    OUTBOX_PENDING_COUNT,
     Document,
     DocumentStore,
     Inbox,
     OutboxRelay,
     RelayLease,
-    assert_write_filter,
     connect,
     delete_older,
 )
@@ -270,16 +267,7 @@ async def backfill_outbox_due(runtime: Runtime) -> None:
     """Documents stored before the relay swept by ``_outbox_due`` lack the flag, so their
     pending events would never be relayed: set it (and the count) from the outbox."""
     for store in runtime.stores:
-        missing = store.collection.find(
-            {OUTBOX_DUE: {"$exists": False}}, projection={"_id": 1, "version": 1, OUTBOX: 1}
-        )
-        async for doc in missing:
-            flt = {"_id": doc["_id"], "version": doc["version"]}
-            assert_write_filter(flt)
-            outbox = doc.get(OUTBOX) or []
-            await store.collection.update_one(
-                flt, {"$set": {OUTBOX_DUE: bool(outbox), OUTBOX_PENDING_COUNT: len(outbox)}}
-            )
+        await store.backfill_outbox_flags()
 
 
 BUILT_IN_MIGRATIONS: list[tuple[str, Callable[[Runtime], Coroutine[Any, Any, None]]]] = [
