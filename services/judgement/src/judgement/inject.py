@@ -143,7 +143,7 @@ def wire(runtime: Runtime) -> Container:
     # 影響確認 (criteria impact preview): compact snapshot mirror, jobs (judgement.impact)
     from judgement.impact import attach as attach_impact
 
-    attach_impact(runtime, service, drafts=_DraftedMasters(criteria))
+    attach_impact(runtime, service, drafts=_DraftedMasters(criteria), audit=criteria.impact_started)
     return Container(
         runtime=runtime,
         settings=settings,

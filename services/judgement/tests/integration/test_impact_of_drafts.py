@@ -70,6 +70,13 @@ async def test_the_impact_of_a_stored_draft_is_judged_with_its_table(
         assert changed["worker_id"].endswith("0201") and "*" in changed["worker_id"]
         assert (changed["level_before"], changed["level_after"]) == (2, 1)
 
+        approver = headers(own, "mlit01", "criteria_approver")
+        trail = (await client.get("/criteria/audit?trade=鉄筋", headers=approver)).json()
+        entries = trail["entries"] if isinstance(trail, dict) else trail
+        assert any(
+            e["action"] == "impact_started" and e["draft_id"] == draft_id for e in entries
+        ), entries
+
         # a draft whose table cannot be built is refused with the reason
         broken = dict(table)
         broken["levels"] = {"2": table["levels"]["2"]}

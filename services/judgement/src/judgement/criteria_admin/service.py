@@ -71,6 +71,17 @@ class Approval:
     rejudge: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class _Who:
+    """An actor known by login id and role only (a hook's caller)."""
+
+    subject: str
+    role: str
+
+    def handles(self, trade: str) -> bool:
+        return True
+
+
 class CriteriaAdministration:
     def __init__(
         self,
@@ -181,6 +192,10 @@ class CriteriaAdministration:
                 versions, leave_out=(draft.trade, when) if corrected else None
             ),
         )
+
+    async def impact_started(self, draft_id: str, trade: str, actor: str, role: str) -> None:
+        """The audit entry of an impact preview started (the preview's ``ImpactAudit``)."""
+        await self._audit(_Who(actor, role), "impact_started", trade, draft_id=draft_id)
 
     async def drafted(self, draft_id: str) -> tuple[str, Master, Master]:
         """``(分野, master in force, the master with the draft applied)`` — the impact
