@@ -7,31 +7,22 @@ Without promtool the tests are skipped locally and fail in CI (``CI=true``).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.tools import ROOT, tool
+
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
 
 def promtool() -> str:
-    for candidate in (os.environ.get("PROMTOOL"), str(ROOT / ".deps" / "bin" / "promtool")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("promtool")
-    if found:
-        return found
-    message = (
-        "promtool not found (PROMTOOL, .deps/bin/promtool, PATH): run deploy/local/install.sh "
-        "(make install), which extracts it from Debian's prometheus package"
+    return tool(
+        "promtool",
+        "PROMTOOL",
+        "run deploy/local/install.sh (make install), which extracts it from Debian's "
+        "prometheus package",
     )
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.mark.parametrize(
