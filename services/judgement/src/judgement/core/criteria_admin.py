@@ -672,30 +672,3 @@ def publish(
         }
     )
     return version, approved
-
-
-def audit(
-    *,
-    id: str,
-    at: datetime,
-    actor: str,
-    role: str,
-    action: AuditAction,
-    trade: str,
-    draft_id: str | None = None,
-    version_id: str | None = None,
-    reason: str | None = None,
-    rejudge_run_id: str | None = None,
-) -> AuditEntry:
-    return AuditEntry(
-        id=id,
-        at=at,
-        actor=actor,
-        role=role,
-        action=action,
-        trade=trade,
-        draft_id=draft_id,
-        version_id=version_id,
-        reason=reason,
-        rejudge_run_id=rejudge_run_id,
-    )

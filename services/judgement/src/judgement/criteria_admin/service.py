@@ -136,7 +136,7 @@ class CriteriaAdministration:
         rejudge_run_id: str | None = None,
     ) -> None:
         await self.store.record(
-            admin.audit(
+            AuditEntry(
                 id=str(uuid.uuid4()),
                 at=self.clock(),
                 actor=actor.subject,
