@@ -81,6 +81,7 @@ lint:
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy shared/src services/*/src scripts
+	$(UV) run python scripts/check_imports.py
 
 # Known vulnerabilities in the locked dependencies (pip-audit; see docs/security.md). Fails on a
 # found vulnerability; says so plainly and passes when no vulnerability database is reachable.

@@ -17,9 +17,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from shared_kernel.mongo import Document, connect
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import TEST_PREFIXES, delete_topics, isolated
+from shared_kernel.infra.mongo import Document, connect
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import TEST_PREFIXES, delete_topics, isolated
 
 
 def _reachable(host: str, port: int) -> bool:

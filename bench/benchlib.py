@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared_kernel.auth import SigningKey, jwks_of
+from shared_kernel.infra.auth import SigningKey, jwks_of
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -183,7 +183,7 @@ def judgement_doc(template: dict[str, Any], i: int) -> dict[str, Any]:
 
 
 async def seed(mongo_url: str, db_name: str, workers: int, batch: int = 500) -> dict[str, float]:
-    from shared_kernel.mongo import DocumentStore, connect
+    from shared_kernel.infra.mongo import DocumentStore, connect
 
     client = connect(mongo_url)
     db = client[db_name]
@@ -235,8 +235,8 @@ async def count_completed(
     """Read the judgements topic from its start until ``expected`` re-judgements arrived."""
     from aiokafka import AIOKafkaConsumer
 
-    from shared_kernel.kafka import ensure_topics
-    from shared_kernel.settings import ServiceSettings
+    from shared_kernel.infra.kafka import ensure_topics
+    from shared_kernel.infra.settings import ServiceSettings
 
     await ensure_topics(ServiceSettings(kafka_bootstrap_servers=bootstrap), [topic])
     consumer = AIOKafkaConsumer(
@@ -362,7 +362,7 @@ def drop_caches(mongo_url: str, workers: int) -> None:
 
 
 async def keep_seed(mongo_url: str, db_name: str, seeded: dict[str, Any]) -> None:
-    from shared_kernel.mongo import connect
+    from shared_kernel.infra.mongo import connect
 
     client = connect(mongo_url)
     await client[db_name]["bench_meta"].insert_one({"_id": "seed", **seeded})
@@ -371,7 +371,7 @@ async def keep_seed(mongo_url: str, db_name: str, seeded: dict[str, Any]) -> Non
 
 async def lookup_ms(mongo_url: str, db_name: str, workers: int, n: int = 20) -> float:
     """Median time of a snapshot lookup by ``_id`` (after the service made its indexes)."""
-    from shared_kernel.mongo import connect
+    from shared_kernel.infra.mongo import connect
 
     client = connect(mongo_url)
     times = []
@@ -388,7 +388,7 @@ async def lookup_ms(mongo_url: str, db_name: str, workers: int, n: int = 20) -> 
 
 async def forget_runs(mongo_url: str, db_name: str) -> None:
     """Drop what a re-judgement run adds (the seeded judgements are never changed by one)."""
-    from shared_kernel.mongo import connect
+    from shared_kernel.infra.mongo import connect
 
     client = connect(mongo_url)
     for name in RUN_COLLECTIONS:

@@ -184,7 +184,7 @@ def history_docs(start: int, stop: int) -> list[dict[str, Any]]:
 
 
 async def seed(mongo_url: str, db_name: str, workers: int) -> dict[str, Any]:
-    from shared_kernel.mongo import DocumentStore, connect
+    from shared_kernel.infra.mongo import DocumentStore, connect
 
     client = connect(mongo_url)
     db = client[db_name]
@@ -271,7 +271,7 @@ def drop(mongo_url: str, names: list[str], *, prefix_stale: bool = False) -> Non
 
 
 async def forget_runs(mongo_url: str, db_name: str) -> None:
-    from shared_kernel.mongo import connect
+    from shared_kernel.infra.mongo import connect
 
     client = connect(mongo_url)
     for name in RUN_COLLECTIONS:
@@ -280,7 +280,7 @@ async def forget_runs(mongo_url: str, db_name: str) -> None:
 
 
 async def keep_seed(mongo_url: str, db_name: str, seeded: dict[str, Any]) -> None:
-    from shared_kernel.mongo import connect
+    from shared_kernel.infra.mongo import connect
 
     client = connect(mongo_url)
     await client[db_name]["bench_meta"].insert_one({"_id": "seed", **seeded})
@@ -304,9 +304,9 @@ class Sampler(threading.Thread):
 async def preview(mongo_url: str, db_name: str, draft: Path, timeout: float) -> dict[str, Any]:
     from judgement.criteria import default_master, load_master
     from judgement.impact.job import ImpactJobs
-    from shared_kernel.indexes import ensure_indexes
-    from shared_kernel.mongo import DocumentStore, connect
-    from shared_kernel.settings import ServiceSettings
+    from shared_kernel.infra.indexes import ensure_indexes
+    from shared_kernel.infra.mongo import DocumentStore, connect
+    from shared_kernel.infra.settings import ServiceSettings
 
     in_force, drafted = default_master(), load_master([draft])
 

@@ -61,7 +61,7 @@ from benchlib import (
 from pipeline import employer_token, replace_deep, setup, template_draft
 from pymongo import MongoClient
 
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.settings import ServiceSettings
 
 TARGET_P99_S = 0.100
 TARGET_RATE = 200

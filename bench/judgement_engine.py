@@ -35,7 +35,7 @@ from judgement.core.engine import evaluate
 from judgement.core.master import Master
 from judgement.core.models import EvaluationRequest, EvaluationResult
 from judgement.criteria import default_master
-from shared_kernel.logging import correlation_scope
+from shared_kernel.infra.logging import correlation_scope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import ROOT, arguments, context, context_line, table, write_json

@@ -59,11 +59,12 @@ from benchlib import (
 from pymongo import MongoClient
 
 from judgement.feed.synthetic import generate
-from shared_kernel.auth import Principal, issue_token
 from shared_kernel.events.catalogue import ConsentGranted, UserActivated
 from shared_kernel.events.envelope import Envelope
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import publisher
+from shared_kernel.infra.auth import issue_token
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import publisher
+from shared_kernel.principal import Principal
 
 TARGET_P95_S = 1.0
 TARGET_RATE = 50

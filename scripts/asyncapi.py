@@ -28,9 +28,9 @@ COMMANDS = {  # module holding PUBLISHES: the settings the command runs with
 
 
 def brokers() -> list[KafkaBroker]:
-    from shared_kernel.kafka import EventPublisher, make_broker
-    from shared_kernel.runtime import build_runtime
-    from shared_kernel.settings import ServiceSettings
+    from shared_kernel.infra.kafka import EventPublisher, make_broker
+    from shared_kernel.infra.runtime import build_runtime
+    from shared_kernel.infra.settings import ServiceSettings
 
     os.environ["TOPIC_PREFIX"] = ""  # the contract names the logical topics
     os.environ.setdefault("APP_ENV", "development")
@@ -51,7 +51,7 @@ def brokers() -> list[KafkaBroker]:
 
 
 def render() -> str:
-    from shared_kernel.asyncapi import render as render_brokers
+    from shared_kernel.infra.asyncapi import render as render_brokers
 
     return render_brokers(*brokers())
 

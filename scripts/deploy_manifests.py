@@ -277,7 +277,7 @@ def service_acls(name: str, c: Contract) -> list[dict[str, Any]]:
     consumed = c.consumed.get(name, [])
     published = set(c.published.get(name, []))
     for topic in consumed:
-        # Write: an operator's replay of a dead letter goes back to the topic (shared_kernel.dlq)
+        # Write: an operator's replay of a dead letter goes back to the topic (infra.dlq)
         rules.append(acl("topic", topic, "Describe", "Read", "Write"))
         # the handler's dead letters, and the dead-letter API that reads them back
         rules.append(acl("topic", topic + DLQ, "Describe", "Read", "Write"))
@@ -670,7 +670,7 @@ def migrate_job() -> str:
 
 
 MONGODB_VERSION = "7.0.14"
-AUDIT_DB = "operations"  # shared_kernel.dlq: the operators' dead-letter replays
+AUDIT_DB = "operations"  # shared_kernel.infra.dlq: the operators' dead-letter replays
 
 
 def mongodb_user(name: str, roles: list[tuple[str, str]], secret: str | None) -> dict[str, Any]:

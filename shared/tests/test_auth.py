@@ -12,13 +12,12 @@ import httpx
 import jwt
 import pytest
 
-from shared_kernel.auth import (
+from shared_kernel.infra.auth import (
     ALGORITHM,
     ISSUER,
     Authenticator,
     IdentityClient,
     NoRevocations,
-    Principal,
     RemoteKeys,
     RemoteRevocations,
     SigningKey,
@@ -27,8 +26,9 @@ from shared_kernel.auth import (
     jwks_of,
     load_signing_keys,
 )
-from shared_kernel.http import ApiError
-from shared_kernel.settings import DEVELOPMENT_SECRET
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.settings import DEVELOPMENT_SECRET
+from shared_kernel.principal import Principal
 
 pytestmark = pytest.mark.unit
 EMPLOYER = Principal(subject="kensetsu01", role="employer", employer_id="1" * 14, session="s-1")

@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared_kernel.errors import StaleVersion
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
-from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
-from shared_kernel.mongo import Inbox, StaleVersion
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually
+from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.mongo import Inbox
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import eventually
 
 
 def rejected(consent_id: str, reason: str = "署名がありません") -> Envelope:

@@ -8,10 +8,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentRejected
-from shared_kernel.kafka import DLQ_KEPT_BYTES, EventConsumer, ensure_topics, make_broker
-from shared_kernel.mongo import Inbox
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually
+from shared_kernel.infra.kafka import DLQ_KEPT_BYTES, EventConsumer, ensure_topics, make_broker
+from shared_kernel.infra.mongo import Inbox
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import eventually
 
 LIMIT = 8 * 1024
 KEY = b"same-partition"

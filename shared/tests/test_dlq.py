@@ -7,13 +7,13 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 
-from shared_kernel.dlq import audit_db_name, mask
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentGranted
-from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
-from shared_kernel.mongo import Inbox, connect
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually
+from shared_kernel.infra.dlq import audit_db_name, mask
+from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.mongo import Inbox, connect
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import eventually
 
 
 def granted() -> Envelope:
@@ -41,7 +41,7 @@ def cli(settings: ServiceSettings, *args: str) -> subprocess.CompletedProcess[st
         "MONGODB_URL": settings.mongodb_url,
     }
     return subprocess.run(
-        [sys.executable, "-m", "shared_kernel.dlq", *args],
+        [sys.executable, "-m", "shared_kernel.infra.dlq", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -7,15 +7,15 @@ from typing import Any
 
 import httpx
 
-from shared_kernel.auth import Principal
-from shared_kernel.dlq import audit_db_name
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted
-from shared_kernel.mongo import connect
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually, signed_token
+from shared_kernel.infra.dlq import audit_db_name
+from shared_kernel.infra.mongo import connect
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import eventually, signed_token
+from shared_kernel.principal import Principal
 
 from .test_dlq import granted
 

@@ -7,7 +7,7 @@ import pytest
 from shared_kernel.events import CATALOGUE, Envelope, MalformedEvent
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted, UserActivated
 from shared_kernel.events.envelope import MAX_EVENT_BYTES
-from shared_kernel.logging import correlation_scope
+from shared_kernel.infra.logging import correlation_scope
 
 
 def submitted() -> ApplicationSubmitted:

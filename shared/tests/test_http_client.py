@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from shared_kernel.http_client import (
+from shared_kernel.infra.http_client import (
     CORRELATION_HEADER,
     PoolSettings,
     ServiceClients,
     service_client,
 )
-from shared_kernel.logging import correlation_scope
+from shared_kernel.infra.logging import correlation_scope
 
 
 class Server:

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from pymongo.errors import AutoReconnect
 from structlog.testing import capture_logs
 
-from shared_kernel.http import create_app
-from shared_kernel.mongo import StaleVersion
+from shared_kernel.errors import StaleVersion
+from shared_kernel.infra.http import create_app
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -117,7 +117,7 @@ async def test_write_contention_is_a_japanese_503_to_retry() -> None:
 
 
 async def test_the_request_log_names_the_application_but_no_worker() -> None:
-    """So that `python -m shared_kernel.trace AP-…` finds every request about it."""
+    """So that `python -m shared_kernel.infra.trace AP-…` finds every request about it."""
     with capture_logs() as logs:
         await call("GET", "/applications/AP-20261204-ABC123/workers/98765432109876")
     (line,) = [e for e in logs if e["event"] == "http.request"]

@@ -1,4 +1,4 @@
-"""Lookup indexes at start-up (shared_kernel.indexes) on the real database.
+"""Lookup indexes at start-up (shared_kernel.infra.indexes) on the real database.
 
 On the local stack (FerretDB 1.24 on PostgreSQL) they are GIN indexes on
 ``(_jsonb -> 'field')`` in FerretDB's table for the collection; on MongoDB plain indexes.
@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from shared_kernel.indexes import ensure_indexes, index_name, is_ferretdb
-from shared_kernel.runtime import build_runtime
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.indexes import ensure_indexes, index_name, is_ferretdb
+from shared_kernel.infra.runtime import build_runtime
+from shared_kernel.infra.settings import ServiceSettings
 
 SPEC = {"judgements": ["_id", "employer_id", "status"], "inbox": ["_id"]}
 

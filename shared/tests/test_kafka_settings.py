@@ -10,9 +10,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from faststream.security import SASLScram512
 
-from shared_kernel import kafka
-from shared_kernel.kafka import TopicsMissing, ensure_topics, kafka_options, topic_plan
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra import kafka
+from shared_kernel.infra.kafka import TopicsMissing, ensure_topics, kafka_options, topic_plan
+from shared_kernel.infra.settings import ServiceSettings
 
 TOPICS_TXT = Path(__file__).parents[2] / "deploy" / "compose" / "topics.txt"
 

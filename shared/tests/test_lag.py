@@ -4,17 +4,17 @@ from datetime import UTC, datetime
 
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentRejected
-from shared_kernel.kafka import (
+from shared_kernel.infra.kafka import (
     EventConsumer,
     EventPublisher,
     ensure_topics,
     make_broker,
     topic_plan,
 )
-from shared_kernel.lag import measure_lag
-from shared_kernel.mongo import Inbox
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import eventually
+from shared_kernel.infra.lag import measure_lag
+from shared_kernel.infra.mongo import Inbox
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import eventually
 
 
 def rejected(n: int) -> Envelope:

@@ -5,19 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared_kernel import mongo
+from shared_kernel.errors import AlreadyExists, StaleVersion
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import UserActivated
-from shared_kernel.mongo import (
-    AlreadyExists,
-    Document,
-    DocumentStore,
-    OutboxRelay,
-    StaleVersion,
-    connect,
-    public,
-)
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra import mongo
+from shared_kernel.infra.mongo import Document, DocumentStore, OutboxRelay, connect, public
+from shared_kernel.infra.settings import ServiceSettings
 
 
 def activated(login_id: str) -> Envelope:

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentRejected, UserActivated
-from shared_kernel.runtime import CONSUME_ROLES, Runtime, build_runtime, migrate, running
-from shared_kernel.service import service_app
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.runtime import CONSUME_ROLES, Runtime, build_runtime, migrate, running
+from shared_kernel.infra.service import service_app
+from shared_kernel.infra.settings import ServiceSettings
 
 
 class Wired:

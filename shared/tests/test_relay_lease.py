@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import UserActivated
-from shared_kernel.mongo import RELAY_LEASE, DocumentStore, OutboxRelay, RelayLease
-from shared_kernel.testing import eventually
+from shared_kernel.infra.mongo import RELAY_LEASE, DocumentStore, OutboxRelay, RelayLease
+from shared_kernel.infra.testing import eventually
 
 
 def activated(login_id: str) -> Envelope:

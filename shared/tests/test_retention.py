@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared_kernel.mongo import delete_older
-from shared_kernel.runtime import build_runtime
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.mongo import delete_older
+from shared_kernel.infra.runtime import build_runtime
+from shared_kernel.infra.settings import ServiceSettings
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -38,8 +38,8 @@ def test_every_service_keeps_its_inbox_for_the_configured_days() -> None:
 
 async def test_a_running_service_sweeps_its_inbox(settings: ServiceSettings, db: Any) -> None:
     """The job is wired: a service started with a short sweep interval deletes old ids."""
-    from shared_kernel.runtime import running
-    from shared_kernel.testing import eventually
+    from shared_kernel.infra.runtime import running
+    from shared_kernel.infra.testing import eventually
 
     own = settings.model_copy(update={"retention_sweep_seconds": 0.2, "inbox_retention_days": 1})
     now = datetime.now(UTC)

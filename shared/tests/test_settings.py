@@ -3,7 +3,7 @@
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 
 class DemoSettings(ServiceSettings):
@@ -61,7 +61,7 @@ def test_a_development_service_refuses_to_serve_with_a_placeholder(
 ) -> None:
     from fastapi import FastAPI
 
-    from shared_kernel.service import serve_cli
+    from shared_kernel.infra.service import serve_cli
 
     monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.setattr("sys.argv", ["demo", "serve"])

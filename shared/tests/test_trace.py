@@ -1,8 +1,8 @@
-"""``python -m shared_kernel.trace``: one application's log lines across services, in order.
+"""``python -m shared_kernel.infra.trace``: one application's log lines across services, in order.
 
 Checked by hand on the live local stack (``make services-up``, ``make demo-data``, one
 application of two demo workers submitted through the APIs as in tests/faults/journey.py):
-``uv run python -m shared_kernel.trace <X-Correlation-ID of the submit>`` printed 33 lines
+``uv run python -m shared_kernel.infra.trace <X-Correlation-ID of the submit>`` printed 33 lines
 from application (6), judgement (1), notification (8), consent (2) and document (16, of
 which 12 are weasyprint's progress lines), and ``… trace AP-YYYYMMDD-XXXXXX`` the same 33
 plus the notification sender's 3 ``mail.sent`` lines, which carry no correlation id.
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from shared_kernel.trace import main, naming, parse, render, trace
+from shared_kernel.infra.trace import main, naming, parse, render, trace
 
 CID = "e40d6cde-289a-4908-b33e-f64a070b16a7"
 OTHER = "0b9a2b4e-0000-4000-8000-000000000000"
@@ -189,7 +189,7 @@ def test_the_lines_services_really_write(tmp_path: Path) -> None:
     service = textwrap.dedent(
         """
         import sys
-        from shared_kernel.logging import configure_logging, correlation_scope, get_logger
+        from shared_kernel.infra.logging import configure_logging, correlation_scope, get_logger
         configure_logging(sys.argv[1])
         with correlation_scope(sys.argv[2]):
             get_logger().info("consumer.event", type="t.v1", outcome="handled")
@@ -199,7 +199,7 @@ def test_the_lines_services_really_write(tmp_path: Path) -> None:
     for name in ("application", "judgement"):
         with (tmp_path / f"{name}.log").open("w", encoding="utf-8") as out:
             subprocess.run([sys.executable, "-c", service, name, CID], stdout=out, check=True)
-    command = [sys.executable, "-m", "shared_kernel.trace", CID, "--log-dir", str(tmp_path)]
+    command = [sys.executable, "-m", "shared_kernel.infra.trace", CID, "--log-dir", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
     assert done.returncode == 0, done.stderr
     rows = done.stdout.splitlines()

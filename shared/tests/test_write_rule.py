@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from shared_kernel.mongo import assert_write_filter
+from shared_kernel.infra.mongo import assert_write_filter
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW_WRITE = re.compile(
     r"\.(update_one|update_many|replace_one|delete_one|delete_many|find_one_and_update|"
     r"find_one_and_replace|find_one_and_delete|bulk_write)\("
 )
-ALLOWED = {ROOT / "shared/src/shared_kernel/mongo.py"}
+ALLOWED = {ROOT / "shared/src/shared_kernel/infra/mongo.py"}
 
 
 def test_no_raw_writes_outside_the_shared_store() -> None:

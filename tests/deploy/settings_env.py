@@ -20,7 +20,7 @@ SETTINGS = {
     "document": "document.config:Settings",
     "demo-data": "judgement.feed.settings:FeedSettings",
 }
-# unprefixed variables the settings read (shared_kernel.settings and the services' aliases)
+# unprefixed variables the settings read (shared_kernel.infra.settings and the services' aliases)
 SHARED = (
     "APP_ENV",
     "ENVIRONMENT",

@@ -36,7 +36,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from shared_kernel.auth import SigningKey
+from shared_kernel.infra.auth import SigningKey
 from tests.deploy.settings_env import SETTINGS, load_settings, loopbacks
 from tests.deploy.tools import DEPS_BIN, ROOT, missing, tool
 

@@ -178,7 +178,7 @@ def all_panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def test_metric_modules_found() -> None:
     modules = set(metric_modules())
     assert {
-        "shared_kernel.metrics",
+        "shared_kernel.infra.metrics",
         "notification.metrics",
         "document.adapters.outbound.metrics",
         "judgement.adapters.outbound.metrics",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.settings import ServiceSettings
 
 SERVICES = ["portal", "identity", "consent", "application", "judgement", "notification", "document"]
 

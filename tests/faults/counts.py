@@ -19,8 +19,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared_kernel.kafka import partitions_of
-from shared_kernel.mongo import connect
+from shared_kernel.infra.kafka import partitions_of
+from shared_kernel.infra.mongo import connect
 from tests.faults.journey import Submitted
 from tests.faults.stack import Stack
 

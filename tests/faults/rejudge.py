@@ -18,7 +18,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from shared_kernel.mongo import connect
+from shared_kernel.infra.mongo import connect
 from tests.faults.chaos import Chaos, log
 from tests.faults.counts import Counts, read_topic, sink_message_ids, topics_with_prefix
 from tests.faults.journey import Submitted

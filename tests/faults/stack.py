@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from shared_kernel.auth import SigningKey
+from shared_kernel.infra.auth import SigningKey
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / "deploy" / "local"

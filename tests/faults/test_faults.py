@@ -30,7 +30,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared_kernel.mongo import connect
+from shared_kernel.infra.mongo import connect
 from tests.faults.chaos import Chaos, log
 from tests.faults.counts import count, table
 from tests.faults.journey import (

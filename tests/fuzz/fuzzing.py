@@ -33,7 +33,7 @@ from schemathesis import GenerationMode
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 BOOKKEEPING = {"_outbox", "_outbox_pending", "_outbox_due"}
-# the store's version claims (shared_kernel.mongo): taken and released by any write attempt
+# the store's version claims (shared_kernel.infra.mongo): taken and released by any write attempt
 # the store's version claims, and the outbox relay's lease (renewed while the service runs)
 BOOKKEEPING_COLLECTIONS = {"_version_claims", "leases"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"

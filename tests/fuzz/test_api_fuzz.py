@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared_kernel.auth import Principal
-from shared_kernel.mongo import connect
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated, signed_token
+from shared_kernel.infra.mongo import connect
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated, signed_token
+from shared_kernel.principal import Principal
 from tests.fuzz.fuzzing import Target, fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
@@ -121,7 +121,7 @@ async def test_fuzz_consent(settings: ServiceSettings) -> None:
     from consent.inject import create_app
     from shared_kernel.events import Envelope
     from shared_kernel.events.catalogue import CcusWorkerSnapshot
-    from shared_kernel.testing import eventually, publisher
+    from shared_kernel.infra.testing import eventually, publisher
 
     s = own(Settings, settings)
     async with started(create_app(s), s) as (client, db), publisher(s) as publish:

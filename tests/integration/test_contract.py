@@ -16,8 +16,8 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     PartnerJudgementCompleted,
 )
-from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER = ROOT / "docs" / "examples" / "partner_consumer.py"

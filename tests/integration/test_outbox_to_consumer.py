@@ -23,10 +23,10 @@ import pytest
 
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
-from shared_kernel.kafka import EventPublisher, make_broker
-from shared_kernel.mongo import DocumentStore, OutboxRelay, connect
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events
+from shared_kernel.infra.kafka import EventPublisher, make_broker
+from shared_kernel.infra.mongo import DocumentStore, OutboxRelay, connect
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import Expected, eventually, expect_events
 
 CONSUMER = Path(__file__).resolve().parents[1] / "support" / "effect_consumer.py"
 

@@ -23,10 +23,10 @@ from consent.config import Settings as ConsentSettings
 from consent.inject import create_app as create_consent_app
 from document.config import Settings as DocumentSettings
 from document.inject import create_app as create_document_app
-from shared_kernel.auth import Principal
-from shared_kernel.mongo import connect
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated, signed_token
+from shared_kernel.infra.mongo import connect
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated, signed_token
+from shared_kernel.principal import Principal
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 JS_PDF = (

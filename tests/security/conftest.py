@@ -62,9 +62,9 @@ from portal.config import Settings as PortalSettings
 from portal.inject import create_app as portal_app
 from portal.ports.transport import Reply, Unreachable
 from shared_kernel.events import Envelope
-from shared_kernel.logging import configure_logging
-from shared_kernel.mongo import connect
-from shared_kernel.testing import eventually, isolated, publisher
+from shared_kernel.infra.logging import configure_logging
+from shared_kernel.infra.mongo import connect
+from shared_kernel.infra.testing import eventually, isolated, publisher
 
 SERVICES = ("identity", "consent", "application", "judgement", "notification", "document")
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shared_kernel.testing import eventually
+from shared_kernel.infra.testing import eventually
 
 from .conftest import HTML, PASSWORD, Stack, login
 from .test_access_matrix import csrf_of

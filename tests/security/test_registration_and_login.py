@@ -16,7 +16,7 @@ import pytest
 
 from identity.core.limits import Limit
 from identity.core.service import RegistrationLimits
-from shared_kernel.mongo import connect, delete_older
+from shared_kernel.infra.mongo import connect, delete_older
 
 from .conftest import HTML, PASSWORD, Stack, login, sink_mails
 from .test_access_matrix import csrf_of

@@ -20,9 +20,10 @@ import httpx
 import jwt
 import pytest
 
-from shared_kernel.auth import Principal, SigningKey, issue_token
-from shared_kernel.settings import DEVELOPMENT_SECRET
-from shared_kernel.testing import eventually
+from shared_kernel.infra.auth import SigningKey, issue_token
+from shared_kernel.infra.settings import DEVELOPMENT_SECRET
+from shared_kernel.infra.testing import eventually
+from shared_kernel.principal import Principal
 
 from .conftest import EMPLOYERS, HTML, PASSWORD, REVOCATION_REFRESH_SECONDS, Stack, login
 from .test_access_matrix import csrf_of, portal_login, routes_of

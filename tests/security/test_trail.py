@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared_kernel.mongo import connect
+from shared_kernel.infra.mongo import connect
 
 from .conftest import PASSWORD, Stack
 from .test_sessions import NEW_PASSWORD

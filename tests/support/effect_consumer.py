@@ -15,10 +15,10 @@ import signal
 
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationSubmitted
-from shared_kernel.logging import configure_logging
-from shared_kernel.mongo import Document
-from shared_kernel.runtime import build_runtime, running
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.logging import configure_logging
+from shared_kernel.infra.mongo import Document
+from shared_kernel.infra.runtime import build_runtime, running
+from shared_kernel.infra.settings import ServiceSettings
 
 
 async def main() -> None:

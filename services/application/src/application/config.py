@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
-from shared_kernel.http_client import PoolSettings
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.http_client import PoolSettings
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):

@@ -17,16 +17,16 @@ from application.config import Settings
 from application.core import access
 from application.core.service import ApplicationService, Policy
 from application.ports import JudgementPort
-from shared_kernel import access_log
-from shared_kernel.access_log import AccessLog
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
     ApplicationSubmitted,
     ApplicationWithdrawn,
 )
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra import access_log
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 PUBLISHES = (
     ApplicationSubmitted,

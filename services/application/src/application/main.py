@@ -3,7 +3,7 @@ and ``… migrate`` (``--help`` lists them)."""
 
 from application.config import Settings
 from application.inject import create_app
-from shared_kernel.service import serve_cli
+from shared_kernel.infra.service import serve_cli
 
 
 def main() -> int:

@@ -22,7 +22,6 @@ from application.config import Settings
 from application.inject import Container, create_app
 from judgement.config import Settings as JudgementSettings
 from judgement.inject import create_app as create_judgement_app
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -36,9 +35,9 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     JudgementStarted,
 )
-from shared_kernel.kafka import EventPublisher
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import (
+from shared_kernel.infra.kafka import EventPublisher
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import (
     Expected,
     eventually,
     expect_events,
@@ -46,6 +45,7 @@ from shared_kernel.testing import (
     publisher,
     signed_token,
 )
+from shared_kernel.principal import Principal
 
 EMPLOYER = "10000000000001"
 OTHER_EMPLOYER = "10000000000002"

@@ -10,8 +10,8 @@ import pytest
 from application.adapters.outbound.judgement_http import HttpJudgement
 from application.config import Settings
 from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
-from shared_kernel.http_client import PoolSettings
-from shared_kernel.logging import correlation_scope
+from shared_kernel.infra.http_client import PoolSettings
+from shared_kernel.infra.logging import correlation_scope
 
 
 class Script:

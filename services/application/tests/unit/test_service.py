@@ -11,10 +11,10 @@ from application import data
 from application.core.applications import Header
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import JudgementCompletedV2
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.testing import MemoryDocuments
+from shared_kernel.principal import Principal
 
 from .conftest import ADDRESS, EMPLOYER, NOW, OTHER_EMPLOYER, ccus, grant, level2, level4
 

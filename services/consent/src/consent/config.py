@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 TEN_MEGABYTES = 10 * 1024 * 1024
 

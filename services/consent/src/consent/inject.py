@@ -16,12 +16,12 @@ from consent.config import Settings
 from consent.core import checks
 from consent.core.consents import Policy
 from consent.core.service import ConsentService, UploadLimits, utcnow
-from shared_kernel import access_log
-from shared_kernel.access_log import AccessLog
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra import access_log
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 PUBLISHES = (
     ConsentGranted,

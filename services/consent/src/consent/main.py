@@ -3,7 +3,7 @@ and ``… migrate`` (``--help`` lists them)."""
 
 from consent.config import Settings
 from consent.inject import create_app
-from shared_kernel.service import serve_cli
+from shared_kernel.infra.service import serve_cli
 
 
 def main() -> int:

@@ -18,7 +18,6 @@ import httpx
 from consent.config import Settings
 from consent.core.consents import JST
 from consent.inject import Container, create_app
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
@@ -26,8 +25,8 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
 )
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import (
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import (
     Expected,
     eventually,
     expect_events,
@@ -35,6 +34,7 @@ from shared_kernel.testing import (
     publisher,
     signed_token,
 )
+from shared_kernel.principal import Principal
 
 EMPLOYER_A = "10000000000001"
 EMPLOYER_B = "10000000000002"

@@ -13,10 +13,10 @@ from consent.core.consents import Policy
 from consent.core.errors import ConsentError
 from consent.core.service import ConsentService
 from consent.core.validation import SCOPES, Application, Worker
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.testing import MemoryDocuments
+from shared_kernel.principal import Principal
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 EMPLOYER, OTHER_EMPLOYER = "11111111111111", "33333333333333"

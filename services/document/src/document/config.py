@@ -2,7 +2,7 @@
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):

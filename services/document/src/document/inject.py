@@ -10,12 +10,12 @@ from jinja2 import Environment
 from document.config import Settings
 from document.core import access
 from document.core.service import DocumentService
-from shared_kernel import access_log
-from shared_kernel.access_log import AccessLog
 from shared_kernel.events.catalogue import ResultNoticeGenerated
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra import access_log
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 PUBLISHES = (ResultNoticeGenerated,)
 """The events this service publishes (its part of docs/asyncapi.json)."""

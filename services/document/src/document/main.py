@@ -3,7 +3,7 @@ and ``… migrate`` (``--help`` lists them)."""
 
 from document.config import Settings
 from document.inject import create_app
-from shared_kernel.service import serve_cli
+from shared_kernel.infra.service import serve_cli
 
 
 def main() -> int:

@@ -18,13 +18,13 @@ from gridfs import AsyncGridFSBucket
 from document.config import Settings
 from document.core import signing
 from document.inject import Container, create_app
-from shared_kernel.auth import Principal, Role
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
-from shared_kernel.kafka import EventPublisher, make_broker
-from shared_kernel.mongo import OUTBOX
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, isolated, signed_token
+from shared_kernel.infra.kafka import EventPublisher, make_broker
+from shared_kernel.infra.mongo import OUTBOX
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import Expected, eventually, expect_events, isolated, signed_token
+from shared_kernel.principal import Principal, Role
 
 from ..conftest import EMPLOYER, judged, rejudged
 

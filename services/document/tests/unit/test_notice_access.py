@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from document.core.access import sees_notice
-from shared_kernel.auth import Principal
+from shared_kernel.principal import Principal
 
 NOTICE = {"_id": "RN-AP-20261204-AAAAAA-01", "employer_id": "10000000000002", "trade": "配管"}
 

@@ -12,8 +12,8 @@ from document.core import signing
 from document.core.service import DocumentService
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
-from shared_kernel.mongo import APPLIED
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.mongo import APPLIED
+from shared_kernel.infra.testing import MemoryDocuments
 
 from ..conftest import EMPLOYER, judged, rejudged
 

@@ -1,7 +1,7 @@
 """Settings of the identity service (env prefix ``IDENTITY_``).
 
 Identity alone holds the keys that sign the access tokens (``IDENTITY_SIGNING_KEYS``); the
-other services verify with the public halves it publishes (``shared_kernel.auth``). It
+other services verify with the public halves it publishes (``shared_kernel.infra.auth``). It
 sends the one mail that carries a secret — the activation link of a 利用者仮申請 — itself,
 over SMTP (``IDENTITY_SMTP_*``, the same server as the notification service's), so that no
 secret ever travels through Kafka.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from shared_kernel.auth import SigningKey, load_signing_keys
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.auth import SigningKey, load_signing_keys
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):

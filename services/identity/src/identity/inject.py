@@ -24,19 +24,13 @@ from identity.core.binding import Binding
 from identity.core.limits import Limit
 from identity.core.service import IdentityService, RegistrationLimits
 from identity.core.throttle import ThrottlePolicy
-from shared_kernel.auth import (
-    Authenticator,
-    Principal,
-    SessionCheck,
-    SigningKey,
-    issue_token,
-    jwks_of,
-)
 from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegisteredV2
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra.auth import Authenticator, SessionCheck, SigningKey, issue_token, jwks_of
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
+from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
 

@@ -19,7 +19,7 @@ def _bind_user(argv: list[str]) -> int:
 
 
 def _generate_signing_key(argv: list[str]) -> int:
-    from shared_kernel.auth import SigningKey
+    from shared_kernel.infra.auth import SigningKey
 
     if argv:
         print("usage: python -m identity generate-signing-key", file=sys.stderr)
@@ -43,7 +43,7 @@ COMMANDS = {
 def main() -> int:
     from identity.config import Settings
     from identity.inject import create_app
-    from shared_kernel.service import serve_cli
+    from shared_kernel.infra.service import serve_cli
 
     # identity reads X-Forwarded-For itself, from IDENTITY_TRUSTED_PROXIES only
     return serve_cli("identity", Settings, create_app, COMMANDS, proxy_headers=False)

@@ -27,9 +27,9 @@ from identity.config import Settings
 from identity.core.activation_mail import ActivationMail
 from identity.inject import Container, create_app
 from identity.ports import MailUnavailable
-from shared_kernel.logging import configure_logging
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated
+from shared_kernel.infra.logging import configure_logging
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated
 
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 # most tests register the same address again and again: their own test lowers these

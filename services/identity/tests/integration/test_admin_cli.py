@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.settings import ServiceSettings
 
 Identity = Any  # the ``identity`` fixture (see conftest.py)
 PROG = "python -m identity create-user"

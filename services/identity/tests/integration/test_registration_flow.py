@@ -20,8 +20,8 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegisteredV2,
 )
-from shared_kernel.mongo import delete_older
-from shared_kernel.testing import Expected, expect_events
+from shared_kernel.infra.mongo import delete_older
+from shared_kernel.infra.testing import Expected, expect_events
 
 from .conftest import activation
 

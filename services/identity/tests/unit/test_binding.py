@@ -20,8 +20,9 @@ from identity.core.binding import (
     trades_of_body,
 )
 from identity.core.errors import AccountNotFound
-from shared_kernel.auth import Authenticator, NoRevocations, Principal, StaticKeys, issue_token
-from shared_kernel.testing import generated_signing_key
+from shared_kernel.infra.auth import Authenticator, NoRevocations, StaticKeys, issue_token
+from shared_kernel.infra.testing import generated_signing_key
+from shared_kernel.principal import Principal
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 ZENKEN = "全国建設労働組合総連合（全建総連）"

@@ -12,7 +12,7 @@ from identity.adapters.inbound.ratelimit import SlidingWindowLimiter
 from identity.config import Settings
 from identity.core.policies import check_password
 from identity.core.tokens import ALPHABET, generate_password, session_key
-from shared_kernel.auth import SigningKey
+from shared_kernel.infra.auth import SigningKey
 
 
 class Clock:

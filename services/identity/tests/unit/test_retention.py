@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from identity.config import Settings
 from identity.inject import wire
-from shared_kernel.runtime import build_runtime
+from shared_kernel.infra.runtime import build_runtime
 
 
 def test_sessions_and_failed_attempts_are_kept_for_the_login_history_retention() -> None:

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
 

@@ -22,8 +22,6 @@ from judgement.core.master import Master, build_master
 from judgement.core.service import JudgementService
 from judgement.criteria_admin.service import CriteriaAdministration
 from judgement.criteria_admin.source import MasterSource
-from shared_kernel import access_log
-from shared_kernel.access_log import AccessLog
 from shared_kernel.events.catalogue import (
     CriteriaPublished,
     JudgementCompletedV2,
@@ -32,9 +30,11 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
     RejudgementRequested,
 )
-from shared_kernel.logging import get_logger
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra import access_log
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 PUBLISHES = (
     JudgementStarted,
@@ -76,7 +76,7 @@ def wire(runtime: Runtime) -> Container:
     )
     from judgement.rejudge import planning
     from judgement.rejudge.service import Rejudger
-    from shared_kernel.mongo import DocumentStore
+    from shared_kernel.infra.mongo import DocumentStore
 
     # 再判定: not a relay store (its documents carry no outbox; see judgement.rejudge.service)
     runtime.index("rejudgements", "line_id", "employer_id", "application_id", "worker_id")

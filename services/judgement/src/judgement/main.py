@@ -34,6 +34,6 @@ COMMANDS = {
 def main() -> int:
     from judgement.config import Settings
     from judgement.inject import create_app
-    from shared_kernel.service import serve_cli
+    from shared_kernel.infra.service import serve_cli
 
     return serve_cli("judgement", Settings, create_app, COMMANDS)

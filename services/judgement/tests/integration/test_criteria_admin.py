@@ -13,15 +13,14 @@ import httpx
 
 from judgement.config import Settings
 from judgement.inject import create_app
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CriteriaPublished,
     JudgementCompletedV2,
     RejudgementPlanned,
 )
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import (
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import (
     Expected,
     eventually,
     expect_events,
@@ -29,6 +28,7 @@ from shared_kernel.testing import (
     publisher,
     signed_token,
 )
+from shared_kernel.principal import Principal
 
 from .test_judging_flow import EMPLOYER, application, snapshot
 

@@ -21,8 +21,8 @@ from judgement.feed.cli import demo_path
 from judgement.feed.publish import SOURCE, publish_snapshots
 from judgement.feed.synthetic import generate, worker_id
 from shared_kernel.events.catalogue import CcusWorkerSnapshot
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, expect_events
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import Expected, expect_events
 
 AS_OF = date(2026, 11, 29)
 

@@ -23,12 +23,12 @@ from judgement.feed.synthetic import Generated, generate
 from judgement.impact import UnknownDraft, jobs_for
 from judgement.impact.job import TOKYO
 from judgement.inject import create_app
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated, signed_token
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated, signed_token
+from shared_kernel.principal import Principal
 
 TABLES = Path(judging.__file__).resolve().parents[1] / "criteria" / "master" / "tables"
 DRAFT = "CD-20261207-a1b2c3"

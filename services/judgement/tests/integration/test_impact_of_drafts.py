@@ -13,7 +13,7 @@ from typing import Any
 
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import CcusQualification, CcusWorkerSnapshot
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.settings import ServiceSettings
 
 from .test_criteria_admin import corrected_table, headers, instance, own_settings
 from .test_judging_flow import snapshot

@@ -17,7 +17,6 @@ from prometheus_client import REGISTRY
 from judgement.config import Settings
 from judgement.core import judging
 from judgement.inject import Container, create_app, wire
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -30,9 +29,9 @@ from shared_kernel.events.catalogue import (
     JudgementStarted,
     PartnerJudgementCompleted,
 )
-from shared_kernel.service import prepare
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import (
+from shared_kernel.infra.service import prepare
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import (
     Expected,
     eventually,
     expect_events,
@@ -40,6 +39,7 @@ from shared_kernel.testing import (
     publisher,
     signed_token,
 )
+from shared_kernel.principal import Principal
 
 EMPLOYER = "12345678901234"
 

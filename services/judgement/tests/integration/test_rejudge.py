@@ -19,9 +19,9 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
     RejudgementRequested,
 )
-from shared_kernel.mongo import DocumentStore
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import Expected, eventually, expect_events, publisher
+from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import Expected, eventually, expect_events, publisher
 
 from .test_judging_flow import EMPLOYER, application, judgement_service, snapshot
 

@@ -35,8 +35,8 @@ from judgement.criteria import packaged_documents, without_tables, yaml_files
 from judgement.criteria_admin.service import CriteriaAdministration
 from judgement.criteria_admin.source import MasterSource
 from judgement.ports.criteria import VersionExists
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
+from shared_kernel.principal import Principal
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 2026-12-07 12:00 JST
 TODAY = date(2026, 12, 7)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from judgement.core import access
-from shared_kernel.auth import Principal
+from shared_kernel.principal import Principal
 
 EMPLOYER = Principal(subject="kensetsu01", role="employer", employer_id="10000000000001")
 UNBOUND = Principal(subject="hyoka0001", role="evaluator")

@@ -14,7 +14,8 @@ import pytest
 from judgement.core import compact, judging, rejudging
 from judgement.feed.synthetic import generate
 from judgement.impact.snapshots import MirroredSnapshots
-from shared_kernel.mongo import AlreadyExists, Change, Document
+from shared_kernel.errors import AlreadyExists
+from shared_kernel.infra.mongo import Change, Document
 
 
 class Memory:

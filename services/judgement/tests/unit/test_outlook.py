@@ -23,12 +23,12 @@ from judgement.core.service import JudgementService
 from judgement.criteria import default_master
 from judgement.feed import demo
 from judgement.feed.files import read_json
-from shared_kernel.access_log import AccessLog
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted
-from shared_kernel.http import ApiError
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.testing import MemoryDocuments
+from shared_kernel.principal import Principal
 
 EMPLOYER = Principal(subject="kensetsu01", role="employer", employer_id="10000000000001")
 OTHER = Principal(subject="kensetsu02", role="employer", employer_id="10000000000002")

@@ -8,7 +8,7 @@ from judgement.core.service import JudgementService
 from judgement.criteria import default_master
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.testing import MemoryDocuments
 
 EMPLOYER, OTHER, WORKER = "10000000000001", "10000000000002", "99000000000001"
 GRANTED_AT = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from notification.config import Settings
 from notification.core.links import Links
 from notification.core.service import NotificationService, SenderPolicy
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 TITLE = "通知サービス"
 REJUDGEMENT_DIGESTS = "rejudgement_digests"  # one document per 再判定 run and employer

@@ -4,7 +4,7 @@ and ``… migrate`` (``--help`` lists them)."""
 
 from notification.config import Settings
 from notification.inject import create_app
-from shared_kernel.service import serve_cli
+from shared_kernel.infra.service import serve_cli
 
 
 def main() -> int:

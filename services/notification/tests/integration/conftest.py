@@ -25,12 +25,12 @@ import pytest
 
 from notification.config import Settings
 from notification.inject import Container, create_app, wire
-from shared_kernel.auth import Principal
-from shared_kernel.kafka import EventPublisher, make_broker
-from shared_kernel.mongo import connect
-from shared_kernel.service import prepare
-from shared_kernel.settings import ServiceSettings
-from shared_kernel.testing import isolated, signed_token
+from shared_kernel.infra.kafka import EventPublisher, make_broker
+from shared_kernel.infra.mongo import connect
+from shared_kernel.infra.service import prepare
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated, signed_token
+from shared_kernel.principal import Principal
 
 ROOT = Path(__file__).resolve().parents[4]
 SINK = ROOT / "deploy" / "local" / "smtp_sink.py"

@@ -21,7 +21,7 @@ from shared_kernel.events.catalogue import (
     TOPIC_IDENTITY,
     TOPIC_JUDGEMENT,
 )
-from shared_kernel.testing import eventually
+from shared_kernel.infra.testing import eventually
 
 SETTLE = 1.0  # time for a stray duplicate to show up before counting
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from shared_kernel.testing import eventually
+from shared_kernel.infra.testing import eventually
 
 SETTLE = 1.5  # time for a stray duplicate (or a wrongly decided mail) to show up
 UPDATE = "【能力評価システム】レベル判定結果が更新されました"

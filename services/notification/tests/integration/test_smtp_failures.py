@@ -16,7 +16,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from shared_kernel.testing import eventually
+from shared_kernel.infra.testing import eventually
 
 
 async def mail_to(svc: Any, address: str) -> dict[str, Any] | None:

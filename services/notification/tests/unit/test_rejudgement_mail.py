@@ -15,7 +15,7 @@ from notification.core import compose, rejudgements
 from notification.core.links import Links
 from notification.core.service import NotificationService
 from shared_kernel.events import Envelope
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.infra.testing import MemoryDocuments
 
 LINKS = Links("https://portal.example.jp/")
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from notification.core import mails
 from notification.core.links import Links
 from notification.core.service import NotificationService, NotRequeueable, SenderPolicy
 from notification.ports import PermanentFailure, TransientFailure
-from shared_kernel.logging import get_correlation_id
-from shared_kernel.mongo import Change, Document
-from shared_kernel.testing import MemoryDocuments
+from shared_kernel.context import get_correlation_id
+from shared_kernel.infra.mongo import Change, Document
+from shared_kernel.infra.testing import MemoryDocuments
 
 
 class FakeMailer:
@@ -126,7 +126,7 @@ async def test_a_mail_is_sent_under_the_correlation_id_of_its_event(
     world: World, samples: Any
 ) -> None:
     """The sender is a background job: its log lines (mail.sent …) carry the correlation id
-    of the event that recorded the mail, so `python -m shared_kernel.trace` finds them."""
+    of the event that recorded the mail, so `python -m shared_kernel.infra.trace` finds them."""
     envelope = samples.activated()
     await world.service.on_activated(envelope)
     assert get_correlation_id() is None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from shared_kernel.http_client import PoolSettings
-from shared_kernel.settings import ServiceSettings, service_config
+from shared_kernel.infra.http_client import PoolSettings
+from shared_kernel.infra.settings import ServiceSettings, service_config
 
 DEVELOPMENT_COOKIE_SECRET = "changethis-portal-cookie-secret-development-only"
 

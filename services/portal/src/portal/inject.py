@@ -22,8 +22,8 @@ from portal.config import Settings
 from portal.core.operations import History
 from portal.core.session import SessionCodec
 from portal.ports.transport import Transport
-from shared_kernel.runtime import Runtime
-from shared_kernel.service import service_app
+from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.service import service_app
 
 TITLE = "事業者ポータル"
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from shared_kernel.testing import TEST_PREFIXES
+from shared_kernel.infra.testing import TEST_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[4]
 ARTIFACTS = ROOT / "var" / "test-artifacts" / "portal"

@@ -19,7 +19,7 @@ import pytest
 
 from portal.config import Settings
 from portal.inject import create_app
-from shared_kernel.testing import isolated
+from shared_kernel.infra.testing import isolated
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TODAY = "2026-12-08"

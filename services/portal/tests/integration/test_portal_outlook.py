@@ -14,7 +14,7 @@ import pytest
 
 from portal.config import Settings
 from portal.inject import create_app
-from shared_kernel.testing import isolated
+from shared_kernel.infra.testing import isolated
 
 # the scripted services and the login, as in test_portal_pages.py
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -18,7 +18,7 @@ import pytest
 
 from portal.config import Settings
 from portal.inject import create_app
-from shared_kernel.testing import isolated
+from shared_kernel.infra.testing import isolated
 
 LOGIN_ID_RULE = "ログインIDは半角英数字8〜16文字で入力してください"
 HTML = {"Accept": "text/html,application/xhtml+xml"}

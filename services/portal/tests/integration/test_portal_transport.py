@@ -17,8 +17,8 @@ from portal.adapters.outbound.http_pool import PooledTransport, origin
 from portal.config import Settings
 from portal.inject import create_app
 from portal.ports.transport import Unreachable
-from shared_kernel.http_client import PoolSettings
-from shared_kernel.testing import isolated
+from shared_kernel.infra.http_client import PoolSettings
+from shared_kernel.infra.testing import isolated
 
 Respond = Callable[[bytes], Awaitable[bytes | None]]
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -25,7 +25,7 @@ from portal.adapters.outbound.services import (
 from portal.config import Settings
 from portal.core.session import Session
 from portal.ports.transport import Reply
-from shared_kernel.logging import correlation_scope
+from shared_kernel.infra.logging import correlation_scope
 
 NOW = 1_800_000_000.0
 KANA = "氏名カナは全角カタカナで入力してください"

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared_kernel.logging import get_correlation_id, new_correlation_id
+from shared_kernel.context import get_correlation_id, new_correlation_id
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"

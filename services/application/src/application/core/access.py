@@ -1,6 +1,6 @@
 """What the application service logs as personal-data access (APPI), and why.
 
-The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker).
+The log itself is ``shared_kernel.infra.access_log`` (one entry per answer naming a worker).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from application.core.errors import (
 )
 from application.core.fees import FeeSchedule
 from application.ports import Documents, JudgementPort
-from shared_kernel.auth import Principal
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ConsentGranted,
@@ -35,8 +35,8 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     JudgementStarted,
 )
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import AlreadyExists
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
 HIDDEN = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0, "_outbox_due": 0}

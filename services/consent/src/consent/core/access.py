@@ -1,7 +1,7 @@
 """What the consent service logs as personal-data access (APPI), and why; which
 consents an evaluator bound to 分野 may see.
 
-The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker).
+The log itself is ``shared_kernel.infra.access_log`` (one entry per answer naming a worker).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from shared_kernel.auth import Principal
+from shared_kernel.principal import Principal
 
 Doc = dict[str, Any]
 

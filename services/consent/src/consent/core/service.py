@@ -23,8 +23,6 @@ from consent.core.consents import Doc, Outcome, Policy
 from consent.core.errors import ConsentError, invalid, not_found
 from consent.core.validation import ApplicationInput, Worker
 from consent.ports import Documents, FileStore
-from shared_kernel.access_log import AccessLog
-from shared_kernel.auth import Principal
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
@@ -32,8 +30,10 @@ from shared_kernel.events.catalogue import (
     JudgementCompleted,
     JudgementCompletedV2,
 )
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import Change
+from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import Change
+from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """Who may see which 結果通知書, and what the service logs as personal-data access (APPI).
 
-The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker). The
+The log itself is ``shared_kernel.infra.access_log`` (one entry per answer naming a worker). The
 public verification page shows a masked 技能者ID and no name: it is not logged.
 
 A notice is seen by its employer and by the evaluators of its 分野: an evaluator bound to
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared_kernel.auth import Principal
+from shared_kernel.principal import Principal
 
 LINKED = ("application_id",)
 PURPOSES = {

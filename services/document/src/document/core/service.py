@@ -28,6 +28,7 @@ from typing import Any
 
 from document.core import lineage, notice, signing
 from document.ports import Documents, Files, Renderer
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
@@ -35,8 +36,8 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
 )
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import AlreadyExists, Document
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import Document
 
 log = get_logger(__name__)
 SOURCE = "document"

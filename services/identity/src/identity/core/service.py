@@ -51,8 +51,9 @@ from identity.core.tokens import (
     session_key,
 )
 from identity.ports import ActivationMailer, Documents, MailUnavailable, PasswordHasher
-from shared_kernel.logging import get_correlation_id, get_logger
-from shared_kernel.mongo import AlreadyExists
+from shared_kernel.context import get_correlation_id
+from shared_kernel.errors import AlreadyExists
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """Who may see which judgement data, and what the service logs as personal-data access.
 
-The log itself is ``shared_kernel.access_log`` (one entry per answer naming a worker).
+The log itself is ``shared_kernel.infra.access_log`` (one entry per answer naming a worker).
 
 分野 scoping (docs/security.md): an evaluator bound to 分野 (token claim ``trades``) sees
 the judgements of those 分野 only, and a worker's CCUS data only when the worker has a
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shared_kernel.auth import Principal
+from shared_kernel.principal import Principal
 
 LINKED = ("application_id",)
 PURPOSES = {

@@ -21,6 +21,7 @@ from judgement.core.master import Master
 from judgement.core.models import CcusRecord, EvaluationResult
 from judgement.ports import Documents
 from judgement.ports.criteria import FixedMaster, MasterInForce
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -31,8 +32,8 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
 )
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import AlreadyExists, Change
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import Change
 
 log = get_logger(__name__)
 

@@ -37,7 +37,7 @@ from judgement.criteria_admin.source import MasterSource
 from judgement.ports.criteria import CriteriaStore, VersionExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import CriteriaPublished
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 SOURCE = "judgement"

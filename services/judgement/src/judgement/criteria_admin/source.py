@@ -36,7 +36,7 @@ from judgement.core.criteria_admin import (
 from judgement.core.errors import MasterError
 from judgement.core.master import Master, TableSpec, build_master
 from judgement.ports.criteria import CriteriaStore, VersionExists
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 Documents = Sequence[tuple[str, Mapping[str, Any]]]

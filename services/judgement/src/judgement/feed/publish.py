@@ -2,7 +2,7 @@
 
 Each snapshot goes out as a CloudEvents envelope (``ce_source`` = ``ccus``) on the physical
 topic ``settings.topic(CcusWorkerSnapshot.TOPIC)``, keyed by the 技能者ID, through the
-shared :class:`~shared_kernel.kafka.EventPublisher` (idempotent producer, ``acks=all``).
+shared :class:`~shared_kernel.infra.kafka.EventPublisher` (idempotent producer, ``acks=all``).
 Up to ``concurrency`` sends are in flight at once; every one is confirmed before
 :func:`publish_snapshots` returns. One feed run shares one correlation id.
 """
@@ -20,9 +20,9 @@ from aiokafka.errors import KafkaError
 from judgement.feed.settings import FeedSettings
 from shared_kernel.events.catalogue import CcusWorkerSnapshot
 from shared_kernel.events.envelope import Envelope
-from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker
-from shared_kernel.logging import correlation_scope
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.logging import correlation_scope
+from shared_kernel.infra.settings import ServiceSettings
 
 SOURCE = "ccus"
 PUBLISHES = (CcusWorkerSnapshot,)

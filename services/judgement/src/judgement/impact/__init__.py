@@ -24,7 +24,7 @@ from judgement.impact.job import (
 )
 from judgement.impact.snapshots import MIRROR, MirroredSnapshots
 from judgement.ports import Documents
-from shared_kernel.runtime import Runtime
+from shared_kernel.infra.runtime import Runtime
 
 __all__ = [
     "DraftMasters",
@@ -58,7 +58,7 @@ def attach(
       :data:`ROWS_RETENTION`) are declared with the fields they are read by;
     * the jobs run in a background task of the service (``ImpactJobs.serve``).
     """
-    from shared_kernel.mongo import DocumentStore
+    from shared_kernel.infra.mongo import DocumentStore
 
     for name, fields in (
         (MIRROR, ()),

@@ -32,9 +32,10 @@ from judgement.impact.job import (
     UnknownDraft,
     view,
 )
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.service import container_of
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter(tags=["基準管理（影響確認）"])
 Staff = Annotated[Principal, Depends(require("criteria_editor", "criteria_approver"))]

@@ -67,8 +67,8 @@ from judgement.ports import Documents
 from judgement.ports.bulk import BulkDocuments
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import Document, public
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import Document, public
 
 log = get_logger(__name__)
 TOKYO = ZoneInfo("Asia/Tokyo")

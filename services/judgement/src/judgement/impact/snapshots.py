@@ -31,9 +31,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from judgement.core import judging
 from judgement.ports import Documents
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
-from shared_kernel.logging import get_logger
-from shared_kernel.mongo import AlreadyExists, Change, Document
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.mongo import Change, Document
 
 log = get_logger(__name__)
 

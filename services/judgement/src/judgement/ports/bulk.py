@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from shared_kernel.mongo import Document
-from shared_kernel.ports import Documents
+from shared_kernel.infra.mongo import Document
+from shared_kernel.infra.ports import Documents
 
 
 class BulkDocuments(Documents, Protocol):

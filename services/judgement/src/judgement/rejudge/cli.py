@@ -47,8 +47,8 @@ from judgement.criteria import default_master, load_master
 from judgement.rejudge import planning
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import RejudgementPlanned, RejudgementRequested
-from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker
-from shared_kernel.mongo import connect
+from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.mongo import connect
 
 PROG = "python -m judgement rejudge"
 EXIT_INVALID = 2

@@ -34,6 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from judgement.core import current, judging, rejudging
 from judgement.core.errors import UnknownTrade
 from judgement.core.master import Master
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     RejudgementLine,
@@ -41,8 +42,8 @@ from shared_kernel.events.catalogue import (
     RejudgementRequested,
 )
 from shared_kernel.events.envelope import MAX_EVENT_BYTES
-from shared_kernel.logging import correlation_scope
-from shared_kernel.mongo import AlreadyExists, Document, DocumentStore
+from shared_kernel.infra.logging import correlation_scope
+from shared_kernel.infra.mongo import Document, DocumentStore
 
 CHUNK_BYTES = MAX_EVENT_BYTES // 2  # well under the broker's and consumers' 1 MB limit
 PER_ID_LOOKUPS = 50  # fewer snapshots than this are read one by one, more in one scan

@@ -29,7 +29,7 @@ from shared_kernel.events.catalogue import (
     RejudgementLine,
     RejudgementRequested,
 )
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 Publish = Callable[[Envelope], Awaitable[None]]

@@ -34,8 +34,8 @@ from shared_kernel.events.catalogue import (
     UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
-from shared_kernel.logging import correlation_scope, get_logger
-from shared_kernel.mongo import Change
+from shared_kernel.infra.logging import correlation_scope, get_logger
+from shared_kernel.infra.mongo import Change
 
 log = get_logger(__name__)
 

@@ -26,10 +26,11 @@ from application.core import applications, lines
 from application.core.applications import Header as DraftHeader
 from application.core.errors import ApplicationError, FieldError, JudgementUnavailable
 from application.inject import Container
-from shared_kernel.access_log import logged
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.service import container_of
+from shared_kernel.infra.access_log import logged
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]

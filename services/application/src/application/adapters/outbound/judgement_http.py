@@ -1,6 +1,6 @@
 """The judgement service over HTTP (httpx), implementing ``JudgementPort``.
 
-One pooled client (``shared_kernel.http_client``: keep-alive, timeouts and connection
+One pooled client (``shared_kernel.infra.http_client``: keep-alive, timeouts and connection
 limits from ``APPLICATION_JUDGEMENT_*``), made by the composition root when the service
 starts and closed when it stops. The caller's ``Authorization`` header is forwarded (the
 judgement service checks the same tokens) and the correlation id travels as
@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 
 from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
-from shared_kernel.http_client import PoolSettings, service_client
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.http_client import PoolSettings, service_client
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 USER_AGENT = "noryoku-application"

@@ -17,7 +17,7 @@ from shared_kernel.events.catalogue import (
     JudgementCompleted,
     JudgementCompletedV2,
 )
-from shared_kernel.kafka import EventConsumer
+from shared_kernel.infra.kafka import EventConsumer
 
 
 def subscribe(consumer: EventConsumer, service: ConsentService, *, end_on_judgement: bool) -> None:

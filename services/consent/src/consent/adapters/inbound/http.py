@@ -25,8 +25,9 @@ from consent.core import files
 from consent.core.errors import ConsentError
 from consent.core.validation import ApplicationInput
 from consent.inject import Container
-from shared_kernel.auth import Principal, require
-from shared_kernel.service import container_of
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]

@@ -15,7 +15,7 @@ from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared_kernel.mongo import Document
+from shared_kernel.infra.mongo import Document
 
 BUCKET = "signed_forms"
 

@@ -6,7 +6,7 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
 )
-from shared_kernel.kafka import EventConsumer
+from shared_kernel.infra.kafka import EventConsumer
 
 
 def subscribe(consumer: EventConsumer, service: DocumentService) -> None:

@@ -17,7 +17,7 @@ from gridfs import AsyncGridFSBucket
 from gridfs.errors import FileExists, NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared_kernel.mongo import Document
+from shared_kernel.infra.mongo import Document
 
 BUCKET = "pdfs"
 ORPHAN_AGE = timedelta(seconds=10)

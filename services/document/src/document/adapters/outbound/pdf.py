@@ -38,7 +38,7 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from document.adapters.outbound import typst_markup
 from document.adapters.outbound.metrics import observe_render
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 TEMPLATES = Path(str(resources.files("document") / "templates"))

@@ -52,7 +52,7 @@ from identity.core.binding import UNBOUND, Binding, BindingRefused
 from identity.core.errors import AccountNotFound, LoginIdTaken, ValidationFailed
 from identity.core.service import bind_staff, create_staff, staff_role
 from identity.core.tokens import generate_password
-from shared_kernel.mongo import DocumentStore, connect
+from shared_kernel.infra.mongo import DocumentStore, connect
 
 PROG = "python -m identity create-user"
 BIND_PROG = "python -m identity bind-user"

@@ -10,7 +10,7 @@ Public (rate-limited per client IP and per login ID):
   ``DELETE /sessions/current`` logout;
 * ``GET /.well-known/jwks.json`` the public keys of the access tokens, and
   ``GET /sessions/revocations`` the sessions ended recently (opaque session ids and times:
-  what every service needs to refuse their tokens; ``shared_kernel.auth``).
+  what every service needs to refuse their tokens; ``shared_kernel.infra.auth``).
 
 The client address is the socket peer, or — only when the peer is one of
 ``IDENTITY_TRUSTED_PROXIES`` — the last address in ``X-Forwarded-For`` that is not a
@@ -55,8 +55,9 @@ from identity.core.forms import LABELS
 from identity.core.service import AccessToken
 from identity.core.tokens import parse_activation_token
 from identity.inject import Container
-from shared_kernel.auth import JWKS_PATH, REVOCATIONS_PATH, Principal, require
-from shared_kernel.service import container_of
+from shared_kernel.infra.auth import JWKS_PATH, REVOCATIONS_PATH, require
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]

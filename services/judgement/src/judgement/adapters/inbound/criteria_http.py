@@ -41,9 +41,10 @@ from judgement.core.master import Master, Trade
 from judgement.core.tree import AllOf, AnyOf, AtLeast, Leaf, Node
 from judgement.criteria import yaml_files
 from judgement.inject import Container
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.service import container_of
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 
 class JapaneseValidation(APIRoute):

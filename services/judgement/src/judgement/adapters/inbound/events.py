@@ -14,8 +14,8 @@ from shared_kernel.events.catalogue import (
     ConsentGranted,
     ConsentRejected,
 )
-from shared_kernel.kafka import EventConsumer
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.kafka import EventConsumer
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 Handler = Callable[[Envelope], Awaitable[None]]

@@ -30,11 +30,12 @@ from judgement.core.master import Master, Trade
 from judgement.core.models import CareerCertification, EvaluationRequest, EvaluationResult
 from judgement.core.service import NotFound
 from judgement.inject import Container
-from shared_kernel.access_log import logged
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.mongo import public
-from shared_kernel.service import container_of
+from shared_kernel.infra.access_log import logged
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.mongo import public
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]

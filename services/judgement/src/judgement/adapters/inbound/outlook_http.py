@@ -21,10 +21,11 @@ from judgement.core import access, outlook
 from judgement.core.criteria_admin import japan_today
 from judgement.core.models import CareerCertification, YearsMonths
 from judgement.inject import Container
-from shared_kernel.access_log import logged
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.service import container_of
+from shared_kernel.infra.access_log import logged
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter(tags=["レベル診断"])
 ContainerDep = Annotated[Container, Depends(container_of)]

@@ -32,8 +32,9 @@ from judgement.core.criteria_admin import (
 )
 from judgement.core.master import QualificationSpec, TableSpec
 from judgement.ports.criteria import VersionExists
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
-from shared_kernel.mongo import AlreadyExists, Document, DocumentStore
+from shared_kernel.infra.mongo import Document, DocumentStore
 
 STATE_ID = "current"
 BOOKKEEPING = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0, "_outbox_due": 0}

@@ -16,7 +16,7 @@ from shared_kernel.events.catalogue import (
     UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
-from shared_kernel.kafka import EventConsumer
+from shared_kernel.infra.kafka import EventConsumer
 
 
 def subscribe(consumer: EventConsumer, service: NotificationService) -> None:

@@ -18,9 +18,10 @@ from notification.core.compose import TEMPLATES
 from notification.core.mails import MailStatus
 from notification.core.service import NotFound, NotRequeueable
 from notification.inject import Container
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.service import container_of
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.service import container_of
+from shared_kernel.principal import Principal
 
 router = APIRouter()
 ContainerDep = Annotated[Container, Depends(container_of)]

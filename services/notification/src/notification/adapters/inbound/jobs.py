@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 
 from notification.core.service import NotificationService
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.config import Settings
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """デッドレター (role ``operator``): the events a service failed to handle, and their replay.
 
-Built on each consuming service's dead-letter API (``shared_kernel.dlq_http``): the list
+Built on each consuming service's dead-letter API (``shared_kernel.infra.dlq_http``): the list
 gathers ``GET /dead-letters`` of every service, the detail page shows the headers, the error
 and the payload with personal data masked, and 再投入 posts ``.../replay`` with the
 operator's reason (audited by the service). A service that does not answer is named on the

@@ -13,7 +13,7 @@ and turns the portal's exceptions into Japanese pages: a service outage is a 503
 never a traceback.
 
 The session middleware also checks a logged-in cookie's session against the sessions
-that ended (``shared_kernel.auth``: the portal's own logouts at once, every other ended
+that ended (``shared_kernel.infra.auth``: the portal's own logouts at once, every other ended
 session within ``AUTH_REVOCATION_REFRESH_SECONDS``): a copy of the cookie kept from before
 a logout opens nothing.
 """
@@ -54,8 +54,8 @@ from portal.core.formatting import (
 )
 from portal.core.session import Session
 from portal.inject import Container
-from shared_kernel.auth import AuthUnavailable
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.auth import AuthUnavailable
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

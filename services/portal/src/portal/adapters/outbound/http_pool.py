@@ -1,6 +1,6 @@
 """The portal's HTTP client: one pooled ``httpx.AsyncClient`` per service.
 
-Implements the ``Transport`` port with ``shared_kernel.http_client``: the clients are made
+Implements the ``Transport`` port with ``shared_kernel.infra.http_client``: the clients are made
 when the portal starts (its composition root runs in the app's lifespan), reuse their
 connections (keep-alive) and close at shutdown. A call goes through the client of the
 service whose address it is for; timeouts and pool limits come from the settings
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from portal.ports.transport import Reply, Unreachable
-from shared_kernel.http_client import PoolSettings, ServiceClients
+from shared_kernel.infra.http_client import PoolSettings, ServiceClients
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 USER_AGENT = "noryoku-portal"

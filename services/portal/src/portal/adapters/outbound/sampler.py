@@ -23,7 +23,7 @@ from portal.core.operations import (
     parse_metrics,
 )
 from portal.ports.transport import Reply
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 PROBE_TIMEOUT = 3.0

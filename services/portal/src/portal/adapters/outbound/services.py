@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 from portal.config import Settings
 from portal.core.session import Session
 from portal.ports.transport import Reply, Transport, Unreachable
-from shared_kernel.logging import get_correlation_id, get_logger
+from shared_kernel.context import get_correlation_id
+from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

@@ -1,8 +1,8 @@
 """Dead letters: list, inspect (personal data masked) and replay them, with an audit trail.
 
-    uv run python -m shared_kernel.dlq list [--topic TOPIC.dlq]
-    uv run python -m shared_kernel.dlq show TOPIC.dlq PARTITION OFFSET
-    uv run python -m shared_kernel.dlq replay TOPIC.dlq PARTITION OFFSET --operator NAME
+    uv run python -m shared_kernel.infra.dlq list [--topic TOPIC.dlq]
+    uv run python -m shared_kernel.infra.dlq show TOPIC.dlq PARTITION OFFSET
+    uv run python -m shared_kernel.infra.dlq replay TOPIC.dlq PARTITION OFFSET --operator NAME
 
 A replay publishes the original bytes and CloudEvents headers (same ``ce_id`` and
 ``ce_correlationid``) to the original topic, adds ``dlq_replayed_at``/``dlq_replayed_by``,
@@ -27,9 +27,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from shared_kernel.kafka import DLQ_SUFFIX, kafka_options, partitions_of
-from shared_kernel.mongo import DocumentStore, connect
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.kafka import DLQ_SUFFIX, kafka_options, partitions_of
+from shared_kernel.infra.mongo import DocumentStore, connect
+from shared_kernel.infra.settings import ServiceSettings
 
 PERSONAL_FIELDS = frozenset(
     {
@@ -236,7 +236,7 @@ async def _main(args: argparse.Namespace, settings: ServiceSettings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared_kernel.dlq", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m shared_kernel.infra.dlq", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="dead letters (one JSON line each)")
     listing.add_argument("--topic", help="one .dlq topic (default: all)")

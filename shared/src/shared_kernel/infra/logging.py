@@ -1,4 +1,4 @@
-"""structlog JSON logging with a correlation id carried in contextvars.
+"""structlog JSON logging with the correlation id of ``shared_kernel.context``.
 
 The correlation id is bound per HTTP request (``X-Correlation-ID``) and per consumed
 message (``ce_correlationid``) and copied into every event published while it is bound.
@@ -8,35 +8,30 @@ from __future__ import annotations
 
 import logging
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+from shared_kernel import context
+from shared_kernel.context import correlation_scope, get_correlation_id, new_correlation_id
 
 
-def get_correlation_id() -> str | None:
-    return _correlation_id.get()
+def _add_correlation(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    cid = context.get_correlation_id()
+    if cid is not None:
+        event.setdefault("correlation_id", cid)
+    return event
 
 
-def new_correlation_id() -> str:
-    return str(uuid.uuid4())
-
-
-@contextmanager
-def correlation_scope(correlation_id: str | None) -> Iterator[str]:
-    """Bind a correlation id (a new one if ``None``) for the duration of the block."""
-    cid = correlation_id or new_correlation_id()
-    token = _correlation_id.set(cid)
-    try:
-        with structlog.contextvars.bound_contextvars(correlation_id=cid):
-            yield cid
-    finally:
-        _correlation_id.reset(token)
+def _lift_fields(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The fields of a ``shared_kernel.context.Logger`` line (stdlib ``extra``) into the line."""
+    record = event.get("_record")
+    fields = getattr(record, context.FIELDS, None)
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            event.setdefault(key, value)
+    return event
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -47,13 +42,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_correlation,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, _lift_fields],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -82,3 +78,12 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 def get_logger(name: str | None = None, **initial: Any) -> Any:
     return structlog.get_logger(name, **initial)
+
+
+__all__ = [
+    "configure_logging",
+    "correlation_scope",
+    "get_correlation_id",
+    "get_logger",
+    "new_correlation_id",
+]

@@ -1,6 +1,6 @@
 """Follow one application across every service's log (README "Operations").
 
-    uv run python -m shared_kernel.trace ID [--log-dir var/log] [--json]
+    uv run python -m shared_kernel.infra.trace ID [--log-dir var/log] [--json]
 
 ``ID`` is a correlation id (the ``X-Correlation-ID`` response header, an event's
 ``ce_correlationid``) or an application number (申請番号 ``AP-YYYYMMDD-XXXXXX``). For an
@@ -151,7 +151,7 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(
-        prog="python -m shared_kernel.trace",
+        prog="python -m shared_kernel.infra.trace",
         description="Follow one application across every service's log.",
     )
     parser.add_argument("id", help="correlation id or application number (AP-YYYYMMDD-XXXXXX)")

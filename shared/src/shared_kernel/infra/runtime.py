@@ -23,15 +23,15 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared_kernel.auth import Authenticator, build_authenticator
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Event
-from shared_kernel.indexes import ensure_indexes
-from shared_kernel.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
-from shared_kernel.lag import watch_lag
-from shared_kernel.logging import get_logger
-from shared_kernel.metrics import RETENTION_DELETED
-from shared_kernel.mongo import (
+from shared_kernel.infra.auth import Authenticator, build_authenticator
+from shared_kernel.infra.indexes import ensure_indexes
+from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
+from shared_kernel.infra.lag import watch_lag
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.metrics import RETENTION_DELETED
+from shared_kernel.infra.mongo import (
     CLAIMS,
     LEASES,
     OUTBOX_DUE,
@@ -43,7 +43,7 @@ from shared_kernel.mongo import (
     connect,
     delete_older,
 )
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -86,7 +86,7 @@ class Runtime:
         self.migrations.append((name, step))
 
     auth: Authenticator | None = None
-    """Verifies bearer tokens (``shared_kernel.auth``); identity sets its own in ``wire``."""
+    """Verifies bearer tokens (``shared_kernel.infra.auth``); identity sets its own in ``wire``."""
 
     def background(
         self,

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared_kernel.kafka import kafka_options, partitions_of
-from shared_kernel.logging import get_logger
-from shared_kernel.metrics import CONSUMER_LAG, CONSUMER_LAG_MEASURED, CONSUMER_LAG_TOTAL
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.kafka import kafka_options, partitions_of
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.metrics import CONSUMER_LAG, CONSUMER_LAG_MEASURED, CONSUMER_LAG_TOTAL
+from shared_kernel.infra.settings import ServiceSettings
 
 log = get_logger(__name__)
 

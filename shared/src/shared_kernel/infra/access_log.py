@@ -21,8 +21,9 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from shared_kernel.auth import Principal, require
-from shared_kernel.logging import get_correlation_id
+from shared_kernel.context import get_correlation_id
+from shared_kernel.infra.auth import require
+from shared_kernel.principal import Principal
 
 Doc = dict[str, Any]
 COLLECTION = "access_log"

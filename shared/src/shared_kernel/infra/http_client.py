@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from shared_kernel.logging import get_correlation_id
+from shared_kernel.context import get_correlation_id
 
 CORRELATION_HEADER = "X-Correlation-ID"
 

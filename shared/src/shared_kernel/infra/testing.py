@@ -26,12 +26,14 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
-from shared_kernel.auth import Principal, SigningKey, issue_token, jwks_of
+from shared_kernel.errors import AlreadyExists
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Envelope, Event
-from shared_kernel.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
-from shared_kernel.mongo import APPLIED, OUTBOX, AlreadyExists, Change, Document
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.auth import SigningKey, issue_token, jwks_of
+from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
+from shared_kernel.infra.mongo import APPLIED, OUTBOX, Change, Document
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.principal import Principal
 
 S = TypeVar("S", bound=ServiceSettings)
 

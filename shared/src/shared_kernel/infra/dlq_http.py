@@ -6,7 +6,8 @@ Each service answers for its own consumer group (the events *it* failed to handl
     GET  /dead-letters/{topic}/{partition}/{offset}       headers, error, masked payload
     POST /dead-letters/{topic}/{partition}/{offset}/replay  {"reason": "..."}
 
-Only the ``operator`` role may call it. A replay is what ``python -m shared_kernel.dlq replay``
+Only the ``operator`` role may call it; a replay is what ``python -m shared_kernel.infra.dlq
+replay``
 does (same bytes, same ``ce_id`` and correlation id, audited in ``dlq_replays`` with the
 operator's id and reason); the portal's 運用状況 screen is built on this API.
 """
@@ -20,11 +21,12 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from shared_kernel import dlq
-from shared_kernel.auth import Principal, require
-from shared_kernel.http import ApiError
-from shared_kernel.kafka import DLQ_SUFFIX
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra import dlq
+from shared_kernel.infra.auth import require
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.kafka import DLQ_SUFFIX
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.principal import Principal
 
 router = APIRouter(prefix="/dead-letters", tags=["運用（デッドレター）"])
 Operator = Annotated[Principal, Depends(require("operator"))]

@@ -18,11 +18,11 @@ import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 
-from shared_kernel import dlq_http
-from shared_kernel.http import create_app
-from shared_kernel.logging import configure_logging
-from shared_kernel.runtime import ROLES, Runtime, build_runtime, migrate, running
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra import dlq_http
+from shared_kernel.infra.http import create_app
+from shared_kernel.infra.logging import configure_logging
+from shared_kernel.infra.runtime import ROLES, Runtime, build_runtime, migrate, running
+from shared_kernel.infra.settings import ServiceSettings
 
 
 class HasRuntime(Protocol):
@@ -58,7 +58,7 @@ def service_app(
 ) -> FastAPI:
     """The HTTP app of a service: its routers plus probes, with the runtime in its lifespan.
 
-    A consuming service also answers the operators' dead-letter API (``shared_kernel.dlq_http``)
+    A consuming service also answers the operators' dead-letter API (``infra.dlq_http``)
     for its own consumer group. A test may set ``app.state.auth_transport`` (an ``httpx``
     transport to identity, e.g. over ASGI) before the app starts: the token verifier reads
     identity's keys and ended sessions through it.

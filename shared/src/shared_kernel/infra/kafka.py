@@ -35,12 +35,13 @@ from pymongo.errors import ConnectionFailure
 if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient
 
-from shared_kernel.asyncapi import describe
+from shared_kernel.errors import StaleVersion
 from shared_kernel.events.envelope import Catalogue, Envelope, Event, MalformedEvent
-from shared_kernel.logging import correlation_scope, get_logger
-from shared_kernel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED, HANDLER_LATENCY
-from shared_kernel.mongo import Inbox, StaleVersion
-from shared_kernel.settings import ServiceSettings
+from shared_kernel.infra.asyncapi import describe
+from shared_kernel.infra.logging import correlation_scope, get_logger
+from shared_kernel.infra.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED, HANDLER_LATENCY
+from shared_kernel.infra.mongo import Inbox
+from shared_kernel.infra.settings import ServiceSettings
 
 log = get_logger(__name__)
 

@@ -37,10 +37,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared_kernel.errors import AlreadyExists, StaleVersion
 from shared_kernel.events.envelope import Catalogue, Envelope
-from shared_kernel.indexes import is_ferretdb
-from shared_kernel.logging import correlation_scope, get_logger
-from shared_kernel.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from shared_kernel.infra.indexes import is_ferretdb
+from shared_kernel.infra.logging import correlation_scope, get_logger
+from shared_kernel.infra.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 
 Document = dict[str, Any]
 log = get_logger(__name__)
@@ -58,14 +59,6 @@ RESERVED = frozenset({"_id", "version", OUTBOX, OUTBOX_PENDING_COUNT, OUTBOX_DUE
 CLAIMS = "_version_claims"
 CLAIM_LEASE = timedelta(seconds=30)
 CLAIM_GENERATIONS = 5
-
-
-class StaleVersion(Exception):
-    """The document changed since it was read (or does not exist)."""
-
-
-class AlreadyExists(Exception):
-    """A document with that ``_id`` exists already."""
 
 
 def connect(url: str, **kwargs: Any) -> AsyncMongoClient[Document]:
@@ -335,6 +328,9 @@ def _with_outbox(doc: Document, outbox: Sequence[Document], events: Sequence[Env
         OUTBOX_PENDING_COUNT: len(entries),
         OUTBOX_DUE: bool(entries),
     }
+
+
+BOOKKEEPING = frozenset({OUTBOX, OUTBOX_PENDING_COUNT, OUTBOX_DUE, APPLIED})
 
 
 def public(doc: Document | None) -> Document | None:

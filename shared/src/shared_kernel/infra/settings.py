@@ -5,7 +5,7 @@ Every service subclasses :class:`ServiceSettings` and sets ``model_config`` with
 prefix (``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URL``) so one ``.env`` serves the stack.
 Outside development and test, secrets that still hold a placeholder are refused when the
 settings are read; in development the services refuse to *serve* with them
-(``shared_kernel.service.serve_cli``): ``make run`` generates the local stack's secrets
+(``shared_kernel.infra.service.serve_cli``): ``make run`` generates the local stack's secrets
 (``deploy/local/secrets.sh``), so placeholders only ever serve tests (``APP_ENV=test``).
 """
 
@@ -161,7 +161,7 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("FERRETDB_POSTGRESQL_URL"),
     )
     """Only with FerretDB (the local stack): the PostgreSQL database behind it, where the
-    lookup indexes are created (``shared_kernel.indexes``). Unused on MongoDB."""
+    lookup indexes are created (``shared_kernel.infra.indexes``). Unused on MongoDB."""
 
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     """Handler attempts before an event goes to the dead-letter topic."""
@@ -192,7 +192,7 @@ class ServiceSettings(BaseSettings):
     )
     """The identity service, which signs the access tokens: its public keys are read from
     ``/.well-known/jwks.json`` and the sessions ended recently from ``/sessions/revocations``
-    (``shared_kernel.auth``)."""
+    (``shared_kernel.infra.auth``)."""
     auth_jwks: str | None = Field(default=None, validation_alias=AliasChoices("AUTH_JWKS"))
     """Identity's public keys given as a JWKS document (JSON) instead of being read from
     identity (tests; a deployment that ships them). Public keys only: never a private one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -16,15 +16,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared_kernel.logging import correlation_scope, get_logger
-from shared_kernel.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared_kernel.mongo import StaleVersion
+from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, StaleVersion
+from shared_kernel.infra.logging import correlation_scope, get_logger
+from shared_kernel.infra.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = get_logger(__name__)
 
 
 class ApiError(Exception):
-    """An error a client can act on: HTTP status, stable code and a Japanese message."""
+    """A refusal of the web layer itself (authentication, request limits): HTTP status,
+    stable code and a Japanese message. A core's refusals are ``DomainError`` s, given their
+    status by the service's table (``install_error_translator``)."""
 
     def __init__(
         self, status: int, code: str, message: str, details: dict[str, Any] | None = None
@@ -34,6 +36,71 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
+
+
+def field_message(error: dict[str, Any], labels: Mapping[str, str]) -> tuple[str, str]:
+    """The field and a Japanese message for an error pydantic found before the core ran
+    (never the value sent)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "body")
+    label = labels.get(field) or labels.get(loc[-1] if loc else "", field)
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "body", "リクエストの本文をJSONとして読み取れません"
+    if len(loc) <= 1 or (kind in ("model_attributes_type", "dict_type") and len(loc) <= 2):
+        if loc and loc[0] in ("query", "path", "header"):
+            return field, f"{label}の値が正しくありません"
+        return "body", "リクエストの本文はJSONオブジェクトで送信してください"
+    if kind == "missing":
+        return field, f"{label}を入力してください"
+    if kind == "extra_forbidden":
+        if field in IMMUTABLE_FIELDS:
+            return field, f"{label}は変更できません"
+        return field, f"{label}は指定できない項目です"
+    if kind == "string_type":
+        return field, f"{label}は文字列で入力してください"
+    if kind in ("int_type", "int_parsing", "float_type", "float_parsing"):
+        return field, f"{label}は数値で入力してください"
+    if kind in ("bool_type", "bool_parsing"):
+        return field, f"{label}は true または false で指定してください"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        return field, f"{label}は YYYY-MM-DD 形式の日付で入力してください"
+    if kind in ("list_type", "tuple_type"):
+        return field, f"{label}は配列で指定してください"
+    if kind in ("string_too_long", "too_long"):
+        return field, f"{label}が長すぎます"
+    if kind in ("string_too_short", "too_short"):
+        return field, f"{label}が短すぎます"
+    if kind in ("literal_error", "enum"):
+        return field, f"{label}に指定できない値です"
+    return field, f"{label}の値が正しくありません"
+
+
+IMMUTABLE_FIELDS = frozenset({"login_id", "employer_id"})
+"""Fields that name who the data belongs to: a body that sends them is told they cannot be
+changed (rather than that they are unknown)."""
+
+
+def install_error_translator(
+    app: FastAPI,
+    statuses: Mapping[str, int],
+    *,
+    field_labels: Mapping[str, str] | None = None,
+) -> None:
+    """The service's one translation of its core's refusals into HTTP: ``statuses`` maps
+    each ``DomainError.code`` to its status (an unlisted code is 400, and logged as a gap);
+    the answer is ``DomainError.body()``. ``field_labels``: Japanese names of request fields
+    for the validation messages (``field_message``)."""
+    app.state.field_labels = dict(field_labels or {})
+    table = dict(statuses)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status = table.get(exc.code)
+        if status is None:
+            log.warning("http.error_code_without_status", code=exc.code)
+            status = 400
+        return JSONResponse(status_code=status, content=exc.body(), headers=exc.headers or None)
 
 
 # Starlette's own refusals (no route, wrong method, unreadable body …) in the stable shape.
@@ -88,7 +155,7 @@ async def carries_nul(request: Request) -> bool:
 
 LOGGED_PATH_PARAMS = frozenset({"application_id", "line_id", "consent_id", "notice_id"})
 """Ids named in a request's path that its log line repeats, so that `python -m
-shared_kernel.trace <application number>` finds every request about it (ids only: no
+shared_kernel.infra.trace <application number>` finds every request about it (ids only: no
 worker ids, mail addresses or codes)."""
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
@@ -147,16 +214,15 @@ def create_app(
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        labels: Mapping[str, str] = getattr(request.app.state, "field_labels", {})
+        errors = [field_message(dict(e), labels) for e in exc.errors()]
         return JSONResponse(
             status_code=422,
             content={
                 "code": "validation_error",
-                "message": "入力内容に誤りがあります。",
-                "errors": [
-                    {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
-                    for e in exc.errors()
-                ],
+                "message": VALIDATION_MESSAGE,
+                "errors": [{"field": f, "message": m} for f, m in errors],
             },
         )
 

@@ -1,4 +1,4 @@
-"""Ports every service shares: a collection of aggregates (``shared_kernel.mongo.DocumentStore``).
+"""Ports every service shares: a collection of aggregates (``infra.mongo.DocumentStore``).
 
 A service's core depends on this Protocol; tests may pass an in-memory fake."""
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from shared_kernel.events import Envelope
-from shared_kernel.mongo import Change, Document
+from shared_kernel.infra.mongo import Change, Document
 
 
 class Documents(Protocol):

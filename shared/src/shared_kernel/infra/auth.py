@@ -26,7 +26,7 @@ background (retried with a growing pause); until both are there, bearer requests
 
 ``build_authenticator(settings)`` makes what a service uses from its settings; identity
 replaces it with its own keys and session store (``identity.inject``); tests use
-``shared_kernel.testing`` (generated keys, no revocation source).
+``shared_kernel.infra.testing`` (generated keys, no revocation source).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import jwt
@@ -50,17 +50,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from shared_kernel.http import ApiError
-from shared_kernel.logging import get_logger
+from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.logging import get_logger
+from shared_kernel.principal import Principal, Role
 
 if TYPE_CHECKING:
-    from shared_kernel.settings import ServiceSettings
+    from shared_kernel.infra.settings import ServiceSettings
 
 log = get_logger(__name__)
 
-Role = Literal["employer", "evaluator", "operator", "criteria_editor", "criteria_approver"]
 ALGORITHM = "EdDSA"
 ISSUER = "noryoku-identity"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -75,24 +75,6 @@ SESSION_ENDED = "ログインの有効期限が切れたか、ログアウト済
 UNAVAILABLE = (
     "認証サービスに接続できないため、処理できません。しばらく時間をおいてから再度お試しください。"
 )
-
-
-class Principal(BaseModel):
-    subject: str
-    role: Role
-    employer_id: str | None = None
-    session: str | None = None
-    """The identity session the token was issued for (claim ``sid``; every service refuses a
-    token whose session was ended by logout or a password change)."""
-    trades: tuple[str, ...] | None = None
-    """The 分野 a staff member is bound to (claim ``trades``): a criteria editor edits, an
-    evaluator sees, only these. ``None``: not bound (employers, operators, approvers)."""
-    body: str | None = None
-    """The 能力評価実施団体 a staff member belongs to (claim ``body``), where bound."""
-
-    def handles(self, trade: str) -> bool:
-        """Whether this principal's 分野 binding covers ``trade`` (unbound: every 分野)."""
-        return self.trades is None or trade in self.trades
 
 
 # --- keys ----------------------------------------------------------------------------------
