@@ -56,6 +56,35 @@ async def about(container: ContainerDep) -> dict[str, str]:
 # --- criteria master -----------------------------------------------------------------------
 
 
+@router.get(
+    "/rules", summary="申請に関わる基準マスタの規則（経歴証明の期限、職長・班長を問うレベル）"
+)
+async def rules(container: ContainerDep) -> dict[str, Any]:
+    """The rules the application service applies on its forms, owned by the master's
+    settings (``criteria/master/settings.yaml``) and published here, never copied: the
+    2023-06 cut-off dates of 経歴証明 and the levels whose criteria count 職長・班長 time."""
+    master = container.master
+    settings = master.settings
+    management = sorted(
+        {
+            level.number
+            for trade in master.trades.values()
+            for table in trade.tables
+            for level in table.levels.values()
+            if level.foreman_scope
+        }
+    )
+    return {
+        "master_version": master.version,
+        "career": {
+            "cap_from": settings.career_end_cap_applies_from.isoformat(),
+            "cap_end": settings.career_end_cap.isoformat(),
+            "none_from": settings.career_certification_ignored_from.isoformat(),
+        },
+        "management_levels": management,
+    }
+
+
 def _trade_summary(trade: Trade) -> dict[str, Any]:
     return {
         "name": trade.name,
