@@ -117,6 +117,11 @@ class ConsentGranted(Event):
     scopes: list[ConsentScope]
     granted_at: datetime
     valid_until: date
+    ends_on_first_judgement: bool | None = None
+    """The consent's own term: whether the worker's first completed judgement ends it
+    (「判定まで又は1年」). Set by the consent service from its policy (the one owner,
+    ``CONSENT_END_ON_JUDGEMENT``); ``None`` in events published before the field existed,
+    all of which were granted under the default term (ends: true)."""
 
 
 class ConsentRejected(Event):
