@@ -1,4 +1,4 @@
-"""The import rules of docs/architecture.md (``scripts/check_imports.py``, also in ``make lint``)."""
+"""The import rules of docs/architecture.md (``scripts/check_imports.py``; also ``make lint``)."""
 
 from __future__ import annotations
 
