@@ -68,7 +68,11 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         DocumentStore(runtime.db, "ccus_workers"),
         DocumentStore(runtime.db, access_log.COLLECTION),
         GridFsFiles(runtime.db),
-        policy=Policy(auto_approve=settings.auto_approve, valid_days=settings.valid_days),
+        policy=Policy(
+            auto_approve=settings.auto_approve,
+            valid_days=settings.valid_days,
+            ends_on_judgement=settings.end_on_judgement,
+        ),
         max_upload_bytes=settings.max_upload_bytes,
         max_workers=settings.max_workers_per_application,
         clock=clock,

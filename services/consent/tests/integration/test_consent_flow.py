@@ -286,6 +286,7 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
                     "birth_date": "1980-04-01",
                     "scopes": ["view_ccus_data", "proxy_application", "card_issuance", "fee"],
                     "valid_until": valid_until,
+                    "ends_on_first_judgement": True,
                 },
             )
         ]

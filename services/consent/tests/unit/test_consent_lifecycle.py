@@ -93,6 +93,7 @@ def test_approval_needs_the_signed_form_then_grants_for_a_year() -> None:
         scopes=["view_ccus_data", "proxy_application", "card_issuance", "fee"],
         granted_at=NOW,
         valid_until=date(2027, 11, 20),
+        ends_on_first_judgement=True,
     )
     view = consents.summary(approved, date(2027, 11, 20))
     assert (view["status_ja"], view["valid"], view["validity_ja"]) == (
@@ -170,6 +171,16 @@ def test_auto_approval_approves_complete_applications_only() -> None:
     assert approved["status"] == "approved"
     assert approved["approval"] == {"by": "auto-approval", "at": NOW, "auto": True}
     assert [type(e.event) for e in events] == [ConsentGranted]
+
+
+def test_the_granted_event_carries_the_consent_term_of_the_policy() -> None:
+    """The consent service owns CONSENT_END_ON_JUDGEMENT; others read it from the event."""
+    lasting = Policy(auto_approve=False, valid_days=365, ends_on_judgement=False)
+    doc, _ = attached(filed()[0])
+    for policy, ends in ((MANUAL, True), (lasting, False)):
+        _, [envelope] = consents.approve(doc, actor="hyoka01", now=NOW, policy=policy)
+        assert isinstance(envelope.event, ConsentGranted)
+        assert envelope.event.ends_on_first_judgement is ends
 
 
 def test_a_valid_consent_cannot_be_filed_again_nor_get_a_new_form() -> None:

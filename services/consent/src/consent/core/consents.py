@@ -51,8 +51,13 @@ Outcome = tuple[Doc, list[Envelope]]
 
 @dataclass(frozen=True)
 class Policy:
+    """The consent's term: auto-approval, days of validity and whether a first judgement
+    ends it (``CONSENT_END_ON_JUDGEMENT``: this service is its one owner and tells the
+    others in every ConsentGranted, ``ends_on_first_judgement``)."""
+
     auto_approve: bool = False
     valid_days: int = 365
+    ends_on_judgement: bool = True
 
 
 def consent_id(employer_id: str, worker_id: str) -> str:
@@ -259,6 +264,7 @@ def approve(
         scopes=[i["scope"] for i in doc["consent_items"]],
         granted_at=now,
         valid_until=valid_until,
+        ends_on_first_judgement=policy.ends_on_judgement,
     )
     new = {
         **doc,

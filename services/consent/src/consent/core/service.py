@@ -27,7 +27,6 @@ from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     CcusWorkerSnapshot,
-    JudgementCompleted,
     JudgementCompletedV2,
 )
 from shared_kernel.infra.access_log import AccessLog
@@ -113,14 +112,13 @@ class ConsentService:
         """A line's first judgement ends the employer's granted consent for that worker;
         a re-judgement (JudgementCompletedV2 with sequence > 1) ends nothing."""
         event = envelope.event
-        assert isinstance(event, JudgementCompleted | JudgementCompletedV2)
+        assert isinstance(event, JudgementCompletedV2)
         end = partial(
             consents.end_by_judgement,
             judgement_id=event.judgement_id,
             judged_at=event.judged_at,
             now=self.clock(),
-            # v1 had no re-judgements: every v1 event is a line's first judgement
-            sequence=event.sequence if isinstance(event, JudgementCompletedV2) else 1,
+            sequence=event.sequence,
         )
         await self.consents.update(
             consents.consent_id(event.employer_id, event.worker_id),
