@@ -1,31 +1,17 @@
 """EventConsumer against real Kafka: handling, inbox, retries and the dead-letter topic."""
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared_kernel.errors import StaleVersion
 from shared_kernel.events import CATALOGUE, Envelope
-from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.events.catalogue import ConsentRejected
 from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.infra.mongo import Inbox
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import eventually
-
-
-def rejected(consent_id: str, reason: str = "署名がありません") -> Envelope:
-    return Envelope(
-        ConsentRejected(
-            consent_id=consent_id,
-            employer_id="12345678901234",
-            worker_id="98765432109876",
-            reason=reason,
-            rejected_at=datetime(2026, 11, 28, tzinfo=UTC),
-        ),
-        source="test",
-    )
+from shared_kernel.infra.testing import consent_granted, consent_rejected, eventually
 
 
 async def read_headers(settings: ServiceSettings, topic: str, count: int) -> list[dict[str, str]]:
@@ -74,15 +60,15 @@ async def test_handles_each_event_once_and_dead_letters_failures(
     await broker.start()
     try:
         publish = EventPublisher(broker, fast)
-        first = rejected("c1")
+        first = consent_rejected("c1")
         await publish(first)
         await publish(first)  # redelivered: same ce_id
-        await publish(rejected("poison"))
-        await publish(rejected("c2"))  # the partition is not blocked by the poison event
+        await publish(consent_rejected("poison"))
+        await publish(consent_rejected("c2"))  # the partition is not blocked by the poison event
         # malformed: valid headers, payload of the wrong shape
         raw = AIOKafkaProducer(bootstrap_servers=fast.kafka_bootstrap_servers)
         await raw.start()
-        bad = rejected("bad").headers()
+        bad = consent_rejected("bad").headers()
         await raw.send_and_wait(
             fast.topic(ConsentRejected.TOPIC),
             b'{"consent_id": 1}',
@@ -93,7 +79,7 @@ async def test_handles_each_event_once_and_dead_letters_failures(
             fast.topic(ConsentRejected.TOPIC),
             b"\xff not json at all",
             key=b"bad",
-            headers=[(k, v.encode()) for k, v in rejected("bad2").headers().items()],
+            headers=[(k, v.encode()) for k, v in consent_rejected("bad2").headers().items()],
         )
         await raw.stop()
         await eventually(lambda: "c2" in handled and "c1" in handled)
@@ -132,25 +118,8 @@ async def test_other_event_types_on_the_topic_are_ignored(
     await broker.start()
     try:
         publish = EventPublisher(broker, fast)
-        from datetime import date
-
-        await publish(
-            Envelope(
-                ConsentGranted(
-                    consent_id="g",
-                    employer_id="12345678901234",
-                    worker_id="98765432109876",
-                    worker_name="𠮷野 太郎",
-                    worker_name_kana="ヨシノ タロウ",
-                    birth_date=date(1990, 1, 1),
-                    scopes=["view_ccus_data"],
-                    granted_at=datetime(2026, 11, 28, tzinfo=UTC),
-                    valid_until=date(2027, 11, 28),
-                ),
-                source="test",
-            )
-        )
-        await publish(rejected("r"))
+        await publish(consent_granted("g", "𠮷野 太郎"))
+        await publish(consent_rejected("r"))
         await eventually(lambda: len(seen) == 1)
         await asyncio.sleep(0.5)
     finally:
@@ -177,7 +146,7 @@ async def test_write_contention_waits_and_is_never_dead_lettered(
     await ensure_topics(fast, consumer.topics())
     await broker.start()
     try:
-        event = rejected("contended")
+        event = consent_rejected("contended")
         await EventPublisher(broker, fast)(event)
         await eventually(lambda: len(calls) == fast.consumer_max_attempts + 2, timeout=30)
     finally:

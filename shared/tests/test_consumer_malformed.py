@@ -2,7 +2,6 @@
 ``dlq_reason``, and the consumer goes on with the next event (one key: one partition)."""
 
 import asyncio
-from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -11,23 +10,10 @@ from shared_kernel.events.catalogue import ConsentRejected
 from shared_kernel.infra.kafka import DLQ_KEPT_BYTES, EventConsumer, ensure_topics, make_broker
 from shared_kernel.infra.mongo import Inbox
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import eventually
+from shared_kernel.infra.testing import consent_rejected, eventually
 
 LIMIT = 8 * 1024
 KEY = b"same-partition"
-
-
-def rejected(consent_id: str) -> Envelope:
-    return Envelope(
-        ConsentRejected(
-            consent_id=consent_id,
-            employer_id="12345678901234",
-            worker_id="98765432109876",
-            reason="署名がありません",
-            rejected_at=datetime(2026, 11, 28, tzinfo=UTC),
-        ),
-        source="test",
-    )
 
 
 async def dead_letters(
@@ -65,7 +51,7 @@ async def test_each_malformed_record_is_dead_lettered_with_its_reason(
     consumer.subscribe()
     topic = fast.topic(ConsentRejected.TOPIC)
     await ensure_topics(fast, consumer.topics())
-    good = rejected("before")
+    good = consent_rejected("before")
     valid = good.value()
     headers = good.headers()
     oversized = valid[:-1] + b', "padding": "' + b"x" * (DLQ_KEPT_BYTES + LIMIT) + b'"}'
@@ -95,7 +81,7 @@ async def test_each_malformed_record_is_dead_lettered_with_its_reason(
         await send(headers, valid)
         for h, value in bad.values():
             await send(h, value)
-        after = rejected("after")
+        after = consent_rejected("after")
         await send(after.headers(), after.value())
         await eventually(lambda: handled == ["before", "after"])
         letters = await dead_letters(fast, ConsentRejected.TOPIC, len(bad))

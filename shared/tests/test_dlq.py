@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
 
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentGranted
@@ -13,24 +12,7 @@ from shared_kernel.infra.dlq import audit_db_name, mask
 from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.infra.mongo import Inbox, connect
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import eventually
-
-
-def granted() -> Envelope:
-    return Envelope(
-        ConsentGranted(
-            consent_id="c-1",
-            employer_id="12345678901234",
-            worker_id="98765432109876",
-            worker_name="𠮷野 花子",
-            worker_name_kana="ヨシノ ハナコ",
-            birth_date=date(1990, 2, 3),
-            scopes=["view_ccus_data", "proxy_application", "card_issuance", "fee"],
-            granted_at=datetime(2026, 11, 28, tzinfo=UTC),
-            valid_until=date(2027, 11, 28),
-        ),
-        source="consent",
-    )
+from shared_kernel.infra.testing import consent_granted, eventually
 
 
 def cli(settings: ServiceSettings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,7 +32,7 @@ def cli(settings: ServiceSettings, *args: str) -> subprocess.CompletedProcess[st
 
 
 def test_mask_hides_personal_data_only() -> None:
-    payload = granted().event.model_dump(mode="json")
+    payload = consent_granted().event.model_dump(mode="json")
     masked = mask({"lines": [payload]})
     assert masked["lines"][0]["worker_name"] == "***"
     assert masked["lines"][0]["birth_date"] == "***"
@@ -74,7 +56,7 @@ async def test_list_show_replay_and_audit(settings: ServiceSettings, db: object)
     await ensure_topics(fast, consumer.topics())
     await broker.start()
     try:
-        event = granted()
+        event = consent_granted()
         await EventPublisher(broker, fast)(event)
         topic = fast.topic(ConsentGranted.TOPIC) + ".dlq"
 

@@ -14,10 +14,9 @@ from shared_kernel.infra.mongo import connect
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
 from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import consent_granted as granted
 from shared_kernel.infra.testing import eventually, signed_token
 from shared_kernel.principal import Principal
-
-from .test_dlq import granted
 
 
 @dataclass

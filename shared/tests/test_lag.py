@@ -1,7 +1,5 @@
 """Consumer lag against real Kafka: what is published and not yet committed by the group."""
 
-from datetime import UTC, datetime
-
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.events.catalogue import ConsentRejected
 from shared_kernel.infra.kafka import (
@@ -14,20 +12,7 @@ from shared_kernel.infra.kafka import (
 from shared_kernel.infra.lag import measure_lag
 from shared_kernel.infra.mongo import Inbox
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import eventually
-
-
-def rejected(n: int) -> Envelope:
-    return Envelope(
-        ConsentRejected(
-            consent_id=f"c{n}",
-            employer_id="12345678901234",
-            worker_id="98765432109876",
-            reason="不備",
-            rejected_at=datetime(2026, 11, 28, tzinfo=UTC),
-        ),
-        source="test",
-    )
+from shared_kernel.infra.testing import consent_rejected, eventually
 
 
 async def test_lag_counts_what_the_group_has_not_committed(
@@ -41,7 +26,7 @@ async def test_lag_counts_what_the_group_has_not_committed(
     try:
         publish = EventPublisher(producer, settings)
         for n in range(5):
-            await publish(rejected(n))
+            await publish(consent_rejected(f"c{n}"))
     finally:
         await producer.stop()
     lag = await measure_lag(settings.kafka_bootstrap_servers, group, [topic])

@@ -7,28 +7,15 @@ import pytest
 
 from shared_kernel.errors import AlreadyExists, StaleVersion
 from shared_kernel.events import CATALOGUE, Envelope
-from shared_kernel.events.catalogue import UserActivated
 from shared_kernel.infra import mongo
 from shared_kernel.infra.mongo import Document, DocumentStore, OutboxRelay, connect, public
 from shared_kernel.infra.settings import ServiceSettings
-
-
-def activated(login_id: str) -> Envelope:
-    return Envelope(
-        UserActivated(
-            login_id=login_id,
-            email=f"{login_id}@example.jp",
-            employer_id="12345678901234",
-            employer_name="株式会社髙﨑建設",
-            activated_at=datetime(2026, 11, 28, tzinfo=UTC),
-        ),
-        source="test",
-    )
+from shared_kernel.infra.testing import user_activated
 
 
 async def test_insert_keeps_state_and_events_in_one_document(db: object) -> None:
     store = DocumentStore(db, "users")  # type: ignore[arg-type]
-    await store.insert({"_id": "kensetsu01", "status": "active"}, [activated("kensetsu01")])
+    await store.insert({"_id": "kensetsu01", "status": "active"}, [user_activated("kensetsu01")])
     doc = await store.get("kensetsu01")
     assert doc is not None
     assert doc["version"] == 1
@@ -118,7 +105,7 @@ async def test_an_event_is_applied_once_per_document(db: object) -> None:
 
 async def test_relay_publishes_pending_events_once_and_empties_the_outbox(db: object) -> None:
     store = DocumentStore(db, "users")  # type: ignore[arg-type]
-    events = [activated("a1"), activated("a1")]
+    events = [user_activated("a1"), user_activated("a1")]
     await store.insert({"_id": "a1"}, events)
     await store.insert({"_id": "a2"})
     published: list[Envelope] = []
@@ -140,7 +127,7 @@ async def test_relay_publishes_pending_events_once_and_empties_the_outbox(db: ob
 async def test_relay_sweeps_by_the_due_flag(db: object) -> None:
     """The sweep filters on ``_outbox_due`` (an equality FerretDB hands to PostgreSQL)."""
     store = DocumentStore(db, "users")  # type: ignore[arg-type]
-    await store.insert({"_id": "new"}, [activated("new")])
+    await store.insert({"_id": "new"}, [user_activated("new")])
     doc = await store.get("new")
     assert doc is not None and doc["_outbox_due"] is True
     assert [d["_id"] for d in await store.pending()] == ["new"]
@@ -155,5 +142,5 @@ async def test_relay_sweeps_by_the_due_flag(db: object) -> None:
     assert await store.pending() == []
     stored = await store.get("new")
     assert stored is not None and stored["_outbox_due"] is False
-    await store.update("new", lambda d: ({**(d or {}), "n": 1}, [activated("new")]))
+    await store.update("new", lambda d: ({**(d or {}), "n": 1}, [user_activated("new")]))
     assert [d["_id"] for d in await store.pending()] == ["new"]

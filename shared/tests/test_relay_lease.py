@@ -7,25 +7,10 @@ over after the lease expired.
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 
 from shared_kernel.events import CATALOGUE, Envelope
-from shared_kernel.events.catalogue import UserActivated
 from shared_kernel.infra.mongo import RELAY_LEASE, DocumentStore, OutboxRelay, RelayLease
-from shared_kernel.infra.testing import eventually
-
-
-def activated(login_id: str) -> Envelope:
-    return Envelope(
-        UserActivated(
-            login_id=login_id,
-            email=f"{login_id}@example.jp",
-            employer_id="12345678901234",
-            employer_name="株式会社髙﨑建設",
-            activated_at=datetime(2026, 11, 28, tzinfo=UTC),
-        ),
-        source="test",
-    )
+from shared_kernel.infra.testing import eventually, user_activated
 
 
 class Recorder:
@@ -49,7 +34,7 @@ async def test_two_relays_on_one_database_publish_through_one_holder(db: object)
     tasks = [asyncio.create_task(r.run()) for r in (a, b)]
     try:
         for n in range(20):
-            await store.insert({"_id": f"u{n}"}, [activated(f"u{n}")])
+            await store.insert({"_id": f"u{n}"}, [user_activated(f"u{n}")])
         await eventually(lambda: len({e for _, e in log}) == 20, timeout=10)
         assert a.lease and b.lease and a.lease.held != b.lease.held  # exactly one holds it
         holder, other = (a, b) if a.lease.held else (b, a)
@@ -63,7 +48,7 @@ async def test_two_relays_on_one_database_publish_through_one_holder(db: object)
         stopping.cancel()
         await asyncio.gather(stopping, return_exceptions=True)
         for n in range(20, 25):
-            await store.insert({"_id": f"u{n}"}, [activated(f"u{n}")])
+            await store.insert({"_id": f"u{n}"}, [user_activated(f"u{n}")])
         await eventually(lambda: len({e for _, e in log}) == 25, timeout=5)
         assert Counter(name for name, _ in log[20:]) == {other.lease.holder: 5}  # type: ignore[union-attr]
     finally:
@@ -80,7 +65,7 @@ async def test_a_vanished_holder_is_taken_over_after_the_lease_expired(db: objec
     b = relay(db, "b", log, 1.5)
     task = asyncio.create_task(b.run())
     try:
-        await store.insert({"_id": "u1"}, [activated("u1")])
+        await store.insert({"_id": "u1"}, [user_activated("u1")])
         await asyncio.sleep(0.5)
         assert log == []  # the lease is still the dead holder's
         await eventually(lambda: len(log) == 1, timeout=5)

@@ -26,7 +26,9 @@ async def test_insert_get_update_and_save_check_the_version() -> None:
     assert stored.version == 1 and stored.since == date(2026, 1, 1)
     raw = await repo.store.get("c1")
     assert raw is not None and raw["since"] == "2026-01-01"
-    bumped = await repo.update("c1", lambda c: (c.model_copy(update={"count": 1}), []) if c else None)
+    bumped = await repo.update(
+        "c1", lambda c: (c.model_copy(update={"count": 1}), []) if c else None
+    )
     assert bumped is not None and bumped.count == 1 and bumped.version == 2
     with pytest.raises(StaleVersion):
         await repo.save(stored.model_copy(update={"count": 5}))  # read at version 1

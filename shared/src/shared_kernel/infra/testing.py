@@ -20,14 +20,19 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
 from shared_kernel.errors import AlreadyExists
-from shared_kernel.events.catalogue import CATALOGUE
+from shared_kernel.events.catalogue import (
+    CATALOGUE,
+    ConsentGranted,
+    ConsentRejected,
+    UserActivated,
+)
 from shared_kernel.events.envelope import Envelope, Event
 from shared_kernel.infra.auth import SigningKey, issue_token, jwks_of
 from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
@@ -331,3 +336,53 @@ class MemoryDocuments:
             for e in d.get(OUTBOX, [])
             if type_part in e["type"]
         ]
+
+
+# --- sample events (the shared kernel's own tests; any test may use them) -------------------
+
+SAMPLE_EMPLOYER = "12345678901234"
+SAMPLE_WORKER = "98765432109876"
+SAMPLE_TIME = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def user_activated(login_id: str) -> Envelope:
+    return Envelope(
+        UserActivated(
+            login_id=login_id,
+            email=f"{login_id}@example.jp",
+            employer_id=SAMPLE_EMPLOYER,
+            employer_name="株式会社髙﨑建設",
+            activated_at=SAMPLE_TIME,
+        ),
+        source="test",
+    )
+
+
+def consent_rejected(consent_id: str, reason: str = "署名がありません") -> Envelope:
+    return Envelope(
+        ConsentRejected(
+            consent_id=consent_id,
+            employer_id=SAMPLE_EMPLOYER,
+            worker_id=SAMPLE_WORKER,
+            reason=reason,
+            rejected_at=SAMPLE_TIME,
+        ),
+        source="test",
+    )
+
+
+def consent_granted(consent_id: str = "c-1", worker_name: str = "𠮷野 花子") -> Envelope:
+    return Envelope(
+        ConsentGranted(
+            consent_id=consent_id,
+            employer_id=SAMPLE_EMPLOYER,
+            worker_id=SAMPLE_WORKER,
+            worker_name=worker_name,
+            worker_name_kana="ヨシノ ハナコ",
+            birth_date=date(1990, 2, 3),
+            scopes=["view_ccus_data", "proxy_application", "card_issuance", "fee"],
+            granted_at=SAMPLE_TIME,
+            valid_until=date(2027, 11, 28),
+        ),
+        source="test",
+    )
