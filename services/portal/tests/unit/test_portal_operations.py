@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from portal.adapters.outbound.metrics_text import parse_metrics
 from portal.core import operations as ops
 
 METRICS = """\
@@ -49,7 +50,7 @@ def scrape(at: float, text: str = METRICS, **probes: ops.Probe) -> ops.Scrape:
         at,
         probes.get("health", OK),
         probes.get("ready", OK),
-        tuple(ops.parse_metrics(text)),
+        tuple(parse_metrics(text)),
     )
 
 
@@ -84,8 +85,8 @@ def test_one_scrape_names_lag_outbox_dead_letters_and_consumption() -> None:
 
 def test_text_that_is_not_prometheus_is_refused() -> None:
     with pytest.raises(ops.MetricsFormatError):
-        ops.parse_metrics('metric{label="unterminated} 1\n')
-    assert ops.parse_metrics("") == []
+        parse_metrics('metric{label="unterminated} 1\n')
+    assert parse_metrics("") == []
 
 
 def test_new_dead_letters_retries_and_server_errors_become_failures() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from portal.adapters.outbound.session_cookie import SessionCodec
 from portal.core import csrf
-from portal.core.session import Session, SessionCodec
+from portal.core.session import Session
 
 SECRET = "unit-test-secret-that-is-long-enough-0123456789"
 NOW = 1_800_000_000.0

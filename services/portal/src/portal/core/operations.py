@@ -1,10 +1,12 @@
-"""The operations screen's arithmetic (pure): metrics parsing, history, rates, failures.
+"""The operations screen's arithmetic (pure): history, rates, failures.
 
 The sampler (``adapters/outbound/sampler.py``) reads every service's ``/healthz``,
 ``/readyz`` and ``/metrics`` every few seconds and hands the results to :class:`History`,
 which keeps a ring buffer of counter totals (for throughput over the last minutes) and
-notices what went wrong between two samples (for the list of recent failures). Everything
-here works on plain values, so it is tested without any service running.
+notices what went wrong between two samples (for the list of recent failures). The
+``/metrics`` text is read into :class:`Sample` s by a ``ports.metrics.MetricsParser``
+(``adapters/outbound/metrics_text.py``). Everything here works on plain values, so it is
+tested without any service running.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
-
-from prometheus_client.parser import text_string_to_metric_families
 
 PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 """Routes the sampler itself calls: left out of the request rate."""
@@ -39,19 +39,6 @@ class Sample:
     name: str
     labels: Mapping[str, str]
     value: float
-
-
-def parse_metrics(text: str) -> list[Sample]:
-    """Every sample of a ``/metrics`` page (``*_created`` timestamps left out)."""
-    try:
-        return [
-            Sample(s.name, dict(s.labels), float(s.value))
-            for family in text_string_to_metric_families(text)
-            for s in family.samples
-            if not s.name.endswith("_created")
-        ]
-    except (ValueError, TypeError, IndexError) as exc:
-        raise MetricsFormatError(str(exc)) from exc
 
 
 ProbeState = Literal["ok", "failing", "unreachable"]

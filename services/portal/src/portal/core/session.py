@@ -12,23 +12,17 @@ The portal keeps no server-side state. A visitor's cookie carries:
 * during 利用者本申請: the activation link's token (taken off the address bar at once);
 * ``flash`` — messages to show on the next page (after a redirect).
 
-The cookie is a Fernet token (AES-128-CBC + HMAC-SHA256 over the timestamped payload), keyed
-from ``PORTAL_COOKIE_SECRET``: a changed byte, another key or an age beyond the limit makes
-it invalid and the visitor simply starts a new anonymous session.
+The cookie is sealed by a ``ports.session.SessionSealer`` (the Fernet adapter in
+``adapters/outbound/session_cookie.py``): a changed byte, another key or an age beyond the
+limit makes it invalid and the visitor simply starts a new anonymous session.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
-KEY_CONTEXT = b"noryoku-portal-session-cookie-v1|"
 FORMAT_VERSION = 1
 
 
@@ -127,37 +121,3 @@ class Session:
             return cls(**known)
         except TypeError:
             return None
-
-
-def derive_key(secret: str) -> bytes:
-    """The Fernet key of the cookie: 32 bytes derived from the configured secret."""
-    digest = hashlib.sha256(KEY_CONTEXT + secret.encode()).digest()
-    return base64.urlsafe_b64encode(digest)
-
-
-class SessionCodec:
-    """Seals a :class:`Session` into a cookie value and opens it again."""
-
-    def __init__(self, secret: str, max_age_seconds: float) -> None:
-        self._fernet = Fernet(derive_key(secret))
-        self.max_age_seconds = int(max_age_seconds)
-
-    def seal(self, session: Session, now: float) -> str:
-        data = json.dumps(session.to_payload(), separators=(",", ":"), ensure_ascii=False)
-        token = self._fernet.encrypt_at_time(data.encode(), int(now))
-        return token.decode("ascii")
-
-    def open(self, value: str | None, now: float) -> Session | None:
-        """The session in ``value``, or ``None`` if it is missing, forged, altered or too old."""
-        if not value:
-            return None
-        try:
-            data = self._fernet.decrypt_at_time(
-                value.encode("ascii"), self.max_age_seconds, int(now)
-            )
-            payload = json.loads(data)
-        except (InvalidToken, UnicodeError, ValueError):
-            return None
-        if not isinstance(payload, dict):
-            return None
-        return Session.from_payload(payload)

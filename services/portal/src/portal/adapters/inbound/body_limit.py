@@ -23,10 +23,9 @@ every other request ``PORTAL_MAX_FORM_BYTES``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.config import Settings
@@ -43,11 +42,17 @@ MULTIPART_ALLOWANCE = 64 * 1024
 
 
 class BodyTooLarge(Exception):
-    """Raised inside the app when its body read passes the route's limit."""
+    """Raised inside the app when its body read passes the route's limit; ``message``: what
+    the refusal tells the user."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, message: str = "") -> None:
         super().__init__(f"request body over {limit} bytes")
         self.limit = limit
+        self.message = message
+
+
+Answer = Callable[[Request, Exception], Response]
+Headers = Callable[[Request, bool], dict[str, str]]
 
 
 def is_upload(method: str, path: str) -> bool:
@@ -86,18 +91,22 @@ def declared_length(scope: Scope) -> int | None:
 class BodyLimit:
     """The outermost ASGI layer of the portal: see the module."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, answer: Answer, headers: Headers) -> None:
+        """``answer``: the portal's error answers (``web.error_answer``); ``headers``: its
+        security headers (``web.security_headers``)."""
         self.app = app
+        self.settings = settings
+        self.answer = answer
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        settings = _settings(scope)
-        limit = limit_for(settings, scope["method"], scope["path"])
+        limit = limit_for(self.settings, scope["method"], scope["path"])
         declared = declared_length(scope)
         if declared is not None and declared > limit:
-            await self.refuse(scope, receive, send, limit, settings)
+            await self.refuse(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -122,13 +131,10 @@ class BodyLimit:
         except BaseException as exc:
             if started or not _too_large(exc):
                 raise
-            await self.refuse(scope, receive, send, limit, settings)
+            await self.refuse(scope, receive, send, limit)
 
-    async def refuse(
-        self, scope: Scope, receive: Receive, send: Send, limit: int, settings: Settings
-    ) -> None:
-        from portal.adapters.inbound.web import error_page, security_headers, wants_html
-
+    async def refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        settings = self.settings
         request = Request(scope, receive)
         log.warning(
             "portal.body_too_large",
@@ -153,24 +159,12 @@ class BodyLimit:
                 f"送信された内容が大きすぎます（上限{size_ja(limit)}）。"
                 "入力内容を確認して、もう一度送信してください。"
             )
-        response: Any
-        if wants_html(request):
-            response = error_page(request, 413, "送信内容が大きすぎます", message)
-        else:
-            response = JSONResponse(
-                {"code": "payload_too_large", "message": message}, status_code=413
-            )
+        response = self.answer(request, BodyTooLarge(limit, message))
         response.headers["Cache-Control"] = "no-store"
         response.headers["Connection"] = "close"
-        for name, value in security_headers(request, settings.https_only).items():
+        for name, value in self.headers(request, settings.https_only).items():
             response.headers.setdefault(name, value)
         await response(scope, receive, send)
-
-
-def _settings(scope: Scope) -> Settings:
-    settings = scope["app"].state.container.settings
-    assert isinstance(settings, Settings)
-    return settings
 
 
 def _too_large(exc: BaseException) -> bool:

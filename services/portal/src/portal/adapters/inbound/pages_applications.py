@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.web import (
     checked_form,
     redirect,
@@ -81,9 +82,9 @@ def address_body(values: dict[str, str], prefix: str) -> dict[str, str | None]:
 
 
 @router.get("/applications", summary="レベル判定代行申請の一覧", response_model=None)
-async def applications(request: Request) -> Response:
+async def applications(request: Request, portal: PortalDep) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     found = await api.get("application", "/applications")
     drafts = [a for a in found if a.get("status") == "draft"]
     others = [a for a in found if a.get("status") != "draft"]
@@ -96,10 +97,10 @@ async def applications(request: Request) -> Response:
 
 
 @router.post("/applications", response_model=None)
-async def create(request: Request) -> Response:
+async def create(request: Request, portal: PortalDep) -> Response:
     require_login(request, "employer")
     await checked_form(request)
-    created = await user_api(request).post("application", "/applications", {})
+    created = await user_api(request, portal).post("application", "/applications", {})
     return redirect(app_path(str(created["application_id"])))
 
 
@@ -149,19 +150,19 @@ async def parent_page(
 
 
 @router.get("/applications/{application_id}", summary="代行申請（親画面）", response_model=None)
-async def application_page(request: Request, application_id: str) -> Response:
+async def application_page(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     return await parent_page(request, api, await application_of(api, application_id))
 
 
 @router.post("/applications/{application_id}", response_model=None)
-async def save_header(request: Request, application_id: str) -> Response:
+async def save_header(request: Request, portal: PortalDep, application_id: str) -> Response:
     """保存 / 技能者追加 / 確認画面へ: the header is saved first in every case."""
     require_login(request, "employer")
     values = text_fields(await checked_form(request))
     action = values.pop("action", "save")
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         "application", "PATCH", app_path(application_id), json=header_body(values)
     )
@@ -189,19 +190,19 @@ async def save_header(request: Request, application_id: str) -> Response:
 
 
 @router.post("/applications/{application_id}/delete", response_model=None)
-async def delete_draft(request: Request, application_id: str) -> Response:
+async def delete_draft(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
     await checked_form(request)
-    await user_api(request).delete("application", app_path(application_id))
+    await user_api(request, portal).delete("application", app_path(application_id))
     session_of(request).add_flash("success", f"下書き {application_id} を削除しました。")
     return redirect("/applications")
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=None)
-async def withdraw(request: Request, application_id: str) -> Response:
+async def withdraw(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
     values = text_fields(await checked_form(request))
-    api = user_api(request)
+    api = user_api(request, portal)
     reason = values.get("reason", "").strip() or None
     reply = await api.call(
         "application", "POST", app_path(application_id, "/withdraw"), json={"reason": reason}
@@ -313,9 +314,11 @@ def with_prefill(values: dict[str, str], prefill: dict[str, Any] | None) -> dict
 
 
 @router.get("/applications/{application_id}/lines/new", summary="技能者追加", response_model=None)
-async def new_line(request: Request, application_id: str, worker_id: str = "") -> Response:
+async def new_line(
+    request: Request, portal: PortalDep, application_id: str, worker_id: str = ""
+) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     if not application.get("editable"):
         return redirect(app_path(application_id))
@@ -332,11 +335,13 @@ async def new_line(request: Request, application_id: str, worker_id: str = "") -
     return await line_page(request, api, application, values)
 
 
-async def _save_line(request: Request, application_id: str, line_id: str | None) -> Response:
+async def _save_line(
+    request: Request, portal: Portal, application_id: str, line_id: str | None
+) -> Response:
     require_login(request, "employer")
     values = text_fields(await checked_form(request))
     action = values.pop("action", "save")
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     line = None
     if line_id is not None:
@@ -392,8 +397,8 @@ async def _save_line(request: Request, application_id: str, line_id: str | None)
 
 
 @router.post("/applications/{application_id}/lines", response_model=None)
-async def add_line(request: Request, application_id: str) -> Response:
-    return await _save_line(request, application_id, None)
+async def add_line(request: Request, portal: PortalDep, application_id: str) -> Response:
+    return await _save_line(request, portal, application_id, None)
 
 
 @router.get(
@@ -401,9 +406,11 @@ async def add_line(request: Request, application_id: str) -> Response:
     summary="代行申請（技能者明細の変更）",
     response_model=None,
 )
-async def edit_line(request: Request, application_id: str, line_id: str) -> Response:
+async def edit_line(
+    request: Request, portal: PortalDep, application_id: str, line_id: str
+) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     line = next((x for x in application.get("lines", []) if x.get("line_id") == line_id), None)
     if line is None:
@@ -417,15 +424,19 @@ async def edit_line(request: Request, application_id: str, line_id: str) -> Resp
 
 
 @router.post("/applications/{application_id}/lines/{line_id}", response_model=None)
-async def replace_line(request: Request, application_id: str, line_id: str) -> Response:
-    return await _save_line(request, application_id, line_id)
+async def replace_line(
+    request: Request, portal: PortalDep, application_id: str, line_id: str
+) -> Response:
+    return await _save_line(request, portal, application_id, line_id)
 
 
 @router.post("/applications/{application_id}/lines/{line_id}/delete", response_model=None)
-async def remove_line(request: Request, application_id: str, line_id: str) -> Response:
+async def remove_line(
+    request: Request, portal: PortalDep, application_id: str, line_id: str
+) -> Response:
     require_login(request, "employer")
     await checked_form(request)
-    await user_api(request).delete(
+    await user_api(request, portal).delete(
         "application", app_path(application_id, f"/lines/{quote(line_id, safe='')}")
     )
     session_of(request).add_flash("success", "技能者の明細を削除しました。")
@@ -433,10 +444,12 @@ async def remove_line(request: Request, application_id: str, line_id: str) -> Re
 
 
 @router.post("/applications/{application_id}/lines/{line_id}/preview", response_model=None)
-async def preview_line(request: Request, application_id: str, line_id: str) -> Response:
+async def preview_line(
+    request: Request, portal: PortalDep, application_id: str, line_id: str
+) -> Response:
     require_login(request, "employer")
     await checked_form(request)
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         "application",
         "POST",
@@ -451,10 +464,10 @@ async def preview_line(request: Request, application_id: str, line_id: str) -> R
 
 
 @router.post("/applications/{application_id}/preview", response_model=None)
-async def preview_all(request: Request, application_id: str) -> Response:
+async def preview_all(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
     await checked_form(request)
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     for line in application.get("lines", []):
         line_id = str(line.get("line_id"))
@@ -533,9 +546,9 @@ async def confirm_page(
 @router.get(
     "/applications/{application_id}/confirm", summary="代行申請（確認画面）", response_model=None
 )
-async def confirm(request: Request, application_id: str) -> Response:
+async def confirm(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") != "draft":
         return redirect(app_path(application_id, "/done"))
@@ -543,11 +556,11 @@ async def confirm(request: Request, application_id: str) -> Response:
 
 
 @router.post("/applications/{application_id}/submit", response_model=None)
-async def submit(request: Request, application_id: str) -> Response:
+async def submit(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
     values = text_fields(await checked_form(request))
     key = values.get("idempotency_key", "").strip() or str(uuid.uuid4())
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         "application",
         "POST",
@@ -570,9 +583,9 @@ async def submit(request: Request, application_id: str) -> Response:
 @router.get(
     "/applications/{application_id}/done", summary="代行申請（申請完了）", response_model=None
 )
-async def done(request: Request, application_id: str) -> Response:
+async def done(request: Request, portal: PortalDep, application_id: str) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") == "draft":
         return redirect(app_path(application_id, "/confirm"))

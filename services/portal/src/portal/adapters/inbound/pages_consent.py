@@ -15,9 +15,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
+from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import (
     checked_form,
-    container_of,
     redirect,
     render,
     require_login,
@@ -79,9 +79,9 @@ async def draft_banner(api: UserApi) -> dict[str, Any]:
 
 
 @router.get("/menu", summary="メニュー", response_model=None)
-async def menu(request: Request) -> Response:
+async def menu(request: Request, portal: PortalDep) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     context = await draft_banner(api)
     try:
         consents = await api.get("consent", "/consents")
@@ -131,9 +131,9 @@ async def consent_page(
 
 
 @router.get("/consents", summary="個人情報利用申請", response_model=None)
-async def consents(request: Request) -> Response:
+async def consents(request: Request, portal: PortalDep) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     profile = await api.get("identity", "/employers/me")
     return await consent_page(request, api, employer_defaults(profile), 1)
 
@@ -155,12 +155,12 @@ def renumbered(values: dict[str, str], workers: list[dict[str, str]]) -> dict[st
 
 
 @router.post("/consents", response_model=None)
-async def file_consents(request: Request) -> Response:
+async def file_consents(request: Request, portal: PortalDep) -> Response:
     require_login(request, "employer")
     form = await checked_form(request)
     values = text_fields(form)
     action = values.pop("action", "submit")
-    api = user_api(request)
+    api = user_api(request, portal)
     body, workers = application_body(values)
     if action == "add_worker":
         count = len(workers) + 1
@@ -252,9 +252,9 @@ def pdf_response(data: bytes, filename: str, fallback: str) -> Response:
 
 
 @router.get("/consents/{consent_id}/consent-form.pdf", summary="個人情報利用同意書（記入用）")
-async def consent_form_pdf(request: Request, consent_id: str) -> Response:
+async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     detail = await api.get("consent", f"/consents/{quote(consent_id, safe='')}")
     body = detail.get("consent_form_request") or {}
     reply = await api.call("document", "POST", "/consent-forms", json=body)
@@ -267,7 +267,7 @@ async def consent_form_pdf(request: Request, consent_id: str) -> Response:
 
 
 @router.post("/consents/{consent_id}/signed-form", response_model=None)
-async def upload_signed_form(request: Request, consent_id: str) -> Response:
+async def upload_signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
     require_login(request, "employer")
     form = await checked_form(request)
     session = session_of(request)
@@ -275,7 +275,7 @@ async def upload_signed_form(request: Request, consent_id: str) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         session.add_flash("error", "添付する署名済みの同意書ファイルを選択してください。")
         return redirect(f"/consents#consent-{consent_id}")
-    limit = container_of(request).settings.max_upload_bytes
+    limit = portal.settings.max_upload_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
         session.add_flash(
@@ -284,7 +284,7 @@ async def upload_signed_form(request: Request, consent_id: str) -> Response:
             "解像度を下げるなどして小さくしてから添付してください。",
         )
         return redirect(f"/consents#consent-{consent_id}")
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         "consent",
         "PUT",
@@ -312,9 +312,9 @@ async def upload_signed_form(request: Request, consent_id: str) -> Response:
 
 
 @router.get("/consents/{consent_id}/signed-form", summary="署名済み同意書のダウンロード")
-async def signed_form(request: Request, consent_id: str) -> Response:
+async def signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
     require_login(request, "employer", "evaluator")
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call("consent", "GET", f"/consents/{quote(consent_id, safe='')}/signed-form")
     if not reply.ok:
         raise error_of("consent", reply)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import TEMPLATES, render, require_login, user_api
 from portal.adapters.outbound.services import (
     Forbidden,
@@ -121,9 +122,9 @@ async def my_trades(api: UserApi) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 @router.get("/criteria", summary="基準管理メニュー", response_model=None)
-async def menu(request: Request) -> Response:
+async def menu(request: Request, portal: PortalDep) -> Response:
     session = require_login(request, *STAFF)
-    api = user_api(request)
+    api = user_api(request, portal)
     trades, mine = await my_trades(api)
     context: dict[str, Any] = {"trades": trades}
     if session.role == EDITOR:
@@ -143,9 +144,9 @@ async def menu(request: Request) -> Response:
 
 
 @router.get("/criteria/trades", summary="基準マスタ一覧", response_model=None)
-async def trade_list(request: Request, status: str = "") -> Response:
+async def trade_list(request: Request, portal: PortalDep, status: str = "") -> Response:
     require_login(request, *STAFF)
-    trades, mine = await my_trades(user_api(request))
+    trades, mine = await my_trades(user_api(request, portal))
     counts = {key: sum(1 for t in trades if t.get("status") == key) for key in core.TRADE_STATUS_JA}
     shown = [t for t in trades if not status or t.get("status") == status]
     return render(
@@ -166,9 +167,9 @@ async def trade_list(request: Request, status: str = "") -> Response:
 
 
 @router.get("/criteria/trades/{trade}", summary="分野の判定基準", response_model=None)
-async def trade_detail(request: Request, trade: str, on: str = "") -> Response:
+async def trade_detail(request: Request, portal: PortalDep, trade: str, on: str = "") -> Response:
     session = require_login(request, *STAFF)
-    api = user_api(request)
+    api = user_api(request, portal)
     notice = None
     detail = None
     if on:
@@ -215,9 +216,9 @@ async def trade_detail(request: Request, trade: str, on: str = "") -> Response:
 @router.get(
     "/criteria/versions/{version_id}.yaml", summary="判定基準の版をYAMLで出力", response_model=None
 )
-async def version_yaml(request: Request, version_id: str) -> Response:
+async def version_yaml(request: Request, portal: PortalDep, version_id: str) -> Response:
     require_login(request, *STAFF)
-    reply = await user_api(request).call(
+    reply = await user_api(request, portal).call(
         JUDGEMENT,
         "GET",
         f"/criteria/versions/{q(version_id)}.yaml",
@@ -241,9 +242,9 @@ async def version_yaml(request: Request, version_id: str) -> Response:
 
 
 @router.get("/criteria/audit", summary="基準管理の監査ログ", response_model=None)
-async def audit(request: Request, trade: str = "") -> Response:
+async def audit(request: Request, portal: PortalDep, trade: str = "") -> Response:
     require_login(request, APPROVER)
-    api = user_api(request)
+    api = user_api(request, portal)
     entries = await call(api, "GET", "/criteria/audit", params={"trade": trade or None})
     trades, _ = await my_trades(api)
     return render(

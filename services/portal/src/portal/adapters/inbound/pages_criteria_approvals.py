@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_criteria import APPROVER, call, problems_of, q
 from portal.adapters.inbound.pages_criteria_drafts import catalogue, impact_of
 from portal.adapters.inbound.web import (
@@ -43,9 +44,9 @@ def _today() -> str:
 
 
 @router.get("/criteria/approvals", summary="承認待ちの下書き", response_model=None)
-async def queue(request: Request) -> Response:
+async def queue(request: Request, portal: PortalDep) -> Response:
     require_login(request, APPROVER)
-    api = user_api(request)
+    api = user_api(request, portal)
     submitted = await call(api, "GET", "/criteria/drafts", params={"status": "submitted"})
     submitted.sort(key=lambda d: str(d.get("submitted_at") or ""))
     decided = await call(api, "GET", "/criteria/drafts", params={"status": "approved"})
@@ -58,6 +59,7 @@ async def queue(request: Request) -> Response:
 
 async def _approval_page(
     request: Request,
+    portal: Portal,
     draft_id: str,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -65,7 +67,7 @@ async def _approval_page(
     problems: list[dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request)
+    api = user_api(request, portal)
     draft = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}")
     diff = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}/diff")
     impact = await impact_of(api, draft_id)
@@ -95,9 +97,9 @@ async def _approval_page(
 
 
 @router.get("/criteria/approvals/{draft_id}", summary="下書きの承認", response_model=None)
-async def approval(request: Request, draft_id: str) -> Response:
+async def approval(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, APPROVER)
-    return await _approval_page(request, draft_id)
+    return await _approval_page(request, portal, draft_id)
 
 
 def _refusal(
@@ -121,10 +123,10 @@ def _refusal(
 
 
 @router.post("/criteria/approvals/{draft_id}/approve", response_model=None)
-async def approve(request: Request, draft_id: str) -> Response:
+async def approve(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, APPROVER)
     values = text_fields(await checked_form(request))
-    api = user_api(request)
+    api = user_api(request, portal)
     body: dict[str, Any] = {
         "reason": values.get("reason", ""),
         "rejudge": values.get("rejudge") == "on",
@@ -142,7 +144,7 @@ async def approve(request: Request, draft_id: str) -> Response:
             {"reason": "reason", "effective_from": "effective_from", "rejudge": "rejudge"},
         )
         return await _approval_page(
-            request, draft_id, values, errors, loose, problems, failure.status
+            request, portal, draft_id, values, errors, loose, problems, failure.status
         )
     version = done.get("version") or {}
     name = core.version_name(
@@ -171,10 +173,10 @@ async def approve(request: Request, draft_id: str) -> Response:
 
 
 @router.post("/criteria/approvals/{draft_id}/return", response_model=None)
-async def return_draft(request: Request, draft_id: str) -> Response:
+async def return_draft(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, APPROVER)
     values = text_fields(await checked_form(request))
-    api = user_api(request)
+    api = user_api(request, portal)
     try:
         await call(
             api,
@@ -188,7 +190,7 @@ async def return_draft(request: Request, draft_id: str) -> Response:
         if failure.code == "validation_error" and not errors:
             errors["return_reason"] = "差戻しの理由を入力してください"
         return await _approval_page(
-            request, draft_id, values, errors, loose, problems, failure.status
+            request, portal, draft_id, values, errors, loose, problems, failure.status
         )
     session_of(request).add_flash("success", "下書きを差し戻しました。作成者に理由が表示されます。")
     return redirect("/criteria/approvals")

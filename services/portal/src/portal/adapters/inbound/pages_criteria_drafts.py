@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
 from portal.adapters.inbound.body_limit import CRITERIA_YAML_BYTES
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_criteria import (
     APPROVER,
     EDITOR,
@@ -68,11 +69,13 @@ async def search_results(api: UserApi, form: core.TableForm) -> dict[str, list[d
 
 
 @router.get("/criteria/drafts", summary="判定基準の下書き一覧", response_model=None)
-async def draft_list(request: Request, trade: str = "", status: str = "") -> Response:
+async def draft_list(
+    request: Request, portal: PortalDep, trade: str = "", status: str = ""
+) -> Response:
     require_login(request, *STAFF)
     statuses = core.DRAFT_STATUS_JA
     params = {"trade": trade or None, "status": status if status in statuses else None}
-    drafts = await call(user_api(request), "GET", "/criteria/drafts", params=params)
+    drafts = await call(user_api(request, portal), "GET", "/criteria/drafts", params=params)
     drafts.sort(key=lambda d: str(d.get("updated_at") or ""), reverse=True)
     return render(
         request,
@@ -86,13 +89,14 @@ async def draft_list(request: Request, trade: str = "", status: str = "") -> Res
 
 async def _new_form(
     request: Request,
+    portal: Portal,
     trade: str,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form_errors: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request)
+    api = user_api(request, portal)
     detail = await call(api, "GET", f"/criteria/trades/{q(trade)}")
     if detail.get("pending_drafts") is None:  # not one of the editor's 分野
         raise Forbidden(f"分野「{detail['trade']}」の基準を扱う権限がありません（担当分野のみ）。")
@@ -118,19 +122,19 @@ async def _new_form(
 
 
 @router.get("/criteria/drafts/new", summary="下書きの作成", response_model=None)
-async def new_draft_form(request: Request, trade: str = "") -> Response:
+async def new_draft_form(request: Request, portal: PortalDep, trade: str = "") -> Response:
     require_login(request, EDITOR)
     if not trade:
         return redirect("/criteria/trades")
-    return await _new_form(request, trade)
+    return await _new_form(request, portal, trade)
 
 
 @router.post("/criteria/drafts/new", response_model=None)
-async def new_draft(request: Request) -> Response:
+async def new_draft(request: Request, portal: PortalDep) -> Response:
     require_login(request, EDITOR)
     values = text_fields(await checked_form(request))
     trade = values.get("trade", "")
-    api = user_api(request)
+    api = user_api(request, portal)
     body: dict[str, Any] = {"trade": trade, "table": {}, "new_qualifications": []}
     source: str | None = None
     if values.get("kind") == "correction":
@@ -169,7 +173,7 @@ async def new_draft(request: Request) -> Response:
             errors.setdefault(field, failure.message)
         elif not errors:
             loose.insert(0, failure.message)
-        return await _new_form(request, trade, values, errors, loose, failure.status)
+        return await _new_form(request, portal, trade, values, errors, loose, failure.status)
     session_of(request).add_flash(
         "success", f"下書き（{draft['draft_id']}）を作成しました。内容を入力して保存してください。"
     )
@@ -188,7 +192,7 @@ async def upload_form(request: Request) -> Response:
 
 
 @router.post("/criteria/drafts/upload", response_model=None)
-async def upload(request: Request) -> Response:
+async def upload(request: Request, portal: PortalDep) -> Response:
     require_login(request, EDITOR)
     form = await checked_form(request)
     upload_file = form.get("file")
@@ -203,7 +207,7 @@ async def upload(request: Request) -> Response:
         return render(request, "criteria_upload.html", context, status_code=413)
     try:
         draft = await call(
-            user_api(request),
+            user_api(request, portal),
             "POST",
             "/criteria/drafts/upload",
             content=data,
@@ -226,6 +230,7 @@ async def upload(request: Request) -> Response:
 
 async def _draft_page(
     request: Request,
+    portal: Portal,
     draft: dict[str, Any],
     form: core.TableForm,
     *,
@@ -237,7 +242,7 @@ async def _draft_page(
     status_code: int = 200,
 ) -> Response:
     session = session_of(request)
-    api = user_api(request)
+    api = user_api(request, portal)
     editable = session.role == EDITOR and draft.get("status") in EDITABLE
     known = await catalogue(api, form)
     errors, loose = core.place_problems(problems or [], form)
@@ -271,24 +276,24 @@ async def _draft(api: UserApi, draft_id: str) -> dict[str, Any]:
 
 
 @router.get("/criteria/drafts/{draft_id}", summary="判定基準の下書き", response_model=None)
-async def draft_page(request: Request, draft_id: str) -> Response:
+async def draft_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, *STAFF)
-    draft = await _draft(user_api(request), draft_id)
+    draft = await _draft(user_api(request, portal), draft_id)
     form = core.TableForm.from_draft(draft)
-    return await _draft_page(request, draft, form, problems=draft.get("problems") or [])
+    return await _draft_page(request, portal, draft, form, problems=draft.get("problems") or [])
 
 
 @router.post("/criteria/drafts/{draft_id}", response_model=None)
-async def draft_post(request: Request, draft_id: str) -> Response:
+async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, EDITOR)
     fields = text_fields(await checked_form(request))
-    api = user_api(request)
+    api = user_api(request, portal)
     draft = await _draft(api, draft_id)
     form = core.TableForm.from_fields(fields)
     action = fields.get("action") or "refresh"
     if action not in ("save", "submit", "overwrite"):
         note = form.apply(action, fields)
-        return await _draft_page(request, draft, form, note=note, unsaved=True)
+        return await _draft_page(request, portal, draft, form, note=note, unsaved=True)
     try:
         started = int(fields.get("current_version" if action == "overwrite" else "version", ""))
     except ValueError:
@@ -308,6 +313,7 @@ async def draft_post(request: Request, draft_id: str) -> Response:
             current = await _draft(api, draft_id)
             return await _draft_page(
                 request,
+                portal,
                 draft,
                 form,
                 message=failure.message,
@@ -317,6 +323,7 @@ async def draft_post(request: Request, draft_id: str) -> Response:
             )
         return await _draft_page(
             request,
+            portal,
             draft,
             form,
             problems=problems_of(failure),
@@ -333,6 +340,7 @@ async def draft_post(request: Request, draft_id: str) -> Response:
     except ServiceError as failure:
         return await _draft_page(
             request,
+            portal,
             saved,
             core.TableForm.from_draft(saved),
             problems=problems_of(failure) or saved.get("problems") or [],
@@ -344,15 +352,16 @@ async def draft_post(request: Request, draft_id: str) -> Response:
 
 
 @router.post("/criteria/drafts/{draft_id}/withdraw", response_model=None)
-async def withdraw(request: Request, draft_id: str) -> Response:
+async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, EDITOR)
     values = text_fields(await checked_form(request))
-    api = user_api(request)
+    api = user_api(request, portal)
     path = f"/criteria/drafts/{q(draft_id)}"
     if values.get("confirm") != "yes":
         draft = await _draft(api, draft_id)
         return await _draft_page(
             request,
+            portal,
             draft,
             core.TableForm.from_draft(draft),
             problems=draft.get("problems") or [],
@@ -374,9 +383,9 @@ async def withdraw(request: Request, draft_id: str) -> Response:
 @router.get(
     "/criteria/drafts/{draft_id}/diff", summary="下書きと公開中の版の差分", response_model=None
 )
-async def diff_page(request: Request, draft_id: str) -> Response:
+async def diff_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, *STAFF)
-    api = user_api(request)
+    api = user_api(request, portal)
     draft = await _draft(api, draft_id)
     diff = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}/diff")
     return render(
@@ -408,9 +417,9 @@ async def impact_of(api: UserApi, draft_id: str) -> dict[str, Any] | None:
 
 
 @router.get("/criteria/drafts/{draft_id}/impact", summary="影響確認", response_model=None)
-async def impact_page(request: Request, draft_id: str) -> Response:
+async def impact_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, *STAFF)
-    api = user_api(request)
+    api = user_api(request, portal)
     draft = await _draft(api, draft_id)
     impact = await impact_of(api, draft_id)
     running = impact is not None and impact.get("status") in ("queued", "running")
@@ -428,13 +437,13 @@ async def impact_page(request: Request, draft_id: str) -> Response:
 
 
 @router.post("/criteria/drafts/{draft_id}/impact", response_model=None)
-async def impact_start(request: Request, draft_id: str) -> Response:
+async def impact_start(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, *STAFF)
     await checked_form(request)
     path = f"/criteria/drafts/{q(draft_id)}/impact"
     try:
         await call(
-            user_api(request),
+            user_api(request, portal),
             "POST",
             path,
             inline=("impact_unavailable", "draft_not_usable", "publication_busy"),
@@ -451,9 +460,9 @@ async def impact_start(request: Request, draft_id: str) -> Response:
 @router.get(
     "/criteria/drafts/{draft_id}/impact.csv", summary="影響確認の結果（CSV）", response_model=None
 )
-async def impact_csv(request: Request, draft_id: str) -> Response:
+async def impact_csv(request: Request, portal: PortalDep, draft_id: str) -> Response:
     require_login(request, *STAFF)
-    reply = await user_api(request).call(
+    reply = await user_api(request, portal).call(
         JUDGEMENT,
         "GET",
         f"/criteria/drafts/{q(draft_id)}/impact.csv",

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_ops import SERVICE_JA
 from portal.adapters.inbound.web import (
     checked_form,
@@ -49,9 +50,9 @@ def _page_path(service: str, topic: str, partition: int, offset: int) -> str:
 
 
 @router.get("/ops/dead-letters", summary="デッドレター一覧", response_model=None)
-async def dead_letters(request: Request) -> Response:
+async def dead_letters(request: Request, portal: PortalDep) -> Response:
     require_login(request, "operator")
-    api = user_api(request)
+    api = user_api(request, portal)
     rows: list[dict[str, Any]] = []
     unreachable: list[str] = []
     for service in CONSUMERS:
@@ -84,6 +85,7 @@ async def dead_letters(request: Request) -> Response:
 
 async def _detail(
     request: Request,
+    portal: Portal,
     service: str,
     topic: str,
     partition: int,
@@ -94,7 +96,7 @@ async def _detail(
 ) -> Response:
     if service not in CONSUMERS:
         raise NotFound()
-    letter = await user_api(request).get(service, _api_path(topic, partition, offset))
+    letter = await user_api(request, portal).get(service, _api_path(topic, partition, offset))
     return render(
         request,
         "ops_dead_letter.html",
@@ -117,15 +119,15 @@ async def _detail(
     response_model=None,
 )
 async def dead_letter(
-    request: Request, service: str, topic: str, partition: int, offset: int
+    request: Request, portal: PortalDep, service: str, topic: str, partition: int, offset: int
 ) -> Response:
     require_login(request, "operator")
-    return await _detail(request, service, topic, partition, offset)
+    return await _detail(request, portal, service, topic, partition, offset)
 
 
 @router.post("/ops/dead-letters/{service}/{topic}/{partition}/{offset}/replay", response_model=None)
 async def replay(
-    request: Request, service: str, topic: str, partition: int, offset: int
+    request: Request, portal: PortalDep, service: str, topic: str, partition: int, offset: int
 ) -> Response:
     require_login(request, "operator")
     values = text_fields(await checked_form(request))
@@ -135,6 +137,7 @@ async def replay(
     if not reason:
         return await _detail(
             request,
+            portal,
             service,
             topic,
             partition,
@@ -142,7 +145,7 @@ async def replay(
             "再投入の理由を入力してください。",
             status_code=422,
         )
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         service, "POST", _api_path(topic, partition, offset) + "/replay", json={"reason": reason}
     )
@@ -151,7 +154,15 @@ async def replay(
         if not isinstance(failure, ServiceError):
             raise failure
         return await _detail(
-            request, service, topic, partition, offset, failure.message, reason, failure.status
+            request,
+            portal,
+            service,
+            topic,
+            partition,
+            offset,
+            failure.message,
+            reason,
+            failure.status,
         )
     result = json_of(service, reply)
     session_of(request).add_flash(

@@ -12,7 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from portal.adapters.inbound.web import container_of, render, require_login
+from portal.adapters.inbound.deps import PortalDep
+from portal.adapters.inbound.web import render, require_login
 from portal.core import operations as ops
 from portal.core.formatting import JST, jp_datetime
 
@@ -101,9 +102,9 @@ def overview(history: ops.History, now: float) -> dict[str, Any]:
 
 
 @router.get("/ops", summary="運用状況", response_model=None)
-async def operations(request: Request, refresh: int = 1) -> Response:
+async def operations(request: Request, portal: PortalDep, refresh: int = 1) -> Response:
     require_login(request, "operator")
-    container = container_of(request)
+    container = portal
     if not container.history.points:
         await container.sampler.sample()
     view = overview(container.history, time.time())

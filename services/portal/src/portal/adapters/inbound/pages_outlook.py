@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import render, require_login, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi
 
@@ -117,6 +118,7 @@ def _detail_view(found: dict[str, Any]) -> dict[str, Any]:
 @router.get("/outlook", summary="レベル診断", response_model=None)
 async def outlook_page(
     request: Request,
+    portal: PortalDep,
     sort: str = "name",
     order: str = "asc",
     trade: str = "",
@@ -125,7 +127,7 @@ async def outlook_page(
     detail_trade: str = "",
 ) -> Response:
     require_login(request, "employer")
-    api = user_api(request)
+    api = user_api(request, portal)
     all_rows = await _rows(api)
     rows = table_rows(all_rows, sort, order, trade, bool(ready))
     draft = await _draft(api)
@@ -167,10 +169,15 @@ async def outlook_page(
 
 @router.get("/outlook.csv", summary="レベル診断（CSV）", response_model=None)
 async def outlook_csv(
-    request: Request, sort: str = "name", order: str = "asc", trade: str = "", ready: str = ""
+    request: Request,
+    portal: PortalDep,
+    sort: str = "name",
+    order: str = "asc",
+    trade: str = "",
+    ready: str = "",
 ) -> Response:
     require_login(request, "employer")
-    rows = table_rows(await _rows(user_api(request)), sort, order, trade, bool(ready))
+    rows = table_rows(await _rows(user_api(request, portal)), sort, order, trade, bool(ready))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)

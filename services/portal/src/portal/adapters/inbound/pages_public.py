@@ -10,11 +10,11 @@ import jwt
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.web import (
     ROLE_HOME,
     checked_form,
     client_ip,
-    container_of,
     redirect,
     render,
     session_of,
@@ -82,11 +82,11 @@ async def register_form(request: Request) -> Response:
 
 
 @router.post("/register", response_model=None)
-async def register(request: Request) -> Response:
+async def register(request: Request, portal: PortalDep) -> Response:
     values = text_fields(await checked_form(request))
     body = {name: values.get(name, "") or None for name in REGISTRATION_FIELDS}
-    api = user_api(request)
-    reply = await container_of(request).services.send(
+    api = user_api(request, portal)
+    reply = await portal.services.send(
         "identity", "POST", "/registrations", json=body, headers=api.forwarded()
     )
     if reply.status != 201:
@@ -112,13 +112,15 @@ async def register(request: Request) -> Response:
 # token comes from the session. A used, replaced or expired link is told as such.
 
 
-async def _check_link(request: Request, token: str) -> tuple[str | None, ServiceError | None]:
-    reply = await container_of(request).services.send(
+async def _check_link(
+    request: Request, portal: Portal, token: str
+) -> tuple[str | None, ServiceError | None]:
+    reply = await portal.services.send(
         "identity",
         "POST",
         "/activations/check",
         json={"token": token},
-        headers=user_api(request).forwarded(),
+        headers=user_api(request, portal).forwarded(),
     )
     if reply.status == 200:
         return str(json_of("identity", reply).get("login_id") or ""), None
@@ -129,7 +131,7 @@ async def _check_link(request: Request, token: str) -> tuple[str | None, Service
 
 
 @router.get("/register/activate", summary="利用者本申請", response_model=None)
-async def activate_form(request: Request, token: str = "") -> Response:
+async def activate_form(request: Request, portal: PortalDep, token: str = "") -> Response:
     session = session_of(request)
     if token:
         session.activation_token = token
@@ -137,7 +139,7 @@ async def activate_form(request: Request, token: str = "") -> Response:
         return redirect("/register/activate")
     if not session.activation_token:
         return render(request, "activate.html", {"no_link": True})
-    login_id, failure = await _check_link(request, session.activation_token)
+    login_id, failure = await _check_link(request, portal, session.activation_token)
     if failure is not None:
         session.activation_token = None
         session.dirty = True
@@ -155,13 +157,13 @@ async def activate_form(request: Request, token: str = "") -> Response:
 
 
 @router.post("/register/activate", response_model=None)
-async def activate(request: Request) -> Response:
+async def activate(request: Request, portal: PortalDep) -> Response:
     values = text_fields(await checked_form(request))
     session = session_of(request)
     body: dict[str, str | None] = {name: values.get(name, "") or None for name in ACTIVATION_FIELDS}
     body["token"] = session.activation_token
-    api = user_api(request)
-    reply = await container_of(request).services.send(
+    api = user_api(request, portal)
+    reply = await portal.services.send(
         "identity", "POST", "/activations", json=body, headers=api.forwarded()
     )
     if reply.status != 200:
@@ -219,12 +221,12 @@ def _epoch(value: Any) -> float | None:
 
 
 @router.post("/login", response_model=None)
-async def login(request: Request) -> Response:
+async def login(request: Request, portal: PortalDep) -> Response:
     form = await checked_form(request)
     values = text_fields(form)
     next_path = safe_next(values.get("next"))
     body = {"login_id": values.get("login_id") or None, "password": values.get("password") or None}
-    container = container_of(request)
+    container = portal
     forwarded = [("X-Forwarded-For", ip)] if (ip := client_ip(request)) else []
     reply = await container.services.send(
         "identity", "POST", "/sessions", json=body, headers=forwarded
@@ -283,11 +285,11 @@ def _session_id(data: dict[str, Any]) -> str | None:
 
 
 @router.post("/logout", response_model=None)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, portal: PortalDep) -> Response:
     await checked_form(request)
-    await user_api(request).logout()
+    await user_api(request, portal).logout()
     session = session_of(request)
-    auth = container_of(request).runtime.auth
+    auth = portal.auth
     if session.session_id and auth is not None:
         auth.end_session(session.session_id)  # this portal refuses the cookie at once
     session.log_out()

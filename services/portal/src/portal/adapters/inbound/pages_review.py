@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_results import line_detail
 from portal.adapters.inbound.web import (
     checked_form,
@@ -43,9 +44,9 @@ async def _count(api: UserApi, service: str) -> int | None:
 
 
 @router.get("/review", summary="審査メニュー", response_model=None)
-async def review_menu(request: Request) -> Response:
+async def review_menu(request: Request, portal: PortalDep) -> Response:
     require_login(request, "evaluator")
-    api = user_api(request)
+    api = user_api(request, portal)
     return render(
         request,
         "review_menu.html",
@@ -58,11 +59,12 @@ async def review_menu(request: Request) -> Response:
 
 async def consent_queue(
     request: Request,
+    portal: Portal,
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request)
+    api = user_api(request, portal)
     queue = await api.get("consent", "/reviews")
     incomplete = await api.get("consent", "/reviews", include_incomplete="true")
     waiting = [c for c in incomplete if not c.get("complete")]
@@ -80,17 +82,17 @@ async def consent_queue(
 
 
 @router.get("/review/consents", summary="個人情報利用申請の審査", response_model=None)
-async def consent_reviews(request: Request) -> Response:
+async def consent_reviews(request: Request, portal: PortalDep) -> Response:
     require_login(request, "evaluator")
-    return await consent_queue(request)
+    return await consent_queue(request, portal)
 
 
 @router.post("/review/consents/{consent_id}", response_model=None)
-async def decide_consent(request: Request, consent_id: str) -> Response:
+async def decide_consent(request: Request, portal: PortalDep, consent_id: str) -> Response:
     require_login(request, "evaluator")
     values = text_fields(await checked_form(request))
     action = values.get("action")
-    api = user_api(request)
+    api = user_api(request, portal)
     path = f"/consents/{quote(consent_id, safe='')}"
     body: dict[str, Any]
     if action == "approve":
@@ -104,7 +106,7 @@ async def decide_consent(request: Request, consent_id: str) -> Response:
             raise failure
         errors = {consent_id: failure.fields or {"form": failure.message}}
         return await consent_queue(
-            request, errors, {consent_id: values}, status_code=failure.status
+            request, portal, errors, {consent_id: values}, status_code=failure.status
         )
     result = json_of("consent", reply)
     verb = "承認しました" if action == "approve" else "差し戻しました"
@@ -119,11 +121,12 @@ async def decide_consent(request: Request, consent_id: str) -> Response:
 
 async def judgement_queue(
     request: Request,
+    portal: Portal,
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request)
+    api = user_api(request, portal)
     queue = await api.get("judgement", "/reviews")
     details = [await line_detail(api, str(item["line_id"])) for item in queue]
     return render(
@@ -135,13 +138,13 @@ async def judgement_queue(
 
 
 @router.get("/review/judgements", summary="判定結果の審査", response_model=None)
-async def judgement_reviews(request: Request) -> Response:
+async def judgement_reviews(request: Request, portal: PortalDep) -> Response:
     require_login(request, "evaluator")
-    return await judgement_queue(request)
+    return await judgement_queue(request, portal)
 
 
 @router.post("/review/judgements/{line_id}", response_model=None)
-async def decide_judgement(request: Request, line_id: str) -> Response:
+async def decide_judgement(request: Request, portal: PortalDep, line_id: str) -> Response:
     require_login(request, "evaluator")
     values = text_fields(await checked_form(request))
     action = values.get("action")
@@ -152,7 +155,7 @@ async def decide_judgement(request: Request, line_id: str) -> Response:
     if body["action"] == "override":
         level = values.get("eligible_level", "")
         body["eligible_level"] = int(level) if level.isdigit() else None
-    api = user_api(request)
+    api = user_api(request, portal)
     reply = await api.call(
         "judgement", "POST", f"/judgements/{quote(line_id, safe='')}/review", json=body
     )
@@ -164,7 +167,9 @@ async def decide_judgement(request: Request, line_id: str) -> Response:
             failure.code, "form"
         )
         errors = {line_id: {**failure.fields, field: failure.message}}
-        return await judgement_queue(request, errors, {line_id: values}, status_code=failure.status)
+        return await judgement_queue(
+            request, portal, errors, {line_id: values}, status_code=failure.status
+        )
     result = json_of("judgement", reply)
     verb = "確定しました" if body["action"] == "confirm" else "変更して確定しました"
     session_of(request).add_flash(

@@ -5,12 +5,13 @@ Page handlers (``pages_*.py``) use:
 * ``render(request, "x.html", {...})`` — a page with the session, CSRF token, flash
   messages and navigation in its context;
 * ``await checked_form(request)`` — the submitted form after the CSRF check;
-* ``user_api(request)`` — the services with the user's token (``UserApi``);
+* ``user_api(request, portal)`` — the services with the user's token (``UserApi``); a route
+  gets the running portal's parts as a parameter ``portal: PortalDep`` (``deps.py``);
 * ``require_login(request, *roles)`` — the session, or a redirect to the login page.
 
-``install(app)`` adds the session middleware and the request body limits (``body_limit``)
-and turns the portal's exceptions into Japanese pages: a service outage is a 503 page,
-never a traceback.
+``install(app, settings)`` adds the session middleware and the request body limits
+(``body_limit``) and turns the portal's exceptions into Japanese pages, all through one table
+(``ERROR_PAGES``, ``error_answer``): a service outage is a 503 page, never a traceback.
 
 The session middleware also checks a logged-in cookie's session against the sessions
 that ended (``shared_kernel.infra.auth``: the portal's own logouts at once, every other ended
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +35,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from portal.adapters.inbound.body_limit import BodyLimit
+from portal.adapters.inbound.body_limit import BodyLimit, BodyTooLarge
+from portal.adapters.inbound.deps import Portal, portal_of_app
 from portal.adapters.outbound.services import (
     Forbidden,
     NotFound,
@@ -42,6 +45,7 @@ from portal.adapters.outbound.services import (
     SessionExpired,
     UserApi,
 )
+from portal.config import Settings
 from portal.core import csrf
 from portal.core.formatting import (
     decision_ja,
@@ -53,7 +57,6 @@ from portal.core.formatting import (
     yen,
 )
 from portal.core.session import Session
-from portal.inject import Container
 from shared_kernel.infra.auth import AuthUnavailable
 from shared_kernel.infra.logging import get_logger
 
@@ -122,11 +125,10 @@ class LoginRequired(Exception):
 class CsrfRejected(Exception):
     """A POST without the session's CSRF token (or from another origin)."""
 
-
-def container_of(request: Request) -> Container:
-    container = request.app.state.container
-    assert isinstance(container, Container)
-    return container
+    message = (
+        "画面の有効期限が切れたか、正しくない送信です。"
+        "お手数ですが、画面を開き直してからもう一度操作してください。"
+    )
 
 
 def session_of(request: Request) -> Session:
@@ -141,8 +143,8 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def user_api(request: Request) -> UserApi:
-    return UserApi(container_of(request).services, session_of(request), client_ip(request))
+def user_api(request: Request, portal: Portal) -> UserApi:
+    return UserApi(portal.services, session_of(request), client_ip(request))
 
 
 def require_login(request: Request, *roles: str) -> Session:
@@ -272,15 +274,12 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-async def _forget_ended(request: Request, container: Container, session: Session) -> None:
+async def _forget_ended(request: Request, portal: Portal, session: Session) -> None:
     """A cookie whose identity session ended (logout — here or elsewhere —, a password
     change) is an anonymous one from now on."""
     assert session.session_id is not None
-    auth = container.runtime.auth
-    if auth is None:
-        return
     try:
-        ended = await auth.session_ended(session.session_id)
+        ended = await portal.auth.session_ended(session.session_id)
     except AuthUnavailable:
         request.state.auth_unavailable = True
         return
@@ -290,10 +289,69 @@ async def _forget_ended(request: Request, container: Container, session: Session
         session.add_flash("info", "ログアウト済みです。再度ログインしてください。")
 
 
+# --- errors ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """How the portal answers one kind of error: status, page title and, for a client that
+    does not ask for HTML, the JSON ``code`` (``None``: the page whatever the client asks)."""
+
+    status: int
+    title: str
+    code: str | None = None
+
+
+ERROR_PAGES: dict[type[Exception], ErrorPage] = {
+    CsrfRejected: ErrorPage(400, "送信を受け付けられませんでした"),
+    ServiceError: ErrorPage(400, "処理できませんでした"),  # or the service's own 4xx status
+    Forbidden: ErrorPage(403, "表示する権限がありません"),
+    NotFound: ErrorPage(404, "見つかりません"),
+    BodyTooLarge: ErrorPage(413, "送信内容が大きすぎます", "payload_too_large"),
+    ServiceUnavailable: ErrorPage(503, "ただいまご利用いただけません"),
+}
+"""The one table of the portal's error pages (each exception carries its Japanese
+``message``); a request the routes refuse (``HTTPException``) is ``HTTP_PAGES``."""
+HTTP_PAGES: dict[int, tuple[str, str]] = {
+    404: ("ページが見つかりません", "お探しのページは見つかりませんでした。"),
+}
+HTTP_PAGE_OTHER = ("処理できませんでした", "この操作は受け付けられません。")
+RETRY_AFTER_SECONDS = "30"
+
+
+def error_answer(request: Request, exc: Exception) -> Response:
+    """The answer to one of ``ERROR_PAGES``' errors or an ``HTTPException``."""
+    if isinstance(exc, StarletteHTTPException):
+        if not wants_html(request):
+            return JSONResponse(
+                {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
+                status_code=exc.status_code,
+            )
+        title, message = HTTP_PAGES.get(exc.status_code, HTTP_PAGE_OTHER)
+        return error_page(request, exc.status_code, title, message)
+    page = next(ERROR_PAGES[kind] for kind in type(exc).__mro__ if kind in ERROR_PAGES)
+    message = str(getattr(exc, "message", ""))
+    if page.code is not None and not wants_html(request):
+        return JSONResponse({"code": page.code, "message": message}, status_code=page.status)
+    status, extra = page.status, dict[str, Any]()
+    if isinstance(exc, ServiceError):
+        status = exc.status if 400 <= exc.status < 500 else page.status
+        extra["details"] = exc.unplaced
+    elif isinstance(exc, ServiceUnavailable):
+        log.warning("service.unavailable", service=exc.service, detail=exc.detail)
+        extra["service"] = exc.service_ja
+    elif isinstance(exc, CsrfRejected):
+        log.warning("csrf.rejected", path=request.url.path)
+    response = error_page(request, status, page.title, message, **extra)
+    if isinstance(exc, ServiceUnavailable):
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
 # --- install -------------------------------------------------------------------------------
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
 
     @app.middleware("http")
@@ -301,25 +359,24 @@ def install(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        container = container_of(request)
         if path.startswith(UNCOOKIED):
             response = await call_next(request)
-            for name, value in security_headers(request, container.settings.https_only).items():
+            for name, value in security_headers(request, settings.https_only).items():
                 response.headers.setdefault(name, value)
             return response
+        portal = portal_of_app(request.app)
         now = time.time()
-        session = container.codec.open(request.cookies.get(container.settings.cookie_name), now)
+        session = portal.codec.open(request.cookies.get(settings.cookie_name), now)
         request.state.session_new = session is None
         request.state.session = session or Session()
         if session is not None and session.authenticated and session.session_id:
-            await _forget_ended(request, container, session)
+            await _forget_ended(request, portal, session)
         response = await call_next(request)
         current = request.state.session
         if current.dirty:
-            settings = container.settings
             response.set_cookie(
                 settings.cookie_name,
-                container.codec.seal(current, now),
+                portal.codec.seal(current, now),
                 max_age=int(settings.session_max_hours * 3600),
                 path="/",
                 httponly=True,
@@ -328,7 +385,7 @@ def install(app: FastAPI) -> None:
                 or settings.https_only
                 or request.url.scheme == "https",
             )
-        for name, value in security_headers(request, container.settings.https_only).items():
+        for name, value in security_headers(request, settings.https_only).items():
             response.headers.setdefault(name, value)
         return response
 
@@ -342,77 +399,22 @@ def install(app: FastAPI) -> None:
         session.add_flash("info", "ログインの有効期限が切れました。再度ログインしてください。")
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
-    async def csrf_rejected(request: Request, exc: Exception) -> Response:
-        log.warning("csrf.rejected", path=request.url.path)
-        return error_page(
-            request,
-            400,
-            "送信を受け付けられませんでした",
-            "画面の有効期限が切れたか、正しくない送信です。"
-            "お手数ですが、画面を開き直してからもう一度操作してください。",
-        )
-
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ServiceUnavailable)
-        log.warning("service.unavailable", service=exc.service, detail=exc.detail)
-        response = error_page(
-            request,
-            503,
-            "ただいまご利用いただけません",
-            f"{exc.service_ja}に接続できないため、この操作を完了できませんでした。"
-            "しばらく時間をおいてから、もう一度お試しください。",
-            service=exc.service_ja,
-        )
-        response.headers["Retry-After"] = "30"
-        return response
-
-    async def forbidden(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Forbidden)
-        return error_page(request, 403, "表示する権限がありません", exc.message)
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, NotFound)
-        return error_page(request, 404, "見つかりません", exc.message)
-
-    async def service_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ServiceError)
-        status = exc.status if 400 <= exc.status < 500 else 400
-        return error_page(
-            request, status, "処理できませんでした", exc.message, details=exc.unplaced
-        )
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if not wants_html(request):
-            return JSONResponse(
-                {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
-                status_code=exc.status_code,
-            )
-        if exc.status_code == 404:
-            return error_page(
-                request, 404, "ページが見つかりません", "お探しのページは見つかりませんでした。"
-            )
-        return error_page(
-            request, exc.status_code, "処理できませんでした", "この操作は受け付けられません。"
-        )
+    async def error(request: Request, exc: Exception) -> Response:
+        return error_answer(request, exc)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("portal.unexpected_error", path=request.url.path)
-        https_only = container_of(request).settings.https_only
-        headers = {"Cache-Control": "no-store", **security_headers(request, https_only)}
+        headers = {"Cache-Control": "no-store", **security_headers(request, settings.https_only)}
         return HTMLResponse(UNEXPECTED_PAGE, status_code=500, headers=headers)
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(SessionExpired, session_expired)
-    app.add_exception_handler(CsrfRejected, csrf_rejected)
-    app.add_exception_handler(ServiceUnavailable, unavailable)
-    app.add_exception_handler(Forbidden, forbidden)
-    app.add_exception_handler(NotFound, not_found)
-    app.add_exception_handler(ServiceError, service_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+    for kind in [*ERROR_PAGES, StarletteHTTPException]:
+        if kind is not BodyTooLarge:  # answered by BodyLimit, outside the app (see there)
+            app.add_exception_handler(kind, error)
     app.add_exception_handler(Exception, unexpected)
     # added last, so the outermost layer: it counts every body byte before anything reads it
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, settings=settings, answer=error_answer, headers=security_headers)
 
 
 UNEXPECTED_PAGE = """<!doctype html>

@@ -20,8 +20,8 @@ from portal.core.operations import (
     MetricsFormatError,
     Probe,
     Scrape,
-    parse_metrics,
 )
+from portal.ports.metrics import MetricsParser
 from portal.ports.transport import Reply
 from shared_kernel.infra.logging import get_logger
 
@@ -44,9 +44,15 @@ def _probe(reply: Reply | None, error: str | None) -> Probe:
 
 class Sampler:
     def __init__(
-        self, services: Services, history: History, names: Sequence[str], every: float
+        self,
+        services: Services,
+        history: History,
+        names: Sequence[str],
+        every: float,
+        parse_metrics: MetricsParser,
     ) -> None:
         self.services = services
+        self.parse_metrics = parse_metrics
         self.history = history
         self.names = list(names)
         self.every = every
@@ -67,7 +73,7 @@ class Sampler:
         if service == "portal":
             ok = Probe("ok", 200)
             text = generate_latest().decode()
-            return Scrape(service, at, ok, ok, tuple(parse_metrics(text)))
+            return Scrape(service, at, ok, ok, tuple(self.parse_metrics(text)))
         (health, herr), (ready, rerr), (metrics, merr) = await asyncio.gather(
             self._get(service, "/healthz"),
             self._get(service, "/readyz"),
@@ -80,7 +86,7 @@ class Sampler:
                 error = f"HTTP {metrics.status}"
             else:
                 try:
-                    samples = tuple(parse_metrics(metrics.body.decode("utf-8", "replace")))
+                    samples = tuple(self.parse_metrics(metrics.body.decode("utf-8", "replace")))
                 except MetricsFormatError as exc:
                     error = f"形式が正しくありません: {exc}"
         return Scrape(service, at, _probe(health, herr), _probe(ready, rerr), samples, error)

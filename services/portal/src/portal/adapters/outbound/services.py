@@ -55,6 +55,13 @@ class ServiceUnavailable(PortalError):
     def service_ja(self) -> str:
         return SERVICE_JA.get(self.service, self.service)
 
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.service_ja}に接続できないため、この操作を完了できませんでした。"
+            "しばらく時間をおいてから、もう一度お試しください。"
+        )
+
 
 class SessionExpired(PortalError):
     """The login is over (identity refused to renew the token)."""
