@@ -13,9 +13,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from shared_kernel.infra.auth import SigningKey, load_signing_keys
 from shared_kernel.infra.settings import ServiceSettings, service_config
+from shared_kernel.infra.smtp import SmtpSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     model_config = service_config("IDENTITY_")
 
     service_name: str = "identity"
@@ -44,18 +45,7 @@ class Settings(ServiceSettings):
     """The portal as users reach it: the activation link is ``<this>/register/activate``."""
     mail_from: str = "能力評価システム <no-reply@noryoku-hyoka.example.jp>"
     """From header of the activation mail (the same as the notification service's)."""
-    smtp_host: str = "127.0.0.1"
-    """SMTP server for the activation mail (the notification service's: same values)."""
-    smtp_port: int = 1025
-    smtp_tls: bool = False
-    """Implicit TLS from the first byte (usually port 465)."""
-    smtp_starttls: bool = False
-    """Upgrade a plain connection with STARTTLS (usually port 587)."""
-    smtp_validate_certs: bool = True
-    smtp_username: str | None = None
-    smtp_password: str | None = Field(default=None, repr=False)
-    """SMTP AUTH password (kept out of ``repr``)."""
-    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
+    # the SMTP server: ``SmtpSettings`` (``IDENTITY_SMTP_*``, the notification service's values)
 
     registrations_per_email: int = Field(default=3, ge=1)
     """利用者仮申請 (each one mails a link) per e-mail address per window, counted in the

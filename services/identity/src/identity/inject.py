@@ -30,6 +30,7 @@ from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
+from shared_kernel.infra.smtp import SmtpSender
 from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
@@ -138,17 +139,7 @@ def wire(runtime: Runtime) -> Container:
     runtime.retain("registration_limits", "window_end", timedelta(0))
     runtime.retain("revocations", "keep_until", timedelta(0))
     runtime.retain("users", "pending_until", timedelta(0))  # never-activated registrations
-    mailer = SmtpActivationMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        from_address=settings.mail_from,
-        use_tls=settings.smtp_tls,
-        start_tls=settings.smtp_starttls,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        timeout=settings.smtp_timeout_seconds,
-        validate_certs=settings.smtp_validate_certs,
-    )
+    mailer = SmtpActivationMailer(SmtpSender(settings), settings.mail_from)
     service = IdentityService(
         runtime.store("users"),  # the only collection whose documents raise events
         DocumentStore(runtime.db, "employers"),

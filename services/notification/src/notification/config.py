@@ -8,9 +8,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared_kernel.infra.settings import ServiceSettings, service_config
+from shared_kernel.infra.smtp import SmtpSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, SmtpSettings):
     model_config = service_config("NOTIFICATION_")
 
     service_name: str = "notification"
@@ -22,23 +23,7 @@ class Settings(ServiceSettings):
     portal_base_url: str = "http://127.0.0.1:8000"
     """Base of every link in a mail (the employer portal)."""
 
-    smtp_host: str = "127.0.0.1"
-    """SMTP server (the local mail sink by default)."""
-    smtp_port: int = 1025
-    """SMTP port."""
-    smtp_tls: bool = False
-    """Implicit TLS from the first byte (usually port 465)."""
-    smtp_starttls: bool = False
-    """Upgrade a plain connection with STARTTLS (usually port 587)."""
-    smtp_validate_certs: bool = True
-    """Check the SMTP server's TLS certificate."""
-    smtp_username: str | None = None
-    """SMTP AUTH user name (no authentication when unset)."""
-    smtp_password: str | None = Field(default=None, repr=False)
-    """SMTP AUTH password (kept out of ``repr``; not subject to the 32-byte secret rule, as
-    SMTP providers' passwords are often shorter)."""
-    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
-    """Timeout of one SMTP connection and its commands."""
+    # the SMTP server: ``SmtpSettings`` (``NOTIFICATION_SMTP_*``)
 
     sender_poll_seconds: float = Field(default=2.0, gt=0)
     """How often the sender looks for pending mails (it is also woken when one is recorded)."""

@@ -16,6 +16,7 @@ from notification.core.links import Links
 from notification.core.service import NotificationService, SenderPolicy
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
+from shared_kernel.infra.smtp import SmtpSender
 
 TITLE = "通知サービス"
 REJUDGEMENT_DIGESTS = "rejudgement_digests"  # one document per 再判定 run and employer
@@ -36,16 +37,7 @@ def wire(runtime: Runtime) -> Container:
 
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    mailer = SmtpMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        use_tls=settings.smtp_tls,
-        start_tls=settings.smtp_starttls,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        timeout=settings.smtp_timeout_seconds,
-        validate_certs=settings.smtp_validate_certs,
-    )
+    mailer = SmtpMailer(SmtpSender(settings))
     service = NotificationService(
         runtime.store("users", "employer_id"),
         runtime.store("applications"),

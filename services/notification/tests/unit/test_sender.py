@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import aiosmtplib
 import pytest
 
-from notification.adapters.outbound.smtp import OUTAGE, PERMANENT, TRANSIENT, classify
 from notification.adapters.outbound.templates import JinjaRenderer
 from notification.core import mails
 from notification.core.links import Links
@@ -259,35 +257,6 @@ async def test_application_flow_records_each_mail_once(world: World, samples: An
     ]
     # each carries the correlation id of the event that decided it (its send is logged so)
     assert all(d["correlation_id"] for d in world.mails.docs.values())
-
-
-@pytest.mark.parametrize(
-    ("error", "kind"),
-    [
-        (
-            aiosmtplib.SMTPRecipientsRefused(
-                [aiosmtplib.SMTPRecipientRefused(550, "no such user", "x@example.jp")]
-            ),
-            PERMANENT,
-        ),
-        (
-            aiosmtplib.SMTPRecipientsRefused(
-                [aiosmtplib.SMTPRecipientRefused(450, "mailbox busy", "x@example.jp")]
-            ),
-            TRANSIENT,
-        ),
-        (aiosmtplib.SMTPDataError(554, "content rejected"), PERMANENT),
-        (aiosmtplib.SMTPDataError(451, "try later"), TRANSIENT),
-        (aiosmtplib.SMTPAuthenticationError(535, "bad credentials"), TRANSIENT),
-        (aiosmtplib.SMTPSenderRefused(550, "sender refused", "no-reply@x"), TRANSIENT),
-        (aiosmtplib.SMTPConnectError("connection refused"), OUTAGE),
-        (aiosmtplib.SMTPServerDisconnected("lost"), TRANSIENT),
-        (aiosmtplib.SMTPReadTimeoutError("timeout"), TRANSIENT),
-        (ValueError("Address 'a b@x' contains characters not permitted"), PERMANENT),
-    ],
-)
-def test_smtp_errors_are_classified(error: BaseException, kind: str) -> None:
-    assert classify(error) == kind
 
 
 def test_backoff_doubles_and_is_capped() -> None:
