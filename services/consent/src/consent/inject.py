@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from consent.adapters.inbound.events import subscribe
+from consent.adapters.inbound.http import STATUS, get_service, router
+from consent.adapters.outbound.gridfs import GridFsFiles
 from consent.config import Settings
 from consent.core import checks
 from consent.core.consents import Policy
@@ -19,6 +22,7 @@ from consent.core.service import ConsentService, UploadLimits, utcnow
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
 from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
@@ -40,9 +44,6 @@ class Container:
 
 
 def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
-    from consent.adapters.inbound.events import subscribe
-    from consent.adapters.outbound.gridfs import GridFsFiles
-
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
@@ -92,9 +93,12 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from consent.adapters.inbound.http import consent_error, router
-    from consent.core.errors import ConsentError
-
     app = service_app(TITLE, settings or Settings(), wire, [router, access_log.router])
-    app.add_exception_handler(ConsentError, consent_error)
+    install_error_translator(app, STATUS)
+
+    def service(request: Request) -> ConsentService:
+        container: Container = request.app.state.container
+        return container.service
+
+    app.dependency_overrides[get_service] = service
     return app

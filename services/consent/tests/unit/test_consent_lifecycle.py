@@ -127,7 +127,7 @@ def test_return_needs_a_reason_and_resubmission_goes_back_to_pending() -> None:
     for reason in (None, "", "  \u3000 "):
         with pytest.raises(ConsentError) as caught:
             consents.return_(doc, actor="hyoka01", reason=reason, now=NOW)
-        assert caught.value.errors == [
+        assert caught.value.body()["errors"] == [
             {"field": "reason", "message": "差戻し理由を入力してください"}
         ]
     returned, events = consents.return_(doc, actor="hyoka01", reason="署名が  ありません", now=NOW)

@@ -145,7 +145,7 @@ async def test_another_trades_consent_answers_like_one_that_never_existed() -> N
         ):
             with pytest.raises(ConsentError) as refused:
                 await call
-            assert (refused.value.code, refused.value.message_ja) == (
+            assert (refused.value.code, refused.value.message) == (
                 "not_found",
                 "該当する個人情報利用申請がありません。",
             ), (who.subject, consent_id)

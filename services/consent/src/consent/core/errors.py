@@ -1,30 +1,41 @@
-"""Errors the core raises; the HTTP adapter maps each ``code`` to a status."""
+"""Refusals of the consent service: :class:`~shared_kernel.errors.DomainError`s with a
+stable English ``code`` and a Japanese message. The inbound HTTP adapter maps each code to
+its status (``adapters/inbound/http.py``, ``STATUS``) through the one shared translator."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, FieldError
 
-class ConsentError(Exception):
-    """A refused request: a stable ``code``, a Japanese message and per-field errors."""
-
-    def __init__(
-        self,
-        code: str,
-        message_ja: str,
-        errors: list[dict[str, Any]] | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-        self.errors = errors or []
-        self.headers = headers or {}  # e.g. Retry-After of a limit
+FIELD_CODE = "invalid"
+"""The code of a field's problem (the answer names the field and its message only)."""
 
 
-def invalid(errors: list[dict[str, Any]]) -> ConsentError:
-    return ConsentError("validation_error", "入力内容に誤りがあります。", errors)
+class ConsentError(DomainError):
+    """A refused request of the consent service. Its field errors are answered as
+    ``{"field", "message"}`` (what the portal and the tests read), without a code."""
+
+    def body(self) -> dict[str, Any]:
+        out = super().body()
+        if self.errors:
+            out["errors"] = [
+                {k: v for k, v in e.as_dict().items() if k != "code"} for e in self.errors
+            ]
+        return out
+
+
+def on_field(field: str, message: str) -> FieldError:
+    return FieldError(field, FIELD_CODE, message)
+
+
+def invalid(errors: Iterable[Mapping[str, str]]) -> ConsentError:
+    """The request's fields are wrong (``validation_error``): ``errors`` as validation
+    reports them (``{"field", "message"}``)."""
+    return ConsentError(
+        "validation_error", VALIDATION_MESSAGE, [on_field(e["field"], e["message"]) for e in errors]
+    )
 
 
 def not_found() -> ConsentError:

@@ -40,7 +40,7 @@ from typing import Any
 import pikepdf
 from PIL import Image, ImageOps
 
-from consent.core.errors import ConsentError
+from consent.core.errors import ConsentError, on_field
 from consent.core.validation import refused_character
 
 
@@ -129,7 +129,7 @@ def image_pixels(data: bytes, kind: FileKind) -> int | None:
 
 
 def _refusal(code: str, message: str, detail: str) -> ConsentError:
-    return ConsentError(code, message, [{"field": "signed_form", "message": detail}])
+    return ConsentError(code, message, [on_field("signed_form", detail)])
 
 
 def too_large(max_bytes: int) -> ConsentError:
@@ -204,12 +204,7 @@ def check_file_name(filename: str) -> None:
             "invalid_file_name",
             "ファイル名に使用できない文字（制御文字や、文字の表示方向を変える文字など）が"
             "含まれています。ファイル名を変更してから添付してください。",
-            [
-                {
-                    "field": "signed_form",
-                    "message": f"ファイル名に使用できない文字（{refused}）が含まれています",
-                }
-            ],
+            [on_field("signed_form", f"ファイル名に使用できない文字（{refused}）が含まれています")],
         )
 
 
@@ -225,7 +220,7 @@ def inspect(
         raise ConsentError(
             "empty_file",
             "ファイルが空です。署名済みの同意書を添付してください。",
-            [{"field": "signed_form", "message": "ファイルが空です"}],
+            [on_field("signed_form", "ファイルが空です")],
         )
     if len(data) > max_bytes:
         raise too_large(max_bytes)
@@ -234,7 +229,7 @@ def inspect(
         raise ConsentError(
             "unsupported_file_type",
             "添付できるのはPDF・JPEG・PNGのファイルだけです（ファイル名ではなく内容で判定しています）。",
-            [{"field": "signed_form", "message": "PDF・JPEG・PNGのファイルを添付してください"}],
+            [on_field("signed_form", "PDF・JPEG・PNGのファイルを添付してください")],
         )
     pixels = image_pixels(data, kind) if kind is not PDF else None
     if pixels is not None and pixels > max_pixels:

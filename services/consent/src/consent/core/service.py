@@ -20,9 +20,10 @@ from consent.core import access, checks, consents, files, validation
 from consent.core.ccus import keep_newest
 from consent.core.checks import CheckLimits
 from consent.core.consents import Doc, Outcome, Policy
-from consent.core.errors import ConsentError, invalid, not_found
+from consent.core.errors import ConsentError, invalid, not_found, on_field
 from consent.core.validation import ApplicationInput, Worker
 from consent.ports import Documents, FileStore
+from shared_kernel.errors import FieldError
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
@@ -217,7 +218,7 @@ class ConsentService:
         )
         await self._record_outcome(actor, employer_id, matched, failed, now, found, endpoint)
         if errors:
-            raise invalid(sorted(errors, key=_field_order))
+            raise invalid(sorted(errors, key=lambda e: _field_order(e["field"])))
         filed: list[Doc] = []
         for worker in application.workers:
             change = partial(
@@ -274,7 +275,7 @@ class ConsentService:
                 "もう一度申請してください。",
                 headers={"Retry-After": str(wait)},
             )
-        blocked: list[dict[str, str]] = []
+        blocked: list[FieldError] = []
         waits: list[timedelta] = []
         locked = False
         for w in workers:
@@ -309,7 +310,7 @@ class ConsentService:
                 "ccus_check_locked" if locked else "ccus_check_rate_limited",
                 "CCUS登録情報との照合が制限されている技能者が含まれています。"
                 "時間をおいてから、もう一度申請してください。",
-                sorted(blocked, key=_field_order),
+                sorted(blocked, key=lambda e: _field_order(e.field)),
                 headers={"Retry-After": str(wait)},
             )
         await self.ccus_checks.update(own, partial(checks.counted, amount=len(workers), now=now))
@@ -590,9 +591,8 @@ def employer_of(actor: Principal) -> str:
     return actor.employer_id
 
 
-def _row_error(worker: Worker, message: str) -> dict[str, str]:
-    message = f"技能者 {worker.index + 1}：{message}"
-    return {"field": f"{worker.field}.worker_id", "message": message}
+def _row_error(worker: Worker, message: str) -> FieldError:
+    return on_field(f"{worker.field}.worker_id", f"技能者 {worker.index + 1}：{message}")
 
 
 def _duration_ja(span: timedelta) -> str:
@@ -613,9 +613,8 @@ def _existing(change: Callable[[Doc], Outcome]) -> Change:
     return apply
 
 
-def _field_order(error: dict[str, str]) -> tuple[int, int, str]:
+def _field_order(field: str) -> tuple[int, int, str]:
     """Errors in the order of the form: employer, workers (by row), consent items."""
-    field = error["field"]
     parts = field.split(".")
     if parts[0] == "employer":
         return (0, 0, field)

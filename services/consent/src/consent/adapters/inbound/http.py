@@ -18,25 +18,29 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from consent.core import files
-from consent.core.errors import ConsentError
+from consent.core.service import ConsentService
 from consent.core.validation import ApplicationInput
-from consent.inject import Container
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
+
+
+def get_service() -> ConsentService:
+    """The service the routes use (a placeholder: ``inject.py`` overrides it)."""
+    raise NotImplementedError
+
+
+Service = Annotated[ConsentService, Depends(get_service)]
 Employer = Annotated[Principal, Depends(require("employer"))]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 Status = Literal["pending", "approved", "returned", "ended"]
 
-STATUS_OF_CODE = {
+STATUS: dict[str, int] = {
     "validation_error": 422,
     "empty_file": 422,
     "file_too_large": 413,
@@ -60,17 +64,8 @@ STATUS_OF_CODE = {
     "signed_form_missing": 409,
     "signed_form_changed": 409,
 }
-
-
-async def consent_error(_: Request, exc: Exception) -> JSONResponse:
-    """``ConsentError`` → ``{code, message, errors?}`` with the code's status."""
-    assert isinstance(exc, ConsentError)
-    content: dict[str, Any] = {"code": exc.code, "message": exc.message_ja}
-    if exc.errors:
-        content["errors"] = exc.errors
-    return JSONResponse(
-        status_code=STATUS_OF_CODE.get(exc.code, 400), content=content, headers=exc.headers
-    )
+"""The HTTP status of each refusal of the core (``core/errors.py``); installed by
+``inject.create_app`` with the shared translator."""
 
 
 def endpoint(request: Request) -> str:
@@ -80,12 +75,12 @@ def endpoint(request: Request) -> str:
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, Any]:
+async def about(service: Service) -> dict[str, Any]:
     return {
         "service": "consent",
         "title": "個人情報利用申請サービス",
-        "auto_approve": container.settings.auto_approve,
-        "valid_days": container.settings.valid_days,
+        "auto_approve": service.policy.auto_approve,
+        "valid_days": service.policy.valid_days,
     }
 
 
@@ -94,43 +89,43 @@ async def about(container: ContainerDep) -> dict[str, Any]:
 
 @router.post("/consent-applications", status_code=201, summary="個人情報利用申請（技能者ごと）")
 async def file_application(
-    container: ContainerDep, body: ApplicationInput, employer: Employer, request: Request
+    service: Service, body: ApplicationInput, employer: Employer, request: Request
 ) -> dict[str, Any]:
-    return await container.service.file_application(employer, body, endpoint(request))
+    return await service.file_application(employer, body, endpoint(request))
 
 
 @router.get("/consents", summary="技能者ごとの同意状況の一覧")
 async def list_consents(
-    container: ContainerDep,
+    service: Service,
     principal: EmployerOrEvaluator,
     request: Request,
     status: Status | None = None,
     worker_id: str | None = None,
     employer_id: Annotated[str | None, Query(description="審査員のみ")] = None,
 ) -> list[dict[str, Any]]:
-    return await container.service.list_consents(
+    return await service.list_consents(
         principal, endpoint(request), status=status, worker_id=worker_id, employer_id=employer_id
     )
 
 
 @router.get("/consents/granted", summary="同意取得済み（代行申請できる）技能者の一覧")
 async def granted(
-    container: ContainerDep,
+    service: Service,
     principal: EmployerOrEvaluator,
     request: Request,
     worker_id: str | None = None,
     employer_id: Annotated[str | None, Query(description="審査員のみ")] = None,
 ) -> list[dict[str, Any]]:
-    return await container.service.granted(
+    return await service.granted(
         principal, endpoint(request), employer_id=employer_id, worker_id=worker_id
     )
 
 
 @router.get("/consents/{consent_id}", summary="個人情報利用申請の詳細")
 async def get_consent(
-    container: ContainerDep, consent_id: str, principal: EmployerOrEvaluator, request: Request
+    service: Service, consent_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
-    return await container.service.get(principal, consent_id, endpoint(request))
+    return await service.get(principal, consent_id, endpoint(request))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -160,7 +155,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     },
 )
 async def upload_signed_form(
-    container: ContainerDep,
+    service: Service,
     consent_id: str,
     employer: Employer,
     request: Request,
@@ -168,9 +163,9 @@ async def upload_signed_form(
         str | None, Header(description="元のファイル名（UTF-8をパーセントエンコード）")
     ] = None,
 ) -> dict[str, Any]:
-    data = await read_body(request, container.settings.max_upload_bytes)
+    data = await read_body(request, service.max_upload_bytes)
     filename = unquote(x_file_name) if x_file_name else None
-    return await container.service.upload_signed_form(employer, consent_id, data, filename)
+    return await service.upload_signed_form(employer, consent_id, data, filename)
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -179,9 +174,9 @@ def content_disposition(filename: str, fallback: str) -> str:
 
 @router.get("/consents/{consent_id}/signed-form", summary="署名済み同意書のダウンロード")
 async def download_signed_form(
-    container: ContainerDep, consent_id: str, principal: EmployerOrEvaluator, request: Request
+    service: Service, consent_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> Response:
-    form = await container.service.signed_form(principal, consent_id, endpoint(request))
+    form = await service.signed_form(principal, consent_id, endpoint(request))
     extension = form.filename.rsplit(".", 1)[-1]
     return Response(
         content=form.data,
@@ -201,14 +196,12 @@ async def download_signed_form(
 
 @router.get("/reviews", summary="審査待ちの個人情報利用申請（審査員）")
 async def reviews(
-    container: ContainerDep,
+    service: Service,
     evaluator: Evaluator,
     request: Request,
     include_incomplete: bool = False,
 ) -> list[dict[str, Any]]:
-    return await container.service.reviews(
-        evaluator, endpoint(request), complete_only=not include_incomplete
-    )
+    return await service.reviews(evaluator, endpoint(request), complete_only=not include_incomplete)
 
 
 class ApproveBody(BaseModel):
@@ -224,17 +217,17 @@ class ReturnBody(BaseModel):
 
 @router.post("/consents/{consent_id}/approve", summary="承認（審査員）")
 async def approve(
-    container: ContainerDep,
+    service: Service,
     consent_id: str,
     evaluator: Evaluator,
     body: ApproveBody | None = None,
 ) -> dict[str, Any]:
     expected = body.signed_form_id if body is not None else None
-    return await container.service.approve(evaluator, consent_id, expected)
+    return await service.approve(evaluator, consent_id, expected)
 
 
 @router.post("/consents/{consent_id}/return", summary="差戻し（審査員、理由は必須）")
 async def return_(
-    container: ContainerDep, consent_id: str, body: ReturnBody, evaluator: Evaluator
+    service: Service, consent_id: str, body: ReturnBody, evaluator: Evaluator
 ) -> dict[str, Any]:
-    return await container.service.return_(evaluator, consent_id, body.reason)
+    return await service.return_(evaluator, consent_id, body.reason)
