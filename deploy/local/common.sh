@@ -17,6 +17,9 @@ RUN_DIR="$VAR_DIR/run"
 KAFKA_VERSION="4.1.1"
 LOG4J_VERSION="2.24.3"
 PG_BIN="/usr/lib/postgresql/15/bin"
+# The project's Python environment (`make install` = `uv sync`): the SMTP sink (aiosmtpd)
+# and the readiness checks (pymongo) run with it.
+VENV_PYTHON="$REPO_ROOT/.venv/bin/python"
 
 KAFKA_LIBS="$DEPS_DIR/kafka/libs"
 KAFKA_CP="$KAFKA_LIBS/*"

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Local SMTP sink for development (Python stdlib only).
+"""Local SMTP sink for development (SMTP by aiosmtpd, listing by the stdlib's http.server).
 
-Accepts every message on SMTP (default 127.0.0.1:1025; HELO/EHLO, MAIL, RCPT,
-DATA, RSET, NOOP, QUIT; no AUTH/TLS) and stores it as an .eml file in the mail
-directory (default <repo>/var/mail), with the envelope in X-Envelope-From /
-X-Envelope-To headers put in front of the message.
+Accepts every message on SMTP (default 127.0.0.1:1025; no AUTH/TLS) and stores it as an
+.eml file in the mail directory (default <repo>/var/mail), with the envelope in
+X-Envelope-From / X-Envelope-To headers put in front of the message.
+Run it with the project's environment (aiosmtpd is a dev dependency): start.sh uses
+.venv/bin/python.
 
 HTTP listing (default 127.0.0.1:8025):
     GET    /                   HTML list, newest first
@@ -31,9 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-MAX_LINE = 1024 * 1024
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
 NAME_RE = re.compile(r"^[0-9T_-]+\.eml$")
-ADDR_RE = re.compile(r"^\s*(?:FROM|TO)\s*:\s*<?([^>\s]*)>?", re.IGNORECASE)
+MAX_MESSAGE = 50 * 1024 * 1024  # SIZE announced in EHLO
 
 
 def log(msg: str) -> None:
@@ -58,104 +60,29 @@ class MailStore:
         tmp.rename(self.directory / name)  # readers never see half a file
         return name
 
+    # aiosmtpd handler hook: called with the message once DATA has ended
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        mail_from, rcpt_to = envelope.mail_from or "", list(envelope.rcpt_tos)
+        name = self.save(mail_from, rcpt_to, envelope.original_content or b"")
+        log(f"stored {name} from <{mail_from}> to {', '.join(rcpt_to)}")
+        return f"250 OK: queued as {name}"
 
-class SMTPSession:
-    def __init__(
-        self, store: MailStore, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.store, self.reader, self.writer = store, reader, writer
-        self.mail_from: str | None = None
-        self.rcpt_to: list[str] = []
 
-    async def reply(self, line: str) -> None:
-        self.writer.write(line.encode() + b"\r\n")
-        await self.writer.drain()
-
-    async def run(self) -> None:
-        await self.reply("220 localhost ESMTP smtp-sink ready")
-        while True:
-            line = await self.reader.readline()
-            if not line:
-                return
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
-            verb, _, arg = text.partition(" ")
-            verb = verb.upper()
-            if verb == "EHLO":
-                self.reset()
-                await self.reply(
-                    "250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 52428800"
-                )
-            elif verb == "HELO":
-                self.reset()
-                await self.reply("250 localhost")
-            elif verb == "MAIL":
-                m = ADDR_RE.match(arg)
-                if not m or not arg.upper().lstrip().startswith("FROM"):
-                    await self.reply("501 Syntax: MAIL FROM:<address>")
-                    continue
-                self.reset()
-                self.mail_from = m.group(1)
-                await self.reply("250 OK")
-            elif verb == "RCPT":
-                m = ADDR_RE.match(arg)
-                if self.mail_from is None:
-                    await self.reply("503 Need MAIL first")
-                elif not m or not m.group(1) or not arg.upper().lstrip().startswith("TO"):
-                    await self.reply("501 Syntax: RCPT TO:<address>")
-                else:
-                    self.rcpt_to.append(m.group(1))
-                    await self.reply("250 OK")
-            elif verb == "DATA":
-                if not self.rcpt_to:
-                    await self.reply("503 Need RCPT first")
-                    continue
-                await self.reply("354 End data with <CR><LF>.<CR><LF>")
-                data = await self.read_data()
-                if data is None:
-                    return
-                name = self.store.save(self.mail_from or "", self.rcpt_to, data)
-                log(f"stored {name} from <{self.mail_from}> to {', '.join(self.rcpt_to)}")
-                self.reset()
-                await self.reply(f"250 OK: queued as {name}")
-            elif verb == "RSET":
-                self.reset()
-                await self.reply("250 OK")
-            elif verb == "NOOP":
-                await self.reply("250 OK")
-            elif verb == "VRFY":
-                await self.reply("252 Cannot VRFY user")
-            elif verb == "QUIT":
-                await self.reply("221 Bye")
-                return
-            else:
-                await self.reply("502 Command not implemented")
-
-    def reset(self) -> None:
-        self.mail_from, self.rcpt_to = None, []
-
-    async def read_data(self) -> bytes | None:
-        lines: list[bytes] = []
-        while True:
-            line = await self.reader.readline()
-            if not line:
-                return None
-            if line in (b".\r\n", b".\n"):
-                return b"".join(lines)
-            if line.startswith(b".."):
-                line = line[1:]  # dot-unstuffing
-            lines.append(line)
+class SinkSMTP(SMTP):
+    line_length_limit = 1024 * 1024  # lenient: a sink keeps what a client sends
 
 
 async def serve_smtp(store: MailStore, host: str, port: int, stop: asyncio.Event) -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await SMTPSession(store, reader, writer).run()
-        except (ConnectionError, asyncio.LimitOverrunError, ValueError) as exc:
-            log(f"connection error: {exc}")
-        finally:
-            writer.close()
+    def session() -> SMTP:
+        return SinkSMTP(
+            store,
+            hostname="localhost",
+            ident="smtp-sink",
+            data_size_limit=MAX_MESSAGE,
+            enable_SMTPUTF8=True,
+        )
 
-    server = await asyncio.start_server(handle, host, port, limit=MAX_LINE)
+    server = await asyncio.get_running_loop().create_server(session, host, port)
     log(f"SMTP on {host}:{port}")
     async with server:
         await stop.wait()

@@ -5,7 +5,8 @@
 #   FerretDB       127.0.0.1:27017  (MongoDB protocol, PostgreSQL backend)
 #   Kafka (KRaft)  127.0.0.1:9092   (controller on 9093)
 #   SMTP sink      127.0.0.1:1025   (web listing on 8025)
-# Data, logs and pid files go to var/ (INFRA_VAR_DIR). Run install.sh first.
+# Data, logs and pid files go to var/ (INFRA_VAR_DIR). Run `make install` first
+# (install.sh and `uv sync`: the SMTP sink and the readiness checks use .venv/bin/python).
 #   start.sh [postgresql|ferretdb|kafka|smtp-sink ...]   # only those (default: all four)
 set -euo pipefail
 # shellcheck source=deploy/local/common.sh
@@ -93,7 +94,7 @@ start_ferretdb() {
         pid=$!
         echo "$pid" >"$RUN_DIR/ferretdb.pid"
     fi
-    python3 "$LOCAL_DIR/wait_ready.py" mongo "127.0.0.1:$FERRETDB_PORT" --timeout "$FERRETDB_TIMEOUT" ${pid:+--pid "$pid"} ||
+    "$VENV_PYTHON" "$LOCAL_DIR/wait_ready.py" mongo "127.0.0.1:$FERRETDB_PORT" --timeout "$FERRETDB_TIMEOUT" ${pid:+--pid "$pid"} ||
         fail "ferretdb not answering on port $FERRETDB_PORT" "$logfile"
     log "ferretdb: ready (mongodb://127.0.0.1:$FERRETDB_PORT/)"
 }
@@ -162,7 +163,7 @@ start_kafka() {
         echo "$pid" >"$RUN_DIR/kafka.pid"
     fi
     local started=$SECONDS
-    python3 "$LOCAL_DIR/wait_ready.py" tcp "127.0.0.1:$KAFKA_PORT" --timeout "$KAFKA_TIMEOUT" ${pid:+--pid "$pid"} ||
+    "$VENV_PYTHON" "$LOCAL_DIR/wait_ready.py" tcp "127.0.0.1:$KAFKA_PORT" --timeout "$KAFKA_TIMEOUT" ${pid:+--pid "$pid"} ||
         fail "kafka not listening on port $KAFKA_PORT" "$logfile" "$outfile"
     log "kafka: listening, checking metadata + produce/consume on topic _healthcheck"
     local left=$((KAFKA_TIMEOUT - (SECONDS - started)))
@@ -183,20 +184,21 @@ start_smtp_sink() {
         pid=""
     else
         log "smtp-sink: starting on 127.0.0.1:$SMTP_PORT (web $SMTP_HTTP_PORT)"
-        nohup python3 "$LOCAL_DIR/smtp_sink.py" --smtp-port "$SMTP_PORT" --http-port "$SMTP_HTTP_PORT" \
+        nohup "$VENV_PYTHON" "$LOCAL_DIR/smtp_sink.py" --smtp-port "$SMTP_PORT" --http-port "$SMTP_HTTP_PORT" \
             --maildir "$VAR_DIR/mail" >>"$logfile" 2>&1 </dev/null &
         pid=$!
         echo "$pid" >"$RUN_DIR/smtp-sink.pid"
     fi
-    python3 "$LOCAL_DIR/wait_ready.py" smtp "127.0.0.1:$SMTP_PORT" --timeout "$SMTP_TIMEOUT" ${pid:+--pid "$pid"} ||
+    "$VENV_PYTHON" "$LOCAL_DIR/wait_ready.py" smtp "127.0.0.1:$SMTP_PORT" --timeout "$SMTP_TIMEOUT" ${pid:+--pid "$pid"} ||
         fail "smtp-sink not answering on port $SMTP_PORT" "$logfile"
-    python3 "$LOCAL_DIR/wait_ready.py" http "http://127.0.0.1:$SMTP_HTTP_PORT/api/messages" --timeout "$SMTP_TIMEOUT" ||
+    "$VENV_PYTHON" "$LOCAL_DIR/wait_ready.py" http "http://127.0.0.1:$SMTP_HTTP_PORT/api/messages" --timeout "$SMTP_TIMEOUT" ||
         fail "smtp-sink web not answering on port $SMTP_HTTP_PORT" "$logfile"
     log "smtp-sink: ready (smtp://127.0.0.1:$SMTP_PORT, mail in $VAR_DIR/mail, http://127.0.0.1:$SMTP_HTTP_PORT/)"
 }
 
 main() {
     mkdir -p "$LOG_DIR" "$RUN_DIR" "$VAR_DIR/mail"
+    [[ -x $VENV_PYTHON ]] || die "$VENV_PYTHON missing: run make install (uv sync)"
     local t0=$SECONDS name
     (($#)) || set -- postgresql ferretdb kafka smtp-sink
     for name in "$@"; do
