@@ -17,11 +17,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import httpx
 import pytest
 
-from portal.config import Settings
-from portal.inject import create_app
-from shared_kernel.infra.testing import isolated
+from .conftest import HTML, csrf_of, running_portal
 
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 TODAY = "2026-12-08"
 CATALOGUE = [
     {
@@ -680,23 +677,10 @@ Portal = tuple[httpx.AsyncClient, Judgement]
 
 
 @pytest.fixture
-async def portal(infrastructure: dict[str, str]) -> AsyncIterator[Portal]:
-    settings = isolated(Settings, environment="test", ops_sample_seconds=3600)
+async def portal() -> AsyncIterator[Portal]:
     fake = Judgement()
-    app = create_app(settings, http_transport=httpx.MockTransport(fake))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
-        ) as client,
-    ):
+    async with running_portal(fake) as client:
         yield client, fake
-
-
-def csrf_of(page: httpx.Response) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text[:500]
-    return match.group(1)
 
 
 async def log_in(

@@ -4,99 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-import httpx
-import pytest
-
-from portal.config import Settings
-from portal.inject import create_app
-from shared_kernel.infra.testing import isolated
-
-# the scripted services and the login, as in test_portal_pages.py
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-Portal = tuple[httpx.AsyncClient, "Services"]
-Handler = Callable[[str, str, httpx.Headers, bytes | None], httpx.Response]
-
-
-def reply(status: int, body: Any = None, headers: Sequence[tuple[str, str]] = ()) -> httpx.Response:
-    data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-    return httpx.Response(
-        status, headers=[("content-type", "application/json"), *headers], content=data
-    )
-
-
-class Services:
-    """The services behind ``httpx.MockTransport``: routes (method, path) to canned answers
-    (a route not set is a refused connection); records what the portal sent."""
-
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], Handler | httpx.Response] = {}
-        self.sent: list[tuple[str, str, httpx.Headers, bytes | None]] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        method, url, path = request.method, str(request.url), request.url.path
-        if path in ("/healthz", "/readyz", "/metrics"):  # the operations sampler
-            raise httpx.ConnectError("connection refused", request=request)
-        body = request.content or None
-        self.sent.append((method, url, request.headers, body))
-        found = self.routes.get((method, path))
-        if found is None:
-            raise httpx.ConnectError("connection refused", request=request)
-        if isinstance(found, httpx.Response):  # a fresh copy: a response is read once
-            return httpx.Response(found.status_code, headers=found.headers, content=found.content)
-        return found(method, url, request.headers, body)
-
-
-@pytest.fixture
-async def portal(
-    infrastructure: dict[str, str],
-) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
-    settings = isolated(
-        Settings, environment="test", ops_sample_seconds=3600, max_upload_bytes=4096
-    )
-    services = Services()
-    app = create_app(settings, http_transport=httpx.MockTransport(services))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://portal.test", follow_redirects=False
-        ) as client:
-            yield client, services
-
-
-def csrf_of(page: httpx.Response) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text[:500]
-    return match.group(1)
-
-
-async def login(client: httpx.AsyncClient, services: Services, role: str = "employer") -> None:
-    services.routes[("POST", "/sessions")] = reply(
-        201,
-        {
-            "access_token": "token-1",
-            "token_type": "bearer",
-            "expires_at": "2099-01-01T00:00:00+00:00",
-            "expires_in": 900,
-            "login_id": "kensetsu2026",
-            "role": role,
-            "employer_id": "10000000000001" if role == "employer" else None,
-            "session_expires_at": "2099-01-01T00:00:00+00:00",
-        },
-        [("set-cookie", "noryoku_session=identity-sid; HttpOnly; Path=/; SameSite=lax")],
-    )
-    page = await client.get("/login", headers=HTML)
-    done = await client.post(
-        "/login",
-        data={"csrf_token": csrf_of(page), "login_id": "kensetsu2026", "password": "Pw12345678"},
-        headers=HTML,
-    )
-    assert done.status_code == 303, done.text
-
+from .conftest import HTML, Portal, login, reply
 
 ROWS: list[dict[str, Any]] = [
     {
