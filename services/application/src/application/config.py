@@ -39,10 +39,6 @@ class Settings(ServiceSettings):
     """A fee schedule JSON file replacing the packaged one (data/fee_schedule.json)."""
     max_lines: int = Field(default=100, ge=1, le=1000)
     """How many workers (lines) one application may hold."""
-    consent_ends_on_judgement: bool = True
-    """Mirror of CONSENT_END_ON_JUDGEMENT: a line's first judgement ends the worker's consent
-    in the read model (a re-judgement ends nothing; docs/consent.md), so the worker needs a
-    new consent for the next application."""
 
     def judgement_pool(self) -> PoolSettings:
         """How the pooled client of the judgement service connects."""

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from application.adapters.inbound import http
 from application.config import Settings
 from application.core import access
 from application.core.service import ApplicationService, Policy
@@ -24,6 +25,7 @@ from shared_kernel.events.catalogue import (
 )
 from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
@@ -67,7 +69,6 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         prefectures=data.prefectures(),
         reminder_after=timedelta(hours=settings.draft_reminder_after_hours),
         max_lines=settings.max_lines,
-        consent_ends_on_judgement=settings.consent_ends_on_judgement,
     )
     service = ApplicationService(
         runtime.store("applications", "employer_id", "status"),
@@ -84,12 +85,27 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
     return Container(runtime=runtime, settings=settings, service=service, access_log=log)
 
 
-def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:
-    from application.adapters.inbound.http import router
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
 
-    return service_app(
+
+def _service(request: Request) -> ApplicationService:
+    return _container(request).service
+
+
+def _access_log(request: Request) -> AccessLog:
+    return _container(request).access_log
+
+
+def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:
+    app = service_app(
         TITLE,
         settings or Settings(),
         partial(wire, judgement=judgement),
-        [router, access_log.router],
+        [http.router, access_log.router],
     )
+    app.dependency_overrides[http.get_service] = _service
+    app.dependency_overrides[http.get_access_log] = _access_log
+    install_error_translator(app, http.STATUS, field_labels=http.FIELD_LABELS)
+    return app

@@ -10,6 +10,7 @@ import pytest
 
 from application import data
 from application.core import consents, lines
+from application.core.career import CareerRules
 from shared_kernel.events.catalogue import ConsentGranted
 
 EMPLOYER = "10000000000001"
@@ -21,6 +22,13 @@ WORKERS = {
     "99000000000002": ("𠮷野 翔太", "ヨシノ ショウタ", date(1988, 2, 29)),
     "99000000000003": ("髙﨑 誠", "タカサキ マコト", date(1968, 11, 3)),
 }
+RULES = CareerRules(
+    cap_from=date(2024, 4, 1),
+    cap_end=date(2024, 3, 31),
+    none_from=date(2029, 4, 1),
+    management_levels=(3, 4),
+)
+"""The master's rules as judgement's ``GET /rules`` publishes them today."""
 TRADES = frozenset({"鉄筋", "電気工事", "とび", "建築大工"})
 
 
@@ -72,6 +80,7 @@ def context(worker_id: str = "99000000000003", **overrides: Any) -> lines.Contex
         "prefectures": data.prefectures(),
         "consent": consent_doc(worker_id) if worker_id in WORKERS else None,
         "ccus": ccus(worker_id),
+        "rules": RULES,
     }
     return lines.Context(**{**base, **overrides})
 

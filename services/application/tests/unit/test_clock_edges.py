@@ -16,6 +16,8 @@ from application.core import career
 from application.core.consents import japan_today
 from application.core.service import ApplicationService
 
+from .conftest import RULES
+
 SUMMARY = {
     "worker_id": "99000000000003",
     "registration_type": "detailed",
@@ -61,7 +63,7 @@ def test_the_application_date_is_the_tokyo_date(now: datetime, today: date) -> N
     ],
 )
 def test_the_2024_cap_switches_at_midnight_tokyo(now: datetime, capped: bool) -> None:
-    prefill = career.prefill(SUMMARY, service_at(now).today())
+    prefill = career.prefill(SUMMARY, service_at(now).today(), RULES)
     assert prefill.end == (date(2024, 3, 31) if capped else date(2024, 6, 1))
 
 
@@ -78,9 +80,9 @@ def test_the_2029_end_of_certification_switches_at_midnight_tokyo(
     now: datetime, allowed: bool
 ) -> None:
     today = service_at(now).today()
-    prefill = career.prefill(SUMMARY, today)
+    prefill = career.prefill(SUMMARY, today, RULES)
     assert (prefill.period is not None) == allowed
-    period, errors = career.validate_period(dict(PERIOD), today)
+    period, errors = career.validate_period(dict(PERIOD), today, RULES)
     if allowed:
         assert errors == [] and period is not None
     else:
@@ -96,7 +98,7 @@ def test_an_end_after_the_cap_is_refused_from_2024_04_01(
     application_date: date, refused: bool
 ) -> None:
     on_the_cap = {"start": "2010-05-10", "end": "2024-03-31"}
-    assert career.validate_period(on_the_cap, application_date)[1] == []
+    assert career.validate_period(on_the_cap, application_date, RULES)[1] == []
     after = {"start": "2010-05-10", "end": "2024-03-31" if not refused else "2024-04-01"}
-    codes = [e.code for e in career.validate_period(after, application_date)[1]]
+    codes = [e.code for e in career.validate_period(after, application_date, RULES)[1]]
     assert codes == (["career_end_after_cutoff"] if refused else [])

@@ -10,7 +10,6 @@ import pytest
 
 from application import data
 from application.core import applications as apps
-from application.core.career import CareerRules
 from application.core.errors import ApplicationError
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -25,6 +24,7 @@ from .conftest import (
     EMPLOYER,
     NOW,
     OTHER_EMPLOYER,
+    RULES,
     TODAY,
     checked,
     consent_doc,
@@ -61,7 +61,7 @@ def ctx(on: date = TODAY, **overrides: Any) -> apps.SubmitContext:
             "99000000000001": consent_doc("99000000000001"),
         },
         "schedule": data.fee_schedule(),
-        "rules": CareerRules(),
+        "rules": RULES,
     }
     return apps.SubmitContext(**{**base, **overrides})
 
@@ -312,7 +312,7 @@ def test_submit_freezes_the_application_and_raises_application_submitted() -> No
         apps.editable(doc, EMPLOYER)
     assert frozen.value.code == "not_editable"
     assert (
-        frozen.value.message_ja
+        frozen.value.message
         == "この申請は申請済のため変更できません（変更できるのは下書きのみです）。"
     )
     with pytest.raises(ApplicationError) as again:
@@ -548,7 +548,7 @@ def test_withdrawal_refused_once_a_line_started() -> None:
     with pytest.raises(ApplicationError) as refused:
         apps.withdraw(doc, None, NOW)
     assert refused.value.code == "judgement_started"
-    assert refused.value.message_ja == "判定が開始されているため、この申請は取下げできません。"
+    assert refused.value.message == "判定が開始されているため、この申請は取下げできません。"
     assert apps.detail(doc)["withdrawable"] is False
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from application import data
 from application.core.applications import Header
+from application.core.career import CareerRules
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from shared_kernel.events import Envelope
@@ -16,7 +17,17 @@ from shared_kernel.events.catalogue import JudgementCompletedV2
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
-from .conftest import ADDRESS, EMPLOYER, NOW, OTHER_EMPLOYER, ccus, grant, level2, level4
+from .conftest import (
+    ADDRESS,
+    EMPLOYER,
+    NOW,
+    OTHER_EMPLOYER,
+    RULES,
+    ccus,
+    grant,
+    level2,
+    level4,
+)
 
 KEY = "key-0001"
 
@@ -35,6 +46,11 @@ class FakeJudgement:
         if self.down:
             raise JudgementUnavailable("down")
         return frozenset({"鉄筋", "とび"})
+
+    async def rules(self) -> CareerRules:
+        if self.down:
+            raise JudgementUnavailable("down")
+        return RULES
 
     async def ccus_summary(self, worker_id: str, authorization: str) -> dict[str, Any] | None:
         if self.down:

@@ -737,7 +737,19 @@ def _history_view(entry: Doc) -> Doc:
     }
 
 
-def summary(doc: Doc) -> Doc:
+def fee_total(doc: Doc, fee_per_line: int | None) -> int | None:
+    """The application's fee: fixed at submission; for a draft, what it would cost if
+    submitted today (``fee_per_line`` × its lines; ``None`` when no fee rule applies)."""
+    submission = doc.get("submission")
+    if submission:
+        return int(submission["fee_total_yen"])
+    if doc["status"] != DRAFT or fee_per_line is None:
+        return None
+    return fee_per_line * len(doc["lines"])
+
+
+def summary(doc: Doc, fee_per_line: int | None = None) -> Doc:
+    """``fee_per_line``: today's fee, for a draft's ``fee_total_yen`` (see ``fee_total``)."""
     submission = doc.get("submission") or {}
     decided = [x.get("decision") for x in doc["lines"] if x["status"] == COMPLETED]
     attention = None
@@ -756,7 +768,7 @@ def summary(doc: Doc) -> Doc:
         "submitted_at": _iso(submission.get("submitted_at")),
         "application_date": submission.get("application_date"),
         "line_count": len(doc["lines"]),
-        "fee_total_yen": submission.get("fee_total_yen"),
+        "fee_total_yen": fee_total(doc, fee_per_line),
         "approved_count": decided.count("approved"),
         "rejected_count": decided.count("rejected"),
         "attention_ja": attention,
@@ -774,11 +786,11 @@ def submitted_response(doc: Doc) -> Doc:
     return nested
 
 
-def detail(doc: Doc) -> Doc:
+def detail(doc: Doc, fee_per_line: int | None = None) -> Doc:
     submission = doc.get("submission")
     withdrawal = doc.get("withdrawal")
     return {
-        **summary(doc),
+        **summary(doc, fee_per_line),
         "delivery_address": doc.get("delivery_address"),
         "delivery_address_ja": address.one_line(doc.get("delivery_address")),
         "declarations": dict(doc["declarations"]),

@@ -5,12 +5,16 @@ The rules (judgement-rules.md §2.2, research.md §4.4):
 * 起算点 = the oldest 取得年月日 of the worker's CCUS qualifications, 終着点 = the CCUS
   registration date; both are only a prefill, the employer may edit them;
 * start ≤ end, neither in the future;
-* for an application dated ``cap_from`` (2024-04-01) or later the end may not be after
-  ``cap_end`` (2024-03-31): later experience counts only through the CCUS 就業履歴. A later
-  end is refused (not silently moved) with the cap explained and ``cap_end`` offered;
-* for an application dated ``none_from`` (2029-04-01) or later there is no 経歴証明 at all;
-* levels 3 and 4 need the years and months as 職長 and as 班長, given explicitly (0年0ヶ月
-  is an answer); level 2 lines must not carry them.
+* for an application dated ``cap_from`` or later the end may not be after ``cap_end``:
+  later experience counts only through the CCUS 就業履歴. A later end is refused (not
+  silently moved) with the cap explained and ``cap_end`` offered;
+* for an application dated ``none_from`` or later there is no 経歴証明 at all;
+* the levels of ``management_levels`` need the years and months as 職長 and as 班長, given
+  explicitly (0年0ヶ月 is an answer); lines of the other levels must not carry them.
+
+The dates and levels are the criteria master's (its ``settings.yaml`` and level tables),
+published by the judgement service (``GET /rules``) and handed in as :class:`CareerRules`:
+this module keeps no copy of them.
 
 A declared start before the oldest qualification (or an end after the registration date)
 is not an error: the judgement moves it (CCUSの情報を優先) — the line gets a warning saying so.
@@ -27,7 +31,6 @@ from typing import Any
 from application.core.errors import FieldError
 
 LEVELS = (2, 3, 4)
-MANAGEMENT_LEVELS = (3, 4)
 MAX_YEARS = 60
 DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 JA_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
@@ -39,14 +42,26 @@ ROLE_JA = {"foreman": "職長", "leader": "班長"}
 
 @dataclass(frozen=True)
 class CareerRules:
-    """The cut-off dates of the 2023-06 guideline revision (research.md §4.4)."""
+    """The criteria master's rules for the forms, as the judgement service publishes them
+    (``GET /rules``): the cut-off dates of the 2023-06 guideline revision (research.md
+    §4.4) and the levels whose criteria count 職長・班長 time."""
 
-    cap_from: date = date(2024, 4, 1)
-    cap_end: date = date(2024, 3, 31)
-    none_from: date = date(2029, 4, 1)
+    cap_from: date
+    cap_end: date
+    none_from: date
+    management_levels: tuple[int, ...]
+    master_version: str | None = None
 
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "cap_from": self.cap_from.isoformat(),
+            "cap_end": self.cap_end.isoformat(),
+            "none_from": self.none_from.isoformat(),
+        }
 
-RULES = CareerRules()
+    def management_levels_ja(self) -> str:
+        """「レベル3・4」 for the messages."""
+        return "レベル" + "・".join(str(level) for level in self.management_levels)
 
 
 def ja_date(value: date) -> str:
@@ -134,9 +149,7 @@ def _ccus_date(summary: dict[str, Any] | None, key: str) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def prefill(
-    summary: dict[str, Any] | None, application_date: date, rules: CareerRules = RULES
-) -> Prefill:
+def prefill(summary: dict[str, Any] | None, application_date: date, rules: CareerRules) -> Prefill:
     """The 就業期間 the form shows first, from the latest CCUS summary, with the reasons."""
     if application_date >= rules.none_from:
         return Prefill(
@@ -206,7 +219,7 @@ def prefill(
 def validate_period(
     raw: dict[str, Any] | None,
     application_date: date,
-    rules: CareerRules = RULES,
+    rules: CareerRules,
     prefix: str = "career_period",
 ) -> tuple[Period | None, list[FieldError]]:
     """The declared 就業期間 (or None for no 経歴証明) checked against the rules."""
@@ -380,18 +393,19 @@ def validate_years_months(raw: Any, role: str) -> tuple[YearsMonths | None, list
 
 
 def validate_management(
-    level: int | None, foreman: Any, leader: Any
+    level: int | None, foreman: Any, leader: Any, rules: CareerRules
 ) -> tuple[YearsMonths | None, YearsMonths | None, list[FieldError]]:
-    """Levels 3–4: 職長 and 班長 required (0 allowed, but given); level 2: forbidden."""
+    """The master's management levels: 職長 and 班長 required (0 allowed, but given); the
+    other levels: forbidden."""
     if level is None:
         return None, None, []
-    if level not in MANAGEMENT_LEVELS:
+    if level not in rules.management_levels:
         errors = [
             FieldError(
                 role,
                 "not_allowed",
                 f"レベル{level}の申請では{ROLE_JA[role]}としての就業年数は入力できません"
-                "（レベル3・4の申請のみ）",
+                f"（{rules.management_levels_ja()}の申請のみ）",
             )
             for role, value in (("foreman", foreman), ("leader", leader))
             if value is not None
@@ -424,9 +438,10 @@ def management_warnings(
     period: Period | None,
     foreman: YearsMonths | None,
     leader: YearsMonths | None,
+    rules: CareerRules,
 ) -> list[FieldError]:
     """Declared 職長・班長 time the judgement will not (fully) count."""
-    if level not in MANAGEMENT_LEVELS or foreman is None or leader is None:
+    if level not in rules.management_levels or foreman is None or leader is None:
         return []
     declared = foreman.total_months + leader.total_months
     if declared == 0:

@@ -8,11 +8,11 @@ employer × worker (``<事業者ID>|<技能者ID>``), so that a renewed consent 
 * ConsentGranted: the newest grant (by ``granted_at``) wins, an older one is ignored;
 * ConsentRejected: a rejection after the grant (a renewal returned) ends its validity;
 * the first judgement of a line of the same employer and worker (JudgementCompletedV2 with
-  ``sequence`` 1) judged after the grant ends it too, as the consent service ends the
-  consent itself (``CONSENT_END_ON_JUDGEMENT``): "until the judgement or one year". A
-  re-judgement (再判定, sequence 2 and up) ends nothing. The rule is docs/consent.md's ("End
-  by judgement"); it is repeated here because the consent service announces no end (there
-  is no ConsentEnded event), so this model must see the judgement itself;
+  ``sequence`` 1) judged after the grant ends it too when the consent's own term says so
+  (``ConsentGranted.ends_on_first_judgement``, set by the consent service, the one owner of
+  that policy): "until the judgement or one year". A re-judgement (再判定, sequence 2 and
+  up) ends nothing. The consent service announces no end (there is no ConsentEnded
+  event), so this model must see the judgement itself (docs/consent.md, "End by judgement");
 * a consent is valid while granted and ``valid_until`` (Japan time, inclusive) has not passed.
 """
 
@@ -64,6 +64,9 @@ def granted(event: ConsentGranted, doc: Doc | None) -> Doc | None:
         "rejected_at": None,
         "rejection_reason": None,
         "ended_at": None,
+        # None: an event from before the field existed; every such consent was granted
+        # under the default term, which ends with the first judgement
+        "ends_on_first_judgement": event.ends_on_first_judgement is not False,
     }
 
 
@@ -103,6 +106,8 @@ def ended_by_judgement(sequence: int, judged_at: datetime, doc: Doc | None) -> D
     """A line's first judgement of this employer's worker after the grant ends the consent."""
     if doc is None or doc.get("status") != GRANTED or doc.get("granted_at") is None:
         return None
+    if not doc.get("ends_on_first_judgement", True):
+        return None  # the consent's own term: it runs until valid_until
     if not judgement_ends_consent(sequence, judged_at, doc["granted_at"]):
         return None
     return {**doc, "status": ENDED, "ended_at": judged_at}

@@ -1,44 +1,45 @@
-"""Errors the core raises; the HTTP adapter maps each to a status and ``{code, message}``."""
+"""The refusals of the application service's core, declared next to its inbound port.
+
+Every one is a :class:`~shared_kernel.errors.DomainError` (an English ``code``, a Japanese
+``message``, field ``errors``); the HTTP adapter's one ``STATUS`` table gives each code its
+status (``install_error_translator``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
 
-VALIDATION_MESSAGE = "入力内容に誤りがあります。"
+from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, FieldError
 
+__all__ = [
+    "ApplicationError",
+    "CcusNotFound",
+    "DomainError",
+    "FieldError",
+    "JudgementUnavailable",
+    "TradeNotAvailable",
+    "invalid",
+    "line_not_found",
+    "not_editable",
+    "not_found",
+]
 
-@dataclass(frozen=True)
-class FieldError:
-    """One field's problem: where, a stable code, a Japanese message, maybe a suggestion."""
-
-    field: str
-    code: str
-    message: str
-    suggested: Any = None
-    line_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"field": self.field, "code": self.code, "message": self.message}
-        if self.suggested is not None:
-            out["suggested"] = self.suggested
-        if self.line_id is not None:
-            out["line_id"] = self.line_id
-        return out
-
-
-class ApplicationError(Exception):
-    """A refused request: a stable ``code``, a Japanese message and per-field errors."""
-
-    def __init__(self, code: str, message_ja: str, errors: list[FieldError] | None = None) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-        self.errors = list(errors or [])
+JUDGEMENT_UNAVAILABLE_JA = (
+    "判定サービスに接続できないため、処理できませんでした。しばらくしてから再度お試しください。"
+)
+CCUS_NOT_FOUND_JA = (
+    "この技能者のCCUSデータがまだ届いていないため、判定の試算ができません。"
+    "申請はできます（CCUSデータの受信後に判定されます）。"
+)
 
 
-def invalid(errors: list[FieldError]) -> ApplicationError:
-    return ApplicationError("validation_error", VALIDATION_MESSAGE, errors)
+class ApplicationError(DomainError):
+    """A request the application service refuses (``code`` → status in the HTTP adapter)."""
+
+
+def invalid(errors: Iterable[FieldError]) -> ApplicationError:
+    """The request's fields are wrong (``validation_error``, 422)."""
+    return ApplicationError("validation_error", VALIDATION_MESSAGE, list(errors))
 
 
 def not_found() -> ApplicationError:
@@ -56,17 +57,24 @@ def not_editable(status_ja: str) -> ApplicationError:
     )
 
 
-class JudgementUnavailable(Exception):
+class JudgementUnavailable(ApplicationError):
     """The judgement service could not be reached or answered with an unexpected error."""
 
+    def __init__(self, reason: str = "") -> None:
+        super().__init__("judgement_unavailable", JUDGEMENT_UNAVAILABLE_JA)
+        self.reason = reason
 
-class CcusNotFound(Exception):
+
+class CcusNotFound(ApplicationError):
     """The judgement service has no CCUS data for the worker (yet)."""
 
+    def __init__(self, worker_id: str = "") -> None:
+        super().__init__("ccus_not_found", CCUS_NOT_FOUND_JA)
+        self.worker_id = worker_id
 
-class TradeNotAvailable(Exception):
+
+class TradeNotAvailable(ApplicationError):
     """The judgement service refused the trade (no criteria loaded)."""
 
     def __init__(self, message_ja: str) -> None:
-        super().__init__(message_ja)
-        self.message_ja = message_ja
+        super().__init__("trade_not_available", message_ja)

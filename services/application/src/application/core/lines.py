@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,7 +44,7 @@ class Context:
     prefectures: Collection[str]
     consent: Doc | None
     ccus: Doc | None
-    rules: CareerRules = field(default_factory=CareerRules)
+    rules: CareerRules
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,9 @@ def check(request: LineRequest, ctx: Context) -> tuple[CheckedLine | None, list[
     else:
         assert prefill is not None
         period = prefill.period
-    foreman, leader, found = career.validate_management(level, request.foreman, request.leader)
+    foreman, leader, found = career.validate_management(
+        level, request.foreman, request.leader, ctx.rules
+    )
     errors += found
     override: dict[str, str | None] | None = None
     if not address.is_empty(request.delivery_address):
@@ -129,7 +131,7 @@ def check(request: LineRequest, ctx: Context) -> tuple[CheckedLine | None, list[
         return None, errors
     assert ctx.consent is not None and level is not None
     warnings = career.period_warnings(period, ctx.ccus) + career.management_warnings(
-        level, period, foreman, leader
+        level, period, foreman, leader, ctx.rules
     )
     if (ctx.ccus or {}).get("registration_type") in REGISTRATION_SIMPLE:
         warnings.insert(
@@ -171,7 +173,7 @@ def recheck(line: Doc, ctx: Context, prefix: str) -> list[FieldError]:
     )
     errors += found
     _, _, found = career.validate_management(
-        line["requested_level"], line.get("foreman"), line.get("leader")
+        line["requested_level"], line.get("foreman"), line.get("leader"), ctx.rules
     )
     errors += [FieldError(f"{prefix}{e.field}", e.code, e.message, e.suggested) for e in found]
     if line.get("delivery_address"):

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from application.core import applications, career, consents, lines
 from application.core.applications import Doc, Header, Outcome, SubmitContext
-from application.core.career import CareerRules
-from application.core.errors import (
-    ApplicationError,
-    CcusNotFound,
-    TradeNotAvailable,
-    invalid,
-    not_found,
-)
+from application.core.errors import ApplicationError, invalid, not_found
 from application.core.fees import FeeSchedule
 from application.ports import Documents, JudgementPort
+from shared_kernel.context import get_logger
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -35,7 +29,6 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     JudgementStarted,
 )
-from shared_kernel.infra.logging import get_logger
 from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
@@ -50,11 +43,9 @@ def utcnow() -> datetime:
 class Policy:
     schedule: FeeSchedule
     prefectures: Collection[str]
-    rules: CareerRules = field(default_factory=CareerRules)
     reminder_after: timedelta = timedelta(hours=72)
     reminder_every: timedelta = timedelta(days=1)
     max_lines: int = 100
-    consent_ends_on_judgement: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,14 +110,14 @@ class ApplicationService:
         assert isinstance(event, JudgementCompletedV2)
         change = partial(_completed, event, self.clock())
         await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
-        if self.policy.consent_ends_on_judgement:
 
-            def end(doc: Doc | None) -> Outcome | None:
-                new = consents.ended_by_judgement(event.sequence, event.judged_at, doc)
-                return None if new is None else (new, [])
+        def end(doc: Doc | None) -> Outcome | None:
+            # ends the consent only if its own term says so (ConsentGranted)
+            new = consents.ended_by_judgement(event.sequence, event.judged_at, doc)
+            return None if new is None else (new, [])
 
-            key = consents.key(event.employer_id, event.worker_id)
-            await self.consents.update(key, end, applied_event_id=envelope.id)
+        key = consents.key(event.employer_id, event.worker_id)
+        await self.consents.update(key, end, applied_event_id=envelope.id)
 
     # --- workers (技能者追加) ------------------------------------------------------------------
 
@@ -157,28 +148,49 @@ class ApplicationService:
             )
         assert consent is not None
         ccus = await self.judgement.ccus_summary(worker_id, authorization)
+        rules = await self.judgement.rules()
         today = self.today()
-        prefill = career.prefill(ccus, today, self.policy.rules)
+        prefill = career.prefill(ccus, today, rules)
         return {
             "worker": consents.worker_view(consent),
             "application_date": today.isoformat(),
             "ccus_available": ccus is not None,
             "career_period": prefill.as_dict(),
-            "management_required_levels": [3, 4],
+            "management_required_levels": list(rules.management_levels),
         }
 
     # --- queries ------------------------------------------------------------------------
+
+    async def options(self) -> Doc:
+        """The choices of the application form: prefectures, levels, judgeable trades, the
+        master's 経歴証明 rules, today's fee."""
+        trades = await self.judgement.judgeable_trades()
+        rules = await self.judgement.rules()
+        return {
+            "prefectures": list(self.policy.prefectures),
+            "levels": list(career.LEVELS),
+            "management_required_levels": list(rules.management_levels),
+            "trades": sorted(trades),
+            "career_rules": rules.as_dict(),
+            "fee_today": self.policy.schedule.rule_on(self.today()).as_dict(),
+            "declarations_ja": dict(applications.DECLARATIONS),
+        }
+
+    def _fee_per_line(self) -> int:
+        """Today's fee per line: what a draft would cost if submitted today."""
+        return self.policy.schedule.fee_per_line(self.today())
 
     async def list(self, principal: Principal, status: str | None) -> list[Doc]:
         flt: dict[str, Any] = {"employer_id": principal.employer_id}
         flt["status"] = status if status else {"$ne": applications.DELETED}
         docs = await self.applications.find(flt, projection=HIDDEN)
         ordered = sorted(docs, key=lambda d: d["created_at"], reverse=True)
-        return [applications.summary(d) for d in ordered]
+        fee = self._fee_per_line()
+        return [applications.summary(d, fee) for d in ordered]
 
     async def get(self, principal: Principal, application_id: str) -> Doc:
         doc = applications.owned(await self.applications.get(application_id), principal.employer_id)
-        return applications.detail(doc)
+        return applications.detail(doc, self._fee_per_line())
 
     # --- draft commands -------------------------------------------------------------------
 
@@ -198,7 +210,7 @@ class ApplicationService:
                 await self.applications.insert(doc)
             except AlreadyExists:
                 continue
-            return applications.detail(doc)
+            return applications.detail(doc, self._fee_per_line())
         raise ApplicationError(
             "id_exhausted", "申請番号を採番できませんでした。再度お試しください。"
         )
@@ -224,7 +236,7 @@ class ApplicationService:
         saved = await self._change(
             principal, application_id, lambda doc: applications.update_header(doc, header, now)
         )
-        return applications.detail(saved)
+        return applications.detail(saved, self._fee_per_line())
 
     async def discard(self, principal: Principal, application_id: str) -> None:
         now = self.clock()
@@ -237,6 +249,7 @@ class ApplicationService:
         worker_id = lines.normalise_worker_id(request.worker_id)
         consent = await self._consent(principal.employer_id, worker_id)
         trades = await self.judgement.judgeable_trades()
+        rules = await self.judgement.rules()
         ccus = None
         if worker_id is not None and consents.is_valid(consent, today):
             # only a consenting worker's CCUS data is looked at
@@ -247,7 +260,7 @@ class ApplicationService:
             prefectures=self.policy.prefectures,
             consent=consent,
             ccus=ccus,
-            rules=self.policy.rules,
+            rules=rules,
         )
         checked, errors = lines.check(request, ctx)
         if errors:
@@ -302,7 +315,7 @@ class ApplicationService:
             application_id,
             lambda doc: applications.remove_line(doc, line_id, now),
         )
-        return applications.detail(saved)
+        return applications.detail(saved, self._fee_per_line())
 
     async def preview(
         self, principal: Principal, application_id: str, line_id: str, authorization: str
@@ -313,18 +326,9 @@ class ApplicationService:
         )
         line = applications.find_line(doc, line_id)
         today = self.today()
-        try:
-            result = await self.judgement.preview(
-                applications.preview_request(line, today), authorization
-            )
-        except CcusNotFound:
-            raise ApplicationError(
-                "ccus_not_found",
-                "この技能者のCCUSデータがまだ届いていないため、判定の試算ができません。"
-                "申請はできます（CCUSデータの受信後に判定されます）。",
-            ) from None
-        except TradeNotAvailable as exc:
-            raise ApplicationError("trade_not_available", exc.message_ja) from None
+        result = await self.judgement.preview(
+            applications.preview_request(line, today), authorization
+        )
         now = self.clock()
         kept = applications.preview_summary(result, today, now)
         revision = int(line.get("revision", 1))
@@ -370,7 +374,7 @@ class ApplicationService:
             prefectures=self.policy.prefectures,
             consents=found,
             schedule=self.policy.schedule,
-            rules=self.policy.rules,
+            rules=await self.judgement.rules(),
         )
         now = self.clock()
         applied: list[bool] = [False]
@@ -411,7 +415,7 @@ class ApplicationService:
 
         saved = await self.applications.update(application_id, change)
         assert saved is not None
-        return applications.detail(saved)
+        return applications.detail(saved, self._fee_per_line())
 
     # --- 押し忘れ防止 -------------------------------------------------------------------------
 

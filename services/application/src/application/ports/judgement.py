@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from application.core.career import CareerRules
+
 
 class JudgementPort(Protocol):
     async def judgeable_trades(self) -> frozenset[str]:
         """Names of the trades with loaded criteria (``GET /trades?judgeable=true``)."""
+        ...
+
+    async def rules(self) -> CareerRules:
+        """The criteria master's rules for the forms (``GET /rules``): the 経歴証明
+        cut-off dates and the levels that ask 職長・班長 time."""
         ...
 
     async def ccus_summary(self, worker_id: str, authorization: str) -> dict[str, Any] | None:

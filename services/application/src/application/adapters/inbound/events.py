@@ -3,8 +3,9 @@
 * ConsentGranted / ConsentRejected: the read model of the workers that may be chosen;
 * JudgementStarted: the line is 判定中 (from then on no withdrawal);
 * JudgementCompletedV2: the line is 判定完了 (承認 / 不承認), or, for a re-judgement (再判定,
-  a higher ``sequence``), its result is replaced; by default a line's first judgement ends
-  the worker's consent (as in the consent service; a re-judgement ends nothing).
+  a higher ``sequence``), its result is replaced; a line's first judgement ends the
+  worker's consent when the consent's own term says so (``ConsentGranted``); a re-judgement
+  ends nothing.
 
 Also the 押し忘れ防止 job: a periodic sweep for drafts left unsubmitted.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from application.core.service import ApplicationService
+from shared_kernel.context import get_logger
 from shared_kernel.events.catalogue import (
     ConsentGranted,
     ConsentRejected,
@@ -21,7 +23,6 @@ from shared_kernel.events.catalogue import (
     JudgementStarted,
 )
 from shared_kernel.infra.kafka import EventConsumer
-from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 

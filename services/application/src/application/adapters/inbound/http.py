@@ -16,7 +16,6 @@ a worker's personal data is written to the access log (APPI) before it is return
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -24,24 +23,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from application.core import applications, lines
 from application.core.applications import Header as DraftHeader
-from application.core.errors import ApplicationError, FieldError, JudgementUnavailable
-from application.inject import Container
-from shared_kernel.infra.access_log import logged
+from application.core.errors import ApplicationError, FieldError, invalid
+from application.core.service import ApplicationService
+from shared_kernel.infra.access_log import AccessLog, logged
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
-Employer = Annotated[Principal, Depends(require("employer"))]
 T = TypeVar("T")
 
-STATUS_BY_CODE = {
+STATUS = {
     "validation_error": 422,
     "too_many_lines": 422,
     "ccus_not_found": 422,
     "trade_not_available": 422,
+    "idempotency_key_required": 400,
+    "invalid_idempotency_key": 400,
     "not_found": 404,
     "line_not_found": 404,
     "worker_not_found": 404,
@@ -54,35 +51,51 @@ STATUS_BY_CODE = {
     "changed_meanwhile": 409,
     "idempotency_key_reused": 409,
     "id_exhausted": 503,
+    "judgement_unavailable": 503,
 }
-JUDGEMENT_UNAVAILABLE = (
-    "判定サービスに接続できないため、処理できませんでした。しばらくしてから再度お試しください。"
-)
+"""Every refusal of the core (``application.core.errors``) and its HTTP status: the one
+table ``inject.py`` installs with ``install_error_translator``."""
+FIELD_LABELS = {
+    "worker_id": "技能者ID",
+    "trade": "分野",
+    "requested_level": "申請するレベル",
+    "career_period": "就業期間",
+    "foreman": "職長としての就業年数",
+    "leader": "班長としての就業年数",
+    "delivery_address": "カード送付先",
+    "postal_code": "郵便番号",
+    "prefecture": "都道府県",
+    "city_address": "市区町村・番地",
+    "building": "建物名",
+    "addressee": "宛名",
+    "phone": "電話番号",
+    "declarations": "表明",
+    "career_certified": "経歴証明の表明",
+    "card_issuance_consented": "カード発行に関する同意の表明",
+    "reason": "取下げ理由",
+    "status": "状態",
+}
+"""Japanese names of the request fields, for the messages of a refused request body."""
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-async def _call(work: Awaitable[T]) -> T:
-    """Run a use case; its refusals become ``{code, message}`` answers."""
-    try:
-        return await work
-    except ApplicationError as exc:
-        details = {"errors": [e.as_dict() for e in exc.errors]} if exc.errors else None
-        raise ApiError(
-            STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.message_ja, details
-        ) from None
-    except JudgementUnavailable:
-        raise ApiError(503, "judgement_unavailable", JUDGEMENT_UNAVAILABLE) from None
+def get_service() -> ApplicationService:
+    """Placeholder for the application service (``inject.py`` overrides it)."""
+    raise NotImplementedError
+
+
+def get_access_log() -> AccessLog:
+    """Placeholder for the service's access log (``inject.py`` overrides it)."""
+    raise NotImplementedError
+
+
+Service = Annotated[ApplicationService, Depends(get_service)]
+AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
+Employer = Annotated[Principal, Depends(require("employer"))]
 
 
 def _authorization(request: Request) -> str:
     return request.headers.get("authorization", "")
-
-
-async def _logged(
-    container: Container, principal: Principal, request: Request, action: str, answer: T
-) -> T:
-    """Record the personal data the answer shows (access log, APPI), then return it."""
-    return await logged(container.access_log, principal, request, action, answer)
 
 
 class AddressBody(BaseModel):
@@ -132,20 +145,15 @@ class WithdrawBody(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-def _header(container: Container, body: ApplicationBody) -> DraftHeader:
+def _header(service: ApplicationService, body: ApplicationBody) -> DraftHeader:
     address = body.delivery_address.model_dump() if body.delivery_address else None
     declarations = body.declarations.model_dump(exclude_none=True) if body.declarations else None
-    try:
-        return applications.check_header(
-            address,
-            "delivery_address" in body.model_fields_set,
-            declarations,
-            container.service.policy.prefectures,
-        )
-    except ApplicationError as exc:
-        raise ApiError(
-            422, exc.code, exc.message_ja, {"errors": [e.as_dict() for e in exc.errors]}
-        ) from None
+    return applications.check_header(
+        address,
+        "delivery_address" in body.model_fields_set,
+        declarations,
+        service.policy.prefectures,
+    )
 
 
 def _line_request(body: LineBody) -> lines.LineRequest:
@@ -162,114 +170,111 @@ def _line_request(body: LineBody) -> lines.LineRequest:
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, Any]:
+async def about(service: Service) -> dict[str, Any]:
     return {
         "service": "application",
         "title": "レベル判定代行申請サービス",
-        "draft_reminder_after_hours": container.settings.draft_reminder_after_hours,
+        "draft_reminder_after_hours": service.policy.reminder_after.total_seconds() / 3600,
     }
 
 
 @router.get("/options", summary="申請画面の選択肢（都道府県・分野・レベル・手数料）")
-async def options(container: ContainerDep, _: Employer) -> dict[str, Any]:
-    service = container.service
-    trades = await _call(service.judgement.judgeable_trades())
-    rules = service.policy.rules
-    rule = service.policy.schedule.rule_on(service.today())
-    return {
-        "prefectures": list(service.policy.prefectures),
-        "levels": [2, 3, 4],
-        "management_required_levels": [3, 4],
-        "trades": sorted(trades),
-        "career_rules": {
-            "cap_from": rules.cap_from.isoformat(),
-            "cap_end": rules.cap_end.isoformat(),
-            "none_from": rules.none_from.isoformat(),
-        },
-        "fee_today": rule.as_dict(),
-        "declarations_ja": dict(applications.DECLARATIONS),
-    }
+async def options(service: Service, _: Employer) -> dict[str, Any]:
+    return await service.options()
 
 
 @router.get("/workers", summary="技能者追加で選択できる技能者（個人情報利用の同意が有効）")
 async def workers(
-    container: ContainerDep, principal: Employer, request: Request
+    service: Service, access: AccessLogDep, principal: Employer, request: Request
 ) -> list[dict[str, Any]]:
-    found = await _call(container.service.workers(principal))
-    return await _logged(container, principal, request, "list_workers", found)
+    found = await service.workers(principal)
+    return await logged(access, principal, request, "list_workers", found)
 
 
 @router.get("/workers/{worker_id}/career-prefill", summary="就業期間の初期表示（CCUSから）")
 async def career_prefill(
-    container: ContainerDep, worker_id: str, principal: Employer, request: Request
+    service: Service, access: AccessLogDep, worker_id: str, principal: Employer, request: Request
 ) -> dict[str, Any]:
-    found = await _call(
-        container.service.career_prefill(principal, worker_id, _authorization(request))
-    )
-    return await _logged(container, principal, request, "career_prefill", found)
+    found = await service.career_prefill(principal, worker_id, _authorization(request))
+    return await logged(access, principal, request, "career_prefill", found)
 
 
 @router.post("/applications", status_code=201, summary="代行申請の下書きを作成")
 async def create(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     principal: Employer,
     request: Request,
     body: ApplicationBody | None = None,
 ) -> dict[str, Any]:
-    header = _header(container, body or ApplicationBody())
-    found = await _call(container.service.create(principal, header))
-    return await _logged(container, principal, request, "change_application", found)
+    header = _header(service, body or ApplicationBody())
+    found = await service.create(principal, header)
+    return await logged(access, principal, request, "change_application", found)
 
 
-@router.get("/applications", summary="代行申請の一覧（状態で絞り込み）")
+@router.get(
+    "/applications",
+    summary="代行申請の一覧（状態で絞り込み）",
+    response_description="申請の一覧。下書きの ``fee_total_yen`` は今日の手数料（1名あたり）"
+    "× 技能者数の見込み額（手数料の規則がなければ null）、申請後は申請時に確定した額です。",
+)
 async def list_applications(
-    container: ContainerDep, principal: Employer, request: Request, status: str | None = None
+    service: Service,
+    access: AccessLogDep,
+    principal: Employer,
+    request: Request,
+    status: str | None = None,
 ) -> list[dict[str, Any]]:
     if status is not None and status not in applications.STATUSES:
-        raise ApiError(
-            422,
-            "validation_error",
-            "入力内容に誤りがあります。",
-            {
-                "errors": [
-                    FieldError(
-                        "status",
-                        "invalid_status",
-                        "状態は draft, submitted, judging, completed, withdrawn のいずれかです",
-                    ).as_dict()
-                ]
-            },
+        raise invalid(
+            [
+                FieldError(
+                    "status",
+                    "invalid_status",
+                    "状態は draft, submitted, judging, completed, withdrawn のいずれかです",
+                )
+            ]
         )
-    found = await _call(container.service.list(principal, status))
-    return await _logged(container, principal, request, "list_applications", found)
+    found = await service.list(principal, status)
+    return await logged(access, principal, request, "list_applications", found)
 
 
-@router.get("/applications/{application_id}", summary="代行申請の詳細")
+@router.get(
+    "/applications/{application_id}",
+    summary="代行申請の詳細",
+    response_description="申請の詳細。下書きの ``fee_total_yen`` は今日の手数料（1名あたり）"
+    "× 技能者数の見込み額（手数料の規則がなければ null）、申請後は申請時に確定した額です。",
+)
 async def get_application(
-    container: ContainerDep, application_id: str, principal: Employer, request: Request
+    service: Service,
+    access: AccessLogDep,
+    application_id: str,
+    principal: Employer,
+    request: Request,
 ) -> dict[str, Any]:
-    found = await _call(container.service.get(principal, application_id))
-    return await _logged(container, principal, request, "get_application", found)
+    found = await service.get(principal, application_id)
+    return await logged(access, principal, request, "get_application", found)
 
 
 @router.patch("/applications/{application_id}", summary="カード送付先・表明の変更（下書き）")
 async def update_application(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     principal: Employer,
     body: ApplicationBody,
     request: Request,
 ) -> dict[str, Any]:
-    header = _header(container, body)
-    found = await _call(container.service.update_header(principal, application_id, header))
-    return await _logged(container, principal, request, "change_application", found)
+    header = _header(service, body)
+    found = await service.update_header(principal, application_id, header)
+    return await logged(access, principal, request, "change_application", found)
 
 
 @router.delete("/applications/{application_id}", status_code=204, summary="下書きの削除")
 async def delete_application(
-    container: ContainerDep, application_id: str, principal: Employer
+    service: Service, application_id: str, principal: Employer
 ) -> Response:
-    await _call(container.service.discard(principal, application_id))
+    await service.discard(principal, application_id)
     return Response(status_code=204)
 
 
@@ -277,49 +282,48 @@ async def delete_application(
     "/applications/{application_id}/lines", status_code=201, summary="技能者追加（下書き）"
 )
 async def add_line(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     principal: Employer,
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
-    found = await _call(
-        container.service.add_line(
-            principal, application_id, _line_request(body), _authorization(request)
-        )
+    found = await service.add_line(
+        principal, application_id, _line_request(body), _authorization(request)
     )
-    return await _logged(container, principal, request, "change_application", found)
+    return await logged(access, principal, request, "change_application", found)
 
 
 @router.put("/applications/{application_id}/lines/{line_id}", summary="技能者明細の変更（下書き）")
 async def replace_line(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
-    found = await _call(
-        container.service.replace_line(
-            principal, application_id, line_id, _line_request(body), _authorization(request)
-        )
+    found = await service.replace_line(
+        principal, application_id, line_id, _line_request(body), _authorization(request)
     )
-    return await _logged(container, principal, request, "change_application", found)
+    return await logged(access, principal, request, "change_application", found)
 
 
 @router.delete(
     "/applications/{application_id}/lines/{line_id}", summary="技能者明細の削除（下書き）"
 )
 async def remove_line(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
     request: Request,
 ) -> dict[str, Any]:
-    found = await _call(container.service.remove_line(principal, application_id, line_id))
-    return await _logged(container, principal, request, "change_application", found)
+    found = await service.remove_line(principal, application_id, line_id)
+    return await logged(access, principal, request, "change_application", found)
 
 
 @router.post(
@@ -327,21 +331,21 @@ async def remove_line(
     summary="判定の試算（判定サービスのプレビュー）",
 )
 async def preview_line(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
     request: Request,
 ) -> dict[str, Any]:
-    found = await _call(
-        container.service.preview(principal, application_id, line_id, _authorization(request))
-    )
-    return await _logged(container, principal, request, "preview", found)
+    found = await service.preview(principal, application_id, line_id, _authorization(request))
+    return await logged(access, principal, request, "preview", found)
 
 
 @router.post("/applications/{application_id}/submit", summary="申請（Idempotency-Key 必須）")
 async def submit(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     principal: Employer,
     request: Request,
@@ -349,31 +353,30 @@ async def submit(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     if idempotency_key is None or not idempotency_key.strip():
-        raise ApiError(
-            400,
+        raise ApplicationError(
             "idempotency_key_required",
             "Idempotency-Key ヘッダーが必要です"
             "（申請の二重送信を防ぐため、申請ごとに一意の値を指定してください）。",
         )
     if not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError(
-            400,
+        raise ApplicationError(
             "invalid_idempotency_key",
             "Idempotency-Key は255文字以内の半角英数字・記号で指定してください。",
         )
-    done = await _call(container.service.submit(principal, application_id, idempotency_key))
+    done = await service.submit(principal, application_id, idempotency_key)
     response.headers["Idempotent-Replayed"] = "true" if done.replayed else "false"
-    return await _logged(container, principal, request, "submit", done.response)
+    return await logged(access, principal, request, "submit", done.response)
 
 
 @router.post("/applications/{application_id}/withdraw", summary="取下げ（判定開始前のみ）")
 async def withdraw(
-    container: ContainerDep,
+    service: Service,
+    access: AccessLogDep,
     application_id: str,
     principal: Employer,
     request: Request,
     body: WithdrawBody | None = None,
 ) -> dict[str, Any]:
     reason = body.reason if body else None
-    found = await _call(container.service.withdraw(principal, application_id, reason))
-    return await _logged(container, principal, request, "withdraw", found)
+    found = await service.withdraw(principal, application_id, reason)
+    return await logged(access, principal, request, "withdraw", found)

@@ -7,7 +7,9 @@ judgement service checks the same tokens) and the correlation id travels as
 ``X-Correlation-ID`` (the client's request hook). Anything but the answers
 the port knows — a refused connection, a timeout, a 5xx, a body that is not JSON — is
 ``JudgementUnavailable``, which the HTTP layer turns into 503 with a Japanese message.
-The judgeable trades change only with a new criteria master, so they are cached briefly.
+The judgeable trades and the master's rules (``GET /rules``: the 経歴証明 cut-off dates,
+the levels that ask 職長・班長 time) change only with a new criteria master, so they are
+fetched when first needed and cached briefly (``trades_ttl``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import httpx
 
+from application.core.career import CareerRules
 from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
 from shared_kernel.infra.http_client import PoolSettings, service_client
 from shared_kernel.infra.logging import get_logger
@@ -49,6 +53,7 @@ class HttpJudgement:
         self.trades_ttl = trades_ttl
         self.clock = clock
         self._trades: tuple[float, frozenset[str]] | None = None
+        self._rules: tuple[float, CareerRules] | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -111,6 +116,28 @@ class HttpJudgement:
         )
         self._trades = (self.clock(), names)
         return names
+
+    async def rules(self) -> CareerRules:
+        cached = self._rules
+        if cached is not None and self.clock() - cached[0] < self.trades_ttl:
+            return cached[1]
+        response = await self._send("GET", "/rules")
+        if response.status_code != 200:
+            raise self._unexpected(response)
+        found = self._json(response)
+        try:
+            career = found["career"]
+            rules = CareerRules(
+                cap_from=date.fromisoformat(career["cap_from"]),
+                cap_end=date.fromisoformat(career["cap_end"]),
+                none_from=date.fromisoformat(career["none_from"]),
+                management_levels=tuple(int(level) for level in found["management_levels"]),
+                master_version=found.get("master_version"),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise self._unexpected(response) from None
+        self._rules = (self.clock(), rules)
+        return rules
 
     async def ccus_summary(self, worker_id: str, authorization: str) -> dict[str, Any] | None:
         response = await self._send(
