@@ -40,7 +40,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import httpx
 import jwt
@@ -49,7 +49,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from shared_kernel.infra.http import ApiError
@@ -623,10 +624,25 @@ def authenticator_of(request: Request) -> Authenticator:
     return auth
 
 
-def require(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    bearerFormat="JWT (EdDSA)",
+    description=(
+        "識別サービスが発行したアクセストークン（`Authorization: Bearer <token>`）。"
+        "Access token issued by the identity service (POST /login); verified with its JWKS."
+    ),
+)
+"""Declares the bearer scheme in OpenAPI for every route that requires a principal (the
+header itself is read and verified below, with our own error answers)."""
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """FastAPI dependency: the caller's principal, which must hold one of ``roles``."""
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(
+        request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:

@@ -12,6 +12,7 @@ from urllib.parse import unquote_to_bytes
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -158,6 +159,9 @@ LOGGED_PATH_PARAMS = frozenset({"application_id", "line_id", "consent_id", "noti
 shared_kernel.infra.trace <application number>` finds every request about it (ids only: no
 worker ids, mail addresses or codes)."""
 
+FAVICON = "data:,"
+"""No favicon request at all (the documentation pages need none)."""
+
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -173,7 +177,16 @@ def create_app(
 
     ``readiness(app)`` returns the check to run for ``/readyz`` once the lifespan started.
     """
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    # Swagger UI (/docs) and ReDoc (/redoc) from the assets of the fastapi-offline package,
+    # served by the service itself: the default pages load them from a CDN and stay blank
+    # where the service cannot reach the internet (most production networks).
+    app = FastAPIOffline(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        favicon_url=FAVICON,
+        static_url="/docs-assets",
+    )
 
     @app.middleware("http")
     async def correlation_and_metrics(
