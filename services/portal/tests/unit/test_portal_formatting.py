@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from portal.core.formatting import (
     checked,
-    decision_ja,
     field_id,
     jp_date,
     jp_datetime,
-    level_ja,
     months_ja,
     nested,
     rows,
     yen,
 )
+from shared_kernel.labels import decision_ja, level_ja
 
 
 def test_dates_read_in_japan_time() -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.core.formatting import level_ja, result_ja
+from portal.core.formatting import result_ja
 from portal.core.results import (
     current_notice,
     history_rows,
     notice_sequence,
     notices_by_line,
 )
+from shared_kernel.labels import level_ja
 
 LINE = "AP-20261129-ABC123-01"
 

@@ -1,17 +1,19 @@
 """How values read on the pages (pure): dates in Japan time, yen, field ids, form data.
 
 The services answer in ISO 8601 and English codes; the pages show 2026年11月28日,
-4,000円 and the Japanese wording.
+4,000円 and the Japanese wording (levels and decisions: ``shared_kernel.labels``, the one
+table for every screen, mail and PDF).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-JST = timezone(timedelta(hours=9), "JST")
+from shared_kernel.labels import decision_ja, level_ja
+from shared_kernel.time import JST
 
 
 def _parse(value: Any) -> date | datetime | None:
@@ -67,26 +69,6 @@ def months_ja(months: Any) -> str:
     except (TypeError, ValueError):
         return ""
     return f"{total // 12}年{total % 12}ヶ月"
-
-
-LEVEL_COLOURS = {1: "ホワイト", 2: "ブルー", 3: "シルバー", 4: "ゴールド"}
-
-
-def level_ja(level: Any, colour: bool = True) -> str:
-    """``3`` → ``レベル3（シルバー）`` (``レベル3`` without the card colour)."""
-    try:
-        number = int(level)
-    except (TypeError, ValueError):
-        return ""
-    name = LEVEL_COLOURS.get(number) if colour else None
-    return f"レベル{number}" + (f"（{name}）" if name else "")
-
-
-DECISION_JA = {"approved": "承認", "rejected": "不承認"}
-
-
-def decision_ja(value: Any) -> str:
-    return DECISION_JA.get(str(value), "") if value else ""
 
 
 def result_ja(decision: Any, level: Any) -> str:

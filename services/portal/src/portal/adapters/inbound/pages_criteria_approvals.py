@@ -27,7 +27,7 @@ from portal.adapters.inbound.web import (
 )
 from portal.adapters.outbound.services import ServiceError
 from portal.core import criteria as core
-from portal.core.formatting import JST
+from shared_kernel.time import JST
 
 router = APIRouter()
 INLINE = ("own_draft", "publication_busy")

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Request, Response
 from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import render, require_login
 from portal.core import operations as ops
-from portal.core.formatting import JST, jp_datetime
+from portal.core.formatting import jp_datetime
+from shared_kernel.time import JST
 
 router = APIRouter()
 SERVICE_JA = {

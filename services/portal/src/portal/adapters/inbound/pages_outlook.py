@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import render, require_login, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi
+from shared_kernel.labels import level_ja
 
 router = APIRouter()
 
@@ -73,7 +74,8 @@ CSV_HEADER = [
 
 
 def level_text(level: Any) -> str:
-    return f"レベル{level}" if level else "—"
+    """The CSV's level cell: ``レベル3`` (no card colour), ``—`` for none."""
+    return level_ja(level, colour=False) if level else "—"
 
 
 def table_rows(

@@ -47,18 +47,11 @@ from portal.adapters.outbound.services import (
 )
 from portal.config import Settings
 from portal.core import csrf
-from portal.core.formatting import (
-    decision_ja,
-    field_id,
-    jp_date,
-    jp_datetime,
-    level_ja,
-    months_ja,
-    yen,
-)
+from portal.core.formatting import field_id, jp_date, jp_datetime, months_ja, yen
 from portal.core.session import Session
 from shared_kernel.infra.auth import AuthUnavailable
 from shared_kernel.infra.logging import get_logger
+from shared_kernel.labels import decision_ja, level_ja
 
 log = get_logger(__name__)
 
