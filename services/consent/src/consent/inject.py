@@ -14,9 +14,10 @@ from fastapi import FastAPI, Request
 
 from consent.adapters.inbound.events import subscribe
 from consent.adapters.inbound.http import STATUS, get_service, router
+from consent.adapters.outbound.disarm import disarm
 from consent.adapters.outbound.gridfs import GridFsFiles
 from consent.config import Settings
-from consent.core import checks
+from consent.core import access, checks
 from consent.core.consents import Policy
 from consent.core.service import ConsentService, UploadLimits, utcnow
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
@@ -62,13 +63,20 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     runtime.index("signed_forms.files")
     runtime.index("signed_forms.chunks", "files_id")
+    entries = AccessLog(
+        DocumentStore(runtime.db, access_log.COLLECTION),
+        access.PURPOSES,
+        linked=access.LINKED,
+        clock=clock,
+    )
     service = ConsentService(
         # the aggregates: their outbox is relayed
         runtime.store("consents", "employer_id", "status", "worker_id"),
         # no events in these (nor in worker_trades), so they stay off the relay's sweep
         DocumentStore(runtime.db, "ccus_workers"),
-        DocumentStore(runtime.db, access_log.COLLECTION),
+        entries,
         GridFsFiles(runtime.db),
+        disarmer=disarm,
         policy=Policy(
             auto_approve=settings.auto_approve,
             valid_days=settings.valid_days,
@@ -89,7 +97,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         ),
     )
     subscribe(runtime.consumer, service, end_on_judgement=settings.end_on_judgement)
-    return Container(runtime=runtime, settings=settings, service=service, access_log=service.access)
+    return Container(runtime=runtime, settings=settings, service=service, access_log=entries)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

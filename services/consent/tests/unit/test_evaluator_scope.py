@@ -11,10 +11,12 @@ import pytest
 from consent.core import access, consents
 from consent.core.consents import Policy
 from consent.core.errors import ConsentError
+from consent.core.files import FileKind
 from consent.core.service import ConsentService
 from consent.core.validation import SCOPES, Application, Worker
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
+from shared_kernel.infra.access_log import AccessLog
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
@@ -33,6 +35,10 @@ class NoFiles:
 
     async def get(self, file_id: str) -> bytes | None:
         return None
+
+
+def no_disarming(data: bytes, kind: FileKind, *, max_pixels: int, max_pages: int) -> bytes:
+    raise AssertionError("no file is disarmed here")
 
 
 def submitted(employer_id: str, *lines: tuple[str, str]) -> Envelope:
@@ -89,8 +95,9 @@ async def service() -> ConsentService:
     return ConsentService(
         consent_docs,
         MemoryDocuments(),
-        MemoryDocuments(),
+        AccessLog(MemoryDocuments(), access.PURPOSES, linked=access.LINKED),
         NoFiles(),
+        disarmer=no_disarming,
         policy=POLICY,
         max_upload_bytes=1024,
         clock=lambda: NOW,

@@ -22,7 +22,8 @@ from consent.core.checks import CheckLimits
 from consent.core.consents import Doc, Outcome, Policy
 from consent.core.errors import ConsentError, invalid, not_found, on_field
 from consent.core.validation import ApplicationInput, Worker
-from consent.ports import Documents, FileStore
+from consent.ports import AccessRecorder, Disarmer, Documents, FileStore
+from shared_kernel.context import get_logger
 from shared_kernel.errors import FieldError
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -30,8 +31,6 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
     JudgementCompletedV2,
 )
-from shared_kernel.infra.access_log import AccessLog
-from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.mongo import Change
 from shared_kernel.principal import Principal
 
@@ -66,9 +65,10 @@ class ConsentService:
         self,
         consents: Documents,
         workers: Documents,
-        access_log: Documents,
+        access_log: AccessRecorder,
         files: FileStore,
         *,
+        disarmer: Disarmer,
         policy: Policy,
         max_upload_bytes: int,
         max_workers: int = 100,
@@ -82,10 +82,9 @@ class ConsentService:
         self.workers = workers  # read model of CCUS workers (CcusWorkerSnapshot)
         # the 分野 each worker was applied for (ApplicationSubmitted): evaluators' scope
         self.worker_trades = worker_trades
-        self.access = AccessLog(
-            access_log, access.PURPOSES, linked=access.LINKED, clock=lambda: self.clock()
-        )
+        self.access = access_log  # what was read of whom, and why (core/access.py PURPOSES)
         self.files = files
+        self.disarmer = disarmer
         self.policy = policy
         self.max_upload_bytes = max_upload_bytes
         self.max_workers = max_workers
@@ -453,6 +452,7 @@ class ConsentService:
                 files.disarm,
                 data,
                 kind,
+                disarmer=self.disarmer,
                 max_pixels=limits.max_pixels,
                 max_pages=limits.max_pdf_pages,
             )
