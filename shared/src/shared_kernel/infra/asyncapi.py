@@ -10,11 +10,14 @@ drifts silently from the code.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
-from shared_kernel.events.envelope import Event
+from shared_kernel.events.catalogue import CATALOGUE
+from shared_kernel.events.envelope import Catalogue, Event, MalformedEvent
+from shared_kernel.events.examples import example_of, headers_of
 
 HEADERS = (
     "CloudEvents 1.0, Kafka binary mode. Headers: ce_specversion=1.0, ce_id (unique event id; "
@@ -40,11 +43,90 @@ def describe(model: type[Event]) -> str:
     return f"{model.ce_type()} — {doc} Key: {model.KEY_FIELD}. {HEADERS}"
 
 
+HEADER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "CloudEvents 1.0 context attributes as Kafka headers (binary mode).",
+    "required": [
+        "ce_specversion",
+        "ce_id",
+        "ce_type",
+        "ce_source",
+        "ce_time",
+        "ce_subject",
+        "ce_correlationid",
+        "content-type",
+    ],
+    "properties": {
+        "ce_specversion": {"type": "string", "const": "1.0"},
+        "ce_id": {
+            "type": "string",
+            "description": "Unique event id; the same on redelivery, relay and replay: "
+            "deduplicate on it.",
+        },
+        "ce_type": {"type": "string", "description": "jp.ccus.level.<name>.v<version>"},
+        "ce_source": {"type": "string", "description": "The emitting service."},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_subject": {"type": "string", "description": "The aggregate id (= message key)."},
+        "ce_correlationid": {
+            "type": "string",
+            "description": "Follows one user action across every service and its logs.",
+        },
+        "correlation_id": {
+            "type": "string",
+            "description": "The same value as ce_correlationid (written by FastStream).",
+        },
+        "content-type": {"type": "string", "const": "application/json"},
+    },
+}
+SECURITY_SCHEMES: dict[str, Any] = {
+    "scramSha512": {
+        "type": "scramSha512",
+        "description": "Production: SASL/SCRAM-SHA-512 over TLS (listener 9093), one Kafka user "
+        "per service and per partner with ACLs on its topics (deploy/k8s, Strimzi KafkaUser). "
+        "Partners get read access to partner.judgement-results and document.result-notices "
+        "only.",
+    },
+}
+PRODUCTION_SERVER: dict[str, Any] = {
+    "host": "noryoku-kafka-bootstrap:9093",
+    "protocol": "kafka-secure",
+    "protocolVersion": "4.1",
+    "description": "The production cluster (Strimzi, TLS + SCRAM); partners receive their "
+    "own bootstrap address and credentials.",
+    "security": [{"$ref": "#/components/securitySchemes/scramSha512"}],
+}
+
+
+def enrich(document: dict[str, Any], catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
+    """What FastStream does not write: the CloudEvents headers of every message, one example
+    per message (``shared_kernel.events.examples``), the security scheme and the production
+    server."""
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["CloudEventHeaders"] = HEADER_SCHEMA
+    components["securitySchemes"] = SECURITY_SCHEMES
+    document.setdefault("servers", {})["production"] = PRODUCTION_SERVER
+    for key, message in components.get("messages", {}).items():
+        ce_type = key.split(":")[1] if key.count(":") >= 2 else ""
+        try:
+            model = catalogue.model_for(ce_type)
+        except MalformedEvent:
+            continue
+        message["headers"] = {"$ref": "#/components/schemas/CloudEventHeaders"}
+        message["examples"] = [
+            {
+                "name": model.__name__,
+                "summary": f"{model.ce_type()} の例",
+                "headers": headers_of(model),
+                "payload": example_of(model),
+            }
+        ]
+    return document
+
+
 def render(*brokers: KafkaBroker) -> str:
     """The AsyncAPI document (JSON, stable key order) of ``brokers``."""
     spec = AsyncAPI(
         *brokers, title="能力評価システム events", version="1", description=DESCRIPTION
     ).to_specification()
-    return (
-        json.dumps(json.loads(spec.to_json()), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    )
+    document = enrich(json.loads(spec.to_json()))
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
