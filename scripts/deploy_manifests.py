@@ -30,6 +30,9 @@ from typing import Any
 
 import yaml
 
+from shared_kernel.infra.kafka import DLQ_SUFFIX, topic_plan
+from shared_kernel.infra.settings import ServiceSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 ASYNCAPI = ROOT / "docs" / "asyncapi.json"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -46,31 +49,17 @@ MONGODB = "noryoku-mongodb"
 APP_SECRET = "noryoku-app-secrets"
 CONFIG = "noryoku-config"
 IMAGE = "noryoku-hyoka"
-DLQ = ".dlq"
+DLQ = DLQ_SUFFIX
 CCUS_PARTNER = "partner-ccus"  # the CCUS partner system's feed (and the demo-data stand-in)
 
 # --- topics -----------------------------------------------------------------------------------
 
-PARTITIONS_DEFAULT = 6
-PARTITIONS = {  # by the first part of the name; the sizing is in deploy/README.md
-    "application": 12,
-    "judgement": 12,
-    "partner": 12,
-    "document": 12,
-    "ccus": 24,
-}
-DLQ_PARTITIONS = 3
 REPLICAS = 3
 MIN_ISR = 2
-TOPIC_CONFIG: dict[str, dict[str, str | int]] = {
-    # one snapshot per worker (key 技能者ID): the latest is all a consumer needs, kept for ever
-    "ccus.worker-snapshots": {
-        "cleanup.policy": "compact",
-        "min.compaction.lag.ms": 3_600_000,
-        "compression.type": "zstd",
-    },
-}
-DLQ_RETENTION_MS = 30 * 24 * 3_600_000  # dead letters wait for an operator a month
+# Partitions and configuration of each topic: the services' own plan (shared_kernel.infra.kafka
+# topic_plan with the settings' defaults, TOPIC_PARTITIONS …; the sizing is in deploy/README.md),
+# read without the environment so that the generated files never depend on it.
+TOPIC_SETTINGS = ServiceSettings.model_construct(topic_min_isr=MIN_ISR)
 OWNERS = {"partner": "judgement", "ccus": CCUS_PARTNER}
 PARTNER_TOPICS = ("partner.judgement-results", "document.result-notices")
 
@@ -198,17 +187,13 @@ def contract(asyncapi: dict[str, Any] | None = None) -> Contract:
 
 
 def partitions(topic: str) -> int:
-    if topic.endswith(DLQ):
-        return DLQ_PARTITIONS
-    return PARTITIONS.get(topic.split(".", 1)[0], PARTITIONS_DEFAULT)
+    return topic_plan(TOPIC_SETTINGS, topic)[0]
 
 
 def topic_config(topic: str) -> dict[str, str | int]:
-    config: dict[str, str | int] = {"min.insync.replicas": MIN_ISR}
-    if topic.endswith(DLQ):
-        config["retention.ms"] = DLQ_RETENTION_MS
-    config.update(TOPIC_CONFIG.get(topic, {}))
-    return config
+    """The topic's configuration, numbers as YAML numbers (Kafka's admin API takes strings)."""
+    config = topic_plan(TOPIC_SETTINGS, topic)[1]
+    return {key: int(value) if value.isdigit() else value for key, value in config.items()}
 
 
 # --- rendering helpers ------------------------------------------------------------------------
