@@ -49,7 +49,6 @@ MONGODB = "noryoku-mongodb"
 APP_SECRET = "noryoku-app-secrets"
 CONFIG = "noryoku-config"
 IMAGE = "noryoku-hyoka"
-DLQ = DLQ_SUFFIX
 CCUS_PARTNER = "partner-ccus"  # the CCUS partner system's feed (and the demo-data stand-in)
 
 # --- topics -----------------------------------------------------------------------------------
@@ -164,7 +163,7 @@ class Contract:
     def topics(self) -> list[str]:
         names = {t for ts in self.published.values() for t in ts}
         names |= {t for ts in self.consumed.values() for t in ts}
-        names |= {t + DLQ for ts in self.consumed.values() for t in ts}
+        names |= {t + DLQ_SUFFIX for ts in self.consumed.values() for t in ts}
         return sorted(names)
 
 
@@ -265,7 +264,7 @@ def service_acls(name: str, c: Contract) -> list[dict[str, Any]]:
         # Write: an operator's replay of a dead letter goes back to the topic (infra.dlq)
         rules.append(acl("topic", topic, "Describe", "Read", "Write"))
         # the handler's dead letters, and the dead-letter API that reads them back
-        rules.append(acl("topic", topic + DLQ, "Describe", "Read", "Write"))
+        rules.append(acl("topic", topic + DLQ_SUFFIX, "Describe", "Read", "Write"))
     for topic in sorted(published - set(consumed)):
         rules.append(acl("topic", topic, "Describe", "Write"))
     # the consumer group (consumers; the lag measurement reads its offsets)
