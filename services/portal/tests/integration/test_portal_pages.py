@@ -502,3 +502,38 @@ async def test_a_submitted_applications_lines_show_the_current_result_and_its_hi
     assert f"/results/{APPLICATION}?detail={REJUDGED}#detail" in cards[REJUDGED]
     assert "更新履歴" not in cards[FIRST] and "再判定により更新" not in cards[FIRST]
     assert "table-wrap" in cards[REJUDGED]  # scrolls on a phone instead of the page
+
+
+async def test_the_confirmation_shows_the_fee_total_the_application_service_computed(
+    portal: Portal,
+) -> None:
+    """The total is the application service's ``fee_total_yen`` (its rule), never the
+    portal's own product of today's fee and the lines; without it no total is shown."""
+    client, services = portal
+    await login(client, services)
+    services.routes[("GET", "/options")] = reply(
+        200, {"fee_today": {"fee_yen": 4000, "label_ja": "本日申請の手数料"}}
+    )
+    draft = {
+        "application_id": APPLICATION,
+        "status": "draft",
+        "status_ja": "下書き",
+        "created_at": "2026-11-29T01:00:00+00:00",
+        "editable": True,
+        "lines": [
+            {"line_id": f"{APPLICATION}-01", "worker_id": "99000000000001", "worker_name": "甲"},
+            {"line_id": f"{APPLICATION}-02", "worker_id": "99000000000002", "worker_name": "乙"},
+        ],
+    }
+    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(
+        200, {**draft, "fee_total_yen": 7000}
+    )
+    page = await client.get(f"/applications/{APPLICATION}/confirm", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "4,000円 × 2名 ＝ <strong>7,000円</strong>" in page.text
+    assert "8,000円" not in page.text
+
+    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(200, draft)
+    page = await client.get(f"/applications/{APPLICATION}/confirm", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "4,000円 × 2名" in page.text and "＝" not in text_of(page.text).split("手数料")[1][:40]

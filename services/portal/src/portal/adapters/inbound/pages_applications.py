@@ -23,6 +23,7 @@ its answers and sends the forms.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
@@ -239,7 +240,15 @@ def line_values(line: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def line_body(values: dict[str, str], parent_address: dict[str, Any] | None) -> dict[str, Any]:
+def line_body(
+    values: dict[str, str],
+    parent_address: dict[str, Any] | None,
+    management_levels: Collection[int],
+) -> dict[str, Any]:
+    """The line's request body. ``management_levels``: the levels whose application asks the
+    years as 職長 and 班長 (the application service's ``/options``, from the master's rules):
+    for those both are sent, empty ones included (so the service names what is missing);
+    for the other levels none is sent (the form says so)."""
     level_text = values.get("requested_level", "").strip()
     level: int | str | None = int(level_text) if level_text.isdigit() else (level_text or None)
     body: dict[str, Any] = {
@@ -250,11 +259,12 @@ def line_body(values: dict[str, str], parent_address: dict[str, Any] | None) -> 
     start = values.get("career_period.start", "").strip()
     end = values.get("career_period.end", "").strip()
     body["career_period"] = {"start": start or None, "end": end or None} if start or end else None
-    if level in (3, 4) or not isinstance(level, int):
+    asked = level in management_levels
+    if asked or not isinstance(level, int):
         for role in MANAGEMENT:
             years = values.get(f"{role}.years", "").strip()
             months = values.get(f"{role}.months", "").strip()
-            if years or months or level in (3, 4):
+            if years or months or asked:
                 body[role] = {"years": years or None, "months": months or None}
     address = address_body(values, "delivery_address")
     parent = {k: ((parent_address or {}).get(k) or None) for k in ADDRESS_FIELDS}
@@ -359,7 +369,8 @@ async def _save_line(
         except (NotFound, ServiceError):
             pass
         return await line_page(request, api, application, values, line=line)
-    body = line_body(values, application.get("delivery_address"))
+    levels = (await options(api)).get("management_required_levels") or []
+    body = line_body(values, application.get("delivery_address"), levels)
     if line_id is None:
         reply = await api.call("application", "POST", app_path(application_id, "/lines"), json=body)
     else:
@@ -517,7 +528,6 @@ async def confirm_page(
 ) -> Response:
     opts = await options(api)
     fee = (opts.get("fee_today") or {}).get("fee_yen")
-    lines = application.get("lines", [])
     header_errors: list[str] = []
     line_errors: dict[str, list[str]] = {}
     if failure is not None:
@@ -534,7 +544,7 @@ async def confirm_page(
             "application": application,
             "options": opts,
             "fee": fee,
-            "fee_total": fee * len(lines) if isinstance(fee, int) else None,
+            "fee_total": application.get("fee_total_yen"),  # the application service's sum
             "idempotency_key": str(uuid.uuid4()),
             "header_errors": header_errors,
             "line_errors": line_errors,
