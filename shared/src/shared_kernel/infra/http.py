@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, StaleVersion
 from shared_kernel.infra.logging import correlation_scope, get_logger
 from shared_kernel.infra.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared_kernel.infra.tracing import EXCLUDED_URLS, current_provider
 
 log = get_logger(__name__)
 
@@ -187,6 +189,11 @@ def create_app(
         favicon_url=FAVICON,
         static_url="/docs-assets",
     )
+    provider = current_provider()
+    if provider is not None:
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=provider, excluded_urls=EXCLUDED_URLS
+        )
 
     @app.middleware("http")
     async def correlation_and_metrics(

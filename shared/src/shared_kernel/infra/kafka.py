@@ -29,6 +29,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage as KafkaMessageParam
 from faststream.kafka.message import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pymongo.errors import ConnectionFailure
 
@@ -42,6 +43,7 @@ from shared_kernel.infra.logging import correlation_scope, get_logger
 from shared_kernel.infra.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED, HANDLER_LATENCY
 from shared_kernel.infra.mongo import Inbox
 from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.tracing import current_provider
 
 log = get_logger(__name__)
 
@@ -100,7 +102,9 @@ def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
-    """An idempotent producer with ``acks=all`` (no duplicates from producer retries)."""
+    """An idempotent producer with ``acks=all`` (no duplicates from producer retries); with
+    tracing on, FastStream's telemetry middleware carries ``traceparent`` in the headers."""
+    provider = current_provider()
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
@@ -108,6 +112,9 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         acks="all",
         security=broker_security(settings),
         logger=None,
+        middlewares=()
+        if provider is None
+        else (KafkaTelemetryMiddleware(tracer_provider=provider),),
     )
 
 

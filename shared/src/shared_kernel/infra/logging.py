@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 from shared_kernel import context
 from shared_kernel.context import correlation_scope, get_correlation_id, new_correlation_id
@@ -21,6 +22,15 @@ def _add_correlation(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutabl
     cid = context.get_correlation_id()
     if cid is not None:
         event.setdefault("correlation_id", cid)
+    return event
+
+
+def _add_trace(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The active span's trace and span ids (``infra.tracing``), to find a trace's logs."""
+    context_of_span = trace.get_current_span().get_span_context()
+    if context_of_span.is_valid:
+        event.setdefault("trace_id", format(context_of_span.trace_id, "032x"))
+        event.setdefault("span_id", format(context_of_span.span_id, "016x"))
     return event
 
 
@@ -43,6 +53,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_correlation,
+        _add_trace,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -23,6 +23,7 @@ from shared_kernel.infra.http import create_app
 from shared_kernel.infra.logging import configure_logging
 from shared_kernel.infra.runtime import ROLES, Runtime, build_runtime, migrate, running
 from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.tracing import configure_tracing
 
 
 class HasRuntime(Protocol):
@@ -156,6 +157,7 @@ def serve_cli(
         )
         return 2
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings, app_factory))
     if args.role:

@@ -72,6 +72,11 @@ class ServiceSettings(BaseSettings):
     only over HTTP), ``all`` both (the local stack)."""
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
     """Log level (JSON lines on stdout)."""
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    """OpenTelemetry collector (OTLP/HTTP, e.g. ``http://otel-collector:4318``): traces are
+    exported there; unset, tracing is off (``shared_kernel.infra.tracing``)."""
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
