@@ -30,6 +30,7 @@ BENCHMARKS = [
     ("judgement_engine", 180),
     ("bulk_rejudgement", 300),
     ("criteria_impact", 120),
+    ("outlook", 120),
     ("documents", 60),
     ("stack", 60),
     ("http_load", 210),
