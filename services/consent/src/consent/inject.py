@@ -14,10 +14,12 @@ from fastapi import FastAPI, Request
 
 from consent.adapters.inbound.events import subscribe
 from consent.adapters.inbound.http import STATUS, get_service, router
+from consent.adapters.outbound.checks import CheckStore
 from consent.adapters.outbound.disarm import disarm
 from consent.adapters.outbound.gridfs import GridFsFiles
+from consent.adapters.outbound.migrations import submitted_at_everywhere
 from consent.config import Settings
-from consent.core import access, checks
+from consent.core import access, ccus, checks, consents
 from consent.core.consents import Policy
 from consent.core.service import ConsentService, UploadLimits, utcnow
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
@@ -25,6 +27,7 @@ from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
 from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
 
@@ -48,8 +51,8 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
-    runtime.index("ccus_workers")
-    runtime.index("worker_trades")
+    runtime.index(ccus.COLLECTION)
+    runtime.index(access.TRADES_COLLECTION)
     runtime.index(checks.COLLECTION)
     limits = checks.CheckLimits(
         per_employer=settings.ccus_checks_per_employer,
@@ -69,11 +72,17 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         linked=access.LINKED,
         clock=clock,
     )
+    # the aggregates: their outbox is relayed
+    consent_store = runtime.store(consents.COLLECTION, "employer_id", "status", "worker_id")
+
+    async def backfill_submitted_at(_: Runtime) -> None:
+        await submitted_at_everywhere(consent_store)
+
+    runtime.migration("0002-consent-submitted-at", backfill_submitted_at)
     service = ConsentService(
-        # the aggregates: their outbox is relayed
-        runtime.store("consents", "employer_id", "status", "worker_id"),
+        Repository(consent_store, consents.Consent),
         # no events in these (nor in worker_trades), so they stay off the relay's sweep
-        DocumentStore(runtime.db, "ccus_workers"),
+        Repository(DocumentStore(runtime.db, ccus.COLLECTION), ccus.CcusWorker),
         entries,
         GridFsFiles(runtime.db),
         disarmer=disarm,
@@ -85,9 +94,11 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
         max_upload_bytes=settings.max_upload_bytes,
         max_workers=settings.max_workers_per_application,
         clock=clock,
-        worker_trades=DocumentStore(runtime.db, "worker_trades"),
+        worker_trades=Repository(
+            DocumentStore(runtime.db, access.TRADES_COLLECTION), access.WorkerTrades
+        ),
         # counts and locks of the CCUS check: no events, off the relay's sweep too
-        ccus_checks=DocumentStore(runtime.db, checks.COLLECTION),
+        ccus_checks=CheckStore(runtime.db, checks.COLLECTION),
         check_limits=limits,
         uploads=UploadLimits(
             timeout_seconds=settings.disarm_timeout_seconds,

@@ -16,7 +16,6 @@ from urllib.parse import quote
 import httpx
 
 from consent.config import Settings
-from consent.core.consents import JST
 from consent.inject import Container, create_app
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -35,6 +34,7 @@ from shared_kernel.infra.testing import (
     signed_token,
 )
 from shared_kernel.principal import Principal
+from shared_kernel.time import JST
 
 EMPLOYER_A = "10000000000001"
 EMPLOYER_B = "10000000000002"
@@ -354,7 +354,7 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
 
         async def ended() -> bool:
             doc = await api.container.service.consents.get(yamada_id)
-            return doc is not None and doc["status"] == "ended"
+            return doc is not None and doc.status == "ended"
 
         await eventually(ended)
         assert (await http.get("/consents/granted", headers=api.a)).json() == []
@@ -468,7 +468,7 @@ async def test_a_rejudgement_leaves_a_consent_granted_after_the_first_judgement(
         async def status() -> str:
             doc = await api.container.service.consents.get(tanaka_id)
             assert doc is not None
-            return str(doc["status"])
+            return doc.status
 
         async def granted() -> list[str]:
             found = (await http.get("/consents/granted", headers=api.a)).json()
@@ -500,7 +500,8 @@ async def test_a_rejudgement_leaves_a_consent_granted_after_the_first_judgement(
 
         # the old line is judged again (再判定) after that grant: the consent stays 承認
         rejudgement = judgement(TANAKA, sequence=2, judged_at=datetime.now(UTC))
-        assert rejudgement.event.judged_at > before["approval"]["at"]  # type: ignore[attr-defined]
+        assert before.approval is not None
+        assert rejudgement.event.judged_at > before.approval.at  # type: ignore[attr-defined]
         async with publisher(settings) as publish:
             await publish(rejudgement)
             await publish(rejudgement)  # redelivered
@@ -508,8 +509,8 @@ async def test_a_rejudgement_leaves_a_consent_granted_after_the_first_judgement(
         after = await api.container.service.consents.get(tanaka_id)
         assert after is not None
         kept = ("status", "approval", "ended", "history", "valid_until")
-        assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
-        assert after["status"] == "approved"
+        assert after.model_dump(include=set(kept)) == before.model_dump(include=set(kept))
+        assert after.status == "approved"
         assert await granted() == [TANAKA]
         detail = (await http.get(f"/consents/{tanaka_id}", headers=api.a)).json()
         assert (detail["status_ja"], detail["valid"]) == ("承認", True)

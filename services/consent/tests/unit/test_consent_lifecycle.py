@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from consent.core import consents
-from consent.core.consents import Policy
+from consent.core.ccus import CcusWorker
+from consent.core.consents import Approval, Consent, Policy, StoredForm
 from consent.core.errors import ConsentError
 from consent.core.validation import SCOPES, Application, Worker
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
@@ -25,22 +26,30 @@ APPLICATION = Application(
     workers=[WORKER],
     scopes=list(SCOPES),
 )
-CCUS = {"name": "山田 太郎", "name_kana": "ヤマダ タロウ", "registration_type": "detailed"}
-FORM = {
-    "file_id": "f1",
-    "filename": "同意書.pdf",
-    "content_type": "application/pdf",
-    "size": 10,
-    "sha256": "0" * 64,
-    "uploaded_at": NOW,
-    "uploaded_by": "kensetsu01",
-}
+CCUS = CcusWorker(
+    id=WORKER_ID,
+    worker_id=WORKER_ID,
+    name="山田 太郎",
+    name_kana="ヤマダ タロウ",
+    birth_date=date(1980, 4, 1),
+    registration_type="detailed",
+    taken_at=NOW,
+)
+FORM = StoredForm(
+    file_id="f1",
+    filename="同意書.pdf",
+    content_type="application/pdf",
+    size=10,
+    sha256="0" * 64,
+    uploaded_at=NOW,
+    uploaded_by="kensetsu01",
+)
 
 
 def filed(
-    doc: dict[str, Any] | None = None, policy: Policy = MANUAL, now: datetime = NOW
-) -> tuple[dict[str, Any], list[Any]]:
-    new, events = consents.file(
+    doc: Consent | None = None, policy: Policy = MANUAL, now: datetime = NOW
+) -> tuple[Consent, list[Any]]:
+    return consents.file(
         doc,
         employer_id=EMPLOYER,
         application=APPLICATION,
@@ -51,21 +60,19 @@ def filed(
         now=now,
         policy=policy,
     )
-    return {**new, "_id": CID}, events
 
 
-def attached(doc: dict[str, Any], file_id: str = "f1", policy: Policy = MANUAL) -> Any:
-    return consents.attach_form(
-        doc, form={**FORM, "file_id": file_id}, actor="kensetsu01", now=NOW, policy=policy
-    )
+def attached(doc: Consent, file_id: str = "f1", policy: Policy = MANUAL) -> Any:
+    form = FORM.model_copy(update={"file_id": file_id})
+    return consents.attach_form(doc, form=form, actor="kensetsu01", now=NOW, policy=policy)
 
 
 def test_filing_makes_a_pending_incomplete_consent() -> None:
     doc, events = filed()
     assert events == []
-    assert (doc["consent_id"], doc["status"], doc["signed_form"]) == (CID, "pending", None)
-    assert [i["scope"] for i in doc["consent_items"]] == list(SCOPES)
-    assert all(i["accepted"] and i["accepted_at"] == NOW for i in doc["consent_items"])
+    assert (doc.id, doc.consent_id, doc.status, doc.signed_form) == (CID, CID, "pending", None)
+    assert [i.scope for i in doc.consent_items] == list(SCOPES)
+    assert all(i.accepted and i.accepted_at == NOW for i in doc.consent_items)
     view = consents.summary(doc, NOW.date())
     assert (view["status_ja"], view["complete"], view["valid"]) == ("申請中", False, False)
 
@@ -76,10 +83,10 @@ def test_approval_needs_the_signed_form_then_grants_for_a_year() -> None:
         consents.approve(doc, actor="hyoka01", now=NOW, policy=MANUAL)
     assert caught.value.code == "signed_form_missing"
     doc, events = attached(doc)
-    assert events == [] and doc["status"] == "pending" and consents.complete(doc)
+    assert events == [] and doc.status == "pending" and consents.complete(doc)
     approved, events = consents.approve(doc, actor="hyoka01", now=NOW, policy=MANUAL)
-    assert approved["status"] == "approved"
-    assert approved["valid_until"] == "2027-11-20"
+    assert approved.status == "approved"
+    assert approved.valid_until == date(2027, 11, 20)
     (envelope,) = events
     assert envelope.source == "consent"
     assert envelope.key == CID
@@ -112,7 +119,7 @@ def test_validity_is_counted_in_japan_time() -> None:
     late_evening_utc = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 2026-11-21 01:00 JST
     doc, _ = attached(filed()[0])
     approved, _ = consents.approve(doc, actor="hyoka01", now=late_evening_utc, policy=MANUAL)
-    assert approved["valid_until"] == "2027-11-21"
+    assert approved.valid_until == date(2027, 11, 21)
 
 
 def test_approval_refuses_a_form_replaced_since_the_evaluator_looked() -> None:
@@ -131,7 +138,7 @@ def test_return_needs_a_reason_and_resubmission_goes_back_to_pending() -> None:
             {"field": "reason", "message": "差戻し理由を入力してください"}
         ]
     returned, events = consents.return_(doc, actor="hyoka01", reason="署名が  ありません", now=NOW)
-    assert returned["status"] == "returned"
+    assert returned.status == "returned"
     assert [e.event for e in events] == [
         ConsentRejected(
             consent_id=CID,
@@ -149,14 +156,14 @@ def test_return_needs_a_reason_and_resubmission_goes_back_to_pending() -> None:
 
     # a new signed form re-submits it
     again, events = attached(returned, file_id="f2")
-    assert (again["status"], events) == ("pending", [])
-    assert again["signed_form"]["file_id"] == "f2"
-    assert [f["file_id"] for f in again["previous_forms"]] == ["f1"]
+    assert (again.status, events) == ("pending", [])
+    assert again.signed_form.file_id == "f2"
+    assert [f.file_id for f in again.previous_forms] == ["f1"]
     assert consents.summary(again, NOW.date())["return_reason"] is None
     # … and so does corrected data
     refiled, _ = filed(returned)
-    assert refiled["status"] == "pending" and refiled["signed_form"]["file_id"] == "f1"
-    assert [h["action"] for h in refiled["history"]] == [
+    assert refiled.status == "pending" and refiled.signed_form.file_id == "f1"
+    assert [h.action for h in refiled.history] == [
         "filed",
         "form_attached",
         "returned",
@@ -166,10 +173,10 @@ def test_return_needs_a_reason_and_resubmission_goes_back_to_pending() -> None:
 
 def test_auto_approval_approves_complete_applications_only() -> None:
     doc, events = filed(policy=AUTO)
-    assert (doc["status"], events) == ("pending", [])  # no signed form yet
+    assert (doc.status, events) == ("pending", [])  # no signed form yet
     approved, events = attached(doc, policy=AUTO)
-    assert approved["status"] == "approved"
-    assert approved["approval"] == {"by": "auto-approval", "at": NOW, "auto": True}
+    assert approved.status == "approved"
+    assert approved.approval == Approval(by="auto-approval", at=NOW, auto=True)
     assert [type(e.event) for e in events] == [ConsentGranted]
 
 
@@ -202,15 +209,15 @@ def test_an_expired_consent_is_renewed_with_a_new_form() -> None:
         consents.attach_form(approved, form=FORM, actor="kensetsu01", now=later, policy=MANUAL)
     assert caught.value.code == "reapplication_required"
     renewed, _ = filed(approved, now=later)
-    assert (renewed["status"], renewed["signed_form"], renewed["valid_until"]) == (
+    assert (renewed.status, renewed.signed_form, renewed.valid_until) == (
         "pending",
         None,
         None,
     )
-    assert [f["file_id"] for f in renewed["previous_forms"]] == ["f1"]
+    assert [f.file_id for f in renewed.previous_forms] == ["f1"]
 
 
-def end(doc: dict[str, Any] | None, judged_at: datetime, sequence: int = 1) -> Any:
+def end(doc: Consent | None, judged_at: datetime, sequence: int = 1) -> Any:
     return consents.end_by_judgement(
         doc, judgement_id="J-1", judged_at=judged_at, sequence=sequence, now=judged_at
     )
@@ -220,8 +227,8 @@ def test_a_first_judgement_ends_the_consent() -> None:
     approved, _ = consents.approve(attached(filed()[0])[0], actor="hyoka01", now=NOW, policy=MANUAL)
     assert end(approved, NOW - timedelta(days=1)) is None  # an earlier application's judgement
     ended, events = end(approved, NOW + timedelta(days=3))
-    assert (ended["status"], events) == ("ended", [])
-    assert ended["ended"]["judgement_id"] == "J-1"
+    assert (ended.status, events) == ("ended", [])
+    assert ended.ended.judgement_id == "J-1"
     view = consents.summary(ended, NOW.date())
     assert (view["status_ja"], view["valid"]) == ("終了（判定完了）", False)
     assert end(None, NOW) is None

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from consent.core.ccus import CcusWorker
 from consent.core.validation import (
     MESSAGE_SIMPLE_REGISTRATION,
     ApplicationInput,
@@ -291,6 +292,13 @@ RECORD = {
 }
 
 
+def ccus(**changes: str) -> CcusWorker:
+    """The CCUS read model's record of ``WORKER`` (with ``changes``)."""
+    return CcusWorker.model_validate(
+        {**RECORD, **changes, "_id": RECORD["worker_id"], "taken_at": "2026-11-01T00:00:00Z"}
+    )
+
+
 UNIFORM = {
     "field": "workers.2",
     "message": (
@@ -301,21 +309,21 @@ UNIFORM = {
 
 
 def test_matching_worker_passes_names_compared_after_nfkc() -> None:
-    assert check_against_ccus(WORKER, RECORD) == ([], [])
+    assert check_against_ccus(WORKER, ccus()) == ([], [])
 
 
 @pytest.mark.parametrize(
     "record",
     [
         None,  # unknown 技能者ID
-        {**RECORD, "name_kana": "ヤマダ ジロウ"},
-        {**RECORD, "birth_date": "1980-04-02"},
-        {**RECORD, "name_kana": "ヤマダ ジロウ", "birth_date": "1980-04-02"},
-        {**RECORD, "name_kana": "ヤマダ ジロウ", "registration_type": "simple"},
+        ccus(name_kana="ヤマダ ジロウ"),
+        ccus(birth_date="1980-04-02"),
+        ccus(name_kana="ヤマダ ジロウ", birth_date="1980-04-02"),
+        ccus(name_kana="ヤマダ ジロウ", registration_type="simple"),
     ],
 )
 def test_an_unknown_id_and_wrong_details_get_one_and_the_same_answer(
-    record: dict[str, str] | None,
+    record: CcusWorker | None,
 ) -> None:
     """Issue 22, finding 5: the answer never says which field is wrong (no CCUS oracle)."""
     assert check_against_ccus(WORKER, record) == ([UNIFORM], [])
@@ -357,7 +365,7 @@ def test_variation_selectors_of_kanji_are_kept() -> None:
 
 def test_simple_registration_and_other_kanji_warn_only() -> None:
     errors, warnings = check_against_ccus(
-        WORKER, {**RECORD, "registration_type": "simple", "name": "山田 太朗"}
+        WORKER, ccus(registration_type="simple", name="山田 太朗")
     )
     assert errors == []
     assert [(w["field"], w["code"]) for w in warnings] == [

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from consent.core import access, consents
+from consent.core.ccus import CcusWorker
 from consent.core.consents import Policy
 from consent.core.errors import ConsentError
 from consent.core.files import FileKind
@@ -17,6 +18,7 @@ from consent.core.validation import SCOPES, Application, Worker
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine, ApplicationSubmitted
 from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
@@ -68,7 +70,7 @@ def submitted(employer_id: str, *lines: tuple[str, str]) -> Envelope:
 
 
 async def service() -> ConsentService:
-    consent_docs = MemoryDocuments()
+    consent_docs = Repository(MemoryDocuments(), consents.Consent)
     for employer_id, worker_id in (
         (EMPLOYER, TEKKIN_WORKER),
         (EMPLOYER, HAIKAN_WORKER),
@@ -85,23 +87,31 @@ async def service() -> ConsentService:
                 scopes=list(SCOPES),
             ),
             worker=worker,
-            ccus={"name": "山田 太郎", "name_kana": "ヤマダ タロウ"},
+            ccus=CcusWorker(
+                id=worker_id,
+                worker_id=worker_id,
+                name="山田 太郎",
+                name_kana="ヤマダ タロウ",
+                birth_date=date(1980, 4, 1),
+                registration_type="detailed",
+                taken_at=NOW,
+            ),
             warnings=[],
             actor="kensetsu01",
             now=NOW,
             policy=POLICY,
         )
-        await consent_docs.insert({**doc, "_id": consents.consent_id(employer_id, worker_id)})
+        await consent_docs.insert(doc)
     return ConsentService(
         consent_docs,
-        MemoryDocuments(),
+        Repository(MemoryDocuments(), CcusWorker),
         AccessLog(MemoryDocuments(), access.PURPOSES, linked=access.LINKED),
         NoFiles(),
         disarmer=no_disarming,
         policy=POLICY,
         max_upload_bytes=1024,
         clock=lambda: NOW,
-        worker_trades=MemoryDocuments(),
+        worker_trades=Repository(MemoryDocuments(), access.WorkerTrades),
     )
 
 
@@ -115,10 +125,12 @@ async def test_a_consent_concerns_the_trades_its_worker_was_applied_for() -> Non
     await consent.on_application_submitted(event)
     await consent.on_application_submitted(event)  # redelivered: nothing changes
     assert consent.worker_trades is not None
-    assert (await consent.worker_trades.get(HAIKAN_WORKER) or {})["trades"] == ["配管"]
+    known = await consent.worker_trades.get(HAIKAN_WORKER)
+    assert known is not None and known.trades == ["配管"]
     later = submitted(OTHER_EMPLOYER, (HAIKAN_WORKER, "鉄筋"))
     await consent.on_application_submitted(later)
-    assert (await consent.worker_trades.get(HAIKAN_WORKER) or {})["trades"] == ["配管", "鉄筋"]
+    known = await consent.worker_trades.get(HAIKAN_WORKER)
+    assert known is not None and known.trades == ["配管", "鉄筋"]
 
     every = ids(await consent.list_consents(UNBOUND, "GET /consents"))
     assert len(every) == 4  # unbound: every consent, also of a worker never applied for
@@ -164,5 +176,9 @@ def test_the_rule_itself() -> None:
     assert access.sees_worker(TEKKIN, ["配管", "鉄筋"]) and not access.sees_worker(HAIKAN, ["鉄筋"])
     employer = Principal(subject="k", role="employer", employer_id=EMPLOYER)
     assert not access.sees_worker(employer, ["鉄筋"])  # employers: their own, by employer id
-    assert access.trades_added(["鉄筋"], {"trades": ["鉄筋"]}) is None
-    assert access.trades_added(["配管", "配管"], None) == ({"trades": ["配管"]}, [])
+    known = access.WorkerTrades(id=HAIKAN_WORKER, trades=["鉄筋"])
+    assert access.trades_added(["鉄筋"], known, worker_id=HAIKAN_WORKER) is None
+    assert access.trades_added(["配管", "配管"], None, worker_id=HAIKAN_WORKER) == (
+        access.WorkerTrades(id=HAIKAN_WORKER, trades=["配管"]),
+        [],
+    )

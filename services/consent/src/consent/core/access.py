@@ -7,11 +7,14 @@ The log itself is ``shared_kernel.infra.access_log`` (one entry per answer namin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from pydantic import Field
+
+from shared_kernel.aggregate import Aggregate
+from shared_kernel.events import Envelope
 from shared_kernel.principal import Principal
 
-Doc = dict[str, Any]
+TRADES_COLLECTION = "worker_trades"
 
 LINKED = ("consent_id",)
 PURPOSES = {
@@ -49,10 +52,18 @@ def sees_worker(principal: Principal, worker_trades: Iterable[str]) -> bool:
     return not scoped(principal) or any(principal.handles(t) for t in worker_trades)
 
 
-def trades_added(trades: Iterable[str], doc: Doc | None) -> tuple[Doc, list[Any]] | None:
+class WorkerTrades(Aggregate):
+    """The 分野 a worker was applied for (``_id`` = 技能者ID)."""
+
+    trades: list[str] = Field(default_factory=list)
+
+
+def trades_added(
+    trades: Iterable[str], current: WorkerTrades | None, *, worker_id: str
+) -> tuple[WorkerTrades, list[Envelope]] | None:
     """The worker's 分野 with ``trades`` added (``None``: nothing new)."""
-    known = list((doc or {}).get("trades", []))
+    known = current.trades if current else []
     new = [t for t in dict.fromkeys(trades) if t not in known]
     if not new:
         return None
-    return {"trades": sorted([*known, *new])}, []
+    return WorkerTrades(id=worker_id, trades=sorted([*known, *new])), []

@@ -6,27 +6,43 @@ history, no qualifications). The newest snapshot (by ``taken_at``) wins.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Literal
 
+from shared_kernel.aggregate import Aggregate, StoredDate
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import CcusWorkerSnapshot
 
-Doc = dict[str, Any]
+COLLECTION = "ccus_workers"
 
 
-def record(snapshot: CcusWorkerSnapshot) -> Doc:
-    return {
-        "_id": snapshot.worker_id,
-        "worker_id": snapshot.worker_id,
-        "name": snapshot.name,
-        "name_kana": snapshot.name_kana,
-        "birth_date": snapshot.birth_date.isoformat(),
-        "registration_type": snapshot.registration_type,
-        "taken_at": snapshot.taken_at,
-    }
+class CcusWorker(Aggregate):
+    """One worker as CCUS last reported him (``_id`` = 技能者ID)."""
+
+    worker_id: str
+    name: str
+    name_kana: str
+    birth_date: StoredDate
+    registration_type: Literal["detailed", "simple"]
+    taken_at: datetime
 
 
-def keep_newest(snapshot: CcusWorkerSnapshot, stored: Doc | None) -> tuple[Doc, list[Any]] | None:
+def record(snapshot: CcusWorkerSnapshot) -> CcusWorker:
+    return CcusWorker(
+        id=snapshot.worker_id,
+        worker_id=snapshot.worker_id,
+        name=snapshot.name,
+        name_kana=snapshot.name_kana,
+        birth_date=snapshot.birth_date,
+        registration_type=snapshot.registration_type,
+        taken_at=snapshot.taken_at,
+    )
+
+
+def keep_newest(
+    snapshot: CcusWorkerSnapshot, stored: CcusWorker | None
+) -> tuple[CcusWorker, list[Envelope]] | None:
     """The new record, or ``None`` when the stored one is as new or newer."""
-    if stored is not None and stored["taken_at"] >= snapshot.taken_at:
+    if stored is not None and stored.taken_at >= snapshot.taken_at:
         return None
     return record(snapshot), []

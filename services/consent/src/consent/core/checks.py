@@ -15,18 +15,22 @@ addresses one document by ``_id``, through ``Documents.update``):
   (``failures``, times within ``failure_window``): ``lock_after`` of them lock the ID for
   that employer for ``lock_for`` (423), right details or not; a match forgets them.
 
-Every document has ``at`` (its last change), which the retention sweep goes by.
+Every document has ``at`` (its last change), which the retention sweep goes by. The three
+kinds are three models (:class:`EmployerChecks`, :class:`WorkerFailures`,
+:class:`PairFailures`) over the one collection, told apart by their key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Any]]
+from pydantic import Field
+
+from shared_kernel.aggregate import Aggregate
+from shared_kernel.events import Envelope
+
 COLLECTION = "ccus_checks"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -71,55 +75,95 @@ def window_left(now: datetime, window: timedelta) -> timedelta:
     return window_start(now, window) + window - now
 
 
-# --- the changes (Documents.update) -------------------------------------------------------
+# --- the records -----------------------------------------------------------------------------
 
 
-def counted(doc: Doc | None, *, amount: int, now: datetime) -> Outcome:
+class EmployerChecks(Aggregate):
+    """``employer|…``: worker rows the employer had checked in one window."""
+
+    count: int = 0
+    at: datetime
+
+
+class WorkerFailures(Aggregate):
+    """``worker|…``: failed checks of one 技能者ID (any employer) in one failure window."""
+
+    failures: int = 0
+    at: datetime
+
+
+class PairFailures(Aggregate):
+    """``pair|…``: the employer's recent failures on one 技能者ID, and its lock."""
+
+    failures: list[datetime] = Field(default_factory=list)
+    locked_until: datetime | None = None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The records a filing read before its checks (by ``_id``)."""
+
+    employer: EmployerChecks | None = None
+    workers: dict[str, WorkerFailures] = field(default_factory=dict)
+    pairs: dict[str, PairFailures] = field(default_factory=dict)
+
+
+# --- the changes (Aggregates.update) ------------------------------------------------------
+
+
+def counted(
+    current: EmployerChecks | None, *, key: str, amount: int, now: datetime
+) -> tuple[EmployerChecks, list[Envelope]]:
     """``amount`` more worker rows checked in the employer's window."""
-    return {"count": int((doc or {}).get("count", 0)) + amount, "at": now}, []
+    count = (current.count if current else 0) + amount
+    return EmployerChecks(id=key, count=count, at=now), []
 
 
-def worker_failed(doc: Doc | None, *, now: datetime) -> Outcome:
+def worker_failed(
+    current: WorkerFailures | None, *, key: str, now: datetime
+) -> tuple[WorkerFailures, list[Envelope]]:
     """One more failed check of the 技能者ID in its window (any employer)."""
-    return {"failures": int((doc or {}).get("failures", 0)) + 1, "at": now}, []
+    failures = (current.failures if current else 0) + 1
+    return WorkerFailures(id=key, failures=failures, at=now), []
 
 
-def pair_failed(doc: Doc | None, *, now: datetime, limits: CheckLimits) -> Outcome:
+def pair_failed(
+    current: PairFailures | None, *, key: str, now: datetime, limits: CheckLimits
+) -> tuple[PairFailures, list[Envelope]]:
     """One more failure of the employer on the 技能者ID; the ``lock_after``-th locks it."""
-    recent = [t for t in (doc or {}).get("failures", []) if now - t < limits.failure_window]
-    recent.append(now)
+    earlier = current.failures if current else []
+    recent = [t for t in earlier if now - t < limits.failure_window] + [now]
     if len(recent) >= limits.lock_after:
-        return {"failures": [], "locked_until": now + limits.lock_for, "at": now}, []
-    return {"failures": recent, "locked_until": None, "at": now}, []
+        return PairFailures(id=key, failures=[], locked_until=now + limits.lock_for, at=now), []
+    return PairFailures(id=key, failures=recent, locked_until=None, at=now), []
 
 
-def pair_cleared(doc: Doc | None) -> Outcome | None:
+def pair_cleared(current: PairFailures | None) -> tuple[PairFailures, list[Envelope]] | None:
     """A match forgets the employer's earlier failures on the 技能者ID (not a lock)."""
-    if doc is None or not doc.get("failures") or doc.get("locked_until") is not None:
+    if current is None or not current.failures or current.locked_until is not None:
         return None
-    return {"failures": [], "locked_until": None, "at": doc.get("at")}, []
+    return current.model_copy(update={"failures": []}), []
 
 
 # --- reading them ---------------------------------------------------------------------------
 
 
-def lock_remaining(doc: Doc | None, now: datetime) -> timedelta | None:
+def lock_remaining(pair: PairFailures | None, now: datetime) -> timedelta | None:
     """How long the 技能者ID stays locked for the employer, or ``None``."""
-    until = (doc or {}).get("locked_until")
-    if until is None or now >= until:
+    if pair is None or pair.locked_until is None or now >= pair.locked_until:
         return None
-    remaining: timedelta = until - now
-    return remaining
+    return pair.locked_until - now
 
 
-def employer_over(doc: Doc | None, rows: int, limits: CheckLimits) -> bool:
+def employer_over(checks: EmployerChecks | None, rows: int, limits: CheckLimits) -> bool:
     """Whether checking ``rows`` more worker rows would pass the employer's limit."""
-    return int((doc or {}).get("count", 0)) + rows > limits.per_employer
+    return (checks.count if checks else 0) + rows > limits.per_employer
 
 
-def worker_over(doc: Doc | None, limits: CheckLimits) -> bool:
+def worker_over(failures: WorkerFailures | None, limits: CheckLimits) -> bool:
     """Whether the 技能者ID has had its share of failed checks in this window."""
-    return int((doc or {}).get("failures", 0)) >= limits.failures_per_worker
+    return (failures.failures if failures else 0) >= limits.failures_per_worker
 
 
 def retry_after(remaining: Sequence[timedelta]) -> int:

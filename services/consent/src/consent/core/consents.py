@@ -11,17 +11,21 @@ a worker who consents again, e.g. after the previous consent ended, reuses it). 
 * 終了 (``ended``): the first judgement of a line of this worker for this employer
   completed after the grant (:func:`judgement_ends_consent`; a re-judgement ends nothing).
 
-Every function returns the new document and the events it raises, or raises
-:class:`ConsentError` with the reason.
+The consent is the :class:`Consent` model (stored as that document, the field names
+unchanged). Every change function returns the new consent and the events it raises, or
+raises :class:`ConsentError` with the reason.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Final, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from consent.core.ccus import CcusWorker
 from consent.core.errors import ConsentError, invalid
 from consent.core.validation import (
     SCOPE_LABELS,
@@ -31,22 +35,149 @@ from consent.core.validation import (
     collapse_spaces,
     name_key,
 )
+from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected, ConsentScope
+from shared_kernel.time import japan_today
 
 SOURCE = "consent"
-PENDING = "pending"
-APPROVED = "approved"
-RETURNED = "returned"
-ENDED = "ended"
+COLLECTION = "consents"
+PENDING: Final = "pending"
+APPROVED: Final = "approved"
+RETURNED: Final = "returned"
+ENDED: Final = "ended"
+Status = Literal["pending", "approved", "returned", "ended"]
 STATUS_JA = {PENDING: "申請中", APPROVED: "承認", RETURNED: "差戻し", ENDED: "終了（判定完了）"}
 AUTO_APPROVER = "auto-approval"
 REASON_MAX = 1000
-JST = timezone(timedelta(hours=9), "JST")
 CONSENT_ID = re.compile(r"^(\d{14})-(\d{14})$")
 
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Envelope]]
+
+class Part(BaseModel):
+    """A part of the consent's document (unknown fields refused, like the aggregate's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkerDetails(Part):
+    name: str
+    name_kana: str
+    birth_date: StoredDate
+
+
+class CcusMatch(Part):
+    """What the CCUS check of the filing found."""
+
+    registration_type: str | None
+    name_matches: bool
+    snapshot_taken_at: datetime | None
+    checked_at: datetime
+
+
+class FilingWarning(Part):
+    code: str
+    message: str
+
+
+class ConsentItem(Part):
+    scope: ConsentScope
+    label: str
+    accepted: bool
+    accepted_at: datetime
+
+
+class StoredForm(Part):
+    """A signed form as stored (GridFS id, the disarmed file's name, size and hash)."""
+
+    file_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_size: int | None = None
+    uploaded_sha256: str | None = None
+    uploaded_at: datetime
+    uploaded_by: str | None = None
+
+
+class Return(Part):
+    reason: str
+    by: str
+    at: datetime
+
+
+class Approval(Part):
+    by: str
+    at: datetime
+    auto: bool
+
+
+class Ending(Part):
+    reason: str
+    judgement_id: str
+    judged_at: datetime
+    at: datetime
+
+
+class HistoryEntry(Part):
+    at: datetime
+    action: str
+    by: str
+    status: Status
+    file_id: str | None = None
+    valid_until: StoredDate | None = None
+    reason: str | None = None
+    judgement_id: str | None = None
+
+
+class Consent(Aggregate):
+    """The consent of one worker to one employer (``_id`` = ``consent_id``)."""
+
+    consent_id: str
+    employer_id: str
+    worker_id: str
+    employer: dict[str, str | None]
+    worker: WorkerDetails
+    ccus: CcusMatch
+    warnings: list[FilingWarning] = Field(default_factory=list)
+    consent_items: list[ConsentItem] = Field(default_factory=list)
+    filed_by: str
+    status: Status
+    filed_at: datetime
+    updated_at: datetime
+    submitted_at: datetime
+    signed_form: StoredForm | None = None
+    previous_forms: list[StoredForm] = Field(default_factory=list)
+    last_return: Return | None = None
+    approval: Approval | None = None
+    valid_until: StoredDate | None = None
+    ended: Ending | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    def is_valid(self, today: date) -> bool:
+        """Granted and not past its last valid day."""
+        return (
+            self.status == APPROVED and self.valid_until is not None and self.valid_until >= today
+        )
+
+    def complete(self) -> bool:
+        """Everything an evaluator needs: the four items accepted and the signed form."""
+        accepted = {i.scope for i in self.consent_items if i.accepted}
+        return self.signed_form is not None and accepted == set(SCOPES)
+
+    def subject(self) -> dict[str, str]:
+        """Whose personal data a read of this consent shows (for the access log)."""
+        return {
+            "consent_id": self.consent_id,
+            "employer_id": self.employer_id,
+            "worker_id": self.worker_id,
+        }
+
+    def with_history(self, entry: HistoryEntry, **changes: Any) -> Consent:
+        return self.model_copy(update={**changes, "history": [*self.history, entry]})
+
+
+Outcome = tuple[Consent, list[Envelope]]
 
 
 @dataclass(frozen=True)
@@ -64,44 +195,45 @@ def consent_id(employer_id: str, worker_id: str) -> str:
     return f"{employer_id}-{worker_id}"
 
 
-def japan_today(now: datetime) -> date:
-    return now.astimezone(JST).date()
+def is_valid(consent: Consent, today: date) -> bool:
+    return consent.is_valid(today)
 
 
-def is_valid(doc: Doc, today: date) -> bool:
-    """Granted and not past its last valid day."""
-    return (
-        doc.get("status") == APPROVED
-        and doc.get("valid_until") is not None
-        and date.fromisoformat(doc["valid_until"]) >= today
-    )
+def complete(consent: Consent) -> bool:
+    return consent.complete()
 
 
-def _entry(action: str, by: str, now: datetime, status: str, **extra: Any) -> Doc:
-    return {"at": now, "action": action, "by": by, "status": status, **extra}
+def _entry(action: str, by: str, now: datetime, status: Status, **extra: Any) -> HistoryEntry:
+    return HistoryEntry(at=now, action=action, by=by, status=status, **extra)
 
 
-def _already_approved(doc: Doc) -> ConsentError:
+def _already_approved(consent: Consent) -> ConsentError:
     return ConsentError(
         "already_approved",
-        f"この技能者の個人情報利用申請は承認済みです（有効期限：{doc['valid_until']}）。",
+        f"この技能者の個人情報利用申請は承認済みです（有効期限：{_day(consent.valid_until)}）。",
     )
 
 
-def filing_refusal(doc: Doc | None, today: date) -> str | None:
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def filing_refusal(consent: Consent | None, today: date) -> str | None:
     """Why a new filing for this worker is refused (a valid consent exists), if it is."""
-    if doc is not None and is_valid(doc, today):
-        return f"この技能者の個人情報利用申請は承認済みです（有効期限：{doc['valid_until']}）"
+    if consent is not None and consent.is_valid(today):
+        return (
+            f"この技能者の個人情報利用申請は承認済みです（有効期限：{_day(consent.valid_until)}）"
+        )
     return None
 
 
 def file(
-    doc: Doc | None,
+    consent: Consent | None,
     *,
     employer_id: str,
     application: Application,
     worker: Worker,
-    ccus: Doc,
+    ccus: CcusWorker,
     warnings: list[dict[str, str]],
     actor: str,
     now: datetime,
@@ -113,25 +245,24 @@ def file(
     ended or expired starts a new consent (its old signed form is kept as history, a new
     one must be attached). A valid granted consent cannot be filed again.
     """
-    state: Doc = {
-        "consent_id": consent_id(employer_id, worker.worker_id),
+    cid = consent_id(employer_id, worker.worker_id)
+    state: dict[str, Any] = {
+        "consent_id": cid,
         "employer_id": employer_id,
         "worker_id": worker.worker_id,
         "employer": dict(application.employer),
-        "worker": {
-            "name": worker.name,
-            "name_kana": worker.name_kana,
-            "birth_date": worker.birth_date.isoformat(),
-        },
-        "ccus": {
-            "registration_type": ccus.get("registration_type"),
-            "name_matches": name_key(worker.name) == name_key(str(ccus.get("name", ""))),
-            "snapshot_taken_at": ccus.get("taken_at"),
-            "checked_at": now,
-        },
-        "warnings": [{k: w[k] for k in ("code", "message")} for w in warnings],
+        "worker": WorkerDetails(
+            name=worker.name, name_kana=worker.name_kana, birth_date=worker.birth_date
+        ),
+        "ccus": CcusMatch(
+            registration_type=ccus.registration_type,
+            name_matches=name_key(worker.name) == name_key(ccus.name),
+            snapshot_taken_at=ccus.taken_at,
+            checked_at=now,
+        ),
+        "warnings": [FilingWarning(code=w["code"], message=w["message"]) for w in warnings],
         "consent_items": [
-            {"scope": s, "label": SCOPE_LABELS[s], "accepted": True, "accepted_at": now}
+            ConsentItem(scope=s, label=SCOPE_LABELS[s], accepted=True, accepted_at=now)
             for s in SCOPES
             if s in application.scopes
         ],
@@ -139,99 +270,84 @@ def file(
         "updated_at": now,
         "submitted_at": now,
     }
-    if doc is None:
-        new: Doc = {
+    if consent is None:
+        new = Consent(
+            id=cid,
             **state,
-            "status": PENDING,
-            "filed_at": now,
-            "signed_form": None,
-            "previous_forms": [],
-            "last_return": None,
-            "approval": None,
-            "valid_until": None,
-            "ended": None,
-            "history": [_entry("filed", actor, now, PENDING)],
-        }
+            status=PENDING,
+            filed_at=now,
+            history=[_entry("filed", actor, now, PENDING)],
+        )
         return auto_approve(new, now, policy)
-    if is_valid(doc, japan_today(now)):
-        raise _already_approved(doc)
-    status = doc["status"]
-    new = {**doc, **state, "status": PENDING}
-    if status == PENDING:
+    if consent.is_valid(japan_today(now)):
+        raise _already_approved(consent)
+    if consent.status == PENDING:
         action = "corrected"
-    elif status == RETURNED:
+    elif consent.status == RETURNED:
         action = "resubmitted"
     else:  # ended, or granted and expired: a new consent with a new signed form
         action = "renewed"
-        new.update(
+        state.update(
             filed_at=now,
             signed_form=None,
-            previous_forms=_previous(doc),
+            previous_forms=_previous(consent),
             last_return=None,
             approval=None,
             valid_until=None,
             ended=None,
         )
-    new["history"] = [*doc.get("history", []), _entry(action, actor, now, PENDING)]
+    new = consent.with_history(_entry(action, actor, now, PENDING), **state, status=PENDING)
     return auto_approve(new, now, policy)
 
 
-def _previous(doc: Doc) -> list[Doc]:
-    form = doc.get("signed_form")
-    return [*doc.get("previous_forms", []), *([form] if form else [])]
+def _previous(consent: Consent) -> list[StoredForm]:
+    form = consent.signed_form
+    return [*consent.previous_forms, *([form] if form else [])]
 
 
-def attachable(doc: Doc, today: date) -> None:
+def attachable(consent: Consent, today: date) -> None:
     """Raise unless a signed form may be attached now (申請中 or 差戻し)."""
-    if doc["status"] in (PENDING, RETURNED):
+    if consent.status in (PENDING, RETURNED):
         return
-    if is_valid(doc, today):
-        raise _already_approved(doc)
+    if consent.is_valid(today):
+        raise _already_approved(consent)
     raise ConsentError(
         "reapplication_required",
         "この個人情報利用申請は終了しています。改めて個人情報利用申請を行ってから同意書を添付してください。",
     )
 
 
-def attach_form(doc: Doc, *, form: Doc, actor: str, now: datetime, policy: Policy) -> Outcome:
+def attach_form(
+    consent: Consent, *, form: StoredForm, actor: str, now: datetime, policy: Policy
+) -> Outcome:
     """Attach (or replace) the signed form; a returned application is re-submitted."""
-    attachable(doc, japan_today(now))
-    returned = doc["status"] == RETURNED
+    attachable(consent, japan_today(now))
+    returned = consent.status == RETURNED
     if returned:
         action = "resubmitted"
-    elif doc.get("signed_form"):
+    elif consent.signed_form:
         action = "form_replaced"
     else:
         action = "form_attached"
-    new = {
-        **doc,
-        "status": PENDING,
-        "signed_form": form,
-        "previous_forms": _previous(doc),
-        "updated_at": now,
-        "submitted_at": now if returned else doc.get("submitted_at", now),
-        "history": [
-            *doc.get("history", []),
-            _entry(action, actor, now, PENDING, file_id=form["file_id"]),
-        ],
-    }
+    new = consent.with_history(
+        _entry(action, actor, now, PENDING, file_id=form.file_id),
+        status=PENDING,
+        signed_form=form,
+        previous_forms=_previous(consent),
+        updated_at=now,
+        submitted_at=now if returned else consent.submitted_at,
+    )
     return auto_approve(new, now, policy)
 
 
-def complete(doc: Doc) -> bool:
-    """Everything an evaluator needs: the four items accepted and the signed form."""
-    accepted = {i["scope"] for i in doc.get("consent_items", []) if i.get("accepted")}
-    return bool(doc.get("signed_form")) and accepted == set(SCOPES)
-
-
-def auto_approve(doc: Doc, now: datetime, policy: Policy) -> Outcome:
-    if policy.auto_approve and doc["status"] == PENDING and complete(doc):
-        return approve(doc, actor=AUTO_APPROVER, now=now, policy=policy)
-    return doc, []
+def auto_approve(consent: Consent, now: datetime, policy: Policy) -> Outcome:
+    if policy.auto_approve and consent.status == PENDING and consent.complete():
+        return approve(consent, actor=AUTO_APPROVER, now=now, policy=policy)
+    return consent, []
 
 
 def approve(
-    doc: Doc,
+    consent: Consent,
     *,
     actor: str,
     now: datetime,
@@ -239,44 +355,39 @@ def approve(
     expected_form_id: str | None = None,
 ) -> Outcome:
     """承認: ConsentGranted, valid for ``policy.valid_days`` days from today (Japan time)."""
-    if doc["status"] != PENDING:
+    if consent.status != PENDING:
         raise ConsentError(
-            "not_pending", f"この申請は「{STATUS_JA[doc['status']]}」のため承認できません。"
+            "not_pending", f"この申請は「{STATUS_JA[consent.status]}」のため承認できません。"
         )
-    if not complete(doc):
+    if not consent.complete() or consent.signed_form is None:
         raise ConsentError(
             "signed_form_missing", "署名済みの同意書が添付されていないため承認できません。"
         )
-    if expected_form_id is not None and doc["signed_form"]["file_id"] != expected_form_id:
+    if expected_form_id is not None and consent.signed_form.file_id != expected_form_id:
         raise ConsentError(
             "signed_form_changed",
             "同意書が差し替えられています。最新の同意書を確認してから承認してください。",
         )
     valid_until = japan_today(now) + timedelta(days=policy.valid_days)
-    auto = actor == AUTO_APPROVER
     event = ConsentGranted(
-        consent_id=doc["consent_id"],
-        employer_id=doc["employer_id"],
-        worker_id=doc["worker_id"],
-        worker_name=doc["worker"]["name"],
-        worker_name_kana=doc["worker"]["name_kana"],
-        birth_date=date.fromisoformat(doc["worker"]["birth_date"]),
-        scopes=[i["scope"] for i in doc["consent_items"]],
+        consent_id=consent.consent_id,
+        employer_id=consent.employer_id,
+        worker_id=consent.worker_id,
+        worker_name=consent.worker.name,
+        worker_name_kana=consent.worker.name_kana,
+        birth_date=consent.worker.birth_date,
+        scopes=[i.scope for i in consent.consent_items],
         granted_at=now,
         valid_until=valid_until,
         ends_on_first_judgement=policy.ends_on_judgement,
     )
-    new = {
-        **doc,
-        "status": APPROVED,
-        "approval": {"by": actor, "at": now, "auto": auto},
-        "valid_until": valid_until.isoformat(),
-        "updated_at": now,
-        "history": [
-            *doc.get("history", []),
-            _entry("approved", actor, now, APPROVED, valid_until=valid_until.isoformat()),
-        ],
-    }
+    new = consent.with_history(
+        _entry("approved", actor, now, APPROVED, valid_until=valid_until),
+        status=APPROVED,
+        approval=Approval(by=actor, at=now, auto=actor == AUTO_APPROVER),
+        valid_until=valid_until,
+        updated_at=now,
+    )
     return new, [Envelope(event, source=SOURCE)]
 
 
@@ -291,30 +402,26 @@ def check_reason(reason: str | None) -> str:
     return text
 
 
-def return_(doc: Doc, *, actor: str, reason: str | None, now: datetime) -> Outcome:
+def return_(consent: Consent, *, actor: str, reason: str | None, now: datetime) -> Outcome:
     """差戻し with a reason: ConsentRejected."""
     text = check_reason(reason)
-    if doc["status"] != PENDING:
+    if consent.status != PENDING:
         raise ConsentError(
-            "not_pending", f"この申請は「{STATUS_JA[doc['status']]}」のため差戻しできません。"
+            "not_pending", f"この申請は「{STATUS_JA[consent.status]}」のため差戻しできません。"
         )
     event = ConsentRejected(
-        consent_id=doc["consent_id"],
-        employer_id=doc["employer_id"],
-        worker_id=doc["worker_id"],
+        consent_id=consent.consent_id,
+        employer_id=consent.employer_id,
+        worker_id=consent.worker_id,
         reason=text,
         rejected_at=now,
     )
-    new = {
-        **doc,
-        "status": RETURNED,
-        "last_return": {"reason": text, "by": actor, "at": now},
-        "updated_at": now,
-        "history": [
-            *doc.get("history", []),
-            _entry("returned", actor, now, RETURNED, reason=text),
-        ],
-    }
+    new = consent.with_history(
+        _entry("returned", actor, now, RETURNED, reason=text),
+        status=RETURNED,
+        last_return=Return(reason=text, by=actor, at=now),
+        updated_at=now,
+    )
     return new, [Envelope(event, source=SOURCE)]
 
 
@@ -332,7 +439,7 @@ def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datet
 
 
 def end_by_judgement(
-    doc: Doc | None,
+    consent: Consent | None,
     *,
     judgement_id: str,
     judged_at: datetime,
@@ -341,25 +448,18 @@ def end_by_judgement(
 ) -> Outcome | None:
     """A line's first judgement completed after the grant: the consent has served its
     purpose (終了). Anything else changes nothing (see :func:`judgement_ends_consent`)."""
-    if doc is None or doc.get("status") != APPROVED:
+    if consent is None or consent.status != APPROVED or consent.approval is None:
         return None
-    if not judgement_ends_consent(sequence, judged_at, doc["approval"]["at"]):
+    if not judgement_ends_consent(sequence, judged_at, consent.approval.at):
         return None
-    new = {
-        **doc,
-        "status": ENDED,
-        "ended": {
-            "reason": "judgement_completed",
-            "judgement_id": judgement_id,
-            "judged_at": judged_at,
-            "at": now,
-        },
-        "updated_at": now,
-        "history": [
-            *doc.get("history", []),
-            _entry("ended", "judgement", now, ENDED, judgement_id=judgement_id),
-        ],
-    }
+    new = consent.with_history(
+        _entry("ended", "judgement", now, ENDED, judgement_id=judgement_id),
+        status=ENDED,
+        ended=Ending(
+            reason="judgement_completed", judgement_id=judgement_id, judged_at=judged_at, at=now
+        ),
+        updated_at=now,
+    )
     return new, []
 
 
@@ -370,95 +470,99 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-def _form_view(form: Doc | None) -> Doc | None:
-    if not form:
+def _plain(part: BaseModel | None) -> dict[str, Any] | None:
+    """A part as JSON-ready values (dates as ISO text), without the fields it lacks."""
+    if part is None:
+        return None
+    return {k: _iso(v) for k, v in part.model_dump(exclude_none=True).items()} or None
+
+
+def _form_view(form: StoredForm | None) -> dict[str, Any] | None:
+    if form is None:
         return None
     return {
-        "file_id": form["file_id"],
-        "filename": form["filename"],
-        "content_type": form["content_type"],
-        "size": form["size"],
-        "sha256": form["sha256"],
-        "uploaded_at": _iso(form["uploaded_at"]),
+        "file_id": form.file_id,
+        "filename": form.filename,
+        "content_type": form.content_type,
+        "size": form.size,
+        "sha256": form.sha256,
+        "uploaded_at": _iso(form.uploaded_at),
     }
 
 
-def validity_ja(doc: Doc, today: date) -> str | None:
-    if doc["status"] == APPROVED:
-        if is_valid(doc, today):
-            return f"有効（{doc['valid_until']}まで）"
-        return f"期限切れ（{doc['valid_until']}まで有効でした）"
-    if doc["status"] == ENDED:
+def validity_ja(consent: Consent, today: date) -> str | None:
+    if consent.status == APPROVED:
+        if consent.is_valid(today):
+            return f"有効（{_day(consent.valid_until)}まで）"
+        return f"期限切れ（{_day(consent.valid_until)}まで有効でした）"
+    if consent.status == ENDED:
         return "終了（レベル判定が完了しました）"
     return None
 
 
-def summary(doc: Doc, today: date) -> Doc:
+def summary(consent: Consent, today: date) -> dict[str, Any]:
     """One worker's consent as lists show it (personal data: reads are logged)."""
-    last_return = doc.get("last_return") or {}
-    approval = doc.get("approval") or {}
+    returned = consent.status == RETURNED and consent.last_return is not None
     return {
-        "consent_id": doc["consent_id"],
-        "employer_id": doc["employer_id"],
-        "employer_name": doc["employer"].get("employer_name"),
-        "worker_id": doc["worker_id"],
-        "worker_name": doc["worker"]["name"],
-        "worker_name_kana": doc["worker"]["name_kana"],
-        "birth_date": doc["worker"]["birth_date"],
-        "registration_type": doc["ccus"].get("registration_type"),
-        "status": doc["status"],
-        "status_ja": STATUS_JA[doc["status"]],
-        "complete": complete(doc),
-        "signed_form": _form_view(doc.get("signed_form")),
-        "warnings": doc.get("warnings", []),
-        "return_reason": last_return.get("reason") if doc["status"] == RETURNED else None,
-        "returned_at": _iso(last_return.get("at")) if doc["status"] == RETURNED else None,
-        "approved_at": _iso(approval.get("at")),
-        "valid_until": doc.get("valid_until"),
-        "valid": is_valid(doc, today),
-        "validity_ja": validity_ja(doc, today),
-        "submitted_at": _iso(doc.get("submitted_at")),
-        "updated_at": _iso(doc.get("updated_at")),
+        "consent_id": consent.consent_id,
+        "employer_id": consent.employer_id,
+        "employer_name": consent.employer.get("employer_name"),
+        "worker_id": consent.worker_id,
+        "worker_name": consent.worker.name,
+        "worker_name_kana": consent.worker.name_kana,
+        "birth_date": consent.worker.birth_date.isoformat(),
+        "registration_type": consent.ccus.registration_type,
+        "status": consent.status,
+        "status_ja": STATUS_JA[consent.status],
+        "complete": consent.complete(),
+        "signed_form": _form_view(consent.signed_form),
+        "warnings": [w.model_dump() for w in consent.warnings],
+        "return_reason": consent.last_return.reason if returned and consent.last_return else None,
+        "returned_at": _iso(consent.last_return.at) if returned and consent.last_return else None,
+        "approved_at": _iso(consent.approval.at) if consent.approval else None,
+        "valid_until": _day(consent.valid_until),
+        "valid": consent.is_valid(today),
+        "validity_ja": validity_ja(consent, today),
+        "submitted_at": _iso(consent.submitted_at),
+        "updated_at": _iso(consent.updated_at),
     }
 
 
-def detail(doc: Doc, today: date) -> Doc:
+def detail(consent: Consent, today: date) -> dict[str, Any]:
     return {
-        **summary(doc, today),
-        "employer": doc["employer"],
-        "consent_items": [
-            {**i, "accepted_at": _iso(i.get("accepted_at"))} for i in doc.get("consent_items", [])
-        ],
-        "ccus": {k: _iso(v) for k, v in doc.get("ccus", {}).items()},
-        "previous_forms": [_form_view(f) for f in doc.get("previous_forms", [])],
-        "last_return": {k: _iso(v) for k, v in (doc.get("last_return") or {}).items()} or None,
-        "ended": {k: _iso(v) for k, v in (doc.get("ended") or {}).items()} or None,
-        "history": [{k: _iso(v) for k, v in h.items()} for h in doc.get("history", [])],
-        "consent_form_request": consent_form_request(doc),
+        **summary(consent, today),
+        "employer": consent.employer,
+        "consent_items": [_plain(i) for i in consent.consent_items],
+        "ccus": {k: _iso(v) for k, v in consent.ccus.model_dump().items()},
+        "previous_forms": [_form_view(f) for f in consent.previous_forms],
+        "last_return": _plain(consent.last_return),
+        "ended": _plain(consent.ended),
+        "history": [_plain(h) for h in consent.history],
+        "consent_form_request": consent_form_request(consent),
     }
 
 
-def consent_form_request(doc: Doc) -> Doc:
+def consent_form_request(consent: Consent) -> dict[str, Any]:
     """The body of the document service's ``POST /consent-forms`` for this worker."""
     return {
-        "employer_name": doc["employer"].get("employer_name"),
-        "worker_name": doc["worker"]["name"],
-        "worker_name_kana": doc["worker"]["name_kana"],
-        "worker_id": doc["worker_id"],
+        "employer_name": consent.employer.get("employer_name"),
+        "worker_name": consent.worker.name,
+        "worker_name_kana": consent.worker.name_kana,
+        "worker_id": consent.worker_id,
     }
 
 
-def granted(doc: Doc) -> Doc:
+def granted(consent: Consent) -> dict[str, Any]:
     """A worker the employer may apply for (what the application service needs)."""
     return {
-        "consent_id": doc["consent_id"],
-        "employer_id": doc["employer_id"],
-        "worker_id": doc["worker_id"],
-        "worker_name": doc["worker"]["name"],
-        "worker_name_kana": doc["worker"]["name_kana"],
-        "birth_date": doc["worker"]["birth_date"],
-        "registration_type": doc["ccus"].get("registration_type"),
-        "scopes": [i["scope"] for i in doc.get("consent_items", [])],
-        "granted_at": _iso(doc["approval"]["at"]),
-        "valid_until": doc["valid_until"],
+        "consent_id": consent.consent_id,
+        "employer_id": consent.employer_id,
+        "worker_id": consent.worker_id,
+        "worker_name": consent.worker.name,
+        "worker_name_kana": consent.worker.name_kana,
+        "birth_date": consent.worker.birth_date.isoformat(),
+        "registration_type": consent.ccus.registration_type,
+        "scopes": [i.scope for i in consent.consent_items],
+        "granted_at": _iso(consent.approval.at) if consent.approval else None,
+        "valid_until": _day(consent.valid_until),
     }

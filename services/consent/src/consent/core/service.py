@@ -1,6 +1,6 @@
 """The consent service's use cases, over its ports (documents, files).
 
-Every change goes through ``Documents.update`` (read, change, write by ``_id`` + version,
+Every change goes through ``Aggregates.update`` (read, change, write by ``_id`` + version,
 retried on concurrent writes); events raised by a change are stored with it (outbox) and
 published by the relay. Every read of a worker's personal data is logged first
 (``access_log``); a read that cannot be logged fails.
@@ -17,12 +17,13 @@ from functools import partial
 from typing import Any
 
 from consent.core import access, checks, consents, files, validation
-from consent.core.ccus import keep_newest
+from consent.core.access import WorkerTrades
+from consent.core.ccus import CcusWorker, keep_newest
 from consent.core.checks import CheckLimits
-from consent.core.consents import Doc, Outcome, Policy
+from consent.core.consents import Consent, Outcome, Policy, StoredForm
 from consent.core.errors import ConsentError, invalid, not_found, on_field
 from consent.core.validation import ApplicationInput, Worker
-from consent.ports import AccessRecorder, Disarmer, Documents, FileStore
+from consent.ports import AccessRecorder, Aggregates, CheckRecords, Disarmer, FileStore
 from shared_kernel.context import get_logger
 from shared_kernel.errors import FieldError
 from shared_kernel.events import Envelope
@@ -31,8 +32,8 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
     JudgementCompletedV2,
 )
-from shared_kernel.infra.mongo import Change
 from shared_kernel.principal import Principal
+from shared_kernel.time import japan_today
 
 log = get_logger(__name__)
 
@@ -63,8 +64,8 @@ class UploadLimits:
 class ConsentService:
     def __init__(
         self,
-        consents: Documents,
-        workers: Documents,
+        consents: Aggregates[Consent],
+        workers: Aggregates[CcusWorker],
         access_log: AccessRecorder,
         files: FileStore,
         *,
@@ -73,8 +74,8 @@ class ConsentService:
         max_upload_bytes: int,
         max_workers: int = 100,
         clock: Callable[[], datetime] = utcnow,
-        worker_trades: Documents | None = None,
-        ccus_checks: Documents | None = None,
+        worker_trades: Aggregates[WorkerTrades] | None = None,
+        ccus_checks: CheckRecords | None = None,
         check_limits: CheckLimits | None = None,
         uploads: UploadLimits | None = None,
     ) -> None:
@@ -96,7 +97,7 @@ class ConsentService:
         self._disarm_slots = asyncio.Semaphore(self.uploads.concurrency)
 
     def today(self) -> date:
-        return consents.japan_today(self.clock())
+        return japan_today(self.clock())
 
     # --- events ---------------------------------------------------------------------------
 
@@ -137,7 +138,9 @@ class ConsentService:
             by_worker.setdefault(line.worker_id, []).append(line.trade)
         for worker_id, trades in sorted(by_worker.items()):
             await self.worker_trades.update(
-                worker_id, partial(access.trades_added, trades), applied_event_id=envelope.id
+                worker_id,
+                partial(access.trades_added, trades, worker_id=worker_id),
+                applied_event_id=envelope.id,
             )
 
     # --- 分野 scoping of evaluators --------------------------------------------------------
@@ -145,24 +148,23 @@ class ConsentService:
     async def _trades_of(self, worker_ids: Sequence[str]) -> dict[str, list[str]]:
         if self.worker_trades is None or not worker_ids:
             return {}
-        ids = sorted(set(worker_ids))
-        flt: dict[str, Any] = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
-        found = await self.worker_trades.find(flt, projection={"trades": 1})
-        return {d["_id"]: list(d.get("trades", [])) for d in found}
+        flt = _by_ids(worker_ids)
+        return {w.id: w.trades for w in await self.worker_trades.find(flt)}
 
-    async def _in_scope(self, actor: Principal, docs: list[Doc]) -> list[Doc]:
-        """The consents ``actor`` may see of ``docs`` (an employer's are his own already)."""
+    async def _in_scope(self, actor: Principal, found: list[Consent]) -> list[Consent]:
+        """The consents ``actor`` may see of ``found`` (an employer's are his own already)."""
         if not access.scoped(actor):
-            return docs
-        trades = await self._trades_of([d["worker_id"] for d in docs])
-        return [d for d in docs if access.sees_worker(actor, trades.get(d["worker_id"], []))]
+            return found
+        trades = await self._trades_of([c.worker_id for c in found])
+        return [c for c in found if access.sees_worker(actor, trades.get(c.worker_id, []))]
 
     # --- access log -----------------------------------------------------------------------
 
     async def log_access(
-        self, actor: Principal, action: str, endpoint: str, subjects: Sequence[Doc]
+        self, actor: Principal, action: str, endpoint: str, subjects: Sequence[dict[str, str]]
     ) -> None:
-        """``subjects``: the consent documents (or CCUS records) whose data was read."""
+        """``subjects``: whose data was read (``worker_id``, ``employer_id``, maybe
+        ``consent_id``: ``Consent.subject``)."""
         await self.access.record(
             action=action,
             endpoint=endpoint,
@@ -186,14 +188,14 @@ class ConsentService:
         (``core/checks.py``, docs/security.md)."""
         employer_id = employer_of(actor)
         now = self.clock()
-        today = consents.japan_today(now)
+        today = japan_today(now)
         application, errors = validation.check_application(
             body, today, max_workers=self.max_workers
         )
         found = await self._refuse_if_limited(
             actor, employer_id, application.workers, now, endpoint
         )
-        records: dict[str, Doc] = {}
+        records: dict[str, CcusWorker] = {}
         warnings: dict[str, list[dict[str, str]]] = {}
         matched: list[Worker] = []
         failed: list[Worker] = []
@@ -218,7 +220,7 @@ class ConsentService:
         await self._record_outcome(actor, employer_id, matched, failed, now, found, endpoint)
         if errors:
             raise invalid(sorted(errors, key=lambda e: _field_order(e["field"])))
-        filed: list[Doc] = []
+        filed: list[Consent] = []
         for worker in application.workers:
             change = partial(
                 consents.file,
@@ -237,7 +239,7 @@ class ConsentService:
             assert saved is not None
             filed.append(saved)
         return {
-            "consents": [consents.summary(d, today) for d in filed],
+            "consents": [consents.summary(c, today) for c in filed],
             "warnings": [w for ws in warnings.values() for w in ws],
         }
 
@@ -250,21 +252,29 @@ class ConsentService:
         workers: Sequence[Worker],
         now: datetime,
         endpoint: str,
-    ) -> dict[str, Doc]:
+    ) -> checks.Seen:
         """Refuse the filing before any CCUS check when the employer has checked too many
         rows in this window (429), or a row's 技能者ID is locked for the employer (423) or
         has failed too often for everyone (429); else count the rows. Returns the
-        ``ccus_checks`` documents read (by ``_id``)."""
+        ``ccus_checks`` records read."""
         if self.ccus_checks is None or not workers:
-            return {}
+            return checks.Seen()
         limits = self.check_limits
         own = checks.employer_key(employer_id, now, limits)
-        keys = [own]
-        for w in workers:
-            keys += [checks.worker_key(w.worker_id, now, limits)]
-            keys += [checks.pair_key(employer_id, w.worker_id)]
-        found = {d["_id"]: d for d in await self.ccus_checks.find({"_id": {"$in": keys}})}
-        if checks.employer_over(found.get(own), len(workers), limits):
+        worker_keys = [checks.worker_key(w.worker_id, now, limits) for w in workers]
+        pair_keys = [checks.pair_key(employer_id, w.worker_id) for w in workers]
+        found = checks.Seen(
+            await self.ccus_checks.of(checks.EmployerChecks).get(own),
+            {
+                r.id: r
+                for r in await self.ccus_checks.of(checks.WorkerFailures).find(_by_ids(worker_keys))
+            },
+            {
+                r.id: r
+                for r in await self.ccus_checks.of(checks.PairFailures).find(_by_ids(pair_keys))
+            },
+        )
+        if checks.employer_over(found.employer, len(workers), limits):
             wait = checks.retry_after([checks.window_left(now, limits.window)])
             await self._log_refused(actor, employer_id, workers, endpoint)
             raise ConsentError(
@@ -279,7 +289,7 @@ class ConsentService:
         locked = False
         for w in workers:
             remaining = checks.lock_remaining(
-                found.get(checks.pair_key(employer_id, w.worker_id)), now
+                found.pairs.get(checks.pair_key(employer_id, w.worker_id)), now
             )
             if remaining is not None:
                 locked = True
@@ -292,7 +302,9 @@ class ConsentService:
                         "申請できます）",
                     )
                 )
-            elif checks.worker_over(found.get(checks.worker_key(w.worker_id, now, limits)), limits):
+            elif checks.worker_over(
+                found.workers.get(checks.worker_key(w.worker_id, now, limits)), limits
+            ):
                 left = checks.window_left(now, limits.failure_window)
                 waits.append(left)
                 blocked.append(
@@ -312,7 +324,9 @@ class ConsentService:
                 sorted(blocked, key=lambda e: _field_order(e.field)),
                 headers={"Retry-After": str(wait)},
             )
-        await self.ccus_checks.update(own, partial(checks.counted, amount=len(workers), now=now))
+        await self.ccus_checks.of(checks.EmployerChecks).update(
+            own, partial(checks.counted, key=own, amount=len(workers), now=now)
+        )
         return found
 
     async def _record_outcome(
@@ -322,7 +336,7 @@ class ConsentService:
         matched: Sequence[Worker],
         failed: Sequence[Worker],
         now: datetime,
-        found: dict[str, Doc],
+        found: checks.Seen,
         endpoint: str,
     ) -> None:
         """Count the failures (per 技能者ID, per employer × 技能者ID) and log them; a match
@@ -338,20 +352,23 @@ class ConsentService:
         if self.ccus_checks is None:
             return
         limits = self.check_limits
+        pairs = self.ccus_checks.of(checks.PairFailures)
         for w in failed:
-            await self.ccus_checks.update(
-                checks.worker_key(w.worker_id, now, limits), partial(checks.worker_failed, now=now)
+            key = checks.worker_key(w.worker_id, now, limits)
+            await self.ccus_checks.of(checks.WorkerFailures).update(
+                key, partial(checks.worker_failed, key=key, now=now)
             )
-            pair = await self.ccus_checks.update(
-                checks.pair_key(employer_id, w.worker_id),
-                partial(checks.pair_failed, now=now, limits=limits),
+            key = checks.pair_key(employer_id, w.worker_id)
+            pair = await pairs.update(
+                key, partial(checks.pair_failed, key=key, now=now, limits=limits)
             )
             if checks.lock_remaining(pair, now) is not None:
                 log.warning("consent.ccus_check_locked", employer_id=employer_id)
         for w in matched:
             key = checks.pair_key(employer_id, w.worker_id)
-            if (found.get(key) or {}).get("failures"):
-                await self.ccus_checks.update(key, checks.pair_cleared)
+            seen = found.pairs.get(key)
+            if seen is not None and seen.failures:
+                await pairs.update(key, checks.pair_cleared)
 
     async def _log_refused(
         self, actor: Principal, employer_id: str, workers: Sequence[Worker], endpoint: str
@@ -364,32 +381,32 @@ class ConsentService:
             [{"worker_id": w.worker_id, "employer_id": employer_id} for w in workers],
         )
 
-    async def _owned(self, actor: Principal, consent_id: str) -> Doc:
+    async def _owned(self, actor: Principal, consent_id: str) -> Consent:
         """The consent if the caller may see it: its employer, or an evaluator of one of
         its worker's 分野 (any evaluator without a binding)."""
         if consents.CONSENT_ID.fullmatch(consent_id) is None:
             raise not_found()
-        doc = await self.consents.get(consent_id)
-        if doc is None:
+        consent = await self.consents.get(consent_id)
+        if consent is None:
             raise not_found()
         if actor.role == "evaluator":
-            if await self._in_scope(actor, [doc]):
-                return doc
+            if await self._in_scope(actor, [consent]):
+                return consent
             raise not_found()  # a worker of another 分野: as if it did not exist
-        if actor.role == "employer" and doc["employer_id"] == actor.employer_id:
-            return doc
+        if actor.role == "employer" and consent.employer_id == actor.employer_id:
+            return consent
         raise not_found()  # another employer's worker: as if it did not exist
 
     async def upload_signed_form(
         self, actor: Principal, consent_id: str, data: bytes, filename: str | None
-    ) -> Doc:
+    ) -> dict[str, Any]:
         """Attach the signed 個人情報利用同意書: a PDF, JPEG or PNG by content, ≤ the limit,
         parsed and written anew without anything active (core/files.py); only the new
         file is stored."""
         employer_of(actor)
         signed = files.inspect(data, filename, self.max_upload_bytes, self.uploads.max_pixels)
-        doc = await self._owned(actor, consent_id)
-        consents.attachable(doc, consents.japan_today(self.clock()))
+        consent = await self._owned(actor, consent_id)
+        consents.attachable(consent, japan_today(self.clock()))
         clean = await self._disarmed(data, signed.kind)
         sha256 = hashlib.sha256(clean).hexdigest()
         now = self.clock()
@@ -398,8 +415,8 @@ class ConsentService:
             filename=signed.filename,
             metadata={
                 "consent_id": consent_id,
-                "employer_id": doc["employer_id"],
-                "worker_id": doc["worker_id"],
+                "employer_id": consent.employer_id,
+                "worker_id": consent.worker_id,
                 "content_type": signed.kind.content_type,
                 "sha256": sha256,
                 "uploaded_sha256": signed.sha256,
@@ -408,17 +425,17 @@ class ConsentService:
                 "uploaded_by": actor.subject,
             },
         )
-        form = {
-            "file_id": file_id,
-            "filename": signed.filename,
-            "content_type": signed.kind.content_type,
-            "size": len(clean),
-            "sha256": sha256,
-            "uploaded_size": signed.size,
-            "uploaded_sha256": signed.sha256,
-            "uploaded_at": now,
-            "uploaded_by": actor.subject,
-        }
+        form = StoredForm(
+            file_id=file_id,
+            filename=signed.filename,
+            content_type=signed.kind.content_type,
+            size=len(clean),
+            sha256=sha256,
+            uploaded_size=signed.size,
+            uploaded_sha256=signed.sha256,
+            uploaded_at=now,
+            uploaded_by=actor.subject,
+        )
         attach = _existing(
             partial(
                 consents.attach_form, form=form, actor=actor.subject, now=now, policy=self.policy
@@ -426,7 +443,7 @@ class ConsentService:
         )
         saved = await self.consents.update(consent_id, attach)
         assert saved is not None
-        return consents.summary(saved, consents.japan_today(now))
+        return consents.summary(saved, japan_today(now))
 
     async def _disarmed(self, data: bytes, kind: files.FileKind) -> bytes:
         """``files.disarm`` in a worker thread, at most ``uploads.concurrency`` at a time,
@@ -471,26 +488,26 @@ class ConsentService:
             raise files.processing_timed_out(limits.timeout_seconds) from None
 
     async def signed_form(self, actor: Principal, consent_id: str, endpoint: str) -> SignedForm:
-        doc = await self._owned(actor, consent_id)
-        form = doc.get("signed_form")
-        if not form:
+        consent = await self._owned(actor, consent_id)
+        form = consent.signed_form
+        if form is None:
             raise ConsentError(
                 "signed_form_not_found", "署名済みの同意書はまだ添付されていません。"
             )
-        await self.log_access(actor, "download_signed_form", endpoint, [doc])
-        data = await self.files.get(form["file_id"])
+        await self.log_access(actor, "download_signed_form", endpoint, [consent.subject()])
+        data = await self.files.get(form.file_id)
         if data is None:
             raise ConsentError(
                 "signed_form_not_found", "署名済みの同意書のファイルが見つかりません。"
             )
-        return SignedForm(data, form["filename"], form["content_type"])
+        return SignedForm(data, form.filename, form.content_type)
 
     # --- reads ----------------------------------------------------------------------------
 
-    async def get(self, actor: Principal, consent_id: str, endpoint: str) -> Doc:
-        doc = await self._owned(actor, consent_id)
-        await self.log_access(actor, "get_consent", endpoint, [doc])
-        return consents.detail(doc, self.today())
+    async def get(self, actor: Principal, consent_id: str, endpoint: str) -> dict[str, Any]:
+        consent = await self._owned(actor, consent_id)
+        await self.log_access(actor, "get_consent", endpoint, [consent.subject()])
+        return consents.detail(consent, self.today())
 
     async def list_consents(
         self,
@@ -500,7 +517,7 @@ class ConsentService:
         status: str | None = None,
         worker_id: str | None = None,
         employer_id: str | None = None,
-    ) -> list[Doc]:
+    ) -> list[dict[str, Any]]:
         """An employer sees its own workers; an evaluator anyone's (filterable)."""
         flt: dict[str, Any] = {}
         if actor.role == "employer":
@@ -511,11 +528,11 @@ class ConsentService:
             flt["status"] = status
         if worker_id:
             flt["worker_id"] = worker_id
-        docs = sorted(await self.consents.find(flt), key=lambda d: d["_id"])
-        docs = await self._in_scope(actor, docs)
-        await self.log_access(actor, "list_consents", endpoint, docs)
+        found = sorted(await self.consents.find(flt), key=lambda c: c.id)
+        found = await self._in_scope(actor, found)
+        await self.log_access(actor, "list_consents", endpoint, [c.subject() for c in found])
         today = self.today()
-        return [consents.summary(d, today) for d in docs]
+        return [consents.summary(c, today) for c in found]
 
     async def granted(
         self,
@@ -524,7 +541,7 @@ class ConsentService:
         *,
         employer_id: str | None = None,
         worker_id: str | None = None,
-    ) -> list[Doc]:
+    ) -> list[dict[str, Any]]:
         """Workers with a valid granted consent: those the employer may apply for."""
         today = self.today()
         flt: dict[str, Any] = {
@@ -537,29 +554,33 @@ class ConsentService:
             flt["employer_id"] = employer_id
         if worker_id:
             flt["worker_id"] = worker_id
-        docs = [
-            d
-            for d in sorted(await self.consents.find(flt), key=lambda d: d["_id"])
-            if consents.is_valid(d, today)
+        found = [
+            c
+            for c in sorted(await self.consents.find(flt), key=lambda c: c.id)
+            if c.is_valid(today)
         ]
-        docs = await self._in_scope(actor, docs)
-        await self.log_access(actor, "list_granted", endpoint, docs)
-        return [consents.granted(d) for d in docs]
+        found = await self._in_scope(actor, found)
+        await self.log_access(actor, "list_granted", endpoint, [c.subject() for c in found])
+        return [consents.granted(c) for c in found]
 
     # --- the evaluator's review -----------------------------------------------------------
 
-    async def reviews(self, actor: Principal, endpoint: str, *, complete_only: bool) -> list[Doc]:
+    async def reviews(
+        self, actor: Principal, endpoint: str, *, complete_only: bool
+    ) -> list[dict[str, Any]]:
         """申請中 applications, oldest submission first (by default only complete ones)."""
-        docs = await self.consents.find({"status": consents.PENDING})
+        found = await self.consents.find({"status": consents.PENDING})
         if complete_only:
-            docs = [d for d in docs if consents.complete(d)]
-        docs.sort(key=lambda d: (d.get("submitted_at") or d["updated_at"], d["_id"]))
-        docs = await self._in_scope(actor, docs)
-        await self.log_access(actor, "list_reviews", endpoint, docs)
+            found = [c for c in found if c.complete()]
+        found.sort(key=lambda c: (c.submitted_at, c.id))
+        found = await self._in_scope(actor, found)
+        await self.log_access(actor, "list_reviews", endpoint, [c.subject() for c in found])
         today = self.today()
-        return [consents.summary(d, today) for d in docs]
+        return [consents.summary(c, today) for c in found]
 
-    async def approve(self, actor: Principal, consent_id: str, expected_form_id: str | None) -> Doc:
+    async def approve(
+        self, actor: Principal, consent_id: str, expected_form_id: str | None
+    ) -> dict[str, Any]:
         await self._owned(actor, consent_id)
         now = self.clock()
         change = _existing(
@@ -573,16 +594,18 @@ class ConsentService:
         )
         saved = await self.consents.update(consent_id, change)
         assert saved is not None
-        return consents.summary(saved, consents.japan_today(now))
+        return consents.summary(saved, japan_today(now))
 
-    async def return_(self, actor: Principal, consent_id: str, reason: str | None) -> Doc:
+    async def return_(
+        self, actor: Principal, consent_id: str, reason: str | None
+    ) -> dict[str, Any]:
         consents.check_reason(reason)
         await self._owned(actor, consent_id)
         now = self.clock()
         change = _existing(partial(consents.return_, actor=actor.subject, reason=reason, now=now))
         saved = await self.consents.update(consent_id, change)
         assert saved is not None
-        return consents.summary(saved, consents.japan_today(now))
+        return consents.summary(saved, japan_today(now))
 
 
 def employer_of(actor: Principal) -> str:
@@ -602,15 +625,21 @@ def _duration_ja(span: timedelta) -> str:
     return f"{minutes}分"
 
 
-def _existing(change: Callable[[Doc], Outcome]) -> Change:
+def _existing(change: Callable[[Consent], Outcome]) -> Callable[[Consent | None], Outcome]:
     """A change of an existing consent (an absent one is not found)."""
 
-    def apply(doc: Doc | None) -> Outcome:
-        if doc is None:
+    def apply(consent: Consent | None) -> Outcome:
+        if consent is None:
             raise not_found()
-        return change(doc)
+        return change(consent)
 
     return apply
+
+
+def _by_ids(ids: Sequence[str]) -> dict[str, Any]:
+    """A filter on ``_id`` (an equality for one: FerretDB serves it from the index)."""
+    unique = sorted(set(ids))
+    return {"_id": unique[0]} if len(unique) == 1 else {"_id": {"$in": unique}}
 
 
 def _field_order(field: str) -> tuple[int, int, str]:

@@ -12,10 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from consent.core.ccus import CcusWorker
 from shared_kernel.events.catalogue import ConsentScope
 
 FieldError = dict[str, str]
@@ -424,16 +424,16 @@ def ccus_mismatch(worker: Worker) -> FieldError:
     }
 
 
-def matches_ccus(worker: Worker, record: dict[str, Any] | None) -> bool:
+def matches_ccus(worker: Worker, record: CcusWorker | None) -> bool:
     """Whether the row's 技能者ID exists and its kana and birth date are those of CCUS."""
     if record is None:
         return False
-    same_kana = name_key(worker.name_kana) == name_key(str(record.get("name_kana", "")))
-    return same_kana and worker.birth_date.isoformat() == record.get("birth_date")
+    same_kana = name_key(worker.name_kana) == name_key(record.name_kana)
+    return same_kana and worker.birth_date == record.birth_date
 
 
 def check_against_ccus(
-    worker: Worker, record: dict[str, Any] | None
+    worker: Worker, record: CcusWorker | None
 ) -> tuple[list[FieldError], list[dict[str, str]]]:
     """Errors (one uniform mismatch, :func:`ccus_mismatch`) and, for a matching row only,
     warnings (簡略型, kanji name)."""
@@ -442,7 +442,7 @@ def check_against_ccus(
     assert record is not None
     f = worker.field
     warnings: list[dict[str, str]] = []
-    if record.get("registration_type") == "simple":
+    if record.registration_type == "simple":
         warnings.append(
             {
                 "field": f + ".worker_id",
@@ -450,7 +450,7 @@ def check_against_ccus(
                 "message": MESSAGE_SIMPLE_REGISTRATION,
             }
         )
-    if name_key(worker.name) != name_key(str(record.get("name", ""))):
+    if name_key(worker.name) != name_key(record.name):
         warnings.append(
             {"field": f + ".name", "code": "name_differs", "message": MESSAGE_NAME_DIFFERS}
         )
