@@ -14,8 +14,11 @@ from functools import partial
 from fastapi import FastAPI, Request
 
 from application.adapters.inbound import http
+from application.adapters.outbound import migrations
 from application.config import Settings
 from application.core import access
+from application.core.applications import Application
+from application.core.consents import Consent
 from application.core.service import ApplicationService, Policy
 from application.ports import JudgementPort
 from shared_kernel.events.catalogue import (
@@ -27,6 +30,7 @@ from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
 from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
 
@@ -71,11 +75,12 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         max_lines=settings.max_lines,
     )
     service = ApplicationService(
-        runtime.store("applications", "employer_id", "status"),
-        runtime.store("consents", "employer_id", "status"),
+        Repository(runtime.store(migrations.APPLICATIONS, "employer_id", "status"), Application),
+        Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
     )
+    runtime.migration(migrations.NAME, migrations.upgrade_applications)
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)

@@ -377,8 +377,8 @@ async def test_consent_to_judgement_with_a_retried_submission(
         await eventually(lambda: consumer.inbox.seen(consumer.group, duplicate.id))
         after = await store.get(app_id)
         assert after is not None
-        assert after["version"] == before["version"]
-        assert after["lines"] == before["lines"]
+        assert after.version == before.version
+        assert after.lines == before.lines
 
 
 async def test_a_rejudgement_replaces_the_result_and_ends_no_consent(
@@ -510,8 +510,8 @@ async def test_a_rejudgement_replaces_the_result_and_ends_no_consent(
         await eventually(lambda: consumer.inbox.seen(consumer.group, stale.id))
         after = await store.get(app_id)
         assert after is not None
-        assert after["lines"] == before["lines"]
-        assert after["status"] == before["status"]
+        assert after.lines == before.lines
+        assert after.status == before.status
         assert [w["worker_id"] for w in (await s.get("/workers")).json()] == [worker]
 
 

@@ -38,6 +38,7 @@ def grant(
     employer_id: str = EMPLOYER,
     granted_at: datetime = datetime(2026, 11, 1, tzinfo=UTC),
     valid_until: date = date(2027, 11, 1),
+    ends_on_first_judgement: bool | None = None,
 ) -> ConsentGranted:
     name, kana, birth = WORKERS[worker_id]
     return ConsentGranted(
@@ -50,10 +51,11 @@ def grant(
         scopes=["view_ccus_data", "proxy_application", "card_issuance", "fee"],
         granted_at=granted_at,
         valid_until=valid_until,
+        ends_on_first_judgement=ends_on_first_judgement,
     )
 
 
-def consent_doc(worker_id: str, **kwargs: Any) -> dict[str, Any]:
+def consent_doc(worker_id: str, **kwargs: Any) -> consents.Consent:
     doc = consents.granted(grant(worker_id, **kwargs), None)
     assert doc is not None
     return doc

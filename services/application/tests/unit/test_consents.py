@@ -14,9 +14,10 @@ WORKER = "99000000000001"
 
 def test_a_grant_records_what_the_consent_application_recorded() -> None:
     doc = consent_doc(WORKER)
-    assert doc["worker_name"] == "髙橋 健太"
-    assert doc["worker_name_kana"] == "タカハシ ケンタ"
-    assert doc["birth_date"] == "1994-07-15"
+    assert doc.worker_name == "髙橋 健太"
+    assert doc.worker_name_kana == "タカハシ ケンタ"
+    assert doc.to_document()["birth_date"] == "1994-07-15"  # stored as ISO text
+    assert doc.ends_on_first_judgement is True  # an event from before the field
     assert consents.refusal(doc, TODAY) is None
     assert consents.worker_view(doc) == {
         "worker_id": WORKER,
@@ -84,6 +85,17 @@ def test_a_first_judgement_after_the_grant_ends_the_consent() -> None:
     assert consents.ended_by_judgement(1, datetime(2026, 11, 12, tzinfo=UTC), None) is None
 
 
+def test_a_judgement_ends_only_a_consent_whose_term_says_so() -> None:
+    judged = datetime(2026, 11, 11, tzinfo=UTC)
+    granted = datetime(2026, 11, 10, tzinfo=UTC)
+    one_year = consent_doc(WORKER, granted_at=granted, ends_on_first_judgement=False)
+    assert one_year.ends_on_first_judgement is False
+    assert consents.ended_by_judgement(1, judged, one_year) is None
+    until_judged = consent_doc(WORKER, granted_at=granted, ends_on_first_judgement=True)
+    ended = consents.ended_by_judgement(1, judged, until_judged)
+    assert ended is not None and ended.status == consents.ENDED
+
+
 def test_a_rejudgement_ends_nothing() -> None:
     # judged 11-11 (sequence 1): the consent of 11-10 ended; the worker consented again on
     # 11-20; the line is judged again (再判定) on 11-25: the new consent stays valid
@@ -103,7 +115,7 @@ def test_the_rule_of_docs_consent_md() -> None:
 
 
 def test_a_consent_without_every_scope_is_refused() -> None:
-    doc = {**consent_doc(WORKER), "scopes": ["view_ccus_data", "proxy_application"]}
+    doc = consent_doc(WORKER).model_copy(update={"scopes": ["view_ccus_data", "proxy_application"]})
     refusal = consents.refusal(doc, TODAY)
     assert refusal is not None and refusal.code == "consent_scope_missing"
 

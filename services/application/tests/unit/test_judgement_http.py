@@ -4,11 +4,14 @@ settings, and every outage is ``JudgementUnavailable``."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 
 from application.adapters.outbound.judgement_http import HttpJudgement
 from application.config import Settings
+from application.core.career import CareerRules
 from application.core.errors import CcusNotFound, JudgementUnavailable, TradeNotAvailable
 from shared_kernel.infra.http_client import PoolSettings
 from shared_kernel.infra.logging import correlation_scope
@@ -108,3 +111,43 @@ async def test_the_pool_follows_the_settings() -> None:
     plain = HttpJudgement("http://x", timeout=9)
     assert plain.client.timeout == httpx.Timeout(9, connect=3.0)
     await plain.aclose()
+
+
+RULES_ANSWER = {
+    "master_version": "2026-11-01",
+    "career": {"cap_from": "2024-04-01", "cap_end": "2024-03-31", "none_from": "2029-04-01"},
+    "management_levels": [3, 4],
+}
+
+
+async def test_the_rules_are_the_masters_fetched_once_and_cached() -> None:
+    script = Script(httpx.Response(200, json=RULES_ANSWER))
+    client = judgement(script)
+    rules = await client.rules()
+    assert rules == CareerRules(
+        cap_from=date(2024, 4, 1),
+        cap_end=date(2024, 3, 31),
+        none_from=date(2029, 4, 1),
+        management_levels=(3, 4),
+        master_version="2026-11-01",
+    )
+    assert await client.rules() == rules  # cached
+    [request] = script.seen
+    assert (request.method, str(request.url)) == ("GET", "http://judgement.test/rules")
+    await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={"career": {"cap_from": "2024-04-01"}}),
+        httpx.Response(200, json={**RULES_ANSWER, "management_levels": None}),
+        httpx.Response(200, json=[]),
+        httpx.Response(404, json={}),
+    ],
+)
+async def test_rules_the_adapter_cannot_read_are_an_outage(answer: httpx.Response) -> None:
+    client = judgement(Script(answer))
+    with pytest.raises(JudgementUnavailable):
+        await client.rules()
+    await client.aclose()

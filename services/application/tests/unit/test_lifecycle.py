@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from application import data
+from application.adapters.outbound import migrations
 from application.core import applications as apps
 from application.core.errors import ApplicationError
 from shared_kernel.events.catalogue import (
@@ -39,12 +40,12 @@ DECLARED = {"career_certified": True, "card_issuance_consented": True}
 
 def draft(
     *, address: dict[str, Any] | None = ADDRESS, declarations: dict[str, bool] = DECLARED
-) -> dict[str, Any]:
+) -> apps.Application:
     header = apps.Header(address, True, declarations)
     return apps.new_draft(APP, EMPLOYER, "kensetsu01", header, NOW)
 
 
-def with_lines(doc: dict[str, Any] | None = None) -> dict[str, Any]:
+def with_lines(doc: apps.Application | None = None) -> apps.Application:
     doc = doc or draft()
     doc, _ = apps.add_line(doc, checked(level4()), NOW, 100)
     doc, _ = apps.add_line(doc, checked(level2()), NOW + timedelta(minutes=5), 100)
@@ -66,7 +67,7 @@ def ctx(on: date = TODAY, **overrides: Any) -> apps.SubmitContext:
     return apps.SubmitContext(**{**base, **overrides})
 
 
-def submitted() -> dict[str, Any]:
+def submitted() -> apps.Application:
     doc, _ = apps.submit(with_lines(), KEY, ctx(), NOW + timedelta(hours=1))
     return doc
 
@@ -133,22 +134,22 @@ def test_application_number_is_a_natural_id_dated_in_japan_time() -> None:
 
 def test_a_new_draft() -> None:
     doc = draft(address=None, declarations={})
-    assert doc["status"] == "draft" and doc["lines"] == [] and doc["line_count"] == 0
-    assert doc["declarations"] == {"career_certified": False, "card_issuance_consented": False}
+    assert doc.status == "draft" and doc.lines == [] and doc.line_count == 0
+    assert doc.declarations == {"career_certified": False, "card_issuance_consented": False}
     assert apps.summary(doc)["status_ja"] == "下書き"
     assert apps.summary(doc)["attention_ja"] is None
 
 
 def test_lines_are_numbered_and_numbers_never_reused() -> None:
     doc = with_lines()
-    assert [x["line_id"] for x in doc["lines"]] == [f"{APP}-01", f"{APP}-02"]
-    assert doc["line_count"] == 2 and doc["lines_since"] == NOW
+    assert [x.line_id for x in doc.lines] == [f"{APP}-01", f"{APP}-02"]
+    assert doc.line_count == 2 and doc.lines_since == NOW
     doc, _ = apps.remove_line(doc, f"{APP}-02", NOW)
     doc, _ = apps.add_line(doc, checked(level2()), NOW, 100)
-    assert [x["line_id"] for x in doc["lines"]] == [f"{APP}-01", f"{APP}-03"]
+    assert [x.line_id for x in doc.lines] == [f"{APP}-01", f"{APP}-03"]
     doc, _ = apps.remove_line(doc, f"{APP}-01", NOW)
     doc, _ = apps.remove_line(doc, f"{APP}-03", NOW)
-    assert doc["line_count"] == 0 and doc["lines_since"] is None
+    assert doc.line_count == 0 and doc.lines_since is None
 
 
 def test_a_worker_appears_once_per_application() -> None:
@@ -158,7 +159,7 @@ def test_a_worker_appears_once_per_application() -> None:
     assert refused.value.errors[0].code == "duplicate_worker"
     # replacing a line with the same worker is fine
     doc, _ = apps.replace_line(doc, f"{APP}-01", checked(level4(requested_level=3)), NOW)
-    assert doc["lines"][0]["requested_level"] == 3 and doc["lines"][0]["revision"] == 2
+    assert doc.lines[0].requested_level == 3 and doc.lines[0].revision == 2
 
 
 def test_too_many_lines() -> None:
@@ -168,7 +169,7 @@ def test_too_many_lines() -> None:
 
 
 def test_the_line_shows_the_consent_data_and_the_default_address() -> None:
-    view = apps.line_view(with_lines()["lines"][0], with_lines())
+    view = apps.line_view(with_lines().lines[0], with_lines())
     assert (view["worker_name"], view["worker_name_kana"], view["birth_date"]) == (
         "髙﨑 誠",
         "タカサキ マコト",
@@ -217,7 +218,7 @@ def test_a_preview_that_will_fail_flags_the_line_but_does_not_block_it() -> None
     outcome = apps.record_preview(doc, f"{APP}-01", 1, kept, NOW)
     assert outcome is not None
     doc = outcome[0]
-    assert apps.line_view(doc["lines"][0], doc)["flag_ja"] == "このままでは不承認となる見込みです"
+    assert apps.line_view(doc.lines[0], doc)["flag_ja"] == "このままでは不承認となる見込みです"
     assert apps.submission_errors(doc, ctx()) == []
     ok = apps.preview_summary(preview_result("approved"), TODAY, NOW)
     assert ok["flag_ja"] is None and ok["likely_rejected"] is False
@@ -229,12 +230,12 @@ def test_a_preview_of_an_older_revision_is_not_kept_and_an_edit_drops_it() -> No
     assert apps.record_preview(doc, f"{APP}-01", 2, kept, NOW) is None
     doc = apps.record_preview(doc, f"{APP}-01", 1, kept, NOW)[0]  # type: ignore[index]
     doc, _ = apps.replace_line(doc, f"{APP}-01", checked(level4()), NOW)
-    assert doc["lines"][0]["preview"] is None
+    assert doc.lines[0].preview is None
 
 
 def test_the_preview_request_matches_the_judgement_service() -> None:
     doc = with_lines()
-    assert apps.preview_request(doc["lines"][0], TODAY) == {
+    assert apps.preview_request(doc.lines[0], TODAY) == {
         "worker_id": "99000000000003",
         "trade": "とび",
         "requested_level": 4,
@@ -246,7 +247,7 @@ def test_the_preview_request_matches_the_judgement_service() -> None:
             "leader": {"years": 0, "months": 0},
         },
     }
-    assert apps.preview_request(doc["lines"][1], TODAY)["career_certification"] is None
+    assert apps.preview_request(doc.lines[1], TODAY)["career_certification"] is None
 
 
 # --- submission ----------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def test_submission_rechecks_each_line_and_names_it() -> None:
 
 def test_submit_freezes_the_application_and_raises_application_submitted() -> None:
     doc, events = apps.submit(with_lines(), KEY, ctx(), NOW + timedelta(hours=1))
-    assert doc["status"] == "submitted" and apps.submitted_by(doc, KEY)
+    assert doc.status == "submitted" and apps.submitted_by(doc, KEY)
     assert not apps.submitted_by(doc, "another-key")
     [envelope] = events
     event = envelope.event
@@ -304,7 +305,8 @@ def test_submit_freezes_the_application_and_raises_application_submitted() -> No
     }
     assert (second.requested_level, second.career_start, second.foreman_months) == (2, None, 0)
     response = apps.submitted_response(doc)
-    assert "response" not in doc["submission"]  # kept as JSON text (response_json)
+    stored = doc.to_document()["submission"]
+    assert "response" not in stored and stored["response_json"]  # kept as JSON text
     assert response["status_ja"] == "申請済" and response["fee_total_yen"] == 8000
     assert response["editable"] is False and response["withdrawable"] is True
     assert [x["status_ja"] for x in response["lines"]] == ["申請済", "申請済"]
@@ -332,11 +334,11 @@ def test_submission_fee_follows_the_schedule(on: date, fee: int) -> None:
     event = events[0].event
     assert isinstance(event, ApplicationSubmitted)
     assert [x.fee_yen for x in event.lines] == [fee, fee] and event.fee_total_yen == 2 * fee
-    assert doc["submission"]["fee_rule"]["fee_yen"] == fee
+    assert doc.submission is not None and doc.submission.fee_rule["fee_yen"] == fee
 
 
 def test_submission_takes_the_names_the_consent_records_today() -> None:
-    renewed = {**consent_doc("99000000000003"), "worker_name": "髙﨑 誠一"}
+    renewed = consent_doc("99000000000003").model_copy(update={"worker_name": "髙﨑 誠一"})
     _, events = apps.submit(
         with_lines(), KEY, ctx(consents={**ctx().consents, "99000000000003": renewed}), NOW
     )
@@ -367,10 +369,10 @@ def test_the_line_address_is_frozen_with_the_effective_one() -> None:
 def test_lines_move_to_judging_and_completed() -> None:
     doc = submitted()
     doc, events = apps.started(doc, started_event(f"{APP}-01"), NOW)  # type: ignore[misc]
-    assert events == [] and doc["status"] == "judging"
-    assert [x["status"] for x in doc["lines"]] == ["judging", "submitted"]
+    assert events == [] and doc.status == "judging"
+    assert [x.status for x in doc.lines] == ["judging", "submitted"]
     doc = apps.completed(doc, completed_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
-    assert doc["status"] == "judging"
+    assert doc.status == "judging"
     line = apps.detail(doc)["lines"][0]
     assert (line["status_ja"], line["decision_ja"], line["eligible_level"]) == (
         "判定完了（承認）",
@@ -378,7 +380,7 @@ def test_lines_move_to_judging_and_completed() -> None:
         4,
     )
     doc = apps.completed(doc, completed_event(f"{APP}-02", "rejected", 1), NOW)[0]  # type: ignore[index]
-    assert doc["status"] == "completed" and doc["completed_at"] == NOW
+    assert doc.status == "completed" and doc.completed_at == NOW
     view = apps.detail(doc)
     assert (view["status_ja"], view["approved_count"], view["rejected_count"]) == ("判定完了", 1, 1)
     assert view["lines"][1]["status_ja"] == "判定完了（不承認）"
@@ -397,10 +399,10 @@ def test_another_judgement_with_the_same_sequence_changes_nothing() -> None:
 LATER = NOW + timedelta(days=30)
 
 
-def all_completed() -> dict[str, Any]:
+def all_completed() -> apps.Application:
     doc = apps.completed(submitted(), completed_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
     done = apps.completed(doc, completed_event(f"{APP}-02", "rejected", 1), NOW)
-    assert done is not None and done[0]["status"] == "completed"
+    assert done is not None and done[0].status == "completed"
     return done[0]
 
 
@@ -412,8 +414,8 @@ def test_a_rejudgement_replaces_the_line_result_and_keeps_the_history() -> None:
     new, events = outcome
     assert events == []  # nothing is raised, as for the first completion
     # the application stays 判定完了 and keeps the first completion's time
-    assert (new["status"], new["completed_at"]) == ("completed", NOW)
-    assert new["updated_at"] == LATER + timedelta(minutes=1)
+    assert (new.status, new.completed_at) == ("completed", NOW)
+    assert new.updated_at == LATER + timedelta(minutes=1)
     view = apps.detail(new)
     line = view["lines"][0]
     assert (line["status_ja"], line["decision"], line["eligible_level"]) == (
@@ -479,8 +481,8 @@ def test_an_older_or_redelivered_judgement_changes_nothing() -> None:
     # out of order: the re-judgement arrives before the line's first judgement
     early = apps.completed(submitted(), rejudged, LATER)
     assert early is not None
-    line = early[0]["lines"][0]
-    assert (line["status"], line["decision"], line["judgement_sequence"]) == (
+    line = early[0].lines[0]
+    assert (line.status, line.decision, line.judgement_sequence) == (
         "completed",
         "rejected",
         2,
@@ -491,13 +493,17 @@ def test_an_older_or_redelivered_judgement_changes_nothing() -> None:
 
 def test_a_line_judged_before_sequences_were_kept_holds_sequence_1() -> None:
     doc = all_completed()
-    legacy = {
-        **doc,
+    stored = doc.to_document()
+    old_format = {
+        **stored,
         "lines": [
             {k: v for k, v in line.items() if k not in ("judgement_sequence", "judgement_history")}
-            for line in doc["lines"]
+            for line in stored["lines"]
         ],
     }
+    # the migration rewrites such a document (one reader: the model)
+    legacy = apps.Application.model_validate({**old_format, **migrations.upgrade(old_format)})
+    assert migrations.upgrade(legacy.to_document()) == {}  # idempotent
     line = apps.detail(legacy)["lines"][0]
     assert line["judgement_sequence"] == 1
     assert [(e["sequence"], e["judgement_id"]) for e in line["judgement_history"]] == [
@@ -534,7 +540,7 @@ def test_events_of_other_employers_unknown_lines_or_drafts_change_nothing() -> N
 
 def test_withdrawal_before_judging_starts() -> None:
     doc, events = apps.withdraw(submitted(), "  技能者の 退職 ", NOW)
-    assert doc["status"] == "withdrawn" and {x["status"] for x in doc["lines"]} == {"withdrawn"}
+    assert doc.status == "withdrawn" and {x.status for x in doc.lines} == {"withdrawn"}
     event = events[0].event
     assert isinstance(event, ApplicationWithdrawn)
     assert event.line_ids == [f"{APP}-01", f"{APP}-02"] and event.reason == "技能者の 退職"
@@ -565,13 +571,10 @@ def test_a_draft_is_deleted_not_withdrawn() -> None:
 def test_a_judgement_that_started_before_the_withdrawal_arrived_still_counts() -> None:
     doc = apps.withdraw(submitted(), None, NOW)[0]
     doc = apps.started(doc, started_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
-    assert doc["status"] == "judging"
-    assert (
-        doc["lines"][0]["note_ja"]
-        == "取下げの前に判定が開始されていたため、この技能者は判定されます"
-    )
+    assert doc.status == "judging"
+    assert doc.lines[0].note_ja == "取下げの前に判定が開始されていたため、この技能者は判定されます"
     doc = apps.completed(doc, completed_event(f"{APP}-01"), NOW)[0]  # type: ignore[index]
-    assert doc["status"] == "completed"  # the other line stays withdrawn
+    assert doc.status == "completed"  # the other line stays withdrawn
 
 
 def test_ownership() -> None:
@@ -601,7 +604,7 @@ def test_reminder_due_after_the_configured_time_then_at_most_daily() -> None:
         NOW,
         at,
     )
-    assert doc["last_reminded_at"] == at and doc["reminder_count"] == 1
+    assert doc.last_reminded_at == at and doc.reminder_count == 1
     assert apps.remind(doc, at + DAY - timedelta(seconds=1), AFTER, DAY) is None
     assert apps.remind(doc, at + DAY, AFTER, DAY) is not None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from application.core import lines
 
@@ -18,7 +18,7 @@ def fields(errors: list[lines.FieldError]) -> list[tuple[str, str]]:
 def test_a_complete_level_4_line() -> None:
     got, errors = lines.check(level4(), context())
     assert errors == [] and got is not None
-    assert got.worker["worker_name"] == "髙﨑 誠"
+    assert got.worker.worker_name == "髙﨑 誠"
     assert (got.trade, got.requested_level) == ("とび", 4)
     assert got.period is not None and got.period.as_dict() == {
         "start": "1987-04-01",
@@ -145,16 +145,21 @@ def test_warnings_do_not_refuse_the_line() -> None:
 
 
 def test_recheck_at_submission_uses_the_submission_date() -> None:
-    stored = {
-        "line_id": "AP-1-01",
-        "worker_id": "99000000000003",
-        "trade": "とび",
-        "requested_level": 4,
-        "career_period": {"start": "1987-04-01", "end": "2019-06-03"},
-        "foreman": {"years": 10, "months": 0},
-        "leader": {"years": 0, "months": 0},
-        "delivery_address": None,
-    }
+    stored = lines.Line(
+        line_id="AP-1-01",
+        worker_id="99000000000003",
+        worker_name="髙﨑 誠",
+        worker_name_kana="タカサキ マコト",
+        birth_date=date(1968, 11, 3),
+        consent_id="c-1",
+        trade="とび",
+        requested_level=4,
+        career_period={"start": "1987-04-01", "end": "2019-06-03"},
+        foreman={"years": 10, "months": 0},
+        leader={"years": 0, "months": 0},
+        delivery_address=None,
+        updated_at=datetime(2026, 11, 28, tzinfo=UTC),
+    )
     assert lines.recheck(stored, context(), "lines.0.") == []
     later = lines.recheck(
         stored, context(application_date=date(2029, 4, 1), consent=LATER), "lines.0."

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from application import data
-from application.core.applications import Header
+from application.core.applications import Application, Header
 from application.core.career import CareerRules
+from application.core.consents import Consent
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import JudgementCompletedV2
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
@@ -94,7 +96,11 @@ class World:
         self.now = NOW
         policy = Policy(schedule=data.fee_schedule(), prefectures=data.prefectures())
         self.service = ApplicationService(
-            self.applications, self.consents, self.judgement, policy, clock=lambda: self.now
+            Repository(self.applications, Application),
+            Repository(self.consents, Consent),
+            self.judgement,
+            policy,
+            clock=lambda: self.now,
         )
 
     async def consent(self, *workers: str) -> None:
@@ -301,4 +307,28 @@ async def test_a_rejudgement_updates_the_line_and_leaves_a_later_consent_valid(
     stale = judged(app_id, 1, "rejected", 1, NOW + timedelta(hours=2))
     await world.service.on_judgement_completed(stale)
     assert (await world.service.get(ME, app_id))["lines"][1]["judgement_sequence"] == 2
+    assert worker in {w["worker_id"] for w in await world.service.workers(ME)}
+
+
+async def test_a_draft_shows_what_it_would_cost_if_submitted_today(world: World) -> None:
+    app_id = await world.ready_draft()
+    draft = await world.service.get(ME, app_id)
+    assert (draft["line_count"], draft["fee_total_yen"]) == (2, 8000)
+    assert (await world.service.list(ME, "draft"))[0]["fee_total_yen"] == 8000
+    world.now = NOW.replace(year=2025, month=9)  # a fee-support period: 0 yen
+    assert (await world.service.get(ME, app_id))["fee_total_yen"] == 0
+    world.now = NOW
+    await world.service.submit(ME, app_id, KEY)
+    world.now = NOW.replace(year=2025, month=9)  # fixed at submission
+    assert (await world.service.get(ME, app_id))["fee_total_yen"] == 8000
+
+
+async def test_a_consent_whose_term_is_one_year_outlives_the_judgement(world: World) -> None:
+    app_id = await world.ready_draft()
+    await world.service.submit(ME, app_id, KEY)
+    worker = "99000000000001"
+    one_year = grant(worker, granted_at=NOW - timedelta(days=1), ends_on_first_judgement=False)
+    await world.service.on_consent_granted(Envelope(one_year, source="consent"))
+    world.now = NOW + timedelta(hours=2)
+    await world.service.on_judgement_completed(judged(app_id, 1, "approved", 2, world.now))
     assert worker in {w["worker_id"] for w in await world.service.workers(ME)}

@@ -8,7 +8,8 @@ the application, 申請済 → 判定中 → 判定完了 (承認 / 不承認); 
 until the first line starts being judged. A line's result is its current judgement: the
 JudgementCompletedV2 with the highest ``sequence`` (a re-judgement, 再判定, replaces the
 first one; every judgement applied stays in the line's ``judgement_history``). Every function
-returns the new document and the events it raises (stored in the same write: outbox).
+returns the new :class:`Application` and the events it raises (stored in the same write:
+outbox); the views (``summary``, ``detail``, ``line_view``) are the JSON the routes answer.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from application.core import address, lines
 from application.core.career import CareerRules
-from application.core.consents import japan_today
+from application.core.consents import Consent, japan_today
 from application.core.errors import (
     ApplicationError,
     FieldError,
@@ -32,7 +34,17 @@ from application.core.errors import (
     not_editable,
     not_found,
 )
-from application.core.fees import FeeSchedule
+from application.core.fees import FeeRule, FeeSchedule
+from application.core.lines import (
+    COMPLETED,
+    DRAFT,
+    JUDGING,
+    SUBMITTED,
+    WITHDRAWN,
+    JudgementEntry,
+    Line,
+)
+from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -43,15 +55,10 @@ from shared_kernel.events.catalogue import (
     JudgementStarted,
 )
 
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Envelope]]
+View = dict[str, Any]
+"""A JSON answer of the routes (not stored)."""
 SOURCE = "application"
 
-DRAFT = "draft"
-SUBMITTED = "submitted"
-JUDGING = "judging"
-COMPLETED = "completed"
-WITHDRAWN = "withdrawn"
 DELETED = "deleted"
 STATUSES = (DRAFT, SUBMITTED, JUDGING, COMPLETED, WITHDRAWN)
 STATUS_JA = {
@@ -73,6 +80,61 @@ DECLARATIONS = {
 }
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ID_LENGTH = 6
+
+
+class Submission(BaseModel):
+    """What the submission fixed: the key, the application date, the fee, the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: str
+    submitted_at: datetime
+    application_date: StoredDate
+    fee_total_yen: int
+    fee_rule: dict[str, Any]
+    response_json: str = ""
+    """The answer a retry with the same Idempotency-Key gets again, kept as JSON text: it
+    is never queried, and as nested fields it doubled the document (FerretDB's cost is per
+    element, in every write and read of the application; bench/README.md)."""
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = None
+    withdrawn_at: datetime
+
+
+class Application(Aggregate):
+    """One レベル判定代行申請 (``_id``: its number ``AP-YYYYMMDD-XXXXXX``)."""
+
+    employer_id: str
+    created_by: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    delivery_address: dict[str, str | None] | None = None
+    declarations: dict[str, bool]
+    lines: list[Line] = Field(default_factory=list)
+    line_count: int = 0
+    next_line_number: int = 1
+    lines_since: datetime | None = None
+    last_reminded_at: datetime | None = None
+    reminder_count: int = 0
+    submission: Submission | None = None
+    withdrawal: Withdrawal | None = None
+    deleted_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def line(self, wanted: str) -> Line | None:
+        return next((x for x in self.lines if x.line_id == wanted), None)
+
+    def with_line(self, updated: Line) -> list[Line]:
+        """The lines with ``updated`` in place of the line of the same id."""
+        return [updated if x.line_id == updated.line_id else x for x in self.lines]
+
+
+Outcome = tuple[Application, list[Envelope]]
 
 
 def new_application_id(now: datetime, randbelow: Callable[[int], int]) -> str:
@@ -128,93 +190,87 @@ def check_header(
 
 def new_draft(
     application_id: str, employer_id: str, created_by: str, header: Header, now: datetime
-) -> Doc:
-    return {
-        "_id": application_id,
-        "employer_id": employer_id,
-        "created_by": created_by,
-        "status": DRAFT,
-        "created_at": now,
-        "updated_at": now,
-        "delivery_address": header.delivery_address if header.address_given else None,
-        "declarations": {**dict.fromkeys(DECLARATIONS, False), **(header.declarations or {})},
-        "lines": [],
-        "line_count": 0,
-        "next_line_number": 1,
-        "lines_since": None,
-        "last_reminded_at": None,
-        "reminder_count": 0,
-        "submission": None,
-        "withdrawal": None,
-    }
+) -> Application:
+    return Application(
+        id=application_id,
+        employer_id=employer_id,
+        created_by=created_by,
+        status=DRAFT,
+        created_at=now,
+        updated_at=now,
+        delivery_address=header.delivery_address if header.address_given else None,
+        declarations={**dict.fromkeys(DECLARATIONS, False), **(header.declarations or {})},
+    )
 
 
-def owned(doc: Doc | None, employer_id: str | None) -> Doc:
-    """The document if it exists, is not deleted and belongs to the employer; else 404."""
-    if doc is None or doc.get("status") == DELETED or doc.get("employer_id") != employer_id:
+def owned(doc: Application | None, employer_id: str | None) -> Application:
+    """The application if it exists, is not deleted and belongs to the employer; else 404."""
+    if doc is None or doc.status == DELETED or doc.employer_id != employer_id:
         raise not_found()
     return doc
 
 
-def editable(doc: Doc | None, employer_id: str | None) -> Doc:
+def editable(doc: Application | None, employer_id: str | None) -> Application:
     found = owned(doc, employer_id)
-    if found["status"] != DRAFT:
-        raise not_editable(STATUS_JA[found["status"]])
+    if found.status != DRAFT:
+        raise not_editable(STATUS_JA[found.status])
     return found
 
 
-def update_header(doc: Doc, header: Header, now: datetime) -> Outcome:
-    new = {**doc, "updated_at": now}
+def update_header(doc: Application, header: Header, now: datetime) -> Outcome:
+    changes: dict[str, Any] = {"updated_at": now}
     if header.address_given:
-        new["delivery_address"] = header.delivery_address
+        changes["delivery_address"] = header.delivery_address
     if header.declarations is not None:
-        new["declarations"] = {**doc["declarations"], **header.declarations}
-    return new, []
+        changes["declarations"] = {**doc.declarations, **header.declarations}
+    return doc.model_copy(update=changes), []
 
 
-def discard(doc: Doc, now: datetime) -> Outcome:
+def discard(doc: Application, now: datetime) -> Outcome:
     """A draft no longer wanted: kept (documents are never deleted) but hidden."""
-    return {**doc, "status": DELETED, "deleted_at": now, "updated_at": now}, []
+    return doc.model_copy(update={"status": DELETED, "deleted_at": now, "updated_at": now}), []
 
 
 # --- lines ---------------------------------------------------------------------------------
 
 
-def _line_doc(number_id: str, checked: lines.CheckedLine, now: datetime, revision: int) -> Doc:
+def _new_line(
+    number_id: str, checked: lines.CheckedLine, now: datetime, revision: int, added_at: datetime
+) -> Line:
     worker = checked.worker
-    return {
-        "line_id": number_id,
-        "revision": revision,
-        "worker_id": worker["worker_id"],
-        "worker_name": worker["worker_name"],
-        "worker_name_kana": worker["worker_name_kana"],
-        "birth_date": worker["birth_date"],
-        "consent_id": worker["consent_id"],
-        "trade": checked.trade,
-        "requested_level": checked.requested_level,
-        "career_period": checked.period.as_dict() if checked.period else None,
-        "career_prefill": checked.prefill.as_dict() if checked.prefill else None,
-        "foreman": checked.foreman.as_dict() if checked.foreman else None,
-        "leader": checked.leader.as_dict() if checked.leader else None,
-        "delivery_address": checked.delivery_address,
-        "warnings": [w.as_dict() for w in checked.warnings],
-        "preview": None,
-        "status": DRAFT,
-        "updated_at": now,
-    }
+    assert worker.worker_name is not None and worker.worker_name_kana is not None
+    assert worker.birth_date is not None and worker.consent_id is not None
+    return Line(
+        line_id=number_id,
+        revision=revision,
+        worker_id=worker.worker_id,
+        worker_name=worker.worker_name,
+        worker_name_kana=worker.worker_name_kana,
+        birth_date=worker.birth_date,
+        consent_id=worker.consent_id,
+        trade=checked.trade,
+        requested_level=checked.requested_level,
+        career_period=checked.period.as_dict() if checked.period else None,
+        career_prefill=checked.prefill.as_dict() if checked.prefill else None,
+        foreman=checked.foreman.as_dict() if checked.foreman else None,
+        leader=checked.leader.as_dict() if checked.leader else None,
+        delivery_address=checked.delivery_address,
+        warnings=[w.as_dict() for w in checked.warnings],
+        status=DRAFT,
+        updated_at=now,
+        added_at=added_at,
+    )
 
 
-def find_line(doc: Doc, wanted: str) -> Doc:
-    for line in doc["lines"]:
-        if line["line_id"] == wanted:
-            return dict(line)
-    raise line_not_found()
+def find_line(doc: Application, wanted: str) -> Line:
+    found = doc.line(wanted)
+    if found is None:
+        raise line_not_found()
+    return found
 
 
-def _duplicate(doc: Doc, worker_id: str, except_line: str | None = None) -> None:
-    if any(
-        line["worker_id"] == worker_id and line["line_id"] != except_line for line in doc["lines"]
-    ):
+def _duplicate(doc: Application, worker_id: str, except_line: str | None = None) -> None:
+    if any(line.worker_id == worker_id and line.line_id != except_line for line in doc.lines):
         raise invalid(
             [
                 FieldError(
@@ -226,68 +282,66 @@ def _duplicate(doc: Doc, worker_id: str, except_line: str | None = None) -> None
         )
 
 
-def _with_lines(doc: Doc, new_lines: list[Doc], now: datetime) -> Doc:
+def _with_lines(doc: Application, new_lines: list[Line], now: datetime) -> Application:
     count = len(new_lines)
-    since = doc.get("lines_since")
+    since = doc.lines_since
     if count == 0:
         since = None
     elif since is None:
         since = now
-    return {
-        **doc,
-        "lines": new_lines,
-        "line_count": count,
-        "lines_since": since,
-        "updated_at": now,
-    }
+    return doc.model_copy(
+        update={"lines": new_lines, "line_count": count, "lines_since": since, "updated_at": now}
+    )
 
 
-def add_line(doc: Doc, checked: lines.CheckedLine, now: datetime, max_lines: int) -> Outcome:
-    _duplicate(doc, checked.worker["worker_id"])
-    if len(doc["lines"]) >= max_lines:
+def add_line(
+    doc: Application, checked: lines.CheckedLine, now: datetime, max_lines: int
+) -> Outcome:
+    _duplicate(doc, checked.worker.worker_id)
+    if len(doc.lines) >= max_lines:
         raise ApplicationError(
             "too_many_lines", f"1つの申請に追加できる技能者は{max_lines}名までです。"
         )
-    number = int(doc["next_line_number"])
-    line = {**_line_doc(line_id(doc["_id"], number), checked, now, 1), "added_at": now}
-    new = _with_lines(doc, [*doc["lines"], line], now)
-    return {**new, "next_line_number": number + 1}, []
+    number = doc.next_line_number
+    line = _new_line(line_id(doc.id, number), checked, now, 1, now)
+    new = _with_lines(doc, [*doc.lines, line], now)
+    return new.model_copy(update={"next_line_number": number + 1}), []
 
 
-def replace_line(doc: Doc, wanted: str, checked: lines.CheckedLine, now: datetime) -> Outcome:
+def replace_line(
+    doc: Application, wanted: str, checked: lines.CheckedLine, now: datetime
+) -> Outcome:
     old = find_line(doc, wanted)
-    _duplicate(doc, checked.worker["worker_id"], except_line=wanted)
-    line = {
-        **_line_doc(wanted, checked, now, int(old.get("revision", 1)) + 1),
-        "added_at": old.get("added_at", now),
-    }
-    return _with_lines(doc, [line if x["line_id"] == wanted else x for x in doc["lines"]], now), []
+    _duplicate(doc, checked.worker.worker_id, except_line=wanted)
+    line = _new_line(wanted, checked, now, old.revision + 1, old.added_at or now)
+    return _with_lines(doc, doc.with_line(line), now), []
 
 
-def remove_line(doc: Doc, wanted: str, now: datetime) -> Outcome:
+def remove_line(doc: Application, wanted: str, now: datetime) -> Outcome:
     find_line(doc, wanted)
-    return _with_lines(doc, [x for x in doc["lines"] if x["line_id"] != wanted], now), []
+    return _with_lines(doc, [x for x in doc.lines if x.line_id != wanted], now), []
 
 
-def preview_request(line: Doc, application_date: date) -> Doc:
+def preview_request(line: Line, application_date: date) -> View:
     """The body of the judgement service's ``POST /preview/worker`` for a line."""
-    period = line.get("career_period")
-    certification: Doc | None = None
+    period = line.career_period
+    certification: View | None = None
     if period:
         certification = {"start": period["start"], "end": period["end"]}
-        for role in ("foreman", "leader"):
-            if line.get(role) is not None:
-                certification[role] = dict(line[role])
+        if line.foreman is not None:
+            certification["foreman"] = dict(line.foreman)
+        if line.leader is not None:
+            certification["leader"] = dict(line.leader)
     return {
-        "worker_id": line["worker_id"],
-        "trade": line["trade"],
-        "requested_level": line["requested_level"],
+        "worker_id": line.worker_id,
+        "trade": line.trade,
+        "requested_level": line.requested_level,
         "application_date": application_date.isoformat(),
         "career_certification": certification,
     }
 
 
-def preview_summary(result: Mapping[str, Any], application_date: date, now: datetime) -> Doc:
+def preview_summary(result: Mapping[str, Any], application_date: date, now: datetime) -> View:
     """What a line keeps of a judgement preview (the §5 result), with the flag."""
     likely_rejected = result["decision"] == "rejected"
     requested = int(result["requested_level"])
@@ -314,17 +368,17 @@ def preview_summary(result: Mapping[str, Any], application_date: date, now: date
 
 
 def record_preview(
-    doc: Doc, wanted: str, revision: int, preview: Doc, now: datetime
+    doc: Application, wanted: str, revision: int, preview: View, now: datetime
 ) -> Outcome | None:
     """Keep the preview on the line, unless the line changed since it was asked for."""
-    if doc.get("status") != DRAFT:
+    if doc.status != DRAFT:
         return None
-    line = next((x for x in doc["lines"] if x["line_id"] == wanted), None)
-    if line is None or int(line.get("revision", 1)) != revision:
+    line = doc.line(wanted)
+    if line is None or line.revision != revision:
         return None
-    updated = {**line, "preview": preview}
-    new_lines = [updated if x["line_id"] == wanted else x for x in doc["lines"]]
-    return {**doc, "lines": new_lines}, []
+    return doc.model_copy(
+        update={"lines": doc.with_line(line.model_copy(update={"preview": preview}))}
+    ), []
 
 
 # --- submission ----------------------------------------------------------------------------
@@ -335,15 +389,15 @@ class SubmitContext:
     application_date: date
     trades: Collection[str]
     prefectures: Collection[str]
-    consents: Mapping[str, Doc | None]  # by worker id, from the read model
+    consents: Mapping[str, Consent | None]  # by worker id, from the read model
     schedule: FeeSchedule
     rules: CareerRules
 
 
-def submission_errors(doc: Doc, ctx: SubmitContext) -> list[FieldError]:
+def submission_errors(doc: Application, ctx: SubmitContext) -> list[FieldError]:
     """Everything a submission needs, checked again as of the application date."""
     errors: list[FieldError] = []
-    if not doc["lines"]:
+    if not doc.lines:
         errors.append(
             FieldError(
                 "lines",
@@ -351,9 +405,9 @@ def submission_errors(doc: Doc, ctx: SubmitContext) -> list[FieldError]:
                 "技能者が追加されていません。「技能者追加」から追加してください",
             )
         )
-    errors += address.complete_errors(doc.get("delivery_address"), "delivery_address")
+    errors += address.complete_errors(doc.delivery_address, "delivery_address")
     for name, label in DECLARATIONS.items():
-        if not doc["declarations"].get(name):
+        if not doc.declarations.get(name):
             errors.append(
                 FieldError(
                     f"declarations.{name}",
@@ -361,99 +415,105 @@ def submission_errors(doc: Doc, ctx: SubmitContext) -> list[FieldError]:
                     f"{label.split('（')[0]}の表明にチェックしてください",
                 )
             )
-    for index, line in enumerate(doc["lines"]):
+    for index, line in enumerate(doc.lines):
         ctx_line = lines.Context(
             application_date=ctx.application_date,
             trades=ctx.trades,
             prefectures=ctx.prefectures,
-            consent=ctx.consents.get(line["worker_id"]),
+            consent=ctx.consents.get(line.worker_id),
             ccus=None,
             rules=ctx.rules,
         )
         errors += [
-            replace(e, line_id=line["line_id"])
+            replace(e, line_id=line.line_id)
             for e in lines.recheck(line, ctx_line, f"lines.{index}.")
         ]
     return errors
 
 
-def ensure_submittable(doc: Doc) -> None:
-    if doc["status"] != DRAFT:
+def ensure_submittable(doc: Application) -> None:
+    if doc.status != DRAFT:
         raise ApplicationError(
             "already_submitted",
-            f"この申請は{STATUS_JA[doc['status']]}のため、申請できません（申請できるのは下書きのみです）。",
+            f"この申請は{STATUS_JA[doc.status]}のため、申請できません（申請できるのは下書きのみです）。",
         )
 
 
-def submitted_by(doc: Doc, key: str) -> bool:
-    return (doc.get("submission") or {}).get("idempotency_key") == key
+def submitted_by(doc: Application, key: str) -> bool:
+    return doc.submission is not None and doc.submission.idempotency_key == key
 
 
-def submit(doc: Doc, key: str, ctx: SubmitContext, now: datetime) -> Outcome:
+def _months(years_months: dict[str, int] | None) -> int:
+    given = years_months or {}
+    return int(given.get("years", 0)) * 12 + int(given.get("months", 0))
+
+
+def submit(doc: Application, key: str, ctx: SubmitContext, now: datetime) -> Outcome:
     """申請: check everything, compute the fee, freeze, raise ApplicationSubmitted."""
     errors = submission_errors(doc, ctx)
     if errors:
         raise invalid(errors)
     rule = ctx.schedule.rule_on(ctx.application_date)
-    submitted_lines: list[Doc] = []
+    submitted_lines: list[Line] = []
     event_lines: list[ApplicationLine] = []
-    for line in doc["lines"]:
-        consent = ctx.consents[line["worker_id"]]
+    for line in doc.lines:
+        consent = ctx.consents[line.worker_id]
         assert consent is not None
-        period = line.get("career_period") or {}
-        foreman = line.get("foreman") or {}
-        leader = line.get("leader") or {}
-        frozen = {
-            **line,
-            # the names as the consent records them today (a renewed consent may correct them)
-            "worker_name": consent["worker_name"],
-            "worker_name_kana": consent["worker_name_kana"],
-            "birth_date": consent["birth_date"],
-            "consent_id": consent["consent_id"],
-            "delivery_address": line.get("delivery_address") or doc["delivery_address"],
-            "delivery_address_overridden": bool(line.get("delivery_address")),
-            "fee_yen": rule.fee_yen,
-            "status": SUBMITTED,
-            "submitted_at": now,
-        }
+        frozen = line.model_copy(
+            update={
+                # the names as the consent records them today (a renewed consent may correct them)
+                "worker_name": consent.worker_name,
+                "worker_name_kana": consent.worker_name_kana,
+                "birth_date": consent.birth_date,
+                "consent_id": consent.consent_id,
+                "delivery_address": line.delivery_address or doc.delivery_address,
+                "delivery_address_overridden": bool(line.delivery_address),
+                "fee_yen": rule.fee_yen,
+                "status": SUBMITTED,
+                "submitted_at": now,
+            }
+        )
         submitted_lines.append(frozen)
+        period = frozen.career_period
         event_lines.append(
             ApplicationLine(
-                line_id=frozen["line_id"],
-                worker_id=frozen["worker_id"],
-                worker_name=frozen["worker_name"],
-                worker_name_kana=frozen["worker_name_kana"],
-                birth_date=date.fromisoformat(frozen["birth_date"]),
-                trade=frozen["trade"],
-                requested_level=frozen["requested_level"],
+                line_id=frozen.line_id,
+                worker_id=frozen.worker_id,
+                worker_name=frozen.worker_name,
+                worker_name_kana=frozen.worker_name_kana,
+                birth_date=frozen.birth_date,
+                trade=frozen.trade,
+                requested_level=frozen.requested_level,
                 career_start=date.fromisoformat(period["start"]) if period else None,
                 career_end=date.fromisoformat(period["end"]) if period else None,
-                foreman_months=int(foreman.get("years", 0)) * 12 + int(foreman.get("months", 0)),
-                leader_months=int(leader.get("years", 0)) * 12 + int(leader.get("months", 0)),
+                foreman_months=_months(frozen.foreman),
+                leader_months=_months(frozen.leader),
                 fee_yen=rule.fee_yen,
             )
         )
-    total = rule.fee_yen * len(submitted_lines)
-    new = {
-        **doc,
-        "status": SUBMITTED,
-        "lines": submitted_lines,
-        "updated_at": now,
-        "submission": {
-            "idempotency_key": key,
-            "submitted_at": now,
-            "application_date": ctx.application_date.isoformat(),
-            "fee_total_yen": total,
-            "fee_rule": rule.as_dict(),
-        },
-    }
-    # the answer a retry with the same Idempotency-Key gets again, kept as JSON text: it is
-    # never queried, and as nested fields it doubled the document (FerretDB's cost is per
-    # element, in every write and read of the application; bench/README.md)
-    new["submission"]["response_json"] = to_json(detail(new)).decode()
+    total = rule.total(len(submitted_lines))
+    submission = Submission(
+        idempotency_key=key,
+        submitted_at=now,
+        application_date=ctx.application_date,
+        fee_total_yen=total,
+        fee_rule=rule.as_dict(),
+    )
+    new = doc.model_copy(
+        update={
+            "status": SUBMITTED,
+            "lines": submitted_lines,
+            "updated_at": now,
+            "submission": submission,
+        }
+    )
+    answer = to_json(detail(new)).decode()
+    new = new.model_copy(
+        update={"submission": submission.model_copy(update={"response_json": answer})}
+    )
     event = ApplicationSubmitted(
-        application_id=doc["_id"],
-        employer_id=doc["employer_id"],
+        application_id=doc.id,
+        employer_id=doc.employer_id,
         application_date=ctx.application_date,
         submitted_at=now,
         fee_total_yen=total,
@@ -465,16 +525,16 @@ def submit(doc: Doc, key: str, ctx: SubmitContext, now: datetime) -> Outcome:
 # --- withdrawal and judgement progress -----------------------------------------------------
 
 
-def withdraw(doc: Doc, reason: str | None, now: datetime) -> Outcome:
+def withdraw(doc: Application, reason: str | None, now: datetime) -> Outcome:
     """取下げ: only a submitted application none of whose lines has started being judged."""
-    status = doc["status"]
+    status = doc.status
     if status == DRAFT:
         raise ApplicationError(
             "not_submitted", "下書きは取下げできません（不要な下書きは削除してください）。"
         )
     if status == WITHDRAWN:
         raise ApplicationError("already_withdrawn", "この申請は既に取下げられています。")
-    if status != SUBMITTED or any(x["status"] != SUBMITTED for x in doc["lines"]):
+    if status != SUBMITTED or any(x.status != SUBMITTED for x in doc.lines):
         raise ApplicationError(
             "judgement_started",
             "判定が開始されているため、この申請は取下げできません。",
@@ -484,125 +544,84 @@ def withdraw(doc: Doc, reason: str | None, now: datetime) -> Outcome:
         raise invalid(
             [FieldError("reason", "too_long", "取下げ理由は500文字以内で入力してください")]
         )
-    new_lines = [{**x, "status": WITHDRAWN, "withdrawn_at": now} for x in doc["lines"]]
-    new = {
-        **doc,
-        "status": WITHDRAWN,
-        "lines": new_lines,
-        "updated_at": now,
-        "withdrawal": {"reason": text or None, "withdrawn_at": now},
-    }
+    new_lines = [x.model_copy(update={"status": WITHDRAWN, "withdrawn_at": now}) for x in doc.lines]
+    new = doc.model_copy(
+        update={
+            "status": WITHDRAWN,
+            "lines": new_lines,
+            "updated_at": now,
+            "withdrawal": Withdrawal(reason=text or None, withdrawn_at=now),
+        }
+    )
     event = ApplicationWithdrawn(
-        application_id=doc["_id"],
-        employer_id=doc["employer_id"],
-        line_ids=[x["line_id"] for x in doc["lines"]],
+        application_id=doc.id,
+        employer_id=doc.employer_id,
+        line_ids=[x.line_id for x in doc.lines],
         reason=text or None,
         withdrawn_at=now,
     )
     return new, [Envelope(event, source=SOURCE)]
 
 
-def overall_status(doc: Doc) -> str:
+def overall_status(doc: Application) -> str:
     """The application's status from its lines' (after submission)."""
-    if doc["status"] in (DRAFT, DELETED):
-        return str(doc["status"])
-    active = [x for x in doc["lines"] if x["status"] != WITHDRAWN]
+    if doc.status in (DRAFT, DELETED):
+        return doc.status
+    active = [x for x in doc.lines if x.status != WITHDRAWN]
     if not active:
         return WITHDRAWN
-    if all(x["status"] == COMPLETED for x in active):
+    if all(x.status == COMPLETED for x in active):
         return COMPLETED
-    if any(x["status"] in (JUDGING, COMPLETED) for x in active):
+    if any(x.status in (JUDGING, COMPLETED) for x in active):
         return JUDGING
     return SUBMITTED
 
 
 def _progress(
-    doc: Doc | None,
+    doc: Application | None,
     employer_id: str,
     wanted: str,
-    change: Callable[[Doc], Doc | None],
+    change: Callable[[Line], Line | None],
     now: datetime,
 ) -> Outcome | None:
-    if doc is None or doc.get("employer_id") != employer_id or doc["status"] in (DRAFT, DELETED):
+    if doc is None or doc.employer_id != employer_id or doc.status in (DRAFT, DELETED):
         return None  # not ours, or never submitted: nothing to move
-    line = next((x for x in doc["lines"] if x["line_id"] == wanted), None)
+    line = doc.line(wanted)
     if line is None:
         return None
     updated = change(line)
     if updated is None:
         return None
-    new = {**doc, "lines": [updated if x["line_id"] == wanted else x for x in doc["lines"]]}
+    new = doc.model_copy(update={"lines": doc.with_line(updated)})
     status = overall_status(new)
-    new = {**new, "status": status, "updated_at": now}
-    if status == COMPLETED and not doc.get("completed_at"):
-        new["completed_at"] = now
-    return new, []
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == COMPLETED and not doc.completed_at:
+        changes["completed_at"] = now
+    return new.model_copy(update=changes), []
 
 
-def started(doc: Doc | None, event: JudgementStarted, now: datetime) -> Outcome | None:
+def started(doc: Application | None, event: JudgementStarted, now: datetime) -> Outcome | None:
     """判定中. A line already judging or judged stays as it is."""
 
-    def start(line: Doc) -> Doc | None:
-        if line["status"] in (JUDGING, COMPLETED):
+    def start(line: Line) -> Line | None:
+        if line.status in (JUDGING, COMPLETED):
             return None
-        late = line["status"] == WITHDRAWN
-        return {
-            **line,
-            "status": JUDGING,
-            "judgement_id": event.judgement_id,
-            "started_at": event.started_at,
-            **({"note_ja": LATE_WITHDRAWAL_JA} if late else {}),
-        }
+        late = line.status == WITHDRAWN
+        return line.model_copy(
+            update={
+                "status": JUDGING,
+                "judgement_id": event.judgement_id,
+                "started_at": event.started_at,
+                **({"note_ja": LATE_WITHDRAWAL_JA} if late else {}),
+            }
+        )
 
     return _progress(doc, event.employer_id, event.line_id, start, now)
 
 
-def held_sequence(line: Doc) -> int:
-    """The sequence of the line's current judgement: 0 while it has none. A line judged
-    before sequences were kept holds its one judgement, sequence 1."""
-    if line.get("judgement_sequence") is not None:
-        return int(line["judgement_sequence"])
-    return 1 if line.get("decision") is not None else 0
-
-
-def judgement_history(line: Doc) -> list[Doc]:
-    """Every judgement applied to the line, oldest first (the last one is the current).
-
-    A line judged before histories were kept gets its one judgement from its own fields.
-    """
-    stored = line.get("judgement_history")
-    if stored is not None:
-        return [dict(entry) for entry in stored]
-    if held_sequence(line) == 0:
-        return []
-    return [
-        {
-            "sequence": 1,
-            "judgement_id": line.get("judgement_id"),
-            "decision": line.get("decision"),
-            "eligible_level": line.get("eligible_level"),
-            "criteria_version": line.get("criteria_version"),
-            "judged_at": line.get("judged_at"),
-            "rejudgement_reason": None,
-            "supersedes": None,
-        }
-    ]
-
-
-def _history_entry(event: JudgementCompletedV2) -> Doc:
-    return {
-        "sequence": event.sequence,
-        "judgement_id": event.judgement_id,
-        "decision": event.decision,
-        "eligible_level": event.eligible_level,
-        "criteria_version": event.criteria_version,
-        "judged_at": event.judged_at,
-        "rejudgement_reason": event.rejudgement_reason,
-        "supersedes": event.supersedes,
-    }
-
-
-def completed(doc: Doc | None, event: JudgementCompletedV2, now: datetime) -> Outcome | None:
+def completed(
+    doc: Application | None, event: JudgementCompletedV2, now: datetime
+) -> Outcome | None:
     """判定完了 (承認 / 不承認), or a re-judgement (再判定) replacing the line's result.
 
     Applied only when the event's ``sequence`` is higher than the one the line holds: a
@@ -612,27 +631,38 @@ def completed(doc: Doc | None, event: JudgementCompletedV2, now: datetime) -> Ou
     ``completed_at`` keeps the first completion's time; no event is raised either way.
     """
 
-    def complete(line: Doc) -> Doc | None:
-        if event.sequence <= held_sequence(line):
+    def complete(line: Line) -> Line | None:
+        if event.sequence <= line.held_sequence:
             return None
-        late = line["status"] == WITHDRAWN
-        return {
-            **line,
-            "status": COMPLETED,
-            "judgement_id": event.judgement_id,
-            "judgement_sequence": event.sequence,
-            "started_at": line.get("started_at") or event.judged_at,
-            "decision": event.decision,
-            "eligible_level": event.eligible_level,
-            "messages": list(event.messages),
-            "criteria_version": event.criteria_version,
-            "evaluation_body": event.evaluation_body,
-            "judged_at": event.judged_at,
-            "supersedes": event.supersedes,
-            "rejudgement_reason": event.rejudgement_reason,
-            "judgement_history": [*judgement_history(line), _history_entry(event)],
-            **({"note_ja": LATE_WITHDRAWAL_JA} if late else {}),
-        }
+        late = line.status == WITHDRAWN
+        entry = JudgementEntry(
+            sequence=event.sequence,
+            judgement_id=event.judgement_id,
+            decision=event.decision,
+            eligible_level=event.eligible_level,
+            criteria_version=event.criteria_version,
+            judged_at=event.judged_at,
+            rejudgement_reason=event.rejudgement_reason,
+            supersedes=event.supersedes,
+        )
+        return line.model_copy(
+            update={
+                "status": COMPLETED,
+                "judgement_id": event.judgement_id,
+                "judgement_sequence": event.sequence,
+                "started_at": line.started_at or event.judged_at,
+                "decision": event.decision,
+                "eligible_level": event.eligible_level,
+                "messages": list(event.messages),
+                "criteria_version": event.criteria_version,
+                "evaluation_body": event.evaluation_body,
+                "judged_at": event.judged_at,
+                "supersedes": event.supersedes,
+                "rejudgement_reason": event.rejudgement_reason,
+                "judgement_history": [*line.judgement_history, entry],
+                **({"note_ja": LATE_WITHDRAWAL_JA} if late else {}),
+            }
+        )
 
     return _progress(doc, event.employer_id, event.line_id, complete, now)
 
@@ -640,27 +670,29 @@ def completed(doc: Doc | None, event: JudgementCompletedV2, now: datetime) -> Ou
 # --- 押し忘れ防止 -----------------------------------------------------------------------------
 
 
-def reminder_due(doc: Doc, now: datetime, after: timedelta, every: timedelta) -> bool:
+def reminder_due(doc: Application, now: datetime, after: timedelta, every: timedelta) -> bool:
     """A draft with lines, unsubmitted for ``after``, not reminded within ``every``."""
-    if doc.get("status") != DRAFT or not doc.get("line_count") or doc.get("lines_since") is None:
+    if doc.status != DRAFT or not doc.line_count or doc.lines_since is None:
         return False
-    if now - doc["lines_since"] < after:
+    if now - doc.lines_since < after:
         return False
-    last = doc.get("last_reminded_at")
+    last = doc.last_reminded_at
     return last is None or now - last >= every
 
 
-def remind(doc: Doc | None, now: datetime, after: timedelta, every: timedelta) -> Outcome | None:
+def remind(
+    doc: Application | None, now: datetime, after: timedelta, every: timedelta
+) -> Outcome | None:
     if doc is None or not reminder_due(doc, now, after, every):
         return None
     event = ApplicationDraftReminder(
-        application_id=doc["_id"],
-        employer_id=doc["employer_id"],
-        line_count=int(doc["line_count"]),
-        draft_created_at=doc["created_at"],
+        application_id=doc.id,
+        employer_id=doc.employer_id,
+        line_count=doc.line_count,
+        draft_created_at=doc.created_at,
         reminded_at=now,
     )
-    new = {**doc, "last_reminded_at": now, "reminder_count": int(doc.get("reminder_count", 0)) + 1}
+    new = doc.model_copy(update={"last_reminded_at": now, "reminder_count": doc.reminder_count + 1})
     return new, [Envelope(event, source=SOURCE)]
 
 
@@ -677,129 +709,128 @@ def _status_ja(status: str, decision: str | None) -> str:
     return STATUS_JA[status]
 
 
-def line_view(line: Doc, doc: Doc) -> Doc:
-    override = line.get("delivery_address")
-    if doc["status"] == DRAFT:
-        effective = override or doc.get("delivery_address")
+def line_view(line: Line, doc: Application) -> View:
+    override = line.delivery_address
+    if doc.status == DRAFT:
+        effective = override or doc.delivery_address
         overridden = bool(override)
     else:  # frozen at submission with the effective address
         effective = override
-        overridden = bool(line.get("delivery_address_overridden"))
-    preview = line.get("preview")
-    view = {
-        "line_id": line["line_id"],
-        "worker_id": line["worker_id"],
-        "worker_name": line["worker_name"],
-        "worker_name_kana": line["worker_name_kana"],
-        "birth_date": line["birth_date"],
-        "trade": line["trade"],
-        "requested_level": line["requested_level"],
-        "career_period": line.get("career_period"),
-        "career_prefill": line.get("career_prefill"),
-        "foreman": line.get("foreman"),
-        "leader": line.get("leader"),
+        overridden = line.delivery_address_overridden
+    preview = line.preview
+    return {
+        "line_id": line.line_id,
+        "worker_id": line.worker_id,
+        "worker_name": line.worker_name,
+        "worker_name_kana": line.worker_name_kana,
+        "birth_date": line.birth_date.isoformat(),
+        "trade": line.trade,
+        "requested_level": line.requested_level,
+        "career_period": line.career_period,
+        "career_prefill": line.career_prefill,
+        "foreman": line.foreman,
+        "leader": line.leader,
         "delivery_address": effective,
         "delivery_address_ja": address.one_line(effective),
         "delivery_address_overridden": overridden,
-        "warnings": line.get("warnings", []),
+        "warnings": line.warnings,
         "preview": {k: _iso(v) for k, v in preview.items()} if preview else None,
         "flag_ja": (preview or {}).get("flag_ja"),
-        "status": line["status"],
-        "status_ja": _status_ja(line["status"], line.get("decision")),
-        "fee_yen": line.get("fee_yen"),
-        "decision": line.get("decision"),
-        "decision_ja": DECISION_JA.get(line.get("decision") or ""),
-        "eligible_level": line.get("eligible_level"),
-        "messages": line.get("messages", []),
-        "judgement_id": line.get("judgement_id"),
-        "judgement_sequence": held_sequence(line) or None,
-        "criteria_version": line.get("criteria_version"),
-        "judged_at": _iso(line.get("judged_at")),
-        "supersedes": line.get("supersedes"),
-        "rejudgement_reason": line.get("rejudgement_reason"),
-        "judgement_history": [_history_view(entry) for entry in judgement_history(line)],
-        "note_ja": line.get("note_ja"),
+        "status": line.status,
+        "status_ja": _status_ja(line.status, line.decision),
+        "fee_yen": line.fee_yen,
+        "decision": line.decision,
+        "decision_ja": DECISION_JA.get(line.decision or ""),
+        "eligible_level": line.eligible_level,
+        "messages": line.messages,
+        "judgement_id": line.judgement_id,
+        "judgement_sequence": line.held_sequence or None,
+        "criteria_version": line.criteria_version,
+        "judged_at": _iso(line.judged_at),
+        "supersedes": line.supersedes,
+        "rejudgement_reason": line.rejudgement_reason,
+        "judgement_history": [_history_view(entry) for entry in line.judgement_history],
+        "note_ja": line.note_ja,
     }
-    return view
 
 
-def _history_view(entry: Doc) -> Doc:
+def _history_view(entry: JudgementEntry) -> View:
     return {
-        "sequence": entry["sequence"],
-        "judgement_id": entry.get("judgement_id"),
-        "decision": entry.get("decision"),
-        "decision_ja": DECISION_JA.get(entry.get("decision") or ""),
-        "eligible_level": entry.get("eligible_level"),
-        "criteria_version": entry.get("criteria_version"),
-        "judged_at": _iso(entry.get("judged_at")),
-        "rejudgement_reason": entry.get("rejudgement_reason"),
-        "supersedes": entry.get("supersedes"),
+        "sequence": entry.sequence,
+        "judgement_id": entry.judgement_id,
+        "decision": entry.decision,
+        "decision_ja": DECISION_JA.get(entry.decision or ""),
+        "eligible_level": entry.eligible_level,
+        "criteria_version": entry.criteria_version,
+        "judged_at": _iso(entry.judged_at),
+        "rejudgement_reason": entry.rejudgement_reason,
+        "supersedes": entry.supersedes,
     }
 
 
-def fee_total(doc: Doc, fee_per_line: int | None) -> int | None:
+def fee_total(doc: Application, fee_today: FeeRule | None) -> int | None:
     """The application's fee: fixed at submission; for a draft, what it would cost if
-    submitted today (``fee_per_line`` × its lines; ``None`` when no fee rule applies)."""
-    submission = doc.get("submission")
-    if submission:
-        return int(submission["fee_total_yen"])
-    if doc["status"] != DRAFT or fee_per_line is None:
+    submitted today (``fee_today`` for each of its lines; ``None`` when no fee rule
+    applies)."""
+    if doc.submission is not None:
+        return doc.submission.fee_total_yen
+    if doc.status != DRAFT or fee_today is None:
         return None
-    return fee_per_line * len(doc["lines"])
+    return fee_today.total(len(doc.lines))
 
 
-def summary(doc: Doc, fee_per_line: int | None = None) -> Doc:
-    """``fee_per_line``: today's fee, for a draft's ``fee_total_yen`` (see ``fee_total``)."""
-    submission = doc.get("submission") or {}
-    decided = [x.get("decision") for x in doc["lines"] if x["status"] == COMPLETED]
+def summary(doc: Application, fee_today: FeeRule | None = None) -> View:
+    """``fee_today``: today's fee rule, for a draft's ``fee_total_yen`` (``fee_total``)."""
+    submission = doc.submission
+    decided = [x.decision for x in doc.lines if x.status == COMPLETED]
     attention = None
-    if doc["status"] == DRAFT and doc.get("line_count"):
+    if doc.status == DRAFT and doc.line_count:
         attention = (
-            f"申請ボタンが押されていません。技能者{doc['line_count']}名の申請は未完了です。"
+            f"申請ボタンが押されていません。技能者{doc.line_count}名の申請は未完了です。"
             "内容を確認して「申請」を押してください"
         )
     return {
-        "application_id": doc["_id"],
-        "employer_id": doc["employer_id"],
-        "status": doc["status"],
-        "status_ja": STATUS_JA[doc["status"]],
-        "created_at": _iso(doc["created_at"]),
-        "updated_at": _iso(doc["updated_at"]),
-        "submitted_at": _iso(submission.get("submitted_at")),
-        "application_date": submission.get("application_date"),
-        "line_count": len(doc["lines"]),
-        "fee_total_yen": fee_total(doc, fee_per_line),
+        "application_id": doc.id,
+        "employer_id": doc.employer_id,
+        "status": doc.status,
+        "status_ja": STATUS_JA[doc.status],
+        "created_at": _iso(doc.created_at),
+        "updated_at": _iso(doc.updated_at),
+        "submitted_at": _iso(submission.submitted_at) if submission else None,
+        "application_date": _iso(submission.application_date) if submission else None,
+        "line_count": len(doc.lines),
+        "fee_total_yen": fee_total(doc, fee_today),
         "approved_count": decided.count("approved"),
         "rejected_count": decided.count("rejected"),
         "attention_ja": attention,
-        "last_reminded_at": _iso(doc.get("last_reminded_at")),
+        "last_reminded_at": _iso(doc.last_reminded_at),
     }
 
 
-def submitted_response(doc: Doc) -> Doc:
-    """The answer the submission gave (documents written before kept it nested)."""
-    submission = doc["submission"]
-    if "response_json" in submission:
-        answer: Doc = json.loads(submission["response_json"])
-        return answer
-    nested: Doc = submission["response"]
-    return nested
+def submitted_response(doc: Application) -> View:
+    """The answer the submission gave."""
+    assert doc.submission is not None
+    answer: View = json.loads(doc.submission.response_json)
+    return answer
 
 
-def detail(doc: Doc, fee_per_line: int | None = None) -> Doc:
-    submission = doc.get("submission")
-    withdrawal = doc.get("withdrawal")
+def detail(doc: Application, fee_today: FeeRule | None = None) -> View:
+    submission = doc.submission
+    withdrawal = doc.withdrawal
     return {
-        **summary(doc, fee_per_line),
-        "delivery_address": doc.get("delivery_address"),
-        "delivery_address_ja": address.one_line(doc.get("delivery_address")),
-        "declarations": dict(doc["declarations"]),
+        **summary(doc, fee_today),
+        "delivery_address": doc.delivery_address,
+        "delivery_address_ja": address.one_line(doc.delivery_address),
+        "declarations": dict(doc.declarations),
         "declarations_ja": dict(DECLARATIONS),
-        "lines": [line_view(x, doc) for x in doc["lines"]],
-        "fee_rule": (submission or {}).get("fee_rule"),
-        "withdrawal": {k: _iso(v) for k, v in withdrawal.items()} if withdrawal else None,
-        "completed_at": _iso(doc.get("completed_at")),
-        "editable": doc["status"] == DRAFT,
-        "withdrawable": doc["status"] == SUBMITTED
-        and all(x["status"] == SUBMITTED for x in doc["lines"]),
+        "lines": [line_view(x, doc) for x in doc.lines],
+        "fee_rule": submission.fee_rule if submission else None,
+        "withdrawal": (
+            {"reason": withdrawal.reason, "withdrawn_at": _iso(withdrawal.withdrawn_at)}
+            if withdrawal
+            else None
+        ),
+        "completed_at": _iso(doc.completed_at),
+        "editable": doc.status == DRAFT,
+        "withdrawable": doc.status == SUBMITTED and all(x.status == SUBMITTED for x in doc.lines),
     }

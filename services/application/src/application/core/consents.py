@@ -18,23 +18,46 @@ employer × worker (``<事業者ID>|<技能者ID>``), so that a renewed consent 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, date, datetime
+
+from pydantic import Field
 
 from application.core.errors import FieldError
+from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.time import japan_today as _japan_today
 
-Doc = dict[str, Any]
-JST = timezone(timedelta(hours=9), "JST")
 GRANTED = "granted"
 REJECTED = "rejected"
 ENDED = "ended"
 REQUIRED_SCOPES = frozenset({"view_ccus_data", "proxy_application", "card_issuance", "fee"})
 
 
+class Consent(Aggregate):
+    """An employer's worker's consent as the events told it (``_id``: :func:`key`). A
+    consent first seen rejected has no names, grant or validity."""
+
+    employer_id: str
+    worker_id: str
+    consent_id: str | None = None
+    status: str
+    worker_name: str | None = None
+    worker_name_kana: str | None = None
+    birth_date: StoredDate | None = None
+    scopes: list[str] = Field(default_factory=list)
+    granted_at: datetime | None = None
+    valid_until: StoredDate | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    ended_at: datetime | None = None
+    ends_on_first_judgement: bool = True
+    """The consent's own term (``ConsentGranted.ends_on_first_judgement``): whether the
+    first judgement of the worker ends it."""
+
+
 def japan_today(now: datetime) -> date:
     """The business date in Asia/Tokyo (a naive ``now`` is UTC, never the machine's zone)."""
-    return _aware(now).astimezone(JST).date()
+    return _japan_today(_aware(now))
 
 
 def key(employer_id: str, worker_id: str) -> str:
@@ -45,50 +68,49 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def granted(event: ConsentGranted, doc: Doc | None) -> Doc | None:
+def granted(event: ConsentGranted, doc: Consent | None) -> Consent | None:
     """The new state after a grant, or None when a newer grant is already recorded."""
-    recorded = None if doc is None else doc.get("granted_at")
+    recorded = None if doc is None else doc.granted_at
     if recorded is not None and _aware(recorded) >= _aware(event.granted_at):
         return None
-    return {
-        "employer_id": event.employer_id,
-        "worker_id": event.worker_id,
-        "consent_id": event.consent_id,
-        "status": GRANTED,
-        "worker_name": event.worker_name,
-        "worker_name_kana": event.worker_name_kana,
-        "birth_date": event.birth_date.isoformat(),
-        "scopes": sorted(event.scopes),
-        "granted_at": event.granted_at,
-        "valid_until": event.valid_until.isoformat(),
-        "rejected_at": None,
-        "rejection_reason": None,
-        "ended_at": None,
+    return Consent(
+        id=key(event.employer_id, event.worker_id),
+        version=0 if doc is None else doc.version,
+        employer_id=event.employer_id,
+        worker_id=event.worker_id,
+        consent_id=event.consent_id,
+        status=GRANTED,
+        worker_name=event.worker_name,
+        worker_name_kana=event.worker_name_kana,
+        birth_date=event.birth_date,
+        scopes=sorted(event.scopes),
+        granted_at=event.granted_at,
+        valid_until=event.valid_until,
         # None: an event from before the field existed; every such consent was granted
         # under the default term, which ends with the first judgement
-        "ends_on_first_judgement": event.ends_on_first_judgement is not False,
-    }
+        ends_on_first_judgement=event.ends_on_first_judgement is not False,
+    )
 
 
-def rejected(event: ConsentRejected, doc: Doc | None) -> Doc | None:
+def rejected(event: ConsentRejected, doc: Consent | None) -> Consent | None:
     """A returned 個人情報利用申請: no longer usable unless granted after the rejection."""
-    recorded = None if doc is None else doc.get("granted_at")
+    recorded = None if doc is None else doc.granted_at
     if recorded is not None and _aware(recorded) > _aware(event.rejected_at):
         return None  # an older rejection arriving after the grant
-    base = doc or {
-        "employer_id": event.employer_id,
-        "worker_id": event.worker_id,
-        "granted_at": None,
-        "valid_until": None,
-        "ended_at": None,
-    }
-    return {
-        **base,
-        "consent_id": event.consent_id,
-        "status": REJECTED,
-        "rejected_at": event.rejected_at,
-        "rejection_reason": event.reason,
-    }
+    base = doc or Consent(
+        id=key(event.employer_id, event.worker_id),
+        employer_id=event.employer_id,
+        worker_id=event.worker_id,
+        status=REJECTED,
+    )
+    return base.model_copy(
+        update={
+            "consent_id": event.consent_id,
+            "status": REJECTED,
+            "rejected_at": event.rejected_at,
+            "rejection_reason": event.reason,
+        }
+    )
 
 
 def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datetime) -> bool:
@@ -102,22 +124,23 @@ def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datet
     return sequence == 1 and _aware(judged_at) > _aware(granted_at)
 
 
-def ended_by_judgement(sequence: int, judged_at: datetime, doc: Doc | None) -> Doc | None:
-    """A line's first judgement of this employer's worker after the grant ends the consent."""
-    if doc is None or doc.get("status") != GRANTED or doc.get("granted_at") is None:
+def ended_by_judgement(sequence: int, judged_at: datetime, doc: Consent | None) -> Consent | None:
+    """A line's first judgement of this employer's worker after the grant ends the consent,
+    when the consent's own term says so."""
+    if doc is None or doc.status != GRANTED or doc.granted_at is None:
         return None
-    if not doc.get("ends_on_first_judgement", True):
+    if not doc.ends_on_first_judgement:
         return None  # the consent's own term: it runs until valid_until
-    if not judgement_ends_consent(sequence, judged_at, doc["granted_at"]):
+    if not judgement_ends_consent(sequence, judged_at, doc.granted_at):
         return None
-    return {**doc, "status": ENDED, "ended_at": judged_at}
+    return doc.model_copy(update={"status": ENDED, "ended_at": judged_at})
 
 
-def is_valid(doc: Doc | None, today: date) -> bool:
+def is_valid(doc: Consent | None, today: date) -> bool:
     return refusal(doc, today) is None
 
 
-def refusal(doc: Doc | None, today: date, field: str = "worker_id") -> FieldError | None:
+def refusal(doc: Consent | None, today: date, field: str = "worker_id") -> FieldError | None:
     """Why this worker cannot be put on a line (None when the consent is valid)."""
     code = "consent_required"
     again = "個人情報利用申請を行い、承認を受けてから追加してください"
@@ -127,12 +150,12 @@ def refusal(doc: Doc | None, today: date, field: str = "worker_id") -> FieldErro
             code,
             f"この技能者は個人情報利用の同意が得られていないため選択できません。{again}",
         )
-    status = doc.get("status")
+    status = doc.status
     if status == REJECTED:
         return FieldError(
             field,
             code,
-            f"この技能者の個人情報利用申請は差戻しされています（理由：{doc.get('rejection_reason')}）。"
+            f"この技能者の個人情報利用申請は差戻しされています（理由：{doc.rejection_reason}）。"
             f"{again}",
         )
     if status == ENDED:
@@ -141,18 +164,18 @@ def refusal(doc: Doc | None, today: date, field: str = "worker_id") -> FieldErro
             "consent_ended",
             f"この技能者の個人情報利用の同意は、レベル判定の完了により終了しています。再度{again}",
         )
-    valid_until = doc.get("valid_until")
-    if status != GRANTED or not valid_until:
+    valid_until = doc.valid_until
+    if status != GRANTED or valid_until is None:
         return FieldError(
             field, code, f"この技能者は個人情報利用の同意が有効ではありません。{again}"
         )
-    if date.fromisoformat(valid_until) < today:
+    if valid_until < today:
         return FieldError(
             field,
             "consent_expired",
-            f"この技能者の個人情報利用の同意は有効期限（{valid_until}）が過ぎています。再度{again}",
+            f"この技能者の個人情報利用の同意は有効期限（{valid_until.isoformat()}）が過ぎています。再度{again}",
         )
-    missing = REQUIRED_SCOPES - set(doc.get("scopes", []))
+    missing = REQUIRED_SCOPES - set(doc.scopes)
     if missing:
         return FieldError(
             field,
@@ -163,14 +186,14 @@ def refusal(doc: Doc | None, today: date, field: str = "worker_id") -> FieldErro
     return None
 
 
-def worker_view(doc: Doc) -> Doc:
+def worker_view(doc: Consent) -> dict[str, str | None]:
     """A worker the employer may choose (技能者追加), as the consent recorded him."""
     return {
-        "worker_id": doc["worker_id"],
-        "worker_name": doc["worker_name"],
-        "worker_name_kana": doc["worker_name_kana"],
-        "birth_date": doc["birth_date"],
-        "consent_id": doc["consent_id"],
-        "valid_until": doc["valid_until"],
-        "granted_at": _aware(doc["granted_at"]).isoformat(),
+        "worker_id": doc.worker_id,
+        "worker_name": doc.worker_name,
+        "worker_name_kana": doc.worker_name_kana,
+        "birth_date": doc.birth_date.isoformat() if doc.birth_date else None,
+        "consent_id": doc.consent_id,
+        "valid_until": doc.valid_until.isoformat() if doc.valid_until else None,
+        "granted_at": _aware(doc.granted_at).isoformat() if doc.granted_at else None,
     }

@@ -24,6 +24,10 @@ class FeeRule:
     def applies(self, on: date) -> bool:
         return (self.start is None or self.start <= on) and (self.end is None or on <= self.end)
 
+    def total(self, lines: int) -> int:
+        """The fee of an application of ``lines`` workers."""
+        return self.fee_yen * lines
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "fee_yen": self.fee_yen,

@@ -1,8 +1,10 @@
-"""技能者追加: one worker line checked as a whole, pure.
+"""技能者追加: one worker line of an application, as stored and as checked, pure.
 
-The service gathers what the checks need (the worker's consent from the read model, the
-judgeable trades and the latest CCUS summary from the judgement service) and passes it in;
-every problem of the line is reported at once, field by field, in Japanese.
+:class:`Line` is a line as the application document keeps it (a sub-model of
+``applications.Application``). The service gathers what the checks need (the worker's
+consent from the read model, the judgeable trades, the master's rules and the latest CCUS
+summary from the judgement service) and passes it in; every problem of the line is reported
+at once, field by field, in Japanese.
 """
 
 from __future__ import annotations
@@ -10,15 +12,92 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from application.core import address, career, consents
 from application.core.career import CareerRules, Period, Prefill, YearsMonths
+from application.core.consents import Consent
 from application.core.errors import FieldError
+from shared_kernel.aggregate import StoredDate
 
-Doc = dict[str, Any]
+CcusSummary = dict[str, Any]
+"""The judgement service's answer ``GET /workers/{id}/ccus`` (its JSON, not ours to type)."""
 REGISTRATION_SIMPLE = ("simple", "簡略型")
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+JUDGING = "judging"
+COMPLETED = "completed"
+WITHDRAWN = "withdrawn"
+
+
+class JudgementEntry(BaseModel):
+    """One judgement applied to a line (``judgement_history``; the last is the current)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sequence: int
+    judgement_id: str | None = None
+    decision: str | None = None
+    eligible_level: int | None = None
+    criteria_version: str | None = None
+    judged_at: datetime | None = None
+    rejudgement_reason: str | None = None
+    supersedes: str | None = None
+
+
+class Line(BaseModel):
+    """One worker line of an application: what the employer declared, frozen with the
+    consent's names and the fee at submission, then moved by the judgement's events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: str
+    revision: int = 1
+    worker_id: str
+    worker_name: str
+    worker_name_kana: str
+    birth_date: StoredDate
+    consent_id: str
+    trade: str
+    requested_level: int
+    career_period: dict[str, str] | None = None
+    career_prefill: dict[str, Any] | None = None
+    foreman: dict[str, int] | None = None
+    leader: dict[str, int] | None = None
+    delivery_address: dict[str, str | None] | None = None
+    warnings: list[dict[str, Any]] = Field(default_factory=list)
+    preview: dict[str, Any] | None = None
+    status: str = DRAFT
+    updated_at: datetime
+    added_at: datetime | None = None
+    # at submission
+    delivery_address_overridden: bool = False
+    fee_yen: int | None = None
+    submitted_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    # the judgement
+    judgement_id: str | None = None
+    started_at: datetime | None = None
+    note_ja: str | None = None
+    judgement_sequence: int | None = None
+    decision: str | None = None
+    eligible_level: int | None = None
+    messages: list[str] = Field(default_factory=list)
+    criteria_version: str | None = None
+    evaluation_body: str | None = None
+    judged_at: datetime | None = None
+    supersedes: str | None = None
+    rejudgement_reason: str | None = None
+    judgement_history: list[JudgementEntry] = Field(default_factory=list)
+
+    @property
+    def held_sequence(self) -> int:
+        """The sequence of the line's current judgement: 0 while it has none."""
+        return self.judgement_sequence or 0
 
 
 @dataclass(frozen=True)
@@ -42,14 +121,14 @@ class Context:
     application_date: date
     trades: Collection[str]
     prefectures: Collection[str]
-    consent: Doc | None
-    ccus: Doc | None
+    consent: Consent | None
+    ccus: CcusSummary | None
     rules: CareerRules
 
 
 @dataclass(frozen=True)
 class CheckedLine:
-    worker: Doc
+    worker: Consent
     trade: str
     requested_level: int
     period: Period | None
@@ -159,23 +238,23 @@ def check(request: LineRequest, ctx: Context) -> tuple[CheckedLine | None, list[
     )
 
 
-def recheck(line: Doc, ctx: Context, prefix: str) -> list[FieldError]:
+def recheck(line: Line, ctx: Context, prefix: str) -> list[FieldError]:
     """At submission: a stored line against today's consent, trades and dates."""
     errors: list[FieldError] = []
     refused = consents.refusal(ctx.consent, ctx.application_date, f"{prefix}worker_id")
     if refused is not None:
         errors.append(refused)
-    trade_problem = trade_error(line["trade"], ctx.trades, prefix)
+    trade_problem = trade_error(line.trade, ctx.trades, prefix)
     if trade_problem is not None:
         errors.append(trade_problem)
     _, found = career.validate_period(
-        line.get("career_period"), ctx.application_date, ctx.rules, f"{prefix}career_period"
+        line.career_period, ctx.application_date, ctx.rules, f"{prefix}career_period"
     )
     errors += found
     _, _, found = career.validate_management(
-        line["requested_level"], line.get("foreman"), line.get("leader"), ctx.rules
+        line.requested_level, line.foreman, line.leader, ctx.rules
     )
     errors += [FieldError(f"{prefix}{e.field}", e.code, e.message, e.suggested) for e in found]
-    if line.get("delivery_address"):
-        errors += address.complete_errors(line["delivery_address"], f"{prefix}delivery_address")
+    if line.delivery_address:
+        errors += address.complete_errors(line.delivery_address, f"{prefix}delivery_address")
     return errors

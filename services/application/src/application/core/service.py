@@ -1,9 +1,10 @@
-"""The application service's use cases, over its ports (documents, judgement).
+"""The application service's use cases, over its ports (aggregates, judgement).
 
-Every change goes through ``Documents.update`` (read, change, write by ``_id`` + version,
+Every change goes through ``Aggregates.update`` (read, change, write by ``_id`` + version,
 retried on concurrent writes); the events a change raises are stored with it (outbox) and
 published by the relay. Checks that need other data (the consent read model, the
-judgeable trades, the CCUS summary) gather it first and hand it to the pure core.
+judgeable trades, the master's rules, the CCUS summary) gather it first and hand it to the
+pure core.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from functools import partial
 from typing import Any
 
 from application.core import applications, career, consents, lines
-from application.core.applications import Doc, Header, Outcome, SubmitContext
+from application.core.applications import Application, Header, Outcome, SubmitContext, View
+from application.core.consents import Consent
 from application.core.errors import ApplicationError, invalid, not_found
-from application.core.fees import FeeSchedule
-from application.ports import Documents, JudgementPort
+from application.core.fees import FeeRule, FeeSchedule
+from application.ports import JudgementPort
+from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_logger
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
@@ -32,7 +35,6 @@ from shared_kernel.events.catalogue import (
 from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
-HIDDEN = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0, "_outbox_due": 0}
 
 
 def utcnow() -> datetime:
@@ -50,15 +52,15 @@ class Policy:
 
 @dataclass(frozen=True)
 class Submitted:
-    response: Doc
+    response: View
     replayed: bool
 
 
 class ApplicationService:
     def __init__(
         self,
-        applications: Documents,
-        consents: Documents,
+        applications: Aggregates[Application],
+        consents: Aggregates[Consent],
         judgement: JudgementPort,
         policy: Policy,
         *,
@@ -81,7 +83,7 @@ class ApplicationService:
         event = envelope.event
         assert isinstance(event, ConsentGranted)
 
-        def change(doc: Doc | None) -> Outcome | None:
+        def change(doc: Consent | None) -> tuple[Consent, list[Envelope]] | None:
             new = consents.granted(event, doc)
             return None if new is None else (new, [])
 
@@ -92,7 +94,7 @@ class ApplicationService:
         event = envelope.event
         assert isinstance(event, ConsentRejected)
 
-        def change(doc: Doc | None) -> Outcome | None:
+        def change(doc: Consent | None) -> tuple[Consent, list[Envelope]] | None:
             new = consents.rejected(event, doc)
             return None if new is None else (new, [])
 
@@ -111,7 +113,7 @@ class ApplicationService:
         change = partial(_completed, event, self.clock())
         await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
 
-        def end(doc: Doc | None) -> Outcome | None:
+        def end(doc: Consent | None) -> tuple[Consent, list[Envelope]] | None:
             # ends the consent only if its own term says so (ConsentGranted)
             new = consents.ended_by_judgement(event.sequence, event.judged_at, doc)
             return None if new is None else (new, [])
@@ -121,23 +123,23 @@ class ApplicationService:
 
     # --- workers (技能者追加) ------------------------------------------------------------------
 
-    async def _consent(self, employer_id: str | None, worker_id: str | None) -> Doc | None:
+    async def _consent(self, employer_id: str | None, worker_id: str | None) -> Consent | None:
         if employer_id is None or worker_id is None:
             return None
         return await self.consents.get(consents.key(employer_id, worker_id))
 
-    async def workers(self, principal: Principal) -> list[Doc]:
+    async def workers(self, principal: Principal) -> list[View]:
         """The workers the employer may put on a line: a valid granted consent."""
         today = self.today()
         found = await self.consents.find(
-            {"employer_id": principal.employer_id, "status": consents.GRANTED}, projection=HIDDEN
+            {"employer_id": principal.employer_id, "status": consents.GRANTED}
         )
         valid = [d for d in found if consents.is_valid(d, today)]
-        return [consents.worker_view(d) for d in sorted(valid, key=lambda d: d["worker_id"])]
+        return [consents.worker_view(d) for d in sorted(valid, key=lambda d: d.worker_id)]
 
     async def career_prefill(
         self, principal: Principal, raw_worker_id: str, authorization: str
-    ) -> Doc:
+    ) -> View:
         """The 就業期間 the form shows first for a worker, with the reasons."""
         worker_id = lines.normalise_worker_id(raw_worker_id)
         consent = await self._consent(principal.employer_id, worker_id)
@@ -161,7 +163,7 @@ class ApplicationService:
 
     # --- queries ------------------------------------------------------------------------
 
-    async def options(self) -> Doc:
+    async def options(self) -> View:
         """The choices of the application form: prefectures, levels, judgeable trades, the
         master's 経歴証明 rules, today's fee."""
         trades = await self.judgement.judgeable_trades()
@@ -176,25 +178,25 @@ class ApplicationService:
             "declarations_ja": dict(applications.DECLARATIONS),
         }
 
-    def _fee_per_line(self) -> int:
-        """Today's fee per line: what a draft would cost if submitted today."""
-        return self.policy.schedule.fee_per_line(self.today())
+    def _fee_today(self) -> FeeRule:
+        """Today's fee rule: what a draft would cost if submitted today."""
+        return self.policy.schedule.rule_on(self.today())
 
-    async def list(self, principal: Principal, status: str | None) -> list[Doc]:
+    async def list(self, principal: Principal, status: str | None) -> list[View]:
         flt: dict[str, Any] = {"employer_id": principal.employer_id}
         flt["status"] = status if status else {"$ne": applications.DELETED}
-        docs = await self.applications.find(flt, projection=HIDDEN)
-        ordered = sorted(docs, key=lambda d: d["created_at"], reverse=True)
-        fee = self._fee_per_line()
+        docs = await self.applications.find(flt)
+        ordered = sorted(docs, key=lambda d: d.created_at, reverse=True)
+        fee = self._fee_today()
         return [applications.summary(d, fee) for d in ordered]
 
-    async def get(self, principal: Principal, application_id: str) -> Doc:
+    async def get(self, principal: Principal, application_id: str) -> View:
         doc = applications.owned(await self.applications.get(application_id), principal.employer_id)
-        return applications.detail(doc, self._fee_per_line())
+        return applications.detail(doc, self._fee_today())
 
     # --- draft commands -------------------------------------------------------------------
 
-    async def create(self, principal: Principal, header: Header) -> Doc:
+    async def create(self, principal: Principal, header: Header) -> View:
         if principal.employer_id is None:
             raise ApplicationError("no_employer", "事業者IDのない利用者は申請できません。")
         for _ in range(5):
@@ -210,7 +212,7 @@ class ApplicationService:
                 await self.applications.insert(doc)
             except AlreadyExists:
                 continue
-            return applications.detail(doc, self._fee_per_line())
+            return applications.detail(doc, self._fee_today())
         raise ApplicationError(
             "id_exhausted", "申請番号を採番できませんでした。再度お試しください。"
         )
@@ -219,11 +221,11 @@ class ApplicationService:
         self,
         principal: Principal,
         application_id: str,
-        change: Callable[[Doc], Outcome | None],
-    ) -> Doc:
+        change: Callable[[Application], Outcome | None],
+    ) -> Application:
         """Apply ``change`` to the employer's draft (404 if not theirs, 409 if frozen)."""
 
-        def guarded(doc: Doc | None) -> Outcome | None:
+        def guarded(doc: Application | None) -> Outcome | None:
             return change(applications.editable(doc, principal.employer_id))
 
         saved = await self.applications.update(application_id, guarded)
@@ -231,12 +233,14 @@ class ApplicationService:
             raise not_found()
         return saved
 
-    async def update_header(self, principal: Principal, application_id: str, header: Header) -> Doc:
+    async def update_header(
+        self, principal: Principal, application_id: str, header: Header
+    ) -> View:
         now = self.clock()
         saved = await self._change(
             principal, application_id, lambda doc: applications.update_header(doc, header, now)
         )
-        return applications.detail(saved, self._fee_per_line())
+        return applications.detail(saved, self._fee_today())
 
     async def discard(self, principal: Principal, application_id: str) -> None:
         now = self.clock()
@@ -274,7 +278,7 @@ class ApplicationService:
         application_id: str,
         request: lines.LineRequest,
         authorization: str,
-    ) -> Doc:
+    ) -> View:
         applications.editable(await self.applications.get(application_id), principal.employer_id)
         checked = await self._check_line(principal, request, authorization)
         now = self.clock()
@@ -284,7 +288,7 @@ class ApplicationService:
             application_id,
             lambda doc: applications.add_line(doc, checked, now, max_lines),
         )
-        added = applications.line_id(application_id, int(saved["next_line_number"]) - 1)
+        added = applications.line_id(application_id, saved.next_line_number - 1)
         return applications.line_view(applications.find_line(saved, added), saved)
 
     async def replace_line(
@@ -294,7 +298,7 @@ class ApplicationService:
         line_id: str,
         request: lines.LineRequest,
         authorization: str,
-    ) -> Doc:
+    ) -> View:
         doc = applications.editable(
             await self.applications.get(application_id), principal.employer_id
         )
@@ -308,18 +312,18 @@ class ApplicationService:
         )
         return applications.line_view(applications.find_line(saved, line_id), saved)
 
-    async def remove_line(self, principal: Principal, application_id: str, line_id: str) -> Doc:
+    async def remove_line(self, principal: Principal, application_id: str, line_id: str) -> View:
         now = self.clock()
         saved = await self._change(
             principal,
             application_id,
             lambda doc: applications.remove_line(doc, line_id, now),
         )
-        return applications.detail(saved, self._fee_per_line())
+        return applications.detail(saved, self._fee_today())
 
     async def preview(
         self, principal: Principal, application_id: str, line_id: str, authorization: str
-    ) -> Doc:
+    ) -> View:
         """The judgement service's result for the line as it stands, kept on the line."""
         doc = applications.editable(
             await self.applications.get(application_id), principal.employer_id
@@ -331,7 +335,7 @@ class ApplicationService:
         )
         now = self.clock()
         kept = applications.preview_summary(result, today, now)
-        revision = int(line.get("revision", 1))
+        revision = line.revision
         await self.applications.update(
             application_id,
             lambda current: (
@@ -356,17 +360,16 @@ class ApplicationService:
             return Submitted(applications.submitted_response(doc), replayed=True)
         applications.ensure_submittable(doc)
         used = await self.applications.find(
-            {"employer_id": employer_id, "submission.idempotency_key": key},
-            projection={"_id": 1},
+            {"employer_id": employer_id, "submission.idempotency_key": key}
         )
-        if any(d["_id"] != application_id for d in used):
+        if any(d.id != application_id for d in used):
             raise ApplicationError(
                 "idempotency_key_reused",
                 "この Idempotency-Key は別の申請で使用済みです。"
                 "申請ごとに新しいキーを使用してください。",
             )
         trades = await self.judgement.judgeable_trades()
-        workers = {line["worker_id"] for line in doc["lines"]}
+        workers = {line.worker_id for line in doc.lines}
         found = {w: await self._consent(employer_id, w) for w in workers}
         ctx = SubmitContext(
             application_date=self.today(),
@@ -379,13 +382,13 @@ class ApplicationService:
         now = self.clock()
         applied: list[bool] = [False]
 
-        def change(doc: Doc | None) -> Outcome | None:
+        def change(doc: Application | None) -> Outcome | None:
             current = applications.owned(doc, employer_id)
             if applications.submitted_by(current, key):
                 applied[0] = False
                 return None
             applications.ensure_submittable(current)
-            if {line["worker_id"] for line in current["lines"]} - set(found):
+            if {line.worker_id for line in current.lines} - set(found):
                 raise ApplicationError(
                     "changed_meanwhile",
                     "申請内容が変更されました。内容を確認して、もう一度申請してください。",
@@ -400,22 +403,22 @@ class ApplicationService:
             log.info(
                 "application.submitted",
                 application_id=application_id,
-                lines=len(saved["lines"]),
-                fee_total_yen=saved["submission"]["fee_total_yen"],
+                lines=len(saved.lines),
+                fee_total_yen=applications.fee_total(saved, None),
             )
         return Submitted(applications.submitted_response(saved), replayed=not applied[0])
 
-    async def withdraw(self, principal: Principal, application_id: str, reason: str | None) -> Doc:
+    async def withdraw(self, principal: Principal, application_id: str, reason: str | None) -> View:
         now = self.clock()
 
-        def change(doc: Doc | None) -> Outcome:
+        def change(doc: Application | None) -> Outcome:
             return applications.withdraw(
                 applications.owned(doc, principal.employer_id), reason, now
             )
 
         saved = await self.applications.update(application_id, change)
         assert saved is not None
-        return applications.detail(saved, self._fee_per_line())
+        return applications.detail(saved, self._fee_today())
 
     # --- 押し忘れ防止 -------------------------------------------------------------------------
 
@@ -425,11 +428,10 @@ class ApplicationService:
         after, every = self.policy.reminder_after, self.policy.reminder_every
         due = await self.applications.find(
             {
-                "status": applications.DRAFT,
+                "status": lines.DRAFT,
                 "line_count": {"$gt": 0},
                 "lines_since": {"$lte": now - after},
-            },
-            projection=HIDDEN,
+            }
         )
         sent = 0
         for found in due:
@@ -437,21 +439,23 @@ class ApplicationService:
                 continue
             reminded: list[bool] = []
 
-            def change(doc: Doc | None, reminded: list[bool] = reminded) -> Outcome | None:
+            def change(doc: Application | None, reminded: list[bool] = reminded) -> Outcome | None:
                 outcome = applications.remind(doc, now, after, every)
                 reminded[:] = [outcome is not None]
                 return outcome
 
-            await self.applications.update(found["_id"], change)
+            await self.applications.update(found.id, change)
             sent += reminded == [True]
         if sent:
             log.info("application.draft_reminders", count=sent)
         return sent
 
 
-def _started(event: JudgementStarted, now: datetime, doc: Doc | None) -> Outcome | None:
+def _started(event: JudgementStarted, now: datetime, doc: Application | None) -> Outcome | None:
     return applications.started(doc, event, now)
 
 
-def _completed(event: JudgementCompletedV2, now: datetime, doc: Doc | None) -> Outcome | None:
+def _completed(
+    event: JudgementCompletedV2, now: datetime, doc: Application | None
+) -> Outcome | None:
     return applications.completed(doc, event, now)

@@ -1,6 +1,6 @@
-"""Interfaces the application service needs from the outside world."""
+"""Interfaces the application service needs from the outside world: its aggregates
+(``shared_kernel.aggregate.Aggregates``) and the judgement service."""
 
-from application.ports.documents import Documents
 from application.ports.judgement import JudgementPort
 
-__all__ = ["Documents", "JudgementPort"]
+__all__ = ["JudgementPort"]

@@ -1,0 +1,73 @@
+"""Data migrations of the application service (``python -m application migrate``).
+
+``0002-applications-current-format`` rewrites the application documents stored before the
+current format, so that one reader (``core.applications.Application``) reads them all:
+
+* a submission that kept its answer as nested fields (``submission.response``) keeps it as
+  JSON text (``submission.response_json``);
+* a line judged before sequences and histories were kept holds its one judgement as
+  sequence 1, in ``judgement_sequence`` and ``judgement_history``.
+
+Each document is rewritten at most once (a current one is left alone): the migration may be
+interrupted and run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic_core import to_json
+
+from shared_kernel.infra.runtime import Runtime
+
+APPLICATIONS = "applications"
+NAME = "0002-applications-current-format"
+
+
+def _current_line(line: Mapping[str, Any]) -> dict[str, Any]:
+    if line.get("judgement_history") is not None:
+        return dict(line)
+    if line.get("judgement_sequence") is None and line.get("decision") is None:
+        return dict(line)  # not judged yet: no history to write
+    return {
+        **line,
+        "judgement_sequence": line.get("judgement_sequence") or 1,
+        "judgement_history": [
+            {
+                "sequence": 1,
+                "judgement_id": line.get("judgement_id"),
+                "decision": line.get("decision"),
+                "eligible_level": line.get("eligible_level"),
+                "criteria_version": line.get("criteria_version"),
+                "judged_at": line.get("judged_at"),
+                "rejudgement_reason": None,
+                "supersedes": None,
+            }
+        ],
+    }
+
+
+def upgrade(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an application document to rewrite (``$set``); empty when current."""
+    changes: dict[str, Any] = {}
+    submission = doc.get("submission")
+    if submission and "response" in submission:
+        current = {k: v for k, v in submission.items() if k != "response"}
+        current["response_json"] = to_json(submission["response"]).decode()
+        changes["submission"] = current
+    stored = list(doc.get("lines") or [])
+    current_lines = [_current_line(line) for line in stored]
+    if current_lines != stored:
+        changes["lines"] = current_lines
+    return changes
+
+
+async def upgrade_applications(runtime: Runtime) -> None:
+    collection = runtime.db[APPLICATIONS]
+    async for doc in collection.find({}):
+        changes = upgrade(doc)
+        if changes:  # only if nobody wrote it meanwhile (else the next run does it)
+            await collection.update_one(
+                {"_id": doc["_id"], "version": doc.get("version")}, {"$set": changes}
+            )
