@@ -1,4 +1,5 @@
-"""Prometheus metrics of the notification service (process registry, like shared_kernel)."""
+"""Prometheus metrics of the notification service (process registry, like shared_kernel),
+and the core's ``Metrics`` port over them (``PrometheusMetrics``)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,29 @@ REJUDGEMENT_LATE_LINES = Counter(
     "notification_rejudgement_late_lines_total",
     "Re-judged lines that arrived after their run's update mail was decided (not mailed)",
 )
+
+
+class PrometheusMetrics:
+    """The ``Metrics`` port over the process registry's counters above."""
+
+    def mail_recorded(self, template: str, status: str) -> None:
+        MAILS_RECORDED.labels(template, status).inc()
+
+    def mail_sent(self, template: str) -> None:
+        MAILS_SENT.labels(template).inc()
+
+    def mail_failed(self, template: str) -> None:
+        MAILS_FAILED.labels(template).inc()
+
+    def mail_retry(self, template: str) -> None:
+        MAIL_RETRIES.labels(template).inc()
+
+    def pending(self, count: int, oldest_age_seconds: float) -> None:
+        MAILS_PENDING.set(count)
+        OLDEST_PENDING_AGE.set(oldest_age_seconds)
+
+    def rejudgement_mailed(self, cause: str) -> None:
+        REJUDGEMENT_MAILS_DECIDED.labels(cause).inc()
+
+    def rejudgement_late_line(self) -> None:
+        REJUDGEMENT_LATE_LINES.inc()

@@ -81,7 +81,7 @@ async def test_identity_mails_once_even_when_redelivered(
     await service.on_provisionally_registered(provisional)
     await service.on_activated(activated)
     assert await service.send_due() == 0
-    stored = await service.mails.find({"to": samples.email})
+    stored = [m.to_document() for m in await service.mails.find({"to": samples.email})]
     assert len(stored) == 1
     assert len(await mailbox.messages(samples.email)) == 1
 

@@ -124,12 +124,13 @@ async def test_one_update_mail_per_employer_and_run(
     assert await service.send_due() == 0
     for employer in (samples, other):
         digest = await service.rejudgements.get(f"{run}:{employer.employer_id}")
-        assert digest is not None and digest["status"] == "mailed"
-        assert digest["decision"]["cause"] == "complete"
+        assert digest is not None and digest.status == "mailed"
+        assert digest.decision is not None
+        assert digest.decision.cause == "complete"
         (stored,) = await service.mails.find(
             {"template": "rejudgement_results", "to": employer.email}
         )
-        assert stored["status"] == "sent"
+        assert stored.status == "sent"
     await asyncio.sleep(SETTLE)
     assert len(await mailbox.messages(samples.email)) == 4
     assert len(await mailbox.messages(other.email)) == 2
@@ -171,17 +172,18 @@ async def test_the_wait_sends_what_arrived_and_a_late_line_sends_nothing(
         assert f"?detail={app1}-3" not in text
         key = f"{run}:{samples.employer_id}"
         digest = await service.rejudgements.get(key)
-        assert digest is not None and digest["decision"]["cause"] == "waited"
+        assert digest is not None and digest.decision is not None
+        assert digest.decision.cause == "waited"
 
         await publish(samples.rejudged(1, 3, run=run))  # late: kept apart, never mailed
 
         async def kept_apart() -> bool:
             doc = await service.rejudgements.get(key)
-            return doc is not None and doc["late"] == [f"{app1}-3"]
+            return doc is not None and doc.late == [f"{app1}-3"]
 
         await eventually(kept_apart, timeout=30)
         await asyncio.sleep(SETTLE)  # several sweeps
         assert len(await mailbox.messages(samples.email)) == 4
         application = await service.applications.get(app2)
-        assert application is not None and application["result_mail"] is None
-        assert application["results"] == []
+        assert application is not None and application.result_mail is None
+        assert application.results == []

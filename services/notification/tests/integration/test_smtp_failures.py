@@ -22,7 +22,7 @@ from shared_kernel.infra.testing import eventually
 async def mail_to(svc: Any, address: str) -> dict[str, Any] | None:
     found = await svc.service.mails.find({"to": address})
     assert len(found) <= 1
-    return found[0] if found else None
+    return found[0].to_document() if found else None
 
 
 def envelope_recipients(sink: Any) -> list[str]:

@@ -17,7 +17,7 @@ from shared_kernel.events import Envelope
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 WAIT = timedelta(minutes=30)
 LINKS = Links("https://portal.example.jp")
-Doc = dict[str, Any]
+Doc = rejudgements.Digest
 
 
 def arrival(envelope: Envelope, at: datetime = NOW) -> rejudgements.Arrival:
@@ -33,7 +33,7 @@ def apply(doc: Doc | None, envelope: Envelope, at: datetime = NOW) -> Doc | None
         return doc
     new, events = outcome
     assert events == []
-    return dict(new)
+    return new
 
 
 def run(*envelopes: Envelope, at: datetime = NOW) -> Doc:
@@ -51,14 +51,14 @@ def line(samples: Any, n: int) -> str:
 def test_plan_first_then_every_line_decides_with_the_last_line(samples: Any) -> None:
     plan = samples.planned(1, 1, 2, 3)
     doc = run(plan)
-    assert doc["status"] == "planned" and doc["planned"] == [line(samples, i) for i in (1, 2, 3)]
-    assert doc["reason"] == "L3職長日数の転記誤りの訂正"
+    assert doc.status == "planned" and doc.planned == [line(samples, i) for i in (1, 2, 3)]
+    assert doc.reason == "L3職長日数の転記誤りの訂正"
     doc = run(plan, samples.rejudged(1, 1), samples.rejudged(1, 2))
-    assert doc["status"] == "open" and doc["decision"] is None
+    assert doc.status == "open" and doc.decision is None
     third = samples.rejudged(1, 3)
     doc = run(plan, samples.rejudged(1, 1), samples.rejudged(1, 2), third)
-    assert doc["status"] == "decided"
-    assert doc["decision"] == {
+    assert doc.status == "decided"
+    assert doc.decision is not None and doc.decision.model_dump() == {
         "event_id": third.id,
         "event_type": "jp.ccus.level.judgement.completed.v2",
         "correlation_id": third.correlation_id,
@@ -71,10 +71,10 @@ def test_plan_first_then_every_line_decides_with_the_last_line(samples: Any) -> 
 def test_lines_first_then_the_plan_decides(samples: Any) -> None:
     lines = [samples.rejudged(1, i) for i in (2, 1, 3)]
     doc = run(*lines)
-    assert doc["status"] == "open" and doc["planned"] == []  # no plan: nothing is complete
+    assert doc.status == "open" and doc.planned == []  # no plan: nothing is complete
     plan = samples.planned(1, 1, 2, 3)
     doc = run(*lines, plan)
-    assert doc["decision"]["event_id"] == plan.id and doc["decision"]["cause"] == "complete"
+    assert doc.decision.event_id == plan.id and doc.decision.cause == "complete"
     assert [e["line_id"] for e in rejudgements.decided_lines(doc)] == [
         line(samples, i) for i in (1, 2, 3)
     ]  # by application and line, whatever the arrival order
@@ -84,9 +84,9 @@ def test_a_plan_in_parts_waits_for_the_union(samples: Any) -> None:
     first, second = samples.planned(1, 1, 2), samples.planned(1, 3)
     lines = [samples.rejudged(1, i) for i in (1, 2, 3)]
     doc = run(first, second, lines[0], lines[1])
-    assert doc["decision"] is None  # line 3 of the second part is missing
+    assert doc.decision is None  # line 3 of the second part is missing
     doc = run(first, second, *lines)
-    assert doc["decision"]["event_id"] == lines[2].id
+    assert doc.decision.event_id == lines[2].id
     # a resumed run publishes its plan again (a new event id): nothing changes
     again = samples.planned(1, 1, 2)
     assert rejudgements.planned(again.event, arrival(again), run(first, second)) is None
@@ -94,9 +94,9 @@ def test_a_plan_in_parts_waits_for_the_union(samples: Any) -> None:
 
 def test_a_plan_part_with_only_lines_not_yet_arrived_keeps_waiting(samples: Any) -> None:
     doc = run(samples.rejudged(1, 1), samples.planned(1, 1, 2))
-    assert doc["decision"] is None
+    assert doc.decision is None
     doc = run(samples.rejudged(1, 1), samples.planned(1, 1, 2), samples.rejudged(1, 2))
-    assert doc["decision"]["cause"] == "complete"
+    assert doc.decision.cause == "complete"
 
 
 def test_duplicates_change_nothing(samples: Any) -> None:
@@ -108,12 +108,12 @@ def test_duplicates_change_nothing(samples: Any) -> None:
     assert rejudgements.rejudged(resent.event, arrival(resent), doc) is None
     plan = samples.planned(1, 1, 2)
     assert rejudgements.planned(plan.event, arrival(plan), doc) is None
-    assert len(doc["lines"]) == 1
+    assert len(doc.lines) == 1
 
 
 def test_a_decided_digest_stays_decided(samples: Any) -> None:
     doc = run(samples.planned(1, 1), samples.rejudged(1, 1))
-    decided = doc["decision"]
+    decided = doc.decision
     assert decided is not None
     for envelope in (samples.rejudged(1, 1), samples.planned(1, 1), samples.planned(1, 1, 2)):
         assert apply(doc, envelope) == doc
@@ -125,8 +125,8 @@ def test_a_late_line_is_kept_apart_and_never_mailed(samples: Any) -> None:
     late = samples.rejudged(1, 2)
     after = apply(doc, late)
     assert after is not None
-    assert after["late"] == [line(samples, 2)] and rejudgements.is_late(after, line(samples, 2))
-    assert after["decision"] == doc["decision"] and after["lines"] == doc["lines"]
+    assert after.late == [line(samples, 2)] and rejudgements.is_late(after, line(samples, 2))
+    assert after.decision == doc.decision and after.lines == doc.lines
     assert rejudgements.rejudged(late.event, arrival(late), after) is None  # redelivered
     draft = compose.rejudgement_results(after, LINKS)
     assert draft is not None and [r["line_id"] for r in draft.context["rows"]] == [line(samples, 1)]
@@ -141,10 +141,10 @@ def test_the_wait_sends_what_arrived(samples: Any) -> None:
     outcome = rejudgements.waited(doc, now=later, wait=WAIT, listening_since=NOW)
     assert outcome is not None
     decided = outcome[0]
-    assert decided["status"] == "decided"
-    assert decided["decision"]["cause"] == "waited" and decided["decision"]["at"] == later
-    assert decided["decision"]["line_ids"] == [line(samples, 1), line(samples, 2)]
-    assert decided["decision"]["event_id"] == doc["last_event"]["event_id"]
+    assert decided.status == "decided"
+    assert decided.decision.cause == "waited" and decided.decision.at == later
+    assert decided.decision.line_ids == [line(samples, 1), line(samples, 2)]
+    assert decided.decision.event_id == doc.last_event.event_id
 
 
 def test_the_wait_covers_a_plan_that_never_came(samples: Any) -> None:
@@ -179,13 +179,13 @@ def test_a_rejudgement_outside_a_run_is_a_run_of_its_own(samples: Any) -> None:
     event = single.event
     doc = run(single)
     assert rejudgements.run_of(event) == event.judgement_id  # type: ignore[attr-defined]
-    assert doc["decision"]["cause"] == "complete" and doc["planned"] == [line(samples, 1)]
+    assert doc.decision.cause == "complete" and doc.planned == [line(samples, 1)]
 
 
 def test_mailed_once(samples: Any) -> None:
     doc = run(samples.planned(1, 1), samples.rejudged(1, 1))
     outcome = rejudgements.mailed(doc, now=NOW)
-    assert outcome is not None and outcome[0]["status"] == "mailed"
+    assert outcome is not None and outcome[0].status == "mailed"
     assert rejudgements.mailed(outcome[0], now=NOW) is None
     assert rejudgements.mailed(run(samples.rejudged(1, 1)), now=NOW) is None  # not decided
 
@@ -201,7 +201,7 @@ def test_first_judgements_and_rejudgements_go_their_own_ways(samples: Any) -> No
     doc = applications.submitted(samples.submitted(workers=1).event, "s", "t", NOW, None)
     assert doc is not None
     decided = applications.judged(first.event, "j", "t", NOW, doc[0])
-    assert decided is not None and decided[0]["result_mail"] is not None
+    assert decided is not None and decided[0].result_mail is not None
     assert applications.judged(again.event, "j2", "t", NOW, decided[0]) is None
 
 

@@ -12,9 +12,15 @@ from prometheus_client import REGISTRY
 
 from notification.adapters.outbound.templates import JinjaRenderer
 from notification.core import compose, rejudgements
+from notification.core.applications import ApplicationMails
 from notification.core.links import Links
+from notification.core.mails import Mail
+from notification.core.rejudgements import Digest
 from notification.core.service import NotificationService
+from notification.core.users import User
+from notification.metrics import PrometheusMetrics
 from shared_kernel.events import Envelope
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 
 LINKS = Links("https://portal.example.jp/")
@@ -23,8 +29,8 @@ WAIT = timedelta(minutes=30)
 SUBJECT = "【能力評価システム】レベル判定結果が更新されました"
 
 
-def digest(*envelopes: Envelope) -> dict[str, Any]:
-    doc: dict[str, Any] | None = None
+def digest(*envelopes: Envelope) -> rejudgements.Digest:
+    doc: rejudgements.Digest | None = None
     for envelope in envelopes:
         step: Any = (
             rejudgements.planned if envelope.type.endswith("planned.v1") else rejudgements.rejudged
@@ -34,7 +40,7 @@ def digest(*envelopes: Envelope) -> dict[str, Any]:
         if outcome is not None:
             doc = outcome[0]
     assert doc is not None
-    return {"_id": "R1:x", **doc}
+    return doc
 
 
 def test_the_update_mail_lists_old_and_new_results(samples: Any) -> None:
@@ -110,16 +116,17 @@ class World:
         self.mails = MemoryDocuments()
         self.applications = MemoryDocuments()
         self.service = NotificationService(
-            MemoryDocuments(),
-            self.applications,
-            self.mails,
+            Repository(MemoryDocuments(), User),
+            Repository(self.applications, ApplicationMails),
+            Repository(self.mails, Mail),
             JinjaRenderer(),
             self.mailer,
-            rejudgements_store=self.rejudgements,
+            rejudgements_store=Repository(self.rejudgements, Digest),
             links=LINKS,
             from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
             rejudgement_wait=WAIT,
             clock=self.clock,
+            metrics=PrometheusMetrics(),
         )
 
     async def employer(self, samples: Any, *addresses: str) -> None:
@@ -204,7 +211,7 @@ async def test_a_decision_whose_mails_were_not_recorded_is_mailed_by_the_sweep(
     await world.employer(samples, samples.email)
     doc = digest(samples.planned(1, 1), samples.rejudged(1, 1))
     key = f"R1:{samples.employer_id}"
-    world.rejudgements.docs[key] = {**doc, "_id": key, "version": 3}
+    world.rejudgements.docs[key] = {**doc.to_document(), "_id": key, "version": 3}
     assert await world.service.close_waited_digests(NOW) == 1
     assert len(world.update_mails()) == 1
     assert world.rejudgements.docs[key]["status"] == "mailed"

@@ -12,6 +12,7 @@ import pytest
 
 from notification.adapters.outbound.templates import JinjaRenderer
 from notification.core import applications, compose, mails
+from notification.core.applications import ApplicationMails
 from notification.core.compose import Draft
 from notification.core.formatting import date_ja, jst, yen
 from notification.core.links import Links
@@ -33,7 +34,7 @@ def render(renderer: JinjaRenderer, draft: Draft) -> Rendered:
     return Rendered(subject, text, html)
 
 
-def stored(renderer: JinjaRenderer, draft: Draft, to: str = "taro@example.jp") -> dict[str, Any]:
+def stored(renderer: JinjaRenderer, draft: Draft, to: str = "taro@example.jp") -> mails.Mail:
     doc = mails.intent(
         template=draft.template,
         trigger=draft.trigger,
@@ -42,7 +43,8 @@ def stored(renderer: JinjaRenderer, draft: Draft, to: str = "taro@example.jp") -
         from_address=FROM,
         now=NOW,
     )
-    return {"_id": mails.mail_id(draft.template, draft.trigger.key, to), **doc}
+    assert doc.id == mails.mail_id(draft.template, draft.trigger.key, to)
+    return doc
 
 
 def parse(message: EmailMessage) -> EmailMessage:
@@ -88,7 +90,7 @@ def test_headers_are_rfc2047_utf8_and_decode_back(renderer: JinjaRenderer, sampl
     assert parsed["Subject"] == "【能力評価システム】個人情報利用申請 承認のお知らせ（髙﨑 𠮷男様）"
     assert parsed["From"].addresses[0].display_name == "能力評価システム"
     assert parsed["To"] == "taro@example.jp"
-    assert parsed["Message-ID"] == doc["message_id"]
+    assert parsed["Message-ID"] == doc.message_id
     assert parsed["Auto-Submitted"] == "auto-generated"
     parts = [p.get_content_type() for p in parsed.iter_parts()]
     assert parts == ["text/plain", "text/html"]
@@ -109,7 +111,7 @@ def test_message_id_is_deterministic() -> None:
 
 def test_a_newline_in_data_cannot_add_a_header(renderer: JinjaRenderer, samples: Any) -> None:
     doc = stored(renderer, compose.consent_granted(samples.consent_granted(), LINKS))
-    doc["subject"] = "件名\r\nBcc: victim@example.jp"
+    doc = doc.changed(subject="件名\r\nBcc: victim@example.jp")
     parsed = parse(build_message(doc, {}, NOW))
     assert parsed["Bcc"] is None
     assert parsed["Subject"] == "件名 Bcc: victim@example.jp"
@@ -175,14 +177,15 @@ def test_draft_reminder_links_to_the_draft(renderer: JinjaRenderer, samples: Any
     assert f'href="{url}"' in rendered.html
 
 
-def _application(samples: Any, *steps: Any) -> dict[str, Any]:
+def _application(samples: Any, *steps: Any) -> ApplicationMails:
     doc = None
     for n, (step, envelope) in enumerate(steps):
         outcome = step(envelope.event, f"e{n}", envelope.type, NOW, doc)
         assert outcome is not None
         doc = outcome[0]
     assert doc is not None
-    return {"_id": doc["application_id"], **doc}
+    assert doc.id == doc.application_id
+    return doc
 
 
 def test_judgement_completed_lists_every_worker(renderer: JinjaRenderer, samples: Any) -> None:

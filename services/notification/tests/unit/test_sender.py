@@ -10,11 +10,18 @@ import pytest
 
 from notification.adapters.outbound.templates import JinjaRenderer
 from notification.core import mails
+from notification.core.applications import ApplicationMails
+from notification.core.errors import MailNotRequeueable
 from notification.core.links import Links
-from notification.core.service import NotificationService, NotRequeueable, SenderPolicy
+from notification.core.mails import Mail
+from notification.core.rejudgements import Digest
+from notification.core.service import NotificationService, SenderPolicy
+from notification.core.users import User
+from notification.metrics import PrometheusMetrics
 from notification.ports import PermanentFailure, TransientFailure
 from shared_kernel.context import get_correlation_id
 from shared_kernel.infra.mongo import Change, Document
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 
 
@@ -53,18 +60,19 @@ class World:
         self.clock = Clock()
         self.kicks = 0
         self.service = NotificationService(
-            self.users,
-            self.applications,
-            self.mails,
+            Repository(self.users, User),
+            Repository(self.applications, ApplicationMails),
+            Repository(self.mails, Mail),
             JinjaRenderer(),
             self.mailer,
-            rejudgements_store=self.rejudgements,
+            rejudgements_store=Repository(self.rejudgements, Digest),
             links=Links("http://127.0.0.1:8000"),
             from_address="能力評価システム <no-reply@noryoku-hyoka.example.jp>",
             policy=SenderPolicy(
                 lease=timedelta(seconds=60), retry_base_seconds=2, retry_max_seconds=10
             ),
             clock=self.clock,
+            metrics=PrometheusMetrics(),
         )
         self.service.on_recorded = self.kick
 
@@ -192,7 +200,7 @@ async def test_permanent_failure_is_recorded_and_can_be_requeued(
     await world.service.requeue(doc["_id"])
     assert await world.service.send_due() == 1
     assert world.by_status("sent")[0]["_id"] == doc["_id"]
-    with pytest.raises(NotRequeueable):
+    with pytest.raises(MailNotRequeueable):
         await world.service.requeue(doc["_id"])
 
 
@@ -226,9 +234,10 @@ async def test_crash_between_sending_and_marking_sends_again_with_same_id(
 async def test_a_held_mail_is_not_sent_by_a_second_sender(world: World, samples: Any) -> None:
     await world.service.on_activated(samples.activated())
     (doc_id,) = world.mails.docs
-    claimed = mails.claim(world.mails.docs[doc_id], "other", world.clock.now, timedelta(60))
+    held = Repository(world.mails, Mail).load(world.mails.docs[doc_id])
+    claimed = mails.claim(held, "other", world.clock.now, timedelta(60))
     assert claimed is not None
-    world.mails.docs[doc_id] = claimed
+    world.mails.docs[doc_id] |= claimed.to_document()
     assert await world.service.send_one(doc_id) == "skipped"
     assert world.mailer.sent == []
 

@@ -1,6 +1,6 @@
 """Per-application read model behind the 判定完了 and 結果通知書 mails. Pure functions.
 
-One document per application id, fed by ApplicationSubmitted (its lines),
+One :class:`ApplicationMails` per application id, fed by ApplicationSubmitted (its lines),
 JudgementCompletedV2 (one per line, possibly before the application itself arrives),
 ResultNoticeGenerated (one per judged line) and ApplicationWithdrawn (lines that will not
 be judged). The decision to mail is taken inside the same write as the event that
@@ -22,8 +22,11 @@ change these mails (the employer hears of them through ``rejudgements``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from pydantic import BaseModel, Field
+
+from shared_kernel.aggregate import Aggregate
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -31,135 +34,208 @@ from shared_kernel.events.catalogue import (
     ResultNoticeGenerated,
 )
 
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Any]]
+Outcome = tuple["ApplicationMails", list[Envelope]]
 RESULT_MAIL = "result_mail"
 NOTICES_MAIL = "notices_mail"
 
 
-def blank(application_id: str, employer_id: str) -> Doc:
-    return {
-        "application_id": application_id,
-        "employer_id": employer_id,
-        "submitted": False,
-        "lines": [],
-        "results": [],
-        "notices": [],
-        "withdrawn": [],
-        RESULT_MAIL: None,
-        NOTICES_MAIL: None,
-    }
+class Line(BaseModel):
+    line_id: str
+    worker_id: str
+    worker_name: str
+    trade: str
+    requested_level: int
+    fee_yen: int
+
+
+class Result(BaseModel):
+    line_id: str
+    judgement_id: str
+    worker_id: str
+    worker_name: str
+    trade: str
+    evaluation_body: str | None = None
+    requested_level: int
+    decision: str
+    eligible_level: int
+    messages: list[str]
+    judged_at: str
+
+
+class Notice(BaseModel):
+    line_id: str
+    notice_id: str
+    judgement_id: str
+    document_id: str
+    generated_at: str
+
+
+class Decided(BaseModel):
+    """A mail decision: the event that took it, and when."""
+
+    event_id: str
+    event_type: str
+    at: datetime
+
+
+class ResultMail(Decided):
+    """The 判定完了 mail's decision: the lines it lists, and whether it links the notices."""
+
+    line_ids: list[str]
+    with_notices: bool
+
+
+class ApplicationMails(Aggregate):
+    """One application's read model (``_id``: the application id) and its mail decisions."""
+
+    application_id: str
+    employer_id: str
+    submitted: bool = False
+    application_date: str | None = None
+    submitted_at: datetime | None = None
+    fee_total_yen: int | None = None
+    lines: list[Line] = Field(default_factory=list)
+    results: list[Result] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    withdrawn: list[str] = Field(default_factory=list)
+    result_mail: ResultMail | None = None
+    notices_mail: Decided | None = None
+
+
+def blank(application_id: str, employer_id: str) -> ApplicationMails:
+    return ApplicationMails(
+        id=application_id, application_id=application_id, employer_id=employer_id
+    )
 
 
 def submitted(
-    event: ApplicationSubmitted, event_id: str, event_type: str, now: datetime, doc: Doc | None
+    event: ApplicationSubmitted,
+    event_id: str,
+    event_type: str,
+    now: datetime,
+    doc: ApplicationMails | None,
 ) -> Outcome | None:
-    if doc is not None and doc.get("submitted"):
+    if doc is not None and doc.submitted:
         return None
-    new = {
-        **(doc or blank(event.application_id, event.employer_id)),
-        "submitted": True,
-        "employer_id": event.employer_id,
-        "application_date": event.application_date.isoformat(),
-        "submitted_at": event.submitted_at,
-        "fee_total_yen": event.fee_total_yen,
-        "lines": [
-            {
-                "line_id": line.line_id,
-                "worker_id": line.worker_id,
-                "worker_name": line.worker_name,
-                "trade": line.trade,
-                "requested_level": line.requested_level,
-                "fee_yen": line.fee_yen,
-            }
-            for line in event.lines
-        ],
-    }
+    new = (doc or blank(event.application_id, event.employer_id)).model_copy(
+        update={
+            "submitted": True,
+            "employer_id": event.employer_id,
+            "application_date": event.application_date.isoformat(),
+            "submitted_at": event.submitted_at,
+            "fee_total_yen": event.fee_total_yen,
+            "lines": [
+                Line(
+                    line_id=line.line_id,
+                    worker_id=line.worker_id,
+                    worker_name=line.worker_name,
+                    trade=line.trade,
+                    requested_level=line.requested_level,
+                    fee_yen=line.fee_yen,
+                )
+                for line in event.lines
+            ],
+        }
+    )
     return decide(new, event_id, event_type, now), []
 
 
 def judged(
-    event: JudgementCompletedV2, event_id: str, event_type: str, now: datetime, doc: Doc | None
+    event: JudgementCompletedV2,
+    event_id: str,
+    event_type: str,
+    now: datetime,
+    doc: ApplicationMails | None,
 ) -> Outcome | None:
     if event.sequence > 1:
         return None  # a re-judgement: the update mail (``rejudgements``), not this one
     base = doc or blank(event.application_id, event.employer_id)
-    earlier = next((r for r in base["results"] if r["line_id"] == event.line_id), None)
-    if earlier is not None and _at(earlier["judged_at"]) >= event.judged_at:
+    earlier = next((r for r in base.results if r.line_id == event.line_id), None)
+    if earlier is not None and _at(earlier.judged_at) >= event.judged_at:
         return None  # the same result again, or an older one arriving late
-    result = {
-        "line_id": event.line_id,
-        "judgement_id": event.judgement_id,
-        "worker_id": event.worker_id,
-        "worker_name": event.worker_name,
-        "trade": event.trade,
-        "evaluation_body": event.evaluation_body,
-        "requested_level": event.requested_level,
-        "decision": event.decision,
-        "eligible_level": event.eligible_level,
-        "messages": list(event.messages),
-        "judged_at": event.judged_at.isoformat(),
-    }
-    results = [r for r in base["results"] if r["line_id"] != event.line_id] + [result]
-    return decide({**base, "results": results}, event_id, event_type, now), []
+    result = Result(
+        line_id=event.line_id,
+        judgement_id=event.judgement_id,
+        worker_id=event.worker_id,
+        worker_name=event.worker_name,
+        trade=event.trade,
+        evaluation_body=event.evaluation_body,
+        requested_level=event.requested_level,
+        decision=event.decision,
+        eligible_level=event.eligible_level,
+        messages=list(event.messages),
+        judged_at=event.judged_at.isoformat(),
+    )
+    results = [r for r in base.results if r.line_id != event.line_id] + [result]
+    return decide(base.model_copy(update={"results": results}), event_id, event_type, now), []
 
 
 def notice_generated(
-    event: ResultNoticeGenerated, event_id: str, event_type: str, now: datetime, doc: Doc | None
+    event: ResultNoticeGenerated,
+    event_id: str,
+    event_type: str,
+    now: datetime,
+    doc: ApplicationMails | None,
 ) -> Outcome | None:
     if event.sequence > 1:
         return None  # the notice of a re-judgement: no per-application mail
     base = doc or blank(event.application_id, event.employer_id)
-    notice = {
-        "line_id": event.line_id,
-        "notice_id": event.notice_id,
-        "judgement_id": event.judgement_id,
-        "document_id": event.document_id,
-        "generated_at": event.generated_at.isoformat(),
-    }
-    earlier = next((n for n in base["notices"] if n["line_id"] == event.line_id), None)
-    if earlier is not None and _at(earlier["generated_at"]) >= event.generated_at:
+    notice = Notice(
+        line_id=event.line_id,
+        notice_id=event.notice_id,
+        judgement_id=event.judgement_id,
+        document_id=event.document_id,
+        generated_at=event.generated_at.isoformat(),
+    )
+    earlier = next((n for n in base.notices if n.line_id == event.line_id), None)
+    if earlier is not None and _at(earlier.generated_at) >= event.generated_at:
         return None
-    notices = [n for n in base["notices"] if n["line_id"] != event.line_id] + [notice]
-    return decide({**base, "notices": notices}, event_id, event_type, now), []
+    notices = [n for n in base.notices if n.line_id != event.line_id] + [notice]
+    return decide(base.model_copy(update={"notices": notices}), event_id, event_type, now), []
 
 
 def withdrawn(
-    event: ApplicationWithdrawn, event_id: str, event_type: str, now: datetime, doc: Doc | None
+    event: ApplicationWithdrawn,
+    event_id: str,
+    event_type: str,
+    now: datetime,
+    doc: ApplicationMails | None,
 ) -> Outcome | None:
     base = doc or blank(event.application_id, event.employer_id)
-    lines = list(dict.fromkeys([*base["withdrawn"], *event.line_ids]))
-    if lines == base["withdrawn"]:
+    lines = list(dict.fromkeys([*base.withdrawn, *event.line_ids]))
+    if lines == base.withdrawn:
         return None
-    return decide({**base, "withdrawn": lines}, event_id, event_type, now), []
+    return decide(base.model_copy(update={"withdrawn": lines}), event_id, event_type, now), []
 
 
-def decide(doc: Doc, event_id: str, event_type: str, now: datetime) -> Doc:
-    """Take the mail decisions the document now calls for (each at most once)."""
-    line_ids = [line["line_id"] for line in doc["lines"]]
-    judged_ids = {r["line_id"] for r in doc["results"]}
-    noticed = {n["line_id"] for n in doc["notices"]}
-    withdrawn_ids = set(doc["withdrawn"])
-    decided = {"event_id": event_id, "event_type": event_type, "at": now}
-    if doc["submitted"] and doc.get(RESULT_MAIL) is None:
+def decide(
+    doc: ApplicationMails, event_id: str, event_type: str, now: datetime
+) -> ApplicationMails:
+    """Take the mail decisions the read model now calls for (each at most once)."""
+    line_ids = [line.line_id for line in doc.lines]
+    judged_ids = {r.line_id for r in doc.results}
+    noticed = {n.line_id for n in doc.notices}
+    withdrawn_ids = set(doc.withdrawn)
+    if doc.submitted and doc.result_mail is None:
         completed = [line for line in line_ids if line in judged_ids]
         if completed and all(line in judged_ids or line in withdrawn_ids for line in line_ids):
-            doc = {
-                **doc,
-                RESULT_MAIL: {
-                    **decided,
-                    "line_ids": completed,
-                    "with_notices": all(line in noticed for line in completed),
-                },
-            }
-    result_mail = doc.get(RESULT_MAIL)
+            decision = ResultMail(
+                event_id=event_id,
+                event_type=event_type,
+                at=now,
+                line_ids=completed,
+                with_notices=all(line in noticed for line in completed),
+            )
+            doc = doc.model_copy(update={"result_mail": decision})
+    result_mail = doc.result_mail
     if (
         result_mail is not None
-        and not result_mail["with_notices"]
-        and doc.get(NOTICES_MAIL) is None
-        and all(line in noticed for line in result_mail["line_ids"])
+        and not result_mail.with_notices
+        and doc.notices_mail is None
+        and all(line in noticed for line in result_mail.line_ids)
     ):
-        doc = {**doc, NOTICES_MAIL: decided}
+        decided = Decided(event_id=event_id, event_type=event_type, at=now)
+        doc = doc.model_copy(update={"notices_mail": decided})
     return doc
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from notification.core import rejudgements
-from notification.core.applications import NOTICES_MAIL, RESULT_MAIL
+from notification.core.applications import ApplicationMails, Decided
 from notification.core.links import Links
 from notification.core.mails import Trigger
 from shared_kernel.events import Envelope
@@ -44,6 +44,7 @@ TEMPLATES = (
     REJUDGEMENT_RESULTS,
 )
 Context = dict[str, Any]
+"""The values a mail template shows (a template context, not a stored document)."""
 
 
 @dataclass(frozen=True)
@@ -150,26 +151,28 @@ def draft_reminder(envelope: Envelope, links: Links) -> Draft:
 
 
 def application_mails(
-    doc: dict[str, Any], links: Links, correlation_id: str | None = None
+    doc: ApplicationMails, links: Links, correlation_id: str | None = None
 ) -> list[Draft]:
     """The per-application mails the read model has decided on (see ``applications``);
     ``correlation_id``: the application's, from the event being applied (for the logs)."""
     drafts = []
-    result_mail = doc.get(RESULT_MAIL)
+    result_mail = doc.result_mail
     if result_mail is not None:
         drafts.append(
             _application_draft(
                 JUDGEMENT_COMPLETED,
                 doc,
                 result_mail,
+                result_mail.line_ids,
                 links,
-                result_mail["with_notices"],
+                result_mail.with_notices,
                 correlation_id,
             )
         )
-    notices_mail = doc.get(NOTICES_MAIL)
-    if notices_mail is not None:
-        draft = _application_draft(RESULT_NOTICES, doc, notices_mail, links, True, correlation_id)
+    if doc.notices_mail is not None:
+        draft = _application_draft(
+            RESULT_NOTICES, doc, doc.notices_mail, None, links, True, correlation_id
+        )
         rows = [r for r in draft.context["rows"] if r["status"] == "completed"]
         drafts.append(Draft(draft.template, draft.trigger, {**draft.context, "rows": rows}))
     return drafts
@@ -177,18 +180,19 @@ def application_mails(
 
 def _application_draft(
     template: str,
-    doc: dict[str, Any],
-    decided: dict[str, Any],
+    doc: ApplicationMails,
+    decided: Decided,
+    judged: list[str] | None,
     links: Links,
     with_notices: bool,
     correlation_id: str | None = None,
 ) -> Draft:
-    application_id = doc["application_id"]
-    rows = line_rows(doc, links, with_notices=with_notices, judged=decided.get("line_ids"))
+    application_id = doc.application_id
+    rows = line_rows(doc, links, with_notices=with_notices, judged=judged)
     context = {
         **_common(links),
         "application_id": application_id,
-        "application_date": doc.get("application_date"),
+        "application_date": doc.application_date,
         "rows": rows,
         "approved_count": sum(1 for r in rows if r["decision"] == "approved"),
         "rejected_count": sum(1 for r in rows if r["decision"] == "rejected"),
@@ -197,55 +201,53 @@ def _application_draft(
         "result_url": links.result(application_id),
     }
     trigger = Trigger(
-        event_id=decided["event_id"],
-        event_type=decided["event_type"],
+        event_id=decided.event_id,
+        event_type=decided.event_type,
         key=application_id,
-        employer_id=doc["employer_id"],
+        employer_id=doc.employer_id,
         correlation_id=correlation_id,
     )
     return Draft(template, trigger, context)
 
 
 def line_rows(
-    doc: dict[str, Any], links: Links, *, with_notices: bool, judged: list[str] | None
+    doc: ApplicationMails, links: Links, *, with_notices: bool, judged: list[str] | None
 ) -> list[dict[str, Any]]:
     """One row per line of the application, in the order of the application.
 
     Only the lines judged when the mail was decided (``judged``) count as judged, so that
     the mail reads the same whenever it is derived again.
     """
-    results = {r["line_id"]: r for r in doc["results"]}
-    notices = {n["line_id"]: n for n in doc["notices"]}
+    results = {r.line_id: r for r in doc.results}
+    notices = {n.line_id: n for n in doc.notices}
     rows = []
-    for line in doc["lines"]:
-        result = results.get(line["line_id"])
-        if judged is not None and line["line_id"] not in judged:
+    for line in doc.lines:
+        result = results.get(line.line_id)
+        if judged is not None and line.line_id not in judged:
             result = None
-        notice = notices.get(line["line_id"]) if with_notices and result else None
+        notice = notices.get(line.line_id) if with_notices and result else None
         rows.append(
             {
-                **line,
-                "worker_name": (result or line)["worker_name"],
+                **line.model_dump(),
+                "worker_name": (result or line).worker_name,
                 "status": "completed" if result else "withdrawn",
-                "decision": result["decision"] if result else None,
-                "eligible_level": result["eligible_level"] if result else None,
-                "evaluation_body": result.get("evaluation_body") if result else None,
-                "messages": (
-                    result["messages"] if result and result["decision"] == "rejected" else []
-                ),
+                "decision": result.decision if result else None,
+                "eligible_level": result.eligible_level if result else None,
+                "evaluation_body": result.evaluation_body if result else None,
+                "messages": (result.messages if result and result.decision == "rejected" else []),
                 "notice_url": (
-                    links.notice(doc["application_id"], notice["notice_id"]) if notice else None
+                    links.notice(doc.application_id, notice.notice_id) if notice else None
                 ),
             }
         )
     return rows
 
 
-def rejudgement_results(doc: dict[str, Any], links: Links) -> Draft | None:
+def rejudgement_results(doc: rejudgements.Digest, links: Links) -> Draft | None:
     """The 「レベル判定結果が更新されました」 mail a re-judgement digest has decided on
     (``rejudgements``): one per employer and run, every re-judged worker of the employer
     with the result before and after; ``None`` if nothing is decided (or nothing to list)."""
-    decision = doc.get("decision")
+    decision = doc.decision
     lines = rejudgements.decided_lines(doc)
     if decision is None or not lines:
         return None
@@ -259,7 +261,7 @@ def rejudgement_results(doc: dict[str, Any], links: Links) -> Draft | None:
     ]
     context = {
         **_common(links),
-        "reason": doc.get("reason") or "",
+        "reason": doc.reason or "",
         "rows": rows,
         "changed_count": sum(1 for r in rows if r["changed"] is True),
         "unchanged_count": sum(1 for r in rows if r["changed"] is False),
@@ -267,10 +269,10 @@ def rejudgement_results(doc: dict[str, Any], links: Links) -> Draft | None:
         "results_url": links.results(),
     }
     trigger = Trigger(
-        event_id=decision["event_id"],
-        event_type=decision["event_type"],
-        key=rejudgements.digest_id(doc["run_id"], doc["employer_id"]),
-        employer_id=doc["employer_id"],
-        correlation_id=decision.get("correlation_id"),
+        event_id=decision.event_id,
+        event_type=decision.event_type,
+        key=rejudgements.digest_id(doc.run_id, doc.employer_id),
+        employer_id=doc.employer_id,
+        correlation_id=decision.correlation_id,
     )
     return Draft(REJUDGEMENT_RESULTS, trigger, context)

@@ -1,12 +1,15 @@
-"""How values read in a Japanese mail: times in Japan time, dates, yen, levels."""
+"""How values read in a Japanese mail: times in Japan time, dates, yen, levels.
+
+Levels and decisions read as everywhere else (``shared_kernel.labels``, the one table)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from shared_kernel.labels import decision_ja, level_ja
+
 TOKYO = ZoneInfo("Asia/Tokyo")
-DECISION_JA = {"approved": "承認", "rejected": "不承認"}
 SCOPE_JA = {
     "view_ccus_data": "CCUS登録情報の閲覧",
     "proxy_application": "レベル判定の代行申請",
@@ -39,12 +42,13 @@ def yen(amount: int) -> str:
 
 
 def level(value: int) -> str:
-    """``レベル3``."""
-    return f"レベル{value}"
+    """``レベル3`` (the mails name no card colour)."""
+    return level_ja(value, colour=False)
 
 
 def decision(value: str) -> str:
-    return DECISION_JA.get(value, value)
+    """``承認`` / ``不承認`` (an unknown value as it is)."""
+    return decision_ja(value) or value
 
 
 def scope(value: str) -> str:

@@ -1,6 +1,6 @@
 """A mail's life as a document: recorded intent → sent, failed or no recipient. Pure.
 
-The ``mails`` collection holds one document per (trigger, template, recipient): its
+The ``mails`` collection holds one :class:`Mail` per (trigger, template, recipient): its
 ``_id`` is natural, so recording the same intent twice (a redelivered event, a handler
 run again after a crash) finds the document there and changes nothing. The document
 holds the rendered message without any secret: a secret (the temporary password) stays
@@ -24,7 +24,10 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, Literal
 
-Doc = dict[str, Any]
+from pydantic import Field
+
+from shared_kernel.aggregate import Aggregate
+
 MailStatus = Literal["pending", "sent", "failed", "no_recipient"]
 PENDING: MailStatus = "pending"
 SENT: MailStatus = "sent"
@@ -32,6 +35,8 @@ FAILED: MailStatus = "failed"
 NO_RECIPIENT: MailStatus = "no_recipient"
 STATUSES: tuple[MailStatus, ...] = (PENDING, SENT, FAILED, NO_RECIPIENT)
 NO_ADDRESS = "-"
+OPTIONAL = ("sealed_secrets", "secrets_expire_at", "requeued_at")
+"""Fields stored only when set (a mail without a secret has no ``sealed_secrets``)."""
 
 
 MARKER_START = "@@sealed:"
@@ -60,6 +65,45 @@ class Trigger:
     correlation_id: str | None = None
 
 
+class Mail(Aggregate):
+    """One mail (``_id``: :func:`mail_id`) from its recorded intent to sent or failed."""
+
+    template: str
+    event_id: str
+    event_type: str
+    key: str
+    employer_id: str | None = None
+    correlation_id: str | None = None
+    to: str | None
+    from_address: str = Field(alias="from")
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    created_at: datetime
+    status: MailStatus
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    requeued_at: datetime | None = None
+    sealed_secrets: dict[str, str] | None = None
+    secrets_expire_at: datetime | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        doc = super().to_document()
+        for name in OPTIONAL:
+            if doc.get(name) is None:
+                doc.pop(name, None)
+        return doc
+
+    def changed(self, **fields: Any) -> Mail:
+        return self.model_copy(update=fields)
+
+
 def mail_id(template: str, key: str, recipient: str | None) -> str:
     """The natural id: one mail per template, trigger key and recipient."""
     return f"{template}:{key}:{recipient or NO_ADDRESS}"
@@ -82,109 +126,108 @@ def intent(
     now: datetime,
     sealed_secrets: Mapping[str, str] | None = None,
     secrets_expire_at: datetime | None = None,
-) -> Doc:
-    """A new mail document (without ``_id``, which the store sets from :func:`mail_id`)."""
+) -> Mail:
+    """A new mail, its ``_id`` from :func:`mail_id`."""
     doc_id = mail_id(template, trigger.key, recipient)
     for value in (rendered.subject, rendered.text, rendered.html):
         for name, sealed in (sealed_secrets or {}).items():
             assert sealed not in value, f"sealed {name} must not be rendered"
-    doc: Doc = {
-        "template": template,
-        "event_id": trigger.event_id,
-        "event_type": trigger.event_type,
-        "key": trigger.key,
-        "employer_id": trigger.employer_id,
-        "correlation_id": trigger.correlation_id,
-        "to": recipient,
-        "from": from_address,
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "message_id": message_id(doc_id, from_address),
-        "created_at": now,
-        "attempts": 0,
-        "last_error": None,
-        "sent_at": None,
-        "failed_at": None,
-        "lease_owner": None,
-        "lease_until": None,
-    }
-    if recipient:
-        doc |= {"status": PENDING, "next_attempt_at": now}
-        if sealed_secrets:
-            doc["sealed_secrets"] = dict(sealed_secrets)
-            doc["secrets_expire_at"] = secrets_expire_at
-    else:
-        doc |= {
-            "status": NO_RECIPIENT,
-            "next_attempt_at": None,
-            "last_error": "宛先のメールアドレスが登録されていません",
-        }
-    return doc
+    mail = Mail(
+        id=doc_id,
+        template=template,
+        event_id=trigger.event_id,
+        event_type=trigger.event_type,
+        key=trigger.key,
+        employer_id=trigger.employer_id,
+        correlation_id=trigger.correlation_id,
+        to=recipient,
+        from_address=from_address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id(doc_id, from_address),
+        created_at=now,
+        status=NO_RECIPIENT,
+        last_error="宛先のメールアドレスが登録されていません",
+    )
+    if not recipient:
+        return mail
+    pending = mail.changed(status=PENDING, next_attempt_at=now, last_error=None)
+    if sealed_secrets:
+        pending = pending.changed(
+            sealed_secrets=dict(sealed_secrets), secrets_expire_at=secrets_expire_at
+        )
+    return pending
 
 
-def is_due(doc: Doc, now: datetime) -> bool:
+def is_due(mail: Mail, now: datetime) -> bool:
     """A pending mail whose next attempt is due and that no live sender holds."""
-    if doc.get("status") != PENDING:
+    if mail.status != PENDING:
         return False
-    if doc.get("next_attempt_at") is not None and doc["next_attempt_at"] > now:
+    if mail.next_attempt_at is not None and mail.next_attempt_at > now:
         return False
-    lease = doc.get("lease_until")
-    return lease is None or lease <= now
+    return mail.lease_until is None or mail.lease_until <= now
 
 
-def claim(doc: Doc | None, owner: str, now: datetime, lease: timedelta) -> Doc | None:
+def claim(mail: Mail | None, owner: str, now: datetime, lease: timedelta) -> Mail | None:
     """Take the mail for one send attempt (``None``: not due, or another sender has it)."""
-    if doc is None or not is_due(doc, now):
+    if mail is None or not is_due(mail, now):
         return None
-    return {**doc, "lease_owner": owner, "lease_until": now + lease}
+    return mail.changed(lease_owner=owner, lease_until=now + lease)
 
 
-def sent(doc: Doc | None, now: datetime) -> Doc | None:
-    if doc is None or doc.get("status") != PENDING:
+def sent(mail: Mail | None, now: datetime) -> Mail | None:
+    if mail is None or mail.status != PENDING:
         return None
-    return _settled({**doc, "status": SENT, "sent_at": now, "last_error": None})
+    return _settled(mail.changed(status=SENT, sent_at=now, last_error=None))
 
 
-def failed(doc: Doc | None, error: str, now: datetime, *, drop_secrets: bool = False) -> Doc | None:
+def failed(
+    mail: Mail | None, error: str, now: datetime, *, drop_secrets: bool = False
+) -> Mail | None:
     """A permanent failure (bad address, message refused): recorded, never retried."""
-    if doc is None or doc.get("status") != PENDING:
+    if mail is None or mail.status != PENDING:
         return None
-    failed = {**doc, "status": FAILED, "failed_at": now, "last_error": error[:1000]}
-    failed = {**failed, "lease_owner": None, "lease_until": None, "next_attempt_at": None}
+    failed = mail.changed(
+        status=FAILED,
+        failed_at=now,
+        last_error=error[:1000],
+        lease_owner=None,
+        lease_until=None,
+        next_attempt_at=None,
+    )
     if drop_secrets:
-        return {k: v for k, v in failed.items() if k != "sealed_secrets"}
+        return failed.changed(sealed_secrets=None)
     # a sealed value is kept (it is no plaintext) so that an operator's requeue can send it
     return failed
 
 
-def secrets_expired(doc: Doc, now: datetime) -> bool:
+def secrets_expired(mail: Mail, now: datetime) -> bool:
     """The mail carries a secret that is no longer valid (a temporary password expired)."""
-    expires = doc.get("secrets_expire_at")
-    return bool(doc.get("sealed_secrets")) and expires is not None and now >= expires
+    expires = mail.secrets_expire_at
+    return bool(mail.sealed_secrets) and expires is not None and now >= expires
 
 
 def retry_later(
-    doc: Doc | None,
+    mail: Mail | None,
     owner: str,
     error: str,
     now: datetime,
     *,
     base_seconds: float,
     max_seconds: float,
-) -> Doc | None:
+) -> Mail | None:
     """A transient failure: the next attempt after an exponentially growing pause."""
-    if doc is None or doc.get("status") != PENDING or doc.get("lease_owner") != owner:
+    if mail is None or mail.status != PENDING or mail.lease_owner != owner:
         return None
-    attempts = int(doc.get("attempts", 0)) + 1
-    return {
-        **doc,
-        "attempts": attempts,
-        "last_error": error[:1000],
-        "next_attempt_at": now + timedelta(seconds=backoff(attempts, base_seconds, max_seconds)),
-        "lease_owner": None,
-        "lease_until": None,
-    }
+    attempts = mail.attempts + 1
+    return mail.changed(
+        attempts=attempts,
+        last_error=error[:1000],
+        next_attempt_at=now + timedelta(seconds=backoff(attempts, base_seconds, max_seconds)),
+        lease_owner=None,
+        lease_until=None,
+    )
 
 
 def backoff(attempts: int, base_seconds: float, max_seconds: float) -> float:
@@ -192,30 +235,26 @@ def backoff(attempts: int, base_seconds: float, max_seconds: float) -> float:
     return float(min(base_seconds * 2 ** max(attempts - 1, 0), max_seconds))
 
 
-def requeueable(doc: Doc) -> bool:
+def requeueable(mail: Mail) -> bool:
     """A failed mail with an address (and, if it needed a secret, the secret still sealed)."""
-    lost_secret = doc.get("secrets_expire_at") is not None and not doc.get("sealed_secrets")
-    return doc.get("status") == FAILED and bool(doc.get("to")) and not lost_secret
+    lost_secret = mail.secrets_expire_at is not None and not mail.sealed_secrets
+    return mail.status == FAILED and bool(mail.to) and not lost_secret
 
 
-def requeue(doc: Doc | None, now: datetime) -> Doc | None:
+def requeue(mail: Mail | None, now: datetime) -> Mail | None:
     """An operator asks for a failed mail to be sent again (e.g. after fixing the address)."""
-    if doc is None or not requeueable(doc):
+    if mail is None or not requeueable(mail):
         return None
-    return {
-        **doc,
-        "status": PENDING,
-        "next_attempt_at": now,
-        "attempts": 0,
-        "failed_at": None,
-        "requeued_at": now,
-    }
+    return mail.changed(
+        status=PENDING, next_attempt_at=now, attempts=0, failed_at=None, requeued_at=now
+    )
 
 
-def _settled(doc: Doc) -> Doc:
+def _settled(mail: Mail) -> Mail:
     """A sent mail keeps no sealed secret and no lease."""
-    settled = {k: v for k, v in doc.items() if k != "sealed_secrets"}
-    return {**settled, "lease_owner": None, "lease_until": None, "next_attempt_at": None}
+    return mail.changed(
+        sealed_secrets=None, lease_owner=None, lease_until=None, next_attempt_at=None
+    )
 
 
 def unseal_into(text: str, secrets: Mapping[str, str], *, escape: bool = False) -> str:
@@ -248,6 +287,6 @@ VIEW_FIELDS: Sequence[str] = (
 )
 
 
-def view(doc: Doc) -> Doc:
+def view(mail: Mail) -> dict[str, Any]:
     """What operators see of a mail: no body, no sealed value."""
-    return {"id": doc["_id"], **{k: doc.get(k) for k in VIEW_FIELDS}}
+    return {"id": mail.id, **mail.model_dump(include=set(VIEW_FIELDS))}

@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from notification.core.mails import Doc, unseal_into
+from notification.core.mails import Mail, unseal_into
 
 
 def one_line(text: str) -> str:
@@ -21,15 +21,15 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def build_message(doc: Doc, secrets: Mapping[str, str], now: datetime) -> EmailMessage:
-    """The message to send for a mail document; ``secrets`` are the unsealed values."""
+def build_message(mail: Mail, secrets: Mapping[str, str], now: datetime) -> EmailMessage:
+    """The message to send for a mail; ``secrets`` are the unsealed values."""
     message = EmailMessage()
-    message["Subject"] = one_line(doc["subject"])
-    message["From"] = doc["from"]
-    message["To"] = doc["to"]
+    message["Subject"] = one_line(mail.subject)
+    message["From"] = mail.from_address
+    message["To"] = mail.to or ""
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = doc["message_id"]
+    message["Message-ID"] = mail.message_id
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(unseal_into(doc["text"], secrets), charset="utf-8")
-    message.add_alternative(unseal_into(doc["html"], secrets, escape=True), subtype="html")
+    message.set_content(unseal_into(mail.text, secrets), charset="utf-8")
+    message.add_alternative(unseal_into(mail.html, secrets, escape=True), subtype="html")
     return message

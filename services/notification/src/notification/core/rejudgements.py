@@ -30,10 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import BaseModel, Field
+
+from shared_kernel.aggregate import Aggregate
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementPlanned
 
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Any]]
+Entry = dict[str, Any]
+"""One re-judged line as the mail shows it (stored as a compact JSON text)."""
+Outcome = tuple["Digest", list[Envelope]]
 
 DigestStatus = Literal["planned", "open", "decided", "mailed"]
 PLANNED: DigestStatus = "planned"  # the plan only: no line yet (the sweep leaves it alone)
@@ -54,6 +59,37 @@ class Arrival:
     at: datetime
 
 
+class LastEvent(BaseModel):
+    event_id: str
+    event_type: str
+    correlation_id: str | None = None
+
+
+class Decision(LastEvent):
+    """The update mail's decision: its trigger, when, why, and the lines it lists."""
+
+    at: datetime
+    cause: str
+    line_ids: list[str]
+
+
+class Digest(Aggregate):
+    """One re-judgement run's lines of one employer (``_id``: :func:`digest_id`)."""
+
+    run_id: str
+    employer_id: str
+    reason: str | None = None
+    planned: list[str] = Field(default_factory=list)
+    lines: list[str] = Field(default_factory=list)
+    late: list[str] = Field(default_factory=list)
+    status: DigestStatus = PLANNED
+    created_at: datetime
+    last_arrival_at: datetime
+    last_event: LastEvent | None = None
+    decision: Decision | None = None
+    mailed_at: datetime | None = None
+
+
 def digest_id(run_id: str, employer_id: str) -> str:
     return f"{run_id}:{employer_id}"
 
@@ -63,24 +99,17 @@ def run_of(event: JudgementCompletedV2) -> str:
     return event.rejudgement_run_id or event.judgement_id
 
 
-def blank(run_id: str, employer_id: str, now: datetime) -> Doc:
-    return {
-        "run_id": run_id,
-        "employer_id": employer_id,
-        "reason": None,
-        "planned": [],
-        "lines": [],
-        "late": [],
-        "status": PLANNED,
-        "created_at": now,
-        "last_arrival_at": now,
-        "last_event": None,
-        "decision": None,
-        "mailed_at": None,
-    }
+def blank(run_id: str, employer_id: str, now: datetime) -> Digest:
+    return Digest(
+        id=digest_id(run_id, employer_id),
+        run_id=run_id,
+        employer_id=employer_id,
+        created_at=now,
+        last_arrival_at=now,
+    )
 
 
-def line_entry(event: JudgementCompletedV2) -> Doc:
+def line_entry(event: JudgementCompletedV2) -> Entry:
     """What the mail needs of one re-judged line."""
     return {
         "line_id": event.line_id,
@@ -99,114 +128,115 @@ def line_entry(event: JudgementCompletedV2) -> Doc:
     }
 
 
-def entries(doc: Doc) -> list[Doc]:
+def entries(doc: Digest) -> list[Entry]:
     """The stored lines, in arrival order."""
-    return [json.loads(text) for text in doc["lines"]]
+    return [json.loads(text) for text in doc.lines]
 
 
-def _text(entry: Doc) -> str:
+def _text(entry: Entry) -> str:
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def planned(event: RejudgementPlanned, arrival: Arrival, doc: Doc | None) -> Outcome | None:
+def planned(event: RejudgementPlanned, arrival: Arrival, doc: Digest | None) -> Outcome | None:
     """A plan (or a part of it, or the plan of a resumed run) adds to the expected lines."""
     base = doc or blank(event.run_id, event.employer_id, arrival.at)
-    if base["decision"] is not None:
+    if base.decision is not None:
         return None  # decided already (a plan that came after the wait): nothing to do
-    expected = sorted({*base["planned"], *event.line_ids})
-    if expected == base["planned"]:
+    expected = sorted({*base.planned, *event.line_ids})
+    if expected == base.planned:
         return None  # the same plan again
-    new = {
-        **base,
-        "planned": expected,
-        "reason": base["reason"] or event.reason,
-        "last_arrival_at": arrival.at,
-        "last_event": _event(arrival),
-    }
+    new = base.model_copy(
+        update={
+            "planned": expected,
+            "reason": base.reason or event.reason,
+            "last_arrival_at": arrival.at,
+            "last_event": _event(arrival),
+        }
+    )
     return _decide_if_complete(new, arrival), []
 
 
-def rejudged(event: JudgementCompletedV2, arrival: Arrival, doc: Doc | None) -> Outcome | None:
+def rejudged(event: JudgementCompletedV2, arrival: Arrival, doc: Digest | None) -> Outcome | None:
     """One re-judged line (``sequence`` > 1) of the run."""
     if event.sequence <= 1:
         return None  # a first judgement: the per-application mails (``applications``)
     base = doc or blank(run_of(event), event.employer_id, arrival.at)
     known = {e["line_id"]: e for e in entries(base)}
-    if base["decision"] is not None:
-        if event.line_id in known or event.line_id in base["late"]:
+    if base.decision is not None:
+        if event.line_id in known or event.line_id in base.late:
             return None
-        return {**base, "late": [*base["late"], event.line_id]}, []  # never mailed
+        return base.model_copy(update={"late": [*base.late, event.line_id]}), []  # never mailed
     earlier = known.get(event.line_id)
     if earlier is not None and earlier["sequence"] >= event.sequence:
         return None  # the same judgement again (redelivered, republished)
     entry = _text(line_entry(event))
-    lines = [t for t in base["lines"] if json.loads(t)["line_id"] != event.line_id] + [entry]
-    expected = base["planned"]
+    lines = [t for t in base.lines if json.loads(t)["line_id"] != event.line_id] + [entry]
+    expected = base.planned
     if event.rejudgement_run_id is None:
         expected = sorted({*expected, event.line_id})  # a run of one line: complete at once
-    new = {
-        **base,
-        "lines": lines,
-        "planned": expected,
-        "reason": base["reason"] or event.rejudgement_reason,
-        "status": OPEN,
-        "last_arrival_at": arrival.at,
-        "last_event": _event(arrival),
-    }
+    new = base.model_copy(
+        update={
+            "lines": lines,
+            "planned": expected,
+            "reason": base.reason or event.rejudgement_reason,
+            "status": OPEN,
+            "last_arrival_at": arrival.at,
+            "last_event": _event(arrival),
+        }
+    )
     return _decide_if_complete(new, arrival), []
 
 
-def is_late(doc: Doc, line_id: str) -> bool:
+def is_late(doc: Digest, line_id: str) -> bool:
     """The line arrived after the mail was decided (kept, not mailed)."""
-    return line_id in doc.get("late", [])
+    return line_id in doc.late
 
 
-def is_due(doc: Doc, now: datetime, wait: timedelta, listening_since: datetime) -> bool:
+def is_due(doc: Digest, now: datetime, wait: timedelta, listening_since: datetime) -> bool:
     """Nothing new arrived for ``wait`` while the service was listening.
 
     ``listening_since`` (when this process started) keeps a restart from deciding with
     what arrived before an outage: the events that came meanwhile are read first.
     """
-    if doc.get("status") != OPEN:
+    if doc.status != OPEN:
         return False
-    quiet_since = max(doc["last_arrival_at"], listening_since)
+    quiet_since = max(doc.last_arrival_at, listening_since)
     return bool(now - quiet_since >= wait)
 
 
 def waited(
-    doc: Doc | None, *, now: datetime, wait: timedelta, listening_since: datetime
+    doc: Digest | None, *, now: datetime, wait: timedelta, listening_since: datetime
 ) -> Outcome | None:
     """The fallback: decide with the lines that arrived (the sweep; taken at most once)."""
     if doc is None or not is_due(doc, now, wait, listening_since):
         return None
-    last = doc["last_event"] or {}
+    last = doc.last_event
     trigger = Arrival(
-        event_id=last.get("event_id") or doc["run_id"],
-        event_type=last.get("event_type") or "",
-        correlation_id=last.get("correlation_id"),
+        event_id=(last.event_id if last else None) or doc.run_id,
+        event_type=(last.event_type if last else None) or "",
+        correlation_id=last.correlation_id if last else None,
         at=now,
     )
     return _decided(doc, trigger, WAITED), []
 
 
-def mailed(doc: Doc | None, *, now: datetime) -> Outcome | None:
+def mailed(doc: Digest | None, *, now: datetime) -> Outcome | None:
     """The decided mails are recorded (the sweep no longer looks at the digest)."""
-    if doc is None or doc.get("status") != DECIDED:
+    if doc is None or doc.status != DECIDED:
         return None
-    return {**doc, "status": MAILED, "mailed_at": now}, []
+    return doc.model_copy(update={"status": MAILED, "mailed_at": now}), []
 
 
-def decided_lines(doc: Doc) -> list[Doc]:
+def decided_lines(doc: Digest) -> list[Entry]:
     """The lines the decided mail lists, by application and line (the same every time)."""
-    decision = doc.get("decision")
-    if decision is None:
+    if doc.decision is None:
         return []
-    chosen = set(decision["line_ids"])
+    chosen = set(doc.decision.line_ids)
     picked = [e for e in entries(doc) if e["line_id"] in chosen]
     return sorted(picked, key=lambda e: (e["application_id"], e["line_id"]))
 
 
-def changed(entry: Doc) -> bool | None:
+def changed(entry: Entry) -> bool | None:
     """Whether the re-judgement changed the result (``None``: the previous one is unknown)."""
     before = (entry.get("previous_decision"), entry.get("previous_eligible_level"))
     if None in before:
@@ -214,29 +244,28 @@ def changed(entry: Doc) -> bool | None:
     return before != (entry["decision"], entry["eligible_level"])
 
 
-def _decide_if_complete(doc: Doc, arrival: Arrival) -> Doc:
+def _decide_if_complete(doc: Digest, arrival: Arrival) -> Digest:
     arrived = {e["line_id"] for e in entries(doc)}
-    if doc["planned"] and arrived and set(doc["planned"]) <= arrived:
+    if doc.planned and arrived and set(doc.planned) <= arrived:
         return _decided(doc, arrival, COMPLETE)
     return doc
 
 
-def _decided(doc: Doc, trigger: Arrival, cause: str) -> Doc:
-    return {
-        **doc,
-        "status": DECIDED,
-        "decision": {
-            **_event(trigger),
-            "at": trigger.at,
-            "cause": cause,
-            "line_ids": [e["line_id"] for e in entries(doc)],
-        },
-    }
+def _decided(doc: Digest, trigger: Arrival, cause: str) -> Digest:
+    decision = Decision(
+        event_id=trigger.event_id,
+        event_type=trigger.event_type,
+        correlation_id=trigger.correlation_id,
+        at=trigger.at,
+        cause=cause,
+        line_ids=[e["line_id"] for e in entries(doc)],
+    )
+    return doc.model_copy(update={"status": DECIDED, "decision": decision})
 
 
-def _event(arrival: Arrival) -> Doc:
-    return {
-        "event_id": arrival.event_id,
-        "event_type": arrival.event_type,
-        "correlation_id": arrival.correlation_id,
-    }
+def _event(arrival: Arrival) -> LastEvent:
+    return LastEvent(
+        event_id=arrival.event_id,
+        event_type=arrival.event_type,
+        correlation_id=arrival.correlation_id,
+    )

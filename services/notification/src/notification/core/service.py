@@ -3,7 +3,8 @@
 Handlers only *record* mails (one ``mails`` document per trigger, template and recipient,
 with a natural ``_id``, written together with the consumed event's id); the sender, a
 background job, sends pending mails and marks them. It talks to storage through the
-``Documents`` port, to SMTP through ``Mailer`` and to the templates through ``Renderer``.
+``Aggregates`` port (one typed model per collection), to SMTP through ``Mailer``, to the
+templates through ``Renderer`` and counts through ``Metrics``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,25 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from notification import metrics
 from notification.core import applications, compose, mails, rejudgements, users
+from notification.core.applications import ApplicationMails
 from notification.core.compose import Draft
+from notification.core.errors import MailNotFound, MailNotRequeueable
 from notification.core.links import Links
-from notification.core.mails import Doc, Rendered
+from notification.core.mails import Mail, Rendered
 from notification.core.message import build_message
-from notification.ports import Documents, Mailer, PermanentFailure, Renderer, TransientFailure
+from notification.core.rejudgements import Digest
+from notification.core.users import User
+from notification.ports import (
+    Mailer,
+    Metrics,
+    NoMetrics,
+    PermanentFailure,
+    Renderer,
+    TransientFailure,
+)
+from shared_kernel.aggregate import Aggregates
+from shared_kernel.context import correlation_scope, get_logger
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationSubmitted,
@@ -34,8 +47,6 @@ from shared_kernel.events.catalogue import (
     UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
-from shared_kernel.infra.logging import correlation_scope, get_logger
-from shared_kernel.infra.mongo import Change
 
 log = get_logger(__name__)
 
@@ -51,14 +62,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class NotFound(LookupError):
-    pass
-
-
-class NotRequeueable(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class SenderPolicy:
     lease: timedelta = timedelta(seconds=120)
@@ -70,19 +73,21 @@ class SenderPolicy:
 class NotificationService:
     def __init__(
         self,
-        users_store: Documents,
-        applications_store: Documents,
-        mails_store: Documents,
+        users_store: Aggregates[User],
+        applications_store: Aggregates[ApplicationMails],
+        mails_store: Aggregates[Mail],
         renderer: Renderer,
         mailer: Mailer,
         *,
-        rejudgements_store: Documents,
+        rejudgements_store: Aggregates[Digest],
         links: Links,
         from_address: str,
         policy: SenderPolicy = SenderPolicy(),
         rejudgement_wait: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or NoMetrics()
         self.users = users_store
         self.applications = applications_store
         self.mails = mails_store
@@ -161,9 +166,9 @@ class NotificationService:
         doc = await self.rejudgements.update(doc_id, change, applied_event_id=envelope.id)
         if doc is None:
             return
-        decision = doc.get("decision")
-        if decision is not None and decision["event_id"] != envelope.id:
-            log.info("rejudgement.plan_after_decision", digest_id=doc_id, decided_at=decision["at"])
+        decision = doc.decision
+        if decision is not None and decision.event_id != envelope.id:
+            log.info("rejudgement.plan_after_decision", digest_id=doc_id, decided_at=decision.at)
         await self._mail_digest(doc)
 
     async def _rejudged(self, event: JudgementCompletedV2, envelope: Envelope) -> None:
@@ -173,13 +178,13 @@ class NotificationService:
         if doc is None:
             return
         if rejudgements.is_late(doc, event.line_id):
-            metrics.REJUDGEMENT_LATE_LINES.inc()
+            self.metrics.rejudgement_late_line()
             log.warning(
                 "rejudgement.late_line",
                 digest_id=doc_id,
                 line_id=event.line_id,
                 judgement_id=event.judgement_id,
-                decided_at=doc["decision"]["at"],
+                decided_at=doc.decision.at if doc.decision else None,
             )
             return  # the update mail was decided without it: no second mail
         await self._mail_digest(doc)
@@ -192,22 +197,22 @@ class NotificationService:
             at=self.clock(),
         )
 
-    async def _mail_digest(self, doc: Doc) -> None:
+    async def _mail_digest(self, doc: Digest) -> None:
         """Record the update mail a digest has decided on, then mark the digest mailed.
 
         Runs again after a crash (a redelivered event, the sweep): the mails' natural ids
         make recording them again a no-op.
         """
-        if doc.get("status") != rejudgements.DECIDED:
+        decision = doc.decision
+        if doc.status != rejudgements.DECIDED or decision is None:
             return
-        digest_id = doc["_id"]
-        decision = doc["decision"]
+        digest_id = doc.id
         draft = compose.rejudgement_results(doc, self.links)
         if draft is not None:
-            await self.record(draft, decision["event_id"])
-        marked: list[Doc] = []
+            await self.record(draft, decision.event_id)
+        marked: list[Digest] = []
 
-        def mark(doc: Doc | None) -> tuple[Doc, Sequence[Envelope]] | None:
+        def mark(doc: Digest | None) -> rejudgements.Outcome | None:
             marked.clear()
             outcome = rejudgements.mailed(doc, now=self.clock())
             if outcome is not None:
@@ -216,13 +221,13 @@ class NotificationService:
 
         await self.rejudgements.update(digest_id, mark)
         if marked:
-            metrics.REJUDGEMENT_MAILS_DECIDED.labels(decision["cause"]).inc()
+            self.metrics.rejudgement_mailed(decision.cause)
             log.info(
                 "rejudgement.mailed",
                 digest_id=digest_id,
-                cause=decision["cause"],
-                lines=len(decision["line_ids"]),
-                planned=len(doc["planned"]),
+                cause=decision.cause,
+                lines=len(decision.line_ids),
+                planned=len(doc.planned),
             )
 
     async def close_waited_digests(self, listening_since: datetime) -> int:
@@ -230,9 +235,8 @@ class NotificationService:
         nothing new came for the wait; record the mails of digests decided but not yet
         mailed (a crash in between). Returns how many decided digests it handled."""
         now = self.clock()
-        fields = {"_id": 1, "status": 1, "last_arrival_at": 1}
         handled = 0
-        for found in await self.rejudgements.find({"status": rejudgements.OPEN}, projection=fields):
+        for found in await self.rejudgements.find({"status": rejudgements.OPEN}):
             if not rejudgements.is_due(found, now, self.rejudgement_wait, listening_since):
                 continue
             change = partial(
@@ -241,17 +245,13 @@ class NotificationService:
                 wait=self.rejudgement_wait,
                 listening_since=listening_since,
             )
-            doc = await self.rejudgements.update(found["_id"], change)
-            if doc is not None and doc.get("status") == rejudgements.DECIDED:
+            doc = await self.rejudgements.update(found.id, change)
+            if doc is not None and doc.status == rejudgements.DECIDED:
                 await self._mail_digest(doc)
                 handled += 1
-        for found in await self.rejudgements.find(
-            {"status": rejudgements.DECIDED}, projection={"_id": 1}
-        ):
-            doc = await self.rejudgements.get(found["_id"])
-            if doc is not None:
-                await self._mail_digest(doc)
-                handled += 1
+        for decided in await self.rejudgements.find({"status": rejudgements.DECIDED}):
+            await self._mail_digest(decided)
+            handled += 1
         return handled
 
     async def _application(self, application_id: str, step: Any, envelope: Envelope) -> None:
@@ -273,7 +273,7 @@ class NotificationService:
         found = await self.users.find({"employer_id": employer_id, "status": users.ACTIVE})
         return users.addresses(found)
 
-    async def record(self, draft: Draft, applied_event_id: str) -> list[Doc]:
+    async def record(self, draft: Draft, applied_event_id: str) -> list[Mail]:
         """Store the mail for each recipient (once: the ``_id`` is natural)."""
         recipients: Sequence[str | None]
         if draft.to is not None:
@@ -288,11 +288,11 @@ class NotificationService:
         recorded = []
         for recipient in recipients:
             doc_id = mails.mail_id(draft.template, draft.trigger.key, recipient)
-            created: list[Doc] = []
+            created: list[Mail] = []
 
             def create(
-                doc: Doc | None, recipient: str | None = recipient, created: list[Doc] = created
-            ) -> tuple[Doc, list[Envelope]] | None:
+                doc: Mail | None, recipient: str | None = recipient, created: list[Mail] = created
+            ) -> tuple[Mail, list[Envelope]] | None:
                 created.clear()
                 if doc is not None:
                     return None  # recorded already (redelivered event, handler run again)
@@ -312,13 +312,13 @@ class NotificationService:
             saved = await self.mails.update(doc_id, create, applied_event_id=applied_event_id)
             if created and saved is not None:
                 recorded.append(saved)
-                metrics.MAILS_RECORDED.labels(draft.template, saved["status"]).inc()
+                self.metrics.mail_recorded(draft.template, saved.status)
                 log.info(
                     "mail.recorded",
                     mail_id=doc_id,
                     template=draft.template,
                     event_id=draft.trigger.event_id,
-                    status=saved["status"],
+                    status=saved.status,
                 )
         if recorded:
             self.on_recorded()
@@ -329,27 +329,17 @@ class NotificationService:
     async def send_due(self) -> int:
         """Send the pending mails that are due; returns how many were attempted."""
         now = self.clock()
-        pending = await self.mails.find(
-            {"status": mails.PENDING},
-            projection={
-                "_id": 1,
-                "status": 1,
-                "next_attempt_at": 1,
-                "lease_until": 1,
-                "created_at": 1,
-            },
-        )
-        metrics.MAILS_PENDING.set(len(pending))
-        oldest = min((d["created_at"] for d in pending), default=None)
-        metrics.OLDEST_PENDING_AGE.set((now - oldest).total_seconds() if oldest else 0)
+        pending = await self.mails.find({"status": mails.PENDING})
+        oldest = min((m.created_at for m in pending), default=None)
+        self.metrics.pending(len(pending), (now - oldest).total_seconds() if oldest else 0)
         if self.paused_until is not None and now < self.paused_until:
             return 0
         due = sorted(
-            (d for d in pending if mails.is_due(d, now)), key=lambda d: d["next_attempt_at"]
+            (m for m in pending if mails.is_due(m, now)), key=lambda m: m.next_attempt_at or now
         )[: self.policy.batch]
         attempted = 0
-        for doc in due:
-            outcome = await self.send_one(doc["_id"])
+        for mail in due:
+            outcome = await self.send_one(mail.id)
             attempted += outcome != "skipped"
             if outcome == "outage":
                 break  # the server is unreachable: the rest waits for the pause to end
@@ -362,29 +352,29 @@ class NotificationService:
         claimed = await self.mails.update(
             doc_id, _change(mails.claim, owner=owner, now=now, lease=self.policy.lease)
         )
-        if claimed is None or claimed.get("lease_owner") != owner:
+        if claimed is None or claimed.lease_owner != owner:
             return "skipped"  # sent meanwhile, or another sender holds it
-        cid = claimed.get("correlation_id")  # the event's that recorded the mail
+        cid = claimed.correlation_id  # the event's that recorded the mail
         with correlation_scope(cid) if cid else nullcontext():
             return await self._deliver(doc_id, claimed, owner, now)
 
-    async def _deliver(self, doc_id: str, claimed: Doc, owner: str, now: datetime) -> str:
-        template = claimed["template"]
-        if claimed.get("sealed_secrets") or mails.secrets_expired(claimed, now):
+    async def _deliver(self, doc_id: str, claimed: Mail, owner: str, now: datetime) -> str:
+        template = claimed.template
+        if claimed.sealed_secrets or mails.secrets_expired(claimed, now):
             # a temporary-password mail recorded before issue 22: never sent any more
-            error = RETIRED if claimed.get("sealed_secrets") else EXPIRED
+            error = RETIRED if claimed.sealed_secrets else EXPIRED
             fail = _change(mails.failed, error=error, now=self.clock(), drop_secrets=True)
             await self.mails.update(doc_id, fail)
-            metrics.MAILS_FAILED.labels(template).inc()
+            self.metrics.mail_failed(template)
             log.warning("mail.failed", mail_id=doc_id, template=template, error=error)
             return "failed"
         try:
             message = build_message(claimed, {}, now)
-            await self.mailer.send(message, claimed["to"])
+            await self.mailer.send(message, claimed.to or "")
         except (PermanentFailure, ValueError) as exc:
             error = _error_text(exc)
             await self.mails.update(doc_id, _change(mails.failed, error=error, now=self.clock()))
-            metrics.MAILS_FAILED.labels(template).inc()
+            self.metrics.mail_failed(template)
             log.warning("mail.failed", mail_id=doc_id, template=template, error=error)
             return "failed"
         except TransientFailure as exc:
@@ -397,7 +387,7 @@ class NotificationService:
                 max_seconds=self.policy.retry_max_seconds,
             )
             await self.mails.update(doc_id, retry)
-            metrics.MAIL_RETRIES.labels(template).inc()
+            self.metrics.mail_retry(template)
             log.warning("mail.retry", mail_id=doc_id, template=template, error=str(exc))
             if exc.outage:
                 self._outages += 1
@@ -413,7 +403,7 @@ class NotificationService:
         # again (same Message-ID) once the lease runs out. Better a rare duplicate than a
         # lost mail.
         await self.mails.update(doc_id, _change(mails.sent, now=self.clock()))
-        metrics.MAILS_SENT.labels(template).inc()
+        self.metrics.mail_sent(template)
         log.info("mail.sent", mail_id=doc_id, template=template)
         return "sent"
 
@@ -427,7 +417,7 @@ class NotificationService:
         to: str | None = None,
         event_id: str | None = None,
         limit: int = 100,
-    ) -> list[Doc]:
+    ) -> list[dict[str, Any]]:
         flt: dict[str, Any] = {}
         for name, value in (
             ("status", status),
@@ -440,22 +430,25 @@ class NotificationService:
         found = await self.mails.find(flt, sort=[("created_at", -1)], limit=limit)
         return [mails.view(doc) for doc in found]
 
-    async def requeue(self, doc_id: str) -> Doc:
+    async def requeue(self, doc_id: str) -> dict[str, Any]:
         current = await self.mails.get(doc_id)
         if current is None:
-            raise NotFound(doc_id)
+            raise MailNotFound()
         if not mails.requeueable(current):
-            raise NotRequeueable(doc_id)
+            raise MailNotRequeueable()
         saved = await self.mails.update(doc_id, _change(mails.requeue, now=self.clock()))
         assert saved is not None
         self.on_recorded()
         return mails.view(saved)
 
 
-def _change(transition: Callable[..., Doc | None], **arguments: Any) -> Change:
-    """A mail transition (``doc -> new doc | None``) as a store change (no events)."""
+MailChange = Callable[[Mail | None], tuple[Mail, Sequence[Envelope]] | None]
 
-    def change(doc: Doc | None) -> tuple[Doc, Sequence[Envelope]] | None:
+
+def _change(transition: Callable[..., Mail | None], **arguments: Any) -> MailChange:
+    """A mail transition (``mail -> new mail | None``) as a repository change (no events)."""
+
+    def change(doc: Mail | None) -> tuple[Mail, Sequence[Envelope]] | None:
         new = transition(doc, **arguments)
         return None if new is None else (new, [])
 

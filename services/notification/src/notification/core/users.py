@@ -8,50 +8,70 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
+from shared_kernel.aggregate import Aggregate
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
 
-Doc = dict[str, Any]
-PROVISIONAL = "provisional"
-ACTIVE = "active"
+UserStatus = Literal["provisional", "active"]
+PROVISIONAL: UserStatus = "provisional"
+ACTIVE: UserStatus = "active"
+Outcome = tuple["User", list[Envelope]]
+
+
+class User(Aggregate):
+    """One employer user (``_id``: the login id)."""
+
+    login_id: str
+    email: str
+    employer_id: str
+    employer_name: str
+    status: UserStatus
+    registered_at: datetime | None = None
+    activated_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 def provisionally_registered(
     event: UserProvisionallyRegistered | UserProvisionallyRegisteredV2,
     now: datetime,
-    doc: Doc | None,
-) -> tuple[Doc, list[Any]] | None:
+    user: User | None,
+) -> Outcome | None:
     """仮申請 (again): remembered, but an active user is not demoted by a stray event."""
-    if doc is not None and doc.get("status") == ACTIVE:
+    if user is not None and user.status == ACTIVE:
         return None
-    return {
-        "login_id": event.login_id,
-        "email": event.email,
-        "employer_id": event.employer_id,
-        "employer_name": event.employer_name,
-        "status": PROVISIONAL,
-        "registered_at": now,
-    }, []
+    return User(
+        id=event.login_id,
+        version=user.version if user else 0,
+        login_id=event.login_id,
+        email=event.email,
+        employer_id=event.employer_id,
+        employer_name=event.employer_name,
+        status=PROVISIONAL,
+        registered_at=now,
+    ), []
 
 
-def activated(event: UserActivated, now: datetime, doc: Doc | None) -> tuple[Doc, list[Any]]:
-    return {
-        **(doc or {}),
-        "login_id": event.login_id,
-        "email": event.email,
-        "employer_id": event.employer_id,
-        "employer_name": event.employer_name,
-        "status": ACTIVE,
-        "activated_at": event.activated_at,
-        "updated_at": now,
-    }, []
+def activated(event: UserActivated, now: datetime, user: User | None) -> Outcome:
+    return User(
+        id=event.login_id,
+        version=user.version if user else 0,
+        login_id=event.login_id,
+        email=event.email,
+        employer_id=event.employer_id,
+        employer_name=event.employer_name,
+        status=ACTIVE,
+        registered_at=user.registered_at if user else None,
+        activated_at=event.activated_at,
+        updated_at=now,
+    ), []
 
 
-def addresses(users: Iterable[Doc]) -> list[str]:
+def addresses(users: Iterable[User]) -> list[str]:
     """The distinct addresses of active users, in a stable order."""
-    return sorted({u["email"] for u in users if u.get("status") == ACTIVE and u.get("email")})
+    return sorted({u.email for u in users if u.status == ACTIVE and u.email})

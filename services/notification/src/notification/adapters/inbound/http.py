@@ -4,6 +4,9 @@
   newest first, filterable; never the body or any secret;
 * ``POST /mails/{mail_id}/retry``: send a failed mail again (after the address or the
   server was fixed).
+
+The service comes through ``get_service`` (wired by ``inject.py``); refusals are the core's
+``DomainError``s, answered through ``STATUS``.
 """
 
 from __future__ import annotations
@@ -16,15 +19,21 @@ from pydantic import BaseModel
 
 from notification.core.compose import TEMPLATES
 from notification.core.mails import MailStatus
-from notification.core.service import NotFound, NotRequeueable
-from notification.inject import Container
+from notification.core.service import NotificationService
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
+STATUS = {"mail_not_found": 404, "mail_not_failed": 409}
+"""The core's error codes and their HTTP status."""
+
+
+def get_service() -> NotificationService:
+    """Placeholder: ``inject.py`` overrides it with the wired service."""
+    raise NotImplementedError
+
+
+Service = Annotated[NotificationService, Depends(get_service)]
 Operator = Annotated[Principal, Depends(require("operator"))]
 
 
@@ -47,13 +56,13 @@ class MailView(BaseModel):
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, Any]:
+async def about() -> dict[str, Any]:
     return {"service": "notification", "title": "通知サービス", "templates": list(TEMPLATES)}
 
 
 @router.get("/mails", summary="送信メールの記録（運用者）", response_model=list[MailView])
 async def list_mails(
-    container: ContainerDep,
+    service: Service,
     _: Operator,
     status: MailStatus | None = None,
     template: str | None = None,
@@ -61,21 +70,11 @@ async def list_mails(
     event_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    return await container.service.list_mails(
+    return await service.list_mails(
         status=status, template=template, to=to, event_id=event_id, limit=limit
     )
 
 
 @router.post("/mails/{mail_id}/retry", summary="送信に失敗したメールの再送（運用者）")
-async def retry_mail(container: ContainerDep, _: Operator, mail_id: str) -> MailView:
-    try:
-        view = await container.service.requeue(mail_id)
-    except NotFound:
-        raise ApiError(404, "mail_not_found", "指定されたメールの記録がありません。") from None
-    except NotRequeueable:
-        raise ApiError(
-            409,
-            "mail_not_failed",
-            "再送できるのは、宛先があり期限切れでない、送信に失敗したメールだけです。",
-        ) from None
-    return MailView.model_validate(view)
+async def retry_mail(service: Service, _: Operator, mail_id: str) -> MailView:
+    return MailView.model_validate(await service.requeue(mail_id))
