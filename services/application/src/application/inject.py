@@ -1,5 +1,11 @@
 """Composition root of the application service: the one place that wires adapters to the core.
 
+``wire`` builds the service over its typed repositories (``Repository``: applications and
+the consent read model), the judgement client, the event consumers and the background
+jobs, and declares the data migrations; ``create_app`` fills the routes' dependency
+placeholders (``http.get_service``, ``http.get_access_log``) and installs the one error
+translator (``http.STATUS``). The routes never import this module.
+
 Tests override it by passing their own settings (isolated database and topics) or by
 calling ``wire`` with a runtime of their own and, if they like, their own judgement client
 (e.g. the judgement app in-process behind ``httpx.ASGITransport``).
@@ -13,8 +19,11 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 
+from application import data
 from application.adapters.inbound import http
+from application.adapters.inbound.events import remind_drafts, subscribe
 from application.adapters.outbound import migrations
+from application.adapters.outbound.judgement_http import HttpJudgement
 from application.config import Settings
 from application.core import access
 from application.core.applications import Application
@@ -52,10 +61,6 @@ class Container:
 
 
 def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
-    from application import data
-    from application.adapters.inbound.events import remind_drafts, subscribe
-    from application.adapters.outbound.judgement_http import HttpJudgement
-
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
