@@ -10,10 +10,11 @@ page instead of failing it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_ops import SERVICE_JA
@@ -39,14 +40,28 @@ router = APIRouter()
 CONSUMERS = ("consent", "application", "judgement", "notification", "document")
 
 
-def _api_path(topic: str, partition: int, offset: int) -> str:
-    return f"/dead-letters/{quote(topic, safe='')}/{partition}/{offset}"
+@dataclass(frozen=True)
+class Letter:
+    """Where a dead letter is: its service, and the topic, partition and offset it came from."""
+
+    service: str
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def api_path(self) -> str:
+        """The letter in its service's dead-letter API."""
+        return f"/dead-letters/{quote(self.topic, safe='')}/{self.partition}/{self.offset}"
+
+    @property
+    def page_path(self) -> str:
+        """The letter's page in the portal."""
+        return f"/ops/dead-letters/{self.service}" + self.api_path.removeprefix("/dead-letters")
 
 
-def _page_path(service: str, topic: str, partition: int, offset: int) -> str:
-    return (
-        f"/ops/dead-letters/{service}{_api_path(topic, partition, offset)[len('/dead-letters') :]}"
-    )
+LetterDep = Annotated[Letter, Depends()]
+"""The letter named by the page's address (``{service}/{topic}/{partition}/{offset}``)."""
 
 
 @router.get("/ops/dead-letters", summary="デッドレター一覧", response_model=None)
@@ -62,7 +77,9 @@ async def dead_letters(request: Request, portal: PortalDep) -> Response:
             unreachable.append(SERVICE_JA.get(service, service))
             continue
         for letter in found:
-            path = _page_path(service, letter["topic"], letter["partition"], letter["offset"])
+            path = Letter(
+                service, str(letter["topic"]), int(letter["partition"]), int(letter["offset"])
+            ).page_path
             rows.append(
                 {
                     **letter,
@@ -86,26 +103,23 @@ async def dead_letters(request: Request, portal: PortalDep) -> Response:
 async def _detail(
     request: Request,
     portal: Portal,
-    service: str,
-    topic: str,
-    partition: int,
-    offset: int,
+    at: Letter,
     error: str | None = None,
     reason: str = "",
     status_code: int = 200,
 ) -> Response:
-    if service not in CONSUMERS:
+    if at.service not in CONSUMERS:
         raise NotFound()
-    letter = await user_api(request, portal).get(service, _api_path(topic, partition, offset))
+    letter = await user_api(request, portal).get(at.service, at.api_path)
     return render(
         request,
         "ops_dead_letter.html",
         {
             "letter": letter,
-            "service": service,
-            "service_ja": SERVICE_JA.get(service, service),
+            "service": at.service,
+            "service_ja": SERVICE_JA.get(at.service, at.service),
             "payload": json.dumps(letter["payload"], ensure_ascii=False, indent=2),
-            "action": _page_path(service, topic, partition, offset) + "/replay",
+            "action": at.page_path + "/replay",
             "error": error,
             "reason": reason,
         },
@@ -118,53 +132,30 @@ async def _detail(
     summary="デッドレターの詳細",
     response_model=None,
 )
-async def dead_letter(
-    request: Request, portal: PortalDep, service: str, topic: str, partition: int, offset: int
-) -> Response:
+async def dead_letter(request: Request, portal: PortalDep, at: LetterDep) -> Response:
     require_login(request, "operator")
-    return await _detail(request, portal, service, topic, partition, offset)
+    return await _detail(request, portal, at)
 
 
 @router.post("/ops/dead-letters/{service}/{topic}/{partition}/{offset}/replay", response_model=None)
-async def replay(
-    request: Request, portal: PortalDep, service: str, topic: str, partition: int, offset: int
-) -> Response:
+async def replay(request: Request, portal: PortalDep, at: LetterDep) -> Response:
     require_login(request, "operator")
     values = text_fields(await checked_form(request))
     reason = values.get("reason", "").strip()
-    if service not in CONSUMERS:
+    if at.service not in CONSUMERS:
         raise NotFound()
     if not reason:
         return await _detail(
-            request,
-            portal,
-            service,
-            topic,
-            partition,
-            offset,
-            "再投入の理由を入力してください。",
-            status_code=422,
+            request, portal, at, "再投入の理由を入力してください。", status_code=422
         )
     api = user_api(request, portal)
-    reply = await api.call(
-        service, "POST", _api_path(topic, partition, offset) + "/replay", json={"reason": reason}
-    )
+    reply = await api.call(at.service, "POST", at.api_path + "/replay", json={"reason": reason})
     if not reply.ok:
-        failure: PortalError = error_of(service, reply)
+        failure: PortalError = error_of(at.service, reply)
         if not isinstance(failure, ServiceError):
             raise failure
-        return await _detail(
-            request,
-            portal,
-            service,
-            topic,
-            partition,
-            offset,
-            failure.message,
-            reason,
-            failure.status,
-        )
-    result = json_of(service, reply)
+        return await _detail(request, portal, at, failure.message, reason, failure.status)
+    result = json_of(at.service, reply)
     session_of(request).add_flash(
         "success",
         f"イベントを {result['original_topic']} へ再投入しました"
