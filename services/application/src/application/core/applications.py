@@ -126,6 +126,11 @@ class Application(Aggregate):
     deleted_at: datetime | None = None
     completed_at: datetime | None = None
 
+    def to_document(self) -> dict[str, Any]:
+        """Stored without the fields that hold no value (most of a draft's line): FerretDB's
+        cost is per element (bench/README.md); the model's defaults read them back."""
+        return self.model_dump(by_alias=True, mode="python", exclude_none=True)
+
     def line(self, wanted: str) -> Line | None:
         return next((x for x in self.lines if x.line_id == wanted), None)
 
@@ -635,16 +640,7 @@ def completed(
         if event.sequence <= line.held_sequence:
             return None
         late = line.status == WITHDRAWN
-        entry = JudgementEntry(
-            sequence=event.sequence,
-            judgement_id=event.judgement_id,
-            decision=event.decision,
-            eligible_level=event.eligible_level,
-            criteria_version=event.criteria_version,
-            judged_at=event.judged_at,
-            rejudgement_reason=event.rejudgement_reason,
-            supersedes=event.supersedes,
-        )
+        entry = JudgementEntry.model_validate(event, from_attributes=True)
         return line.model_copy(
             update={
                 "status": COMPLETED,

@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.core import applications, lines
+from application.core import address, applications, lines
 from application.core.applications import Header as DraftHeader
 from application.core.errors import ApplicationError, FieldError, invalid
 from application.core.service import ApplicationService
@@ -63,12 +63,7 @@ FIELD_LABELS = {
     "foreman": "職長としての就業年数",
     "leader": "班長としての就業年数",
     "delivery_address": "カード送付先",
-    "postal_code": "郵便番号",
-    "prefecture": "都道府県",
-    "city_address": "市区町村・番地",
-    "building": "建物名",
-    "addressee": "宛名",
-    "phone": "電話番号",
+    **address.FIELDS_JA,
     "declarations": "表明",
     "career_certified": "経歴証明の表明",
     "card_issuance_consented": "カード発行に関する同意の表明",
@@ -76,6 +71,10 @@ FIELD_LABELS = {
     "status": "状態",
 }
 """Japanese names of the request fields, for the messages of a refused request body."""
+FEE_TOTAL_JA = (
+    "``fee_total_yen``: 申請後は申請時に確定した手数料の合計。下書きでは今日申請した場合の見込み額"
+    "（今日の1名あたりの手数料 × 技能者数。手数料の規則がなければ null）。"
+)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -215,8 +214,7 @@ async def create(
 @router.get(
     "/applications",
     summary="代行申請の一覧（状態で絞り込み）",
-    response_description="申請の一覧。下書きの ``fee_total_yen`` は今日の手数料（1名あたり）"
-    "× 技能者数の見込み額（手数料の規則がなければ null）、申請後は申請時に確定した額です。",
+    response_description=f"申請の一覧。{FEE_TOTAL_JA}",
 )
 async def list_applications(
     service: Service,
@@ -242,8 +240,7 @@ async def list_applications(
 @router.get(
     "/applications/{application_id}",
     summary="代行申請の詳細",
-    response_description="申請の詳細。下書きの ``fee_total_yen`` は今日の手数料（1名あたり）"
-    "× 技能者数の見込み額（手数料の規則がなければ null）、申請後は申請時に確定した額です。",
+    response_description=f"申請の詳細。{FEE_TOTAL_JA}",
 )
 async def get_application(
     service: Service,
