@@ -224,6 +224,13 @@ async def test_consent_to_judgement_with_a_retried_submission(
             "trades"
         ]
         assert len(options["prefectures"]) == 47 and options["fee_today"]["fee_yen"] == 4000
+        # the rules of the form are the criteria master's, as the judgement service publishes them
+        assert options["career_rules"] == {
+            "cap_from": "2024-04-01",
+            "cap_end": "2024-03-31",
+            "none_from": "2029-04-01",
+        }
+        assert options["management_required_levels"] == [3, 4]
 
         # draft: the address may be incomplete while drafting, never malformed
         created = await s.post("/applications", {"delivery_address": {"prefecture": "東京都"}})
@@ -278,6 +285,8 @@ async def test_consent_to_judgement_with_a_retried_submission(
         assert second.status_code == 201, second.text
         line_b = second.json()["line_id"]
         assert line_b == f"{app_id}-02"
+        # what the draft would cost if submitted today (the portal shows it)
+        assert (await s.get(f"/applications/{app_id}")).json()["fee_total_yen"] == 8000
 
         # preview: the second line will clearly fail; it is flagged, not blocked
         preview = await s.post(f"/applications/{app_id}/lines/{line_b}/preview")
