@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from portal.config import Settings
 from portal.inject import create_app
@@ -56,14 +58,8 @@ Portal = tuple[httpx.AsyncClient, Services]
 
 
 @asynccontextmanager
-async def running_portal(
-    services: Callable[[httpx.Request], httpx.Response], **settings: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The portal (lifespan started) calling ``services``, and a client to it."""
-    app = create_app(
-        isolated(Settings, environment="test", ops_sample_seconds=3600, **settings),
-        http_transport=httpx.MockTransport(services),
-    )
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` started (its lifespan), and a client to it."""
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -75,11 +71,31 @@ async def running_portal(
         yield client
 
 
+@asynccontextmanager
+async def running_portal(
+    services: Callable[[httpx.Request], httpx.Response], **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The portal (lifespan started) calling ``services``, and a client to it."""
+    app = create_app(
+        isolated(Settings, environment="test", ops_sample_seconds=3600, **settings),
+        http_transport=httpx.MockTransport(services),
+    )
+    async with serving(app) as client:
+        yield client
+
+
 @pytest.fixture
 async def portal() -> AsyncIterator[Portal]:
     services = Services()
     async with running_portal(services, max_upload_bytes=4096) as client:
         yield client, services
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound once by the OS, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -3,36 +3,24 @@ out of reach."""
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 
 from portal.config import Settings
 from portal.inject import create_app
 from shared_kernel.infra.testing import isolated
 
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .conftest import free_port, running_portal, serving
 
 
 async def test_the_portal_starts_without_kafka_or_the_database() -> None:
     settings = isolated(
         Settings,
-        mongodb_url=f"mongodb://127.0.0.1:{closed_port()}/?serverSelectionTimeoutMS=500",
-        kafka_bootstrap_servers=f"127.0.0.1:{closed_port()}",
-        identity_url=f"http://127.0.0.1:{closed_port()}",
+        mongodb_url=f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=500",
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        identity_url=f"http://127.0.0.1:{free_port()}",
         ops_sample_seconds=3600,
     )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
-        ) as client,
-    ):
+    async with serving(create_app(settings)) as client:
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
         page = await client.get("/", headers={"Accept": "text/html"})
@@ -40,3 +28,15 @@ async def test_the_portal_starts_without_kafka_or_the_database() -> None:
     assert ready.status_code == 503  # from the services it calls: identity is down
     assert ready.json()["checks"] == {"identity": "unavailable"}
     assert page.status_code == 200
+
+
+async def test_the_portal_is_ready_when_identity_answers() -> None:
+    def identity(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/healthz":
+            return httpx.Response(200, json={"status": "ok"})
+        return httpx.Response(404, json={"code": "not_found", "message": "-"})
+
+    async with running_portal(identity) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"identity": "ok"}

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import httpx
 import pytest
 
 from portal.adapters.outbound.http_pool import PooledTransport, origin
@@ -20,8 +17,9 @@ from portal.ports.transport import Unreachable
 from shared_kernel.infra.http_client import PoolSettings
 from shared_kernel.infra.testing import isolated
 
+from .conftest import HTML, csrf_of, free_port, serving
+
 Respond = Callable[[bytes], Awaitable[bytes | None]]
-HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 class Server:
@@ -85,12 +83,6 @@ def pooled(*urls: str, **pool: float) -> PooledTransport:
     return PooledTransport(
         {f"s{n}": url for n, url in enumerate(urls)}, PoolSettings(**pool), max_body_bytes=1000
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def ok(_: bytes) -> bytes:
@@ -235,17 +227,9 @@ async def test_a_service_that_is_down_is_a_japanese_503_page(
         identity_url=f"http://127.0.0.1:{free_port()}",
         service_timeout_seconds=5,
     )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://portal.test"
-        ) as client,
-    ):
+    async with serving(create_app(settings)) as client:
         form = await client.get("/register", headers=HTML)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token is not None
-        page = await client.post("/register", data={"csrf_token": token.group(1)}, headers=HTML)
+        page = await client.post("/register", data={"csrf_token": csrf_of(form)}, headers=HTML)
     assert page.status_code == 503
     assert "利用者管理サービスに接続できない" in page.text
     assert page.headers["retry-after"] == "30"

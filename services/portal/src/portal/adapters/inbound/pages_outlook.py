@@ -16,10 +16,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import render, require_login, user_api
@@ -78,17 +79,29 @@ def level_text(level: Any) -> str:
     return level_ja(level, colour=False) if level else "—"
 
 
-def table_rows(
-    rows: list[dict[str, Any]], sort: str, order: str, trade: str, ready: bool
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TableQuery:
+    """The table's order and filters, as the page's and the CSV's query string give them."""
+
+    sort: str = "name"
+    order: str = "asc"
+    trade: str = ""
+    ready: str = ""
+
+
+TableQueryDep = Annotated[TableQuery, Depends()]
+
+
+def table_rows(rows: list[dict[str, Any]], query: TableQuery) -> list[dict[str, Any]]:
     """The service's rows filtered by 分野 and 「今すぐ申請できる」, then sorted."""
     chosen = [
         {**r, "warnings_ja": [WARNING_JA.get(w, w) for w in r.get("warnings") or []]}
         for r in rows
-        if (not trade or r.get("trade") == trade) and (not ready or r.get("can_apply_now"))
+        if (not query.trade or r.get("trade") == query.trade)
+        and (not query.ready or r.get("can_apply_now"))
     ]
-    key = SORTS.get(sort, SORTS["name"])
-    chosen.sort(key=lambda r: (*key(r), str(r.get("worker_id"))), reverse=order == "desc")
+    key = SORTS.get(query.sort, SORTS["name"])
+    chosen.sort(key=lambda r: (*key(r), str(r.get("worker_id"))), reverse=query.order == "desc")
     return chosen
 
 
@@ -121,17 +134,14 @@ def _detail_view(found: dict[str, Any]) -> dict[str, Any]:
 async def outlook_page(
     request: Request,
     portal: PortalDep,
-    sort: str = "name",
-    order: str = "asc",
-    trade: str = "",
-    ready: str = "",
+    table: TableQueryDep,
     worker: str = "",
     detail_trade: str = "",
 ) -> Response:
     require_login(request, "employer")
     api = user_api(request, portal)
     all_rows = await _rows(api)
-    rows = table_rows(all_rows, sort, order, trade, bool(ready))
+    rows = table_rows(all_rows, table)
     draft = await _draft(api)
     selected = None
     if worker:
@@ -145,17 +155,17 @@ async def outlook_page(
         judgeable = [str(t["name"]) for t in await api.get("judgement", "/trades", judgeable=True)]
     except (NotFound, ServiceError):
         judgeable = trades
-    query = {"trade": trade, "ready": ready}
+    query = {"trade": table.trade, "ready": table.ready}
     return render(
         request,
         "outlook.html",
         {
             "rows": rows,
-            "sort": sort if sort in SORTS else "name",
-            "order": "desc" if order == "desc" else "asc",
+            "sort": table.sort if table.sort in SORTS else "name",
+            "order": "desc" if table.order == "desc" else "asc",
             "sorts": SORT_JA,
-            "trade": trade,
-            "ready": bool(ready),
+            "trade": table.trade,
+            "ready": bool(table.ready),
             "trades": trades,
             "judgeable_trades": judgeable,
             "draft": draft,
@@ -163,23 +173,16 @@ async def outlook_page(
             "warning_ja": WARNING_JA,
             "filter_query": urlencode({k: v for k, v in query.items() if v}),
             "csv_query": urlencode(
-                {k: v for k, v in {**query, "sort": sort, "order": order}.items() if v}
+                {k: v for k, v in {**query, "sort": table.sort, "order": table.order}.items() if v}
             ),
         },
     )
 
 
 @router.get("/outlook.csv", summary="レベル診断（CSV）", response_model=None)
-async def outlook_csv(
-    request: Request,
-    portal: PortalDep,
-    sort: str = "name",
-    order: str = "asc",
-    trade: str = "",
-    ready: str = "",
-) -> Response:
+async def outlook_csv(request: Request, portal: PortalDep, table: TableQueryDep) -> Response:
     require_login(request, "employer")
-    rows = table_rows(await _rows(user_api(request, portal)), sort, order, trade, bool(ready))
+    rows = table_rows(await _rows(user_api(request, portal)), table)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
