@@ -12,24 +12,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from identity.adapters.inbound.client import Network, parse_proxies
+from identity.adapters.inbound.client import parse_proxies
+from identity.adapters.inbound.http import STATUS, Web, get_service, get_web, router
 from identity.adapters.inbound.ratelimit import RateLimits
 from identity.adapters.outbound.argon2 import Argon2Hasher
 from identity.adapters.outbound.smtp import SmtpActivationMailer
 from identity.config import Settings
-from identity.core.accounts import Role
+from identity.core import accounts
+from identity.core.accounts import Employer, Revocation, Role, Session, User
 from identity.core.binding import Binding
-from identity.core.limits import Limit
+from identity.core.forms import LABELS
+from identity.core.limits import Limit, RegistrationCount
 from identity.core.service import IdentityService, RegistrationLimits
-from identity.core.throttle import ThrottlePolicy
+from identity.core.throttle import AccountAttempts, SourceAttempts, ThrottlePolicy
 from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegisteredV2
 from shared_kernel.infra.auth import Authenticator, SessionCheck, SigningKey, issue_token, jwks_of
+from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.logging import get_logger
-from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.mongo import Document, DocumentStore
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
-from shared_kernel.infra.service import service_app
+from shared_kernel.infra.service import container_of, service_app
 from shared_kernel.infra.smtp import SmtpSender
 from shared_kernel.principal import Principal
 
@@ -76,8 +81,7 @@ class Container:
     runtime: Runtime
     settings: Settings
     service: IdentityService
-    limits: RateLimits
-    trusted_proxies: tuple[Network, ...]
+    web: Web
     keyring: Keyring
 
 
@@ -101,6 +105,20 @@ def signing_keys_of(settings: Settings) -> list[SigningKey]:
         "and end with this process (make run generates one under var/secrets)",
     )
     return [SigningKey.generate()]
+
+
+async def unbound_by_default(runtime: Runtime) -> None:
+    """Migration ``0002-user-binding-fields``: accounts stored before bindings existed get
+    ``body``, ``trades`` and ``bound_at`` (unbound), so that ``User`` reads every account."""
+    users = DocumentStore(runtime.db, "users")
+
+    def completed(doc: Document | None) -> tuple[Document, list[Any]] | None:
+        if doc is None or all(key in doc for key in accounts.BINDING_FIELDS):
+            return None
+        return accounts.with_binding_fields(doc), []
+
+    for doc in await users.find({}, projection={"_id": 1}):
+        await users.update(doc["_id"], completed)
 
 
 def wire(runtime: Runtime) -> Container:
@@ -140,14 +158,20 @@ def wire(runtime: Runtime) -> Container:
     runtime.retain("revocations", "keep_until", timedelta(0))
     runtime.retain("users", "pending_until", timedelta(0))  # never-activated registrations
     mailer = SmtpActivationMailer(SmtpSender(settings), settings.mail_from)
+    runtime.migration("0002-user-binding-fields", unbound_by_default)
+    attempts = DocumentStore(runtime.db, "login_attempts")
     service = IdentityService(
-        runtime.store("users"),  # the only collection whose documents raise events
-        DocumentStore(runtime.db, "employers"),
-        DocumentStore(runtime.db, "sessions"),
-        DocumentStore(runtime.db, "login_attempts"),
+        # users: the only collection whose documents raise events
+        Repository(runtime.store("users"), User),
+        Repository(DocumentStore(runtime.db, "employers"), Employer),
+        Repository(DocumentStore(runtime.db, "sessions"), Session),
+        Repository(attempts, SourceAttempts),
+        Repository(attempts, AccountAttempts),
         make_hasher(settings),
-        revocations=DocumentStore(runtime.db, "revocations"),
-        registration_counts=DocumentStore(runtime.db, "registration_limits"),
+        revocations=Repository(DocumentStore(runtime.db, "revocations"), Revocation),
+        registration_counts=Repository(
+            DocumentStore(runtime.db, "registration_limits"), RegistrationCount
+        ),
         mailer=mailer,
         issue_token=issue,
         activation_ttl=timedelta(hours=settings.activation_ttl_hours),
@@ -188,15 +212,24 @@ def wire(runtime: Runtime) -> Container:
         runtime=runtime,
         settings=settings,
         service=service,
-        limits=limits,
-        trusted_proxies=parse_proxies(settings.trusted_proxies),
+        web=Web(settings, limits, parse_proxies(settings.trusted_proxies), keyring.jwks),
         keyring=keyring,
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    from identity.adapters.inbound.http import install_error_handlers, router
+def service_of(request: Request) -> IdentityService:
+    container: Container = container_of(request)
+    return container.service
 
+
+def web_of(request: Request) -> Web:
+    container: Container = container_of(request)
+    return container.web
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
     app = service_app(TITLE, settings or Settings(), wire, [router], dead_letters=False)
-    install_error_handlers(app)
+    install_error_translator(app, STATUS, field_labels=LABELS)
+    app.dependency_overrides[get_service] = service_of
+    app.dependency_overrides[get_web] = web_of
     return app

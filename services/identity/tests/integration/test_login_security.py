@@ -88,8 +88,8 @@ async def test_token_exchange_and_logout(identity: Identity) -> None:
     }
     assert (await identity.client().post("/sessions/token")).status_code == 401  # no cookie
     stored = await identity.container.service.sessions.find({"login_id": "Kensetsu01"})
-    assert [s["revoked_reason"] for s in stored] == ["logout"]
-    assert session not in {s["_id"] for s in stored}  # only its SHA-256 is stored
+    assert [s.revoked_reason for s in stored] == ["logout"]
+    assert session not in {s.id for s in stored}  # only its SHA-256 is stored
 
 
 async def test_session_expires(identity: Identity) -> None:
@@ -154,15 +154,15 @@ async def check_throttling(identity: Identity) -> None:
     # the audit trail: per login ID and source, and the sessions name where they came from
     trail = await service.attempts.get("Kensetsu01|198.51.100.66")
     assert trail is not None
-    assert (trail["total_failures"], trail["throttled"]) == (8, 5)
-    assert trail["first_failure_at"] < trail["last_failure_at"]
+    assert (trail.total_failures, trail.throttled) == (8, 5)
+    assert trail.first_failure_at < trail.last_failure_at
     [session] = await service.sessions.find({"login_id": "Kensetsu01"})
-    assert session["source"] == "203.0.113.5"
+    assert session.source == "203.0.113.5"
     # a success from the source forgets its failures
     now += timedelta(seconds=32)
     assert (await login(attacker, "Kensetsu01", PASSWORD)).status_code == 201
     cleared = await service.attempts.get("Kensetsu01|198.51.100.66")
-    assert cleared is not None and cleared["failures"] == 0 and cleared["total_failures"] == 8
+    assert cleared is not None and cleared.failures == 0 and cleared.total_failures == 8
 
 
 async def test_a_spread_guess_meets_the_hourly_cap_but_not_the_owners_known_place(
@@ -226,17 +226,31 @@ async def test_validation_errors_are_japanese_per_field(identity: Identity) -> N
         "code": "validation_error",
         "message": "入力内容に誤りがあります。",
         "errors": [
-            {"field": "login_id", "message": "ログインIDは半角英数字8〜16文字で入力してください"},
-            {"field": "email", "message": "メールアドレスの形式が正しくありません"},
-            {"field": "employer_id", "message": "事業者IDは14桁の数字で入力してください"},
-            {"field": "address", "message": "所在地を入力してください"},
+            {
+                "field": "login_id",
+                "code": "invalid",
+                "message": "ログインIDは半角英数字8〜16文字で入力してください",
+            },
+            {
+                "field": "email",
+                "code": "invalid",
+                "message": "メールアドレスの形式が正しくありません",
+            },
+            {
+                "field": "employer_id",
+                "code": "invalid",
+                "message": "事業者IDは14桁の数字で入力してください",
+            },
+            {"field": "address", "code": "invalid", "message": "所在地を入力してください"},
             {
                 "field": "phone_number",
+                "code": "invalid",
                 "message": "電話番号は0から始まる10桁または11桁の数字で"
                 "入力してください（ハイフン可）",
             },
             {
                 "field": "permit_number",
+                "code": "invalid",
                 "message": "建設業許可番号は「国土交通大臣許可(特-25)第123号」または"
                 "「東京都知事許可(般-19)第1234号」の形式で入力してください",
             },
@@ -249,8 +263,8 @@ async def test_validation_errors_are_japanese_per_field(identity: Identity) -> N
     ]
     empty = await client.post("/sessions", json={})
     assert empty.json()["errors"] == [
-        {"field": "login_id", "message": "ログインIDを入力してください"},
-        {"field": "password", "message": "パスワードを入力してください"},
+        {"field": "login_id", "code": "invalid", "message": "ログインIDを入力してください"},
+        {"field": "password", "code": "invalid", "message": "パスワードを入力してください"},
     ]
     weak = await client.post(
         "/activations",
@@ -263,6 +277,7 @@ async def test_validation_errors_are_japanese_per_field(identity: Identity) -> N
     assert weak.json()["errors"] == [
         {
             "field": "new_password",
+            "code": "invalid",
             "message": "新しいパスワードは英大文字・英小文字と、"
             "数字または記号を組み合わせて入力してください",
         }

@@ -38,7 +38,7 @@ RAW = {
 }
 
 
-def register(doc: dict[str, Any] | None, *, hash_: str = "h1", at: datetime = NOW) -> Any:
+def register(doc: accounts.User | None, *, hash_: str = "h1", at: datetime = NOW) -> Any:
     return accounts.provisional_registration(
         doc,
         forms.parse_registration(dict(RAW)),
@@ -51,11 +51,13 @@ def register(doc: dict[str, Any] | None, *, hash_: str = "h1", at: datetime = NO
 
 def test_provisional_registration_stores_the_links_hash_and_raises_a_secretless_event() -> None:
     doc, events = register(None)
-    assert doc["status"] == "provisional" and doc["role"] == "employer"
-    assert doc["activation"] == {"hash": "h1", "issued_at": NOW, "expires_at": NOW + TTL}
-    assert doc["pending_until"] == NOW + TTL + timedelta(hours=24)
-    assert doc["registration"]["permit_number"]["text"] == "国土交通大臣許可(特-25)第123号"
-    assert doc["registrations"] == 1
+    assert doc.id == "Kensetsu01"
+    assert doc.status == "provisional" and doc.role == "employer"
+    assert doc.activation == accounts.ActivationLink(hash="h1", issued_at=NOW, expires_at=NOW + TTL)
+    assert doc.pending_until == NOW + TTL + timedelta(hours=24)
+    assert doc.registration is not None and doc.registration.permit_number is not None
+    assert doc.registration.permit_number.text == "国土交通大臣許可(特-25)第123号"
+    assert doc.registrations == 1
     [envelope] = events
     assert isinstance(envelope.event, UserProvisionallyRegisteredV2)
     assert envelope.event.model_dump() == {
@@ -73,9 +75,9 @@ def test_reapplying_before_activation_replaces_the_link() -> None:
     first, _ = register(None)
     later = NOW + timedelta(hours=30)
     second, _ = register(first, hash_="h2", at=later)
-    assert second["activation"]["hash"] == "h2"
-    assert second["activation"]["expires_at"] == later + TTL
-    assert second["registrations"] == 2 and second["created_at"] == NOW
+    assert second.activation.hash == "h2"
+    assert second.activation.expires_at == later + TTL
+    assert second.registrations == 2 and second.created_at == NOW
 
 
 def test_an_active_login_id_is_taken() -> None:
@@ -111,11 +113,11 @@ def test_activation_makes_the_account_active_spends_the_link_and_raises_user_act
     doc, _ = register(None)
     at = NOW + timedelta(hours=1)
     active, events = accounts.activation(doc, activation_hash="h1", password_hash="argon", now=at)
-    assert active["status"] == "active"
-    assert active["password_hash"] == "argon"
-    assert active["activation"] is None and active["registration"] is None
-    assert active["pending_until"] is None  # never deleted by the pending-registration purge
-    assert active["activated_at"] == at
+    assert active.status == "active"
+    assert active.password_hash == "argon"
+    assert active.activation is None and active.registration is None
+    assert active.pending_until is None  # never deleted by the pending-registration purge
+    assert active.activated_at == at
     [envelope] = events
     assert isinstance(envelope.event, UserActivated)
     assert envelope.event.model_dump() == {
@@ -156,7 +158,7 @@ def profile(**changes: str) -> forms.EmployerProfile:
     return forms.parse_profile(raw)
 
 
-def claim(doc: dict[str, Any] | None, login_id: str, **kw: Any) -> Any:
+def claim(doc: accounts.Employer | None, login_id: str, **kw: Any) -> Any:
     return accounts.employer_claim(
         doc,
         employer_id="12345678901234",
@@ -170,28 +172,28 @@ def claim(doc: dict[str, Any] | None, login_id: str, **kw: Any) -> Any:
 
 def test_employer_claim_creates_once_and_refuses_another_active_owner() -> None:
     created, _ = claim(None, "Kensetsu01")
-    assert created["owner_login_id"] == "Kensetsu01" and created["history"] == []
+    assert created.id == "12345678901234"
+    assert created.owner_login_id == "Kensetsu01" and created.history == []
     assert claim(created, "Kensetsu01") is None  # retried activation: nothing to change
     with pytest.raises(EmployerAlreadyRegistered):
         claim(created, "Other0001")  # someone else, read as free before: raced
     with pytest.raises(EmployerAlreadyRegistered):
         claim(created, "Other0001", expected_owner="Kensetsu01", owner_active=True)
     taken, _ = claim(created, "Other0001", expected_owner="Kensetsu01")  # never activated
-    assert taken["owner_login_id"] == "Other0001"
+    assert taken.owner_login_id == "Other0001"
 
 
 def test_profile_update_is_audited_with_who_when_before_after() -> None:
     record, _ = claim(None, "Kensetsu01")
-    record = {**record, "_id": "12345678901234"}
     later = NOW + timedelta(days=3)
     new_profile = profile(employer_name="株式会社新テスト建設", permit_number="")
     updated, events = accounts.profile_updated(
         record, new_profile, by="Kensetsu01", role="employer", now=later, correlation_id="c-1"
     )
     assert events == []
-    assert updated["profile"]["employer_name"] == "株式会社新テスト建設"
-    [entry] = updated["history"]
-    assert entry == {
+    assert updated.profile.employer_name == "株式会社新テスト建設"
+    [entry] = updated.history
+    assert entry.model_dump() == {
         "at": later,
         "by": "Kensetsu01",
         "role": "employer",
@@ -199,11 +201,12 @@ def test_profile_update_is_audited_with_who_when_before_after() -> None:
         "changes": {
             "employer_name": {"before": "株式会社テスト建設", "after": "株式会社新テスト建設"},
             "permit_number": {
-                "before": record["profile"]["permit_number"],
+                "before": record.profile.permit_number.model_dump(),
                 "after": None,
             },
         },
     }
+    assert entry.changes["permit_number"]["before"]["text"] == "国土交通大臣許可(特-25)第123号"
     same = accounts.profile_updated(
         updated, new_profile, by="Kensetsu01", role="employer", now=later, correlation_id=None
     )
@@ -221,7 +224,7 @@ POLICY = ThrottlePolicy(
 )
 
 
-def fail(doc: dict[str, Any] | None, at: datetime) -> dict[str, Any]:
+def fail(doc: throttle.SourceAttempts | None, at: datetime) -> throttle.SourceAttempts:
     return throttle.source_failed(doc, login_id="Kensetsu01", source="s", now=at, policy=POLICY)
 
 
@@ -241,7 +244,8 @@ def test_growing_delays_after_the_free_failures_capped() -> None:
     doc = None
     for n in range(4):
         doc = fail(doc, NOW + timedelta(seconds=n))
-    assert doc is not None and doc["blocked_until"] == NOW + timedelta(seconds=5)
+    assert doc is not None and doc.blocked_until == NOW + timedelta(seconds=5)
+    assert doc.id == "Kensetsu01|s"
     wait = throttle.wait_of(doc, None, "s", NOW + timedelta(seconds=4), POLICY)
     assert wait == timedelta(seconds=1)
     assert throttle.wait_of(doc, None, "s", NOW + timedelta(seconds=5), POLICY) is None
@@ -253,10 +257,10 @@ def test_failures_are_forgotten_after_a_day_or_a_success_and_the_totals_stay() -
     for n in range(5):
         doc = fail(doc, NOW + timedelta(minutes=n))
     later = fail(doc, NOW + timedelta(hours=25))
-    assert later["failures"] == 1 and later["blocked_until"] is None
-    assert later["total_failures"] == 6 and later["first_failure_at"] == NOW
+    assert later.failures == 1 and later.blocked_until is None
+    assert later.total_failures == 6 and later.first_failure_at == NOW
     cleared = throttle.source_succeeded(later, now=NOW + timedelta(hours=26))
-    assert cleared is not None and cleared["failures"] == 0 and cleared["total_failures"] == 6
+    assert cleared is not None and cleared.failures == 0 and cleared.total_failures == 6
     assert throttle.source_succeeded(None, now=NOW) is None
 
 
@@ -265,14 +269,15 @@ def test_the_hourly_cap_stops_new_sources_not_known_ones() -> None:
     account = throttle.account_succeeded(None, login_id="Kensetsu01", source="home", now=NOW)
     for n in range(3):
         account = throttle.account_failed(account, login_id="Kensetsu01", now=NOW)
-        assert account["hour_failures"] == n + 1
+        assert account.hour_failures == n + 1
     at = NOW + timedelta(minutes=10)
     assert throttle.wait_of(None, account, "new", at, policy) == timedelta(minutes=50)
     assert throttle.wait_of(None, account, "home", at, policy) is None
     assert throttle.wait_of(None, account, "new", NOW + timedelta(hours=1), policy) is None
     for n in range(12):
         account = throttle.account_succeeded(account, login_id="K", source=f"p{n}", now=NOW)
-    assert len(account["known_sources"]) == 10 and account["known_sources"][0]["source"] == "p11"
+    assert account.id == "Kensetsu01"
+    assert len(account.known_sources) == 10 and account.known_sources[0].source == "p11"
 
 
 def test_a_source_is_an_ipv4_address_or_an_ipv6_64() -> None:
@@ -291,7 +296,8 @@ def test_registration_windows_count_per_key_and_refuse_past_the_limit() -> None:
     with pytest.raises(limits.Exhausted) as raised:
         limits.counted(doc, limit=limit, key=key, now=NOW + timedelta(minutes=20))
     assert raised.value.remaining == timedelta(minutes=40)
-    assert doc["window_end"] == NOW + timedelta(hours=1)
+    assert doc.window_end == NOW + timedelta(hours=1) and doc.count == 2
+    assert doc.id == limits.limit_id(limit, key, NOW)
     assert limits.limit_id(limit, key, NOW) != limits.limit_id(limit, key, NOW + timedelta(hours=1))
 
 
@@ -301,12 +307,12 @@ def test_registration_windows_count_per_key_and_refuse_past_the_limit() -> None:
 def test_session_validity_and_revocation() -> None:
     user = accounts.staff_user("Hyoka0001", "evaluator", "h@example.jp", "p", NOW)
     session = accounts.new_session("k", user, NOW, timedelta(hours=12))
-    assert session["employer_id"] is None and session["role"] == "evaluator"
+    assert session.employer_id is None and session.role == "evaluator"
     assert accounts.session_active(session, NOW + timedelta(hours=11, minutes=59))
     assert not accounts.session_active(session, NOW + timedelta(hours=12))
     revoked, _ = accounts.session_revoked(session, now=NOW, reason="logout")
     assert not accounts.session_active(revoked, NOW)
-    assert revoked["revoked_reason"] == "logout"
+    assert revoked.revoked_reason == "logout"
     assert accounts.session_revoked(revoked, now=NOW, reason="logout") is None
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from identity.core import accounts
 from identity.core.binding import (
@@ -153,12 +154,12 @@ async def verified(principal: Principal) -> Principal:
 async def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -> None:
     binding = resolve("evaluator", ZENKEN, [], MASTER)
     user = accounts.staff_user("Hyoka0001", "evaluator", "h@example.jp", "p", NOW, binding)
-    assert (user["body"], user["trades"], user["bound_at"]) == (
+    assert (user.body, user.trades, user.bound_at) == (
         ZENKEN,
         ["電気工事", "建築大工"],
         NOW,
     )
-    assert accounts.binding_of(user) == binding
+    assert user.binding == binding
     view = accounts.account_view(user)
     assert (view["body"], view["trades"]) == (ZENKEN, ["電気工事", "建築大工"])
     principal = Principal(
@@ -170,27 +171,31 @@ async def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -
 
 
 async def test_accounts_created_before_bindings_are_unbound() -> None:
-    old = accounts.staff_user("Hyoka0002", "evaluator", "h@example.jp", "p", NOW)
-    for key in ("body", "trades", "bound_at"):
-        old.pop(key)
-    assert accounts.binding_of(old) == UNBOUND
+    stored = accounts.staff_user("Hyoka0002", "evaluator", "h@example.jp", "p", NOW).to_document()
+    old = {k: v for k, v in stored.items() if k not in ("body", "trades", "bound_at")}
+    with pytest.raises(ValidationError):  # a format the model does not read ...
+        accounts.User.model_validate(old)
+    migrated = accounts.User.model_validate(accounts.with_binding_fields(old))  # ... migrated
+    assert migrated.binding == UNBOUND
+    bound = {**stored, "body": ZENKEN, "trades": ["鉄筋"]}
+    assert accounts.with_binding_fields(bound) == bound  # a stored binding is kept
     unbound = Principal(subject="Hyoka0002", role="evaluator")
     assert (await verified(unbound)).trades is None
 
 
 def test_rebinding_an_account() -> None:
     user = accounts.staff_user("Hyoka0003", "evaluator", "h@example.jp", "p", NOW)
-    user["status"] = accounts.ACTIVE
+    assert user.status == accounts.ACTIVE
     bound, events = accounts.rebound(user, Binding(KIKAI, ("解体",)), now=NOW)
-    assert (bound["body"], bound["trades"], bound["bound_at"], events) == (
+    assert (bound.body, bound.trades, bound.bound_at, events) == (
         KIKAI,
         ["解体"],
         NOW,
         [],
     )
     unbound, _ = accounts.rebound(bound, UNBOUND, now=NOW)
-    assert (unbound["body"], unbound["trades"], unbound["bound_at"]) == (None, None, None)
-    employer = {**user, "role": "employer"}
+    assert (unbound.body, unbound.trades, unbound.bound_at) == (None, None, None)
+    employer = user.model_copy(update={"role": "employer"})
     with pytest.raises(AccountNotFound):
         accounts.rebound(employer, UNBOUND, now=NOW)
     with pytest.raises(AccountNotFound):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from identity.core import forms
-from identity.core.errors import FieldError, ValidationFailed
+from identity.core.errors import ValidationFailed, field_error
 from identity.core.policies import (
     LOGIN_ID_MESSAGE,
     PERMIT_NUMBER_MESSAGE,
@@ -315,11 +315,11 @@ def test_registration_reports_every_bad_field_at_once() -> None:
             }
         )
     assert raised.value.errors == [
-        FieldError("login_id", "ログインIDは半角英数字8〜16文字で入力してください"),
-        FieldError("email", "メールアドレスの形式が正しくありません"),
-        FieldError("employer_id", "事業者IDは14桁の数字で入力してください"),
-        FieldError("employer_name", "商号又は名称を入力してください"),
-        FieldError("permit_number", PERMIT_NUMBER_MESSAGE),
+        field_error("login_id", "ログインIDは半角英数字8〜16文字で入力してください"),
+        field_error("email", "メールアドレスの形式が正しくありません"),
+        field_error("employer_id", "事業者IDは14桁の数字で入力してください"),
+        field_error("employer_name", "商号又は名称を入力してください"),
+        field_error("permit_number", PERMIT_NUMBER_MESSAGE),
     ]
 
 
@@ -343,7 +343,7 @@ def test_activation_checks_the_link_token_and_the_confirmation() -> None:
     with pytest.raises(ValidationFailed) as raised:
         forms.parse_activation("Kensetsu01", "Kensetsu01.x", "Genba-K4nri!", "Genba-K4nri?")
     assert raised.value.errors == [
-        FieldError(
+        field_error(
             "new_password_confirmation", "確認用のパスワードが新しいパスワードと一致しません"
         )
     ]
@@ -362,7 +362,7 @@ def test_password_change_must_differ_from_the_current_one() -> None:
     with pytest.raises(ValidationFailed) as raised:
         forms.parse_password_change("Kensetsu01", "Genba-K4nri!", "Genba-K4nri!", "Genba-K4nri!")
     assert raised.value.errors == [
-        FieldError(
+        field_error(
             "new_password", "新しいパスワードには現在のパスワードと異なるものを設定してください"
         )
     ]

@@ -79,15 +79,6 @@ class Binding:
     def bound(self) -> bool:
         return self.trades is not None
 
-    def to_document(self) -> dict[str, Any]:
-        return {"body": self.body, "trades": None if self.trades is None else list(self.trades)}
-
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> Binding:
-        """The binding stored on an account (none on accounts created before bindings)."""
-        trades = doc.get("trades")
-        return cls(body=doc.get("body"), trades=None if trades is None else tuple(trades))
-
 
 UNBOUND = Binding()
 

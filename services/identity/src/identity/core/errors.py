@@ -1,37 +1,56 @@
-"""Errors of the identity core: each has a stable ``code`` and a Japanese ``message``.
+"""Errors of the identity core: each a ``DomainError`` with a stable English ``code`` and a
+Japanese ``message``.
 
-The HTTP adapter maps each class to a status code; the core knows nothing of HTTP.
+The HTTP adapter gives each code its status (``adapters/inbound/http.py``, ``STATUS``); the
+core knows nothing of HTTP. A refusal that asks the caller to wait carries
+``retry_after_seconds`` in its answer and a ``Retry-After`` header.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, FieldError
+
+INVALID = "invalid"
+"""The code of a field whose value the core refused (the message says why)."""
 
 
-class IdentityError(Exception):
-    code: str = "identity_error"
-    message: str = "処理できませんでした。"
+class IdentityError(DomainError):
+    code = "identity_error"
+    message = "処理できませんでした。"
 
-    def __init__(self, message: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        super().__init__(self.message)
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: Sequence[FieldError] = (),
+        retry_after_seconds: int | None = None,
+    ) -> None:
+        details: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        if retry_after_seconds is not None:
+            details["retry_after_seconds"] = retry_after_seconds
+            headers["Retry-After"] = str(retry_after_seconds)
+        super().__init__(
+            self.code,
+            self.message if message is None else message,
+            list(errors),
+            details,
+            headers,
+        )
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
+def field_error(field: str, message: str) -> FieldError:
+    return FieldError(field, INVALID, message)
 
 
 class ValidationFailed(IdentityError):
     code = "validation_error"
-    message = "入力内容に誤りがあります。"
+    message = VALIDATION_MESSAGE
 
     def __init__(self, errors: Sequence[FieldError]) -> None:
-        super().__init__()
-        self.errors = list(errors)
+        super().__init__(errors=errors)
 
 
 class LoginIdTaken(IdentityError):
@@ -79,8 +98,7 @@ class RegistrationLimited(IdentityError):
     )
 
     def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__()
-        self.retry_after_seconds = retry_after_seconds
+        super().__init__(retry_after_seconds=retry_after_seconds)
 
 
 class ActivationMailFailed(IdentityError):
@@ -104,8 +122,18 @@ class LoginThrottled(IdentityError):
     )
 
     def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__()
-        self.retry_after_seconds = retry_after_seconds
+        super().__init__(retry_after_seconds=retry_after_seconds)
+
+
+class RateLimited(IdentityError):
+    """Too many requests from one client address, or naming one login ID from it (the
+    public endpoints' limits, per process)."""
+
+    code = "rate_limited"
+    message = "リクエストが多すぎます。しばらく時間をおいてから再度お試しください。"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(retry_after_seconds=retry_after_seconds)
 
 
 class SessionInvalid(IdentityError):

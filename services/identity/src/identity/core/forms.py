@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from identity.core.errors import FieldError, ValidationFailed
+from identity.core.errors import ValidationFailed, field_error
 from identity.core.policies import (
     FieldProblem,
     PermitNumber,
@@ -22,6 +22,7 @@ from identity.core.policies import (
     check_phone,
     check_text,
 )
+from shared_kernel.errors import FieldError
 
 T = TypeVar("T")
 
@@ -59,11 +60,11 @@ class _Checks:
         try:
             return check()
         except FieldProblem as problem:
-            self.errors.append(FieldError(name, problem.message))
+            self.errors.append(field_error(name, problem.message))
             return None
 
     def fail(self, name: str, message: str) -> None:
-        self.errors.append(FieldError(name, message))
+        self.errors.append(field_error(name, message))
 
     def failed(self, name: str) -> bool:
         return any(e.field == name for e in self.errors)

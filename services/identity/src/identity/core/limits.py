@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-Doc = dict[str, Any]
+from shared_kernel.aggregate import Aggregate
 
 
 @dataclass(frozen=True)
@@ -42,20 +41,34 @@ def limit_id(limit: Limit, key: str, now: datetime) -> str:
     return f"{limit.kind}|{key}|{window_start(now, limit.window).isoformat()}"
 
 
-def counted(doc: Doc | None, *, limit: Limit, key: str, now: datetime) -> Doc:
+class RegistrationCount(Aggregate):
+    """The registrations of one key in one window (``registration_limits``)."""
+
+    kind: str
+    key: str
+    count: int
+    window_start: datetime
+    window_end: datetime
+    last_at: datetime
+
+
+def counted(
+    counter: RegistrationCount | None, *, limit: Limit, key: str, now: datetime
+) -> RegistrationCount:
     """One more registration in the window; raises :class:`Exhausted` past the limit."""
     start = window_start(now, limit.window)
-    count = int((doc or {}).get("count", 0))
+    count = 0 if counter is None else counter.count
     if count >= limit.count:
         raise Exhausted(start + limit.window - now)
-    return {
-        "kind": limit.kind,
-        "key": key,
-        "count": count + 1,
-        "window_start": start,
-        "window_end": start + limit.window,
-        "last_at": now,
-    }
+    return RegistrationCount(
+        id=limit_id(limit, key, now),
+        kind=limit.kind,
+        key=key,
+        count=count + 1,
+        window_start=start,
+        window_end=start + limit.window,
+        last_at=now,
+    )
 
 
 class Exhausted(Exception):

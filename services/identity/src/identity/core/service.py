@@ -1,6 +1,6 @@
 """The identity service's use cases: 仮申請, 本申請, login, sessions, passwords, profile.
 
-It talks to storage only through the ``Documents`` port, to argon2 through the
+It talks to storage only through typed repositories (the ``Aggregates`` port), to argon2 through the
 ``PasswordHasher`` port and to the mail server through ``ActivationMailer``; every change
 goes through ``update`` (read, change, write by ``_id`` + version, retried on concurrent
 writes) and the events a change raises are stored with it (outbox) and published by the
@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, NoReturn
 
 from identity.core import accounts, forms, limits, throttle
-from identity.core.accounts import Doc, Role
+from identity.core.accounts import Employer, Revocation, Role, Session, User
 from identity.core.activation_mail import ActivationMail, activation_link
 from identity.core.binding import UNBOUND, Binding
 from identity.core.errors import (
@@ -39,8 +39,9 @@ from identity.core.errors import (
     RegistrationLimited,
     SessionInvalid,
 )
+from identity.core.limits import RegistrationCount
 from identity.core.policies import is_login_id
-from identity.core.throttle import ThrottlePolicy
+from identity.core.throttle import AccountAttempts, SourceAttempts, ThrottlePolicy
 from identity.core.tokens import (
     activation_token,
     new_activation_secret,
@@ -50,10 +51,10 @@ from identity.core.tokens import (
     secret_hash,
     session_key,
 )
-from identity.ports import ActivationMailer, Documents, MailUnavailable, PasswordHasher
-from shared_kernel.context import get_correlation_id
+from identity.ports import ActivationMailer, MailUnavailable, PasswordHasher
+from shared_kernel.aggregate import Aggregates
+from shared_kernel.context import get_correlation_id, get_logger
 from shared_kernel.errors import AlreadyExists
-from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -122,14 +123,15 @@ DEFAULT_LIMITS = RegistrationLimits()
 class IdentityService:
     def __init__(
         self,
-        users: Documents,
-        employers: Documents,
-        sessions: Documents,
-        attempts: Documents,
+        users: Aggregates[User],
+        employers: Aggregates[Employer],
+        sessions: Aggregates[Session],
+        attempts: Aggregates[SourceAttempts],
+        account_attempts: Aggregates[AccountAttempts],
         hasher: PasswordHasher,
         *,
-        revocations: Documents,
-        registration_counts: Documents,
+        revocations: Aggregates[Revocation],
+        registration_counts: Aggregates[RegistrationCount],
         mailer: ActivationMailer,
         issue_token: IssueToken,
         activation_ttl: timedelta,
@@ -144,7 +146,8 @@ class IdentityService:
         self.users = users
         self.employers = employers
         self.sessions = sessions
-        self.attempts = attempts  # login_attempts: failures per (login ID, source) and ID
+        self.attempts = attempts  # login_attempts: failures per (login ID, source)
+        self.account_attempts = account_attempts  # login_attempts: per login ID
         self.revocations = revocations  # sessions ended recently, for every service
         self.registration_counts = registration_counts
         self.hasher = hasher
@@ -176,7 +179,7 @@ class IdentityService:
         await self._count_registration(registration.email, client)
         await self._employer_owner(registration.employer_id, login_id)
         existing = await self.users.get(login_id)
-        if existing is not None and not accounts.is_provisional(existing):
+        if existing is not None and not existing.is_provisional:
             raise LoginIdTaken()
         secret = self.new_activation_secret()
         now = self.clock()
@@ -190,7 +193,8 @@ class IdentityService:
         )
         saved = await self.users.update(login_id, change)
         assert saved is not None
-        expires_at: datetime = saved["activation"]["expires_at"]
+        assert saved.activation is not None
+        expires_at = saved.activation.expires_at
         mail = ActivationMail(
             to=registration.email,
             login_id=login_id,
@@ -209,7 +213,7 @@ class IdentityService:
             "identity.provisionally_registered",
             login_id=login_id,
             employer_id=registration.employer_id,
-            registrations=saved["registrations"],
+            registrations=saved.registrations,
             expires_at=expires_at.isoformat(),
         )
         return RegistrationReceipt(login_id, registration.email, expires_at)
@@ -221,8 +225,10 @@ class IdentityService:
             checks.insert(0, (self.registration_limits.per_ip, throttle.source_of(client)))
         for limit, key in checks:
 
-            def count(doc: Doc | None, limit: limits.Limit = limit, key: str = key) -> Any:
-                return limits.counted(doc, limit=limit, key=key, now=now), []
+            def count(
+                counter: RegistrationCount | None, limit: limits.Limit = limit, key: str = key
+            ) -> tuple[RegistrationCount, list[Any]]:
+                return limits.counted(counter, limit=limit, key=key, now=now), []
 
             try:
                 await self.registration_counts.update(limits.limit_id(limit, key, now), count)
@@ -236,10 +242,10 @@ class IdentityService:
         record = await self.employers.get(employer_id)
         if record is None:
             return None
-        owner: str = record["owner_login_id"]
+        owner = record.owner_login_id
         if owner != login_id:
             holder = await self.users.get(owner)
-            if accounts.is_active(holder) and (holder or {}).get("employer_id") == employer_id:
+            if holder is not None and holder.is_active and holder.employer_id == employer_id:
                 raise EmployerAlreadyRegistered()
         return owner
 
@@ -260,8 +266,8 @@ class IdentityService:
             raise InvalidActivation()
         login, secret = parsed
         user = await self.users.get(login)
-        stored = ((user or {}).get("activation") or {}).get("hash")
-        if user is None or not accounts.is_provisional(user) or not stored:
+        stored = None if user is None else user.activation_hash
+        if user is None or not user.is_provisional or not stored:
             log.info("identity.activation_refused", reason="unknown")
             raise InvalidActivation()
         if not same_hash(stored, secret):
@@ -271,7 +277,8 @@ class IdentityService:
         if accounts.activation_expired(user, now):
             log.info("identity.activation_expired", login_id=login)
             raise ActivationExpired()
-        employer_id: str = user["employer_id"]
+        employer_id = user.employer_id
+        assert employer_id is not None
         owner = await self._employer_owner(employer_id, login)
         password_hash = await self.hasher.hash(request.new_password)
         claim = partial(
@@ -300,10 +307,9 @@ class IdentityService:
             raise InvalidActivation()
         login, secret = parsed
         user = await self.users.get(login)
-        stored = ((user or {}).get("activation") or {}).get("hash")
-        if not accounts.is_provisional(user) or not stored or not same_hash(stored, secret):
+        stored = None if user is None else user.activation_hash
+        if user is None or not user.is_provisional or not stored or not same_hash(stored, secret):
             raise InvalidActivation()
-        assert user is not None
         if accounts.activation_expired(user, self.clock()):
             raise ActivationExpired()
         return login
@@ -325,10 +331,11 @@ class IdentityService:
         source = throttle.source_of(client)
         await self._refuse_if_throttled(login, source)
         user = await self.users.get(login) if is_login_id(login) else None
-        if user is None or not accounts.is_active(user):
+        if user is None or not user.is_active:
             await self.hasher.verify_dummy(credentials.password)
             await self._failed(login, source, InvalidCredentials())
-        stored_hash: str = user["password_hash"]
+        stored_hash = user.password_hash
+        assert stored_hash is not None
         if not await self.hasher.verify(stored_hash, credentials.password):
             await self._failed(login, source, InvalidCredentials())
         await self._succeeded(login, source)
@@ -341,19 +348,17 @@ class IdentityService:
         token = self.new_session_token()
         session = accounts.new_session(session_key(token), user, now, self.session_ttl, source)
         await self.sessions.insert(session)
-        log.info("identity.login", login_id=login, role=user["role"], source=source)
-        return LoginResult(token, session["expires_at"], self._access(user, session))
+        log.info("identity.login", login_id=login, role=user.role, source=source)
+        return LoginResult(token, session.expires_at, self._access(user, session))
 
-    def _access(self, user: Doc, session: Doc) -> AccessToken:
-        role: Role = user["role"]
-        employer_id = user.get("employer_id") if role == "employer" else None
-        binding = accounts.binding_of(user)
+    def _access(self, user: User, session: Session) -> AccessToken:
+        role = user.role
+        employer_id = user.employer_id if role == "employer" else None
+        binding = user.binding
         token, expires_at = self.issue_token(
-            user["login_id"], role, employer_id, session["_id"], binding, session["expires_at"]
+            user.login_id, role, employer_id, session.id, binding, session.expires_at
         )
-        return AccessToken(
-            token, expires_at, user["login_id"], role, employer_id, binding, session["_id"]
-        )
+        return AccessToken(token, expires_at, user.login_id, role, employer_id, binding, session.id)
 
     async def exchange(self, session_token: str | None) -> AccessToken:
         """A fresh access token for a valid session (the portal's renewal)."""
@@ -362,8 +367,8 @@ class IdentityService:
         session = await self.sessions.get(session_key(session_token))
         if session is None or not accounts.session_active(session, self.clock()):
             raise SessionInvalid()
-        user = await self.users.get(session["login_id"])
-        if user is None or not accounts.is_active(user):
+        user = await self.users.get(session.login_id)
+        if user is None or not user.is_active:
             raise SessionInvalid()
         return self._access(user, session)
 
@@ -377,10 +382,10 @@ class IdentityService:
             return False
         key = session_key(session_token)
         before = await self.sessions.get(key)
-        if before is None or before.get("revoked_at") is not None:
+        if before is None or before.revoked_at is not None:
             return False
         await self._end_session(key, reason="logout")
-        log.info("identity.logout", login_id=before["login_id"])
+        log.info("identity.logout", login_id=before.login_id)
         return True
 
     async def _end_session(self, session_id: str, *, reason: str) -> None:
@@ -402,7 +407,9 @@ class IdentityService:
         """How long an ended session stays listed: longer than any token of it may live."""
         return self.access_ttl + timedelta(minutes=1)
 
-    async def ended_sessions(self, since: datetime | None) -> tuple[list[Doc], datetime, bool]:
+    async def ended_sessions(
+        self, since: datetime | None
+    ) -> tuple[list[Revocation], datetime, bool]:
         """Sessions ended at or after ``since`` (default: as far back as a token of theirs
         may still live), oldest first: (entries, where the next poll starts, complete)."""
         now = self.clock()
@@ -412,7 +419,7 @@ class IdentityService:
             {"at": {"$gte": start}}, sort=[("at", 1)], limit=REVOCATIONS_PAGE
         )
         if len(found) >= REVOCATIONS_PAGE:
-            return found, found[-1]["at"], False
+            return found, found[-1].at, False
         return found, max(start, now - REVOCATION_OVERLAP), True
 
     # --- throttling ----------------------------------------------------------------------
@@ -422,14 +429,15 @@ class IdentityService:
             return
         now = self.clock()
         key = throttle.source_key(login_id, source)
-        source_doc = await self.attempts.get(key)
-        account_doc = await self.attempts.get(login_id)
-        wait = throttle.wait_of(source_doc, account_doc, source, now, self.throttle)
+        tried = await self.attempts.get(key)
+        account = await self.account_attempts.get(login_id)
+        wait = throttle.wait_of(tried, account, source, now, self.throttle)
         if wait is None:
             return
 
-        def refused(doc: Doc | None) -> tuple[Doc, list[Any]]:
-            return throttle.source_throttled(doc, login_id=login_id, source=source, now=now), []
+        def refused(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]]:
+            new = throttle.source_throttled(tried, login_id=login_id, source=source, now=now)
+            return new, []
 
         await self.attempts.update(key, refused)
         seconds = max(1, int(wait.total_seconds() + 0.999))
@@ -441,25 +449,26 @@ class IdentityService:
         if is_login_id(login_id):
             now = self.clock()
 
-            def failed(doc: Doc | None) -> tuple[Doc, list[Any]]:
+            def failed(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]]:
                 new = throttle.source_failed(
-                    doc, login_id=login_id, source=source, now=now, policy=self.throttle
+                    tried, login_id=login_id, source=source, now=now, policy=self.throttle
                 )
                 return new, []
 
-            def account(doc: Doc | None) -> tuple[Doc, list[Any]]:
-                return throttle.account_failed(doc, login_id=login_id, now=now), []
+            def account(counted: AccountAttempts | None) -> tuple[AccountAttempts, list[Any]]:
+                return throttle.account_failed(counted, login_id=login_id, now=now), []
 
             saved = await self.attempts.update(throttle.source_key(login_id, source), failed)
-            await self.attempts.update(login_id, account)
+            await self.account_attempts.update(login_id, account)
             assert saved is not None
+            blocked_until = saved.blocked_until
             log.warning(
                 "identity.login_failed",
                 login_id=login_id,
                 source=source,
                 reason=error.code,
-                failures=saved["failures"],
-                wait_until=saved["blocked_until"].isoformat() if saved["blocked_until"] else None,
+                failures=saved.failures,
+                wait_until=blocked_until.isoformat() if blocked_until else None,
             )
         else:
             log.info("identity.credentials_refused", reason=error.code)
@@ -469,15 +478,16 @@ class IdentityService:
         now = self.clock()
         key = throttle.source_key(login_id, source)
 
-        def cleared(doc: Doc | None) -> tuple[Doc, list[Any]] | None:
-            new = throttle.source_succeeded(doc, now=now)
+        def cleared(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]] | None:
+            new = throttle.source_succeeded(tried, now=now)
             return None if new is None else (new, [])
 
-        def known(doc: Doc | None) -> tuple[Doc, list[Any]]:
-            return throttle.account_succeeded(doc, login_id=login_id, source=source, now=now), []
+        def known(account: AccountAttempts | None) -> tuple[AccountAttempts, list[Any]]:
+            new = throttle.account_succeeded(account, login_id=login_id, source=source, now=now)
+            return new, []
 
         await self.attempts.update(key, cleared)
-        await self.attempts.update(login_id, known)
+        await self.account_attempts.update(login_id, known)
 
     # --- password change -----------------------------------------------------------------
 
@@ -498,9 +508,10 @@ class IdentityService:
         source = throttle.source_of(client)
         await self._refuse_if_throttled(login_id, source)
         user = await self.users.get(login_id)
-        if user is None or not accounts.is_active(user):
+        if user is None or not user.is_active:
             raise AccountNotFound()
-        stored_hash: str = user["password_hash"]
+        stored_hash = user.password_hash
+        assert stored_hash is not None
         if not await self.hasher.verify(stored_hash, request.current_password):
             await self._failed(login_id, source, CurrentPasswordWrong())
         new_hash = await self.hasher.hash(request.new_password)
@@ -512,9 +523,9 @@ class IdentityService:
         keep = session_key(keep_session) if keep_session else None
         revoked = 0
         for session in await self.sessions.find({"login_id": login_id, "revoked_at": None}):
-            if session["_id"] == keep:
+            if session.id == keep:
                 continue
-            await self._end_session(session["_id"], reason="password_changed")
+            await self._end_session(session.id, reason="password_changed")
             revoked += 1
         log.info("identity.password_changed", login_id=login_id, sessions_revoked=revoked)
         return revoked
@@ -523,19 +534,19 @@ class IdentityService:
 
     async def account(self, login_id: str) -> dict[str, Any]:
         user = await self.users.get(login_id)
-        if user is None or not accounts.is_active(user):
+        if user is None or not user.is_active:
             raise AccountNotFound()
         view = accounts.account_view(user)
         view["employer_name"] = None
-        if user.get("employer_id"):
-            record = await self.employers.get(user["employer_id"])
-            if record is not None and record["owner_login_id"] == login_id:
-                view["employer_name"] = record["profile"]["employer_name"]
+        if user.employer_id:
+            record = await self.employers.get(user.employer_id)
+            if record is not None and record.owned_by(login_id):
+                view["employer_name"] = record.profile.employer_name
         return view
 
-    async def _owned_employer(self, login_id: str, employer_id: str | None) -> Doc:
+    async def _owned_employer(self, login_id: str, employer_id: str | None) -> Employer:
         record = await self.employers.get(employer_id) if employer_id else None
-        if record is None or record["owner_login_id"] != login_id:
+        if record is None or not record.owned_by(login_id):
             raise EmployerNotFound()
         return record
 
@@ -546,7 +557,7 @@ class IdentityService:
         self, login_id: str, employer_id: str | None
     ) -> list[dict[str, Any]]:
         record = await self._owned_employer(login_id, employer_id)
-        return list(record.get("history", []))
+        return [entry.model_dump() for entry in record.history]
 
     async def update_employer(
         self, login_id: str, role: str, employer_id: str | None, raw: dict[str, str | None]
@@ -562,16 +573,16 @@ class IdentityService:
             now=self.clock(),
             correlation_id=get_correlation_id(),
         )
-        saved = await self.employers.update(record["_id"], change)
+        saved = await self.employers.update(record.id, change)
         assert saved is not None
-        if saved["version"] != record["version"]:
-            changed = sorted(saved["history"][-1]["changes"]) if saved.get("history") else []
-            log.info("identity.employer_updated", employer_id=record["_id"], fields=changed)
+        if saved.version != record.version:
+            changed = sorted(saved.history[-1].changes) if saved.history else []
+            log.info("identity.employer_updated", employer_id=record.id, fields=changed)
         return accounts.employer_view(saved)
 
 
 async def create_staff(
-    users: Documents,
+    users: Aggregates[User],
     *,
     role: Role,
     login_id: str,
@@ -579,7 +590,7 @@ async def create_staff(
     password_hash: str,
     now: datetime,
     binding: Binding = UNBOUND,
-) -> Doc:
+) -> User:
     """A staff account with its binding (admin CLI); the login ID must be free."""
     staff = accounts.staff_user(login_id, role, email, password_hash, now, binding)
     try:
@@ -588,16 +599,17 @@ async def create_staff(
         raise LoginIdTaken() from None
 
 
-async def staff_role(users: Documents, login_id: str) -> Role:
+async def staff_role(users: Aggregates[User], login_id: str) -> Role:
     """The role of an active staff account (admin CLI ``bind-user``)."""
     user = await users.get(login_id)
-    if user is None or not accounts.is_active(user) or user["role"] not in accounts.STAFF_ROLES:
+    if user is None or not user.is_active or not user.is_staff:
         raise AccountNotFound()
-    role: Role = user["role"]
-    return role
+    return user.role
 
 
-async def bind_staff(users: Documents, login_id: str, binding: Binding, now: datetime) -> Doc:
+async def bind_staff(
+    users: Aggregates[User], login_id: str, binding: Binding, now: datetime
+) -> User:
     """Store a new binding on a staff account; its next access token carries it."""
     saved = await users.update(login_id, partial(accounts.rebound, binding=binding, now=now))
     assert saved is not None

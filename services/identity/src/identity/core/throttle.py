@@ -1,13 +1,14 @@
 """Login throttling by (login ID, source) with growing delays — no lockout of the owner.
 
-Pure functions over two kinds of documents of the ``login_attempts`` collection:
+Pure functions over two aggregates of the ``login_attempts`` collection:
 
-* ``<login ID>|<source>`` — one login ID tried from one source (a client address; for IPv6
-  its /64): consecutive ``failures``, ``blocked_until``, and for the audit trail
-  ``total_failures``, ``throttled`` (attempts refused while waiting), the first and last
-  failure and the last success;
-* ``<login ID>`` — the account as a whole: failures per hour from every source
-  (``hour``, ``hour_failures``), and the sources it logged in from (``known_sources``).
+* :class:`SourceAttempts` (``_id`` = ``<login ID>|<source>``) — one login ID tried from one
+  source (a client address; for IPv6 its /64): consecutive ``failures``, ``blocked_until``,
+  and for the audit trail ``total_failures``, ``throttled`` (attempts refused while
+  waiting), the first and last failure and the last success;
+* :class:`AccountAttempts` (``_id`` = ``<login ID>``) — the account as a whole: failures
+  per hour from every source (``hour``, ``hour_failures``), and the sources it logged in
+  from (``known_sources``).
 
 The rules (docs/security.md, OWASP ASVS 4.0.3 V2.2.1, V2.2.2):
 
@@ -30,9 +31,11 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-Doc = dict[str, Any]
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared_kernel.aggregate import Aggregate
+
 KNOWN_SOURCES = 10
 
 
@@ -43,6 +46,39 @@ class ThrottlePolicy:
     max_delay: timedelta = timedelta(minutes=15)
     forget_after: timedelta = timedelta(hours=24)
     account_failures_per_hour: int = 100
+
+
+class SourceAttempts(Aggregate):
+    """One login ID tried from one source."""
+
+    login_id: str
+    source: str
+    failures: int = 0
+    blocked_until: datetime | None = None
+    total_failures: int = 0
+    throttled: int = 0
+    first_failure_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_seen_at: datetime
+
+
+class KnownSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    last_login_at: datetime
+
+
+class AccountAttempts(Aggregate):
+    """One login ID from every source: failures in the current hour, known sources."""
+
+    login_id: str
+    known_sources: list[KnownSource] = Field(default_factory=list)
+    hour: str | None = None
+    hour_failures: int = 0
+    last_failure_at: datetime | None = None
+    last_seen_at: datetime
 
 
 def source_of(address: str | None) -> str:
@@ -78,20 +114,21 @@ def _hour(now: datetime) -> str:
 
 
 def wait_of(
-    source_doc: Doc | None,
-    account_doc: Doc | None,
+    tried: SourceAttempts | None,
+    account: AccountAttempts | None,
     source: str,
     now: datetime,
     policy: ThrottlePolicy,
 ) -> timedelta | None:
     """How long this source must still wait before trying this login ID (``None``: go)."""
     waits = []
-    blocked = (source_doc or {}).get("blocked_until")
+    blocked = None if tried is None else tried.blocked_until
     if blocked is not None and now < blocked:
         waits.append(blocked - now)
-    account = account_doc or {}
-    over = account.get("hour") == _hour(now) and int(account.get("hour_failures", 0)) >= (
-        policy.account_failures_per_hour
+    over = (
+        account is not None
+        and account.hour == _hour(now)
+        and account.hour_failures >= policy.account_failures_per_hour
     )
     if over and source not in known_sources(account):
         hour_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -99,63 +136,81 @@ def wait_of(
     return max(waits) if waits else None
 
 
-def known_sources(account_doc: Doc | None) -> list[str]:
-    return [s["source"] for s in (account_doc or {}).get("known_sources", [])]
+def known_sources(account: AccountAttempts | None) -> list[str]:
+    return [] if account is None else [s.source for s in account.known_sources]
 
 
 def source_failed(
-    doc: Doc | None, *, login_id: str, source: str, now: datetime, policy: ThrottlePolicy
-) -> Doc:
+    tried: SourceAttempts | None,
+    *,
+    login_id: str,
+    source: str,
+    now: datetime,
+    policy: ThrottlePolicy,
+) -> SourceAttempts:
     """A failure from the source: counted, and the wait before its next attempt set."""
-    previous = doc or {}
-    last = previous.get("last_failure_at")
+    previous = tried or SourceAttempts(
+        id=source_key(login_id, source), login_id=login_id, source=source, last_seen_at=now
+    )
+    last = previous.last_failure_at
     recent = last is not None and now - last < policy.forget_after
-    failures = (int(previous.get("failures", 0)) if recent else 0) + 1
+    failures = (previous.failures if recent else 0) + 1
     delay = delay_after(failures, policy)
-    return {
-        "login_id": login_id,
-        "source": source,
-        "failures": failures,
-        "blocked_until": now + delay if delay else None,
-        "total_failures": int(previous.get("total_failures", 0)) + 1,
-        "throttled": int(previous.get("throttled", 0)),
-        "first_failure_at": previous.get("first_failure_at") or now,
-        "last_failure_at": now,
-        "last_success_at": previous.get("last_success_at"),
-        "last_seen_at": now,
-    }
+    return previous.model_copy(
+        update={
+            "failures": failures,
+            "blocked_until": now + delay if delay else None,
+            "total_failures": previous.total_failures + 1,
+            "first_failure_at": previous.first_failure_at or now,
+            "last_failure_at": now,
+            "last_seen_at": now,
+        }
+    )
 
 
-def source_throttled(doc: Doc | None, *, login_id: str, source: str, now: datetime) -> Doc:
+def source_throttled(
+    tried: SourceAttempts | None, *, login_id: str, source: str, now: datetime
+) -> SourceAttempts:
     """An attempt refused while the source waits (kept for the audit trail)."""
-    previous = doc or {"login_id": login_id, "source": source, "failures": 0}
-    return {**previous, "throttled": int(previous.get("throttled", 0)) + 1, "last_seen_at": now}
+    previous = tried or SourceAttempts(
+        id=source_key(login_id, source), login_id=login_id, source=source, last_seen_at=now
+    )
+    return previous.model_copy(update={"throttled": previous.throttled + 1, "last_seen_at": now})
 
 
-def source_succeeded(doc: Doc | None, *, now: datetime) -> Doc | None:
+def source_succeeded(tried: SourceAttempts | None, *, now: datetime) -> SourceAttempts | None:
     """A success from the source forgets its failures (the totals stay for the audit)."""
-    if doc is None:
+    if tried is None:
         return None
     cleared = {"failures": 0, "blocked_until": None}
-    return {**doc, **cleared, "last_success_at": now, "last_seen_at": now}
+    return tried.model_copy(update={**cleared, "last_success_at": now, "last_seen_at": now})
 
 
-def account_failed(doc: Doc | None, *, login_id: str, now: datetime) -> Doc:
-    previous = doc or {"login_id": login_id, "known_sources": []}
+def _account(account: AccountAttempts | None, login_id: str, now: datetime) -> AccountAttempts:
+    return account or AccountAttempts(id=login_id, login_id=login_id, last_seen_at=now)
+
+
+def account_failed(
+    account: AccountAttempts | None, *, login_id: str, now: datetime
+) -> AccountAttempts:
+    previous = _account(account, login_id, now)
     hour = _hour(now)
-    count = int(previous.get("hour_failures", 0)) if previous.get("hour") == hour else 0
-    return {
-        **previous,
-        "hour": hour,
-        "hour_failures": count + 1,
-        "last_failure_at": now,
-        "last_seen_at": now,
-    }
+    count = previous.hour_failures if previous.hour == hour else 0
+    return previous.model_copy(
+        update={
+            "hour": hour,
+            "hour_failures": count + 1,
+            "last_failure_at": now,
+            "last_seen_at": now,
+        }
+    )
 
 
-def account_succeeded(doc: Doc | None, *, login_id: str, source: str, now: datetime) -> Doc:
+def account_succeeded(
+    account: AccountAttempts | None, *, login_id: str, source: str, now: datetime
+) -> AccountAttempts:
     """Remember the source as one the account logs in from (the last ten)."""
-    previous = doc or {"login_id": login_id, "known_sources": []}
-    others = [s for s in previous.get("known_sources", []) if s.get("source") != source]
-    known = [{"source": source, "last_login_at": now}, *others][:KNOWN_SOURCES]
-    return {**previous, "known_sources": known, "last_seen_at": now}
+    previous = _account(account, login_id, now)
+    others = [s for s in previous.known_sources if s.source != source]
+    known = [KnownSource(source=source, last_login_at=now), *others][:KNOWN_SOURCES]
+    return previous.model_copy(update={"known_sources": known, "last_seen_at": now})

@@ -1,8 +1,9 @@
-"""Interfaces the core needs from the outside world (document stores, password hashing,
-the mail server)."""
+"""Interfaces the core needs from the outside world (password hashing, the mail server).
 
-from identity.ports.documents import Documents
+Its aggregates are stored through ``shared_kernel.aggregate.Aggregates`` (a typed
+repository per collection, wired in ``inject.py``)."""
+
 from identity.ports.hashing import PasswordHasher
 from identity.ports.mail import ActivationMailer, MailUnavailable
 
-__all__ = ["ActivationMailer", "Documents", "MailUnavailable", "PasswordHasher"]
+__all__ = ["ActivationMailer", "MailUnavailable", "PasswordHasher"]

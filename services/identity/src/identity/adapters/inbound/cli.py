@@ -47,12 +47,13 @@ from identity.adapters.outbound.master_http import MasterUnavailable, fetch_trad
 from identity.config import Settings
 from identity.core import binding as bindings
 from identity.core import forms
-from identity.core.accounts import STAFF_ROLES, Role
+from identity.core.accounts import STAFF_ROLES, Role, User
 from identity.core.binding import UNBOUND, Binding, BindingRefused
 from identity.core.errors import AccountNotFound, LoginIdTaken, ValidationFailed
 from identity.core.service import bind_staff, create_staff, staff_role
 from identity.core.tokens import generate_password
 from shared_kernel.infra.mongo import DocumentStore, connect
+from shared_kernel.infra.repository import Repository
 
 PROG = "python -m identity create-user"
 BIND_PROG = "python -m identity bind-user"
@@ -143,7 +144,7 @@ async def _store(
 ) -> None:
     client = connect(settings.mongodb_url, serverSelectionTimeoutMS=3000)
     try:
-        users = DocumentStore(client[settings.db_name], "users")
+        users = Repository(DocumentStore(client[settings.db_name], "users"), User)
         await create_staff(
             users,
             role=role,
@@ -214,7 +215,7 @@ def run(argv: Sequence[str], stdin: TextIO | None = None) -> int:
 async def _rebind(settings: Settings, login_id: str, args: argparse.Namespace) -> Binding:
     client = connect(settings.mongodb_url, serverSelectionTimeoutMS=3000)
     try:
-        users = DocumentStore(client[settings.db_name], "users")
+        users = Repository(DocumentStore(client[settings.db_name], "users"), User)
         role = await staff_role(users, login_id)
         if args.unbind:
             if args.body is not None or args.trade:

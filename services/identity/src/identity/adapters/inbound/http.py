@@ -19,22 +19,27 @@ trusted proxy (``adapters/inbound/client.py``).
 With a bearer token (any role): ``GET /me``, ``PUT /me/password``; employers only:
 ``GET``/``PUT /employers/me`` and ``GET /employers/me/history`` (the audit trail).
 
-Every error is ``{code, message}`` (Japanese); validation errors add
-``errors: [{field, message}]`` with one Japanese message per field.
+Every error is ``{code, message}`` (Japanese), translated by the one shared translator
+from the core's ``DomainError`` s (``core/errors.py``) with the statuses of ``STATUS``;
+validation errors add ``errors: [{field, code?, message}]`` with one Japanese message per
+field, waits add ``retry_after_seconds`` and a ``Retry-After`` header. The routes get the
+service and their ``Web`` through dependency placeholders that ``inject.py`` overrides.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from identity.adapters.inbound.client import client_address
+from identity.adapters.inbound.client import Network, client_address
+from identity.adapters.inbound.ratelimit import RateLimits
+from identity.config import Settings
 from identity.core.errors import (
     AccountNotFound,
     ActivationExpired,
@@ -42,27 +47,65 @@ from identity.core.errors import (
     CurrentPasswordWrong,
     EmployerAlreadyRegistered,
     EmployerNotFound,
-    IdentityError,
     InvalidActivation,
     InvalidCredentials,
     LoginIdTaken,
     LoginThrottled,
+    RateLimited,
     RegistrationLimited,
     SessionInvalid,
     ValidationFailed,
 )
-from identity.core.forms import LABELS
-from identity.core.service import AccessToken
+from identity.core.service import AccessToken, IdentityService
 from identity.core.tokens import parse_activation_token
-from identity.inject import Container
 from shared_kernel.infra.auth import JWKS_PATH, REVOCATIONS_PATH, require
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
+
+STATUS: dict[str, int] = {
+    ValidationFailed.code: 422,
+    LoginIdTaken.code: 409,
+    EmployerAlreadyRegistered.code: 409,
+    InvalidCredentials.code: 401,
+    InvalidActivation.code: 401,
+    SessionInvalid.code: 401,
+    ActivationExpired.code: 410,
+    LoginThrottled.code: 429,
+    RegistrationLimited.code: 429,
+    RateLimited.code: 429,
+    ActivationMailFailed.code: 503,
+    CurrentPasswordWrong.code: 400,
+    AccountNotFound.code: 404,
+    EmployerNotFound.code: 404,
+}
+"""The HTTP status of each refusal of the core (``install_error_translator``)."""
 
 
+@dataclass(frozen=True)
+class Web:
+    """What the routes need besides the service: the session cookie's settings, the
+    per-process request limits, the proxies whose ``X-Forwarded-For`` is believed and the
+    public keys of the access tokens (read at each request: a rollover changes them)."""
+
+    settings: Settings
+    limits: RateLimits
+    trusted_proxies: tuple[Network, ...]
+    jwks: Callable[[], dict[str, Any]]
+
+
+def get_service() -> IdentityService:
+    """Placeholder: ``inject.py`` overrides it with the running service."""
+    raise NotImplementedError
+
+
+def get_web() -> Web:
+    """Placeholder: ``inject.py`` overrides it with the running service's ``Web``."""
+    raise NotImplementedError
+
+
+ServiceDep = Annotated[IdentityService, Depends(get_service)]
+WebDep = Annotated[Web, Depends(get_web)]
 AnyUser = Annotated[
     Principal,
     Depends(require("employer", "evaluator", "operator", "criteria_editor", "criteria_approver")),
@@ -70,33 +113,6 @@ AnyUser = Annotated[
 """Every role; the token's session must be open (identity checks its own session store, so
 a token outlives neither logout nor a password change here)."""
 Employer = Annotated[Principal, Depends(require("employer"))]
-
-
-class RateLimited(IdentityError):
-    code = "rate_limited"
-    message = "リクエストが多すぎます。しばらく時間をおいてから再度お試しください。"
-
-    def __init__(self, retry_after_seconds: float) -> None:
-        super().__init__()
-        self.retry_after_seconds = max(1, math.ceil(retry_after_seconds))
-
-
-STATUS: dict[type[IdentityError], int] = {
-    ValidationFailed: 422,
-    LoginIdTaken: 409,
-    EmployerAlreadyRegistered: 409,
-    InvalidCredentials: 401,
-    InvalidActivation: 401,
-    SessionInvalid: 401,
-    ActivationExpired: 410,
-    LoginThrottled: 429,
-    RegistrationLimited: 429,
-    ActivationMailFailed: 503,
-    RateLimited: 429,
-    CurrentPasswordWrong: 400,
-    AccountNotFound: 404,
-    EmployerNotFound: 404,
-}
 
 
 # --- request and response bodies -----------------------------------------------------------
@@ -263,28 +279,27 @@ class HistoryEntry(BaseModel):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request, web: Web) -> str:
     """The client address: the peer, or what a trusted proxy says it forwarded for."""
-    container: Container = request.app.state.container
-    return client_address(request, container.trusted_proxies)
+    return client_address(request, web.trusted_proxies)
 
 
-async def limit_ip(request: Request, container: ContainerDep) -> None:
+def _refuse_if_limited(retry_after: float | None) -> None:
+    if retry_after is not None:
+        raise RateLimited(max(1, math.ceil(retry_after)))
+
+
+async def limit_ip(request: Request, web: WebDep) -> None:
     """Per-client-IP limit of the public endpoints (runs before the body is read)."""
-    retry = container.limits.by_ip.hit(client_ip(request))
-    if retry is not None:
-        raise RateLimited(retry)
+    _refuse_if_limited(web.limits.by_ip.hit(client_ip(request, web)))
 
 
-def limit_login_id(container: Container, login_id: str | None, request: Request) -> None:
+def limit_login_id(web: Web, login_id: str | None, request: Request) -> None:
     """Requests naming one login ID from one client address (per process). Per login ID
     *and* address: a flood naming someone's login ID does not keep its owner out (issue 22;
     the cap per login ID over every address is the throttle's, in the database)."""
-    if not login_id:
-        return
-    retry = container.limits.by_login_id.hit(f"{login_id}|{client_ip(request)}")
-    if retry is not None:
-        raise RateLimited(retry)
+    if login_id:
+        _refuse_if_limited(web.limits.by_login_id.hit(f"{login_id}|{client_ip(request, web)}"))
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -306,8 +321,8 @@ def _token_fields(access: AccessToken) -> dict[str, Any]:
     }
 
 
-def _session_cookie(request: Request, container: Container) -> str | None:
-    return request.cookies.get(container.settings.session_cookie_name)
+def _session_cookie(request: Request, web: Web) -> str | None:
+    return request.cookies.get(web.settings.session_cookie_name)
 
 
 Public = [Depends(limit_ip)]
@@ -317,7 +332,7 @@ Public = [Depends(limit_ip)]
 
 
 @router.get("/", summary="サービス情報")
-async def about(container: ContainerDep) -> dict[str, str]:
+async def about() -> dict[str, str]:
     return {"service": "identity", "title": "利用者管理サービス"}
 
 
@@ -328,10 +343,10 @@ async def about(container: ContainerDep) -> dict[str, str]:
     dependencies=Public,
 )
 async def register(
-    body: RegistrationRequest, request: Request, container: ContainerDep
+    body: RegistrationRequest, request: Request, service: ServiceDep, web: WebDep
 ) -> RegistrationResponse:
-    limit_login_id(container, body.login_id, request)
-    receipt = await container.service.register(body.model_dump(), client=client_ip(request))
+    limit_login_id(web, body.login_id, request)
+    receipt = await service.register(body.model_dump(), client=client_ip(request, web))
     return RegistrationResponse(
         login_id=receipt.login_id,
         email=receipt.email,
@@ -354,19 +369,19 @@ def _token_login_id(token: SecretStr | None) -> str | None:
     dependencies=Public,
 )
 async def check_activation(
-    body: ActivationCheckRequest, request: Request, container: ContainerDep
+    body: ActivationCheckRequest, request: Request, service: ServiceDep, web: WebDep
 ) -> ActivationCheckResponse:
-    limit_login_id(container, _token_login_id(body.token), request)
-    login_id = await container.service.activation_account(_secret(body.token))
+    limit_login_id(web, _token_login_id(body.token), request)
+    login_id = await service.activation_account(_secret(body.token))
     return ActivationCheckResponse(login_id=login_id)
 
 
 @router.post("/activations", summary="利用者本申請（パスワードの設定）", dependencies=Public)
 async def activate(
-    body: ActivationRequest, request: Request, container: ContainerDep
+    body: ActivationRequest, request: Request, service: ServiceDep, web: WebDep
 ) -> ActivationResponse:
-    limit_login_id(container, _token_login_id(body.token), request)
-    receipt = await container.service.activate(
+    limit_login_id(web, _token_login_id(body.token), request)
+    receipt = await service.activate(
         _secret(body.token),
         _secret(body.new_password),
         _secret(body.new_password_confirmation),
@@ -386,13 +401,17 @@ async def activate(
     dependencies=Public,
 )
 async def login(
-    body: LoginRequest, request: Request, response: Response, container: ContainerDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    web: WebDep,
 ) -> LoginResponse:
-    limit_login_id(container, body.login_id, request)
-    result = await container.service.login(
-        body.login_id, _secret(body.password), client=client_ip(request)
+    limit_login_id(web, body.login_id, request)
+    result = await service.login(
+        body.login_id, _secret(body.password), client=client_ip(request, web)
     )
-    settings = container.settings
+    settings = web.settings
     response.set_cookie(
         settings.session_cookie_name,
         result.session_token,
@@ -413,8 +432,10 @@ async def login(
     summary="セッションCookieから新しいアクセストークンを発行",
     dependencies=Public,
 )
-async def exchange(request: Request, response: Response, container: ContainerDep) -> TokenResponse:
-    access = await container.service.exchange(_session_cookie(request, container))
+async def exchange(
+    request: Request, response: Response, service: ServiceDep, web: WebDep
+) -> TokenResponse:
+    access = await service.exchange(_session_cookie(request, web))
     response.headers["Cache-Control"] = "no-store"
     return TokenResponse(**_token_fields(access))
 
@@ -425,10 +446,10 @@ async def exchange(request: Request, response: Response, container: ContainerDep
     summary="ログアウト（セッションの失効）",
     dependencies=Public,
 )
-async def logout(request: Request, container: ContainerDep) -> Response:
-    await container.service.logout(_session_cookie(request, container))
+async def logout(request: Request, service: ServiceDep, web: WebDep) -> Response:
+    await service.logout(_session_cookie(request, web))
     response = Response(status_code=204)
-    settings = container.settings
+    settings = web.settings
     response.delete_cookie(
         settings.session_cookie_name,
         path="/",
@@ -440,126 +461,65 @@ async def logout(request: Request, container: ContainerDep) -> Response:
 
 
 @router.get(JWKS_PATH, summary="アクセストークンの公開鍵（JWKS）")
-async def jwks(response: Response, container: ContainerDep) -> dict[str, Any]:
+async def jwks(response: Response, web: WebDep) -> dict[str, Any]:
     response.headers["Cache-Control"] = "public, max-age=300"
-    return container.keyring.jwks()
+    return web.jwks()
 
 
 @router.get(REVOCATIONS_PATH, summary="最近終了したセッション（各サービスが失効確認に使用）")
-async def revocations(
-    container: ContainerDep, since: datetime | None = None
-) -> RevocationsResponse:
+async def revocations(service: ServiceDep, since: datetime | None = None) -> RevocationsResponse:
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    found, next_since, complete = await container.service.ended_sessions(since)
+    found, next_since, complete = await service.ended_sessions(since)
     return RevocationsResponse(
-        revoked=[Revocation(sid=doc["_id"], at=doc["at"]) for doc in found],
+        revoked=[Revocation(sid=entry.id, at=entry.at) for entry in found],
         next_since=next_since,
         complete=complete,
-        keep_seconds=container.service.revocation_keep.total_seconds(),
+        keep_seconds=service.revocation_keep.total_seconds(),
     )
 
 
 @router.get("/me", summary="ログイン中の利用者")
-async def me(principal: AnyUser, container: ContainerDep) -> AccountResponse:
-    return AccountResponse(**await container.service.account(principal.subject))
+async def me(principal: AnyUser, service: ServiceDep) -> AccountResponse:
+    return AccountResponse(**await service.account(principal.subject))
 
 
 @router.put("/me/password", summary="パスワード変更（他のセッションは失効）")
 async def change_password(
-    body: PasswordChangeRequest, principal: AnyUser, request: Request, container: ContainerDep
+    body: PasswordChangeRequest,
+    principal: AnyUser,
+    request: Request,
+    service: ServiceDep,
+    web: WebDep,
 ) -> MessageResponse:
-    await container.service.change_password(
+    await service.change_password(
         principal.subject,
         _secret(body.current_password),
         _secret(body.new_password),
         _secret(body.new_password_confirmation),
-        keep_session=_session_cookie(request, container),
-        client=client_ip(request),
+        keep_session=_session_cookie(request, web),
+        client=client_ip(request, web),
     )
     return MessageResponse(message="パスワードを変更しました。")
 
 
 @router.get("/employers/me", summary="事業者情報の参照")
-async def employer(principal: Employer, container: ContainerDep) -> EmployerResponse:
-    view = await container.service.employer(principal.subject, principal.employer_id)
+async def employer(principal: Employer, service: ServiceDep) -> EmployerResponse:
+    view = await service.employer(principal.subject, principal.employer_id)
     return EmployerResponse(**view)
 
 
 @router.put("/employers/me", summary="事業者情報の変更（ログインID・事業者IDは変更不可）")
 async def update_employer(
-    body: EmployerProfileRequest, principal: Employer, container: ContainerDep
+    body: EmployerProfileRequest, principal: Employer, service: ServiceDep
 ) -> EmployerResponse:
-    view = await container.service.update_employer(
+    view = await service.update_employer(
         principal.subject, principal.role, principal.employer_id, body.model_dump()
     )
     return EmployerResponse(**view)
 
 
 @router.get("/employers/me/history", summary="事業者情報の変更履歴（変更者・日時・変更前後）")
-async def employer_history(principal: Employer, container: ContainerDep) -> list[HistoryEntry]:
-    entries = await container.service.employer_history(principal.subject, principal.employer_id)
+async def employer_history(principal: Employer, service: ServiceDep) -> list[HistoryEntry]:
+    entries = await service.employer_history(principal.subject, principal.employer_id)
     return [HistoryEntry(**entry) for entry in entries]
-
-
-# --- errors --------------------------------------------------------------------------------
-
-
-def _status(error: IdentityError) -> int:
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
-
-
-async def identity_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, IdentityError)
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    headers: dict[str, str] = {}
-    if isinstance(exc, ValidationFailed):
-        body["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
-    retry_after = getattr(exc, "retry_after_seconds", None)
-    if isinstance(retry_after, int):
-        body["retry_after_seconds"] = retry_after
-        headers["Retry-After"] = str(retry_after)
-    return JSONResponse(status_code=_status(exc), content=body, headers=headers)
-
-
-IMMUTABLE = frozenset({"login_id", "employer_id"})
-
-
-def field_message(error: dict[str, Any]) -> tuple[str, str]:
-    """A Japanese message for an error pydantic found before the core ran (never the value)."""
-    loc = [str(p) for p in error.get("loc", ())]
-    field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "body")
-    label = LABELS.get(field, field)
-    kind = error.get("type", "")
-    if kind == "json_invalid":
-        return "body", "リクエストの本文をJSONとして読み取れません"
-    if len(loc) <= 1 or kind in ("model_attributes_type", "dict_type"):
-        return "body", "リクエストの本文はJSONオブジェクトで送信してください"
-    if kind == "missing":
-        return field, f"{label}を入力してください"
-    if kind == "extra_forbidden":
-        if field in IMMUTABLE:
-            return field, f"{label}は変更できません"
-        return field, f"{label}は指定できない項目です"
-    if kind == "string_type":
-        return field, f"{label}は文字列で入力してください"
-    return field, f"{label}の値が正しくありません"
-
-
-async def validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = []
-    for error in exc.errors():
-        field, message = field_message(dict(error))
-        errors.append({"field": field, "message": message})
-    content = {"code": "validation_error", "message": ValidationFailed.message, "errors": errors}
-    return JSONResponse(status_code=422, content=content)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Identity errors with their status; validation errors with Japanese per-field messages."""
-    app.add_exception_handler(IdentityError, identity_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
