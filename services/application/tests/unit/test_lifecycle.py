@@ -214,14 +214,14 @@ def preview_result(decision: str) -> dict[str, Any]:
 def test_a_preview_that_will_fail_flags_the_line_but_does_not_block_it() -> None:
     doc = with_lines()
     kept = apps.preview_summary(preview_result("rejected"), TODAY, NOW)
-    assert kept["flag_ja"] == "このままでは不承認となる見込みです" and kept["unmet"] == ["不足"]
+    assert kept.flag_ja == "このままでは不承認となる見込みです" and kept.unmet == ["不足"]
     outcome = apps.record_preview(doc, f"{APP}-01", 1, kept, NOW)
     assert outcome is not None
     doc = outcome[0]
     assert apps.line_view(doc.lines[0], doc)["flag_ja"] == "このままでは不承認となる見込みです"
     assert apps.submission_errors(doc, ctx()) == []
     ok = apps.preview_summary(preview_result("approved"), TODAY, NOW)
-    assert ok["flag_ja"] is None and ok["likely_rejected"] is False
+    assert ok.flag_ja is None and ok.likely_rejected is False
 
 
 def test_a_preview_of_an_older_revision_is_not_kept_and_an_edit_drops_it() -> None:

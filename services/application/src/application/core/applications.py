@@ -43,6 +43,7 @@ from application.core.lines import (
     WITHDRAWN,
     JudgementEntry,
     Line,
+    Preview,
 )
 from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events import Envelope
@@ -346,34 +347,38 @@ def preview_request(line: Line, application_date: date) -> View:
     }
 
 
-def preview_summary(result: Mapping[str, Any], application_date: date, now: datetime) -> View:
+def preview_summary(result: Mapping[str, Any], application_date: date, now: datetime) -> Preview:
     """What a line keeps of a judgement preview (the §5 result), with the flag."""
     likely_rejected = result["decision"] == "rejected"
     requested = int(result["requested_level"])
-    return {
-        "decision": result["decision"],
-        "decision_ja": DECISION_JA[result["decision"]],
-        "requested_level": requested,
-        "eligible_level": result["eligible_level"],
-        "days": result.get("days"),
-        "foreman_days": result.get("foreman_days"),
-        "unmet": [
+    return Preview(
+        decision=result["decision"],
+        decision_ja=DECISION_JA[result["decision"]],
+        requested_level=requested,
+        eligible_level=result["eligible_level"],
+        days=result.get("days"),
+        foreman_days=result.get("foreman_days"),
+        unmet=[
             c["message_ja"]
             for c in result.get("criteria", [])
             if not c.get("met") and c.get("message_ja") and int(c.get("level", 0)) <= requested
         ],
-        "reconciliation": list(result.get("reconciliation", [])),
-        "warnings": [w.get("message_ja", "") for w in result.get("warnings", [])],
-        "criteria_version": result.get("criteria_version"),
-        "application_date": application_date.isoformat(),
-        "previewed_at": now,
-        "likely_rejected": likely_rejected,
-        "flag_ja": LIKELY_REJECTED_JA if likely_rejected else None,
-    }
+        reconciliation=list(result.get("reconciliation", [])),
+        warnings=[w.get("message_ja", "") for w in result.get("warnings", [])],
+        criteria_version=result.get("criteria_version"),
+        application_date=application_date.isoformat(),
+        previewed_at=now,
+        likely_rejected=likely_rejected,
+        flag_ja=LIKELY_REJECTED_JA if likely_rejected else None,
+    )
+
+
+def preview_view(preview: Preview) -> View:
+    return {k: _iso(v) for k, v in preview.model_dump().items()}
 
 
 def record_preview(
-    doc: Application, wanted: str, revision: int, preview: View, now: datetime
+    doc: Application, wanted: str, revision: int, preview: Preview, now: datetime
 ) -> Outcome | None:
     """Keep the preview on the line, unless the line changed since it was asked for."""
     if doc.status != DRAFT:
@@ -730,8 +735,8 @@ def line_view(line: Line, doc: Application) -> View:
         "delivery_address_ja": address.one_line(effective),
         "delivery_address_overridden": overridden,
         "warnings": line.warnings,
-        "preview": {k: _iso(v) for k, v in preview.items()} if preview else None,
-        "flag_ja": (preview or {}).get("flag_ja"),
+        "preview": preview_view(preview) if preview else None,
+        "flag_ja": preview.flag_ja if preview else None,
         "status": line.status,
         "status_ja": _status_ja(line.status, line.decision),
         "fee_yen": line.fee_yen,

@@ -49,6 +49,28 @@ class JudgementEntry(BaseModel):
     supersedes: str | None = None
 
 
+class Preview(BaseModel):
+    """What a line keeps of the judgement service's preview (the §5 result), with the flag
+    shown when the line would be refused as it stands."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: str
+    decision_ja: str
+    requested_level: int
+    eligible_level: int | None = None
+    days: dict[str, Any] | None = None
+    foreman_days: dict[str, Any] | None = None
+    unmet: list[str] = Field(default_factory=list)
+    reconciliation: list[Any] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    criteria_version: str | None = None
+    application_date: str
+    previewed_at: datetime
+    likely_rejected: bool
+    flag_ja: str | None = None
+
+
 class Line(BaseModel):
     """One worker line of an application: what the employer declared, frozen with the
     consent's names and the fee at submission, then moved by the judgement's events."""
@@ -70,7 +92,7 @@ class Line(BaseModel):
     leader: dict[str, int] | None = None
     delivery_address: dict[str, str | None] | None = None
     warnings: list[dict[str, Any]] = Field(default_factory=list)
-    preview: dict[str, Any] | None = None
+    preview: Preview | None = None
     status: str = DRAFT
     updated_at: datetime
     added_at: datetime | None = None

@@ -346,7 +346,7 @@ class ApplicationService:
         )
         return {
             "line_id": line_id,
-            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in kept.items()},
+            **applications.preview_view(kept),
             "result": result,
         }
 
