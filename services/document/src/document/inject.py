@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from jinja2 import Environment
 
+from document.adapters.inbound.http import STATUS, get_access_log, get_pages, get_service, router
 from document.config import Settings
 from document.core import access
+from document.core.models import Employer, Notice
 from document.core.service import DocumentService
 from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.mongo import DocumentStore
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import service_app
 
 PUBLISHES = (ResultNoticeGenerated,)
 """The events this service publishes (its part of docs/asyncapi.json)."""
 TITLE = "帳票サービス"
+NOTICES = "notices"
 
 
 @dataclass
@@ -45,8 +50,11 @@ def wire(runtime: Runtime) -> Container:
     runtime.index("pdfs.files")
     runtime.index("pdfs.chunks", "files_id")
     service = DocumentService(
-        runtime.store("notices", "employer_id", "application_id", "line_id", "code", "sha256"),
-        runtime.store("employers"),
+        Repository(
+            runtime.store(NOTICES, "employer_id", "application_id", "line_id", "code", "sha256"),
+            Notice,
+        ),
+        Repository(runtime.store("employers"), Employer),
         PdfFiles(runtime.db),
         renderer,
         signing_key=settings.signing_key.get_secret_value(),
@@ -54,6 +62,7 @@ def wire(runtime: Runtime) -> Container:
         on_generated=count_pdf,
     )
     subscribe(runtime.consumer, service)
+    runtime.migration("0001-notice-sequence", number_first_notices)
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     log = AccessLog(
         DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
@@ -67,7 +76,43 @@ def wire(runtime: Runtime) -> Container:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    from document.adapters.inbound.http import router
+async def number_first_notices(runtime: Runtime) -> None:
+    """Notices issued before re-judgements existed carry no ``sequence`` nor the fields of a
+    re-judgement: they are their line's first (idempotent)."""
+    await runtime.db[NOTICES].update_many(
+        {"sequence": {"$exists": False}},
+        {
+            "$set": {
+                "sequence": 1,
+                "supersedes_notice_id": None,
+                "supersedes_judgement_id": None,
+                "rejudgement_run_id": None,
+                "rejudgement_reason": None,
+            }
+        },
+    )
 
-    return service_app(TITLE, settings or Settings(), wire, [router, access_log.router])
+
+def service_of(request: Request) -> DocumentService:
+    """The wired service (the lifespan put the container on the app)."""
+    container: Container = request.app.state.container
+    return container.service
+
+
+def access_log_of(request: Request) -> AccessLog:
+    container: Container = request.app.state.container
+    return container.access_log
+
+
+def pages_of(request: Request) -> Environment:
+    container: Container = request.app.state.container
+    return container.pages
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = service_app(TITLE, settings or Settings(), wire, [router, access_log.router])
+    install_error_translator(app, STATUS)
+    app.dependency_overrides[get_service] = service_of
+    app.dependency_overrides[get_access_log] = access_log_of
+    app.dependency_overrides[get_pages] = pages_of
+    return app

@@ -121,7 +121,7 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
         generated = recorded.envelopes[0]
         sha = generated.event.sha256  # type: ignore[attr-defined]
         assert generated.correlation_id == completed.correlation_id
-        [stored] = await service.notices.find({})
+        [stored] = await service.notices.store.find({})  # the raw document, with its bookkeeping
         assert stored["_id"] == "RN-AP-9-1" and stored[OUTBOX] == []
         assert stored["_applied"] == [completed.id]
         assert stored["sha256"] == sha and signing.verifies(
@@ -276,13 +276,13 @@ async def test_crash_windows_of_the_gridfs_upload(settings: ServiceSettings, db:
             await service.on_judgement(Envelope(judged("AP-12-1")))
 
         first = await service.notices.get("RN-AP-11-1")
-        assert first is not None and first["size"] == len(earlier)
+        assert first is not None and first.size == len(earlier)
         second = await service.notices.get("RN-AP-12-1")
         assert second is not None
         stored = [c async for c in chunks.find({"files_id": "RN-AP-12-1"})]
         assert old_id not in [c["_id"] for c in stored]  # the orphan chunk is gone
-        assert sum(len(c["data"]) for c in stored) == second["size"]
-        verified = (await client.get(f"/verify/{second['code']}")).json()
+        assert sum(len(c["data"]) for c in stored) == second.size
+        verified = (await client.get(f"/verify/{second.code}")).json()
         assert verified["authentic"] is True
 
 
@@ -328,7 +328,8 @@ async def test_rejudgement_gives_a_new_notice_and_supersedes_the_first(
             replayed = Envelope(rejudged("AP-30-1", 2, approved=True), source="judgement")
             await publish(replayed)
             await eventually(lambda: handled(container, late, replayed))
-        stored = {d["_id"]: d for d in await service.notices.find({"line_id": "AP-30-1"})}
+        raw = await service.notices.store.find({"line_id": "AP-30-1"})
+        stored = {d["_id"]: d for d in raw}
         assert sorted(stored) == ["RN-AP-30-1", "RN-AP-30-1-2"]
         assert stored["RN-AP-30-1-2"]["_applied"] == [second.id]
 
@@ -428,7 +429,7 @@ async def test_an_older_judgement_arriving_after_the_rejudgement_creates_nothing
             await eventually(lambda: handled(container, second))
             await publish(late)
             await eventually(lambda: handled(container, late))
-        assert [d["_id"] for d in await service.notices.find({"line_id": "AP-31-1"})] == [
+        assert [d.id for d in await service.notices.find({"line_id": "AP-31-1"})] == [
             "RN-AP-31-1-2"
         ]
         assert await container.runtime.db["pdfs.files"].count_documents({"_id": "RN-AP-31-1"}) == 0

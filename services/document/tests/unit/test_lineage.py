@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from document.core import lineage
 from document.core.lineage import Standing
+from document.core.models import Notice
+
+STORED: dict[str, Any] = {
+    "code": "ABCD-EFGH-IJKL-MNOP",
+    "sha256": "0" * 64,
+    "signature": "1" * 64,
+    "file_id": "f",
+    "size": 1,
+    "application_id": "AP-9",
+    "judgement_id": "J-1",
+    "employer_id": "10000000000002",
+    "worker_id": "99000000000002",
+    "trade": "配管",
+    "evaluation_body": "管工事協会",
+    "requested_level": 3,
+    "eligible_level": 3,
+    "card_colour": "シルバー",
+    "decision": "approved",
+    "criteria_version": "v1",
+    "generated_at": datetime(2026, 11, 21, tzinfo=UTC),
+}
 
 
-def held(line_id: str, sequence: int | None, issued_on: str = "2026-11-21") -> dict[str, Any]:
+def held(line_id: str, sequence: int | None, issued_on: str = "2026-11-21") -> Notice:
     number = f"RN-{line_id}" if sequence in (None, 1) else f"RN-{line_id}-{sequence}"
-    doc: dict[str, Any] = {"_id": number, "line_id": line_id, "issued_on": issued_on}
+    doc: dict[str, Any] = {**STORED, "_id": number, "line_id": line_id, "issued_on": issued_on}
     if sequence is not None:
         doc["sequence"] = sequence
-    return doc
+    return Notice.model_validate(doc)
 
 
 def test_a_lone_notice_is_current() -> None:
@@ -24,7 +46,7 @@ def test_a_lone_notice_is_current() -> None:
 
 def test_a_notice_issued_before_rejudgements_existed_is_the_first() -> None:
     legacy = held("AP-9-1", None)  # no sequence stored
-    assert lineage.sequence_of(legacy) == 1
+    assert legacy.sequence == 1
     found = lineage.standings([held("AP-9-1", 2, "2026-12-01"), legacy])
     assert found["RN-AP-9-1"].superseded_by == "RN-AP-9-1-2"
     assert found["RN-AP-9-1-2"].current
@@ -42,7 +64,7 @@ def test_each_notice_is_superseded_by_the_next_and_names_the_current() -> None:
     assert found["RN-AP-9-1-2"] == Standing(2, "RN-AP-9-1-3", "RN-AP-9-1-3", "2026-12-10")
     assert found["RN-AP-9-1-3"] == Standing(3, None, "RN-AP-9-1-3", "2026-12-10")
     assert found["RN-AP-9-2"].current  # another line is not affected
-    assert [d["_id"] for d in docs if not found[d["_id"]].current] == ["RN-AP-9-1", "RN-AP-9-1-2"]
+    assert [d.id for d in docs if not found[d.id].current] == ["RN-AP-9-1", "RN-AP-9-1-2"]
 
 
 def test_a_gap_in_the_sequence_is_skipped() -> None:
@@ -58,7 +80,7 @@ def test_listed_by_line_then_sequence_numerically() -> None:
         held("AP-10-1", 1),
         held("AP-9-2", 1),
     ]
-    assert [d["_id"] for d in sorted(docs, key=lineage.list_order)] == [
+    assert [d.id for d in sorted(docs, key=lineage.list_order)] == [
         "RN-AP-9-2",
         "RN-AP-9-2-2",
         "RN-AP-9-2-10",

@@ -118,7 +118,9 @@ def test_rejection_lists_the_unmet_criteria_between_judged_and_requested_level()
         "ブルー",
     )
     # level 4's unmet days criterion was not asked for; the message is not repeated in notes
-    assert ctx["unmet"] == [{"level": 3, "kind": "就業日数", "message": DAYS_SHORT}]
+    assert ctx["unmet"] == [
+        {"level": 3, "level_ja": "レベル3", "kind": "就業日数", "message": DAYS_SHORT}
+    ]
     assert ctx["notes"] == []
 
 
@@ -129,8 +131,18 @@ def test_unmet_criterion_without_a_message_prints_required_and_actual() -> None:
     ]
     ctx = build(approved=False, criteria=criteria, messages=["評価者の確認が必要です"])
     assert ctx["unmet"] == [
-        {"level": 3, "kind": "職長又は班長としての就業日数", "message": "必要 215、現在 12"},
-        {"level": 3, "kind": "保有資格", "message": "必要 1級技能士、現在 なし"},
+        {
+            "level": 3,
+            "level_ja": "レベル3",
+            "kind": "職長又は班長としての就業日数",
+            "message": "必要 215、現在 12",
+        },
+        {
+            "level": 3,
+            "level_ja": "レベル3",
+            "kind": "保有資格",
+            "message": "必要 1級技能士、現在 なし",
+        },
     ]
     assert ctx["notes"] == ["評価者の確認が必要です"]
     assert ctx["qualifications"] == []

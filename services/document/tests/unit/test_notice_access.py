@@ -5,7 +5,12 @@ from __future__ import annotations
 from document.core.access import sees_notice
 from shared_kernel.principal import Principal
 
-NOTICE = {"_id": "RN-AP-20261204-AAAAAA-01", "employer_id": "10000000000002", "trade": "配管"}
+from .test_lineage import STORED, Notice
+
+NOTICE = Notice.model_validate(
+    {**STORED, "_id": "RN-AP-20261204-AAAAAA-01", "line_id": "AP-1", "issued_on": "2026-12-04"}
+)
+assert (NOTICE.employer_id, NOTICE.trade) == ("10000000000002", "配管")
 
 
 def test_employers_see_their_own_notices() -> None:

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from document.core import signing
+from document.core.models import Employer, Notice
 from document.core.service import DocumentService
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
 from shared_kernel.infra.mongo import APPLIED
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 
 from ..conftest import EMPLOYER, judged, rejudged
@@ -55,8 +57,8 @@ class FakeRenderer:
 def make() -> tuple[DocumentService, MemoryDocuments, MemoryFiles, FakeRenderer]:
     notices, files, renderer = MemoryDocuments(), MemoryFiles(), FakeRenderer()
     service = DocumentService(
-        notices,
-        MemoryDocuments(),
+        Repository(notices, Notice),
+        Repository(MemoryDocuments(), Employer),
         files,
         renderer,
         signing_key=KEY,
@@ -163,7 +165,8 @@ async def test_verification_by_code_and_by_file() -> None:
 
 async def test_consent_form_uses_the_known_employer_name_when_none_is_given() -> None:
     service, _, _, renderer = make()
-    await service.employers.update(EMPLOYER, lambda _: ({"employer_name": "株式会社髙﨑建設"}, []))
+    named = Employer(id=EMPLOYER, employer_name="株式会社髙﨑建設")
+    await service.employers.update(EMPLOYER, lambda _: (named, []))
     await service.consent_form(
         employer_id=EMPLOYER,
         employer_name=None,
@@ -216,12 +219,12 @@ async def test_a_rejudgement_gets_its_own_notice_superseding_the_previous() -> N
     )
 
     [(old, old_standing), (current, standing)] = await service.notices_of(EMPLOYER, "AP-20")
-    assert (old["_id"], old_standing.superseded_by, old_standing.current_notice_id) == (
+    assert (old.id, old_standing.superseded_by, old_standing.current_notice_id) == (
         "RN-AP-20-1",
         "RN-AP-20-1-2",
         "RN-AP-20-1-2",
     )
-    assert (current["_id"], standing.current) == ("RN-AP-20-1-2", True)
+    assert (current.id, standing.current) == ("RN-AP-20-1-2", True)
 
     by_code = await service.verify_code(first["code"])
     assert by_code is not None
@@ -260,7 +263,7 @@ async def test_a_skipped_judgement_is_superseded_by_number_of_the_notice_held() 
     assert notices.docs["RN-AP-22-1-3"]["supersedes_notice_id"] == "RN-AP-22-1"
     assert renderer.calls[-1][1]["rejudgement"]["previous_number"] == "RN-AP-22-1"
     [(first, standing), _] = await service.notices_of(None, None)
-    assert (first["_id"], standing.superseded_by) == ("RN-AP-22-1", "RN-AP-22-1-3")
+    assert (first.id, standing.superseded_by) == ("RN-AP-22-1", "RN-AP-22-1-3")
 
 
 async def test_a_rejudgements_crash_between_upload_and_notice_signs_the_stored_file() -> None:
@@ -281,7 +284,7 @@ async def test_listed_by_line_then_sequence_numerically() -> None:
         await service.on_judgement(Envelope(rejudged("AP-24-2", sequence, run_id=f"R{sequence}")))
     await service.on_judgement(Envelope(judged("AP-24-10")))
     listed = await service.notices_of(EMPLOYER, "AP-24")
-    assert [(d["_id"], s.superseded_by) for d, s in listed] == [
+    assert [(d.id, s.superseded_by) for d, s in listed] == [
         ("RN-AP-24-2", "RN-AP-24-2-2"),
         ("RN-AP-24-2-2", "RN-AP-24-2-10"),
         ("RN-AP-24-2-10", None),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from document.core import lineage, signing
+
+from .test_lineage import STORED, Notice
 
 KEY = "test-signing-key-0123456789abcdef"
 OTHER_KEY = "another-key-0123456789abcdef0000"
@@ -58,10 +58,12 @@ def test_worker_id_is_partly_masked() -> None:
     assert signing.mask_worker_id("1234") == "****"
 
 
-def stored_notice(pdf: bytes, key: str = KEY) -> dict[str, Any]:
+def stored_notice(pdf: bytes, key: str = KEY) -> Notice:
     digest = signing.content_hash(pdf)
-    return {
+    fields = {
+        **STORED,
         "_id": "RN-AP-1-1",
+        "line_id": "AP-1-1",
         "code": "ABCD-EFGH-IJKL-MNOP",
         "sha256": digest,
         "signature": signing.sign(key, digest),
@@ -74,6 +76,7 @@ def stored_notice(pdf: bytes, key: str = KEY) -> dict[str, Any]:
         "issued_on": "2026-11-21",
         "evaluation_body": "一般社団法人日本電設工業協会",
     }
+    return Notice.model_validate(fields)
 
 
 CURRENT = lineage.Standing(
@@ -115,7 +118,7 @@ def test_verdict_authentic_when_signed_and_unchanged() -> None:
         "card_colour": "シルバー",
         "issued_on": "2026-11-21",
         "evaluation_body": "一般社団法人日本電設工業協会",
-        "sha256": doc["sha256"],
+        "sha256": doc.sha256,
     }
 
 
@@ -133,14 +136,14 @@ def test_verdict_when_the_stored_file_was_changed_or_lost() -> None:
 
 def test_verdict_when_the_signature_is_not_ours() -> None:
     doc = stored_notice(b"%PDF notice", key=OTHER_KEY)
-    result = signing.verdict(KEY, doc, doc["sha256"])
+    result = signing.verdict(KEY, doc, doc.sha256)
     assert (result.authentic, result.signature_valid, result.file_intact) == (False, False, True)
     assert result.message_ja.startswith("署名を検証できません")
 
 
 def test_a_superseded_notice_is_genuine_but_names_the_current_one() -> None:
     doc = stored_notice(b"%PDF notice")
-    result = signing.verdict(KEY, doc, doc["sha256"])
+    result = signing.verdict(KEY, doc, doc.sha256)
     view = signing.public_view(doc, result, SUPERSEDED)
     assert (view["authentic"], view["current"], view["sequence"]) == (True, False, 1)
     assert (view["superseded_by"], view["current_notice_id"], view["current_issued_on"]) == (

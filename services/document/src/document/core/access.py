@@ -10,9 +10,7 @@ notice (docs/security.md). Anything else answers 404, like another employer's no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from document.core.models import Notice
 from shared_kernel.principal import Principal
 
 LINKED = ("application_id",)
@@ -22,11 +20,9 @@ PURPOSES = {
 }
 
 
-def sees_notice(principal: Principal, notice: Mapping[str, Any]) -> bool:
+def sees_notice(principal: Principal, notice: Notice) -> bool:
     if principal.role == "evaluator":
-        return principal.handles(str(notice.get("trade")))
+        return principal.handles(notice.trade)
     if principal.role == "employer":
-        return principal.employer_id is not None and notice.get("employer_id") == (
-            principal.employer_id
-        )
+        return principal.employer_id is not None and notice.employer_id == principal.employer_id
     return False

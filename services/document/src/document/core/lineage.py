@@ -6,24 +6,21 @@ is the one with the highest sequence. Nothing about this is written: a crash bet
 writes of a re-judgement can never leave an outdated notice marked as valid, and notices
 of a line arriving out of order settle by their sequence, not by their arrival.
 
-Notices issued before re-judgements existed carry no ``sequence``: they are the first (1).
+Notices issued before re-judgements existed are the first (1) of their line (the migration
+``0001-notice-sequence`` wrote it into them).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from document.core.models import Notice
 from document.core.notice import wareki
 
 SUPERSEDED_JA = "この結果通知書は再判定により更新されています。"
-
-
-def sequence_of(notice: Mapping[str, Any]) -> int:
-    return int(notice.get("sequence") or 1)
 
 
 def natural_key(text: str) -> tuple[str | int, ...]:
@@ -32,9 +29,9 @@ def natural_key(text: str) -> tuple[str | int, ...]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
-def list_order(notice: Mapping[str, Any]) -> tuple[tuple[str | int, ...], int]:
+def list_order(notice: Notice) -> tuple[tuple[str | int, ...], int]:
     """Notices by line (numbers in the line id by value), then by sequence."""
-    return natural_key(str(notice["line_id"])), sequence_of(notice)
+    return natural_key(notice.line_id), notice.sequence
 
 
 @dataclass(frozen=True)
@@ -54,23 +51,23 @@ class Standing:
         return self.superseded_by is None
 
 
-def standings(notices: Iterable[Mapping[str, Any]]) -> dict[str, Standing]:
+def standings(notices: Iterable[Notice]) -> dict[str, Standing]:
     """The standing of each notice (by number), from notices that include every notice of
-    their lines (``_id``, ``line_id``, ``issued_on``, ``sequence`` when not 1)."""
-    lines: dict[str, list[Mapping[str, Any]]] = {}
+    their lines."""
+    lines: dict[str, list[Notice]] = {}
     for n in notices:
-        lines.setdefault(str(n["line_id"]), []).append(n)
+        lines.setdefault(n.line_id, []).append(n)
     found: dict[str, Standing] = {}
     for of_line in lines.values():
-        of_line.sort(key=sequence_of)
+        of_line.sort(key=lambda n: n.sequence)
         current = of_line[-1]
         for i, n in enumerate(of_line):
-            following = of_line[i + 1]["_id"] if i + 1 < len(of_line) else None
-            found[n["_id"]] = Standing(
-                sequence=sequence_of(n),
+            following = of_line[i + 1].id if i + 1 < len(of_line) else None
+            found[n.id] = Standing(
+                sequence=n.sequence,
                 superseded_by=following,
-                current_notice_id=current["_id"],
-                current_issued_on=current["issued_on"],
+                current_notice_id=current.id,
+                current_issued_on=current.issued_on.isoformat(),
             )
     return found
 

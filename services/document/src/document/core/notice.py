@@ -1,5 +1,8 @@
 """The 結果通知書 (result notice): its number, its dates and everything it prints.
 
+Levels, decisions and card colours are named as everywhere else (``shared_kernel.labels``);
+the notice prints a level without its colour, next to the colour's swatch and name.
+
 Pure functions over ``JudgementCompletedV2``; rendering to PDF and storage are adapters.
 The printed contents depend only on the event, the employer's name, the verification code
 and, for a re-judgement (再判定), the number of the notice it replaces, never on the clock:
@@ -9,37 +12,17 @@ re-rendering the same judgement gives the same PDF bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared_kernel.events.catalogue import JudgedCriterion, JudgementCompletedV2
+from shared_kernel.labels import card_colour, decision_ja, level_ja
+from shared_kernel.time import japan_today
 
-JST = ZoneInfo("Asia/Tokyo")
 NOTICE_PREFIX = "RN-"
 DENSE_AFTER = 8  # listed items beyond which the notice is set smaller to stay on one page
 
 
-@dataclass(frozen=True)
-class CardColour:
-    name_ja: str
-    hex: str  # the swatch printed next to the level
-
-    @property
-    def rgb(self) -> tuple[int, int, int]:
-        """The swatch's colour as red, green, blue (0–255)."""
-        value = int(self.hex.removeprefix("#"), 16)
-        return (value >> 16, (value >> 8) & 0xFF, value & 0xFF)
-
-
-# research.md §2.1: the card colour of each level
-CARD_COLOURS: dict[int, CardColour] = {
-    1: CardColour("ホワイト", "#ffffff"),
-    2: CardColour("ブルー", "#2f6db5"),
-    3: CardColour("シルバー", "#b8bcc2"),
-    4: CardColour("ゴールド", "#c9a227"),
-}
 KIND_JA = {
     "registration_type": "技能者登録の種別",
     "days": "就業日数",
@@ -81,10 +64,6 @@ def previous_notice_id(
     return notice_id(line_id, sequence - 1)
 
 
-def card_colour(level: int) -> CardColour:
-    return CARD_COLOURS[level]
-
-
 def wareki(day: date) -> str:
     """The date as printed on Japanese notices: 令和8年11月21日 (元年 for the first year)."""
     for start, era in ERAS:
@@ -96,7 +75,7 @@ def wareki(day: date) -> str:
 
 def judged_on(event: JudgementCompletedV2) -> date:
     """The day of the judgement in Japan (the notice's date; 経審 asks for it)."""
-    return event.judged_at.astimezone(JST).date()
+    return japan_today(event.judged_at)
 
 
 def counted_qualifications(event: JudgementCompletedV2) -> list[str]:
@@ -147,7 +126,12 @@ def context(
     (``previous_number``; by default the previous judgement's number) and why."""
     approved = event.decision == "approved"
     unmet = [
-        {"level": c.level, "kind": KIND_JA.get(c.kind, c.kind), "message": _criterion_text(c)}
+        {
+            "level": c.level,
+            "level_ja": level_ja(c.level, colour=False),
+            "kind": KIND_JA.get(c.kind, c.kind),
+            "message": _criterion_text(c),
+        }
         for c in unmet_criteria(event)
     ]
     explained = {u["message"] for u in unmet}
@@ -172,9 +156,11 @@ def context(
         "worker_name": event.worker_name,
         "trade": event.trade,
         "requested_level": event.requested_level,
+        "requested_level_ja": level_ja(event.requested_level, colour=False),
         "eligible_level": event.eligible_level,
+        "eligible_level_ja": level_ja(event.eligible_level, colour=False),
         "approved": approved,
-        "decision_ja": "承認" if approved else "不承認",
+        "decision_ja": decision_ja(event.decision),
         "card_colour": colour.name_ja,
         "card_rgb": colour.rgb,
         "days": event.days.model_dump() if event.days else None,
@@ -199,8 +185,8 @@ def _rejudgement(event: JudgementCompletedV2, previous_number: str | None) -> di
         return None
     previous_result = None
     if event.previous_decision is not None and event.previous_eligible_level is not None:
-        decided = "承認" if event.previous_decision == "approved" else "不承認"
-        previous_result = f"{decided}・レベル{event.previous_eligible_level}"
+        decided = decision_ja(event.previous_decision)
+        previous_result = f"{decided}・{level_ja(event.previous_eligible_level, colour=False)}"
     return {
         "previous_number": previous_number or previous_notice_id(event.line_id, event.sequence),
         "reason": (event.rejudgement_reason or "").strip() or None,

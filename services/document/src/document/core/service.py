@@ -1,7 +1,8 @@
 """The document service's use cases: notices on JudgementCompleted, checks, consent forms.
 
-Storage only through ports: ``Documents`` (notices and the employers' names, each change
-with its events in one write), ``Files`` (the PDFs) and ``Renderer``.
+Storage only through ports: ``Aggregates`` of :class:`Notice` and :class:`Employer` (each
+change with its events in one write), ``Files`` (the PDFs) and ``Renderer``. Who may see a
+notice is decided here (``access``), not by the routes.
 
 One notice per judgement (``RN-<line>`` for a line's first, ``RN-<line>-<n>`` for its n-th,
 a 再判定), exactly once, whatever is redelivered or wherever a crash falls:
@@ -27,7 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from document.core import lineage, notice, signing
-from document.ports import Documents, Files, Renderer
+from document.core.access import sees_notice
+from document.core.errors import NoEmployer, NoticeNotFound
+from document.core.models import Employer, Notice
+from document.ports import Files, Renderer
+from shared_kernel.aggregate import Aggregates
+from shared_kernel.context import get_logger
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -36,8 +42,8 @@ from shared_kernel.events.catalogue import (
     UserActivated,
     UserProvisionallyRegistered,
 )
-from shared_kernel.infra.logging import get_logger
-from shared_kernel.infra.mongo import Document
+from shared_kernel.labels import card_colour
+from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
 SOURCE = "document"
@@ -52,8 +58,8 @@ def utcnow() -> datetime:
 class DocumentService:
     def __init__(
         self,
-        notices: Documents,
-        employers: Documents,
+        notices: Aggregates[Notice],
+        employers: Aggregates[Employer],
         files: Files,
         renderer: Renderer,
         *,
@@ -78,10 +84,13 @@ class DocumentService:
         event = envelope.event
         assert isinstance(event, UserProvisionallyRegistered | UserActivated)
 
-        def remember(doc: Document | None) -> tuple[Document, list[Envelope]] | None:
-            if doc is not None and doc.get("employer_name") == event.employer_name:
+        def remember(known: Employer | None) -> tuple[Employer, list[Envelope]] | None:
+            if known is not None and known.employer_name == event.employer_name:
                 return None
-            return {"employer_name": event.employer_name}, []
+            version = known.version if known else 0
+            return Employer(
+                id=event.employer_id, version=version, employer_name=event.employer_name
+            ), []
 
         await self.employers.update(event.employer_id, remember, applied_event_id=envelope.id)
 
@@ -89,7 +98,7 @@ class DocumentService:
         if not employer_id:
             return None
         found = await self.employers.get(employer_id)
-        return found["employer_name"] if found else None
+        return found.employer_name if found else None
 
     # --- 結果通知書 -------------------------------------------------------------------------
 
@@ -103,23 +112,18 @@ class DocumentService:
         number = notice.notice_id(event.line_id, event.sequence)
         existing = await self.notices.get(number)
         if existing is not None:
-            if existing["judgement_id"] != event.judgement_id:  # two judgements, one sequence
+            if existing.judgement_id != event.judgement_id:  # two judgements, one sequence
                 log.warning(
                     "notice.sequence_taken",
                     notice_id=number,
                     judgement_id=event.judgement_id,
-                    held_judgement_id=existing["judgement_id"],
+                    held_judgement_id=existing.judgement_id,
                     event_id=envelope.id,
                 )
             else:
                 log.info("notice.exists", notice_id=number, event_id=envelope.id)
             return
-        held = [
-            (d["_id"], lineage.sequence_of(d))
-            for d in await self.notices.find(
-                {"line_id": event.line_id}, projection={"_id": 1, "sequence": 1}
-            )
-        ]
+        held = [(n.id, n.sequence) for n in await self.notices.find({"line_id": event.line_id})]
         highest = max((seq for _, seq in held), default=0)
         if event.sequence <= highest:  # an older judgement, late or replayed
             log.info(
@@ -163,33 +167,33 @@ class DocumentService:
             sequence=event.sequence,
             supersedes_notice_id=previous,
         )
-        doc = {
-            "_id": number,
-            "code": code,
-            "sha256": digest,
-            "signature": signing.sign(self.key, digest),
-            "file_id": number,
-            "size": len(pdf),
-            "application_id": event.application_id,
-            "line_id": event.line_id,
-            "judgement_id": event.judgement_id,
-            "sequence": event.sequence,
-            "supersedes_notice_id": previous,
-            "supersedes_judgement_id": event.supersedes,
-            "rejudgement_run_id": event.rejudgement_run_id,
-            "rejudgement_reason": event.rejudgement_reason,
-            "employer_id": event.employer_id,
-            "worker_id": event.worker_id,
-            "trade": event.trade,
-            "evaluation_body": event.evaluation_body,
-            "requested_level": event.requested_level,
-            "eligible_level": event.eligible_level,
-            "card_colour": notice.card_colour(event.eligible_level).name_ja,
-            "decision": event.decision,
-            "issued_on": notice.judged_on(event).isoformat(),
-            "criteria_version": event.criteria_version,
-            "generated_at": now,
-        }
+        doc = Notice(
+            id=number,
+            code=code,
+            sha256=digest,
+            signature=signing.sign(self.key, digest),
+            file_id=number,
+            size=len(pdf),
+            application_id=event.application_id,
+            line_id=event.line_id,
+            judgement_id=event.judgement_id,
+            sequence=event.sequence,
+            supersedes_notice_id=previous,
+            supersedes_judgement_id=event.supersedes,
+            rejudgement_run_id=event.rejudgement_run_id,
+            rejudgement_reason=event.rejudgement_reason,
+            employer_id=event.employer_id,
+            worker_id=event.worker_id,
+            trade=event.trade,
+            evaluation_body=event.evaluation_body,
+            requested_level=event.requested_level,
+            eligible_level=event.eligible_level,
+            card_colour=card_colour(event.eligible_level).name_ja,
+            decision=event.decision,
+            issued_on=notice.judged_on(event),
+            criteria_version=event.criteria_version,
+            generated_at=now,
+        )
         try:
             await self.notices.insert(
                 doc,
@@ -210,9 +214,27 @@ class DocumentService:
         if self.on_generated is not None:
             self.on_generated("result_notice")
 
+    async def notices_for(
+        self, principal: Principal, application_id: str | None
+    ) -> list[dict[str, Any]]:
+        """The notices ``principal`` may see (of one application if given), as listed."""
+        if principal.role == "employer" and principal.employer_id is None:
+            raise NoEmployer()
+        owner = principal.employer_id if principal.role == "employer" else None
+        found = await self.notices_of(owner, application_id)
+        return [listed(n, standing) for n, standing in found if sees_notice(principal, n)]
+
+    async def notice_pdf(self, principal: Principal, number: str) -> tuple[Notice, bytes]:
+        """The notice and its PDF, if ``principal`` may see it (else, or if there is none,
+        ``NoticeNotFound``: another employer's notice is not disclosed)."""
+        found = await self.pdf(number)
+        if found is None or not sees_notice(principal, found[0]):
+            raise NoticeNotFound()
+        return found
+
     async def notices_of(
         self, employer_id: str | None, application_id: str | None
-    ) -> list[tuple[Document, lineage.Standing]]:
+    ) -> list[tuple[Notice, lineage.Standing]]:
         """Notices with their standing, by line then sequence; of one employer unless
         ``employer_id`` is None. A line's notices share its application and employer, so
         the filtered list holds every notice of each listed line."""
@@ -221,15 +243,15 @@ class DocumentService:
             flt["employer_id"] = employer_id
         if application_id:
             flt["application_id"] = application_id
-        docs = await self.notices.find(flt, projection={"_outbox": 0, "_applied": 0})
-        standing = lineage.standings(docs)
-        return [(d, standing[d["_id"]]) for d in sorted(docs, key=lineage.list_order)]
+        found = await self.notices.find(flt)
+        standing = lineage.standings(found)
+        return [(n, standing[n.id]) for n in sorted(found, key=lineage.list_order)]
 
-    async def pdf(self, number: str) -> tuple[Document, bytes] | None:
+    async def pdf(self, number: str) -> tuple[Notice, bytes] | None:
         doc = await self.notices.get(number)
         if doc is None:
             return None
-        data = await self.files.get(doc["file_id"])
+        data = await self.files.get(doc.file_id)
         return None if data is None else (doc, data)
 
     # --- public verification ----------------------------------------------------------------
@@ -245,7 +267,7 @@ class DocumentService:
         if not found:
             return None
         doc = found[0]
-        stored = await self.files.get(doc["file_id"])
+        stored = await self.files.get(doc.file_id)
         stored_hash = None if stored is None else signing.content_hash(stored)
         verdict = signing.verdict(self.key, doc, stored_hash)
         return signing.public_view(doc, verdict, await self.standing(doc))
@@ -263,13 +285,10 @@ class DocumentService:
             return None
         return signing.public_view(doc, result, await self.standing(doc))
 
-    async def standing(self, doc: Document) -> lineage.Standing:
+    async def standing(self, doc: Notice) -> lineage.Standing:
         """Whether ``doc`` is its line's current notice, from the line's notices now."""
-        of_line = await self.notices.find(
-            {"line_id": doc["line_id"]},
-            projection={"_id": 1, "line_id": 1, "sequence": 1, "issued_on": 1},
-        )
-        return lineage.standings(of_line)[doc["_id"]]
+        of_line = await self.notices.find({"line_id": doc.line_id})
+        return lineage.standings(of_line)[doc.id]
 
     # --- 個人情報利用同意書 -------------------------------------------------------------------
 
@@ -296,3 +315,29 @@ class DocumentService:
         if self.on_generated is not None:
             self.on_generated("consent_form")
         return pdf
+
+
+def listed(n: Notice, standing: lineage.Standing) -> dict[str, Any]:
+    """A notice as ``GET /notices`` lists it."""
+    return {
+        "notice_id": n.id,
+        "application_id": n.application_id,
+        "line_id": n.line_id,
+        "judgement_id": n.judgement_id,
+        "sequence": standing.sequence,
+        "supersedes_notice_id": n.supersedes_notice_id,
+        "superseded_by": standing.superseded_by,
+        "rejudgement_reason": n.rejudgement_reason,
+        "employer_id": n.employer_id,
+        "worker_id": n.worker_id,
+        "trade": n.trade,
+        "decision": n.decision,
+        "requested_level": n.requested_level,
+        "eligible_level": n.eligible_level,
+        "card_colour": n.card_colour,
+        "issued_on": n.issued_on.isoformat(),
+        "verification_code": n.code,
+        "sha256": n.sha256,
+        "generated_at": n.generated_at.isoformat(),
+        "pdf": f"/notices/{n.id}/pdf",
+    }

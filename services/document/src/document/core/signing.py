@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from document.core.lineage import Standing, standing_message_ja
+from document.core.models import Notice
 
 CODE_LENGTH = 16
 CODE_ALPHABET = re.compile(r"^[A-Z2-7]{16}$")
@@ -83,12 +84,12 @@ class Verdict:
         return "保管されている結果通知書が発行時の内容と一致しません。"
 
 
-def verdict(key: str, notice: dict[str, Any], stored_hash: str | None) -> Verdict:
+def verdict(key: str, notice: Notice, stored_hash: str | None) -> Verdict:
     """Check a stored notice: the signature of its recorded hash, and that the stored file
     (hashed now; None when it is missing) still has that hash."""
     return Verdict(
-        signature_valid=verifies(key, notice["sha256"], notice["signature"]),
-        file_intact=stored_hash is not None and hmac.compare_digest(stored_hash, notice["sha256"]),
+        signature_valid=verifies(key, notice.sha256, notice.signature),
+        file_intact=stored_hash is not None and hmac.compare_digest(stored_hash, notice.sha256),
     )
 
 
@@ -108,12 +109,12 @@ def message_ja(result: Verdict, standing: Standing) -> str:
     return result.message_ja + superseded
 
 
-def public_view(notice: dict[str, Any], result: Verdict, standing: Standing) -> dict[str, Any]:
+def public_view(notice: Notice, result: Verdict, standing: Standing) -> dict[str, Any]:
     """What anyone holding the code (or the file) may see of a notice: of the line's current
     notice, when it is another one, only the number and the date."""
     return {
-        "notice_id": notice["_id"],
-        "verification_code": notice["code"],
+        "notice_id": notice.id,
+        "verification_code": notice.code,
         "authentic": result.authentic,
         "signature_valid": result.signature_valid,
         "file_intact": result.file_intact,
@@ -123,13 +124,13 @@ def public_view(notice: dict[str, Any], result: Verdict, standing: Standing) -> 
         "current_notice_id": standing.current_notice_id,
         "current_issued_on": standing.current_issued_on,
         "message": message_ja(result, standing),
-        "worker_id": mask_worker_id(notice["worker_id"]),
-        "trade": notice["trade"],
-        "decision": notice["decision"],
-        "requested_level": notice["requested_level"],
-        "eligible_level": notice["eligible_level"],
-        "card_colour": notice["card_colour"],
-        "issued_on": notice["issued_on"],
-        "evaluation_body": notice["evaluation_body"],
-        "sha256": notice["sha256"],
+        "worker_id": mask_worker_id(notice.worker_id),
+        "trade": notice.trade,
+        "decision": notice.decision,
+        "requested_level": notice.requested_level,
+        "eligible_level": notice.eligible_level,
+        "card_colour": notice.card_colour,
+        "issued_on": notice.issued_on.isoformat(),
+        "evaluation_body": notice.evaluation_body,
+        "sha256": notice.sha256,
     }

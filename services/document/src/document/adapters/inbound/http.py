@@ -9,6 +9,9 @@
   (raw body or multipart upload): is this exact file a notice we issued; both say when a
   re-judgement's notice has replaced it (``current: false``) and name the current one;
 * ``POST /consent-forms`` (employer): the blank 個人情報利用同意書, prefilled.
+
+The service, the access log and the HTML pages come through the placeholders below (wired
+by ``inject.py``); refusals are the core's ``DomainError``s, answered through ``STATUS``.
 """
 
 from __future__ import annotations
@@ -18,27 +21,50 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment
 from pydantic import BaseModel, Field
 
 from document.adapters.inbound.uploads import uploaded_pdf, wants_html
 from document.adapters.outbound.metrics import count_verification
-from document.core.access import sees_notice
-from document.core.lineage import Standing
-from document.inject import Container
-from shared_kernel.infra.access_log import logged
+from document.core.errors import UNKNOWN_CODE, FileTooLarge, NotAPdf, UnknownCode
+from document.core.service import DocumentService
+from shared_kernel.infra.access_log import AccessLog, logged
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
+STATUS = {
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown_code": 404,
+    "file_too_large": 413,
+    "not_a_pdf": 422,
+}
+"""The core's error codes and their HTTP status."""
+
+
+def get_service() -> DocumentService:
+    """Placeholder: ``inject.py`` overrides it with the wired service."""
+    raise NotImplementedError
+
+
+def get_access_log() -> AccessLog:
+    """Placeholder: the personal-data access log (``inject.py``)."""
+    raise NotImplementedError
+
+
+def get_pages() -> Environment:
+    """Placeholder: the HTML pages' templates (``inject.py``)."""
+    raise NotImplementedError
+
+
+Service = Annotated[DocumentService, Depends(get_service)]
+Log = Annotated[AccessLog, Depends(get_access_log)]
+Pages = Annotated[Environment, Depends(get_pages)]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 Employer = Annotated[Principal, Depends(require("employer"))]
 MAX_PDF = 10 * 1024 * 1024
 MAX_UPLOAD = MAX_PDF + 64 * 1024  # multipart framing
-NOT_FOUND = "該当する結果通知書がありません。"
-UNKNOWN_CODE = "この検証コードの結果通知書はありません。検証コードをご確認ください。"
 NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
 PRIVATE = {"Cache-Control": "private, no-store"}
 
@@ -48,57 +74,31 @@ async def about() -> dict[str, str]:
     return {"service": "document", "title": "帳票サービス"}
 
 
-def _listed(doc: dict[str, Any], standing: Standing) -> dict[str, Any]:
-    return {
-        "notice_id": doc["_id"],
-        "application_id": doc["application_id"],
-        "line_id": doc["line_id"],
-        "judgement_id": doc["judgement_id"],
-        "sequence": standing.sequence,
-        "supersedes_notice_id": doc.get("supersedes_notice_id"),
-        "superseded_by": standing.superseded_by,
-        "rejudgement_reason": doc.get("rejudgement_reason"),
-        "employer_id": doc["employer_id"],
-        "worker_id": doc["worker_id"],
-        "trade": doc["trade"],
-        "decision": doc["decision"],
-        "requested_level": doc["requested_level"],
-        "eligible_level": doc["eligible_level"],
-        "card_colour": doc["card_colour"],
-        "issued_on": doc["issued_on"],
-        "verification_code": doc["code"],
-        "sha256": doc["sha256"],
-        "generated_at": doc["generated_at"].isoformat(),
-        "pdf": f"/notices/{doc['_id']}/pdf",
-    }
-
-
 @router.get("/notices", summary="結果通知書の一覧（所属事業者・評価者）")
 async def notices(
-    container: ContainerDep,
+    service: Service,
+    access_log: Log,
     principal: EmployerOrEvaluator,
     request: Request,
     application_id: str | None = None,
 ) -> JSONResponse:
-    if principal.role == "employer" and principal.employer_id is None:
-        raise ApiError(403, "forbidden", "事業者に紐づかない利用者は結果通知書を参照できません。")
-    owner = principal.employer_id if principal.role == "employer" else None
-    found = await container.service.notices_of(owner, application_id)
-    listed = [_listed(d, s) for d, s in found if sees_notice(principal, d)]
-    answer = await logged(container.access_log, principal, request, "list_notices", listed)
+    listed = await service.notices_for(principal, application_id)
+    answer = await logged(access_log, principal, request, "list_notices", listed)
     return JSONResponse(answer, headers=PRIVATE)
 
 
 @router.get("/notices/{notice_id}/pdf", summary="結果通知書（PDF）のダウンロード")
 async def notice_pdf(
-    container: ContainerDep, notice_id: str, principal: EmployerOrEvaluator, request: Request
+    service: Service,
+    access_log: Log,
+    notice_id: str,
+    principal: EmployerOrEvaluator,
+    request: Request,
 ) -> Response:
-    found = await container.service.pdf(notice_id)
-    if found is None or not sees_notice(principal, found[0]):
-        raise ApiError(404, "not_found", NOT_FOUND)
-    await logged(container.access_log, principal, request, "download_notice", found[0])
+    notice, pdf = await service.notice_pdf(principal, notice_id)
+    await logged(access_log, principal, request, "download_notice", notice.to_document())
     return Response(
-        found[1],
+        pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{notice_id}.pdf"',
@@ -107,27 +107,29 @@ async def notice_pdf(
     )
 
 
-def _page(container: Container, status: int, **context: Any) -> HTMLResponse:
-    html = container.pages.get_template("verify.html").render(
+def _page(
+    pages: Environment, service: DocumentService, status: int, **context: Any
+) -> HTMLResponse:
+    html = pages.get_template("verify.html").render(
         notice=context.get("notice"),
         message=context.get("message", ""),
-        upload_url=container.service.base_url + "/verify",
+        upload_url=service.base_url + "/verify",
     )
     return HTMLResponse(html, status_code=status)
 
 
 @router.get("/verify/{code}", summary="結果通知書の真正性の確認（公開）")
-async def verify(container: ContainerDep, code: str, request: Request) -> Response:
+async def verify(service: Service, pages: Pages, code: str, request: Request) -> Response:
     html = wants_html(request.headers.get("accept"))
-    result = await container.service.verify_code(code)
+    result = await service.verify_code(code)
     if result is None:
         count_verification("code", "unknown")
         if html:
-            return _page(container, 404, message=UNKNOWN_CODE)
-        raise ApiError(404, "unknown_code", UNKNOWN_CODE)
+            return _page(pages, service, 404, message=UNKNOWN_CODE)
+        raise UnknownCode()
     count_verification("code", "authentic" if result["authentic"] else "not_authentic")
     if html:
-        return _page(container, 200, notice=result)
+        return _page(pages, service, 200, notice=result)
     return JSONResponse(result)
 
 
@@ -151,23 +153,23 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     description="本文にPDFそのもの（application/pdf）"
     "又は multipart/form-data のファイルを送信します。",
 )
-async def verify_file(container: ContainerDep, request: Request) -> Response:
+async def verify_file(service: Service, pages: Pages, request: Request) -> Response:
     html = wants_html(request.headers.get("accept"))
     body = await _read_capped(request, MAX_UPLOAD)
     if body is None:
-        raise ApiError(413, "file_too_large", "PDFファイル（10MB以下）を送信してください。")
+        raise FileTooLarge()
     content_type = request.headers.get("content-type", "application/pdf")
     pdf = await asyncio.to_thread(uploaded_pdf, content_type, body)
     if pdf is None or len(pdf) > MAX_PDF:
-        raise ApiError(422, "not_a_pdf", "PDFファイル（10MB以下）を送信してください。")
-    result = await container.service.verify_file(pdf)
+        raise NotAPdf()
+    result = await service.verify_file(pdf)
     count_verification("file", "authentic" if result else "not_issued")
     if result is None:
         if html:
-            return _page(container, 200, message=NOT_ISSUED)
+            return _page(pages, service, 200, message=NOT_ISSUED)
         return JSONResponse({"authentic": False, "message": NOT_ISSUED})
     if html:
-        return _page(container, 200, notice=result)
+        return _page(pages, service, 200, notice=result)
     return JSONResponse(result)
 
 
@@ -180,10 +182,8 @@ class ConsentFormRequest(BaseModel):
 
 
 @router.post("/consent-forms", summary="個人情報利用同意書（記入用PDF、保存しません）")
-async def consent_form(
-    container: ContainerDep, body: ConsentFormRequest, principal: Employer
-) -> Response:
-    pdf = await container.service.consent_form(
+async def consent_form(service: Service, body: ConsentFormRequest, principal: Employer) -> Response:
+    pdf = await service.consent_form(
         employer_id=principal.employer_id,
         employer_name=(body.employer_name or "").strip() or None,
         worker_name=body.worker_name,
