@@ -32,9 +32,9 @@ from fastapi import APIRouter, Request, Response
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -49,7 +49,7 @@ from portal.adapters.outbound.services import (
 from portal.core.formatting import checked, nested
 from portal.core.results import history_rows
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as("employer")])
 
 ADDRESS_FIELDS = ("postal_code", "prefecture", "city_address", "building", "addressee", "phone")
 DECLARATIONS = ("career_certified", "card_issuance_consented")
@@ -84,7 +84,6 @@ def address_body(values: dict[str, str], prefix: str) -> dict[str, str | None]:
 
 @router.get("/applications", summary="レベル判定代行申請の一覧", response_model=None)
 async def applications(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     found = await api.get("application", "/applications")
     drafts = [a for a in found if a.get("status") == "draft"]
@@ -99,7 +98,6 @@ async def applications(request: Request, portal: PortalDep) -> Response:
 
 @router.post("/applications", response_model=None)
 async def create(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "employer")
     await checked_form(request)
     created = await user_api(request, portal).post("application", "/applications", {})
     return redirect(app_path(str(created["application_id"])))
@@ -152,7 +150,6 @@ async def parent_page(
 
 @router.get("/applications/{application_id}", summary="代行申請（親画面）", response_model=None)
 async def application_page(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     return await parent_page(request, api, await application_of(api, application_id))
 
@@ -160,7 +157,6 @@ async def application_page(request: Request, portal: PortalDep, application_id: 
 @router.post("/applications/{application_id}", response_model=None)
 async def save_header(request: Request, portal: PortalDep, application_id: str) -> Response:
     """保存 / 技能者追加 / 確認画面へ: the header is saved first in every case."""
-    require_login(request, "employer")
     values = text_fields(await checked_form(request))
     action = values.pop("action", "save")
     api = user_api(request, portal)
@@ -192,7 +188,6 @@ async def save_header(request: Request, portal: PortalDep, application_id: str) 
 
 @router.post("/applications/{application_id}/delete", response_model=None)
 async def delete_draft(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     await checked_form(request)
     await user_api(request, portal).delete("application", app_path(application_id))
     session_of(request).add_flash("success", f"下書き {application_id} を削除しました。")
@@ -201,7 +196,6 @@ async def delete_draft(request: Request, portal: PortalDep, application_id: str)
 
 @router.post("/applications/{application_id}/withdraw", response_model=None)
 async def withdraw(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     values = text_fields(await checked_form(request))
     api = user_api(request, portal)
     reason = values.get("reason", "").strip() or None
@@ -327,7 +321,6 @@ def with_prefill(values: dict[str, str], prefill: dict[str, Any] | None) -> dict
 async def new_line(
     request: Request, portal: PortalDep, application_id: str, worker_id: str = ""
 ) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     application = await application_of(api, application_id)
     if not application.get("editable"):
@@ -348,7 +341,6 @@ async def new_line(
 async def _save_line(
     request: Request, portal: Portal, application_id: str, line_id: str | None
 ) -> Response:
-    require_login(request, "employer")
     values = text_fields(await checked_form(request))
     action = values.pop("action", "save")
     api = user_api(request, portal)
@@ -420,7 +412,6 @@ async def add_line(request: Request, portal: PortalDep, application_id: str) -> 
 async def edit_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     application = await application_of(api, application_id)
     line = next((x for x in application.get("lines", []) if x.get("line_id") == line_id), None)
@@ -445,7 +436,6 @@ async def replace_line(
 async def remove_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    require_login(request, "employer")
     await checked_form(request)
     await user_api(request, portal).delete(
         "application", app_path(application_id, f"/lines/{quote(line_id, safe='')}")
@@ -458,7 +448,6 @@ async def remove_line(
 async def preview_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    require_login(request, "employer")
     await checked_form(request)
     api = user_api(request, portal)
     reply = await api.call(
@@ -476,7 +465,6 @@ async def preview_line(
 
 @router.post("/applications/{application_id}/preview", response_model=None)
 async def preview_all(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     await checked_form(request)
     api = user_api(request, portal)
     application = await application_of(api, application_id)
@@ -557,7 +545,6 @@ async def confirm_page(
     "/applications/{application_id}/confirm", summary="代行申請（確認画面）", response_model=None
 )
 async def confirm(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") != "draft":
@@ -567,7 +554,6 @@ async def confirm(request: Request, portal: PortalDep, application_id: str) -> R
 
 @router.post("/applications/{application_id}/submit", response_model=None)
 async def submit(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     values = text_fields(await checked_form(request))
     key = values.get("idempotency_key", "").strip() or str(uuid.uuid4())
     api = user_api(request, portal)
@@ -594,7 +580,6 @@ async def submit(request: Request, portal: PortalDep, application_id: str) -> Re
     "/applications/{application_id}/done", summary="代行申請（申請完了）", response_model=None
 )
 async def done(request: Request, portal: PortalDep, application_id: str) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") == "draft":

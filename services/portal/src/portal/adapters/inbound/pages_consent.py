@@ -18,9 +18,9 @@ from starlette.datastructures import UploadFile
 from portal.adapters.inbound.deps import PortalDep
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -78,9 +78,8 @@ async def draft_banner(api: UserApi) -> dict[str, Any]:
     return {"drafts": drafts, "drafts_unknown": False}
 
 
-@router.get("/menu", summary="メニュー", response_model=None)
+@router.get("/menu", summary="メニュー", response_model=None, dependencies=[login_as("employer")])
 async def menu(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     context = await draft_banner(api)
     try:
@@ -130,9 +129,13 @@ async def consent_page(
     )
 
 
-@router.get("/consents", summary="個人情報利用申請", response_model=None)
+@router.get(
+    "/consents",
+    summary="個人情報利用申請",
+    response_model=None,
+    dependencies=[login_as("employer")],
+)
 async def consents(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     profile = await api.get("identity", "/employers/me")
     return await consent_page(request, api, employer_defaults(profile), 1)
@@ -154,9 +157,8 @@ def renumbered(values: dict[str, str], workers: list[dict[str, str]]) -> dict[st
     return kept
 
 
-@router.post("/consents", response_model=None)
+@router.post("/consents", response_model=None, dependencies=[login_as("employer")])
 async def file_consents(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "employer")
     form = await checked_form(request)
     values = text_fields(form)
     action = values.pop("action", "submit")
@@ -251,9 +253,12 @@ def pdf_response(data: bytes, filename: str, fallback: str) -> Response:
     )
 
 
-@router.get("/consents/{consent_id}/consent-form.pdf", summary="個人情報利用同意書（記入用）")
+@router.get(
+    "/consents/{consent_id}/consent-form.pdf",
+    summary="個人情報利用同意書（記入用）",
+    dependencies=[login_as("employer")],
+)
 async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     detail = await api.get("consent", f"/consents/{quote(consent_id, safe='')}")
     body = detail.get("consent_form_request") or {}
@@ -266,9 +271,10 @@ async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str)
     )
 
 
-@router.post("/consents/{consent_id}/signed-form", response_model=None)
+@router.post(
+    "/consents/{consent_id}/signed-form", response_model=None, dependencies=[login_as("employer")]
+)
 async def upload_signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    require_login(request, "employer")
     form = await checked_form(request)
     session = session_of(request)
     upload = form.get("signed_form")
@@ -311,9 +317,12 @@ async def upload_signed_form(request: Request, portal: PortalDep, consent_id: st
     return redirect(f"/consents#consent-{consent_id}")
 
 
-@router.get("/consents/{consent_id}/signed-form", summary="署名済み同意書のダウンロード")
+@router.get(
+    "/consents/{consent_id}/signed-form",
+    summary="署名済み同意書のダウンロード",
+    dependencies=[login_as("employer", "evaluator")],
+)
 async def signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    require_login(request, "employer", "evaluator")
     api = user_api(request, portal)
     reply = await api.call("consent", "GET", f"/consents/{quote(consent_id, safe='')}/signed-form")
     if not reply.ok:

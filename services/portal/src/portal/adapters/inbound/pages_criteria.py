@@ -17,7 +17,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 
 from portal.adapters.inbound.deps import PortalDep
-from portal.adapters.inbound.web import TEMPLATES, render, require_login, user_api
+from portal.adapters.inbound.web import (
+    TEMPLATES,
+    login_as,
+    render,
+    session_of,
+    user_api,
+)
 from portal.adapters.outbound.services import (
     Forbidden,
     NotFound,
@@ -121,9 +127,11 @@ async def my_trades(api: UserApi) -> tuple[list[dict[str, Any]], list[str]]:
 # --- 基準管理メニュー -------------------------------------------------------------------------
 
 
-@router.get("/criteria", summary="基準管理メニュー", response_model=None)
+@router.get(
+    "/criteria", summary="基準管理メニュー", response_model=None, dependencies=[login_as(*STAFF)]
+)
 async def menu(request: Request, portal: PortalDep) -> Response:
-    session = require_login(request, *STAFF)
+    session = session_of(request)
     api = user_api(request, portal)
     trades, mine = await my_trades(api)
     context: dict[str, Any] = {"trades": trades}
@@ -143,9 +151,13 @@ async def menu(request: Request, portal: PortalDep) -> Response:
 # --- 基準マスタ一覧 -----------------------------------------------------------------------------
 
 
-@router.get("/criteria/trades", summary="基準マスタ一覧", response_model=None)
+@router.get(
+    "/criteria/trades",
+    summary="基準マスタ一覧",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
+)
 async def trade_list(request: Request, portal: PortalDep, status: str = "") -> Response:
-    require_login(request, *STAFF)
     trades, mine = await my_trades(user_api(request, portal))
     counts = {key: sum(1 for t in trades if t.get("status") == key) for key in core.TRADE_STATUS_JA}
     shown = [t for t in trades if not status or t.get("status") == status]
@@ -166,9 +178,14 @@ async def trade_list(request: Request, portal: PortalDep, status: str = "") -> R
 # --- 分野の判定基準 ---------------------------------------------------------------------------
 
 
-@router.get("/criteria/trades/{trade}", summary="分野の判定基準", response_model=None)
+@router.get(
+    "/criteria/trades/{trade}",
+    summary="分野の判定基準",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
+)
 async def trade_detail(request: Request, portal: PortalDep, trade: str, on: str = "") -> Response:
-    session = require_login(request, *STAFF)
+    session = session_of(request)
     api = user_api(request, portal)
     notice = None
     detail = None
@@ -214,10 +231,12 @@ async def trade_detail(request: Request, portal: PortalDep, trade: str, on: str 
 
 
 @router.get(
-    "/criteria/versions/{version_id}.yaml", summary="判定基準の版をYAMLで出力", response_model=None
+    "/criteria/versions/{version_id}.yaml",
+    summary="判定基準の版をYAMLで出力",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
 )
 async def version_yaml(request: Request, portal: PortalDep, version_id: str) -> Response:
-    require_login(request, *STAFF)
     reply = await user_api(request, portal).call(
         JUDGEMENT,
         "GET",
@@ -241,9 +260,13 @@ async def version_yaml(request: Request, portal: PortalDep, version_id: str) -> 
 # --- 監査ログ ---------------------------------------------------------------------------------
 
 
-@router.get("/criteria/audit", summary="基準管理の監査ログ", response_model=None)
+@router.get(
+    "/criteria/audit",
+    summary="基準管理の監査ログ",
+    response_model=None,
+    dependencies=[login_as(APPROVER)],
+)
 async def audit(request: Request, portal: PortalDep, trade: str = "") -> Response:
-    require_login(request, APPROVER)
     api = user_api(request, portal)
     entries = await call(api, "GET", "/criteria/audit", params={"trade": trade or None})
     trades, _ = await my_trades(api)

@@ -18,9 +18,9 @@ from portal.adapters.inbound.pages_criteria import APPROVER, call, problems_of, 
 from portal.adapters.inbound.pages_criteria_drafts import catalogue, impact_of
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -29,7 +29,7 @@ from portal.adapters.outbound.services import ServiceError
 from portal.core import criteria as core
 from shared_kernel.time import JST
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as(APPROVER)])
 INLINE = ("own_draft", "publication_busy")
 APPROVE_FIELDS = {
     "reason_required": "reason",
@@ -45,7 +45,6 @@ def _today() -> str:
 
 @router.get("/criteria/approvals", summary="承認待ちの下書き", response_model=None)
 async def queue(request: Request, portal: PortalDep) -> Response:
-    require_login(request, APPROVER)
     api = user_api(request, portal)
     submitted = await call(api, "GET", "/criteria/drafts", params={"status": "submitted"})
     submitted.sort(key=lambda d: str(d.get("submitted_at") or ""))
@@ -98,7 +97,6 @@ async def _approval_page(
 
 @router.get("/criteria/approvals/{draft_id}", summary="下書きの承認", response_model=None)
 async def approval(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, APPROVER)
     return await _approval_page(request, portal, draft_id)
 
 
@@ -124,7 +122,6 @@ def _refusal(
 
 @router.post("/criteria/approvals/{draft_id}/approve", response_model=None)
 async def approve(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, APPROVER)
     values = text_fields(await checked_form(request))
     api = user_api(request, portal)
     body: dict[str, Any] = {
@@ -174,7 +171,6 @@ async def approve(request: Request, portal: PortalDep, draft_id: str) -> Respons
 
 @router.post("/criteria/approvals/{draft_id}/return", response_model=None)
 async def return_draft(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, APPROVER)
     values = text_fields(await checked_form(request))
     api = user_api(request, portal)
     try:

@@ -29,9 +29,9 @@ from portal.adapters.inbound.pages_criteria import (
 )
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -68,11 +68,15 @@ async def search_results(api: UserApi, form: core.TableForm) -> dict[str, list[d
 # --- 下書き一覧 --------------------------------------------------------------------------------
 
 
-@router.get("/criteria/drafts", summary="判定基準の下書き一覧", response_model=None)
+@router.get(
+    "/criteria/drafts",
+    summary="判定基準の下書き一覧",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
+)
 async def draft_list(
     request: Request, portal: PortalDep, trade: str = "", status: str = ""
 ) -> Response:
-    require_login(request, *STAFF)
     statuses = core.DRAFT_STATUS_JA
     params = {"trade": trade or None, "status": status if status in statuses else None}
     drafts = await call(user_api(request, portal), "GET", "/criteria/drafts", params=params)
@@ -121,17 +125,20 @@ async def _new_form(
     )
 
 
-@router.get("/criteria/drafts/new", summary="下書きの作成", response_model=None)
+@router.get(
+    "/criteria/drafts/new",
+    summary="下書きの作成",
+    response_model=None,
+    dependencies=[login_as(EDITOR)],
+)
 async def new_draft_form(request: Request, portal: PortalDep, trade: str = "") -> Response:
-    require_login(request, EDITOR)
     if not trade:
         return redirect("/criteria/trades")
     return await _new_form(request, portal, trade)
 
 
-@router.post("/criteria/drafts/new", response_model=None)
+@router.post("/criteria/drafts/new", response_model=None, dependencies=[login_as(EDITOR)])
 async def new_draft(request: Request, portal: PortalDep) -> Response:
-    require_login(request, EDITOR)
     values = text_fields(await checked_form(request))
     trade = values.get("trade", "")
     api = user_api(request, portal)
@@ -184,16 +191,17 @@ async def new_draft(request: Request, portal: PortalDep) -> Response:
 
 
 @router.get(
-    "/criteria/drafts/upload", summary="判定基準の表（YAML）のアップロード", response_model=None
+    "/criteria/drafts/upload",
+    summary="判定基準の表（YAML）のアップロード",
+    response_model=None,
+    dependencies=[login_as(EDITOR)],
 )
 async def upload_form(request: Request) -> Response:
-    require_login(request, EDITOR)
     return render(request, "criteria_upload.html", {"limit": CRITERIA_YAML_BYTES})
 
 
-@router.post("/criteria/drafts/upload", response_model=None)
+@router.post("/criteria/drafts/upload", response_model=None, dependencies=[login_as(EDITOR)])
 async def upload(request: Request, portal: PortalDep) -> Response:
-    require_login(request, EDITOR)
     form = await checked_form(request)
     upload_file = form.get("file")
     context: dict[str, Any] = {"limit": CRITERIA_YAML_BYTES}
@@ -275,17 +283,20 @@ async def _draft(api: UserApi, draft_id: str) -> dict[str, Any]:
     return draft
 
 
-@router.get("/criteria/drafts/{draft_id}", summary="判定基準の下書き", response_model=None)
+@router.get(
+    "/criteria/drafts/{draft_id}",
+    summary="判定基準の下書き",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
+)
 async def draft_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, *STAFF)
     draft = await _draft(user_api(request, portal), draft_id)
     form = core.TableForm.from_draft(draft)
     return await _draft_page(request, portal, draft, form, problems=draft.get("problems") or [])
 
 
-@router.post("/criteria/drafts/{draft_id}", response_model=None)
+@router.post("/criteria/drafts/{draft_id}", response_model=None, dependencies=[login_as(EDITOR)])
 async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, EDITOR)
     fields = text_fields(await checked_form(request))
     api = user_api(request, portal)
     draft = await _draft(api, draft_id)
@@ -351,9 +362,10 @@ async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Resp
     return redirect(path)
 
 
-@router.post("/criteria/drafts/{draft_id}/withdraw", response_model=None)
+@router.post(
+    "/criteria/drafts/{draft_id}/withdraw", response_model=None, dependencies=[login_as(EDITOR)]
+)
 async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, EDITOR)
     values = text_fields(await checked_form(request))
     api = user_api(request, portal)
     path = f"/criteria/drafts/{q(draft_id)}"
@@ -381,10 +393,12 @@ async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Respon
 
 
 @router.get(
-    "/criteria/drafts/{draft_id}/diff", summary="下書きと公開中の版の差分", response_model=None
+    "/criteria/drafts/{draft_id}/diff",
+    summary="下書きと公開中の版の差分",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
 )
 async def diff_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, *STAFF)
     api = user_api(request, portal)
     draft = await _draft(api, draft_id)
     diff = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}/diff")
@@ -416,9 +430,13 @@ async def impact_of(api: UserApi, draft_id: str) -> dict[str, Any] | None:
     return found
 
 
-@router.get("/criteria/drafts/{draft_id}/impact", summary="影響確認", response_model=None)
+@router.get(
+    "/criteria/drafts/{draft_id}/impact",
+    summary="影響確認",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
+)
 async def impact_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, *STAFF)
     api = user_api(request, portal)
     draft = await _draft(api, draft_id)
     impact = await impact_of(api, draft_id)
@@ -436,9 +454,10 @@ async def impact_page(request: Request, portal: PortalDep, draft_id: str) -> Res
     )
 
 
-@router.post("/criteria/drafts/{draft_id}/impact", response_model=None)
+@router.post(
+    "/criteria/drafts/{draft_id}/impact", response_model=None, dependencies=[login_as(*STAFF)]
+)
 async def impact_start(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, *STAFF)
     await checked_form(request)
     path = f"/criteria/drafts/{q(draft_id)}/impact"
     try:
@@ -458,10 +477,12 @@ async def impact_start(request: Request, portal: PortalDep, draft_id: str) -> Re
 
 
 @router.get(
-    "/criteria/drafts/{draft_id}/impact.csv", summary="影響確認の結果（CSV）", response_model=None
+    "/criteria/drafts/{draft_id}/impact.csv",
+    summary="影響確認の結果（CSV）",
+    response_model=None,
+    dependencies=[login_as(*STAFF)],
 )
 async def impact_csv(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    require_login(request, *STAFF)
     reply = await user_api(request, portal).call(
         JUDGEMENT,
         "GET",

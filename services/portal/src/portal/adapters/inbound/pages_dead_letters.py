@@ -20,9 +20,9 @@ from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_ops import SERVICE_JA
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -36,7 +36,7 @@ from portal.adapters.outbound.services import (
     json_of,
 )
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as("operator")])
 CONSUMERS = ("consent", "application", "judgement", "notification", "document")
 
 
@@ -66,7 +66,6 @@ LetterDep = Annotated[Letter, Depends()]
 
 @router.get("/ops/dead-letters", summary="デッドレター一覧", response_model=None)
 async def dead_letters(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "operator")
     api = user_api(request, portal)
     rows: list[dict[str, Any]] = []
     unreachable: list[str] = []
@@ -133,13 +132,11 @@ async def _detail(
     response_model=None,
 )
 async def dead_letter(request: Request, portal: PortalDep, at: LetterDep) -> Response:
-    require_login(request, "operator")
     return await _detail(request, portal, at)
 
 
 @router.post("/ops/dead-letters/{service}/{topic}/{partition}/{offset}/replay", response_model=None)
 async def replay(request: Request, portal: PortalDep, at: LetterDep) -> Response:
-    require_login(request, "operator")
     values = text_fields(await checked_form(request))
     reason = values.get("reason", "").strip()
     if at.service not in CONSUMERS:

@@ -13,12 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from portal.adapters.inbound.deps import PortalDep
-from portal.adapters.inbound.web import render, require_login
+from portal.adapters.inbound.web import login_as, render
 from portal.core import operations as ops
 from portal.core.formatting import jp_datetime
 from shared_kernel.time import JST
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as("operator")])
 SERVICE_JA = {
     "identity": "利用者管理",
     "consent": "個人情報利用申請",
@@ -104,7 +104,6 @@ def overview(history: ops.History, now: float) -> dict[str, Any]:
 
 @router.get("/ops", summary="運用状況", response_model=None)
 async def operations(request: Request, portal: PortalDep, refresh: int = 1) -> Response:
-    require_login(request, "operator")
     container = portal
     if not container.history.points:
         await container.sampler.sample()

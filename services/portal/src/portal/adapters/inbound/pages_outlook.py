@@ -23,11 +23,11 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request, Response
 
 from portal.adapters.inbound.deps import PortalDep
-from portal.adapters.inbound.web import render, require_login, user_api
+from portal.adapters.inbound.web import login_as, render, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi
 from shared_kernel.labels import level_ja
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as("employer")])
 
 SORTS: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
     "name": lambda r: (str(r.get("name") or ""),),
@@ -138,7 +138,6 @@ async def outlook_page(
     worker: str = "",
     detail_trade: str = "",
 ) -> Response:
-    require_login(request, "employer")
     api = user_api(request, portal)
     all_rows = await _rows(api)
     rows = table_rows(all_rows, table)
@@ -181,7 +180,6 @@ async def outlook_page(
 
 @router.get("/outlook.csv", summary="レベル診断（CSV）", response_model=None)
 async def outlook_csv(request: Request, portal: PortalDep, table: TableQueryDep) -> Response:
-    require_login(request, "employer")
     rows = table_rows(await _rows(user_api(request, portal)), table)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

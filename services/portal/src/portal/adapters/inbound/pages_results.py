@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request, Response
 
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_consent import pdf_response
-from portal.adapters.inbound.web import render, require_login, user_api
+from portal.adapters.inbound.web import login_as, render, session_of, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi, error_of
 from portal.core.results import current_notice, history_rows, notices_by_line, sequence_of
 
@@ -107,7 +107,7 @@ async def line_detail(
 async def results_page(
     request: Request, portal: Portal, application_id: str | None, detail: str | None
 ) -> Response:
-    session = require_login(request, "employer")
+    session = session_of(request)
     api = user_api(request, portal)
     if application_id is not None:
         # another employer's (or an unknown) application: 404, as in the services
@@ -147,23 +147,36 @@ async def results_page(
     )
 
 
-@router.get("/results", summary="レベル判定結果確認", response_model=None)
+@router.get(
+    "/results",
+    summary="レベル判定結果確認",
+    response_model=None,
+    dependencies=[login_as("employer")],
+)
 async def results(request: Request, portal: PortalDep, detail: str | None = None) -> Response:
     return await results_page(request, portal, None, detail)
 
 
-@router.get("/results/{application_id}", summary="結果確認（申請ごと）", response_model=None)
+@router.get(
+    "/results/{application_id}",
+    summary="結果確認（申請ごと）",
+    response_model=None,
+    dependencies=[login_as("employer")],
+)
 async def results_of(
     request: Request, portal: PortalDep, application_id: str, detail: str | None = None
 ) -> Response:
     return await results_page(request, portal, application_id, detail)
 
 
-@router.get("/results/{application_id}/notices/{notice_id}", summary="結果通知書（PDF）")
+@router.get(
+    "/results/{application_id}/notices/{notice_id}",
+    summary="結果通知書（PDF）",
+    dependencies=[login_as("employer", "evaluator")],
+)
 async def notice_pdf(
     request: Request, portal: PortalDep, application_id: str, notice_id: str
 ) -> Response:
-    require_login(request, "employer", "evaluator")
     api = user_api(request, portal)
     reply = await api.call(
         "document",

@@ -18,9 +18,9 @@ from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_results import line_detail
 from portal.adapters.inbound.web import (
     checked_form,
+    login_as,
     redirect,
     render,
-    require_login,
     session_of,
     text_fields,
     user_api,
@@ -33,7 +33,7 @@ from portal.adapters.outbound.services import (
     json_of,
 )
 
-router = APIRouter()
+router = APIRouter(dependencies=[login_as("evaluator")])
 
 
 async def _count(api: UserApi, service: str) -> int | None:
@@ -45,7 +45,6 @@ async def _count(api: UserApi, service: str) -> int | None:
 
 @router.get("/review", summary="審査メニュー", response_model=None)
 async def review_menu(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "evaluator")
     api = user_api(request, portal)
     return render(
         request,
@@ -83,13 +82,11 @@ async def consent_queue(
 
 @router.get("/review/consents", summary="個人情報利用申請の審査", response_model=None)
 async def consent_reviews(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "evaluator")
     return await consent_queue(request, portal)
 
 
 @router.post("/review/consents/{consent_id}", response_model=None)
 async def decide_consent(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    require_login(request, "evaluator")
     values = text_fields(await checked_form(request))
     action = values.get("action")
     api = user_api(request, portal)
@@ -139,13 +136,11 @@ async def judgement_queue(
 
 @router.get("/review/judgements", summary="判定結果の審査", response_model=None)
 async def judgement_reviews(request: Request, portal: PortalDep) -> Response:
-    require_login(request, "evaluator")
     return await judgement_queue(request, portal)
 
 
 @router.post("/review/judgements/{line_id}", response_model=None)
 async def decide_judgement(request: Request, portal: PortalDep, line_id: str) -> Response:
-    require_login(request, "evaluator")
     values = text_fields(await checked_form(request))
     action = values.get("action")
     body: dict[str, Any] = {"action": "confirm" if action == "confirm" else "override"}

@@ -7,7 +7,8 @@ Page handlers (``pages_*.py``) use:
 * ``await checked_form(request)`` — the submitted form after the CSRF check;
 * ``user_api(request, portal)`` — the services with the user's token (``UserApi``); a route
   gets the running portal's parts as a parameter ``portal: PortalDep`` (``deps.py``);
-* ``require_login(request, *roles)`` — the session, or a redirect to the login page.
+* ``login_as(*roles)`` — the access check of a router or a route (``dependencies=[…]``): the
+  session (``session_of(request)``), or a redirect to the login page (``require_login``).
 
 ``install(app, settings)`` adds the session middleware and the request body limits
 (``body_limit``) and turns the portal's exceptions into Japanese pages, all through one table
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -153,6 +154,17 @@ def require_login(request: Request, *roles: str) -> Session:
     if roles and session.role not in roles:
         raise Forbidden("この画面はご利用のアカウントの権限では表示できません。")
     return session
+
+
+def login_as(*roles: str) -> Any:
+    """The route's access check, as a FastAPI dependency (``require_login``): a router's or a
+    route's ``dependencies=[login_as("employer")]``; the route reads the session with
+    ``session_of(request)``."""
+
+    def logged_in(request: Request) -> Session:
+        return require_login(request, *roles)
+
+    return Depends(logged_in)
 
 
 async def checked_form(request: Request) -> FormData:
