@@ -120,7 +120,7 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
 
 TOPIC_CONFIG: dict[str, dict[str, str]] = {
     # one snapshot per worker (key 技能者ID): the latest is all a consumer needs, kept for ever
-    # (the same as scripts/deploy_manifests.py's KafkaTopics; a test compares them)
+    # (scripts/deploy_manifests.py writes the KafkaTopics from this; make manifests)
     "ccus.worker-snapshots": {
         "cleanup.policy": "compact",
         "min.compaction.lag.ms": "3600000",

@@ -26,8 +26,8 @@ Environment = Literal["development", "test", "staging", "production"]
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 TOPIC_PARTITIONS: dict[str, int] = {
-    # by logical topic name or its first part; deploy/compose/topics.txt and the KafkaTopics
-    # (scripts/deploy_manifests.py) hold the same numbers (a test compares them)
+    # by logical topic name or its first part; the one place: scripts/deploy_manifests.py
+    # writes the KafkaTopics and deploy/compose/topics.txt from these (make manifests)
     "application": 12,
     "judgement": 12,
     "partner": 12,
