@@ -537,3 +537,15 @@ async def test_the_confirmation_shows_the_fee_total_the_application_service_comp
     page = await client.get(f"/applications/{APPLICATION}/confirm", headers=HTML)
     assert page.status_code == 200, page.text
     assert "4,000円 × 2名" in page.text and "＝" not in text_of(page.text).split("手数料")[1][:40]
+
+
+async def test_an_unknown_address_is_a_japanese_404_page_or_json(portal: Portal) -> None:
+    client, _ = portal
+    page = await client.get("/no-such-page", headers=HTML)
+    assert page.status_code == 404 and "ページが見つかりません" in page.text
+    answer = await client.get("/no-such-page")
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "code": "http_404",
+        "message": "お探しのページは見つかりませんでした。",
+    }

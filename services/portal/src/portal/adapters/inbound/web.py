@@ -327,18 +327,19 @@ RETRY_AFTER_SECONDS = "30"
 def error_answer(request: Request, exc: Exception) -> Response:
     """The answer to one of ``ERROR_PAGES``' errors or an ``HTTPException``."""
     if isinstance(exc, StarletteHTTPException):
+        title, message = HTTP_PAGES.get(exc.status_code, HTTP_PAGE_OTHER)
         if not wants_html(request):
             return JSONResponse(
-                {"code": f"http_{exc.status_code}", "message": str(exc.detail)},
+                {"code": f"http_{exc.status_code}", "message": message},
                 status_code=exc.status_code,
             )
-        title, message = HTTP_PAGES.get(exc.status_code, HTTP_PAGE_OTHER)
         return error_page(request, exc.status_code, title, message)
     page = next(ERROR_PAGES[kind] for kind in type(exc).__mro__ if kind in ERROR_PAGES)
     message = str(getattr(exc, "message", ""))
     if page.code is not None and not wants_html(request):
         return JSONResponse({"code": page.code, "message": message}, status_code=page.status)
-    status, extra = page.status, dict[str, Any]()
+    status = page.status
+    extra: dict[str, Any] = {}
     if isinstance(exc, ServiceError):
         status = exc.status if 400 <= exc.status < 500 else page.status
         extra["details"] = exc.unplaced
