@@ -88,7 +88,8 @@ async def number_first_notices(runtime: Runtime) -> None:
                 "supersedes_judgement_id": None,
                 "rejudgement_run_id": None,
                 "rejudgement_reason": None,
-            }
+            },
+            "$inc": {"version": 1},
         },
     )
 

@@ -45,19 +45,22 @@ def provisionally_registered(
     """仮申請 (again): remembered, but an active user is not demoted by a stray event."""
     if user is not None and user.status == ACTIVE:
         return None
-    return User(
-        id=event.login_id,
-        version=user.version if user else 0,
-        login_id=event.login_id,
-        email=event.email,
-        employer_id=event.employer_id,
-        employer_name=event.employer_name,
-        status=PROVISIONAL,
-        registered_at=now,
-    ), []
+    return _known(event, user, PROVISIONAL, registered_at=now), []
 
 
 def activated(event: UserActivated, now: datetime, user: User | None) -> Outcome:
+    registered_at = user.registered_at if user else None
+    known = _known(event, user, ACTIVE, registered_at=registered_at, updated_at=now)
+    return known.model_copy(update={"activated_at": event.activated_at}), []
+
+
+def _known(
+    event: UserProvisionallyRegistered | UserProvisionallyRegisteredV2 | UserActivated,
+    user: User | None,
+    status: UserStatus,
+    **times: datetime | None,
+) -> User:
+    """The user as the event tells it (at the stored version)."""
     return User(
         id=event.login_id,
         version=user.version if user else 0,
@@ -65,11 +68,9 @@ def activated(event: UserActivated, now: datetime, user: User | None) -> Outcome
         email=event.email,
         employer_id=event.employer_id,
         employer_name=event.employer_name,
-        status=ACTIVE,
-        registered_at=user.registered_at if user else None,
-        activated_at=event.activated_at,
-        updated_at=now,
-    ), []
+        status=status,
+        **times,
+    )
 
 
 def addresses(users: Iterable[User]) -> list[str]:

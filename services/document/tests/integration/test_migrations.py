@@ -1,0 +1,48 @@
+"""``python -m document migrate``: notices issued before re-judgements existed get the
+fields the core's ``Notice`` reads (one reader), once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from document.config import Settings
+from document.inject import NOTICES, wire
+from shared_kernel.infra.runtime import build_runtime, migrate
+from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import isolated
+
+from ..unit.test_lineage import STORED
+
+REJUDGEMENT_FIELDS = (
+    "sequence",
+    "supersedes_notice_id",
+    "supersedes_judgement_id",
+    "rejudgement_run_id",
+    "rejudgement_reason",
+)
+
+
+def before_rejudgements() -> dict[str, Any]:
+    """A notice as stored before re-judgements existed (no sequence, no supersedes)."""
+    old = {**STORED, "_id": "RN-AP-1-1", "line_id": "AP-1-1", "issued_on": "2026-11-21"}
+    assert not set(REJUDGEMENT_FIELDS) & set(old)
+    return {**old, "version": 2}
+
+
+async def test_migrate_numbers_the_notices_issued_before_rejudgements(
+    settings: ServiceSettings, db: object
+) -> None:
+    s = isolated(Settings, topic_prefix=settings.topic_prefix, db_name=settings.db_name)
+    runtime = build_runtime(s)
+    try:
+        container = wire(runtime)
+        await runtime.db[NOTICES].insert_one(before_rejudgements())
+        assert "0001-notice-sequence" in await migrate(runtime)
+        raw = await runtime.db[NOTICES].find_one({"_id": "RN-AP-1-1"})
+        assert raw is not None and raw["sequence"] == 1 and raw["version"] == 3
+        assert all(field in raw for field in REJUDGEMENT_FIELDS)
+        notice = await container.service.notices.get("RN-AP-1-1")
+        assert notice is not None and (notice.sequence, notice.supersedes_notice_id) == (1, None)
+        assert await migrate(runtime) == []  # once
+    finally:
+        await runtime.mongo.close()
