@@ -332,3 +332,21 @@ async def test_a_consent_whose_term_is_one_year_outlives_the_judgement(world: Wo
     world.now = NOW + timedelta(hours=2)
     await world.service.on_judgement_completed(judged(app_id, 1, "approved", 2, world.now))
     assert worker in {w["worker_id"] for w in await world.service.workers(ME)}
+
+
+async def test_a_submission_needs_a_well_formed_key_and_a_list_a_known_status(
+    world: World,
+) -> None:
+    app_id = await world.ready_draft()
+    for key, code in [
+        (None, "idempotency_key_required"),
+        ("  ", "idempotency_key_required"),
+        ("キー", "invalid_idempotency_key"),
+        ("k" * 256, "invalid_idempotency_key"),
+    ]:
+        with pytest.raises(ApplicationError) as refused:
+            await world.service.submit(ME, app_id, key)
+        assert refused.value.code == code
+    with pytest.raises(ApplicationError) as unknown:
+        await world.service.list(ME, "unknown")
+    assert [(e.field, e.code) for e in unknown.value.errors] == [("status", "invalid_status")]

@@ -15,6 +15,7 @@ outbox); the views (``summary``, ``detail``, ``line_view``) are the JSON the rou
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -447,6 +448,40 @@ def ensure_submittable(doc: Application) -> None:
             "already_submitted",
             f"この申請は{STATUS_JA[doc.status]}のため、申請できません（申請できるのは下書きのみです）。",
         )
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def checked_key(key: str | None) -> str:
+    """The submission's Idempotency-Key: given, printable ASCII, at most 255 characters."""
+    if key is None or not key.strip():
+        raise ApplicationError(
+            "idempotency_key_required",
+            "Idempotency-Key ヘッダーが必要です"
+            "（申請の二重送信を防ぐため、申請ごとに一意の値を指定してください）。",
+        )
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ApplicationError(
+            "invalid_idempotency_key",
+            "Idempotency-Key は255文字以内の半角英数字・記号で指定してください。",
+        )
+    return key
+
+
+def checked_status(status: str | None) -> str | None:
+    """The status a list is filtered by (``None``: every one but the deleted drafts)."""
+    if status is not None and status not in STATUSES:
+        raise invalid(
+            [
+                FieldError(
+                    "status",
+                    "invalid_status",
+                    "状態は draft, submitted, judging, completed, withdrawn のいずれかです",
+                )
+            ]
+        )
+    return status
 
 
 def submitted_by(doc: Application, key: str) -> bool:

@@ -183,6 +183,7 @@ class ApplicationService:
         return self.policy.schedule.rule_on(self.today())
 
     async def list(self, principal: Principal, status: str | None) -> list[View]:
+        status = applications.checked_status(status)
         flt: dict[str, Any] = {"employer_id": principal.employer_id}
         flt["status"] = status if status else {"$ne": applications.DELETED}
         docs = await self.applications.find(flt)
@@ -352,8 +353,11 @@ class ApplicationService:
 
     # --- submission, withdrawal ------------------------------------------------------------
 
-    async def submit(self, principal: Principal, application_id: str, key: str) -> Submitted:
+    async def submit(
+        self, principal: Principal, application_id: str, idempotency_key: str | None
+    ) -> Submitted:
         """申請, once per Idempotency-Key: a retry with the same key gets the same answer."""
+        key = applications.checked_key(idempotency_key)
         employer_id = principal.employer_id
         doc = applications.owned(await self.applications.get(application_id), employer_id)
         if applications.submitted_by(doc, key):
