@@ -1,6 +1,6 @@
 """The operations screen's sampler: reads every service's probes and /metrics periodically.
 
-Runs as a background job of the portal (``runtime.background``). Each round reads, for every
+Runs as a background job of the portal (started by ``inject.py``). Each round reads, for every
 service at once, ``/healthz``, ``/readyz`` and ``/metrics`` (the portal's own metrics are
 read in-process) and adds the round to the :class:`~portal.core.operations.History` ring
 buffer. No Prometheus server is needed: the screen works on the local stack as it is.
