@@ -1,6 +1,7 @@
 """HTTP routes of the application service (port 8003), for the owning employer only.
 
-* reference data for the form: ``/options`` (prefectures, levels, judgeable trades, fee);
+* reference data for the form: ``/options`` (prefectures, levels, judgeable trades, the
+  criteria master's 経歴証明 rules from the judgement service, today's fee);
 * workers that may be chosen: ``/workers`` (valid consents), ``/workers/{id}/career-prefill``;
 * drafts: ``/applications`` (create, list by status), ``/applications/{id}`` (get, change
   the delivery address and declarations, delete a draft);
@@ -9,13 +10,18 @@
 * ``/applications/{id}/submit`` (``Idempotency-Key`` required), ``/applications/{id}/withdraw``;
 * evaluators and operators: ``/access-log``.
 
+A draft's ``fee_total_yen`` is what it would cost if submitted today (the portal shows it);
+after submission, the fee fixed then. Refusals are the core's ``DomainError`` s, answered
+through ``STATUS`` (one table, installed by ``inject.py``); the routes get the service and
+the access log through the placeholders ``get_service`` and ``get_access_log``.
+
 Another employer's application answers 404, as if it did not exist. Every answer that shows
 a worker's personal data is written to the access log (APPI) before it is returned.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +34,6 @@ from shared_kernel.infra.auth import require
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-T = TypeVar("T")
 
 STATUS = {
     "validation_error": 422,
