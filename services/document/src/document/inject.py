@@ -41,6 +41,7 @@ def wire(runtime: Runtime) -> Container:
     from document.adapters.inbound.pages import html_environment
     from document.adapters.outbound.files import PdfFiles
     from document.adapters.outbound.metrics import count_pdf
+    from document.adapters.outbound.migrations import NOTICE_SEQUENCE, number_first_notices
     from document.adapters.outbound.pdf import PdfRenderer
 
     settings = runtime.settings
@@ -49,11 +50,9 @@ def wire(runtime: Runtime) -> Container:
     renderer = PdfRenderer()  # one Typst compiler per process (fonts, templates)
     runtime.index("pdfs.files")
     runtime.index("pdfs.chunks", "files_id")
+    notices = runtime.store(NOTICES, "employer_id", "application_id", "line_id", "code", "sha256")
     service = DocumentService(
-        Repository(
-            runtime.store(NOTICES, "employer_id", "application_id", "line_id", "code", "sha256"),
-            Notice,
-        ),
+        Repository(notices, Notice),
         Repository(runtime.store("employers"), Employer),
         PdfFiles(runtime.db),
         renderer,
@@ -62,7 +61,11 @@ def wire(runtime: Runtime) -> Container:
         on_generated=count_pdf,
     )
     subscribe(runtime.consumer, service)
-    runtime.migration("0001-notice-sequence", number_first_notices)
+
+    async def numbered(_: Runtime) -> None:
+        await number_first_notices(notices)
+
+    runtime.migration(NOTICE_SEQUENCE, numbered)
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)
     log = AccessLog(
         DocumentStore(runtime.db, access_log.COLLECTION), access.PURPOSES, linked=access.LINKED
@@ -73,24 +76,6 @@ def wire(runtime: Runtime) -> Container:
         service=service,
         pages=html_environment(),
         access_log=log,
-    )
-
-
-async def number_first_notices(runtime: Runtime) -> None:
-    """Notices issued before re-judgements existed carry no ``sequence`` nor the fields of a
-    re-judgement: they are their line's first (idempotent)."""
-    await runtime.db[NOTICES].update_many(
-        {"sequence": {"$exists": False}},
-        {
-            "$set": {
-                "sequence": 1,
-                "supersedes_notice_id": None,
-                "supersedes_judgement_id": None,
-                "rejudgement_run_id": None,
-                "rejudgement_reason": None,
-            },
-            "$inc": {"version": 1},
-        },
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from document.adapters.outbound.migrations import NOTICE_SEQUENCE, REJUDGEMENT_FIELDS
 from document.config import Settings
 from document.inject import NOTICES, wire
 from shared_kernel.infra.runtime import build_runtime, migrate
@@ -12,14 +13,6 @@ from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.infra.testing import isolated
 
 from ..unit.test_lineage import STORED
-
-REJUDGEMENT_FIELDS = (
-    "sequence",
-    "supersedes_notice_id",
-    "supersedes_judgement_id",
-    "rejudgement_run_id",
-    "rejudgement_reason",
-)
 
 
 def before_rejudgements() -> dict[str, Any]:
@@ -37,7 +30,7 @@ async def test_migrate_numbers_the_notices_issued_before_rejudgements(
     try:
         container = wire(runtime)
         await runtime.db[NOTICES].insert_one(before_rejudgements())
-        assert "0001-notice-sequence" in await migrate(runtime)
+        assert NOTICE_SEQUENCE in await migrate(runtime)
         raw = await runtime.db[NOTICES].find_one({"_id": "RN-AP-1-1"})
         assert raw is not None and raw["sequence"] == 1 and raw["version"] == 3
         assert all(field in raw for field in REJUDGEMENT_FIELDS)
