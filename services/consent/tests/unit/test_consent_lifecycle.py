@@ -83,7 +83,7 @@ def test_approval_needs_the_signed_form_then_grants_for_a_year() -> None:
         consents.approve(doc, actor="hyoka01", now=NOW, policy=MANUAL)
     assert caught.value.code == "signed_form_missing"
     doc, events = attached(doc)
-    assert events == [] and doc.status == "pending" and consents.complete(doc)
+    assert events == [] and doc.status == "pending" and doc.complete()
     approved, events = consents.approve(doc, actor="hyoka01", now=NOW, policy=MANUAL)
     assert approved.status == "approved"
     assert approved.valid_until == date(2027, 11, 20)

@@ -195,14 +195,6 @@ def consent_id(employer_id: str, worker_id: str) -> str:
     return f"{employer_id}-{worker_id}"
 
 
-def is_valid(consent: Consent, today: date) -> bool:
-    return consent.is_valid(today)
-
-
-def complete(consent: Consent) -> bool:
-    return consent.complete()
-
-
 def _entry(action: str, by: str, now: datetime, status: Status, **extra: Any) -> HistoryEntry:
     return HistoryEntry(at=now, action=action, by=by, status=status, **extra)
 

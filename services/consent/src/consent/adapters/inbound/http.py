@@ -14,13 +14,14 @@ of another 分野: they answer 404.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from consent.core import files
+from consent.core.consents import Status
 from consent.core.service import ConsentService
 from consent.core.validation import ApplicationInput
 from shared_kernel.infra.auth import require
@@ -38,7 +39,6 @@ Service = Annotated[ConsentService, Depends(get_service)]
 Employer = Annotated[Principal, Depends(require("employer"))]
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
-Status = Literal["pending", "approved", "returned", "ended"]
 
 STATUS: dict[str, int] = {
     "validation_error": 422,
