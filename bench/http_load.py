@@ -419,7 +419,7 @@ def bench(quick: bool) -> dict[str, Any]:
         drop_caches(mongo_url)
     extra = {
         "JUDGEMENT_REVIEW_POLICY": "auto",
-        "APPLICATION_CONSENT_ENDS_ON_JUDGEMENT": "false",
+        "CONSENT_END_ON_JUDGEMENT": "false",  # consents outlive the judgements (reused workers)
     }
     if keep:
         extra |= {f"{svc.upper()}_DB_NAME": cache_db(svc, count) for svc in SEEDED}

@@ -423,7 +423,7 @@ async def bench(quick: bool) -> dict[str, Any]:
         "pipeline",
         services=SERVICES,
         extra_env={
-            "APPLICATION_CONSENT_ENDS_ON_JUDGEMENT": "false",
+            "CONSENT_END_ON_JUDGEMENT": "false",  # consents outlive the judgements (reused workers)
             "JUDGEMENT_REVIEW_POLICY": "auto",
             "NOTIFICATION_SENDER_POLL_SECONDS": "0.5",
         },

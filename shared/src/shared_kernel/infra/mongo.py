@@ -231,22 +231,27 @@ class DocumentStore:
                 await asyncio.sleep(0.01)
         raise StaleVersion(f"{self.name}/{doc_id}: too many concurrent writes")
 
+    async def set_fields(self, doc: Document, changes: Mapping[str, Any]) -> bool:
+        """A migration's rewrite of some fields of ``doc`` (as read), by ``_id`` + version: a
+        document written meanwhile is left for the next run. The version stays (the state a
+        reader sees is the same, only its stored shape changes). Whether it was written."""
+        flt = {"_id": doc["_id"], "version": doc.get("version")}
+        assert_write_filter(flt)
+        result = await self.collection.update_one(flt, {"$set": dict(changes)})
+        return bool(result.modified_count)
+
     async def backfill_outbox_flags(self) -> int:
         """Set ``_outbox_due`` and ``_outbox_pending`` on documents stored before the relay
-        swept by them (migration ``0001-outbox-due-flag``); how many were set. Found by a
-        read, written by ``_id`` + version (the flags only: the version stays)."""
+        swept by them (migration ``0001-outbox-due-flag``); how many were set."""
         missing = self.collection.find(
             {OUTBOX_DUE: {"$exists": False}}, projection={"_id": 1, "version": 1, OUTBOX: 1}
         )
         count = 0
         async for doc in missing:
-            flt = {"_id": doc["_id"], "version": doc["version"]}
-            assert_write_filter(flt)
             outbox = doc.get(OUTBOX) or []
-            result = await self.collection.update_one(
-                flt, {"$set": {OUTBOX_DUE: bool(outbox), OUTBOX_PENDING_COUNT: len(outbox)}}
+            count += await self.set_fields(
+                doc, {OUTBOX_DUE: bool(outbox), OUTBOX_PENDING_COUNT: len(outbox)}
             )
-            count += result.modified_count
         return count
 
     async def pending(self, limit: int = 100) -> list[Document]:

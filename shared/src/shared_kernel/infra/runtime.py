@@ -210,12 +210,17 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
     if runtime.consumes:
         runtime.consumer.subscribe()
     runtime.index(LEASES)
-    created = await ensure_indexes(
-        runtime.db,
-        {name: sorted(fields) for name, fields in runtime.indexes.items()},
-        postgresql_url=runtime.settings.ferretdb_postgresql_url,
-    )
-    log.info("indexes.ready", collections=len(created))
+    if runtime.settings.environment == "development":
+        # the local stack migrates at start-up; elsewhere `python -m <service> migrate` (the
+        # Kubernetes Job) runs the migrations before the new version starts
+        await migrate(runtime)
+    else:
+        created = await ensure_indexes(
+            runtime.db,
+            {name: sorted(fields) for name, fields in runtime.indexes.items()},
+            postgresql_url=runtime.settings.ferretdb_postgresql_url,
+        )
+        log.info("indexes.ready", collections=len(created))
     consumed = list(runtime.consumer.topics()) if runtime.consumes else []
     await ensure_topics(runtime.settings, consumed, published=runtime.publish.topics())
     await runtime.broker.start()

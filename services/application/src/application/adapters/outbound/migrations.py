@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
+from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.runtime import Runtime
 
 APPLICATIONS = "applications"
@@ -64,10 +65,8 @@ def upgrade(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def upgrade_applications(runtime: Runtime) -> None:
-    collection = runtime.db[APPLICATIONS]
-    async for doc in collection.find({}):
+    store = DocumentStore(runtime.db, APPLICATIONS)
+    for doc in await store.find({}):
         changes = upgrade(doc)
         if changes:  # only if nobody wrote it meanwhile (else the next run does it)
-            await collection.update_one(
-                {"_id": doc["_id"], "version": doc.get("version")}, {"$set": changes}
-            )
+            await store.set_fields(doc, changes)
