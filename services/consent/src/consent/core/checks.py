@@ -4,7 +4,7 @@ Filing answers whether a 技能者ID with a kana and a birth date matches CCUS; 
 limits that answer is an oracle (which IDs exist, a worker's birth date one guess after
 another). The answer is uniform (``validation.ccus_mismatch``) and the checks are counted
 in the consent database, collection ``ccus_checks`` (shared by every replica; every write
-addresses one document by ``_id``, through ``Documents.update``):
+addresses one document by ``_id``, through ``Aggregates.update``):
 
 * ``employer|<事業者ID>|<window start>`` — worker rows checked by the employer in a fixed
   window (``count``): at most ``per_employer`` per ``window``, then 429;

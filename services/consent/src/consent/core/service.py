@@ -1,4 +1,4 @@
-"""The consent service's use cases, over its ports (documents, files).
+"""The consent service's use cases, over its ports (aggregates, access log, files, disarmer).
 
 Every change goes through ``Aggregates.update`` (read, change, write by ``_id`` + version,
 retried on concurrent writes); events raised by a change are stored with it (outbox) and
@@ -450,8 +450,8 @@ class ConsentService:
         within ``uploads.timeout_seconds`` (its turn included).
 
         A thread cannot be stopped: one past its time goes on to its end in the background
-        (qpdf's decoders are bounded, core/files.py) and keeps its turn until then, so
-        hostile files cannot pile up threads; the request is answered at once."""
+        (qpdf's decoders are bounded: adapters/outbound/disarm.py) and keeps its turn until
+        then, so hostile files cannot pile up threads; the request is answered at once."""
         limits = self.uploads
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limits.timeout_seconds
