@@ -22,7 +22,7 @@ from typing import Literal
 
 import aiosmtplib
 from pydantic import Field
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FailureKind = Literal["permanent", "transient", "outage"]
 PERMANENT: FailureKind = "permanent"
@@ -38,6 +38,8 @@ OUR_FAULT = (
 
 class SmtpSettings(BaseSettings):
     """The SMTP server's settings (a mixin of a service's settings)."""
+
+    model_config = SettingsConfigDict(use_attribute_docstrings=True)  # documents each field
 
     smtp_host: str = "127.0.0.1"
     """SMTP server (the local mail sink by default)."""
