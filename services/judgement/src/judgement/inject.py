@@ -20,6 +20,7 @@ from judgement.core import access, outlook
 from judgement.core.criteria_admin import table_document
 from judgement.core.master import Master, build_master
 from judgement.core.service import JudgementService
+from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.criteria_admin.service import CriteriaAdministration
 from judgement.criteria_admin.source import MasterSource
 from shared_kernel.events.catalogue import (
@@ -32,9 +33,11 @@ from shared_kernel.events.catalogue import (
 )
 from shared_kernel.infra import access_log
 from shared_kernel.infra.access_log import AccessLog
+from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.logging import get_logger
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
-from shared_kernel.infra.service import service_app
+from shared_kernel.infra.service import container_of, service_app
 
 PUBLISHES = (
     JudgementStarted,
@@ -69,6 +72,7 @@ def wire(runtime: Runtime) -> Container:
     from judgement.adapters.inbound.events import subscribe, sweep_deadlines
     from judgement.adapters.outbound.criteria_store import MongoCriteriaStore
     from judgement.adapters.outbound.metrics import count_judgement
+    from judgement.adapters.outbound.migrations import declare as declare_migrations
     from judgement.criteria import (
         extra_documents,
         packaged_documents,
@@ -85,6 +89,7 @@ def wire(runtime: Runtime) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
     runtime.publishes(*PUBLISHES)
+    declare_migrations(runtime)  # older storage formats rewritten (one reader per format)
 
     # 基準管理: the master in force comes from criteria_versions (seeded from the packaged
     # tables), every process follows criteria_state.generation (docs/criteria-admin.md)
@@ -110,14 +115,14 @@ def wire(runtime: Runtime) -> Container:
     runtime.background(masters.poll)
 
     service = JudgementService(
-        runtime.store("ccus_workers"),
+        Repository(runtime.store("ccus_workers"), LatestSnapshot),
         runtime.store("ccus_snapshots"),
         runtime.store("judgements", "employer_id", "application_id", "worker_id", "status"),
         masters,
         policy=settings.review_policy,
         wait_days=settings.ccus_wait_days,
         on_completed=count_judgement,
-        consents=runtime.store("consents"),
+        consents=Repository(runtime.store("consents"), ConsentGrant),
         rejudgements=rejudgements,
     )
     subscribe(runtime.consumer, service, ready=masters.current)
@@ -165,8 +170,9 @@ class _DraftedMasters:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from judgement.adapters.inbound import deps
     from judgement.adapters.inbound.criteria_http import router as criteria_router
-    from judgement.adapters.inbound.http import router
+    from judgement.adapters.inbound.http import FIELD_LABELS, STATUS, router
     from judgement.adapters.inbound.outlook_http import router as outlook_router
     from judgement.impact.http import router as impact_router
 
@@ -176,6 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wire,
         [router, outlook_router, criteria_router, impact_router, access_log.router],
     )
+    app.dependency_overrides[deps.wiring] = container_of
+    install_error_translator(app, STATUS, field_labels=FIELD_LABELS)
     started = app.router.lifespan_context
 
     @asynccontextmanager

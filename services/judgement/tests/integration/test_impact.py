@@ -172,7 +172,7 @@ async def test_the_preview_runs_to_done_and_serves_its_csv(
         old = judging.snapshot_version_doc(legacy.snapshot)
         del old["ccus_compact"]
         await DocumentStore(container.runtime.db, "ccus_snapshots").insert(old)
-        await service.workers.insert(judging.latest_doc(legacy.snapshot))
+        await service.workers.insert(judging.latest_snapshot(legacy.snapshot))
         mirror = DocumentStore(container.runtime.db, "ccus_compact")
         assert await mirror.get(legacy.snapshot.worker_id) is None
         stored = await mirror.get(workers[0].snapshot.worker_id)

@@ -183,8 +183,8 @@ async def test_application_waits_for_its_snapshot(settings: ServiceSettings, db:
         consumer = svc.runtime.consumer
         await eventually(lambda: consumer.inbox.seen(consumer.group, stale.id))
         latest = await svc.service.workers.get("10000000000003")
-        assert latest is not None and latest["taken_at"] == newer.taken_at
-        assert latest["summary"]["work_days"] == 700
+        assert latest is not None and latest.taken_at == newer.taken_at
+        assert latest.summary["work_days"] == 700
 
 
 async def test_missing_ccus_data_expires_as_rejected(settings: ServiceSettings, db: object) -> None:

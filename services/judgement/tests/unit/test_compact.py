@@ -200,7 +200,9 @@ def test_snapshots_stored_before_the_form_are_converted_on_read() -> None:
         "ccus": json.loads(doc["ccus_json"]),
     }
     later = {**doc, "ccus_compact": '{"v":9}'}  # a format this code does not read
-    for old in (without, nested, later):
+    migrated = judging.snapshot_as_text(nested)  # the nested §5 part: rewritten by migration
+    assert migrated is not None and "ccus" not in migrated
+    for old in (without, migrated, later):
         assert judging.stored_compact(old) == expected
         assert judging.stored_compact_text(old) == doc["ccus_compact"]
     assert judging.stored_compact_text(doc) is doc["ccus_compact"]

@@ -20,16 +20,17 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from judgement.adapters.inbound.http import STATUS
 from judgement.core import criteria_admin as admin
 from judgement.core.criteria_admin import (
     AuditEntry,
     CriteriaDraft,
     CriteriaVersion,
     QualificationDraft,
-    Refused,
     TableDraft,
 )
 from judgement.core.criteria_check import check_draft, diff, structure_problems
+from judgement.core.errors import Refused
 from judgement.core.master import TableSpec, build_master
 from judgement.criteria import packaged_documents, without_tables, yaml_files
 from judgement.criteria_admin.service import CriteriaAdministration
@@ -548,7 +549,7 @@ def test_an_anchor_bomb_is_refused_before_anything_is_built() -> None:
         for old, new in itertools.pairwise(names)
     )
     error = refused(bomb)
-    assert (error.status, error.code) == (422, "yaml_anchor")
+    assert (STATUS[error.code], error.code) == (422, "yaml_anchor")
     assert "アンカー" in error.message_ja
     assert refused("tables: [*x]\n").code in ("yaml_alias", "invalid_yaml")
 
@@ -556,16 +557,16 @@ def test_an_anchor_bomb_is_refused_before_anything_is_built() -> None:
 def test_garbage_is_refused() -> None:
     rng = random.Random(21)
     ten_mb = os.urandom(10 * 1024 * 1024)
-    assert (refused(ten_mb).status, refused(ten_mb).code) == (413, "payload_too_large")
+    assert (STATUS[refused(ten_mb).code], refused(ten_mb).code) == (413, "payload_too_large")
     garbage = bytes(rng.randrange(256) for _ in range(200_000))
-    assert refused(garbage).status == 422
+    assert STATUS[refused(garbage).code] == 422
     text_garbage = "".join(rng.choice("{}[]:,-&*!|>'\"#%@` \n\tあ") for _ in range(100_000))
-    assert refused(text_garbage).status == 422
+    assert STATUS[refused(text_garbage).code] == 422
     assert refused("- [" * 100 + "x").code in ("yaml_too_deep", "invalid_yaml")
     assert refused("a: !!python/object:os.system x\n").code == "yaml_tag"
     assert refused("tables: []\n---\ntables: []\n").code == "yaml_documents"
     assert refused("\x00").code == "invalid_character"
-    assert refused("x: " + "9" * 5000 + "\n").status == 422
+    assert STATUS[refused("x: " + "9" * 5000 + "\n").code] == 422
     assert refused("just text").code == "not_a_table_file"
 
 

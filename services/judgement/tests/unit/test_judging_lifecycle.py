@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from judgement.adapters.outbound import migrations
 from judgement.core import judging
-from judgement.core.judging import ReviewRefused
+from judgement.core.errors import ReviewRefused
 from judgement.core.models import CcusRecord
 from judgement.criteria import default_master
 from shared_kernel.events.catalogue import (
@@ -20,6 +22,7 @@ from shared_kernel.events.catalogue import (
     JudgementStarted,
     PartnerJudgementCompleted,
 )
+from shared_kernel.infra.testing import MemoryDocuments
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -208,12 +211,10 @@ def test_declared_career_becomes_the_certification() -> None:
 
 
 def test_an_older_snapshot_never_replaces_a_newer_one() -> None:
-    stored = judging.latest_doc(snapshot(10))
+    stored = judging.latest_snapshot(snapshot(10))
     older = snapshot(5).model_copy(update={"taken_at": NOW - timedelta(days=1)})
-    assert not judging.newer(older, stored)
-    assert judging.newer(
-        snapshot(5).model_copy(update={"taken_at": NOW + timedelta(days=1)}), stored
-    )
+    assert not stored.replaced_by(older)
+    assert stored.replaced_by(snapshot(5).model_copy(update={"taken_at": NOW + timedelta(days=1)}))
 
 
 def test_withdrawal_drops_only_lines_not_yet_started() -> None:
@@ -222,3 +223,30 @@ def test_withdrawal_drops_only_lines_not_yet_started() -> None:
     assert outcome is not None and outcome[0]["status"] == "withdrawn" and outcome[1] == []
     started, _ = judging.judge(waiting, ccus(700), default_master(), "review_all", NOW)
     assert judging.withdraw(started, NOW) is None
+
+
+async def test_the_migrations_rewrite_the_first_storage_formats_once() -> None:
+    """Judgements with a nested ``result`` and snapshots with a nested ``ccus`` (the first
+    formats) are rewritten into the one format the core reads; a second run changes nothing."""
+    done, _ = judging.judge(new_doc(submitted()), ccus(700), default_master(), "auto", NOW)
+    legacy = {k: v for k, v in done.items() if k != judging.RESULT_JSON}
+    legacy["result"] = json.loads(done[judging.RESULT_JSON])
+    snap = judging.snapshot_version_doc(snapshot(30))
+    old_snap = {k: v for k, v in snap.items() if k not in ("ccus_json", judging.CCUS_COMPACT)}
+    old_snap["ccus"] = json.loads(snap["ccus_json"])
+    old_snap["ccus"]["registered_on"] = datetime(2020, 4, 1)  # as the database gives it back
+    judgements, snapshots = MemoryDocuments(), MemoryDocuments()
+    await judgements.insert(legacy)
+    await snapshots.insert(old_snap)
+
+    assert await migrations.rewrite(judgements, migrations.OLD_RESULT, judging.result_as_text) == 1
+    assert await migrations.rewrite(snapshots, migrations.OLD_CCUS, judging.snapshot_as_text) == 1
+    stored = await judgements.get(done["_id"])
+    assert stored is not None and "result" not in stored
+    assert judging.result_of(stored) == json.loads(done[judging.RESULT_JSON])
+    kept = await snapshots.get(snap["_id"])
+    assert kept is not None and "ccus" not in kept
+    assert judging.stored_record(kept) == judging.stored_record(snap)
+    assert judging.stored_compact(kept) == judging.stored_compact(snap)
+    assert await migrations.rewrite(judgements, migrations.OLD_RESULT, judging.result_as_text) == 0
+    assert await migrations.rewrite(snapshots, migrations.OLD_CCUS, judging.snapshot_as_text) == 0

@@ -14,19 +14,21 @@ from typing import Any, get_args
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
-from judgement.adapters.inbound import outlook_http
+from judgement.adapters.inbound import deps, outlook_http
+from judgement.adapters.inbound.http import STATUS
 from judgement.core import access, outlook
 from judgement.core.models import CcusRecord
 from judgement.core.service import JudgementService
+from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.criteria import default_master
 from judgement.feed import demo
 from judgement.feed.files import read_json
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted
 from shared_kernel.infra.access_log import AccessLog
-from shared_kernel.infra.http import ApiError
+from shared_kernel.infra.http import install_error_translator
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
@@ -74,13 +76,13 @@ class Caller:
 @pytest.fixture
 async def stack() -> AsyncIterator[tuple[httpx.AsyncClient, Caller, SimpleNamespace]]:
     service = JudgementService(
-        MemoryDocuments(),
+        Repository(MemoryDocuments(), LatestSnapshot),
         MemoryDocuments(),
         MemoryDocuments(),
         MASTER,
         policy="auto",
         wait_days=7,
-        consents=MemoryDocuments(),
+        consents=Repository(MemoryDocuments(), ConsentGrant),
         clock=lambda: datetime(2026, 12, 1, 3, 0, tzinfo=UTC),
     )
     for snapshot in read_json(str(demo.path()), now=TAKEN):
@@ -98,11 +100,8 @@ async def stack() -> AsyncIterator[tuple[httpx.AsyncClient, Caller, SimpleNamesp
     )
     app = FastAPI()
     app.include_router(outlook_http.router)
-    app.state.container = container
-
-    @app.exception_handler(ApiError)
-    async def api_error(_: Any, exc: ApiError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"code": exc.code})
+    app.dependency_overrides[deps.wiring] = lambda: container
+    install_error_translator(app, STATUS)
 
     caller = Caller()
     for alias in (outlook_http.EmployerOrEvaluator, outlook_http.Employer):

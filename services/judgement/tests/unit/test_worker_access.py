@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from judgement.core.service import JudgementService
+from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.criteria import default_master
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 
 EMPLOYER, OTHER, WORKER = "10000000000001", "10000000000002", "99000000000001"
@@ -16,13 +18,13 @@ GRANTED_AT = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
 
 def service() -> JudgementService:
     return JudgementService(
-        MemoryDocuments(),
+        Repository(MemoryDocuments(), LatestSnapshot),
         MemoryDocuments(),
         MemoryDocuments(),
         default_master(),
         policy="auto",
         wait_days=7,
-        consents=MemoryDocuments(),
+        consents=Repository(MemoryDocuments(), ConsentGrant),
     )
 
 
@@ -83,4 +85,5 @@ async def test_a_rejection_without_a_grant_changes_nothing() -> None:
     judging = service()
     await judging.on_consent_rejected(rejected(GRANTED_AT))
     assert not await judging.may_read_worker(EMPLOYER, WORKER)
-    assert isinstance(judging.consents, MemoryDocuments) and not judging.consents.docs
+    assert isinstance(judging.consents, Repository)
+    assert isinstance(judging.consents.store, MemoryDocuments) and not judging.consents.store.docs

@@ -13,8 +13,8 @@ a ``kind`` the HTTP adapter maps to a status. See docs/criteria-admin.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,10 +26,10 @@ from pydantic import (
     StringConstraints,
 )
 
-from judgement.core.errors import JudgementError
+from judgement.core.errors import Refused
 from judgement.core.master import QualificationSpec, TableSpec, table_version
+from shared_kernel import time as shared_time
 
-JST = timezone(timedelta(hours=9), "JST")
 LEVELS = (2, 3, 4)
 SEED_PUBLISHER = "seed"
 SEED_REASON = "同梱の基準マスタ（初期登録）"
@@ -39,31 +39,10 @@ MAX_TREE_NODES = 2000
 
 def japan_today(now: datetime) -> date:
     """The Asia/Tokyo business date of ``now`` (a naive value is UTC)."""
-    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    return aware.astimezone(JST).date()
+    return shared_time.japan_today(now if now.tzinfo is not None else now.replace(tzinfo=UTC))
 
 
 # --------------------------------------------------------------------------- refusals
-
-RefusalKind = Literal["not_found", "forbidden", "conflict", "invalid", "busy"]
-
-
-class Refused(JudgementError):
-    """A request of criteria administration that is not carried out (nothing is stored)."""
-
-    def __init__(
-        self,
-        kind: RefusalKind,
-        code: str,
-        message_ja: str,
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message_ja)
-        self.kind = kind
-        self.code = code
-        self.message_ja = message_ja
-        self.details = dict(details or {})
-
 
 # --------------------------------------------------------------------------- text checks
 

@@ -14,15 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from judgement.core import judging
-
-Doc = dict[str, Any]
+from judgement.core.judging import Doc
 
 REJUDGEMENT_SUMMARY = {"request_json": 0, "event_json": 0}
 """What a list leaves out of a stored re-judgement (the parts only the detail shows)."""
-LINE_ONLY = frozenset({"review", judging.RESULT_JSON, "result", "request", "snapshot_id"})
+LINE_ONLY = frozenset({"review", judging.RESULT_JSON, "request", "snapshot_id"})
 """What of a line document belongs to its first judgement only (replaced, not merged)."""
 
 HISTORY_FIELDS = (

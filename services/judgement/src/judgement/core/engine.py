@@ -42,7 +42,15 @@ from judgement.core.tree import (
     holding_text,
 )
 
-__all__ = ["LEVELS", "Assessment", "CcusInput", "assess", "evaluate", "evaluate_ccus"]
+__all__ = [
+    "LEVELS",
+    "Assessment",
+    "CcusInput",
+    "assess",
+    "criteria_context",
+    "evaluate",
+    "evaluate_ccus",
+]
 
 
 class QualificationRecord(Protocol):
@@ -426,6 +434,20 @@ class _Inputs:
     quals: _Qualifications
     reconciliation: list[ReconciliationEntry]
     warnings: list[JudgementWarning]
+
+
+def criteria_context(
+    ccus: CcusInput,
+    master: Master,
+    trade_name: str,
+    application_date: date,
+    certification: CareerCertification | None,
+) -> tuple[Table, TreeContext]:
+    """The table in force and the context the engine evaluates its criteria trees in (the
+    qualifications it found held, the days counted): for explaining a judgement
+    (``core.outlook``) with exactly the engine's inputs."""
+    data = _inputs(ccus, master, trade_name, application_date, certification)
+    return data.table, TreeContext(data.quals.held, data.quals.not_counted, data.total)
 
 
 def _inputs(

@@ -15,12 +15,23 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import compress, repeat
 from operator import attrgetter, eq, is_
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from judgement.core.normalise import normalise_occupation
 
-if TYPE_CHECKING:
-    from judgement.core.models import WorkRecord
+
+class WorkRecord(Protocol):
+    """One day of the work history as the index reads it (``core.models.WorkRecord``)."""
+
+    @property
+    def date(self) -> date: ...
+
+    @property
+    def role(self) -> str | None: ...
+
+    @property
+    def occupation(self) -> str | None: ...
+
 
 FOREMAN_ROLES = frozenset(("職長", "foreman"))
 LEADER_ROLES = frozenset(("班長", "leader"))

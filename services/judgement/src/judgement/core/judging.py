@@ -18,7 +18,7 @@ from typing import Any, Literal
 from judgement.core import compact
 from judgement.core.compact import CompactCcus, CompactFormatError
 from judgement.core.engine import evaluate
-from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
+from judgement.core.errors import CriteriaNotAvailable, ReviewRefused, UnknownTrade
 from judgement.core.master import Master
 from judgement.core.models import (
     CareerCertification,
@@ -27,6 +27,7 @@ from judgement.core.models import (
     EvaluationResult,
     YearsMonths,
 )
+from judgement.core.workers import LatestSnapshot
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     ApplicationLine,
@@ -56,38 +57,41 @@ Doc = dict[str, Any]
 Outcome = tuple[Doc, list[Envelope]]
 
 
-class ReviewRefused(ValueError):
-    """An evaluator's decision that cannot be applied; ``message_ja`` says why."""
-
-    def __init__(self, code: str, message_ja: str) -> None:
-        super().__init__(message_ja)
-        self.code = code
-        self.message_ja = message_ja
-
-
 RESULT_JSON = "result_json"
 """The engine's result, stored as JSON text: FerretDB 1.24 spends its time per nested
 element, and the result is ~100 of them (a judgement document is read 2.4x faster and
 written 1.9x faster with the result as text; bench/README.md). Documents written before
-keep a nested ``result``; :func:`result_of` reads both."""
+with a nested ``result`` are rewritten by the migration ``0001-judgement-result-json``
+(:func:`result_as_text`)."""
 
 
 def result_of(doc: Doc) -> dict[str, Any] | None:
     """The stored engine result of a judgement document (``None`` before judging)."""
     text = doc.get(RESULT_JSON)
-    if text is not None:
-        parsed: dict[str, Any] = json.loads(text)
-        return parsed
-    nested: dict[str, Any] | None = doc.get("result")
-    return nested
+    if text is None:
+        return None
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def result_as_text(doc: Doc) -> Doc | None:
+    """A judgement document of the first format (a nested ``result``) in the current one
+    (``result_json``); ``None`` when it is current already (the migration's change)."""
+    if "result" not in doc:
+        return None
+    rest = {k: v for k, v in doc.items() if k != "result"}
+    if doc["result"] is not None and RESULT_JSON not in doc:
+        rest[RESULT_JSON] = EvaluationResult.model_validate(doc["result"]).model_dump_json()
+    return rest
 
 
 def readable(doc: Doc) -> Doc:
-    """The document with its result as a nested object again (for API responses)."""
-    if RESULT_JSON not in doc:
-        return doc
-    shown = {k: v for k, v in doc.items() if k != RESULT_JSON}
-    shown["result"] = result_of(doc)
+    """The document as an answer shows it: the result as a nested object again, without
+    the storage's bookkeeping fields (outbox, applied event ids: ``_`` but ``_id``)."""
+    shown = {k: v for k, v in doc.items() if k == "_id" or not k.startswith("_")}
+    if RESULT_JSON in shown:
+        del shown[RESULT_JSON]
+        shown["result"] = result_of(doc)
     return shown
 
 
@@ -375,11 +379,6 @@ def review(
     return complete(reviewed, decision, level, messages, now)
 
 
-def newer(snapshot: CcusWorkerSnapshot, stored: Doc | None) -> bool:
-    """Whether ``snapshot`` should replace the stored one (an older one never does)."""
-    return stored is None or snapshot.taken_at > stored["taken_at"]
-
-
 CCUS_COMPACT = "ccus_compact"
 """The compact form of a stored snapshot (``judgement.core.compact``, format version 1):
 what the engine reads, decoded in a few µs where the §5 JSON takes ≈ 7 ms per 3,000
@@ -418,26 +417,46 @@ def snapshot_version_doc(snapshot: CcusWorkerSnapshot) -> Doc:
 
 
 def stored_ccus_json(stored: Doc) -> str:
-    """A stored snapshot's §5 ``ccus`` part as JSON (either storage format)."""
-    if "ccus_json" in stored:
-        return str(stored["ccus_json"])
-    return json.dumps(stored["ccus"], ensure_ascii=False, separators=(",", ":"))
+    """A stored snapshot's §5 ``ccus`` part as JSON."""
+    return str(stored["ccus_json"])
 
 
 def stored_record(stored: Doc) -> CcusRecord:
-    """The CCUS record of a stored snapshot (``ccus_json``; ``ccus`` before 2026-12)."""
-    if "ccus_json" in stored:
-        return CcusRecord.model_validate_json(stored["ccus_json"])
-    return CcusRecord.model_validate(stored["ccus"])
+    """The CCUS record of a stored snapshot."""
+    return CcusRecord.model_validate_json(stored["ccus_json"])
+
+
+def _plain(value: Any) -> str:
+    """A date the database gave back (a datetime at midnight) as the §5 text of a date."""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def snapshot_as_text(stored: Doc) -> Doc | None:
+    """A stored snapshot of the first format (a nested ``ccus``, before 2026-12) in the
+    current one (``ccus_json`` and its compact form); ``None`` when it is current already
+    (the change of the migration ``0002-snapshot-ccus-json``)."""
+    if "ccus" not in stored:
+        return None
+    rest = {k: v for k, v in stored.items() if k != "ccus"}
+    text = json.dumps(stored["ccus"], ensure_ascii=False, separators=(",", ":"), default=_plain)
+    rest.setdefault("ccus_json", text)
+    rest.setdefault(CCUS_COMPACT, compact.encode(compact.from_ccus_json(rest["ccus_json"])))
+    return rest
 
 
 def stored_compact(stored: Doc) -> CompactCcus:
     """The compact form of a stored snapshot, whatever its age.
 
-    Snapshots are immutable and are never rewritten: one stored before the compact form
-    existed (no ``ccus_compact``; ``ccus_json``, or a nested ``ccus`` before that), or with
-    a compact form of a version this code does not read, is converted on read from its
-    §5 JSON (:func:`judgement.core.compact.from_ccus_json`, the same result). Bulk readers
+    Snapshots are immutable: one stored before the compact form existed (no
+    ``ccus_compact``), or with a compact form of a version this code does not read, is
+    converted on read from its §5 JSON (:func:`judgement.core.compact.from_ccus_json`,
+    the same result). Bulk readers
     keep the converted form elsewhere rather than converting every time: the latest
     snapshot of every worker is mirrored in ``ccus_compact`` (``judgement.impact.snapshots``,
     whose backfill migrates the workers whose latest snapshot predates the form).
@@ -448,9 +467,7 @@ def stored_compact(stored: Doc) -> CompactCcus:
             return compact.decode(text)
         except CompactFormatError:
             pass  # e.g. a later format version: the JSON is always there
-    if "ccus_json" in stored:
-        return compact.from_ccus_json(stored["ccus_json"])
-    return compact.from_ccus_json(stored["ccus"])
+    return compact.from_ccus_json(stored["ccus_json"])
 
 
 def stored_compact_text(stored: Doc) -> str:
@@ -461,14 +478,14 @@ def stored_compact_text(stored: Doc) -> str:
     return compact.encode(stored_compact(stored))
 
 
-def latest_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+def latest_snapshot(snapshot: CcusWorkerSnapshot) -> LatestSnapshot:
     """The pointer to a worker's newest snapshot, with the summary other services read."""
-    return {
-        "_id": snapshot.worker_id,
-        "taken_at": snapshot.taken_at,
-        "snapshot_id": snapshot_id(snapshot),
-        "summary": ccus_summary(snapshot),
-    }
+    return LatestSnapshot(
+        id=snapshot.worker_id,
+        taken_at=snapshot.taken_at,
+        snapshot_id=snapshot_id(snapshot),
+        summary=ccus_summary(snapshot),
+    )
 
 
 def ccus_summary(snapshot: CcusWorkerSnapshot) -> dict[str, Any]:

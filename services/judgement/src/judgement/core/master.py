@@ -456,6 +456,19 @@ class Master:
     def version(self) -> str:
         return self.settings.master_version
 
+    def management_levels(self) -> list[int]:
+        """The levels whose criteria count 職長・班長 time (a table level with a
+        ``foreman_scope``): the one owner of that rule, published by ``GET /rules``."""
+        return sorted(
+            {
+                level.number
+                for trade in self.trades.values()
+                for table in trade.tables
+                for level in table.levels.values()
+                if level.foreman_scope
+            }
+        )
+
     def normalise(self, name: str) -> str:
         """``normalise_name`` with the master's replacements (memoised: names repeat)."""
         cached = self._normalised.get(name)

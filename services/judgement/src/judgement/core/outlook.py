@@ -22,10 +22,11 @@ import calendar
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from judgement.core import engine
+from judgement.core.criteria_admin import japan_today
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
 from judgement.core.master import Master
 from judgement.core.models import CareerCertification, CcusRecord, EvaluationResult
@@ -265,8 +266,7 @@ def outlook(
     except CriteriaNotAvailable as exc:
         return _not_judgeable(found.name, exc.message_ja, found.bodies_ja())
     # the engine's own inputs: the table in force and the qualifications it found held
-    data = engine._inputs(record, master, found.name, on, career_certification)
-    table = data.table
+    table, ctx = engine.criteria_context(record, master, found.name, on, career_certification)
     settings = master.settings
     with_higher = on >= settings.supersedes_effective_from
     detailed = record.registration_type == engine.DETAILED
@@ -298,7 +298,6 @@ def outlook(
     allowed = found.occupation_codes(on)
     counts = record.history_index.count(record.registered_on, on, allowed)
     pace = _pace(record, allowed, on)
-    ctx = TreeContext(data.quals.held, data.quals.not_counted, data.total)
     level_today = result.eligible_level if detailed else 1
     # what a 詳細型 registration would reach (a 簡略型 result has no criteria beyond its type)
     judged = result
@@ -453,4 +452,56 @@ def _expected(
         "expected_note_ja": note
         if note
         else (None if days_met else "日数要件のみの見込みです（資格の取得は含みません）"),
+    }
+
+
+NO_TRADE = "CCUSの職種から分野を特定できませんでした。分野を指定してください（?trade=）。"
+
+
+def _taken_at(summary: Mapping[str, Any]) -> datetime | None:
+    text = summary.get("taken_at")
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def worker_view(
+    worker_id: str,
+    summary: Mapping[str, Any],
+    on: date,
+    source: str,
+    outlooks: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One worker's レベル診断: who, as of when, from which snapshot, and an outlook per 分野
+    (``source``: where the 分野 came from)."""
+    warnings: list[dict[str, Any]] = []
+    taken = _taken_at(summary)
+    taken_on = japan_today(taken) if taken is not None else None
+    stale = taken_on is not None and (on - taken_on).days > STALE_AFTER_DAYS
+    if stale and taken_on is not None:
+        warnings.append(
+            {
+                "kind": "stale_snapshot",
+                "message_ja": (
+                    f"CCUSデータは{taken_on.isoformat()}時点のものです"
+                    f"（{STALE_AFTER_DAYS}日より前）。最新の就業履歴を反映していません"
+                ),
+            }
+        )
+    return {
+        "worker_id": worker_id,
+        "name": summary.get("name"),
+        "name_kana": summary.get("name_kana"),
+        "registration_type": summary.get("registration_type"),
+        "as_of": on.isoformat(),
+        "snapshot": {
+            "taken_at": summary.get("taken_at"),
+            "taken_on": taken_on.isoformat() if taken_on else None,
+            "stale": stale,
+        },
+        "trades_from": source,
+        "message_ja": None if outlooks else NO_TRADE,
+        "warnings": warnings,
+        "outlooks": outlooks,
     }

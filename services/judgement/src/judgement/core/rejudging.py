@@ -20,6 +20,7 @@ from typing import Any
 from judgement.core import judging
 from judgement.core.engine import CcusInput, evaluate_ccus
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
+from judgement.core.judging import Doc
 from judgement.core.master import Master
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -28,8 +29,6 @@ from shared_kernel.events.catalogue import (
     RejudgementLine,
     RejudgementRequested,
 )
-
-Doc = dict[str, Any]
 
 # What the command reads of a judgement document (not the stored result).
 SELECT_FIELDS = (

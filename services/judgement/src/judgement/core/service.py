@@ -10,17 +10,27 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Literal
 
+from judgement.core import access, judging, outlook
 from judgement.core import current as line_current
-from judgement.core import judging
+from judgement.core.engine import evaluate
+from judgement.core.errors import CcusNotFound, NotFound, TradeNotAvailable, UnknownTrade
 from judgement.core.judging import Doc, Outcome, ReviewPolicy
 from judgement.core.master import Master
-from judgement.core.models import CcusRecord, EvaluationResult
-from judgement.ports import Documents
+from judgement.core.models import (
+    CareerCertification,
+    CcusRecord,
+    EvaluationRequest,
+    EvaluationResult,
+)
+from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.ports.criteria import FixedMaster, MasterInForce
+from judgement.ports.documents import Documents
+from shared_kernel.aggregate import Aggregates
+from shared_kernel.context import get_logger
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -32,8 +42,7 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
 )
-from shared_kernel.infra.logging import get_logger
-from shared_kernel.infra.mongo import Change
+from shared_kernel.principal import Principal
 
 log = get_logger(__name__)
 
@@ -42,19 +51,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    """The database gives naive UTC datetimes back."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class NotFound(LookupError):
-    pass
+SUMMARY_FIELDS = {
+    "request": 0,
+    "line": 0,
+    "_outbox": 0,
+    "_applied": 0,
+    "_outbox_pending": 0,
+    "_outbox_due": 0,
+}
+"""What a list of judgements reads of each line (not the request nor the line itself)."""
 
 
 class JudgementService:
     def __init__(
         self,
-        workers: Documents,
+        workers: Aggregates[LatestSnapshot],
         snapshots: Documents,
         judgements: Documents,
         master: Master | MasterInForce,
@@ -64,7 +75,7 @@ class JudgementService:
         clock: Callable[[], datetime] = utcnow,
         cache_size: int = 2048,
         on_completed: Callable[[JudgementCompletedV2], None] | None = None,
-        consents: Documents | None = None,
+        consents: Aggregates[ConsentGrant] | None = None,
         rejudgements: Documents | None = None,
     ) -> None:
         self.rejudgements = rejudgements  # 再判定: each later judgement of a line, immutable
@@ -88,7 +99,7 @@ class JudgementService:
     async def ccus_summary(self, worker_id: str) -> dict[str, Any] | None:
         """The newest CCUS data of a worker, without the work history (for other services)."""
         latest = await self.workers.get(worker_id)
-        return None if latest is None else dict(latest["summary"])
+        return None if latest is None else dict(latest.summary)
 
     async def may_read_worker(self, employer_id: str | None, worker_id: str) -> bool:
         """An employer reads a worker's CCUS data only with his consent (APPI).
@@ -100,29 +111,153 @@ class JudgementService:
         if not employer_id:
             return False
         if self.consents is not None:
-            grant = await self.consents.get(f"{employer_id}-{worker_id}")
-            if grant is not None and not grant.get("withdrawn"):
+            grant = await self.consents.get(ConsentGrant.key(employer_id, worker_id))
+            if grant is not None and not grant.withdrawn:
                 return True
         judged = await self.judgements.find(
             {"employer_id": employer_id, "worker_id": worker_id}, projection={"_id": 1}
         )
         return bool(judged)
 
+    # --- reads for a caller (access checked here: routes only translate HTTP) -----------
+
+    async def require_worker(
+        self, principal: Principal, worker_id: str, trade: str | None = None
+    ) -> None:
+        """``CcusNotFound`` unless ``principal`` may read the worker's CCUS data (for
+        ``trade``): an employer only a worker who consented; an evaluator a worker with a
+        line of one of his 分野 (any worker when unbound). As if the worker were unknown: a
+        guessed 技能者ID tells nothing."""
+        if principal.role == "evaluator":
+            if not access.scoped(principal):
+                return
+            trades = await self.trades_of_lines(worker_id)
+            if (trade is None or principal.handles(trade)) and access.evaluator_sees_worker(
+                principal, trades
+            ):
+                return
+        elif await self.may_read_worker(principal.employer_id, worker_id):
+            return
+        raise CcusNotFound()
+
+    async def trades_of_lines(
+        self, worker_id: str, principal: Principal | None = None
+    ) -> list[str]:
+        """The 分野 of the worker's judgement lines (those ``principal`` may list), in order."""
+        flt: dict[str, Any] = {"worker_id": worker_id}
+        if principal is not None:
+            flt.update(access.judgement_filter(principal))
+        lines = await self.judgements.find(flt, projection={"trade": 1})
+        return list(dict.fromkeys(str(d["trade"]) for d in lines if d.get("trade")))
+
+    async def worker_summary(self, principal: Principal, worker_id: str) -> dict[str, Any]:
+        """The worker's newest CCUS data (summary) for ``principal``."""
+        await self.require_worker(principal, worker_id)
+        summary = await self.ccus_summary(worker_id)
+        if summary is None:
+            raise CcusNotFound()
+        return summary
+
+    def preview(self, request: EvaluationRequest) -> EvaluationResult:
+        """The judgement ``request`` would get now (nothing stored)."""
+        try:
+            return evaluate(request, self.master)
+        except UnknownTrade as exc:
+            raise TradeNotAvailable(exc.message) from None
+
+    async def preview_worker(
+        self,
+        principal: Principal,
+        worker_id: str,
+        trade: str,
+        requested_level: int,
+        application_date: date,
+        career_certification: CareerCertification | None,
+    ) -> EvaluationResult:
+        """The preview with the CCUS part from the worker's newest snapshot."""
+        await self.require_worker(principal, worker_id, trade)
+        ccus = await self.ccus(worker_id)
+        if ccus is None:
+            raise CcusNotFound()
+        request = EvaluationRequest(
+            trade=trade,
+            requested_level=requested_level,
+            application_date=application_date,
+            ccus=ccus.record,
+            career_certification=career_certification,
+        )
+        return self.preview(request)
+
+    async def lines_for(
+        self, principal: Principal, application_id: str | None, status: str | None
+    ) -> list[Doc]:
+        """The current judgement of each line ``principal`` may list (summary fields)."""
+        flt: dict[str, Any] = access.judgement_filter(principal)
+        if application_id:
+            flt["application_id"] = application_id
+        if status:
+            flt["status"] = status
+        return await self.current_of(flt, projection=SUMMARY_FIELDS)
+
+    async def line_for(self, principal: Principal, line_id: str) -> tuple[Doc, list[Doc]]:
+        """A line's current judgement and its history, if ``principal`` may see it."""
+        found = await self.current(line_id)
+        if found is None or not access.sees_judgement(principal, found[0]):
+            raise NotFound(line_id)
+        return found
+
+    async def reviews_for(self, evaluator: Principal) -> list[Doc]:
+        """The lines waiting for an evaluator's review (of his 分野), by line id."""
+        docs = await self.judgements.find(
+            {"status": judging.IN_REVIEW, **access.judgement_filter(evaluator)},
+            projection=SUMMARY_FIELDS,
+        )
+        return sorted(docs, key=lambda d: d["_id"])
+
+    async def consented_workers(self, employer_id: str | None) -> list[str]:
+        """The workers whose consent ``employer_id`` holds (not withdrawn), by id."""
+        if self.consents is None or not employer_id:
+            return []
+        grants = await self.consents.find({"employer_id": employer_id})
+        return sorted({g.worker_id for g in grants if not g.withdrawn})
+
+    async def outlook_of(
+        self,
+        principal: Principal,
+        worker_id: str,
+        trade: str | None,
+        on: date,
+        certification: CareerCertification | None,
+    ) -> dict[str, Any] | None:
+        """レベル診断 of one worker (``None`` without CCUS data): for ``trade``, else for the
+        分野 his CCUS 職種 point to, else for those of his judgement lines ``principal`` may
+        list (an evaluator: his 分野 only)."""
+        summary = await self.ccus_summary(worker_id)
+        ccus = await self.ccus(worker_id)
+        if summary is None or ccus is None:
+            return None
+        master = self.master
+        source = "requested"
+        trades = [trade] if trade else []
+        if not trades:
+            codes = [str(o.get("code") or "") for o in summary.get("occupations") or []]
+            trades, source = outlook.trades_of(ccus.record, master, on, codes), "occupation"
+        if not trades:  # no 職種 code maps to a 分野: those of the worker's judgement lines
+            trades = await self.trades_of_lines(worker_id, principal)
+            source = "judgements" if trades else "none"
+        if principal.role == "evaluator":
+            trades = [t for t in trades if principal.handles(t)]
+        found = [outlook.outlook(ccus.record, master, t, on, certification) for t in trades]
+        return outlook.worker_view(worker_id, summary, on, source, found)
+
     async def on_consent_granted(self, envelope: Envelope) -> None:
         event = envelope.event
         assert isinstance(event, ConsentGranted)
-        granted = {
-            "employer_id": event.employer_id,
-            "worker_id": event.worker_id,
-            "consent_id": event.consent_id,
-            "granted_at": event.granted_at,
-            "withdrawn": False,
-        }
 
-        def keep_newest(doc: Doc | None) -> Outcome | None:
-            if doc is not None and _aware(doc["granted_at"]) >= event.granted_at:
+        def keep_newest(held: ConsentGrant | None) -> tuple[ConsentGrant, list[Envelope]] | None:
+            if held is not None and not held.superseded_by(event):
                 return None
-            return granted, []
+            return ConsentGrant.granted(event), []
 
         await self._consent(event.employer_id, event.worker_id, keep_newest, envelope.id)
 
@@ -130,10 +265,9 @@ class JudgementService:
         event = envelope.event
         assert isinstance(event, ConsentRejected)
 
-        def withdraw(doc: Doc | None) -> Outcome | None:
-            if doc is None or _aware(doc["granted_at"]) > event.rejected_at:
-                return None
-            return {**doc, "withdrawn": True}, []
+        def withdraw(held: ConsentGrant | None) -> tuple[ConsentGrant, list[Envelope]] | None:
+            withdrawn = None if held is None else held.rejected(event)
+            return None if withdrawn is None else (withdrawn, [])
 
         await self._consent(event.employer_id, event.worker_id, withdraw, envelope.id)
 
@@ -141,21 +275,20 @@ class JudgementService:
         self,
         employer_id: str,
         worker_id: str,
-        change: Change,
+        change: Callable[[ConsentGrant | None], tuple[ConsentGrant, list[Envelope]] | None],
         event_id: str,
     ) -> None:
         if self.consents is not None:
-            await self.consents.update(
-                f"{employer_id}-{worker_id}", change, applied_event_id=event_id
-            )
+            key = ConsentGrant.key(employer_id, worker_id)
+            await self.consents.update(key, change, applied_event_id=event_id)
 
     async def ccus(self, worker_id: str) -> judging.Ccus | None:
         """The worker's newest CCUS record, parsed once per snapshot and kept in memory."""
         latest = await self.workers.get(worker_id)
         if latest is None:
             return None
-        record = await self.record(latest["snapshot_id"])
-        return judging.Ccus(latest["snapshot_id"], record)
+        record = await self.record(latest.snapshot_id)
+        return judging.Ccus(latest.snapshot_id, record)
 
     async def record(self, snapshot_id: str) -> CcusRecord:
         cached = self._records.get(snapshot_id)
@@ -244,10 +377,12 @@ class JudgementService:
         with suppress(AlreadyExists):  # the same snapshot again (redelivered or re-sent)
             await self.snapshots.insert(judging.snapshot_version_doc(snapshot))
 
-        def keep_newest(doc: Doc | None) -> Outcome | None:
-            if not judging.newer(snapshot, doc):
+        def keep_newest(
+            held: LatestSnapshot | None,
+        ) -> tuple[LatestSnapshot, list[Envelope]] | None:
+            if held is not None and not held.replaced_by(snapshot):
                 return None
-            return judging.latest_doc(snapshot), []
+            return judging.latest_snapshot(snapshot), []
 
         await self.workers.update(snapshot.worker_id, keep_newest, applied_event_id=envelope.id)
         latest = await self.ccus(snapshot.worker_id)
@@ -303,6 +438,28 @@ class JudgementService:
                 if isinstance(envelope.event, JudgementCompletedV2):
                     self.on_completed(envelope.event)
         return saved
+
+    async def review_by(
+        self,
+        evaluator: Principal,
+        line_id: str,
+        *,
+        action: Literal["confirm", "override"],
+        reason: str | None,
+        eligible_level: int | None,
+    ) -> Doc:
+        """An evaluator's review of a line of his 分野 (another 分野's line: ``NotFound``)."""
+        if access.scoped(evaluator):
+            line = await self.judgements.get(line_id)
+            if line is None or not access.sees_judgement(evaluator, line):
+                raise NotFound(line_id)
+        return await self.review(
+            line_id,
+            reviewer=evaluator.subject,
+            action=action,
+            reason=reason,
+            eligible_level=eligible_level,
+        )
 
     async def review(
         self,

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from judgement.core.criteria_admin import QualificationDraft, TableDraft
 from judgement.core.criteria_check import Problem, structure_problems
+from shared_kernel.errors import DomainError
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 24
@@ -29,17 +30,19 @@ MAX_EVENTS = 200_000
 SECTIONS = ("tables", "qualifications")
 
 
-class UploadRefused(Exception):
-    """An upload that is not read: ``status`` 413 or 422, a code, a Japanese message."""
+class UploadRefused(DomainError):
+    """An upload that is not read (413 or 422 by its code): a code, a Japanese message and
+    the problems found in the file."""
 
-    def __init__(
-        self, status: int, code: str, message_ja: str, problems: Sequence[Problem] = ()
-    ) -> None:
-        super().__init__(message_ja)
-        self.status = status
-        self.code = code
-        self.message_ja = message_ja
+    def __init__(self, code: str, message_ja: str, problems: Sequence[Problem] = ()) -> None:
         self.problems = list(problems)
+        super().__init__(
+            code, message_ja, details={"problems": [p.model_dump() for p in self.problems]}
+        )
+
+    @property
+    def message_ja(self) -> str:
+        return self.message
 
 
 def _line(exc: yaml.YAMLError) -> str:
@@ -55,13 +58,11 @@ def _scan(text: str) -> None:
             events += 1
             if events > MAX_EVENTS:
                 raise UploadRefused(
-                    422,
                     "yaml_too_large",
                     "YAMLの要素が多すぎます。1つの判定基準の表だけを入れてください",
                 )
             if isinstance(event, yaml.AliasEvent):
                 raise UploadRefused(
-                    422,
                     "yaml_alias",
                     f"YAMLの別名（*{event.anchor}）は使えません。値をそのまま書いてください"
                     f"（{event.start_mark.line + 1}行目）",
@@ -69,58 +70,53 @@ def _scan(text: str) -> None:
             anchor = getattr(event, "anchor", None)
             if anchor is not None:
                 raise UploadRefused(
-                    422,
                     "yaml_anchor",
                     f"YAMLのアンカー（&{anchor}）は使えません（{event.start_mark.line + 1}行目）",
                 )
             tag = getattr(event, "tag", None)  # the parser leaves untagged nodes untagged
             if tag is not None:
                 raise UploadRefused(
-                    422,
                     "yaml_tag",
                     f"YAMLのタグ（{tag}）は使えません（{event.start_mark.line + 1}行目）",
                 )
             if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise UploadRefused(422, "yaml_too_deep", "YAMLの入れ子が深すぎます")
+                    raise UploadRefused("yaml_too_deep", "YAMLの入れ子が深すぎます")
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
                     raise UploadRefused(
-                        422, "yaml_documents", "1つのファイルに入れられるYAML文書は1つだけです"
+                        "yaml_documents", "1つのファイルに入れられるYAML文書は1つだけです"
                     )
     except yaml.YAMLError as exc:
-        raise UploadRefused(422, "invalid_yaml", f"YAMLとして読み取れません{_line(exc)}") from None
+        raise UploadRefused("invalid_yaml", f"YAMLとして読み取れません{_line(exc)}") from None
 
 
 def parse(data: bytes) -> dict[str, Any]:
     """The uploaded document (a mapping), or :class:`UploadRefused`."""
     if len(data) > MAX_BYTES:
-        raise UploadRefused(413, "payload_too_large", "アップロードできるファイルは1MBまでです")
+        raise UploadRefused("payload_too_large", "アップロードできるファイルは1MBまでです")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UploadRefused(
-            422, "not_utf8", "ファイルをUTF-8で保存したYAMLにしてください"
-        ) from None
+        raise UploadRefused("not_utf8", "ファイルをUTF-8で保存したYAMLにしてください") from None
     if "\x00" in text:
-        raise UploadRefused(422, "invalid_character", "使用できない文字（NUL文字）が含まれています")
+        raise UploadRefused("invalid_character", "使用できない文字（NUL文字）が含まれています")
     if not text.strip():
-        raise UploadRefused(422, "empty_upload", "ファイルが空です")
+        raise UploadRefused("empty_upload", "ファイルが空です")
     _scan(text)
     try:
         content = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise UploadRefused(422, "invalid_yaml", f"YAMLとして読み取れません{_line(exc)}") from None
+        raise UploadRefused("invalid_yaml", f"YAMLとして読み取れません{_line(exc)}") from None
     except (ValueError, RecursionError, OverflowError):
         # e.g. an integer of more digits than Python converts
-        raise UploadRefused(422, "invalid_yaml", "YAMLの値を読み取れません") from None
+        raise UploadRefused("invalid_yaml", "YAMLの値を読み取れません") from None
     if not isinstance(content, dict):
         raise UploadRefused(
-            422,
             "not_a_table_file",
             "判定基準の表のファイル（tables: に表を1つ入れたYAML）をアップロードしてください",
         )
@@ -134,7 +130,6 @@ def draft_content(
     unknown = [str(k) for k in document if k not in SECTIONS]
     if unknown:
         raise UploadRefused(
-            422,
             "unsupported_section",
             "アップロードできるのは判定基準の表（tables）と新しい資格（qualifications）だけです"
             f"（「{'」「'.join(unknown)}」は使えません）",
@@ -142,7 +137,7 @@ def draft_content(
     tables = document.get("tables")
     if not isinstance(tables, list) or len(tables) != 1:
         raise UploadRefused(
-            422, "one_table", "1つのファイルに判定基準の表（tables）を1つだけ入れてください"
+            "one_table", "1つのファイルに判定基準の表（tables）を1つだけ入れてください"
         )
     problems: list[Problem] = []
     table: TableDraft | None = None
@@ -163,10 +158,9 @@ def draft_content(
         except ValidationError as exc:
             problems += structure_problems(exc.errors(), ("qualifications", i))
     if problems or table is None:
-        raise UploadRefused(422, "unreadable_table", "ファイルの内容を読み取れません", problems)
+        raise UploadRefused("unreadable_table", "ファイルの内容を読み取れません", problems)
     if table.trade is None or table.effective_from is None:
         raise UploadRefused(
-            422,
             "table_identity_missing",
             "表に分野（trade）と適用開始日（effective_from）を入れてください",
         )

@@ -27,20 +27,24 @@ from judgement.core.criteria_admin import (
     CriteriaDraft,
     CriteriaVersion,
     QualificationDraft,
-    Refused,
     TableDraft,
 )
 from judgement.core.criteria_check import Change, Problem, check_draft, diff
-from judgement.core.errors import UnknownTrade
+from judgement.core.errors import Refused, UnknownTrade
 from judgement.core.master import Master
 from judgement.criteria_admin.source import MasterSource
 from judgement.ports.criteria import CriteriaStore, VersionExists
+from shared_kernel.context import get_logger
+from shared_kernel.errors import FieldError, invalid
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import CriteriaPublished
-from shared_kernel.infra.logging import get_logger
 
 log = get_logger(__name__)
 SOURCE = "judgement"
+IMMUTABLE = (
+    "公開された判定基準の版は変更・削除できません。"
+    "訂正する場合は、この版を訂正する下書きを作成してください"
+)
 
 
 class Actor(Protocol):
@@ -122,7 +126,8 @@ class CriteriaAdministration:
         try:
             return master.trade(name).name
         except UnknownTrade as exc:
-            raise Refused("invalid", "unknown_trade", exc.message_ja) from None
+            # 422 (the request names it): the same 分野 in a path is a 404 (``unknown_trade``)
+            raise invalid([FieldError("trade", exc.code, exc.message)], exc.message) from None
 
     async def _audit(
         self,
@@ -149,6 +154,23 @@ class CriteriaAdministration:
                 rejudge_run_id=rejudge_run_id,
             )
         )
+
+    async def version(self, version_id: str) -> CriteriaVersion:
+        """A published version (``version_not_found`` if there is none)."""
+        found = await self.store.version(version_id)
+        if found is None:
+            raise Refused(
+                "not_found", "version_not_found", f"判定基準の版「{version_id}」はありません"
+            )
+        return found
+
+    async def versions(self, trade: str) -> list[CriteriaVersion]:
+        return await self.store.versions(trade)
+
+    async def refuse_change(self, version_id: str) -> None:
+        """A published version is never changed nor deleted: always refused (409)."""
+        await self.version(version_id)
+        raise Refused("conflict", "published_immutable", IMMUTABLE, {"version_id": version_id})
 
     async def _draft(self, draft_id: str) -> CriteriaDraft:
         draft = await self.store.draft(draft_id)

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from judgement.core import impact
+from judgement.core.errors import Refused
 from judgement.impact import jobs_for
 from judgement.impact.job import (
     DONE,
@@ -33,7 +34,6 @@ from judgement.impact.job import (
     view,
 )
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
 from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
@@ -54,8 +54,10 @@ Jobs = Annotated[ImpactJobs, Depends(_jobs)]
 
 def _may_handle(principal: Principal, trade: str) -> None:
     if principal.role == "criteria_editor" and not principal.handles(trade):
-        raise ApiError(
-            403, "other_trade", f"分野「{trade}」の基準を扱う権限がありません（担当分野のみ）。"
+        raise Refused(
+            "forbidden",
+            "other_trade",
+            f"分野「{trade}」の基準を扱う権限がありません（担当分野のみ）。",
         )
 
 
@@ -72,15 +74,11 @@ async def start(draft_id: str, principal: Staff, jobs: Jobs) -> JSONResponse:
     try:
         trade, in_force, drafted = await jobs.masters(draft_id)
     except UnknownDraft:
-        raise ApiError(404, "draft_not_found", "該当する下書きがありません。") from None
+        raise Refused("not_found", "draft_not_found", "該当する下書きがありません。") from None
     except DraftNotUsable as exc:
-        raise ApiError(422, "draft_not_usable", exc.message_ja) from None
+        raise Refused("invalid", "draft_not_usable", exc.message_ja) from None
     except DraftMastersUnavailable:
-        raise ApiError(
-            503,
-            "impact_unavailable",
-            "影響確認は現在利用できません（改定案の基準を組み立てられません）。",
-        ) from None
+        raise Refused("busy", "impact_unavailable", UNAVAILABLE) from None
     _may_handle(principal, trade)
     doc = await jobs.start(
         draft_id, trade, in_force, drafted, requested_by=principal.subject, role=principal.role
@@ -91,7 +89,7 @@ async def start(draft_id: str, principal: Staff, jobs: Jobs) -> JSONResponse:
 async def _job(draft_id: str, principal: Principal, jobs: ImpactJobs) -> dict[str, Any]:
     doc = await jobs.get(draft_id)
     if doc is None:
-        raise ApiError(404, "impact_not_found", NOT_STARTED)
+        raise Refused("not_found", "impact_not_found", NOT_STARTED)
     _may_handle(principal, str(doc["trade"]))
     return doc
 
@@ -109,9 +107,7 @@ async def status(draft_id: str, principal: Staff, jobs: Jobs) -> JSONResponse:
 async def csv_file(draft_id: str, principal: Staff, jobs: Jobs) -> StreamingResponse:
     doc = await _job(draft_id, principal, jobs)
     if doc.get("status") != DONE:
-        raise ApiError(
-            409, "impact_not_done", "影響確認が完了していません。完了後にダウンロードしてください。"
-        )
+        raise Refused("conflict", "impact_not_done", NOT_DONE)
 
     async def body() -> AsyncIterator[bytes]:
         parts = [part async for part in jobs.csv_parts(doc)]

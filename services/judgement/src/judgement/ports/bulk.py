@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from shared_kernel.infra.mongo import Document
-from shared_kernel.infra.ports import Documents
+from judgement.ports.documents import Document, Documents
 
 
 class BulkDocuments(Documents, Protocol):

@@ -25,25 +25,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from judgement.adapters.inbound.deps import Wired
 from judgement.core import criteria_admin as admin
 from judgement.core.criteria_admin import (
     STATUS_JA,
     CriteriaDraft,
     CriteriaVersion,
     QualificationDraft,
-    Refused,
     ShortText,
     TableDraft,
 )
 from judgement.core.criteria_check import Problem, structure_problems
-from judgement.core.errors import UnknownTrade
+from judgement.core.errors import Refused
 from judgement.core.master import Master, Trade
 from judgement.core.tree import AllOf, AnyOf, AtLeast, Leaf, Node
 from judgement.criteria import yaml_files
-from judgement.inject import Container
+from shared_kernel.errors import DomainError
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 
@@ -63,18 +61,17 @@ class JapaneseValidation(APIRoute):
                         for e in exc.errors()
                     ]
                 )
-                raise ApiError(
-                    422,
+                raise DomainError(
                     "validation_error",
                     "入力内容を読み取れません。項目ごとのメッセージを確認してください",
-                    {"problems": [p.model_dump() for p in problems]},
+                    details={"problems": problems_view(problems)},
                 ) from None
 
         return route
 
 
 router = APIRouter(prefix="/criteria", tags=["基準管理"], route_class=JapaneseValidation)
-ContainerDep = Annotated[Container, Depends(container_of)]
+ContainerDep = Wired
 Editor = Annotated[Principal, Depends(require("criteria_editor"))]
 Approver = Annotated[Principal, Depends(require("criteria_approver"))]
 Staff = Annotated[Principal, Depends(require("criteria_editor", "criteria_approver"))]
@@ -84,22 +81,16 @@ _any_user = require()
 async def _optional_principal(request: Request) -> Principal | None:
     if not request.headers.get("authorization"):
         return None
-    return await _any_user(request)
+    return await _any_user(request, None)
 
 
 MaybeUser = Annotated[Principal | None, Depends(_optional_principal)]
-REFUSAL_STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid": 422, "busy": 503}
 TRADE_STATUS_JA = {
     "judgeable": "判定できます",
     "partial": "一部の基準だけが分かっています（判定できません）",
     "none": "判定基準が登録されていません",
 }
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
-
-
-def _refused(exc: Refused, extra: dict[str, Any] | None = None) -> ApiError:
-    status = REFUSAL_STATUS[exc.kind]
-    return ApiError(status, exc.code, exc.message_ja, {**exc.details, **(extra or {})})
 
 
 def _today() -> date:
@@ -245,10 +236,7 @@ async def trade_criteria(
     on: Annotated[date | None, Query(description="この日に適用される版（既定：今日）")] = None,
 ) -> dict[str, Any]:
     master = await container.masters.fresh()
-    try:
-        found = master.trade(trade)
-    except UnknownTrade as exc:
-        raise ApiError(404, "unknown_trade", exc.message_ja) from None
+    found = master.trade(trade)
     day = on or _today()
     versions = [v for v in container.masters.versions if v.trade == found.name]
     pending = None
@@ -291,13 +279,6 @@ async def trade_criteria(
     return detail
 
 
-async def _version(container: Container, version_id: str) -> CriteriaVersion:
-    found = await container.criteria.store.version(version_id)
-    if found is None:
-        raise ApiError(404, "version_not_found", f"判定基準の版「{version_id}」はありません")
-    return found
-
-
 @router.get(
     "/versions/{version_id}.yaml",
     summary="判定基準の版をYAMLで出力（基準マスタの形式。アップロードで下書きにできます）",
@@ -305,7 +286,7 @@ async def _version(container: Container, version_id: str) -> CriteriaVersion:
     responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
 )
 async def version_yaml(container: ContainerDep, version_id: str) -> Response:
-    version = await _version(container, version_id)
+    version = await container.criteria.version(version_id)
     header = [
         f"判定基準 {version.id}（分野 {version.trade}、適用開始日 {version.effective_from}、"
         f"版 {version.revision}）",
@@ -323,8 +304,8 @@ async def version_yaml(container: ContainerDep, version_id: str) -> Response:
 
 @router.get("/versions/{version_id}", summary="判定基準の版（JSON）")
 async def version_json(container: ContainerDep, version_id: str) -> dict[str, Any]:
-    version = await _version(container, version_id)
-    versions = await container.criteria.store.versions(version.trade)
+    version = await container.criteria.version(version_id)
+    versions = await container.criteria.versions(version.trade)
     return {
         **version_view(version, versions),
         "table": admin.table_document(version.table),
@@ -332,22 +313,14 @@ async def version_json(container: ContainerDep, version_id: str) -> dict[str, An
     }
 
 
-IMMUTABLE = (
-    "公開された判定基準の版は変更・削除できません。"
-    "訂正する場合は、この版を訂正する下書きを作成してください"
-)
-
-
 @router.put("/versions/{version_id}", summary="公開済みの版の変更（できません：409）")
 async def version_put(container: ContainerDep, version_id: str, user: Staff) -> None:
-    await _version(container, version_id)
-    raise ApiError(409, "published_immutable", IMMUTABLE, {"version_id": version_id})
+    await container.criteria.refuse_change(version_id)
 
 
 @router.delete("/versions/{version_id}", summary="公開済みの版の削除（できません：409）")
 async def version_delete(container: ContainerDep, version_id: str, user: Staff) -> None:
-    await _version(container, version_id)
-    raise ApiError(409, "published_immutable", IMMUTABLE, {"version_id": version_id})
+    await container.criteria.refuse_change(version_id)
 
 
 @router.get("/qualifications", summary="資格カタログの検索（名前・CCUS資格コード・別名）")
@@ -419,17 +392,14 @@ class Approval(Decision):
 
 @router.post("/drafts", status_code=201, summary="判定基準の下書きを作成")
 async def create_draft(container: ContainerDep, body: DraftBody, editor: Editor) -> dict[str, Any]:
-    try:
-        draft, problems = await container.criteria.create(
-            editor,
-            trade=body.trade,
-            effective_from=body.effective_from,
-            corrects=body.corrects,
-            table=body.table,
-            new_qualifications=body.new_qualifications,
-        )
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft, problems = await container.criteria.create(
+        editor,
+        trade=body.trade,
+        effective_from=body.effective_from,
+        corrects=body.corrects,
+        table=body.table,
+        new_qualifications=body.new_qualifications,
+    )
     return draft_view(draft, problems)
 
 
@@ -447,12 +417,13 @@ async def create_draft(container: ContainerDep, body: DraftBody, editor: Editor)
 async def upload_draft(container: ContainerDep, request: Request, editor: Editor) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in YAML_TYPES:
-        raise ApiError(
-            415,
+        raise yaml_files.UploadRefused(
             "unsupported_media_type",
             "YAMLファイル（Content-Type: application/yaml）を送信してください",
         )
-    too_large = ApiError(413, "payload_too_large", "アップロードできるファイルは1MBまでです")
+    too_large = yaml_files.UploadRefused(
+        "payload_too_large", "アップロードできるファイルは1MBまでです"
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > yaml_files.MAX_BYTES:
         raise too_large
@@ -461,25 +432,17 @@ async def upload_draft(container: ContainerDep, request: Request, editor: Editor
         data += chunk
         if len(data) > yaml_files.MAX_BYTES:
             raise too_large
-    try:
-        table, items = yaml_files.draft_content(yaml_files.parse(bytes(data)))
-    except yaml_files.UploadRefused as exc:
-        raise ApiError(
-            exc.status, exc.code, exc.message_ja, {"problems": problems_view(exc.problems)}
-        ) from None
+    table, items = yaml_files.draft_content(yaml_files.parse(bytes(data)))
     assert table.trade is not None
-    try:
-        draft, problems = await container.criteria.create(
-            editor,
-            trade=table.trade,
-            effective_from=table.effective_from,
-            corrects=None,
-            table=table,
-            new_qualifications=items,
-            refuse_invalid=True,
-        )
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft, problems = await container.criteria.create(
+        editor,
+        trade=table.trade,
+        effective_from=table.effective_from,
+        corrects=None,
+        table=table,
+        new_qualifications=items,
+        refuse_invalid=True,
+    )
     return draft_view(draft, problems)
 
 
@@ -493,19 +456,13 @@ async def list_drafts(
         Query(description="draft, submitted, approved, returned, withdrawn"),
     ] = None,
 ) -> list[dict[str, Any]]:
-    try:
-        found = await container.criteria.drafts(user, trade, status)
-    except Refused as exc:
-        raise _refused(exc) from None
+    found = await container.criteria.drafts(user, trade, status)
     return [draft_view(d) for d in found]
 
 
 @router.get("/drafts/{draft_id}", summary="下書き（検証結果の問題点つき）")
 async def get_draft(container: ContainerDep, draft_id: str, user: Staff) -> dict[str, Any]:
-    try:
-        draft, problems = await container.criteria.get(user, draft_id)
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft, problems = await container.criteria.get(user, draft_id)
     return draft_view(draft, problems)
 
 
@@ -524,16 +481,14 @@ async def save_draft(
         )
     except Refused as exc:
         # nothing was stored: the content sent comes back, so that nothing is lost
-        raise _refused(exc, {"rejected": body.model_dump(mode="json", exclude_none=True)}) from None
+        exc.details["rejected"] = body.model_dump(mode="json", exclude_none=True)
+        raise
     return draft_view(draft, problems)
 
 
 @router.get("/drafts/{draft_id}/diff", summary="下書きと公開中の版の違い")
 async def draft_diff(container: ContainerDep, draft_id: str, user: Staff) -> dict[str, Any]:
-    try:
-        before, changes = await container.criteria.diff(user, draft_id)
-    except Refused as exc:
-        raise _refused(exc) from None
+    before, changes = await container.criteria.diff(user, draft_id)
     return {
         "draft_id": draft_id,
         "against": before.id if before else None,
@@ -543,19 +498,13 @@ async def draft_diff(container: ContainerDep, draft_id: str, user: Staff) -> dic
 
 @router.post("/drafts/{draft_id}/submit", summary="下書きの承認を依頼")
 async def submit_draft(container: ContainerDep, draft_id: str, editor: Editor) -> dict[str, Any]:
-    try:
-        draft = await container.criteria.submit(editor, draft_id)
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft = await container.criteria.submit(editor, draft_id)
     return draft_view(draft)
 
 
 @router.post("/drafts/{draft_id}/withdraw", summary="下書きを取り下げ")
 async def withdraw_draft(container: ContainerDep, draft_id: str, editor: Editor) -> dict[str, Any]:
-    try:
-        draft = await container.criteria.withdraw(editor, draft_id)
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft = await container.criteria.withdraw(editor, draft_id)
     return draft_view(draft)
 
 
@@ -563,16 +512,13 @@ async def withdraw_draft(container: ContainerDep, draft_id: str, editor: Editor)
 async def approve_draft(
     container: ContainerDep, draft_id: str, body: Approval, approver: Approver
 ) -> dict[str, Any]:
-    try:
-        done = await container.criteria.approve(
-            approver,
-            draft_id,
-            reason=body.reason,
-            rejudge=body.rejudge,
-            effective_from=body.effective_from,
-        )
-    except Refused as exc:
-        raise _refused(exc) from None
+    done = await container.criteria.approve(
+        approver,
+        draft_id,
+        reason=body.reason,
+        rejudge=body.rejudge,
+        effective_from=body.effective_from,
+    )
     versions = container.masters.versions
     return {
         "version": {
@@ -591,10 +537,7 @@ async def approve_draft(
 async def return_draft(
     container: ContainerDep, draft_id: str, body: Decision, approver: Approver
 ) -> dict[str, Any]:
-    try:
-        draft = await container.criteria.return_draft(approver, draft_id, body.reason)
-    except Refused as exc:
-        raise _refused(exc) from None
+    draft = await container.criteria.return_draft(approver, draft_id, body.reason)
     return draft_view(draft)
 
 
@@ -604,8 +547,5 @@ async def audit_trail(
     approver: Approver,
     trade: Annotated[str | None, Query(max_length=100)] = None,
 ) -> list[dict[str, Any]]:
-    try:
-        entries = await container.criteria.audit_trail(approver, trade)
-    except Refused as exc:
-        raise _refused(exc) from None
+    entries = await container.criteria.audit_trail(approver, trade)
     return [e.model_dump(mode="json") for e in entries]

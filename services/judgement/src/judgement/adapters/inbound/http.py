@@ -22,23 +22,95 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from judgement.core import access, judging
-from judgement.core.engine import evaluate
-from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
-from judgement.core.judging import ReviewRefused
-from judgement.core.master import Master, Trade
+from judgement.adapters.inbound.deps import Wired
+from judgement.core import judging
+from judgement.core.master import Trade
 from judgement.core.models import CareerCertification, EvaluationRequest, EvaluationResult
-from judgement.core.service import NotFound
-from judgement.inject import Container
 from shared_kernel.infra.access_log import logged
 from shared_kernel.infra.auth import require
-from shared_kernel.infra.http import ApiError
-from shared_kernel.infra.mongo import public
-from shared_kernel.infra.service import container_of
 from shared_kernel.principal import Principal
 
 router = APIRouter()
-ContainerDep = Annotated[Container, Depends(container_of)]
+ContainerDep = Wired
+
+
+STATUS: dict[str, int] = {
+    # judgements, previews, CCUS data
+    "unknown_trade": 404,
+    "trade_not_available": 422,
+    "not_found": 404,
+    "ccus_not_found": 404,
+    "not_in_review": 409,
+    "reason_required": 422,
+    "level_required": 422,
+    "invalid_career_certification": 422,
+    # criteria administration (docs/criteria-admin.md)
+    "validation_error": 422,
+    "draft_not_found": 404,
+    "version_not_found": 404,
+    "forbidden": 403,
+    "other_trade": 403,
+    "own_draft": 403,
+    "published_immutable": 409,
+    "not_editable": 409,
+    "stale_draft": 409,
+    "not_submitted": 409,
+    "draft_changed": 409,
+    "version_exists": 409,
+    "corrected_version_superseded": 409,
+    "effective_from_required": 422,
+    "effective_from_past": 422,
+    "unknown_version": 422,
+    "version_of_other_trade": 422,
+    "correction_date_fixed": 422,
+    "has_problems": 422,
+    "no_changes": 422,
+    "rejudge_needs_correction": 422,
+    "table_trade_mismatch": 422,
+    "table_date_mismatch": 422,
+    "invalid_upload": 422,
+    "publication_busy": 503,
+    # uploads of criteria files (judgement.criteria.yaml_files)
+    "unsupported_media_type": 415,
+    "payload_too_large": 413,
+    "yaml_too_large": 422,
+    "yaml_alias": 422,
+    "yaml_anchor": 422,
+    "yaml_tag": 422,
+    "yaml_too_deep": 422,
+    "yaml_documents": 422,
+    "invalid_yaml": 422,
+    "not_utf8": 422,
+    "invalid_character": 422,
+    "empty_upload": 422,
+    "not_a_table_file": 422,
+    "unsupported_section": 422,
+    "one_table": 422,
+    "unreadable_table": 422,
+    "table_identity_missing": 422,
+    # impact preview of a draft (judgement.impact)
+    "draft_not_usable": 422,
+    "impact_unavailable": 503,
+    "impact_not_found": 404,
+    "impact_not_done": 409,
+}
+"""Each refusal's HTTP status: the service's one table (``judgement.inject`` installs it
+with ``install_error_translator``)."""
+FIELD_LABELS = {
+    "worker_id": "技能者ID",
+    "trade": "分野",
+    "requested_level": "申請レベル",
+    "application_date": "申請日",
+    "career_certification": "経歴証明",
+    "ccus": "CCUSデータ",
+    "action": "審査の操作",
+    "reason": "理由",
+    "eligible_level": "変更後のレベル",
+    "effective_from": "適用開始日",
+    "table": "判定基準の表",
+    "version": "下書きの版",
+}
+"""Japanese names of the request fields, for the answers to unreadable requests."""
 Evaluator = Annotated[Principal, Depends(require("evaluator"))]
 EmployerOrEvaluator = Annotated[Principal, Depends(require("employer", "evaluator"))]
 
@@ -65,15 +137,6 @@ async def rules(container: ContainerDep) -> dict[str, Any]:
     2023-06 cut-off dates of 経歴証明 and the levels whose criteria count 職長・班長 time."""
     master = container.master
     settings = master.settings
-    management = sorted(
-        {
-            level.number
-            for trade in master.trades.values()
-            for table in trade.tables
-            for level in table.levels.values()
-            if level.foreman_scope
-        }
-    )
     return {
         "master_version": master.version,
         "career": {
@@ -81,7 +144,7 @@ async def rules(container: ContainerDep) -> dict[str, Any]:
             "cap_end": settings.career_end_cap.isoformat(),
             "none_from": settings.career_certification_ignored_from.isoformat(),
         },
-        "management_levels": management,
+        "management_levels": master.management_levels(),
     }
 
 
@@ -113,11 +176,7 @@ async def trades(container: ContainerDep, judgeable: bool | None = None) -> list
 async def trade(
     container: ContainerDep, name: str, on: Annotated[date | None, Query()] = None
 ) -> dict[str, Any]:
-    master = container.master
-    try:
-        found = master.trade(name)
-    except UnknownTrade as exc:
-        raise ApiError(404, "unknown_trade", exc.message_ja) from None
+    found = container.master.trade(name)
     detail = _trade_summary(found)
     table = found.table_on(on or date.today()) if found.tables else None
     if table is None:
@@ -160,16 +219,9 @@ async def qualifications(container: ContainerDep) -> list[dict[str, Any]]:
 # --- previews ------------------------------------------------------------------------------
 
 
-def _evaluate(request: EvaluationRequest, master: Master) -> EvaluationResult:
-    try:
-        return evaluate(request, master)
-    except (UnknownTrade, CriteriaNotAvailable) as exc:
-        raise ApiError(422, "trade_not_available", exc.message_ja) from None
-
-
 @router.post("/preview", summary="判定の試算（§5 の判定リクエスト）")
 async def preview(container: ContainerDep, request: EvaluationRequest) -> EvaluationResult:
-    return _evaluate(request, container.master)
+    return container.service.preview(request)
 
 
 class WorkerPreview(BaseModel):
@@ -180,47 +232,18 @@ class WorkerPreview(BaseModel):
     career_certification: CareerCertification | None = None
 
 
-CCUS_NOT_FOUND = "この技能者IDのCCUSデータがありません。"
-
-
-async def _require_worker(
-    container: Container, principal: Principal, worker_id: str, trade: str | None = None
-) -> None:
-    """404 unless ``principal`` may read the worker's CCUS data (for ``trade``): an employer
-    only a worker who consented; an evaluator a worker with a line of one of his 分野 (any
-    worker when unbound). As if the worker were unknown: a guessed 技能者ID tells nothing."""
-    if principal.role == "evaluator":
-        if not access.scoped(principal):
-            return
-        lines = await container.service.judgements.find(
-            {"worker_id": worker_id}, projection={"trade": 1}
-        )
-        trades = [str(d.get("trade")) for d in lines]
-        if (trade is None or principal.handles(trade)) and access.evaluator_sees_worker(
-            principal, trades
-        ):
-            return
-    elif await container.service.may_read_worker(principal.employer_id, worker_id):
-        return
-    raise ApiError(404, "ccus_not_found", CCUS_NOT_FOUND)
-
-
 @router.post("/preview/worker", summary="判定の試算（CCUSデータは最新のスナップショットから）")
 async def preview_worker(
     container: ContainerDep, body: WorkerPreview, principal: EmployerOrEvaluator, http: Request
 ) -> EvaluationResult:
-    await _require_worker(container, principal, body.worker_id, body.trade)
-    ccus = await container.service.ccus(body.worker_id)
-    if ccus is None:
-        raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
-    request = EvaluationRequest(
-        trade=body.trade,
-        requested_level=body.requested_level,
-        application_date=body.application_date,
-        ccus=ccus.record,
-        career_certification=body.career_certification,
+    result = await container.service.preview_worker(
+        principal,
+        body.worker_id,
+        body.trade,
+        body.requested_level,
+        body.application_date,
+        body.career_certification,
     )
-    result = _evaluate(request, container.master)
     # the answer is computed from the worker's CCUS data: logged under his id
     await logged(
         container.access_log, principal, http, "preview_worker", {"worker_id": body.worker_id}
@@ -232,24 +255,11 @@ async def preview_worker(
 async def worker_ccus(
     container: ContainerDep, worker_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
-    await _require_worker(container, principal, worker_id)
-    summary = await container.service.ccus_summary(worker_id)
-    if summary is None:
-        raise ApiError(404, "ccus_not_found", "この技能者IDのCCUSデータがありません。")
+    summary = await container.service.worker_summary(principal, worker_id)
     return await logged(container.access_log, principal, request, "worker_ccus", summary)
 
 
 # --- judgements and reviews ----------------------------------------------------------------
-
-JUDGEMENT_NOT_FOUND = "該当する判定がありません。"
-SUMMARY_FIELDS = {
-    "request": 0,
-    "line": 0,
-    "_outbox": 0,
-    "_applied": 0,
-    "_outbox_pending": 0,
-    "_outbox_due": 0,
-}
 
 
 def _summary(doc: dict[str, Any]) -> dict[str, Any]:
@@ -273,16 +283,6 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _require_line(container: Container, principal: Principal, line_id: str) -> None:
-    """404 unless ``principal`` may see the line (a bound evaluator: one of his 分野), as
-    for a line that does not exist."""
-    if principal.role == "evaluator" and not access.scoped(principal):
-        return  # an unknown line is the review's own 404
-    line = await container.service.judgements.get(line_id)
-    if line is None or not access.sees_judgement(principal, line):
-        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND)
-
-
 @router.get("/judgements", summary="判定の一覧")
 async def judgements(
     container: ContainerDep,
@@ -291,12 +291,7 @@ async def judgements(
     application_id: str | None = None,
     status: Literal["waiting_ccus", "in_review", "completed", "withdrawn"] | None = None,
 ) -> list[dict[str, Any]]:
-    flt: dict[str, Any] = access.judgement_filter(principal)
-    if application_id:
-        flt["application_id"] = application_id
-    if status:
-        flt["status"] = status
-    docs = await container.service.current_of(flt, projection=SUMMARY_FIELDS)
+    docs = await container.service.lines_for(principal, application_id, status)
     answer = [_summary(d) for d in docs]
     return await logged(container.access_log, principal, request, "list_judgements", answer)
 
@@ -305,11 +300,8 @@ async def judgements(
 async def judgement(
     container: ContainerDep, line_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
-    found = await container.service.current(line_id)
-    if found is None or not access.sees_judgement(principal, found[0]):
-        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND)
-    doc, history = found
-    answer = {**_summary(doc), "detail": public(judging.readable(doc)), "history": history}
+    doc, history = await container.service.line_for(principal, line_id)
+    answer = {**_summary(doc), "detail": judging.readable(doc), "history": history}
     return await logged(container.access_log, principal, request, "get_judgement", answer)
 
 
@@ -317,11 +309,8 @@ async def judgement(
 async def reviews(
     container: ContainerDep, evaluator: Evaluator, request: Request
 ) -> list[dict[str, Any]]:
-    docs = await container.service.judgements.find(
-        {"status": judging.IN_REVIEW, **access.judgement_filter(evaluator)},
-        projection=SUMMARY_FIELDS,
-    )
-    answer = [_summary(d) for d in sorted(docs, key=lambda d: d["_id"])]
+    docs = await container.service.reviews_for(evaluator)
+    answer = [_summary(d) for d in docs]
     return await logged(container.access_log, evaluator, request, "list_reviews", answer)
 
 
@@ -339,19 +328,11 @@ async def review(
     evaluator: Evaluator,
     request: Request,
 ) -> dict[str, Any]:
-    await _require_line(container, evaluator, line_id)
-    try:
-        doc = await container.service.review(
-            line_id,
-            reviewer=evaluator.subject,
-            action=body.action,
-            reason=body.reason,
-            eligible_level=body.eligible_level,
-        )
-    except NotFound:
-        raise ApiError(404, "not_found", JUDGEMENT_NOT_FOUND) from None
-    except ReviewRefused as exc:
-        raise ApiError(
-            409 if exc.code == "not_in_review" else 422, exc.code, exc.message_ja
-        ) from None
+    doc = await container.service.review_by(
+        evaluator,
+        line_id,
+        action=body.action,
+        reason=body.reason,
+        eligible_level=body.eligible_level,
+    )
     return await logged(container.access_log, evaluator, request, "review", _summary(doc))

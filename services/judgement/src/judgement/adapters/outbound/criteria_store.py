@@ -25,11 +25,11 @@ from judgement.core.criteria_admin import (
     CriteriaDraft,
     CriteriaVersion,
     QualificationDraft,
-    Refused,
     TableDraft,
     qualification_document,
     table_document,
 )
+from judgement.core.errors import Refused
 from judgement.core.master import QualificationSpec, TableSpec
 from judgement.ports.criteria import VersionExists
 from shared_kernel.errors import AlreadyExists
