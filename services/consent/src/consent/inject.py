@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI, Request
 
 from consent.adapters.inbound.events import subscribe
-from consent.adapters.inbound.http import STATUS, get_service, router
+from consent.adapters.inbound.http import FIELD_LABELS, STATUS, get_service, router
 from consent.adapters.outbound.checks import CheckStore
 from consent.adapters.outbound.disarm import disarm
 from consent.adapters.outbound.gridfs import GridFsFiles
@@ -113,7 +113,7 @@ def wire(runtime: Runtime, clock: Callable[[], datetime] = utcnow) -> Container:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = service_app(TITLE, settings or Settings(), wire, [router, access_log.router])
-    install_error_translator(app, STATUS)
+    install_error_translator(app, STATUS, field_labels=FIELD_LABELS)
 
     def service(request: Request) -> ConsentService:
         container: Container = request.app.state.container

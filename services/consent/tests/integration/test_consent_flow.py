@@ -567,3 +567,21 @@ async def test_an_employer_never_sees_another_employers_workers_or_files(
         assert [c["consent_id"] for c in only_b] == [yamada_b]
         assert (await http.get("/consents")).status_code == 401
         assert (await http.get("/consents", headers=api.operator)).status_code == 403
+
+
+async def test_a_malformed_request_is_answered_in_japanese_by_field(
+    settings: ServiceSettings, db: object
+) -> None:
+    async with consent_api(settings) as api:
+        answer = await api.client.post(
+            "/consent-applications", json={"workers": "山田"}, headers=api.a
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["message"] == "技能者は配列で指定してください"
+        refused = await api.client.post(
+            f"/consents/{EMPLOYER_A}-{YAMADA}/approve",
+            json={"signed_form_id": "f1", "note": "x"},
+            headers=api.evaluator,
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["message"] == "noteは指定できない項目です"

@@ -67,6 +67,35 @@ STATUS: dict[str, int] = {
 """The HTTP status of each refusal of the core (``core/errors.py``); installed by
 ``inject.create_app`` with the shared translator."""
 
+FIELD_LABELS: dict[str, str] = {
+    "employer": "事業者",
+    "employer_name": "事業者名",
+    "representative_name": "代表者名",
+    "postal_code": "郵便番号",
+    "address": "所在地",
+    "phone_number": "電話番号",
+    "contact_name": "担当者名",
+    "email": "メールアドレス",
+    "permit_number": "建設業許可番号",
+    "workers": "技能者",
+    "worker_id": "技能者ID",
+    "name": "氏名",
+    "name_kana": "氏名カナ",
+    "birth_date": "生年月日",
+    "consent_items": "同意事項",
+    "view_ccus_data": "CCUS登録情報の閲覧への同意",
+    "proxy_application": "代行申請への同意",
+    "card_issuance": "判定後のカード交付申請への同意",
+    "fee": "手数料への同意",
+    "status": "状態",
+    "employer_id": "事業者ID",
+    "include_incomplete": "未完了の申請を含めるか",
+    "signed_form_id": "同意書のID",
+    "reason": "差戻し理由",
+    "x-file-name": "ファイル名",
+}
+"""Japanese names of the request fields, for the answers to malformed requests (422)."""
+
 
 def endpoint(request: Request) -> str:
     """Which endpoint read the data (for the access log): method and route template."""
