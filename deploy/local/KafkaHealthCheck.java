@@ -6,6 +6,7 @@
 // consumes it back. Exit code 0 = broker usable (prints nothing then).
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -56,7 +57,10 @@ public class KafkaHealthCheck {
         try (Admin admin = Admin.create(props(bootstrap))) {
             if (!admin.listTopics().names().get(10, TimeUnit.SECONDS).contains(TOPIC)) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(10, TimeUnit.SECONDS);
+                    // replication: the broker's default.replication.factor (1 on the single
+                    // node; 3 on the KAFKA_BROKERS=3 cluster, whose min.insync.replicas is 2)
+                    admin.createTopics(List.of(new NewTopic(TOPIC, Optional.of(1), Optional.empty())))
+                        .all().get(10, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) throw e;
                 }

@@ -47,8 +47,33 @@ KAFKA_CONTROLLER_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-9093}"
 SMTP_PORT="${INFRA_SMTP_PORT:-1025}"
 SMTP_HTTP_PORT="${INFRA_SMTP_HTTP_PORT:-8025}"
 
+# Kafka nodes: 1 (default: one combined broker+controller in var/kafka, as always) or 3 (an
+# opt-in cluster, `make infra-up KAFKA_BROKERS=3`: three combined nodes, a 3-voter KRaft
+# quorum, replication 3, min.insync.replicas 2). Node N (1..3) listens on KAFKA_PORT + 2(N-1)
+# (controller KAFKA_CONTROLLER_PORT + 2(N-1)), keeps its data in var/kafka-N/ and its pid in
+# var/run/kafka-N.pid; start.sh/stop.sh take `kafka-N` to start or stop one node.
+KAFKA_BROKERS="${KAFKA_BROKERS:-1}"
+KAFKA_NODES=(1 2 3)
+# Heap of each cluster node (the machine is small and shared; the single node keeps its own).
+KAFKA_NODE_HEAP="${INFRA_KAFKA_NODE_HEAP:--Xms128m -Xmx384m}"
+kafka_node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+kafka_node_marker() { echo "$VAR_DIR/kafka-$1/server.properties"; }
+# The clients' bootstrap list: every node of the cluster, or the single node.
+kafka_bootstrap() {
+    if [[ $KAFKA_BROKERS == 3 ]]; then
+        local n list=()
+        for n in "${KAFKA_NODES[@]}"; do list+=("127.0.0.1:$(kafka_node_port "$n")"); done
+        (IFS=,; echo "${list[*]}")
+    else
+        echo "127.0.0.1:$KAFKA_PORT"
+    fi
+}
+
 log() { echo "[infra] $*"; }
 die() { echo "[infra] ERROR: $*" >&2; exit 1; }
+
+[[ $KAFKA_BROKERS == 1 || $KAFKA_BROKERS == 3 ]] || die "KAFKA_BROKERS=$KAFKA_BROKERS: 1 or 3"
 
 # True if something accepts TCP connections on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -22,7 +22,15 @@ show() {
 pg_resolve_dirs
 show postgresql "$PG_PORT" "$(pg_pid || true)" "postgres://ferretdb:ferretdb@127.0.0.1:$PG_PORT/ferretdb  (data $PGDATA)"
 show ferretdb "$FERRETDB_PORT" "$(running_pid ferretdb "$FERRETDB_MARKER" || true)" "mongodb://127.0.0.1:$FERRETDB_PORT/"
-show kafka "$KAFKA_PORT" "$(running_pid kafka "$KAFKA_MARKER" || true)" "bootstrap 127.0.0.1:$KAFKA_PORT"
+if [[ $KAFKA_BROKERS == 3 ]]; then
+    for n in "${KAFKA_NODES[@]}"; do
+        show "kafka-$n" "$(kafka_node_port "$n")" "$(running_pid "kafka-$n" "$(kafka_node_marker "$n")" || true)" \
+            "controller $(kafka_node_controller_port "$n"), data $VAR_DIR/kafka-$n/data"
+    done
+    log "kafka: bootstrap $(kafka_bootstrap)"
+else
+    show kafka "$KAFKA_PORT" "$(running_pid kafka "$KAFKA_MARKER" || true)" "bootstrap 127.0.0.1:$KAFKA_PORT"
+fi
 show smtp-sink "$SMTP_PORT" "$(running_pid smtp-sink "$SMTP_MARKER" || true)" "smtp 127.0.0.1:$SMTP_PORT, http://127.0.0.1:$SMTP_HTTP_PORT/"
 show smtp-web "$SMTP_HTTP_PORT" "$(running_pid smtp-sink "$SMTP_MARKER" || true)" "mail files in $VAR_DIR/mail/"
 log "logs in $LOG_DIR"
