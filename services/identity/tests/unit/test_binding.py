@@ -161,7 +161,7 @@ async def test_the_binding_is_stored_on_the_account_and_travels_in_the_token() -
     )
     assert user.binding == binding
     view = accounts.account_view(user)
-    assert (view["body"], view["trades"]) == (ZENKEN, ["電気工事", "建築大工"])
+    assert (view.body, view.trades) == (ZENKEN, ["電気工事", "建築大工"])
     principal = Principal(
         subject="Hyoka0001", role="evaluator", trades=binding.trades, body=binding.body
     )

@@ -316,20 +316,36 @@ def with_binding_fields(doc: dict[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(BINDING_FIELDS), **doc}
 
 
-def account_view(user: User) -> dict[str, Any]:
+class AccountView(_Part):
     """What ``GET /me`` shows (never a hash)."""
+
+    login_id: str
+    role: Role
+    status: Status
+    email: str
+    employer_id: str | None
+    employer_name: str | None = None
+    body: str | None = None
+    trades: list[str] | None = None
+    activated_at: datetime | None
+    password_changed_at: datetime | None
+
+
+def account_view(user: User, employer_name: str | None = None) -> AccountView:
+    """The account as ``GET /me`` shows it, with the name of its 事業者 (if it owns one)."""
     binding = user.binding
-    return {
-        "login_id": user.login_id,
-        "role": user.role,
-        "status": user.status,
-        "email": user.email,
-        "employer_id": user.employer_id,
-        "body": binding.body,
-        "trades": None if binding.trades is None else list(binding.trades),
-        "activated_at": user.activated_at,
-        "password_changed_at": user.password_changed_at,
-    }
+    return AccountView(
+        login_id=user.login_id,
+        role=user.role,
+        status=user.status,
+        email=user.email,
+        employer_id=user.employer_id,
+        employer_name=employer_name,
+        body=binding.body,
+        trades=None if binding.trades is None else list(binding.trades),
+        activated_at=user.activated_at,
+        password_changed_at=user.password_changed_at,
+    )
 
 
 # --- employers -----------------------------------------------------------------------------
@@ -429,20 +445,35 @@ def profile_updated(
     return record.model_copy(update={"profile": after, "updated_at": now, "history": history}), []
 
 
-def employer_view(record: Employer) -> dict[str, Any]:
+class EmployerView(_Part):
+    """The 事業者 record as ``GET /employers/me`` shows it."""
+
+    employer_id: str
+    login_id: str
+    employer_name: str
+    address: str
+    representative_name: str
+    phone_number: str
+    permit_number: str | None
+    """The 建設業許可番号 in its display form (``permit`` has its parts)."""
+    permit: StoredPermit | None
+    updated_at: datetime
+
+
+def employer_view(record: Employer) -> EmployerView:
     profile = record.profile
-    permit = None if profile.permit_number is None else profile.permit_number.model_dump()
-    return {
-        "employer_id": record.employer_id,
-        "login_id": record.owner_login_id,
-        "employer_name": profile.employer_name,
-        "address": profile.address,
-        "representative_name": profile.representative_name,
-        "phone_number": profile.phone_number,
-        "permit_number": None if permit is None else permit["text"],
-        "permit": permit,
-        "updated_at": record.updated_at,
-    }
+    permit = profile.permit_number
+    return EmployerView(
+        employer_id=record.employer_id,
+        login_id=record.owner_login_id,
+        employer_name=profile.employer_name,
+        address=profile.address,
+        representative_name=profile.representative_name,
+        phone_number=profile.phone_number,
+        permit_number=None if permit is None else permit.text,
+        permit=permit,
+        updated_at=record.updated_at,
+    )
 
 
 # --- sessions ------------------------------------------------------------------------------

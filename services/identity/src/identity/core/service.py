@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from identity.core import accounts, forms, limits, throttle
 from identity.core.accounts import Employer, Revocation, Role, Session, User
@@ -55,6 +55,7 @@ from identity.ports import ActivationMailer, MailUnavailable, PasswordHasher
 from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_correlation_id, get_logger
 from shared_kernel.errors import AlreadyExists
+from shared_kernel.events import Envelope
 
 log = get_logger(__name__)
 
@@ -227,7 +228,7 @@ class IdentityService:
 
             def count(
                 counter: RegistrationCount | None, limit: limits.Limit = limit, key: str = key
-            ) -> tuple[RegistrationCount, list[Any]]:
+            ) -> tuple[RegistrationCount, list[Envelope]]:
                 return limits.counted(counter, limit=limit, key=key, now=now), []
 
             try:
@@ -435,7 +436,7 @@ class IdentityService:
         if wait is None:
             return
 
-        def refused(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]]:
+        def refused(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Envelope]]:
             new = throttle.source_throttled(tried, login_id=login_id, source=source, now=now)
             return new, []
 
@@ -449,13 +450,13 @@ class IdentityService:
         if is_login_id(login_id):
             now = self.clock()
 
-            def failed(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]]:
+            def failed(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Envelope]]:
                 new = throttle.source_failed(
                     tried, login_id=login_id, source=source, now=now, policy=self.throttle
                 )
                 return new, []
 
-            def account(counted: AccountAttempts | None) -> tuple[AccountAttempts, list[Any]]:
+            def account(counted: AccountAttempts | None) -> tuple[AccountAttempts, list[Envelope]]:
                 return throttle.account_failed(counted, login_id=login_id, now=now), []
 
             saved = await self.attempts.update(throttle.source_key(login_id, source), failed)
@@ -478,11 +479,11 @@ class IdentityService:
         now = self.clock()
         key = throttle.source_key(login_id, source)
 
-        def cleared(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Any]] | None:
+        def cleared(tried: SourceAttempts | None) -> tuple[SourceAttempts, list[Envelope]] | None:
             new = throttle.source_succeeded(tried, now=now)
             return None if new is None else (new, [])
 
-        def known(account: AccountAttempts | None) -> tuple[AccountAttempts, list[Any]]:
+        def known(account: AccountAttempts | None) -> tuple[AccountAttempts, list[Envelope]]:
             new = throttle.account_succeeded(account, login_id=login_id, source=source, now=now)
             return new, []
 
@@ -532,17 +533,14 @@ class IdentityService:
 
     # --- account and employer profile ----------------------------------------------------
 
-    async def account(self, login_id: str) -> dict[str, Any]:
+    async def account(self, login_id: str) -> accounts.AccountView:
         user = await self.users.get(login_id)
         if user is None or not user.is_active:
             raise AccountNotFound()
-        view = accounts.account_view(user)
-        view["employer_name"] = None
-        if user.employer_id:
-            record = await self.employers.get(user.employer_id)
-            if record is not None and record.owned_by(login_id):
-                view["employer_name"] = record.profile.employer_name
-        return view
+        record = await self.employers.get(user.employer_id) if user.employer_id else None
+        if record is None or not record.owned_by(login_id):
+            return accounts.account_view(user)
+        return accounts.account_view(user, record.profile.employer_name)
 
     async def _owned_employer(self, login_id: str, employer_id: str | None) -> Employer:
         record = await self.employers.get(employer_id) if employer_id else None
@@ -550,18 +548,18 @@ class IdentityService:
             raise EmployerNotFound()
         return record
 
-    async def employer(self, login_id: str, employer_id: str | None) -> dict[str, Any]:
+    async def employer(self, login_id: str, employer_id: str | None) -> accounts.EmployerView:
         return accounts.employer_view(await self._owned_employer(login_id, employer_id))
 
     async def employer_history(
         self, login_id: str, employer_id: str | None
-    ) -> list[dict[str, Any]]:
+    ) -> list[accounts.ProfileChange]:
         record = await self._owned_employer(login_id, employer_id)
-        return [entry.model_dump() for entry in record.history]
+        return record.history
 
     async def update_employer(
         self, login_id: str, role: str, employer_id: str | None, raw: dict[str, str | None]
-    ) -> dict[str, Any]:
+    ) -> accounts.EmployerView:
         """Replace the 事業者 details; a change is audited in the same write."""
         profile = forms.parse_profile(raw)
         record = await self._owned_employer(login_id, employer_id)

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from identity.adapters.inbound.client import Network, client_address
 from identity.adapters.inbound.ratelimit import RateLimits
 from identity.config import Settings
+from identity.core.accounts import AccountView, EmployerView, ProfileChange
 from identity.core.errors import (
     AccountNotFound,
     ActivationExpired,
@@ -230,50 +231,6 @@ class RevocationsResponse(BaseModel):
 
 class MessageResponse(BaseModel):
     message: str
-
-
-class AccountResponse(BaseModel):
-    login_id: str
-    role: str
-    status: str
-    email: str
-    employer_id: str | None
-    employer_name: str | None
-    body: str | None = None
-    trades: list[str] | None = None
-    activated_at: datetime | None
-    password_changed_at: datetime | None
-
-
-class PermitResponse(BaseModel):
-    text: str
-    authority: str
-    authority_code: str
-    kind: str
-    year: int
-    number: int
-    office: str | None
-    code: str
-
-
-class EmployerResponse(BaseModel):
-    employer_id: str
-    login_id: str
-    employer_name: str
-    address: str
-    representative_name: str
-    phone_number: str
-    permit_number: str | None
-    permit: PermitResponse | None
-    updated_at: datetime
-
-
-class HistoryEntry(BaseModel):
-    at: datetime
-    by: str
-    role: str
-    changes: dict[str, dict[str, Any]]
-    correlation_id: str | None = None
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -480,8 +437,8 @@ async def revocations(service: ServiceDep, since: datetime | None = None) -> Rev
 
 
 @router.get("/me", summary="ログイン中の利用者")
-async def me(principal: AnyUser, service: ServiceDep) -> AccountResponse:
-    return AccountResponse(**await service.account(principal.subject))
+async def me(principal: AnyUser, service: ServiceDep) -> AccountView:
+    return await service.account(principal.subject)
 
 
 @router.put("/me/password", summary="パスワード変更（他のセッションは失効）")
@@ -504,22 +461,19 @@ async def change_password(
 
 
 @router.get("/employers/me", summary="事業者情報の参照")
-async def employer(principal: Employer, service: ServiceDep) -> EmployerResponse:
-    view = await service.employer(principal.subject, principal.employer_id)
-    return EmployerResponse(**view)
+async def employer(principal: Employer, service: ServiceDep) -> EmployerView:
+    return await service.employer(principal.subject, principal.employer_id)
 
 
 @router.put("/employers/me", summary="事業者情報の変更（ログインID・事業者IDは変更不可）")
 async def update_employer(
     body: EmployerProfileRequest, principal: Employer, service: ServiceDep
-) -> EmployerResponse:
-    view = await service.update_employer(
+) -> EmployerView:
+    return await service.update_employer(
         principal.subject, principal.role, principal.employer_id, body.model_dump()
     )
-    return EmployerResponse(**view)
 
 
 @router.get("/employers/me/history", summary="事業者情報の変更履歴（変更者・日時・変更前後）")
-async def employer_history(principal: Employer, service: ServiceDep) -> list[HistoryEntry]:
-    entries = await service.employer_history(principal.subject, principal.employer_id)
-    return [HistoryEntry(**entry) for entry in entries]
+async def employer_history(principal: Employer, service: ServiceDep) -> list[ProfileChange]:
+    return await service.employer_history(principal.subject, principal.employer_id)
