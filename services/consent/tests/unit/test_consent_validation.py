@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from consent.core.ccus import CcusWorker
+from consent.core.errors import on_field
 from consent.core.validation import (
     MESSAGE_SIMPLE_REGISTRATION,
     ApplicationInput,
@@ -234,50 +235,45 @@ def test_every_error_names_its_field_in_japanese() -> None:
     )
     _, errors = check_application(bad, TODAY, max_workers=100)
     assert errors == [
-        {"field": "employer.employer_name", "message": "事業者名を入力してください"},
-        {"field": "employer.representative_name", "message": "代表者名を入力してください"},
-        {"field": "employer.address", "message": "所在地を入力してください"},
-        {
-            "field": "employer.postal_code",
-            "message": "郵便番号は7桁の数字で入力してください（例：100-0001）",
-        },
-        {
-            "field": "employer.phone_number",
-            "message": "電話番号は数字とハイフンで入力してください（例：03-1234-5678）",
-        },
-        {"field": "employer.email", "message": "メールアドレスの形式が正しくありません"},
-        {"field": "workers.0.worker_id", "message": "技能者IDは14桁の数字で入力してください"},
-        {"field": "workers.0.name_kana", "message": "氏名カナは全角カタカナで入力してください"},
-        {"field": "workers.0.birth_date", "message": "生年月日が正しい日付ではありません"},
-        {"field": "workers.1.worker_id", "message": "技能者IDを入力してください"},
-        {"field": "workers.1.name", "message": "氏名を入力してください"},
-        {"field": "workers.1.birth_date", "message": "生年月日を入力してください"},
-        {"field": "consent_items.fee", "message": "「手数料」への同意が必要です"},
+        on_field("employer.employer_name", "事業者名を入力してください"),
+        on_field("employer.representative_name", "代表者名を入力してください"),
+        on_field("employer.address", "所在地を入力してください"),
+        on_field("employer.postal_code", "郵便番号は7桁の数字で入力してください（例：100-0001）"),
+        on_field(
+            "employer.phone_number",
+            "電話番号は数字とハイフンで入力してください（例：03-1234-5678）",
+        ),
+        on_field("employer.email", "メールアドレスの形式が正しくありません"),
+        on_field("workers.0.worker_id", "技能者IDは14桁の数字で入力してください"),
+        on_field("workers.0.name_kana", "氏名カナは全角カタカナで入力してください"),
+        on_field("workers.0.birth_date", "生年月日が正しい日付ではありません"),
+        on_field("workers.1.worker_id", "技能者IDを入力してください"),
+        on_field("workers.1.name", "氏名を入力してください"),
+        on_field("workers.1.birth_date", "生年月日を入力してください"),
+        on_field("consent_items.fee", "「手数料」への同意が必要です"),
     ]
 
 
 def test_no_workers_too_many_workers_and_duplicates() -> None:
     _, errors = check_application(body(workers=[]), TODAY, max_workers=100)
-    assert {"field": "workers", "message": "技能者を1人以上入力してください"} in errors
+    assert on_field("workers", "技能者を1人以上入力してください") in errors
     one = body().workers[0].model_dump()
     _, errors = check_application(body(workers=[one] * 3), TODAY, max_workers=2)
-    assert errors == [{"field": "workers", "message": "一度に申請できる技能者は2人までです"}]
+    assert errors == [on_field("workers", "一度に申請できる技能者は2人までです")]
     spaced = {**one, "worker_id": "1234 5678 9012 34"}
     _, errors = check_application(body(workers=[one, spaced]), TODAY, max_workers=100)
-    assert errors == [
-        {"field": "workers.1.worker_id", "message": "同じ技能者IDが重複して入力されています"}
-    ]
+    assert errors == [on_field("workers.1.worker_id", "同じ技能者IDが重複して入力されています")]
 
 
 def test_no_consent_item_ticked_names_all_four() -> None:
     _, errors = check_application(body(consent_items={}), TODAY, max_workers=100)
-    assert [e["field"] for e in errors] == [
+    assert [e.field for e in errors] == [
         "consent_items.view_ccus_data",
         "consent_items.proxy_application",
         "consent_items.card_issuance",
         "consent_items.fee",
     ]
-    assert errors[0]["message"] == "「CCUS登録情報の閲覧」への同意が必要です"
+    assert errors[0].message == "「CCUS登録情報の閲覧」への同意が必要です"
 
 
 # --- against CCUS ---------------------------------------------------------------------------
@@ -299,13 +295,13 @@ def ccus(**changes: str) -> CcusWorker:
     )
 
 
-UNIFORM = {
-    "field": "workers.2",
-    "message": (
+UNIFORM = on_field(
+    "workers.2",
+    (
         "技能者 3：入力内容がCCUSの登録情報と一致しません"
         "（技能者ID・氏名カナ・生年月日をご確認ください）"
     ),
-}
+)
 
 
 def test_matching_worker_passes_names_compared_after_nfkc() -> None:
@@ -356,7 +352,7 @@ def test_control_and_bidi_characters_are_refused_in_names_and_kana(
         TODAY,
         max_workers=100,
     )
-    assert {e["field"] for e in errors} == {"workers.0.name", "employer.address"}
+    assert {e.field for e in errors} == {"workers.0.name", "employer.address"}
 
 
 def test_variation_selectors_of_kanji_are_kept() -> None:

@@ -26,7 +26,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from consent.core.ccus import CcusWorker
-from consent.core.errors import ConsentError, invalid
+from consent.core.errors import ConsentError, invalid, on_field
 from consent.core.validation import (
     SCOPE_LABELS,
     SCOPES,
@@ -386,11 +386,9 @@ def approve(
 def check_reason(reason: str | None) -> str:
     text = collapse_spaces(reason or "")
     if not text:
-        raise invalid([{"field": "reason", "message": "差戻し理由を入力してください"}])
+        raise invalid([on_field("reason", "差戻し理由を入力してください")])
     if len(text) > REASON_MAX:
-        raise invalid(
-            [{"field": "reason", "message": f"差戻し理由は{REASON_MAX}文字以内で入力してください"}]
-        )
+        raise invalid([on_field("reason", f"差戻し理由は{REASON_MAX}文字以内で入力してください")])
     return text
 
 

@@ -4,7 +4,7 @@ its status (``adapters/inbound/http.py``, ``STATUS``) through the one shared tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from shared_kernel.errors import VALIDATION_MESSAGE, DomainError, FieldError
@@ -30,12 +30,9 @@ def on_field(field: str, message: str) -> FieldError:
     return FieldError(field, FIELD_CODE, message)
 
 
-def invalid(errors: Iterable[Mapping[str, str]]) -> ConsentError:
-    """The request's fields are wrong (``validation_error``): ``errors`` as validation
-    reports them (``{"field", "message"}``)."""
-    return ConsentError(
-        "validation_error", VALIDATION_MESSAGE, [on_field(e["field"], e["message"]) for e in errors]
-    )
+def invalid(errors: Iterable[FieldError]) -> ConsentError:
+    """The request's fields are wrong (``validation_error``)."""
+    return ConsentError("validation_error", VALIDATION_MESSAGE, list(errors))
 
 
 def not_found() -> ConsentError:

@@ -210,7 +210,7 @@ class ConsentService:
             existing = await self.consents.get(consents.consent_id(employer_id, worker.worker_id))
             refusal = consents.filing_refusal(existing, today)
             if refusal is not None:
-                errors.append({"field": f"{worker.field}.worker_id", "message": refusal})
+                errors.append(on_field(f"{worker.field}.worker_id", refusal))
         await self.log_access(
             actor,
             "ccus_check",
@@ -219,7 +219,7 @@ class ConsentService:
         )
         await self._record_outcome(actor, employer_id, matched, failed, now, found, endpoint)
         if errors:
-            raise invalid(sorted(errors, key=lambda e: _field_order(e["field"])))
+            raise invalid(sorted(errors, key=lambda e: _field_order(e.field)))
         filed: list[Consent] = []
         for worker in application.workers:
             change = partial(

@@ -16,9 +16,9 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from consent.core.ccus import CcusWorker
+from consent.core.errors import on_field
+from shared_kernel.errors import FieldError
 from shared_kernel.events.catalogue import ConsentScope
-
-FieldError = dict[str, str]
 
 WORKER_ID = re.compile(r"^\d{14}$")
 # After NFKC: full-width katakana (ァ…ヺ), ー, ・, ヽ, ヾ and single spaces between parts.
@@ -260,7 +260,7 @@ def _required_text(
     errors: list[FieldError], field: str, value: str | None, label: str, limit: int
 ) -> str | None:
     if value is None or value == "":
-        errors.append({"field": field, "message": f"{label}を入力してください"})
+        errors.append(on_field(field, f"{label}を入力してください"))
         return None
     return _text(errors, field, value, label, limit)
 
@@ -271,12 +271,10 @@ def _text(
     if value is None or value == "":
         return None
     if (refused := refused_character(value)) is not None:
-        errors.append(
-            {"field": field, "message": f"{label}に使用できない文字（{refused}）が含まれています"}
-        )
+        errors.append(on_field(field, f"{label}に使用できない文字（{refused}）が含まれています"))
         return None
     if len(value) > limit:
-        errors.append({"field": field, "message": f"{label}は{limit}文字以内で入力してください"})
+        errors.append(on_field(field, f"{label}は{limit}文字以内で入力してください"))
         return None
     return collapse_spaces(value)
 
@@ -306,33 +304,28 @@ def check_employer(employer: EmployerInput, errors: list[FieldError]) -> dict[st
         match = POSTAL_CODE.fullmatch(nfkc(employer.postal_code))
         if match is None:
             errors.append(
-                {
-                    "field": f + "postal_code",
-                    "message": "郵便番号は7桁の数字で入力してください（例：100-0001）",
-                }
+                on_field(f + "postal_code", "郵便番号は7桁の数字で入力してください（例：100-0001）")
             )
         else:
             details["postal_code"] = f"{match[1]}-{match[2]}"
     if not employer.phone_number:
-        errors.append({"field": f + "phone_number", "message": "電話番号を入力してください"})
+        errors.append(on_field(f + "phone_number", "電話番号を入力してください"))
     else:
         phone = nfkc(employer.phone_number).replace("ー", "-").replace(" ", "")
         digits = phone.replace("-", "")
         if not PHONE.fullmatch(phone) or not 10 <= len(digits) <= 11:
             errors.append(
-                {
-                    "field": f + "phone_number",
-                    "message": "電話番号は数字とハイフンで入力してください（例：03-1234-5678）",
-                }
+                on_field(
+                    f + "phone_number",
+                    "電話番号は数字とハイフンで入力してください（例：03-1234-5678）",
+                )
             )
         else:
             details["phone_number"] = phone
     if employer.email:
         email = nfkc(employer.email)
         if len(email) > 254 or not EMAIL.fullmatch(email):
-            errors.append(
-                {"field": f + "email", "message": "メールアドレスの形式が正しくありません"}
-            )
+            errors.append(on_field(f + "email", "メールアドレスの形式が正しくありません"))
         else:
             details["email"] = email
     return details
@@ -353,7 +346,7 @@ def check_worker(
         ("birth_date", born_error),
     ):
         if message is not None:
-            errors.append({"field": f + field, "message": message})
+            errors.append(on_field(f + field, message))
     if worker_id is None or name is None or kana is None or born is None:
         return None
     return Worker(index, worker_id, name, kana, born)
@@ -364,10 +357,7 @@ def check_consent_items(items: ConsentItemsInput, errors: list[FieldError]) -> l
     for scope in SCOPES:
         if not ticked[scope]:
             errors.append(
-                {
-                    "field": f"consent_items.{scope}",
-                    "message": f"「{SCOPE_SHORT[scope]}」への同意が必要です",
-                }
+                on_field(f"consent_items.{scope}", f"「{SCOPE_SHORT[scope]}」への同意が必要です")
             )
     return [s for s in SCOPES if ticked[s]]
 
@@ -380,11 +370,9 @@ def check_application(
     employer = check_employer(body.employer, errors)
     workers: list[Worker] = []
     if not body.workers:
-        errors.append({"field": "workers", "message": "技能者を1人以上入力してください"})
+        errors.append(on_field("workers", "技能者を1人以上入力してください"))
     elif len(body.workers) > max_workers:
-        errors.append(
-            {"field": "workers", "message": f"一度に申請できる技能者は{max_workers}人までです"}
-        )
+        errors.append(on_field("workers", f"一度に申請できる技能者は{max_workers}人までです"))
     else:
         seen: set[str] = set()
         for index, raw in enumerate(body.workers):
@@ -393,10 +381,7 @@ def check_application(
                 continue
             if worker.worker_id in seen:
                 errors.append(
-                    {
-                        "field": f"workers.{index}.worker_id",
-                        "message": "同じ技能者IDが重複して入力されています",
-                    }
+                    on_field(f"workers.{index}.worker_id", "同じ技能者IDが重複して入力されています")
                 )
                 continue
             seen.add(worker.worker_id)
@@ -415,13 +400,13 @@ def ccus_mismatch(worker: Worker) -> FieldError:
     the row (``workers.N``), not on a field: an answer that named the wrong field told
     which 技能者IDs exist and, one birth date after another, a worker's birth date.
     """
-    return {
-        "field": worker.field,
-        "message": (
+    return on_field(
+        worker.field,
+        (
             f"技能者 {worker.index + 1}：{MESSAGE_CCUS_MISMATCH}"
             "（技能者ID・氏名カナ・生年月日をご確認ください）"
         ),
-    }
+    )
 
 
 def matches_ccus(worker: Worker, record: CcusWorker | None) -> bool:
