@@ -4,9 +4,11 @@ creation only where allowed."""
 
 import ssl
 from pathlib import Path
+from typing import ClassVar
 
+import aiokafka.admin as admin_module
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from faststream.security import SASLScram512
 
@@ -102,3 +104,72 @@ async def test_without_creation_a_missing_topic_fails_the_start(
     strict = settings.model_copy(update={"kafka_create_topics": False})
     with pytest.raises(TopicsMissing, match=r"consent\.consents"):
         await ensure_topics(strict, [strict.topic("consent.consents")])
+
+
+def test_min_insync_replicas_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOPIC_MIN_ISR", raising=False)
+    monkeypatch.delenv("TOPIC_MIN_INSYNC_REPLICAS", raising=False)
+    unset = ServiceSettings(environment="test")
+    assert unset.topic_min_isr is None  # the broker's min.insync.replicas
+    assert "min.insync.replicas" not in topic_plan(unset, "judgement.judgements")[1]
+    for name in ("TOPIC_MIN_ISR", "TOPIC_MIN_INSYNC_REPLICAS"):
+        monkeypatch.setenv(name, "2")
+        settings = ServiceSettings(environment="test")
+        assert settings.topic_min_isr == 2
+        assert topic_plan(settings, "judgement.judgements")[1] == {"min.insync.replicas": "2"}
+        monkeypatch.delenv(name)
+
+
+class _RecordingAdmin:
+    """Stands in for aiokafka's admin client: no topics yet, records what is created."""
+
+    created: ClassVar[list[NewTopic]] = []
+
+    def __init__(self, **options: object) -> None:
+        self.topics: dict[str, int] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def list_topics(self) -> list[str]:
+        return list(self.topics)
+
+    async def create_topics(self, new: list[NewTopic]) -> None:
+        type(self).created.extend(new)
+        self.topics.update({t.name: t.num_partitions for t in new})
+
+    async def describe_topics(self, names: list[str]) -> list[dict[str, object]]:
+        return [
+            {
+                "topic": name,
+                "error_code": 0,
+                "partitions": [
+                    {"partition": p, "error_code": 0, "leader": 1} for p in range(self.topics[name])
+                ],
+            }
+            for name in names
+        ]
+
+
+async def test_ensure_topics_sets_min_insync_replicas_and_replication(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(admin_module, "AIOKafkaAdminClient", _RecordingAdmin)
+    _RecordingAdmin.created = []
+    cluster = ServiceSettings(environment="test", topic_min_isr=2, topic_replication_factor=3)
+    await ensure_topics(cluster, ["judgement.judgements"])
+    created = {t.name: t for t in _RecordingAdmin.created}
+    assert set(created) == {"judgement.judgements", "judgement.judgements.dlq"}
+    for topic in created.values():
+        assert topic.replication_factor == 3
+        assert topic.topic_configs["min.insync.replicas"] == "2"
+    assert created["judgement.judgements"].num_partitions == 12
+
+    _RecordingAdmin.created = []
+    await ensure_topics(ServiceSettings(environment="test"), ["judgement.judgements"])
+    for topic in _RecordingAdmin.created:  # unset: the broker's replication and min ISR
+        assert topic.replication_factor == -1
+        assert "min.insync.replicas" not in topic.topic_configs

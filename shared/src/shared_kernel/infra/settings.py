@@ -133,7 +133,9 @@ class ServiceSettings(BaseSettings):
     """Replicas of a topic the service creates; -1: the broker's
     ``default.replication.factor`` (1 on the local single broker, 3 on the cluster)."""
     topic_min_isr: int | None = Field(
-        default=None, ge=1, validation_alias=AliasChoices("TOPIC_MIN_ISR")
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("TOPIC_MIN_ISR", "TOPIC_MIN_INSYNC_REPLICAS"),
     )
     """``min.insync.replicas`` of a topic the service creates; unset: the broker's default."""
 
