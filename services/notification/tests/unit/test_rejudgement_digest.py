@@ -75,7 +75,7 @@ def test_lines_first_then_the_plan_decides(samples: Any) -> None:
     plan = samples.planned(1, 1, 2, 3)
     doc = run(*lines, plan)
     assert doc.decision.event_id == plan.id and doc.decision.cause == "complete"
-    assert [e["line_id"] for e in rejudgements.decided_lines(doc)] == [
+    assert [e.line_id for e in rejudgements.decided_lines(doc)] == [
         line(samples, i) for i in (1, 2, 3)
     ]  # by application and line, whatever the arrival order
 
@@ -205,10 +205,11 @@ def test_first_judgements_and_rejudgements_go_their_own_ways(samples: Any) -> No
     assert applications.judged(again.event, "j2", "t", NOW, decided[0]) is None
 
 
-def test_changed_or_not() -> None:
-    entry = {"decision": "approved", "eligible_level": 3}
-    assert rejudgements.changed({**entry, "previous_decision": "approved"}) is None
-    same = {**entry, "previous_decision": "approved", "previous_eligible_level": 3}
-    assert rejudgements.changed(same) is False
-    up = {**entry, "previous_decision": "rejected", "previous_eligible_level": 2}
-    assert rejudgements.changed(up) is True
+def test_changed_or_not(samples: Any) -> None:
+    rejudged = samples.rejudged(1, 1, after=("approved", 3), before=(None, None))
+    entry = rejudgements.line_entry(rejudged.event)
+    assert rejudgements.changed(entry.model_copy(update={"previous_decision": "approved"})) is None
+    same = {"previous_decision": "approved", "previous_eligible_level": 3}
+    assert rejudgements.changed(entry.model_copy(update=same)) is False
+    up = {"previous_decision": "rejected", "previous_eligible_level": 2}
+    assert rejudgements.changed(entry.model_copy(update=up)) is True

@@ -253,9 +253,9 @@ def rejudgement_results(doc: rejudgements.Digest, links: Links) -> Draft | None:
         return None
     rows = [
         {
-            **line,
+            **line.model_dump(),
             "changed": rejudgements.changed(line),
-            "result_url": links.result_line(line["application_id"], line["line_id"]),
+            "result_url": links.result_line(line.application_id, line.line_id),
         }
         for line in lines
     ]

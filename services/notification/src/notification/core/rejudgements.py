@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,8 +36,6 @@ from shared_kernel.aggregate import Aggregate
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementPlanned
 
-Entry = dict[str, Any]
-"""One re-judged line as the mail shows it (stored as a compact JSON text)."""
 Outcome = tuple["Digest", list[Envelope]]
 
 DigestStatus = Literal["planned", "open", "decided", "mailed"]
@@ -57,6 +55,24 @@ class Arrival:
     event_type: str
     correlation_id: str | None
     at: datetime
+
+
+class RejudgedLine(BaseModel):
+    """One re-judged line as the mail shows it (stored as a compact JSON text)."""
+
+    line_id: str
+    application_id: str
+    judgement_id: str
+    sequence: int
+    worker_id: str
+    worker_name: str
+    trade: str
+    requested_level: int
+    decision: str
+    eligible_level: int
+    previous_decision: str | None = None
+    previous_eligible_level: int | None = None
+    judged_at: str
 
 
 class LastEvent(BaseModel):
@@ -109,32 +125,32 @@ def blank(run_id: str, employer_id: str, now: datetime) -> Digest:
     )
 
 
-def line_entry(event: JudgementCompletedV2) -> Entry:
+def line_entry(event: JudgementCompletedV2) -> RejudgedLine:
     """What the mail needs of one re-judged line."""
-    return {
-        "line_id": event.line_id,
-        "application_id": event.application_id,
-        "judgement_id": event.judgement_id,
-        "sequence": event.sequence,
-        "worker_id": event.worker_id,
-        "worker_name": event.worker_name,
-        "trade": event.trade,
-        "requested_level": event.requested_level,
-        "decision": event.decision,
-        "eligible_level": event.eligible_level,
-        "previous_decision": event.previous_decision,
-        "previous_eligible_level": event.previous_eligible_level,
-        "judged_at": event.judged_at.isoformat(),
-    }
+    return RejudgedLine(
+        line_id=event.line_id,
+        application_id=event.application_id,
+        judgement_id=event.judgement_id,
+        sequence=event.sequence,
+        worker_id=event.worker_id,
+        worker_name=event.worker_name,
+        trade=event.trade,
+        requested_level=event.requested_level,
+        decision=event.decision,
+        eligible_level=event.eligible_level,
+        previous_decision=event.previous_decision,
+        previous_eligible_level=event.previous_eligible_level,
+        judged_at=event.judged_at.isoformat(),
+    )
 
 
-def entries(doc: Digest) -> list[Entry]:
+def entries(doc: Digest) -> list[RejudgedLine]:
     """The stored lines, in arrival order."""
-    return [json.loads(text) for text in doc.lines]
+    return [RejudgedLine.model_validate(json.loads(text)) for text in doc.lines]
 
 
-def _text(entry: Entry) -> str:
-    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def _text(entry: RejudgedLine) -> str:
+    return json.dumps(entry.model_dump(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def planned(event: RejudgementPlanned, arrival: Arrival, doc: Digest | None) -> Outcome | None:
@@ -161,16 +177,17 @@ def rejudged(event: JudgementCompletedV2, arrival: Arrival, doc: Digest | None) 
     if event.sequence <= 1:
         return None  # a first judgement: the per-application mails (``applications``)
     base = doc or blank(run_of(event), event.employer_id, arrival.at)
-    known = {e["line_id"]: e for e in entries(base)}
+    known = {e.line_id: e for e in entries(base)}
     if base.decision is not None:
         if event.line_id in known or event.line_id in base.late:
             return None
         return base.model_copy(update={"late": [*base.late, event.line_id]}), []  # never mailed
     earlier = known.get(event.line_id)
-    if earlier is not None and earlier["sequence"] >= event.sequence:
+    if earlier is not None and earlier.sequence >= event.sequence:
         return None  # the same judgement again (redelivered, republished)
     entry = _text(line_entry(event))
-    lines = [t for t in base.lines if json.loads(t)["line_id"] != event.line_id] + [entry]
+    kept = [t for t, e in zip(base.lines, entries(base), strict=True) if e.line_id != event.line_id]
+    lines = [*kept, entry]
     expected = base.planned
     if event.rejudgement_run_id is None:
         expected = sorted({*expected, event.line_id})  # a run of one line: complete at once
@@ -227,25 +244,25 @@ def mailed(doc: Digest | None, *, now: datetime) -> Outcome | None:
     return doc.model_copy(update={"status": MAILED, "mailed_at": now}), []
 
 
-def decided_lines(doc: Digest) -> list[Entry]:
+def decided_lines(doc: Digest) -> list[RejudgedLine]:
     """The lines the decided mail lists, by application and line (the same every time)."""
     if doc.decision is None:
         return []
     chosen = set(doc.decision.line_ids)
-    picked = [e for e in entries(doc) if e["line_id"] in chosen]
-    return sorted(picked, key=lambda e: (e["application_id"], e["line_id"]))
+    picked = [e for e in entries(doc) if e.line_id in chosen]
+    return sorted(picked, key=lambda e: (e.application_id, e.line_id))
 
 
-def changed(entry: Entry) -> bool | None:
+def changed(entry: RejudgedLine) -> bool | None:
     """Whether the re-judgement changed the result (``None``: the previous one is unknown)."""
-    before = (entry.get("previous_decision"), entry.get("previous_eligible_level"))
+    before = (entry.previous_decision, entry.previous_eligible_level)
     if None in before:
         return None
-    return before != (entry["decision"], entry["eligible_level"])
+    return before != (entry.decision, entry.eligible_level)
 
 
 def _decide_if_complete(doc: Digest, arrival: Arrival) -> Digest:
-    arrived = {e["line_id"] for e in entries(doc)}
+    arrived = {e.line_id for e in entries(doc)}
     if doc.planned and arrived and set(doc.planned) <= arrived:
         return _decided(doc, arrival, COMPLETE)
     return doc
@@ -258,7 +275,7 @@ def _decided(doc: Digest, trigger: Arrival, cause: str) -> Digest:
         correlation_id=trigger.correlation_id,
         at=trigger.at,
         cause=cause,
-        line_ids=[e["line_id"] for e in entries(doc)],
+        line_ids=[e.line_id for e in entries(doc)],
     )
     return doc.model_copy(update={"status": DECIDED, "decision": decision})
 
