@@ -173,3 +173,17 @@ async def test_ensure_topics_sets_min_insync_replicas_and_replication(
     for topic in _RecordingAdmin.created:  # unset: the broker's replication and min ISR
         assert topic.replication_factor == -1
         assert "min.insync.replicas" not in topic.topic_configs
+
+
+def test_every_broker_of_the_bootstrap_list_reaches_the_services_clients() -> None:
+    cluster = ServiceSettings(
+        environment="test", kafka_bootstrap_servers="127.0.0.1:9092, 127.0.0.1:9094,127.0.0.1:9096"
+    )
+    # FastStream would take the string as one host; each address is one item
+    assert kafka.make_broker(cluster)._connection_kwargs["bootstrap_servers"] == [
+        "127.0.0.1:9092",
+        "127.0.0.1:9094",
+        "127.0.0.1:9096",
+    ]
+    single = kafka.make_broker(ServiceSettings(environment="test"))
+    assert single._connection_kwargs["bootstrap_servers"] == ["127.0.0.1:9092"]

@@ -106,7 +106,9 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
     tracing on, FastStream's telemetry middleware carries ``traceparent`` in the headers."""
     provider = current_provider()
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # one address per item: FastStream takes a string as a single host, so a list of
+        # brokers (``a:9092,b:9092``, the three-node cluster) would not resolve
+        [a.strip() for a in settings.kafka_bootstrap_servers.split(",") if a.strip()],
         client_id=settings.service_name,
         enable_idempotence=True,
         acks="all",
