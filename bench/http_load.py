@@ -317,7 +317,8 @@ def seed(stack: Stack, tpl: dict[str, Any], employer: str, count: int) -> dict[s
 
 def portal_cookie(employer: str) -> str:
     sys.path.insert(0, str(ROOT / "services" / "portal" / "src"))
-    from portal.core.session import Session, SessionCodec
+    from portal.adapters.outbound.session_cookie import SessionCodec
+    from portal.core.session import Session
 
     now = time.time()
     session = Session(

@@ -24,7 +24,8 @@ from pydantic import SecretStr
 
 from document.core import signing
 from portal.config import DEVELOPMENT_COOKIE_SECRET
-from portal.core.session import Session, SessionCodec
+from portal.adapters.outbound.session_cookie import SessionCodec
+from portal.core.session import Session
 from shared_kernel.infra.auth import RemoteKeys, RemoteRevocations, SigningKey, load_signing_keys
 
 from .conftest import EMPLOYERS, HTML, PASSWORD, ROOT, Stack, login, make_run_secrets
