@@ -14,13 +14,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI, Request
 
+from identity import migrations
 from identity.adapters.inbound.client import parse_proxies
 from identity.adapters.inbound.http import STATUS, Web, get_service, get_web, router
 from identity.adapters.inbound.ratelimit import RateLimits
 from identity.adapters.outbound.argon2 import Argon2Hasher
 from identity.adapters.outbound.smtp import SmtpActivationMailer
 from identity.config import Settings
-from identity.core import accounts
 from identity.core.accounts import Employer, Revocation, Role, Session, User
 from identity.core.binding import Binding
 from identity.core.forms import LABELS
@@ -31,7 +31,7 @@ from shared_kernel.events.catalogue import UserActivated, UserProvisionallyRegis
 from shared_kernel.infra.auth import Authenticator, SessionCheck, SigningKey, issue_token, jwks_of
 from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.logging import get_logger
-from shared_kernel.infra.mongo import Document, DocumentStore
+from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
 from shared_kernel.infra.service import container_of, service_app
@@ -107,20 +107,6 @@ def signing_keys_of(settings: Settings) -> list[SigningKey]:
     return [SigningKey.generate()]
 
 
-async def unbound_by_default(runtime: Runtime) -> None:
-    """Migration ``0002-user-binding-fields``: accounts stored before bindings existed get
-    ``body``, ``trades`` and ``bound_at`` (unbound), so that ``User`` reads every account."""
-    users = DocumentStore(runtime.db, "users")
-
-    def completed(doc: Document | None) -> tuple[Document, list[Any]] | None:
-        if doc is None or all(key in doc for key in accounts.BINDING_FIELDS):
-            return None
-        return accounts.with_binding_fields(doc), []
-
-    for doc in await users.find({}, projection={"_id": 1}):
-        await users.update(doc["_id"], completed)
-
-
 def wire(runtime: Runtime) -> Container:
     settings = runtime.settings
     assert isinstance(settings, Settings)
@@ -158,7 +144,7 @@ def wire(runtime: Runtime) -> Container:
     runtime.retain("revocations", "keep_until", timedelta(0))
     runtime.retain("users", "pending_until", timedelta(0))  # never-activated registrations
     mailer = SmtpActivationMailer(SmtpSender(settings), settings.mail_from)
-    runtime.migration("0002-user-binding-fields", unbound_by_default)
+    migrations.declare(runtime)
     attempts = DocumentStore(runtime.db, "login_attempts")
     service = IdentityService(
         # users: the only collection whose documents raise events

@@ -21,6 +21,7 @@ from identity.core.binding import (
     trades_of_body,
 )
 from identity.core.errors import AccountNotFound
+from identity.migrations import with_binding_fields
 from shared_kernel.infra.auth import Authenticator, NoRevocations, StaticKeys, issue_token
 from shared_kernel.infra.testing import generated_signing_key
 from shared_kernel.principal import Principal
@@ -175,10 +176,12 @@ async def test_accounts_created_before_bindings_are_unbound() -> None:
     old = {k: v for k, v in stored.items() if k not in ("body", "trades", "bound_at")}
     with pytest.raises(ValidationError):  # a format the model does not read ...
         accounts.User.model_validate(old)
-    migrated = accounts.User.model_validate(accounts.with_binding_fields(old))  # ... migrated
-    assert migrated.binding == UNBOUND
+    rewritten = with_binding_fields(old)  # ... migrated (0002-user-binding-fields)
+    assert rewritten is not None
+    assert accounts.User.model_validate(rewritten).binding == UNBOUND
+    assert with_binding_fields(rewritten) is None  # done once
     bound = {**stored, "body": ZENKEN, "trades": ["鉄筋"]}
-    assert accounts.with_binding_fields(bound) == bound  # a stored binding is kept
+    assert with_binding_fields(bound) is None  # a stored binding is kept
     unbound = Principal(subject="Hyoka0002", role="evaluator")
     assert (await verified(unbound)).trades is None
 

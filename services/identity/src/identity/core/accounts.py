@@ -307,15 +307,6 @@ def rebound(user: User | None, binding: Binding, *, now: datetime) -> tuple[User
     return user.model_copy(update={**_binding_fields(binding, now), "updated_at": now}), []
 
 
-BINDING_FIELDS = ("body", "trades", "bound_at")
-
-
-def with_binding_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    """Migration ``0002-user-binding-fields``: an account stored before bindings existed
-    gets them, unbound (``None``); a stored binding is kept."""
-    return {**dict.fromkeys(BINDING_FIELDS), **doc}
-
-
 class AccountView(_Part):
     """What ``GET /me`` shows (never a hash)."""
 
