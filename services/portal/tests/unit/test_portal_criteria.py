@@ -55,7 +55,7 @@ DENKI_L3 = {
 
 def test_versions_read_by_trade_and_date_never_by_id() -> None:
     assert core.version_label("鉄筋@2019-10-08") == "鉄筋（2019年10月8日施行）"
-    assert core.version_label("とび@2020-03-04-r2") == "とび（2020年3月4日施行・第2版）"
+    assert core.version_label("とび@2020-03-04-r2") == "とび（2020年3月4日施行、訂正2）"
     assert core.version_label(None) == ""
     assert core.version_label("something else") == "something else"
     assert core.version_name("型枠", "2026-12-08", 1) == "型枠（2026年12月8日施行）"
@@ -71,7 +71,7 @@ def test_version_ids_in_the_services_texts_read_as_names() -> None:
         "判定基準 判定基準なし → 型枠（2026年12月8日施行）"
     )
     assert core.relabel("版「鉄筋@2019-10-08-r2」は訂正されています") == (
-        "版「鉄筋（2019年10月8日施行・第2版）」は訂正されています"
+        "版「鉄筋（2019年10月8日施行、訂正2）」は訂正されています"
     )
     assert (
         core.relabel("レベル3：就業日数 1,720日 → 1,300日") == "レベル3：就業日数 1,720日 → 1,300日"

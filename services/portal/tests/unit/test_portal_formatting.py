@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from portal.core.formatting import (
     checked,
+    criteria_version_ja,
+    doomed_lines,
     field_id,
     jp_date,
     jp_datetime,
     months_ja,
+    needs_preview,
     nested,
+    rejection_reason,
     rows,
     yen,
 )
@@ -59,3 +63,31 @@ def test_numbered_rows_keep_their_order_and_drop_empty_ones() -> None:
     ]
     assert nested(form, "employer") == {"address": "東京都"}
     assert checked({"a": "on"}, "a") and not checked({"a": ""}, "a") and not checked({}, "a")
+
+
+def test_a_criteria_version_reads_as_its_trade_and_day_in_force() -> None:
+    assert criteria_version_ja("とび@2020-03-04") == "とび（2020年3月4日施行）"
+    assert criteria_version_ja("とび@2020-03-04-r2") == "とび（2020年3月4日施行、訂正2）"
+    assert criteria_version_ja("型枠@2026-12-08-r3") == "型枠（2026年12月8日施行、訂正3）"
+    assert criteria_version_ja(None) == "" and criteria_version_ja("") == ""
+    assert criteria_version_ja("something else") == "something else"
+
+
+def test_lines_that_will_certainly_be_rejected_carry_the_reason_and_the_fee() -> None:
+    simple = {
+        "line_id": "L-1",
+        "warnings": [{"code": "simple_registration", "message": "簡略型で登録されています"}],
+    }
+    short = {
+        "line_id": "L-2",
+        "preview": {"likely_rejected": True, "flag_ja": "不承認の見込み", "unmet": ["日数不足"]},
+    }
+    fine = {"line_id": "L-3", "preview": {"likely_rejected": False}}
+    unchecked = {"line_id": "L-4", "preview": None, "warnings": []}
+    assert rejection_reason(simple) == "簡略型で登録されています"
+    assert rejection_reason(short) == "不承認の見込み（日数不足）"
+    assert rejection_reason(fine) is None and rejection_reason(unchecked) is None
+    found = doomed_lines({"lines": [simple, short, fine, unchecked]}, 4000)
+    assert [(x["line_id"], x["fee_yen"]) for x in found] == [("L-1", 4000), ("L-2", 4000)]
+    assert doomed_lines({"lines": [{**short, "fee_yen": 3500}]}, 4000)[0]["fee_yen"] == 3500
+    assert needs_preview(unchecked) and not needs_preview(fine)

@@ -26,10 +26,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.core.formatting import jp_date
+from portal.core.formatting import (
+    CRITERIA_VERSION_ID,
+    criteria_version_ja,
+    criteria_version_name,
+)
 
 LEVELS = (2, 3, 4)
-VERSION_ID = re.compile(r"^(?P<trade>.+)@(?P<date>\d{4}-\d{2}-\d{2})(?:-r(?P<revision>\d+))?$")
+VERSION_ID = CRITERIA_VERSION_ID  # the one pattern (core.formatting)
 TRADE_STATUS_JA = {"judgeable": "判定可", "partial": "一部", "none": "未登録"}
 TRADE_STATUS_HINT = {
     "judgeable": "判定基準が適用中で、判定できます",
@@ -81,28 +85,9 @@ _LIST_SPLIT = re.compile(r"[,、，\n\r]+")
 # --------------------------------------------------------------------------- wording
 
 
-def version_name(trade: Any, effective_from: Any, revision: Any = 1) -> str:
-    """``鉄筋``, ``2019-10-08`` → 「鉄筋（2019年10月8日施行）」; a correction's later revision
-    「鉄筋（2019年10月8日施行・第2版）」."""
-    text = f"{trade}（{jp_date(effective_from)}施行"
-    try:
-        number = int(revision or 1)
-    except (TypeError, ValueError):
-        number = 1
-    if number > 1:
-        text += f"・第{number}版"
-    return text + "）"
-
-
-def version_label(version_id: Any) -> str:
-    """A version id of the service (``鉄筋@2019-10-08-r2``) as staff read it; ``""`` for
-    none; an id of another shape as it is."""
-    if not version_id:
-        return ""
-    match = VERSION_ID.match(str(version_id))
-    if match is None:
-        return str(version_id)
-    return version_name(match["trade"], match["date"], match["revision"] or 1)
+# one wording of a criteria version for every screen (``core.formatting``)
+version_name = criteria_version_name
+version_label = criteria_version_ja
 
 
 _VERSION_IN_TEXT = re.compile(r"([^\s　→「」（）、／:：]+)@(\d{4}-\d{2}-\d{2})(?:-r(\d+))?")

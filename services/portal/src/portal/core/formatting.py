@@ -105,3 +105,76 @@ def rows(flat: Mapping[str, str], prefix: str, names: Iterable[str]) -> list[dic
 
 def checked(flat: Mapping[str, str], name: str) -> bool:
     return flat.get(name, "") in ("on", "true", "1", "yes")
+
+
+# --------------------------------------------------------------------------- criteria versions
+
+CRITERIA_VERSION_ID = re.compile(
+    r"^(?P<trade>.+)@(?P<date>\d{4}-\d{2}-\d{2})(?:-r(?P<revision>\d+))?$"
+)
+
+
+def criteria_version_name(trade: Any, effective_from: Any, revision: Any = 1) -> str:
+    """``とび``, ``2020-03-04`` → 「とび（2020年3月4日施行）」; a correction (revision n > 1)
+    「とび（2020年3月4日施行、訂正n）」."""
+    text = f"{trade}（{jp_date(effective_from)}施行"
+    try:
+        number = int(revision or 1)
+    except (TypeError, ValueError):
+        number = 1
+    if number > 1:
+        text += f"、訂正{number}"
+    return text + "）"
+
+
+def criteria_version_ja(version_id: Any) -> str:
+    """A criteria version id (``<分野>@<YYYY-MM-DD>`` or ``<分野>@<YYYY-MM-DD>-r<n>``) as
+    every screen shows it: ``とび@2020-03-04`` → 「とび（2020年3月4日施行）」,
+    ``とび@2020-03-04-r2`` → 「とび（2020年3月4日施行、訂正2）」; ``""`` for none; an id
+    of another shape as it is."""
+    if not version_id:
+        return ""
+    match = CRITERIA_VERSION_ID.match(str(version_id))
+    if match is None:
+        return str(version_id)
+    return criteria_version_name(match["trade"], match["date"], match["revision"] or 1)
+
+
+# --------------------------------------------------------------------------- 代行申請 lines
+
+SIMPLE_REGISTRATION = "simple_registration"  # the application service's line warning code
+
+
+def rejection_reason(line: Mapping[str, Any]) -> str | None:
+    """Why a draft line will certainly be rejected, in the application service's words, or
+    ``None``: a 簡略型 registration (the line's warning) or a judgement preview that says
+    不承認 (``preview.likely_rejected``, with its unmet criteria)."""
+    for warning in line.get("warnings") or []:
+        if isinstance(warning, Mapping) and warning.get("code") == SIMPLE_REGISTRATION:
+            return str(warning.get("message") or "簡略型の技能者登録のため判定できません")
+    preview = line.get("preview")
+    if isinstance(preview, Mapping) and preview.get("likely_rejected"):
+        flag = str(preview.get("flag_ja") or line.get("flag_ja") or "不承認となる見込みです")
+        unmet = [str(x) for x in preview.get("unmet") or [] if x]
+        return f"{flag}（{'、'.join(unmet)}）" if unmet else flag
+    return None
+
+
+def doomed_lines(application: Mapping[str, Any], fee_yen: Any) -> list[dict[str, Any]]:
+    """The lines of a draft that will certainly be rejected, each with ``reason`` and the
+    ``fee_yen`` it would cost if submitted today (the line's own fee once fixed, else
+    today's fee)."""
+    found = []
+    for line in application.get("lines") or []:
+        if not isinstance(line, Mapping):
+            continue
+        reason = rejection_reason(line)
+        if reason is not None:
+            fee = line.get("fee_yen")
+            found.append({**line, "reason": reason, "fee_yen": fee_yen if fee is None else fee})
+    return found
+
+
+def needs_preview(line: Mapping[str, Any]) -> bool:
+    """A draft line without a judgement preview (the confirm step asks for one first)."""
+    return not isinstance(line.get("preview"), Mapping)

@@ -46,7 +46,7 @@ from portal.adapters.outbound.services import (
     error_of,
     json_of,
 )
-from portal.core.formatting import checked, nested
+from portal.core.formatting import checked, doomed_lines, needs_preview, nested
 from portal.core.results import history_rows
 
 router = APIRouter(dependencies=[login_as("employer")])
@@ -54,6 +54,8 @@ router = APIRouter(dependencies=[login_as("employer")])
 ADDRESS_FIELDS = ("postal_code", "prefecture", "city_address", "building", "addressee", "phone")
 DECLARATIONS = ("career_certified", "card_issuance_consented")
 MANAGEMENT = ("foreman", "leader")
+ACCEPT_REJECTED = "accept_rejected"  # the confirm page's checkbox
+ACCEPT_REJECTED_JA = "不承認となる見込みの技能者も申請する（手数料がかかります）"
 
 
 def app_path(application_id: str, suffix: str = "") -> str:
@@ -179,6 +181,7 @@ async def save_header(request: Request, portal: PortalDep, application_id: str) 
     if action == "add_line":
         return redirect(app_path(application_id, "/lines/new"))
     if action == "confirm":
+        await preview_missing(request, api, application_id)
         return redirect(app_path(application_id, "/confirm"))
     session_of(request).add_flash(
         "success", "カード送付先と表明を保存しました（まだ申請は完了していません）。"
@@ -463,12 +466,15 @@ async def preview_line(
     return redirect(app_path(application_id, f"#line-{line_id}"))
 
 
-@router.post("/applications/{application_id}/preview", response_model=None)
-async def preview_all(request: Request, portal: PortalDep, application_id: str) -> Response:
-    await checked_form(request)
-    api = user_api(request, portal)
+async def preview_lines(
+    request: Request, api: UserApi, application_id: str, *, missing_only: bool = False
+) -> None:
+    """The judgement preview of every line (``missing_only``: of the lines without one);
+    a refusal becomes a warning naming the worker."""
     application = await application_of(api, application_id)
     for line in application.get("lines", []):
+        if missing_only and not needs_preview(line):
+            continue
         line_id = str(line.get("line_id"))
         reply = await api.call(
             "application",
@@ -482,6 +488,18 @@ async def preview_all(request: Request, portal: PortalDep, application_id: str) 
             session_of(request).add_flash(
                 "warning", f"{line.get('worker_name', '')}さん：{failure.message}"
             )
+
+
+async def preview_missing(request: Request, api: UserApi, application_id: str) -> None:
+    """Before the confirm page: the lines without a preview get one, so that the page can
+    show every line that will certainly be rejected."""
+    await preview_lines(request, api, application_id, missing_only=True)
+
+
+@router.post("/applications/{application_id}/preview", response_model=None)
+async def preview_all(request: Request, portal: PortalDep, application_id: str) -> Response:
+    await checked_form(request)
+    await preview_lines(request, user_api(request, portal), application_id)
     return redirect(app_path(application_id, "#lines"))
 
 
@@ -512,10 +530,12 @@ async def confirm_page(
     application: dict[str, Any],
     *,
     failure: ServiceError | None = None,
+    confirm_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     opts = await options(api)
     fee = (opts.get("fee_today") or {}).get("fee_yen")
+    doomed = doomed_lines(application, fee)
     header_errors: list[str] = []
     line_errors: dict[str, list[str]] = {}
     if failure is not None:
@@ -536,6 +556,12 @@ async def confirm_page(
             "idempotency_key": str(uuid.uuid4()),
             "header_errors": header_errors,
             "line_errors": line_errors,
+            "doomed": doomed,
+            "doomed_ids": [str(x.get("line_id")) for x in doomed],
+            "doomed_fee": sum(int(x["fee_yen"] or 0) for x in doomed),
+            "confirm_error": confirm_error,
+            "accept_name": ACCEPT_REJECTED,
+            "accept_label": ACCEPT_REJECTED_JA,
         },
         status_code=status_code,
     )
@@ -557,6 +583,30 @@ async def submit(request: Request, portal: PortalDep, application_id: str) -> Re
     values = text_fields(await checked_form(request))
     key = values.get("idempotency_key", "").strip() or str(uuid.uuid4())
     api = user_api(request, portal)
+    application = await application_of(api, application_id)
+    if application.get("status") != "draft":
+        return redirect(app_path(application_id, "/done"))
+    if not application.get("lines"):
+        return await confirm_page(
+            request,
+            api,
+            application,
+            confirm_error="技能者が1名もいないため申請できません。技能者を追加してください。",
+            status_code=422,
+        )
+    fee = (await options(api)).get("fee_today") or {}
+    if doomed_lines(application, fee.get("fee_yen")) and not checked(values, ACCEPT_REJECTED):
+        return await confirm_page(
+            request,
+            api,
+            application,
+            confirm_error=(
+                "不承認となる見込みの技能者が含まれています。申請する場合は"
+                f"「{ACCEPT_REJECTED_JA}」にチェックしてください。"
+                "申請しない場合は「見込みのない技能者を外す」を押してください。"
+            ),
+            status_code=422,
+        )
     reply = await api.call(
         "application",
         "POST",
@@ -574,6 +624,31 @@ async def submit(request: Request, portal: PortalDep, application_id: str) -> Re
             request, api, application, failure=failure, status_code=failure.status
         )
     return redirect(app_path(application_id, "/done"))
+
+
+@router.post("/applications/{application_id}/drop-rejected", response_model=None)
+async def drop_rejected(request: Request, portal: PortalDep, application_id: str) -> Response:
+    """「見込みのない技能者を外す」: the lines that will certainly be rejected leave the draft
+    (the application service's ``DELETE …/lines/{line}``); the confirm page again."""
+    await checked_form(request)
+    api = user_api(request, portal)
+    application = await application_of(api, application_id)
+    if not application.get("editable"):
+        return redirect(app_path(application_id))
+    dropped = []
+    for line in doomed_lines(application, None):
+        line_id = str(line.get("line_id"))
+        await api.delete(
+            "application", app_path(application_id, f"/lines/{quote(line_id, safe='')}")
+        )
+        dropped.append(f"{line.get('worker_name', '')}さん")
+    if dropped:
+        session_of(request).add_flash(
+            "success",
+            f"不承認となる見込みの技能者（{'、'.join(dropped)}）を代行申請から外しました。"
+            "申請はまだ完了していません。",
+        )
+    return redirect(app_path(application_id, "/confirm"))
 
 
 @router.get(

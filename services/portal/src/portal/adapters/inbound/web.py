@@ -48,7 +48,14 @@ from portal.adapters.outbound.services import (
 )
 from portal.config import Settings
 from portal.core import csrf
-from portal.core.formatting import field_id, jp_date, jp_datetime, months_ja, yen
+from portal.core.formatting import (
+    criteria_version_ja,
+    field_id,
+    jp_date,
+    jp_datetime,
+    months_ja,
+    yen,
+)
 from portal.core.session import Session
 from shared_kernel.infra.auth import AuthUnavailable
 from shared_kernel.infra.logging import get_logger
@@ -66,6 +73,7 @@ TEMPLATES.env.filters.update(
     level_ja=level_ja,
     months_ja=months_ja,
     decision_ja=decision_ja,
+    criteria_version=criteria_version_ja,
 )
 UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/")
 ROLE_HOME = {
