@@ -9,6 +9,7 @@ from portal.core.formatting import (
     field_id,
     jp_date,
     jp_datetime,
+    levels_span_ja,
     months_ja,
     needs_preview,
     nested,
@@ -91,3 +92,11 @@ def test_lines_that_will_certainly_be_rejected_carry_the_reason_and_the_fee() ->
     assert [(x["line_id"], x["fee_yen"]) for x in found] == [("L-1", 4000), ("L-2", 4000)]
     assert doomed_lines({"lines": [{**short, "fee_yen": 3500}]}, 4000)[0]["fee_yen"] == 3500
     assert needs_preview(unchecked) and not needs_preview(fine)
+
+
+def test_levels_read_as_one_phrase() -> None:
+    assert levels_span_ja([3, 4]) == "レベル3～4"
+    assert levels_span_ja([4, 3, 2]) == "レベル2～4"
+    assert levels_span_ja([3]) == "レベル3"
+    assert levels_span_ja([2, 4]) == "レベル2・4"
+    assert levels_span_ja([]) == ""

@@ -178,3 +178,15 @@ def doomed_lines(application: Mapping[str, Any], fee_yen: Any) -> list[dict[str,
 def needs_preview(line: Mapping[str, Any]) -> bool:
     """A draft line without a judgement preview (the confirm step asks for one first)."""
     return not isinstance(line.get("preview"), Mapping)
+
+
+def levels_span_ja(levels: Iterable[Any]) -> str:
+    """Levels as one phrase: ``[3, 4]`` → 「レベル3～4」, ``[3]`` → 「レベル3」,
+    ``[2, 4]`` → 「レベル2・4」; ``""`` for none (e.g. the master's 職長・班長 levels of
+    ``/options``' ``management_required_levels``)."""
+    found = sorted({int(x) for x in levels if str(x).strip().isdigit()})
+    if not found:
+        return ""
+    if len(found) > 1 and found == list(range(found[0], found[-1] + 1)):
+        return f"レベル{found[0]}～{found[-1]}"
+    return "レベル" + "・".join(str(x) for x in found)

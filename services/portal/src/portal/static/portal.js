@@ -3,12 +3,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // 代行申請 worker line: 職長・班長 years/months only for levels 3 and 4.
+  // 代行申請 worker line: 職長・班長 years/months only for the levels that ask them
+  // (data-foreman: the master's management_required_levels of /options, e.g. "3 4").
   function syncForeman() {
     var checked = document.querySelector('input[name="requested_level"]:checked');
-    var level = checked ? parseInt(checked.value, 10) : 0;
+    var level = checked ? checked.value : "";
     document.querySelectorAll("[data-foreman]").forEach(function (el) {
-      el.hidden = level < 3;
+      var asked = (el.getAttribute("data-foreman") || "").split(/\s+/).filter(Boolean);
+      el.hidden = asked.length > 0 && asked.indexOf(level) < 0;
     });
   }
   document.querySelectorAll('input[name="requested_level"]').forEach(function (el) {

@@ -26,6 +26,8 @@ from portal.adapters.inbound.web import (
     user_api,
 )
 from portal.adapters.outbound.services import (
+    Forbidden,
+    NotFound,
     ServiceError,
     ServiceUnavailable,
     UserApi,
@@ -277,20 +279,24 @@ async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str)
 async def upload_signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
     form = await checked_form(request)
     session = session_of(request)
+    api = user_api(request, portal)
+    failed = f"/consents?upload_error={quote(consent_id, safe='')}#consent-{consent_id}"
+
+    async def refuse(message: str) -> Response:
+        """The error names the worker row it belongs to (the list has one form per row)."""
+        session.add_flash("error", f"{await row_name(api, consent_id)}：{message}")
+        return redirect(failed)
+
     upload = form.get("signed_form")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        session.add_flash("error", "添付する署名済みの同意書ファイルを選択してください。")
-        return redirect(f"/consents#consent-{consent_id}")
+        return await refuse("添付する署名済みの同意書ファイルを選択してください。")
     limit = portal.settings.max_upload_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        session.add_flash(
-            "error",
+        return await refuse(
             f"ファイルが大きすぎます（{limit // (1024 * 1024)}MBまで）。"
-            "解像度を下げるなどして小さくしてから添付してください。",
+            "解像度を下げるなどして小さくしてから添付してください。"
         )
-        return redirect(f"/consents#consent-{consent_id}")
-    api = user_api(request, portal)
     reply = await api.call(
         "consent",
         "PUT",
@@ -305,8 +311,7 @@ async def upload_signed_form(request: Request, portal: PortalDep, consent_id: st
         failure = error_of("consent", reply)
         if not isinstance(failure, ServiceError):
             raise failure
-        session.add_flash("error", f"署名済み同意書を添付できませんでした：{failure.message}")
-        return redirect(f"/consents#consent-{consent_id}")
+        return await refuse(f"署名済み同意書を添付できませんでした：{failure.message}")
     result = json_of("consent", reply)
     message = f"{result.get('worker_name', '')}さんの署名済み同意書を添付しました。"
     if result.get("status") == "approved":
@@ -315,6 +320,17 @@ async def upload_signed_form(request: Request, portal: PortalDep, consent_id: st
         message += "審査が完了するまでお待ちください。"
     session.add_flash("success", message)
     return redirect(f"/consents#consent-{consent_id}")
+
+
+async def row_name(api: UserApi, consent_id: str) -> str:
+    """「髙橋 健太さん（技能者ID 99000000000001）の署名後添付」: which row of the list."""
+    try:
+        found = await api.get("consent", f"/consents/{quote(consent_id, safe='')}")
+    except (NotFound, Forbidden, ServiceError, ServiceUnavailable):  # the row by its id
+        found = None
+    if not isinstance(found, dict) or not found.get("worker_name"):
+        return f"個人情報利用申請 {consent_id} の署名後添付"
+    return f"{found['worker_name']}さん（技能者ID {found.get('worker_id', '')}）の署名後添付"
 
 
 @router.get(

@@ -53,6 +53,7 @@ from portal.core.formatting import (
     field_id,
     jp_date,
     jp_datetime,
+    levels_span_ja,
     months_ja,
     yen,
 )
@@ -74,6 +75,7 @@ TEMPLATES.env.filters.update(
     months_ja=months_ja,
     decision_ja=decision_ja,
     criteria_version=criteria_version_ja,
+    levels_span_ja=levels_span_ja,
 )
 UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/")
 ROLE_HOME = {
