@@ -5,13 +5,14 @@ export UV_PYTHON_DOWNLOADS := never
 UV_VERSION := 0.13.9
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: test-faults help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit bench
+.PHONY: test-faults test-faults-brokers help install infra-up infra-down infra-status services-up services-down demo-data run stop test test-unit lint fmt schemas docs audit bench
 
 help:
 	@echo "make run     - install everything, start the infrastructure and every service"
 	@echo "make stop    - stop the services and the infrastructure"
 	@echo "make test    - install everything, start the infrastructure if needed, run all tests"
 	@echo "make test-faults - the fault suite on its own infrastructure (docs/faults.md)"
+	@echo "make test-faults-brokers - one of three Kafka nodes killed under load (docs/faults.md)"
 	@echo "make bench   - the benchmarks of bench/ (< 20 min); report in bench/results/ (BENCH_ARGS=--quick)"
 	@echo "make test-unit | lint | fmt | audit | infra-up | infra-down | infra-status | schemas | docs"
 	@echo "make deploy-check - the offline checks of docker-compose.yml and deploy/k8s (tests/deploy)"
@@ -69,6 +70,17 @@ test-faults: install
 	$(FAULTS_INFRA) deploy/local/start.sh
 	$(FAULTS_INFRA) $(UV) run pytest tests/faults -m faults -s; \
 	  rc=$$?; $(FAULTS_INFRA) deploy/local/stop.sh; exit $$rc
+
+# One of three Kafka nodes killed under load (tests/faults/test_broker_loss.py, docs/faults.md):
+# its own instance (var/faults-brokers) on the fault ports, with KAFKA_BROKERS=3 (Kafka on
+# 29092/29094/29096). 200 applications × 5 lines (FAULT_APPLICATIONS overrides).
+FAULTS_BROKERS_INFRA := $(subst var/faults,var/faults-brokers,$(FAULTS_INFRA)) KAFKA_BROKERS=3
+test-faults-brokers: install
+	-$(FAULTS_BROKERS_INFRA) deploy/local/stop.sh >/dev/null
+	rm -rf var/faults-brokers
+	$(FAULTS_BROKERS_INFRA) deploy/local/start.sh
+	$(FAULTS_BROKERS_INFRA) $(UV) run pytest tests/faults/test_broker_loss.py -m faults -s; \
+	  rc=$$?; $(FAULTS_BROKERS_INFRA) deploy/local/stop.sh; exit $$rc
 
 # The benchmarks (bench/README.md): dated report in bench/results/; BENCH_ARGS=--quick for a smoke run.
 bench: install infra-up

@@ -11,6 +11,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tests.faults.stack import CONSUMERS, ServiceProcess, Stack
@@ -101,3 +102,110 @@ class Chaos:
             if not process.alive():
                 log(f"{process.label} is down, restarting")
                 await asyncio.to_thread(self.restart, process)
+
+
+@dataclass
+class PartitionState:
+    """Leaders and in-sync replicas of the run's topics (``partition_state``)."""
+
+    partitions: int = 0
+    leaderless: int = 0
+    under_replicated: int = 0
+    """Partitions with fewer in-sync replicas than replicas."""
+    leaders: Counter[int] = field(default_factory=Counter)
+    replicas: Counter[int] = field(default_factory=Counter)
+    """How many partitions have that many replicas."""
+
+    def __str__(self) -> str:
+        led = ", ".join(f"kafka-{n} {c}" for n, c in sorted(self.leaders.items()))
+        return (
+            f"{self.partitions} partitions, {self.leaderless} without a leader, "
+            f"{self.under_replicated} under-replicated; leaders: {led}"
+        )
+
+
+async def partition_state(stack: Stack) -> PartitionState:
+    """Leader and ISR of every partition of the run's topics, from the cluster's metadata."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.infra.kafka, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(stack.topic_prefix)]
+        described = await admin.describe_topics(names) if names else []
+    finally:
+        await admin.close()
+    state = PartitionState()
+    for topic in described:
+        for p in topic["partitions"]:
+            state.partitions += 1
+            state.replicas[len(p["replicas"])] += 1
+            if p["leader"] < 0:
+                state.leaderless += 1
+            else:
+                state.leaders[p["leader"]] += 1
+            if len(p["isr"]) < len(p["replicas"]):
+                state.under_replicated += 1
+    return state
+
+
+@dataclass
+class BrokerLoss:
+    """One of the three Kafka nodes killed with SIGKILL under load and started again later.
+
+    The victim is ``node``, or (``None``) the node that leads most partitions of the run's
+    topics at that moment: its partitions must elect new leaders among the in-sync replicas
+    while the services keep producing (``acks=all``, ``min.insync.replicas=2``) and consuming.
+    Services that die meanwhile are started again (``Chaos.revive``).
+    """
+
+    stack: Stack
+    chaos: Chaos
+    down_seconds: float = 60
+    node: int | None = None
+    victim: int = 0
+    load_done: Callable[[], int] = lambda: 0
+    """How many applications are submitted so far (reported with the kill and restart)."""
+    injected: Counter[str] = field(default_factory=Counter)
+    figures: dict[str, str] = field(default_factory=dict)
+
+    async def run(self, when: asyncio.Event) -> None:
+        await when.wait()
+        before = await partition_state(self.stack)
+        self.victim = self.node or max(sorted(before.leaders), key=lambda n: before.leaders[n])
+        log(f"before the kill: {before}")
+        pid = await asyncio.to_thread(self.stack.infra.kill_broker, self.victim)
+        killed = time.monotonic()
+        self.injected[f"kill -9 kafka-{self.victim}"] += 1
+        log(f"kafka-{self.victim} (pid {pid}, leader of {before.leaders[self.victim]}) killed")
+        self.figures["leader of partitions when killed"] = str(before.leaders[self.victim])
+        self.figures["applications submitted at the kill"] = str(self.load_done())
+        moved = False
+        while time.monotonic() - killed < self.down_seconds:
+            await asyncio.sleep(3)
+            await self.chaos.revive()
+            try:
+                state = await partition_state(self.stack)
+            except Exception as exc:  # metadata while a leader moves
+                log(f"partition state unknown: {exc!r}")
+                continue
+            if not moved and state.leaderless == 0 and self.victim not in state.leaders:
+                moved = True
+                took = time.monotonic() - killed
+                self.figures["every partition led again after"] = f"{took:.0f} s"
+                log(f"{took:.0f} s after the kill: {state}")
+        log(f"kafka-{self.victim} down {time.monotonic() - killed:.0f} s, starting it again")
+        self.figures["applications submitted at the restart"] = str(self.load_done())
+        restarted = time.monotonic()
+        await asyncio.to_thread(self.stack.infra.start, f"kafka-{self.victim}")
+        self.figures["start.sh took"] = f"{time.monotonic() - restarted:.0f} s"
+        self.injected[f"kafka-{self.victim} started again"] += 1
+        while True:
+            state = await partition_state(self.stack)
+            if state.under_replicated == 0 or time.monotonic() - restarted > 300:
+                break
+            await asyncio.sleep(2)
+        took = time.monotonic() - restarted
+        self.figures["in sync again after the restart"] = f"{took:.0f} s"
+        log(f"{took:.0f} s after the restart: {state}")
+        await self.chaos.revive()

@@ -37,6 +37,8 @@ INFRA_DEFAULTS = {
     "INFRA_KAFKA_CONTROLLER_PORT": "29093",
     "INFRA_SMTP_PORT": "21025",
     "INFRA_SMTP_HTTP_PORT": "28025",
+    # 1: one Kafka node; 3: three (deploy/local's KAFKA_BROKERS, make test-faults-brokers)
+    "KAFKA_BROKERS": "1",
 }
 SERVICES = ("identity", "consent", "application", "judgement", "notification", "document")
 CONSUMERS = ("consent", "application", "judgement", "notification", "document")
@@ -58,8 +60,44 @@ class Infra:
         return Path(self.env["INFRA_VAR_DIR"])
 
     @property
+    def brokers(self) -> int:
+        return int(self.env["KAFKA_BROKERS"])
+
+    def broker_port(self, node: int) -> int:
+        """Node ``node`` (1..3) of the cluster listens 2 ports above the one before."""
+        return int(self.env["INFRA_KAFKA_PORT"]) + 2 * (node - 1)
+
+    @property
     def kafka(self) -> str:
-        return f"127.0.0.1:{self.env['INFRA_KAFKA_PORT']}"
+        """The bootstrap list: every node of the cluster, or the single node."""
+        if self.brokers == 1:
+            return f"127.0.0.1:{self.env['INFRA_KAFKA_PORT']}"
+        return ",".join(f"127.0.0.1:{self.broker_port(n)}" for n in range(1, self.brokers + 1))
+
+    def broker_pid(self, node: int) -> int | None:
+        """The pid of cluster node ``node`` (``var/run/kafka-N.pid``) if it is ours and alive."""
+        pid_file = self.var_dir / "run" / f"kafka-{node}.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, ValueError, IndexError):
+            return None
+        marker = str(self.var_dir / f"kafka-{node}" / "server.properties").encode()
+        return pid if marker in cmdline and state not in ("Z", "X") else None
+
+    def kill_broker(self, node: int) -> int:
+        """SIGKILL cluster node ``node`` by its pid file: no controlled shutdown, no flush."""
+        pid = self.broker_pid(node)
+        if pid is None:
+            raise RuntimeError(f"kafka-{node} is not running")
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while self.broker_pid(node) is not None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kafka-{node} (pid {pid}) still alive after SIGKILL")
+            time.sleep(0.1)
+        return pid
 
     @property
     def mongodb_url(self) -> str:

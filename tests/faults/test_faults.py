@@ -21,7 +21,6 @@ shared one.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import random
 import time
@@ -30,16 +29,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared_kernel.infra.mongo import connect
 from tests.faults.chaos import Chaos, log
 from tests.faults.counts import count, table
-from tests.faults.journey import (
-    Tally,
-    apply_all,
-    grant_consents,
-    register_employer,
-    seed_workers,
-    wait_selectable,
+from tests.faults.journey import Tally, apply_all
+from tests.faults.phases import (
+    LINES_PER_APPLICATION,
+    precondition_seconds,
+    prepare,
+    settle,
+    settle_seconds,
 )
 from tests.faults.rejudge import (
     KILLED,
@@ -50,15 +48,11 @@ from tests.faults.rejudge import (
 from tests.faults.stack import Infra, Stack
 
 APPLICATIONS = int(os.environ.get("FAULT_APPLICATIONS", "100"))
-LINES_PER_APPLICATION = 5
 KILLS = int(os.environ.get("FAULT_KILLS", "2"))
 SEED = int(os.environ.get("FAULT_SEED", str(int(time.time()))))
-# after the load, until every PDF is made and every mail sent (~1.3 notices/s under load)
-SETTLE_SECONDS = float(os.environ.get("FAULT_SETTLE_SECONDS", max(900, APPLICATIONS * 8)))
+SETTLE_SECONDS = float(os.environ.get("FAULT_SETTLE_SECONDS", settle_seconds(APPLICATIONS)))
 SMTP_OUTAGE_SECONDS = float(os.environ.get("FAULT_SMTP_OUTAGE_SECONDS", "60"))
-WORKERS_PER_CONSENT_APPLICATION = 100
-# the read models fill with 5 × APPLICATIONS workers before the faults begin
-PRECONDITION_SECONDS = max(300.0, APPLICATIONS * 2.0)
+PRECONDITION_SECONDS = precondition_seconds(APPLICATIONS)
 
 pytestmark = [
     pytest.mark.faults,
@@ -82,40 +76,6 @@ def stack() -> Iterator[Stack]:
         stack.stop_all()
 
 
-async def settled(stack: Stack, lines: int, applications: int) -> bool:
-    """Every line judged and noticed, every 判定完了 mail sent, no outbox pending."""
-    client = connect(stack.infra.mongodb_url)
-    try:
-        judged = await client[stack.db_name("judgement")]["judgements"].count_documents(
-            {"status": "completed"}
-        )
-        notices = await client[stack.db_name("document")]["notices"].count_documents({})
-        mails = client[stack.db_name("notification")]["mails"]
-        sent = await mails.count_documents({"template": "judgement_completed", "status": "sent"})
-        unsent = await mails.count_documents({"status": {"$ne": "sent"}})
-        pending = 0
-        for name in ("consent", "application", "judgement", "document", "notification"):
-            db = client[stack.db_name(name)]
-            for collection in await db.list_collection_names():
-                pending += await db[collection].count_documents({"_outbox_pending": {"$gt": 0}})
-        log(
-            f"progress: judged {judged}/{lines}, notices {notices}/{lines}, "
-            f"判定完了 mails sent {sent}/{applications}, unsent mails {unsent}, outbox {pending}"
-        )
-        return (
-            judged >= lines
-            and notices >= lines
-            and sent >= applications
-            and unsent == 0
-            and pending == 0
-        )
-    except Exception as exc:  # the database may be restarting
-        log(f"progress unknown: {exc!r}")
-        return False
-    finally:
-        await client.close()
-
-
 async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack: Stack) -> None:
     rng = random.Random(SEED)
     tally = Tally()
@@ -123,30 +83,8 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
     log(f"seed {SEED}: {APPLICATIONS} applications × {LINES_PER_APPLICATION} lines")
 
     # --- preconditions, through the APIs, before the faults -------------------------------
-    started = time.monotonic()
-    workers = await asyncio.to_thread(
-        seed_workers, stack, lines, SEED % 100000, stack.infra.var_dir / f"{stack.run_id}.jsonl"
-    )
     async with httpx.AsyncClient(timeout=30) as client:
-        await wait_read_model(stack, "consent", "ccus_workers", lines)
-        await wait_read_model(stack, "judgement", "ccus_workers", lines)
-        employer_count = math.ceil(lines / WORKERS_PER_CONSENT_APPLICATION)
-        employers = await asyncio.gather(
-            *(register_employer(stack, client, tally, n) for n in range(employer_count))
-        )
-        for n, employer in enumerate(employers):
-            chunk = WORKERS_PER_CONSENT_APPLICATION
-            employer.workers = workers[n * chunk : (n + 1) * chunk]
-        await asyncio.gather(*(grant_consents(stack, client, tally, e) for e in employers))
-        for employer in employers:
-            await wait_selectable(stack, client, tally, employer, PRECONDITION_SECONDS)
-        log(f"preconditions ready in {time.monotonic() - started:.0f} s")
-
-        plan = [
-            (e, e.workers[i : i + LINES_PER_APPLICATION])
-            for e in employers
-            for i in range(0, len(e.workers), LINES_PER_APPLICATION)
-        ][:APPLICATIONS]
+        workers, plan = await prepare(stack, client, tally, APPLICATIONS, SEED)
 
         # --- the load, with the faults ---------------------------------------------------
         chaos = Chaos(stack, rng, kills_per_service=KILLS, smtp_outage_seconds=SMTP_OUTAGE_SECONDS)
@@ -164,12 +102,7 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
 
     # --- afterwards: everything back up, wait until the work is done, count ----------------
     await asyncio.to_thread(stack.ensure_running)
-    give_up = time.monotonic() + SETTLE_SECONDS
-    while not await settled(stack, lines, len(submitted)):
-        if time.monotonic() > give_up:
-            break
-        await asyncio.sleep(5)
-    await asyncio.sleep(3)  # redeliveries still in flight are counted too
+    await settle(stack, lines, len(submitted), SETTLE_SECONDS)
     counts = await count(stack, submitted)
     seconds = time.monotonic() - flow_started
     print("\n" + table(counts, dict(chaos.injected), seconds, tally.retries), flush=True)
@@ -197,18 +130,3 @@ async def test_no_application_judgement_notice_or_mail_is_lost_or_doubled(stack:
     assert again.outbox_pending == {}
     assert again.dead_letters == {}
     assert set(summary["faults"]) == {f"kill -9 {name}" for name in KILLED}
-
-
-async def wait_read_model(stack: Stack, service: str, collection: str, count: int) -> None:
-    client = connect(stack.infra.mongodb_url)
-    try:
-        give_up = time.monotonic() + 300
-        while True:
-            have = await client[stack.db_name(service)][collection].count_documents({})
-            if have >= count:
-                return
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"{service}.{collection}: {have}/{count}")
-            await asyncio.sleep(1)
-    finally:
-        await client.close()
