@@ -166,6 +166,7 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
     },
     "judgement": {
         ("GET", "/trades"): Row(PUBLIC),
+        ("GET", "/rules"): Row(PUBLIC),
         ("GET", "/trades/{name}"): Row(PUBLIC, path="/trades/鉄筋"),
         ("GET", "/qualifications"): Row(PUBLIC),
         ("POST", "/preview"): Row(PUBLIC, json={}),

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -23,8 +24,8 @@ import pytest
 from pydantic import SecretStr
 
 from document.core import signing
-from portal.config import DEVELOPMENT_COOKIE_SECRET
 from portal.adapters.outbound.session_cookie import SessionCodec
+from portal.config import DEVELOPMENT_COOKIE_SECRET
 from portal.core.session import Session
 from shared_kernel.infra.auth import RemoteKeys, RemoteRevocations, SigningKey, load_signing_keys
 
@@ -156,8 +157,7 @@ async def test_only_identity_holds_a_private_key_the_others_read_its_public_one(
         assert settings.auth_jwks is None  # read from identity, not configured
         held = [v.get_secret_value() if isinstance(v, SecretStr) else v for _, v in settings]
         assert not [v for v in held if "PRIVATE KEY" in str(v)], service
-        app = stack.portal if service == "portal" else stack.apps[service]
-        keys = app.state.container.runtime.auth.keys
+        keys = authenticator(stack, service).keys
         assert isinstance(keys, RemoteKeys) and keys.keys is not None and kid in keys.keys
     # the public key as an HMAC secret (algorithm confusion) opens nothing
     confused = jwt.encode(
@@ -172,9 +172,16 @@ async def test_only_identity_holds_a_private_key_the_others_read_its_public_one(
         assert answer.status_code == 401, service
 
 
+def authenticator(stack: Stack, service: str) -> Any:
+    """The service's token verifier (the portal, which owns no runtime, holds its own)."""
+    if service == "portal":
+        return stack.portal.state.container.auth
+    return stack.apps[service].state.container.runtime.auth
+
+
 async def _refresh_keys(stack: Stack) -> None:
-    for app in [*(stack.apps[s] for s in SERVICES), stack.portal]:
-        keys = app.state.container.runtime.auth.keys
+    for service in (*SERVICES, "portal"):
+        keys = authenticator(stack, service).keys
         assert isinstance(keys, RemoteKeys)
         await keys.fetch()  # what the periodic refresh does (AUTH_KEYS_REFRESH_SECONDS)
 
