@@ -22,7 +22,6 @@ from shared_kernel.events.catalogue import (
     CcusWorkerSnapshot,
     ConsentGranted,
     ConsentRejected,
-    JudgementCompletedV2,
 )
 from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.infra.testing import (
@@ -30,6 +29,7 @@ from shared_kernel.infra.testing import (
     eventually,
     expect_events,
     isolated,
+    judgement_completed,
     publisher,
     signed_token,
 )
@@ -333,20 +333,12 @@ async def test_file_return_resubmit_approve_and_end(settings: ServiceSettings, d
         assert len(detail["previous_forms"]) == 1  # the returned PNG is kept as evidence
 
         # a completed judgement of this worker ends the consent
-        judged = JudgementCompletedV2(
-            judgement_id="J-A-1-1",
+        judged = judgement_completed(
             application_id="A-1",
             line_id="A-1-1",
             employer_id=EMPLOYER_A,
             worker_id=YAMADA,
-            worker_name="山田 太郎",
-            trade="鉄筋",
             evaluation_body="一般社団法人 日本鉄筋業協会",
-            application_date=date.today(),
-            requested_level=2,
-            decision="approved",
-            eligible_level=2,
-            criteria_version="鉄筋@2019-10-08",
             judged_at=datetime.now(UTC) + timedelta(seconds=1),
         )
         async with publisher(settings) as publish:
@@ -431,20 +423,15 @@ def judgement(worker_id: str, *, sequence: int, judged_at: datetime) -> Envelope
     ``sequence`` > 1 a re-judgement (再判定) of run R1, judged at ``judged_at``."""
     rejudged = sequence > 1
     return Envelope(
-        JudgementCompletedV2(
+        judgement_completed(
             judgement_id="J-A-9-01-R1" if rejudged else "J-A-9-01",
             application_id="A-9",
             line_id="A-9-01",
             employer_id=EMPLOYER_A,
             worker_id=worker_id,
             worker_name="田中 次郎",
-            trade="鉄筋",
-            evaluation_body="公益社団法人全国鉄筋工事業協会",
-            application_date=date.today(),
-            requested_level=2,
             decision="rejected" if rejudged else "approved",
             eligible_level=1 if rejudged else 2,
-            criteria_version="鉄筋@2019-10-08",
             judged_at=judged_at,
             sequence=sequence,
             supersedes="J-A-9-01" if rejudged else None,

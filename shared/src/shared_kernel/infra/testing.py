@@ -31,6 +31,7 @@ from shared_kernel.events.catalogue import (
     CATALOGUE,
     ConsentGranted,
     ConsentRejected,
+    JudgementCompletedV2,
     UserActivated,
 )
 from shared_kernel.events.envelope import Envelope, Event
@@ -385,4 +386,33 @@ def consent_granted(consent_id: str = "c-1", worker_name: str = "𠮷野 花子"
             valid_until=date(2027, 11, 28),
         ),
         source="test",
+    )
+
+
+def judgement_completed(
+    *, application_id: str, line_id: str, employer_id: str, worker_id: str, **fields: Any
+) -> JudgementCompletedV2:
+    """A ``JudgementCompletedV2`` of one line as the judgement service publishes it: ``J-<line>``,
+    鉄筋 level 2 approved, applied for today and judged now, unless ``fields`` say otherwise."""
+    defaults: dict[str, Any] = {
+        "judgement_id": f"J-{line_id}",
+        "worker_name": "山田 太郎",
+        "trade": "鉄筋",
+        "evaluation_body": "公益社団法人全国鉄筋工事業協会",
+        "application_date": date.today(),
+        "requested_level": 2,
+        "decision": "approved",
+        "eligible_level": 2,
+        "criteria_version": "鉄筋@2019-10-08",
+        "judged_at": datetime.now(UTC),
+    }
+    return JudgementCompletedV2.model_validate(
+        {
+            **defaults,
+            **fields,
+            "application_id": application_id,
+            "line_id": line_id,
+            "employer_id": employer_id,
+            "worker_id": worker_id,
+        }
     )
