@@ -33,7 +33,7 @@ class Project:
     @classmethod
     def scan(cls, root: Path = ROOT) -> Project:
         project = cls()
-        sources = [root / "shared" / "src"] + sorted((root / "services").glob("*/src"))
+        sources = [root / "shared" / "src", *sorted((root / "services").glob("*/src"))]
         for src in sources:
             for path in sorted(src.rglob("*.py")):
                 parts = list(path.relative_to(src).with_suffix("").parts)
@@ -156,10 +156,8 @@ def layer_findings(project: Project) -> list[str]:
                     continue
                 findings.append(f"{where}: {module} is pure and imports {name}")
                 continue
-            if in_core and first == top and len(name.split(".")) > 1:
-                if name.split(".")[1] in ("core", "ports"):
-                    continue
-            if in_core and first == top and name == top:
+            own = in_core and first == top
+            if own and (name == top or name.split(".")[1] in ("core", "ports")):
                 continue
             findings.append(f"{where}: {module} is pure and imports {name}")
     return findings
