@@ -154,44 +154,48 @@ class DocumentService:
             pdf = await self.files.put_once(number, f"{number}.pdf", rendered)
         digest = signing.content_hash(pdf)
         now = self.clock()
+        judged = event.model_dump(
+            include={
+                "judgement_id",
+                "application_id",
+                "line_id",
+                "employer_id",
+                "worker_id",
+                "sequence",
+            }
+        )
         generated = ResultNoticeGenerated(
+            **judged,
             notice_id=number,
-            judgement_id=event.judgement_id,
-            application_id=event.application_id,
-            line_id=event.line_id,
-            employer_id=event.employer_id,
-            worker_id=event.worker_id,
             document_id=number,
             sha256=digest,
             generated_at=now,
-            sequence=event.sequence,
             supersedes_notice_id=previous,
         )
         doc = Notice(
+            **judged,
+            **event.model_dump(
+                include={
+                    "rejudgement_run_id",
+                    "rejudgement_reason",
+                    "trade",
+                    "evaluation_body",
+                    "requested_level",
+                    "eligible_level",
+                    "decision",
+                    "criteria_version",
+                }
+            ),
             id=number,
             code=code,
             sha256=digest,
             signature=signing.sign(self.key, digest),
             file_id=number,
             size=len(pdf),
-            application_id=event.application_id,
-            line_id=event.line_id,
-            judgement_id=event.judgement_id,
-            sequence=event.sequence,
             supersedes_notice_id=previous,
             supersedes_judgement_id=event.supersedes,
-            rejudgement_run_id=event.rejudgement_run_id,
-            rejudgement_reason=event.rejudgement_reason,
-            employer_id=event.employer_id,
-            worker_id=event.worker_id,
-            trade=event.trade,
-            evaluation_body=event.evaluation_body,
-            requested_level=event.requested_level,
-            eligible_level=event.eligible_level,
             card_colour=card_colour(event.eligible_level).name_ja,
-            decision=event.decision,
             issued_on=notice.judged_on(event),
-            criteria_version=event.criteria_version,
             generated_at=now,
         )
         try:
