@@ -38,6 +38,7 @@ from shared_kernel.events.envelope import Envelope, Event
 from shared_kernel.infra.auth import SigningKey, issue_token, jwks_of
 from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker, partitions_of
 from shared_kernel.infra.mongo import APPLIED, OUTBOX, Change, Document
+from shared_kernel.infra.runtime import Runtime, build_runtime
 from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.principal import Principal
 
@@ -416,3 +417,19 @@ def judgement_completed(
             "worker_id": worker_id,
         }
     )
+
+
+C = TypeVar("C")
+
+
+@asynccontextmanager
+async def wired(
+    settings: ServiceSettings, wire: Callable[[Runtime], C]
+) -> AsyncIterator[tuple[Runtime, C]]:
+    """A service's runtime on ``settings``, wired but not started (a test that runs the
+    migrations or reads the stores itself); its database client is closed afterwards."""
+    runtime = build_runtime(settings)
+    try:
+        yield runtime, wire(runtime)
+    finally:
+        await runtime.mongo.close()
