@@ -104,6 +104,11 @@ def run(settings: ServiceSettings, judgement_url: str) -> Any:
     return run
 
 
+def staff(role: str, login_id: str, email: str, *more: str) -> list[str]:
+    """The arguments of ``create-user`` for one staff account (``more`` after them)."""
+    return ["--role", role, "--login-id", login_id, "--email", email, *more]
+
+
 def one_line_error(
     done: subprocess.CompletedProcess[str], message: str, prog: str = PROG, status: int = 2
 ) -> None:
@@ -116,12 +121,7 @@ def one_line_error(
 
 async def test_evaluator_from_stdin_logs_in_with_its_role(identity: Identity, run: Any) -> None:
     done = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Hyoka0001",
-        "--email",
-        "hyoka@example.jp",
+        *staff("evaluator", "Hyoka0001", "hyoka@example.jp"),
         stdin="Hyouka-Pass1\n",
     )
     assert done.returncode == 0, done.stderr
@@ -146,12 +146,7 @@ async def test_evaluator_from_stdin_logs_in_with_its_role(identity: Identity, ru
     assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
     # the login ID is now taken, for staff and for 利用者仮申請 alike
     again = run(
-        "--role",
-        "operator",
-        "--login-id",
-        "Hyoka0001",
-        "--email",
-        "x@example.jp",
+        *staff("operator", "Hyoka0001", "x@example.jp"),
         stdin="Other-Pass1\n",
     )
     one_line_error(again, "このログインIDは既に使用されています")
@@ -164,12 +159,7 @@ async def test_evaluator_from_stdin_logs_in_with_its_role(identity: Identity, ru
 
 async def test_generated_password_is_printed_once_and_works(identity: Identity, run: Any) -> None:
     done = run(
-        "--role",
-        "operator",
-        "--login-id",
-        "Unyou0001",
-        "--email",
-        "unyou@example.jp",
+        *staff("operator", "Unyou0001", "unyou@example.jp"),
         "--generate-password",
     )
     assert done.returncode == 0, done.stderr
@@ -185,132 +175,68 @@ async def test_generated_password_is_printed_once_and_works(identity: Identity, 
     ("args", "stdin", "message"),
     [
         (
-            ["--role", "employer", "--login-id", "Jigyou001", "--email", "j@example.jp"],
+            staff("employer", "Jigyou001", "j@example.jp"),
             "Jigyou-Pass1\n",
             "--role は evaluator、operator、criteria_editor、criteria_approver のいずれか",
         ),
         (
-            ["--role", "evaluator", "--login-id", "short", "--email", "h@example.jp"],
+            staff("evaluator", "short", "h@example.jp"),
             "Hyouka-Pass1\n",
             "ログインIDは半角英数字8〜16文字で入力してください",
         ),
         (
-            ["--role", "evaluator", "--login-id", "Hyoka0002", "--email", "nope"],
+            staff("evaluator", "Hyoka0002", "nope"),
             "Hyouka-Pass1\n",
             "メールアドレスの形式が正しくありません",
         ),
         (
-            ["--role", "evaluator", "--login-id", "Hyoka0002", "--email", "h@example.jp"],
+            staff("evaluator", "Hyoka0002", "h@example.jp"),
             "weakpass\n",
             "パスワードは英大文字・英小文字と、数字または記号を組み合わせて",
         ),
         (
-            ["--role", "evaluator", "--login-id", "Hyoka0002", "--email", "h@example.jp"],
+            staff("evaluator", "Hyoka0002", "h@example.jp"),
             "",
             "パスワードを入力してください",
         ),
         (["--role", "evaluator", "--email", "h@example.jp"], "", "--login-id"),
         (
-            ["--role", "criteria_editor", "--login-id", "Kijun0009", "--email", "k@example.jp"],
+            staff("criteria_editor", "Kijun0009", "k@example.jp"),
             "Kijun-Pass1\n",
             "criteria_editor には --trade で分野を1つ以上指定してください",
         ),
         (
-            [
-                "--role",
-                "criteria_approver",
-                "--login-id",
-                "Shonin009",
-                "--email",
-                "s@example.jp",
-                "--trade",
-                "鉄筋",
-            ],
+            staff("criteria_approver", "Shonin009", "s@example.jp", "--trade", "鉄筋"),
             "Shonin-Pass1\n",
             "evaluator と criteria_editor にだけ指定できます",
         ),
         (
-            [
-                "--role",
-                "operator",
-                "--login-id",
-                "Unyou0009",
-                "--email",
-                "u@example.jp",
-                "--body",
-                ZENKEN,
-            ],
+            staff("operator", "Unyou0009", "u@example.jp", "--body", ZENKEN),
             "Unyou-Pass1\n",
             "evaluator と criteria_editor にだけ指定できます",
         ),
         (
-            [
-                "--role",
-                "evaluator",
-                "--login-id",
-                "Hyoka0009",
-                "--email",
-                "h@example.jp",
-                "--trade",
-                "鉄筋",
-            ],
+            staff("evaluator", "Hyoka0009", "h@example.jp", "--trade", "鉄筋"),
             "Hyouka-Pass1\n",
             "evaluator に --trade を指定するときは --body も指定してください",
         ),
         (
-            [
-                "--role",
-                "evaluator",
-                "--login-id",
-                "Hyoka0009",
-                "--email",
-                "h@example.jp",
-                "--body",
-                "日本どこにもない協会",
-            ],
+            staff("evaluator", "Hyoka0009", "h@example.jp", "--body", "日本どこにもない協会"),
             "Hyouka-Pass1\n",
             "能力評価実施団体「日本どこにもない協会」は基準マスタにありません",
         ),
         (
-            [
-                "--role",
-                "evaluator",
-                "--login-id",
-                "Hyoka0009",
-                "--email",
-                "h@example.jp",
-                "--body",
-                ZENKEN,
-                "--trade",
-                "鉄筋",
-            ],
+            staff("evaluator", "Hyoka0009", "h@example.jp", "--body", ZENKEN, "--trade", "鉄筋"),
             "Hyouka-Pass1\n",
             f"分野「鉄筋」は能力評価実施団体「{ZENKEN}」の分野ではありません",
         ),
         (
-            [
-                "--role",
-                "criteria_editor",
-                "--login-id",
-                "Kijun0009",
-                "--email",
-                "k@example.jp",
-                "--trade",
-                "宇宙工事",
-            ],
+            staff("criteria_editor", "Kijun0009", "k@example.jp", "--trade", "宇宙工事"),
             "Kijun-Pass1\n",
             "分野「宇宙工事」は基準マスタにありません",
         ),
         (
-            [
-                "--role",
-                "evaluator",
-                "--login-id",
-                "Hyoka0002",
-                "--email",
-                "h@example.jp",
-                "--bogus",
-            ],
+            staff("evaluator", "Hyoka0002", "h@example.jp", "--bogus"),
             "",
             "引数が正しくありません",
         ),
@@ -324,12 +250,7 @@ def test_bad_input_exits_2_with_one_line(
 
 def test_unreachable_database_exits_1(run: Any) -> None:
     done = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Hyoka0003",
-        "--email",
-        "h@example.jp",
+        *staff("evaluator", "Hyoka0003", "h@example.jp"),
         stdin="Hyouka-Pass1\n",
         MONGODB_URL="mongodb://127.0.0.1:1/",
     )
@@ -356,12 +277,7 @@ async def test_an_evaluator_bound_to_a_body_gets_its_trades_in_every_token(
     identity: Identity, run: Any
 ) -> None:
     done = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Zenken001",
-        "--email",
-        "zenken@example.jp",
+        *staff("evaluator", "Zenken001", "zenken@example.jp"),
         "--body",
         "全国建設労働組合総連合",  # without its abbreviation: the master's full name is stored
         stdin="Hyouka-Pass1\n",
@@ -384,12 +300,7 @@ async def test_an_evaluator_bound_to_a_body_gets_its_trades_in_every_token(
 
     # narrowed to one 分野 of a body that judges for another (解体 is judged by 日本機械土工協会)
     narrowed = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Kikai0001",
-        "--email",
-        "kikai@example.jp",
+        *staff("evaluator", "Kikai0001", "kikai@example.jp"),
         "--body",
         "日本機械土工協会",
         "--trade",
@@ -403,12 +314,7 @@ async def test_an_evaluator_bound_to_a_body_gets_its_trades_in_every_token(
 
 async def test_criteria_roles_log_in_with_their_binding(identity: Identity, run: Any) -> None:
     editor = run(
-        "--role",
-        "criteria_editor",
-        "--login-id",
-        "Kijun0001",
-        "--email",
-        "kijun@example.jp",
+        *staff("criteria_editor", "Kijun0001", "kijun@example.jp"),
         "--trade",
         "鉄筋",
         "--trade",
@@ -433,12 +339,7 @@ async def test_criteria_roles_log_in_with_their_binding(identity: Identity, run:
     assert (await client.get("/employers/me", headers=headers)).status_code == 403
 
     approver = run(
-        "--role",
-        "criteria_approver",
-        "--login-id",
-        "Shonin001",
-        "--email",
-        "shonin@example.jp",
+        *staff("criteria_approver", "Shonin001", "shonin@example.jp"),
         "--generate-password",
     )
     assert approver.returncode == 0, approver.stderr
@@ -452,12 +353,7 @@ async def test_an_unbound_evaluator_sees_every_trade_until_bound(
     identity: Identity, run: Any
 ) -> None:
     created = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Hyoka0100",
-        "--email",
-        "h100@example.jp",
+        *staff("evaluator", "Hyoka0100", "h100@example.jp"),
         stdin="Hyouka-Pass1\n",
     )
     assert created.returncode == 0, created.stderr
@@ -495,12 +391,7 @@ async def test_an_unbound_evaluator_sees_every_trade_until_bound(
 
 def test_an_unreachable_master_exits_1(run: Any) -> None:
     done = run(
-        "--role",
-        "evaluator",
-        "--login-id",
-        "Hyoka0004",
-        "--email",
-        "h@example.jp",
+        *staff("evaluator", "Hyoka0004", "h@example.jp"),
         "--body",
         ZENKEN,
         stdin="Hyouka-Pass1\n",

@@ -12,8 +12,9 @@ from identity.core.throttle import AccountAttempts
 from identity.inject import wire
 from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.repository import Repository
-from shared_kernel.infra.runtime import build_runtime, migrate
+from shared_kernel.infra.runtime import migrate
 from shared_kernel.infra.settings import ServiceSettings
+from shared_kernel.infra.testing import wired
 
 from .conftest import identity_settings
 
@@ -76,9 +77,7 @@ def stored_with_temporary_password(login_id: str, status: str) -> dict[str, Any]
 async def test_documents_of_older_formats_are_rewritten_once(
     settings: ServiceSettings, db: Any
 ) -> None:
-    runtime = build_runtime(identity_settings(settings))
-    try:
-        wire(runtime)
+    async with wired(identity_settings(settings), wire) as (runtime, _):
         await db["users"].insert_many(
             [
                 stored_before_bindings("Hyoka0002"),
@@ -109,5 +108,3 @@ async def test_documents_of_older_formats_are_rewritten_once(
         assert account is not None and account.login_id == "Kensetsu01"
         assert account.last_seen_at == account.last_failure_at == NOW + timedelta(minutes=1)
         assert await migrate(runtime) == []  # recorded: never run twice
-    finally:
-        await runtime.mongo.close()

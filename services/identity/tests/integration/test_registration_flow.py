@@ -23,20 +23,9 @@ from shared_kernel.events.catalogue import (
 from shared_kernel.infra.mongo import delete_older
 from shared_kernel.infra.testing import Expected, expect_events
 
-from .conftest import activation
+from .conftest import PASSWORD, REGISTRATION, activation
 
 Identity = Any  # the ``identity`` fixture (see conftest.py)
-REGISTRATION = {
-    "login_id": "Kensetsu01",
-    "email": "taro@example.jp",
-    "employer_id": "12345678901234",
-    "employer_name": "株式会社テスト建設",
-    "address": "東京都千代田区霞が関1-1",
-    "representative_name": "山田 太郎",
-    "phone_number": "03-1234-5678",
-    "permit_number": "東京都知事許可（般－１９）第１２３４号",
-}
-PASSWORD = "Sekkei-2026"
 EMPLOYER = {
     "login_id": "Kensetsu01",
     "email": "taro@example.jp",

@@ -325,17 +325,13 @@ class AccountView(_Part):
 def account_view(user: User, employer_name: str | None = None) -> AccountView:
     """The account as ``GET /me`` shows it, with the name of its 事業者 (if it owns one)."""
     binding = user.binding
-    return AccountView(
-        login_id=user.login_id,
-        role=user.role,
-        status=user.status,
-        email=user.email,
-        employer_id=user.employer_id,
-        employer_name=employer_name,
-        body=binding.body,
-        trades=None if binding.trades is None else list(binding.trades),
-        activated_at=user.activated_at,
-        password_changed_at=user.password_changed_at,
+    return AccountView.model_validate(
+        {
+            **user.model_dump(include=set(AccountView.model_fields)),
+            "employer_name": employer_name,
+            "body": binding.body,
+            "trades": None if binding.trades is None else list(binding.trades),
+        }
     )
 
 
@@ -455,12 +451,9 @@ def employer_view(record: Employer) -> EmployerView:
     profile = record.profile
     permit = profile.permit_number
     return EmployerView(
+        **profile.model_dump(exclude={"permit_number"}),
         employer_id=record.employer_id,
         login_id=record.owner_login_id,
-        employer_name=profile.employer_name,
-        address=profile.address,
-        representative_name=profile.representative_name,
-        phone_number=profile.phone_number,
         permit_number=None if permit is None else permit.text,
         permit=permit,
         updated_at=record.updated_at,
