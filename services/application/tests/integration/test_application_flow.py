@@ -32,7 +32,6 @@ from shared_kernel.events.catalogue import (
     CcusWorkRecord,
     ConsentGranted,
     ConsentRejected,
-    JudgementCompletedV2,
     JudgementStarted,
 )
 from shared_kernel.infra.kafka import EventPublisher
@@ -42,6 +41,7 @@ from shared_kernel.infra.testing import (
     eventually,
     expect_events,
     isolated,
+    judgement_completed,
     publisher,
     signed_token,
 )
@@ -362,21 +362,14 @@ async def test_consent_to_judgement_with_a_retried_submission(
         before = await store.get(app_id)
         assert before is not None
         duplicate = Envelope(
-            JudgementCompletedV2(
-                judgement_id=f"J-{line_b}",
+            judgement_completed(
                 application_id=app_id,
                 line_id=line_b,
                 employer_id=EMPLOYER,
                 worker_id="99100000000002",
                 worker_name="𠮷野 翔太",
-                trade="鉄筋",
-                evaluation_body="公益社団法人全国鉄筋工事業協会",
-                application_date=date.today(),
                 requested_level=3,
-                decision="approved",
                 eligible_level=3,
-                criteria_version="鉄筋@2019-10-08",
-                judged_at=datetime.now(UTC),
             ),
             source="judgement",
         )
@@ -438,22 +431,17 @@ async def test_a_rejudgement_replaces_the_result_and_ends_no_consent(
         # … and the line is judged again (再判定) after that grant, as the judgement service
         # publishes it: same event type and topic, a higher sequence, judged now
         rejudgement = Envelope(
-            JudgementCompletedV2(
+            judgement_completed(
                 judgement_id=f"{line['judgement_id']}-R1",
                 application_id=app_id,
                 line_id=line["line_id"],
                 employer_id=EMPLOYER,
                 worker_id=worker,
                 worker_name="髙橋 健太",
-                trade="鉄筋",
-                evaluation_body="公益社団法人全国鉄筋工事業協会",
-                application_date=date.today(),
-                requested_level=2,
                 decision="rejected",
                 eligible_level=1,
                 criteria_version="鉄筋@2026-12-01",
                 messages=["判定基準の訂正に伴う再判定です（鉄筋の基準訂正）"],
-                judged_at=datetime.now(UTC),
                 sequence=2,
                 supersedes=line["judgement_id"],
                 previous_decision="approved",

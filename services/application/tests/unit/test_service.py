@@ -14,9 +14,8 @@ from application.core.consents import Consent
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import JudgementCompletedV2
 from shared_kernel.infra.repository import Repository
-from shared_kernel.infra.testing import MemoryDocuments
+from shared_kernel.infra.testing import MemoryDocuments, judgement_completed
 from shared_kernel.principal import Principal
 
 from .conftest import (
@@ -251,20 +250,16 @@ def judged(app_id: str, sequence: int, decision: str, level: int, at: Any) -> En
     line_id = f"{app_id}-02"
     rejudged = sequence > 1
     return Envelope(
-        JudgementCompletedV2(
+        judgement_completed(
             judgement_id=f"J-{line_id}-R1" if rejudged else f"J-{line_id}",
             application_id=app_id,
             line_id=line_id,
             employer_id=EMPLOYER,
             worker_id="99000000000001",
             worker_name="髙橋 健太",
-            trade="鉄筋",
-            evaluation_body="公益社団法人全国鉄筋工事業協会",
             application_date=NOW.date(),
-            requested_level=2,
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,
             eligible_level=level,
-            criteria_version="鉄筋@2019-10-08",
             judged_at=at,
             sequence=sequence,
             supersedes=f"J-{line_id}" if rejudged else None,

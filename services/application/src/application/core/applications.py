@@ -522,13 +522,17 @@ def submit(doc: Application, key: str, ctx: SubmitContext, now: datetime) -> Out
         period = frozen.career_period
         event_lines.append(
             ApplicationLine(
-                line_id=frozen.line_id,
-                worker_id=frozen.worker_id,
-                worker_name=frozen.worker_name,
-                worker_name_kana=frozen.worker_name_kana,
-                birth_date=frozen.birth_date,
-                trade=frozen.trade,
-                requested_level=frozen.requested_level,
+                **frozen.model_dump(
+                    include={
+                        "line_id",
+                        "worker_id",
+                        "worker_name",
+                        "worker_name_kana",
+                        "birth_date",
+                        "trade",
+                        "requested_level",
+                    }
+                ),
                 career_start=date.fromisoformat(period["start"]) if period else None,
                 career_end=date.fromisoformat(period["end"]) if period else None,
                 foreman_months=_months(frozen.foreman),
@@ -755,52 +759,50 @@ def line_view(line: Line, doc: Application) -> View:
         overridden = line.delivery_address_overridden
     preview = line.preview
     return {
-        "line_id": line.line_id,
-        "worker_id": line.worker_id,
-        "worker_name": line.worker_name,
-        "worker_name_kana": line.worker_name_kana,
+        **line.model_dump(
+            include={
+                "line_id",
+                "worker_id",
+                "worker_name",
+                "worker_name_kana",
+                "trade",
+                "requested_level",
+                "career_period",
+                "career_prefill",
+                "foreman",
+                "leader",
+                "warnings",
+                "status",
+                "fee_yen",
+                "decision",
+                "eligible_level",
+                "messages",
+                "judgement_id",
+                "criteria_version",
+                "supersedes",
+                "rejudgement_reason",
+                "note_ja",
+            }
+        ),
         "birth_date": line.birth_date.isoformat(),
-        "trade": line.trade,
-        "requested_level": line.requested_level,
-        "career_period": line.career_period,
-        "career_prefill": line.career_prefill,
-        "foreman": line.foreman,
-        "leader": line.leader,
         "delivery_address": effective,
         "delivery_address_ja": address.one_line(effective),
         "delivery_address_overridden": overridden,
-        "warnings": line.warnings,
         "preview": preview_view(preview) if preview else None,
         "flag_ja": preview.flag_ja if preview else None,
-        "status": line.status,
         "status_ja": _status_ja(line.status, line.decision),
-        "fee_yen": line.fee_yen,
-        "decision": line.decision,
         "decision_ja": DECISION_JA.get(line.decision or ""),
-        "eligible_level": line.eligible_level,
-        "messages": line.messages,
-        "judgement_id": line.judgement_id,
         "judgement_sequence": line.held_sequence or None,
-        "criteria_version": line.criteria_version,
         "judged_at": _iso(line.judged_at),
-        "supersedes": line.supersedes,
-        "rejudgement_reason": line.rejudgement_reason,
         "judgement_history": [_history_view(entry) for entry in line.judgement_history],
-        "note_ja": line.note_ja,
     }
 
 
 def _history_view(entry: JudgementEntry) -> View:
     return {
-        "sequence": entry.sequence,
-        "judgement_id": entry.judgement_id,
-        "decision": entry.decision,
+        **entry.model_dump(),
         "decision_ja": DECISION_JA.get(entry.decision or ""),
-        "eligible_level": entry.eligible_level,
-        "criteria_version": entry.criteria_version,
         "judged_at": _iso(entry.judged_at),
-        "rejudgement_reason": entry.rejudgement_reason,
-        "supersedes": entry.supersedes,
     }
 
 
