@@ -8,9 +8,9 @@ from typing import Any
 from document.adapters.outbound.migrations import NOTICE_SEQUENCE, REJUDGEMENT_FIELDS
 from document.config import Settings
 from document.inject import NOTICES, wire
-from shared_kernel.infra.runtime import build_runtime, migrate
+from shared_kernel.infra.runtime import migrate
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import isolated
+from shared_kernel.infra.testing import isolated, wired
 
 from ..unit.test_lineage import STORED
 
@@ -26,9 +26,7 @@ async def test_migrate_numbers_the_notices_issued_before_rejudgements(
     settings: ServiceSettings, db: object
 ) -> None:
     s = isolated(Settings, topic_prefix=settings.topic_prefix, db_name=settings.db_name)
-    runtime = build_runtime(s)
-    try:
-        container = wire(runtime)
+    async with wired(s, wire) as (runtime, container):
         await runtime.db[NOTICES].insert_one(before_rejudgements())
         assert NOTICE_SEQUENCE in await migrate(runtime)
         raw = await runtime.db[NOTICES].find_one({"_id": "RN-AP-1-1"})
@@ -37,5 +35,3 @@ async def test_migrate_numbers_the_notices_issued_before_rejudgements(
         notice = await container.service.notices.get("RN-AP-1-1")
         assert notice is not None and (notice.sequence, notice.supersedes_notice_id) == (1, None)
         assert await migrate(runtime) == []  # once
-    finally:
-        await runtime.mongo.close()
