@@ -139,7 +139,11 @@ async def test_the_table_sorts_filters_and_adds_to_the_draft(portal: Portal) -> 
     assert page.status_code == 200, page.text
     assert names(page.text) == ["佐藤 大輔", "濵田 由美", "𠮷野 翔太"]  # by name
     assert "資格コード誤登録の可能性" in page.text and "2028-01" in page.text
-    add = '/applications/AP-20261201-AAAAAA/lines/new?worker_id=99000000000006">代行申請に追加'
+    add = (
+        "/applications/AP-20261201-AAAAAA/lines/new?worker_id=99000000000006"
+        '&amp;trade=%E7%A1%9D%E5%AD%90%E5%B7%A5%E4%BA%8B&amp;level=2">代行申請に追加'
+        '<span class="visually-hidden">（濵田 由美）</span>'
+    )
     assert add in page.text
     assert "worker_id=99000000000004" not in page.text  # 簡略型: cannot apply now
     by_level = await client.get("/outlook?sort=level&order=desc", headers=HTML)
@@ -150,6 +154,8 @@ async def test_the_table_sorts_filters_and_adds_to_the_draft(portal: Portal) -> 
     assert set(names(ready.text)) == {"濵田 由美", "𠮷野 翔太"}
     glass = await client.get("/outlook?trade=硝子工事", headers=HTML)
     assert names(glass.text) == ["濵田 由美"]
+    asked = [url for method, url, _, _ in services.sent if "/outlook" in url]
+    assert asked[-1].endswith("/outlook?trade=%E7%A1%9D%E5%AD%90%E5%B7%A5%E4%BA%8B")  # asked for
     # no draft: the button leads to the 代行申請 list, where one is made
     services.routes[("GET", "/applications")] = reply(200, [])
     nodraft = await client.get("/outlook", headers=HTML)

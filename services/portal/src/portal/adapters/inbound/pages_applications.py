@@ -322,14 +322,23 @@ def with_prefill(values: dict[str, str], prefill: dict[str, Any] | None) -> dict
 
 @router.get("/applications/{application_id}/lines/new", summary="技能者追加", response_model=None)
 async def new_line(
-    request: Request, portal: PortalDep, application_id: str, worker_id: str = ""
+    request: Request,
+    portal: PortalDep,
+    application_id: str,
+    worker_id: str = "",
+    trade: str = "",
+    level: str = "",
 ) -> Response:
+    """``worker_id``, ``trade`` and ``level`` preselect the form (レベル診断's 「代行申請に追加」:
+    the worker, the 分野 and the level reachable today); the employer still confirms them."""
     api = user_api(request, portal)
     application = await application_of(api, application_id)
     if not application.get("editable"):
         return redirect(app_path(application_id))
     values = address_values(application.get("delivery_address"), "delivery_address")
     values["worker_id"] = worker_id
+    values["trade"] = trade
+    values["requested_level"] = level if level.isdigit() else ""
     if worker_id:
         try:
             prefill = await api.get(

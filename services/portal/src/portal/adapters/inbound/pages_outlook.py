@@ -105,8 +105,11 @@ def table_rows(rows: list[dict[str, Any]], query: TableQuery) -> list[dict[str, 
     return chosen
 
 
-async def _rows(api: UserApi) -> list[dict[str, Any]]:
-    found = await api.get("judgement", "/outlook")
+async def _rows(api: UserApi, trade: str = "") -> list[dict[str, Any]]:
+    """The employer's rows; with a 分野 chosen, every worker's outlook for that 分野 (also
+    those whose CCUS 職種 point to none: the judgement service computes it when asked)."""
+    params = {"trade": trade} if trade else {}
+    found = await api.get("judgement", "/outlook", **params)
     return found if isinstance(found, list) else []
 
 
@@ -139,7 +142,7 @@ async def outlook_page(
     detail_trade: str = "",
 ) -> Response:
     api = user_api(request, portal)
-    all_rows = await _rows(api)
+    all_rows = await _rows(api, table.trade or "")
     rows = table_rows(all_rows, table)
     draft = await _draft(api)
     selected = None
@@ -154,6 +157,7 @@ async def outlook_page(
         judgeable = [str(t["name"]) for t in await api.get("judgement", "/trades", judgeable=True)]
     except (NotFound, ServiceError):
         judgeable = trades
+    trades = sorted({*trades, *judgeable})  # any judgeable 分野 can be asked for
     query = {"trade": table.trade, "ready": table.ready}
     return render(
         request,
@@ -180,7 +184,7 @@ async def outlook_page(
 
 @router.get("/outlook.csv", summary="レベル診断（CSV）", response_model=None)
 async def outlook_csv(request: Request, portal: PortalDep, table: TableQueryDep) -> Response:
-    rows = table_rows(await _rows(user_api(request, portal)), table)
+    rows = table_rows(await _rows(user_api(request, portal), table.trade or ""), table)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
