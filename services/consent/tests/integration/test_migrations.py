@@ -10,9 +10,9 @@ from consent.core import consents
 from consent.core.consents import Policy
 from consent.core.validation import SCOPES, Application, Worker
 from consent.inject import wire
-from shared_kernel.infra.runtime import build_runtime, migrate
+from shared_kernel.infra.runtime import migrate
 from shared_kernel.infra.settings import ServiceSettings
-from shared_kernel.infra.testing import isolated
+from shared_kernel.infra.testing import isolated, wired
 
 from ..conftest import ccus_record
 
@@ -44,9 +44,7 @@ async def test_migrate_gives_older_consents_their_submission_time(
     settings: ServiceSettings, db: object
 ) -> None:
     s = isolated(Settings, topic_prefix=settings.topic_prefix, db_name=settings.db_name)
-    runtime = build_runtime(s)
-    try:
-        container = wire(runtime)
+    async with wired(s, wire) as (runtime, container):
         old = before_submitted_at()
         await runtime.db[consents.COLLECTION].insert_one(old)
         assert "0002-consent-submitted-at" in await migrate(runtime)
@@ -55,5 +53,3 @@ async def test_migrate_gives_older_consents_their_submission_time(
         assert consent.submitted_at == UPDATED  # what the review queue sorted it by
         assert consent.version == 4
         assert await migrate(runtime) == []  # once
-    finally:
-        await runtime.mongo.close()

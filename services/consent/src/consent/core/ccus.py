@@ -29,13 +29,7 @@ class CcusWorker(Aggregate):
 
 def record(snapshot: CcusWorkerSnapshot) -> CcusWorker:
     return CcusWorker(
-        id=snapshot.worker_id,
-        worker_id=snapshot.worker_id,
-        name=snapshot.name,
-        name_kana=snapshot.name_kana,
-        birth_date=snapshot.birth_date,
-        registration_type=snapshot.registration_type,
-        taken_at=snapshot.taken_at,
+        id=snapshot.worker_id, **snapshot.model_dump(include=set(CcusWorker.model_fields))
     )
 
 
