@@ -21,7 +21,8 @@ a worker's personal data is written to the access log (APPI) before it is return
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +33,8 @@ from application.core.service import ApplicationService
 from shared_kernel.infra.access_log import AccessLog, logged
 from shared_kernel.infra.auth import require
 from shared_kernel.principal import Principal
+
+T = TypeVar("T")
 
 router = APIRouter()
 
@@ -93,6 +96,26 @@ def get_access_log() -> AccessLog:
 Service = Annotated[ApplicationService, Depends(get_service)]
 AccessLogDep = Annotated[AccessLog, Depends(get_access_log)]
 Employer = Annotated[Principal, Depends(require("employer"))]
+
+
+@dataclass(frozen=True)
+class AccessLogger:
+    """The access log of one employer's request: ``await log(action, answer)`` records the
+    answer and returns it."""
+
+    access: AccessLog
+    principal: Principal
+    request: Request
+
+    async def __call__(self, action: str, answer: T) -> T:
+        return await logged(self.access, self.principal, self.request, action, answer)
+
+
+def _access_logger(access: AccessLogDep, principal: Employer, request: Request) -> AccessLogger:
+    return AccessLogger(access, principal, request)
+
+
+Log = Annotated[AccessLogger, Depends(_access_logger)]
 
 
 def _authorization(request: Request) -> str:
@@ -185,32 +208,29 @@ async def options(service: Service, _: Employer) -> dict[str, Any]:
 
 
 @router.get("/workers", summary="技能者追加で選択できる技能者（個人情報利用の同意が有効）")
-async def workers(
-    service: Service, access: AccessLogDep, principal: Employer, request: Request
-) -> list[dict[str, Any]]:
+async def workers(service: Service, principal: Employer, log: Log) -> list[dict[str, Any]]:
     found = await service.workers(principal)
-    return await logged(access, principal, request, "list_workers", found)
+    return await log("list_workers", found)
 
 
 @router.get("/workers/{worker_id}/career-prefill", summary="就業期間の初期表示（CCUSから）")
 async def career_prefill(
-    service: Service, access: AccessLogDep, worker_id: str, principal: Employer, request: Request
+    service: Service, worker_id: str, principal: Employer, log: Log, request: Request
 ) -> dict[str, Any]:
     found = await service.career_prefill(principal, worker_id, _authorization(request))
-    return await logged(access, principal, request, "career_prefill", found)
+    return await log("career_prefill", found)
 
 
 @router.post("/applications", status_code=201, summary="代行申請の下書きを作成")
 async def create(
     service: Service,
-    access: AccessLogDep,
     principal: Employer,
-    request: Request,
+    log: Log,
     body: ApplicationBody | None = None,
 ) -> dict[str, Any]:
     header = _header(service, body or ApplicationBody())
     found = await service.create(principal, header)
-    return await logged(access, principal, request, "change_application", found)
+    return await log("change_application", found)
 
 
 @router.get(
@@ -220,13 +240,12 @@ async def create(
 )
 async def list_applications(
     service: Service,
-    access: AccessLogDep,
     principal: Employer,
-    request: Request,
+    log: Log,
     status: str | None = None,
 ) -> list[dict[str, Any]]:
     found = await service.list(principal, status)
-    return await logged(access, principal, request, "list_applications", found)
+    return await log("list_applications", found)
 
 
 @router.get(
@@ -236,27 +255,25 @@ async def list_applications(
 )
 async def get_application(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     principal: Employer,
-    request: Request,
+    log: Log,
 ) -> dict[str, Any]:
     found = await service.get(principal, application_id)
-    return await logged(access, principal, request, "get_application", found)
+    return await log("get_application", found)
 
 
 @router.patch("/applications/{application_id}", summary="カード送付先・表明の変更（下書き）")
 async def update_application(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     principal: Employer,
+    log: Log,
     body: ApplicationBody,
-    request: Request,
 ) -> dict[str, Any]:
     header = _header(service, body)
     found = await service.update_header(principal, application_id, header)
-    return await logged(access, principal, request, "change_application", found)
+    return await log("change_application", found)
 
 
 @router.delete("/applications/{application_id}", status_code=204, summary="下書きの削除")
@@ -272,32 +289,32 @@ async def delete_application(
 )
 async def add_line(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     principal: Employer,
+    log: Log,
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
     found = await service.add_line(
         principal, application_id, _line_request(body), _authorization(request)
     )
-    return await logged(access, principal, request, "change_application", found)
+    return await log("change_application", found)
 
 
 @router.put("/applications/{application_id}/lines/{line_id}", summary="技能者明細の変更（下書き）")
 async def replace_line(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
+    log: Log,
     body: LineBody,
     request: Request,
 ) -> dict[str, Any]:
     found = await service.replace_line(
         principal, application_id, line_id, _line_request(body), _authorization(request)
     )
-    return await logged(access, principal, request, "change_application", found)
+    return await log("change_application", found)
 
 
 @router.delete(
@@ -305,14 +322,13 @@ async def replace_line(
 )
 async def remove_line(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
-    request: Request,
+    log: Log,
 ) -> dict[str, Any]:
     found = await service.remove_line(principal, application_id, line_id)
-    return await logged(access, principal, request, "change_application", found)
+    return await log("change_application", found)
 
 
 @router.post(
@@ -321,40 +337,38 @@ async def remove_line(
 )
 async def preview_line(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     line_id: str,
     principal: Employer,
+    log: Log,
     request: Request,
 ) -> dict[str, Any]:
     found = await service.preview(principal, application_id, line_id, _authorization(request))
-    return await logged(access, principal, request, "preview", found)
+    return await log("preview", found)
 
 
 @router.post("/applications/{application_id}/submit", summary="申請（Idempotency-Key 必須）")
 async def submit(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     principal: Employer,
-    request: Request,
+    log: Log,
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     done = await service.submit(principal, application_id, idempotency_key)
     response.headers["Idempotent-Replayed"] = "true" if done.replayed else "false"
-    return await logged(access, principal, request, "submit", done.response)
+    return await log("submit", done.response)
 
 
 @router.post("/applications/{application_id}/withdraw", summary="取下げ（判定開始前のみ）")
 async def withdraw(
     service: Service,
-    access: AccessLogDep,
     application_id: str,
     principal: Employer,
-    request: Request,
+    log: Log,
     body: WithdrawBody | None = None,
 ) -> dict[str, Any]:
     reason = body.reason if body else None
     found = await service.withdraw(principal, application_id, reason)
-    return await logged(access, principal, request, "withdraw", found)
+    return await log("withdraw", found)
