@@ -519,15 +519,9 @@ class ConsentService:
         employer_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """An employer sees its own workers; an evaluator anyone's (filterable)."""
-        flt: dict[str, Any] = {}
-        if actor.role == "employer":
-            flt["employer_id"] = employer_of(actor)
-        elif employer_id:
-            flt["employer_id"] = employer_id
+        flt = _asked_for(actor, employer_id, worker_id)
         if status:
             flt["status"] = status
-        if worker_id:
-            flt["worker_id"] = worker_id
         found = sorted(await self.consents.find(flt), key=lambda c: c.id)
         found = await self._in_scope(actor, found)
         await self.log_access(actor, "list_consents", endpoint, [c.subject() for c in found])
@@ -544,16 +538,11 @@ class ConsentService:
     ) -> list[dict[str, Any]]:
         """Workers with a valid granted consent: those the employer may apply for."""
         today = self.today()
-        flt: dict[str, Any] = {
+        flt = {
+            **_asked_for(actor, employer_id, worker_id),
             "status": consents.APPROVED,
             "valid_until": {"$gte": today.isoformat()},
         }
-        if actor.role == "employer":
-            flt["employer_id"] = employer_of(actor)
-        elif employer_id:
-            flt["employer_id"] = employer_id
-        if worker_id:
-            flt["worker_id"] = worker_id
         found = [
             c
             for c in sorted(await self.consents.find(flt), key=lambda c: c.id)
@@ -612,6 +601,19 @@ def employer_of(actor: Principal) -> str:
     if actor.role != "employer" or not actor.employer_id:
         raise ConsentError("forbidden", "事業者としてログインしてください。")
     return actor.employer_id
+
+
+def _asked_for(actor: Principal, employer_id: str | None, worker_id: str | None) -> dict[str, Any]:
+    """The filter of the consents a list asks for: an employer's own, an evaluator's of any
+    employer (``employer_id`` if given); ``worker_id``'s only, if given."""
+    flt: dict[str, Any] = {}
+    if actor.role == "employer":
+        flt["employer_id"] = employer_of(actor)
+    elif employer_id:
+        flt["employer_id"] = employer_id
+    if worker_id:
+        flt["worker_id"] = worker_id
+    return flt
 
 
 def _row_error(worker: Worker, message: str) -> FieldError:
