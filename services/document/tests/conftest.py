@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     JudgedCriterion,
     JudgedDays,
     JudgedForemanDays,
     JudgedReconciliation,
     JudgementCompletedV2,
+    UserActivated,
 )
 
 EMPLOYER = "12345678901234"
 WORKER = "99000000000002"
 WORKER_NAME = "𠮷野 翔太"
 DAYS_SHORT = "就業日数が不足しています（必要 1,075日、現在 900日）"
+
+
+def employer_activated(at: datetime) -> Envelope:
+    """The ``UserActivated`` that gives the service the name its notices print."""
+    return Envelope(
+        UserActivated(
+            login_id="kensetsu01",
+            email="a@example.jp",
+            employer_id=EMPLOYER,
+            employer_name="株式会社髙﨑建設",
+            activated_at=at,
+        ),
+        source="identity",
+    )
 
 
 def judged(

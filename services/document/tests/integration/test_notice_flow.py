@@ -19,14 +19,14 @@ from document.config import Settings
 from document.core import signing
 from document.inject import Container, create_app
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
+from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.infra.kafka import EventPublisher, make_broker
 from shared_kernel.infra.mongo import OUTBOX
 from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.infra.testing import Expected, eventually, expect_events, isolated, signed_token
 from shared_kernel.principal import Principal, Role
 
-from ..conftest import EMPLOYER, judged, rejudged
+from ..conftest import EMPLOYER, employer_activated, judged, rejudged
 
 OTHER_EMPLOYER = "99999999999999"
 NOT_ISSUED = "本システムが発行した結果通知書と一致しません（発行後に改変された可能性があります）。"
@@ -79,18 +79,7 @@ async def test_judgement_gives_one_notice_downloadable_by_its_owner_and_verifiab
 ) -> None:
     async with running(settings) as (doc_settings, container, client, publish):
         service = container.service
-        await publish(
-            Envelope(
-                UserActivated(
-                    login_id="kensetsu01",
-                    email="a@example.jp",
-                    employer_id=EMPLOYER,
-                    employer_name="株式会社髙﨑建設",
-                    activated_at=datetime(2026, 11, 1, tzinfo=UTC),
-                ),
-                source="identity",
-            )
-        )
+        await publish(employer_activated(datetime(2026, 11, 1, tzinfo=UTC)))
 
         async def employer_known() -> bool:
             return await service.employers.get(EMPLOYER) is not None

@@ -12,12 +12,12 @@ from document.core import signing
 from document.core.models import Employer, Notice
 from document.core.service import DocumentService
 from shared_kernel.events import Envelope
-from shared_kernel.events.catalogue import ResultNoticeGenerated, UserActivated
+from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.infra.mongo import APPLIED
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 
-from ..conftest import EMPLOYER, judged, rejudged
+from ..conftest import EMPLOYER, employer_activated, judged, rejudged
 
 KEY = "test-signing-key-0123456789abcdef"
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -70,17 +70,7 @@ def make() -> tuple[DocumentService, MemoryDocuments, MemoryFiles, FakeRenderer]
 
 async def test_one_notice_per_judgement_even_for_a_redelivered_or_reissued_event() -> None:
     service, notices, files, renderer = make()
-    await service.on_user(
-        Envelope(
-            UserActivated(
-                login_id="kensetsu01",
-                email="a@example.jp",
-                employer_id=EMPLOYER,
-                employer_name="株式会社髙﨑建設",
-                activated_at=NOW,
-            )
-        )
-    )
+    await service.on_user(employer_activated(NOW))
     first = Envelope(judged("AP-7-1"), source="judgement")
     await service.on_judgement(first)
     await service.on_judgement(first)  # redelivered
