@@ -154,7 +154,8 @@ class BrokerLoss:
     """One of the three Kafka nodes killed with SIGKILL under load and started again later.
 
     The victim is ``node``, or (``None``) the node that leads most partitions of the run's
-    topics at that moment: its partitions must elect new leaders among the in-sync replicas
+    topics at that moment (among equals, one drawn with the seed; it may or may not be the
+    active KRaft controller): its partitions must elect new leaders among the in-sync replicas
     while the services keep producing (``acks=all``, ``min.insync.replicas=2``) and consuming.
     Services that die meanwhile are started again (``Chaos.revive``).
     """
@@ -172,7 +173,9 @@ class BrokerLoss:
     async def run(self, when: asyncio.Event) -> None:
         await when.wait()
         before = await partition_state(self.stack)
-        self.victim = self.node or max(sorted(before.leaders), key=lambda n: before.leaders[n])
+        # the busiest node; among equals (leadership is balanced) one chosen by the seed
+        ties = {n: self.chaos.rng.random() for n in before.leaders}
+        self.victim = self.node or max(ties, key=lambda n: (before.leaders[n], ties[n]))
         log(f"before the kill: {before}")
         pid = await asyncio.to_thread(self.stack.infra.kill_broker, self.victim)
         killed = time.monotonic()

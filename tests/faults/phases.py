@@ -84,9 +84,13 @@ async def settle(stack: Stack, lines: int, applications: int, seconds: float) ->
 
 
 async def settled(stack: Stack, lines: int, applications: int) -> bool:
-    """Every line judged and noticed, every 判定完了 mail sent, no outbox pending."""
+    """Every line judged and noticed, every application completed, every 判定完了 mail
+    sent, no outbox pending."""
     client = connect(stack.infra.mongodb_url)
     try:
+        completed = await client[stack.db_name("application")]["applications"].count_documents(
+            {"status": "completed"}
+        )
         judged = await client[stack.db_name("judgement")]["judgements"].count_documents(
             {"status": "completed"}
         )
@@ -101,10 +105,12 @@ async def settled(stack: Stack, lines: int, applications: int) -> bool:
                 pending += await db[collection].count_documents({"_outbox_pending": {"$gt": 0}})
         log(
             f"progress: judged {judged}/{lines}, notices {notices}/{lines}, "
+            f"applications completed {completed}/{applications}, "
             f"判定完了 mails sent {sent}/{applications}, unsent mails {unsent}, outbox {pending}"
         )
         return (
             judged >= lines
+            and completed >= applications
             and notices >= lines
             and sent >= applications
             and unsent == 0

@@ -88,6 +88,32 @@ async def topic_settings(stack: Stack, logical: str) -> tuple[set[int], str]:
     return {len(p["replicas"]) for p in described[0]["partitions"]}, values["min.insync.replicas"]
 
 
+async def consumer_lag(stack: Stack) -> dict[str, int]:
+    """Records not yet committed by each of the run's consumer groups, per group and topic
+    (only those behind): a consumer that stopped fetching shows here."""
+    from aiokafka import AIOKafkaConsumer
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.infra.kafka)
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.infra.kafka, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    lag: dict[str, int] = {}
+    try:
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        for group in sorted(g for g in groups if g.startswith(stack.topic_prefix)):
+            committed = await admin.list_consumer_group_offsets(group)
+            ends = await consumer.end_offsets(list(committed))
+            for tp, meta in committed.items():
+                behind = ends[tp] - max(meta.offset, 0)
+                if behind > 0:
+                    key = f"{group.removeprefix(stack.topic_prefix)} {tp.topic}[{tp.partition}]"
+                    lag[key.replace(stack.topic_prefix, "")] = behind
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return lag
+
+
 async def test_one_broker_lost_under_load_loses_and_doubles_nothing(stack: Stack) -> None:
     rng = random.Random(SEED)
     tally = Tally()
@@ -136,16 +162,18 @@ async def test_one_broker_lost_under_load_loses_and_doubles_nothing(stack: Stack
     counts = await count(stack, submitted)
     seconds = time.monotonic() - flow_started
     final = await partition_state(stack)
+    lag = await consumer_lag(stack)
     print("\n" + table(counts, dict(loss.injected), seconds, tally.retries), flush=True)
     print(
         "broker loss: "
         + ", ".join(f"{k} {v}" for k, v in loss.figures.items())
         + f"; at the end: {final}",
+        f"\nconsumer lag left: {sum(lag.values())} {lag}",
         flush=True,
     )
 
     assert len(submitted) == APPLICATIONS
-    assert counts.losses == [], counts.losses[:20]
+    assert counts.losses == [], (counts.losses[:20], lag)
     assert counts.doubled == [], counts.doubled[:20]
     assert counts.outbox_pending == {}
     assert counts.dead_letters == {}
