@@ -71,6 +71,7 @@ class Container:
 def wire(runtime: Runtime) -> Container:
     from judgement.adapters.inbound.events import subscribe, sweep_deadlines
     from judgement.adapters.outbound.criteria_store import MongoCriteriaStore
+    from judgement.adapters.outbound.judgements import JudgementRepository, RejudgementRepository
     from judgement.adapters.outbound.metrics import count_judgement
     from judgement.adapters.outbound.migrations import declare as declare_migrations
     from judgement.criteria import (
@@ -117,13 +118,15 @@ def wire(runtime: Runtime) -> Container:
     service = JudgementService(
         Repository(runtime.store("ccus_workers"), LatestSnapshot),
         runtime.store("ccus_snapshots"),
-        runtime.store("judgements", "employer_id", "application_id", "worker_id", "status"),
+        JudgementRepository(
+            runtime.store("judgements", "employer_id", "application_id", "worker_id", "status")
+        ),
         masters,
         policy=settings.review_policy,
         wait_days=settings.ccus_wait_days,
         on_completed=count_judgement,
         consents=Repository(runtime.store("consents"), ConsentGrant),
-        rejudgements=rejudgements,
+        rejudgements=RejudgementRepository(rejudgements),
     )
     subscribe(runtime.consumer, service, ready=masters.current)
     rejudger = Rejudger(

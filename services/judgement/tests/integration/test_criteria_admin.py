@@ -309,8 +309,9 @@ async def test_approval_with_rejudge_judges_the_affected_lines_again(
         # a line of the 分野 judged by another table (another effective date) is left alone
         container = client._transport.app.state.container  # type: ignore[attr-defined]
         judged = await container.service.judgements.get("C-1-2")
-        other = {k: v for k, v in judged.items() if not k.startswith("_") and k != "version"}
-        other.update(_id="C-9-1", criteria_version="鉄筋@2018-04-01")
+        other = judged.model_copy(
+            update={"id": "C-9-1", "criteria_version": "鉄筋@2018-04-01", "version": 0}
+        )
         await container.service.judgements.insert(other)
 
         table = await corrected_table(client, 700)

@@ -153,10 +153,11 @@ async def test_snapshot_then_application_is_judged_once(
         assert REGISTRY.get_sample_value("judgements_completed_total", labels) == before + 1
         stored = await svc.service.judgements.get("A-1-1")
         assert stored is not None
-        assert stored["criteria_version"].startswith("鉄筋@")
+        assert stored.criteria_version is not None
+        assert stored.criteria_version.startswith("鉄筋@")
         assert judging.result_of(stored)["days"]["ccus"] == 645  # type: ignore[index]
         # reproducible: the stored input and the snapshot it cites give the same result
-        assert stored["snapshot_id"] == "10000000000001@2026-11-01T00:00:00+00:00"
+        assert stored.snapshot_id == "10000000000001@2026-11-01T00:00:00+00:00"
         _, again = await svc.service.reproduce("A-1-1")
         assert again.model_dump(mode="json") == judging.result_of(stored)
 
@@ -170,7 +171,7 @@ async def test_application_waits_for_its_snapshot(settings: ServiceSettings, db:
 
         async def waiting() -> bool:
             doc = await svc.service.judgements.get("A-2-1")
-            return doc is not None and doc["status"] == "waiting_ccus"
+            return doc is not None and doc.status == "waiting_ccus"
 
         await eventually(waiting)
         newer = snapshot("10000000000003", days=700, taken_at=datetime(2026, 11, 10, tzinfo=UTC))
@@ -193,7 +194,8 @@ async def test_missing_ccus_data_expires_as_rejected(settings: ServiceSettings, 
         async with expect_events(settings, expected) as recorded, publisher(settings) as publish:
             await publish(application("A-3", "10000000000004"))
         assert "CCUSの技能者データを受信できなかった" in recorded.envelopes[0].event.messages[0]  # type: ignore[attr-defined]
-        assert (await svc.service.judgements.get("A-3-1"))["status"] == "completed"  # type: ignore[index]
+        done = await svc.service.judgements.get("A-3-1")
+        assert done is not None and done.status == "completed"
 
 
 async def test_review_queue_over_http(settings: ServiceSettings, db: object) -> None:
@@ -358,7 +360,7 @@ async def test_judgement_started_and_withdrawal_before_it(
 
         async def dropped() -> bool:
             doc = await svc.service.judgements.get("A-5-1")
-            return doc is not None and doc["status"] == "withdrawn"
+            return doc is not None and doc.status == "withdrawn"
 
         await eventually(dropped)
         expected = [Expected(JudgementStarted, {"line_id": "A-6-1"})]
@@ -366,7 +368,8 @@ async def test_judgement_started_and_withdrawal_before_it(
             await publish(Envelope(snapshot("10000000000008", days=700), source="ccus"))
             await publish(application("A-6", "10000000000008"))
         # the withdrawn line stayed withdrawn when its worker's snapshot arrived
-        assert (await svc.service.judgements.get("A-5-1"))["status"] == "withdrawn"  # type: ignore[index]
+        kept = await svc.service.judgements.get("A-5-1")
+        assert kept is not None and kept.status == "withdrawn"
         assert [e.type for e in recorded.others] == [JudgementCompletedV2.ce_type()]
 
 

@@ -46,7 +46,8 @@ async def test_rejudge_stores_new_judgements_once_and_emits_them(
         await publish(application("R-1", "10000000000011", "10000000000012"))
 
         async def completed() -> bool:
-            docs = await svc.service.judgements.find({"status": "completed"})
+            raw = svc.service.judgements.store  # type: ignore[attr-defined]
+            docs = await raw.find({"status": "completed"})
             return len(docs) == 2 and not any(d["_outbox_pending"] for d in docs)
 
         await eventually(completed)
@@ -95,12 +96,12 @@ async def test_rejudge_stores_new_judgements_once_and_emits_them(
         found = await svc.service.current("R-1-1")
         assert found is not None
         current, history = found
-        assert current["judgement_id"] == f"J-R-1-1-{run_id}" and current["sequence"] == 2
-        assert [h["sequence"] for h in history] == [1, 2]
-        assert history[1]["rejudgement_reason"] == "日数の誤り訂正"
-        assert history[1]["supersedes"] == "J-R-1-1"
+        assert current.judgement_id == f"J-R-1-1-{run_id}" and current.sequence == 2
+        assert [h.sequence for h in history] == [1, 2]
+        assert history[1].rejudgement_reason == "日数の誤り訂正"
+        assert history[1].supersedes == "J-R-1-1"
         listed = await svc.service.current_of({"employer_id": EMPLOYER})
-        assert [(d["_id"], d["sequence"]) for d in listed] == [("R-1-1", 2), ("R-1-2", 2)]
+        assert [(d.id, d.sequence) for d in listed] == [("R-1-1", 2), ("R-1-2", 2)]
 
         # The same run again (an interrupted run resumed): nothing is judged twice (a run
         # that still had lines to do would publish its plan again, with the done ones).
@@ -110,7 +111,7 @@ async def test_rejudge_stores_new_judgements_once_and_emits_them(
         assert await store.count_documents({}) == 2
         # the original judgements are left as they were
         original = await svc.service.judgements.get("R-1-1")
-        assert original is not None and original["judgement_id"] == "J-R-1-1"
+        assert original is not None and original.judgement_id == "J-R-1-1"
 
         # A second run supersedes the first run's judgements: sequence 3.
         third = [
@@ -123,7 +124,7 @@ async def test_rejudge_stores_new_judgements_once_and_emits_them(
         async with expect_events(settings, third):
             await cli.run_async(args("--all"), own)
         found = await svc.service.current("R-1-2")
-        assert found is not None and [h["sequence"] for h in found[1]] == [1, 2, 3]
+        assert found is not None and [h.sequence for h in found[1]] == [1, 2, 3]
 
 
 async def test_redelivered_request_republishes_and_a_taken_place_is_left(

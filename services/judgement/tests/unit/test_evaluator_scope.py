@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from judgement.core import access
+from judgement.core.lines import JudgementSummary
 from shared_kernel.principal import Principal
 
 EMPLOYER = Principal(subject="kensetsu01", role="employer", employer_id="10000000000001")
 UNBOUND = Principal(subject="hyoka0001", role="evaluator")
 TEKKIN = Principal(subject="hyoka0002", role="evaluator", trades=("鉄筋",), body="鉄筋協会")
-LINE = {"_id": "AP-20261204-AAAAAA-01", "employer_id": "10000000000002", "trade": "配管"}
+LINE = JudgementSummary.model_construct(
+    id="AP-20261204-AAAAAA-01", employer_id="10000000000002", trade="配管"
+)
 
 
 def test_the_list_filter_per_role() -> None:
@@ -21,9 +24,11 @@ def test_the_list_filter_per_role() -> None:
 def test_a_judgement_is_seen_by_its_employer_and_the_evaluators_of_its_trade() -> None:
     assert access.sees_judgement(UNBOUND, LINE)
     assert not access.sees_judgement(TEKKIN, LINE)
-    assert access.sees_judgement(TEKKIN, {**LINE, "trade": "鉄筋"})
+    assert access.sees_judgement(TEKKIN, LINE.model_copy(update={"trade": "鉄筋"}))
     assert not access.sees_judgement(EMPLOYER, LINE)
-    assert access.sees_judgement(EMPLOYER, {**LINE, "employer_id": "10000000000001"})
+    assert access.sees_judgement(
+        EMPLOYER, LINE.model_copy(update={"employer_id": "10000000000001"})
+    )
     operator = Principal(subject="unyo0001", role="operator")
     assert not access.sees_judgement(operator, LINE)
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from judgement.core import compact, judging, rejudging
+from judgement.core import compact, judging
 from judgement.feed.synthetic import generate
 from judgement.impact.snapshots import MirroredSnapshots
+from judgement.rejudge import planning
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.infra.mongo import Change, Document
 
@@ -110,8 +111,8 @@ def test_a_rejudgement_request_line_can_carry_the_compact_form() -> None:
             "fee_yen": 0,
         },
     }
-    line = rejudging.request_line(
+    line = planning.request_line(
         doc, stored["ccus_json"], ccus_compact=judging.stored_compact_text(stored)
     )
     assert line.ccus_compact == stored["ccus_compact"]
-    assert rejudging.request_line(doc, stored["ccus_json"]).ccus_compact is None
+    assert planning.request_line(doc, stored["ccus_json"]).ccus_compact is None

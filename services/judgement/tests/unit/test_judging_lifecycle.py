@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from judgement.adapters.outbound import migrations
+from judgement.adapters.outbound.judgements import JudgementRepository
 from judgement.core import judging
 from judgement.core.errors import ReviewRefused
+from judgement.core.lines import JudgementLine
 from judgement.core.models import CcusRecord
 from judgement.criteria import default_master
 from shared_kernel.events.catalogue import (
@@ -80,20 +82,25 @@ def ccus(days: int, *, warn: bool = False) -> judging.Ccus:
     return judging.Ccus(judging.snapshot_id(snap), record)
 
 
-def new_doc(event: ApplicationSubmitted, wait_days: int = 7) -> judging.Doc:
+def new_doc(event: ApplicationSubmitted, wait_days: int = 7) -> JudgementLine:
     return judging.received(event, event.lines[0], NOW, wait_days, default_master())
 
 
 def test_a_new_line_waits_for_ccus_data_with_a_deadline() -> None:
     doc = new_doc(submitted())
-    assert doc["status"] == "waiting_ccus" and judging.STATUS_JA[doc["status"]] == "CCUSデータ待ち"
-    assert doc["deadline"] == NOW + timedelta(days=7)
-    assert doc["evaluation_body"] == "公益社団法人全国鉄筋工事業協会"
+    assert doc.status == "waiting_ccus" and judging.STATUS_JA[doc.status] == "CCUSデータ待ち"
+    assert doc.deadline == NOW + timedelta(days=7)
+    assert doc.evaluation_body == "公益社団法人全国鉄筋工事業協会"
+    # stored as before the model: the same fields, dates as text, nothing unset
+    stored = doc.to_document()
+    assert stored["application_date"] == "2026-11-20" and "decision" not in stored
+    assert stored["line"]["birth_date"] == "1980-01-01"
+    assert JudgementLine.model_validate(stored) == doc
 
 
 def test_judged_and_completed_under_auto_policy() -> None:
     doc, events = judging.judge(new_doc(submitted()), ccus(645), default_master(), "auto", NOW)
-    assert doc["status"] == "completed" and doc["decision"] == "approved"
+    assert doc.status == "completed" and doc.decision == "approved"
     assert events[0].type == JudgementStarted.ce_type()
     event = events[-2].event
     assert isinstance(event, JudgementCompletedV2)
@@ -136,7 +143,7 @@ def test_review_policy(policy: judging.ReviewPolicy, warn: bool, status: str) ->
     doc, events = judging.judge(
         new_doc(submitted()), ccus(700, warn=warn), default_master(), policy, NOW
     )
-    assert doc["status"] == status
+    assert doc.status == status
     # JudgementStarted always; JudgementCompleted only when no review is needed
     assert [e.type for e in events][1:] == (
         [JudgementCompletedV2.ce_type(), PartnerJudgementCompleted.ce_type()]
@@ -150,7 +157,7 @@ def test_a_trade_without_criteria_is_rejected_with_the_body_named() -> None:
     doc, events = judging.judge(
         new_doc(submitted(trade="左官")), ccus(700), default_master(), "auto", NOW
     )
-    assert doc["decision"] == "rejected"
+    assert doc.decision == "rejected"
     assert "この分野の判定基準はまだ登録されていません" in events[-2].event.messages[0]  # type: ignore[attr-defined]
 
 
@@ -160,7 +167,7 @@ def test_expiry_only_after_the_deadline() -> None:
     expired = judging.expire(doc, NOW + timedelta(days=7))
     assert expired is not None
     done, events = expired
-    assert done["decision"] == "rejected" and "7日経過" in done["messages"][0]
+    assert done.decision == "rejected" and done.messages and "7日経過" in done.messages[0]
     assert [e.type for e in events] == [
         JudgementCompletedV2.ce_type(),
         PartnerJudgementCompleted.ce_type(),
@@ -180,14 +187,15 @@ def test_review_confirm_override_and_refusals() -> None:
     confirmed, events = judging.review(
         doc, reviewer="e1", action="confirm", reason=None, eligible_level=None, now=NOW
     )
-    assert (confirmed["decision"], confirmed["eligible_level"]) == ("rejected", 2)
+    assert (confirmed.decision, confirmed.eligible_level) == ("rejected", 2)
     assert events[0].event.reviewed_by == "e1"  # type: ignore[attr-defined]
     overridden, _ = judging.review(
         doc, reviewer="e2", action="override", reason="合格証を確認", eligible_level=3, now=NOW
     )
-    assert (overridden["decision"], overridden["eligible_level"]) == ("approved", 3)
-    assert overridden["review"]["engine_decision"] == "rejected"
-    assert overridden["messages"] == ["審査員所見：合格証を確認"]
+    assert (overridden.decision, overridden.eligible_level) == ("approved", 3)
+    assert overridden.review is not None and overridden.review.engine_decision == "rejected"
+    assert overridden.messages == ["審査員所見：合格証を確認"]
+    assert JudgementLine.model_validate(overridden.to_document()) == overridden
     with pytest.raises(ReviewRefused, match="審査待ちではありません"):
         judging.review(
             overridden, reviewer="e", action="confirm", reason=None, eligible_level=None, now=NOW
@@ -220,7 +228,7 @@ def test_an_older_snapshot_never_replaces_a_newer_one() -> None:
 def test_withdrawal_drops_only_lines_not_yet_started() -> None:
     waiting = new_doc(submitted())
     outcome = judging.withdraw(waiting, NOW)
-    assert outcome is not None and outcome[0]["status"] == "withdrawn" and outcome[1] == []
+    assert outcome is not None and outcome[0].status == "withdrawn" and outcome[1] == []
     started, _ = judging.judge(waiting, ccus(700), default_master(), "review_all", NOW)
     assert judging.withdraw(started, NOW) is None
 
@@ -229,8 +237,9 @@ async def test_the_migrations_rewrite_the_first_storage_formats_once() -> None:
     """Judgements with a nested ``result`` and snapshots with a nested ``ccus`` (the first
     formats) are rewritten into the one format the core reads; a second run changes nothing."""
     done, _ = judging.judge(new_doc(submitted()), ccus(700), default_master(), "auto", NOW)
-    legacy = {k: v for k, v in done.items() if k != judging.RESULT_JSON}
-    legacy["result"] = json.loads(done[judging.RESULT_JSON])
+    assert done.result_json is not None
+    legacy = {k: v for k, v in done.to_document().items() if k != judging.RESULT_JSON}
+    legacy["result"] = json.loads(done.result_json)
     snap = judging.snapshot_version_doc(snapshot(30))
     old_snap = {k: v for k, v in snap.items() if k not in ("ccus_json", judging.CCUS_COMPACT)}
     old_snap["ccus"] = json.loads(snap["ccus_json"])
@@ -239,14 +248,18 @@ async def test_the_migrations_rewrite_the_first_storage_formats_once() -> None:
     await judgements.insert(legacy)
     await snapshots.insert(old_snap)
 
-    assert await migrations.rewrite(judgements, migrations.OLD_RESULT, judging.result_as_text) == 1
+    assert (
+        await migrations.rewrite(judgements, migrations.OLD_RESULT, migrations.result_as_text) == 1
+    )
     assert await migrations.rewrite(snapshots, migrations.OLD_CCUS, judging.snapshot_as_text) == 1
-    stored = await judgements.get(done["_id"])
+    stored = await judgements.get(done.id)
     assert stored is not None and "result" not in stored
-    assert judging.result_of(stored) == json.loads(done[judging.RESULT_JSON])
+    assert JudgementRepository(judgements).load(stored).result() == json.loads(done.result_json)
     kept = await snapshots.get(snap["_id"])
     assert kept is not None and "ccus" not in kept
     assert judging.stored_record(kept) == judging.stored_record(snap)
     assert judging.stored_compact(kept) == judging.stored_compact(snap)
-    assert await migrations.rewrite(judgements, migrations.OLD_RESULT, judging.result_as_text) == 0
+    assert (
+        await migrations.rewrite(judgements, migrations.OLD_RESULT, migrations.result_as_text) == 0
+    )
     assert await migrations.rewrite(snapshots, migrations.OLD_CCUS, judging.snapshot_as_text) == 0

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from judgement.adapters.inbound import deps, outlook_http
 from judgement.adapters.inbound.http import STATUS
+from judgement.adapters.outbound.judgements import JudgementRepository
 from judgement.core import access, outlook
 from judgement.core.models import CcusRecord
 from judgement.core.service import JudgementService
@@ -78,7 +79,7 @@ async def stack() -> AsyncIterator[tuple[httpx.AsyncClient, Caller, SimpleNamesp
     service = JudgementService(
         Repository(MemoryDocuments(), LatestSnapshot),
         MemoryDocuments(),
-        MemoryDocuments(),
+        JudgementRepository(MemoryDocuments()),
         MASTER,
         policy="auto",
         wait_days=7,
@@ -244,6 +245,34 @@ async def test_the_list_of_consented_workers(
     }
     rows = (await client.get("/outlook", params={"on": ON, "trade": "鉄筋"})).json()
     assert all(r["trade"] == "鉄筋" for r in rows) and len(rows) == len(README)
+
+
+async def test_the_list_is_each_workers_outlook_in_a_few_reads(
+    stack: tuple[httpx.AsyncClient, Caller, SimpleNamespace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``outlooks_of`` answers what ``outlook_of`` answers per worker, with a few reads
+    whatever the number of workers (an employer has 1,000): not a round trip per worker."""
+    _, _, container = stack
+    service = container.service
+    ids = await service.consented_workers(EMPLOYER.employer_id)
+    one_by_one = [await service.outlook_of(EMPLOYER, w, None, ON, None) for w in ids]
+    service._records.clear()  # the records read too
+    reads: list[str] = []
+    for name, store in (
+        ("workers", service.workers.store),
+        ("snapshots", service.snapshots),
+        ("judgements", service.judgements.store),
+    ):
+        for method in ("get", "find"):
+            original = getattr(store, method)
+
+            def counted(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+                reads.append(_name)
+                return _original(*args, **kw)
+
+            monkeypatch.setattr(store, method, counted)
+    assert await service.outlooks_of(EMPLOYER, ids, None, ON) == one_by_one
+    assert sorted(reads) == ["judgements", "snapshots", "workers"]
 
 
 async def test_a_stale_snapshot_is_dated_and_warned(

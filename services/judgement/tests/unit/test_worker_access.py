@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from judgement.adapters.outbound.judgements import JudgementRepository
 from judgement.core.service import JudgementService
 from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.criteria import default_master
@@ -20,7 +21,7 @@ def service() -> JudgementService:
     return JudgementService(
         Repository(MemoryDocuments(), LatestSnapshot),
         MemoryDocuments(),
-        MemoryDocuments(),
+        JudgementRepository(MemoryDocuments()),
         default_master(),
         policy="auto",
         wait_days=7,

@@ -10,9 +10,10 @@ data. An evaluator without a binding sees every 分野. An employer sees his own
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from judgement.core.lines import JudgementSummary
 from shared_kernel.principal import Principal
 
 LINKED = ("application_id",)
@@ -40,12 +41,12 @@ def judgement_filter(principal: Principal) -> dict[str, Any]:
     return {}
 
 
-def sees_judgement(principal: Principal, doc: Mapping[str, Any]) -> bool:
+def sees_judgement(principal: Principal, doc: JudgementSummary) -> bool:
     """A line's judgement: its employer, or an evaluator of its 分野."""
     if principal.role == "employer":
-        return principal.employer_id is not None and doc.get("employer_id") == principal.employer_id
+        return principal.employer_id is not None and doc.employer_id == principal.employer_id
     if principal.role == "evaluator":
-        return principal.handles(str(doc.get("trade")))
+        return principal.handles(doc.trade)
     return False
 
 

@@ -13,88 +13,97 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from typing import Any, TypeVar
 
 from judgement.core import judging
-from judgement.core.judging import Doc
+from judgement.core.lines import HistoryEntry, JudgementSummary, RejudgementSummary
 
-REJUDGEMENT_SUMMARY = {"request_json": 0, "event_json": 0}
-"""What a list leaves out of a stored re-judgement (the parts only the detail shows)."""
-LINE_ONLY = frozenset({"review", judging.RESULT_JSON, "request", "snapshot_id"})
-"""What of a line document belongs to its first judgement only (replaced, not merged)."""
+S = TypeVar("S", bound=JudgementSummary)
+R = TypeVar("R", bound=RejudgementSummary)
 
-HISTORY_FIELDS = (
-    "sequence",
-    "judgement_id",
-    "decision",
-    "eligible_level",
-    "criteria_version",
-    "judged_at",
-    "rejudgement_run_id",
-    "rejudgement_reason",
-    "requested_by",
-    "supersedes",
+NOT_MERGED = frozenset(
+    {"id", "version", "line_id", "run_id", "reason", "request_json", "event_json"}
 )
+"""What of a re-judgement is not part of the line's current judgement (its own keys, its
+run under other names, the parts only its detail shows)."""
 
 
-def sequence_of(doc: Doc) -> int:
+def sequence_of(doc: JudgementSummary | RejudgementSummary) -> int:
     """A judgement's place among its line's judgements (a line document's is 1)."""
-    return int(doc.get("sequence") or 1)
+    return doc.sequence or 1
 
 
-def latest_by_line(rejudgements: Iterable[Doc]) -> dict[str, Doc]:
+def latest_by_line(rejudgements: Iterable[R]) -> dict[str, R]:
     """The newest stored re-judgement of each line (highest sequence)."""
-    latest: dict[str, Doc] = {}
+    latest: dict[str, R] = {}
     for doc in rejudgements:
-        held = latest.get(doc["line_id"])
-        if held is None or sequence_of(doc) > sequence_of(held):
-            latest[doc["line_id"]] = doc
+        held = latest.get(doc.line_id)
+        if held is None or doc.sequence > held.sequence:
+            latest[doc.line_id] = doc
     return latest
 
 
-def merged(line: Doc, rejudgement: Doc | None) -> Doc:
-    """The line's current judgement as one document of the line's shape.
+def merged(line: S, rejudgement: RejudgementSummary | None) -> S:
+    """The line's current judgement, of the line's shape.
 
-    Without a re-judgement that is the line document itself (sequence 1). With one, the
+    Without a re-judgement that is the line's judgement itself (sequence 1). With one, the
     line's own fields (the application line, the evaluation body …) and the re-judgement's
-    result: its ids, decision, level, messages, criteria, request and run.
+    result: its ids, decision, level, messages, criteria, request and run; never the
+    line's review (the re-judgement is the engine's).
     """
     if rejudgement is None:
-        return {**line, "sequence": sequence_of(line)}
-    result = {
-        key: value
-        for key, value in rejudgement.items()
-        if key not in ("_id", "line_id", "run_id", "reason", "request_json", "event_json")
-        and not key.startswith("_")
-        and key != "version"
+        return line.model_copy(update={"sequence": sequence_of(line)})
+    update: dict[str, Any] = {
+        name: getattr(rejudgement, name)
+        for name in type(rejudgement).model_fields
+        if name not in NOT_MERGED
     }
-    current: Doc = {
-        **{k: v for k, v in line.items() if k not in LINE_ONLY},
-        **result,
-        "rejudgement_run_id": rejudgement.get("run_id"),
-        "rejudgement_reason": rejudgement.get("reason"),
-        "status": judging.COMPLETED,
-    }
-    if rejudgement.get("request_json"):
-        current["request"] = json.loads(rejudgement["request_json"])
-    return current
+    if update.get("criteria_version") is None:  # refused (no criteria): the line's stays
+        del update["criteria_version"]
+    update.update(
+        rejudgement_run_id=rejudgement.run_id,
+        rejudgement_reason=rejudgement.reason,
+        status=judging.COMPLETED,
+        review=None,
+    )
+    if "request" in type(line).model_fields:
+        request_json = getattr(rejudgement, "request_json", None)
+        update["request"] = json.loads(request_json) if request_json else None
+    return line.model_copy(update=update)
 
 
-def history_entry(doc: Doc) -> Doc:
+def history_entry(doc: JudgementSummary | RejudgementSummary) -> HistoryEntry:
     """One judgement of a line as the history lists it (line document or re-judgement)."""
-    entry = {name: doc.get(name) for name in HISTORY_FIELDS}
-    entry["sequence"] = sequence_of(doc)
-    entry["rejudgement_run_id"] = doc.get("rejudgement_run_id") or doc.get("run_id")
-    entry["rejudgement_reason"] = doc.get("rejudgement_reason") or doc.get("reason")
-    judged = entry["judged_at"]
-    if isinstance(judged, datetime):
-        entry["judged_at"] = judged.isoformat()
-    return entry
+    run_id: str | None
+    reason: str | None
+    requested_by: str | None
+    if isinstance(doc, RejudgementSummary):
+        run_id, reason, requested_by = doc.run_id, doc.reason, doc.requested_by
+    else:
+        run_id, reason, requested_by = (
+            doc.rejudgement_run_id,
+            doc.rejudgement_reason,
+            doc.requested_by,
+        )
+    return HistoryEntry(
+        sequence=sequence_of(doc),
+        judgement_id=doc.judgement_id,
+        decision=doc.decision,
+        eligible_level=doc.eligible_level,
+        criteria_version=doc.criteria_version,
+        judged_at=doc.judged_at.isoformat() if doc.judged_at else None,
+        rejudgement_run_id=run_id,
+        rejudgement_reason=reason,
+        requested_by=requested_by,
+        supersedes=doc.supersedes,
+    )
 
 
-def history(line: Doc, rejudgements: Iterable[Doc]) -> list[Doc]:
+def history(
+    line: JudgementSummary, rejudgements: Iterable[RejudgementSummary]
+) -> list[HistoryEntry]:
     """Every completed judgement of a line, oldest first; the last one is the current."""
-    if line.get("status") != judging.COMPLETED:
+    if line.status != judging.COMPLETED:
         return []
     entries = [history_entry(line), *(history_entry(d) for d in rejudgements)]
-    return sorted(entries, key=lambda e: int(e["sequence"]))
+    return sorted(entries, key=lambda e: e.sequence)

@@ -13,12 +13,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from judgement.core import compact
 from judgement.core.compact import CompactCcus, CompactFormatError
 from judgement.core.engine import evaluate
 from judgement.core.errors import CriteriaNotAvailable, ReviewRefused, UnknownTrade
+from judgement.core.lines import Decision, JudgementLine, JudgementSummary, Review
 from judgement.core.master import Master
 from judgement.core.models import (
     CareerCertification,
@@ -39,10 +40,10 @@ from shared_kernel.events.catalogue import (
 )
 
 SOURCE = "judgement"
-WAITING = "waiting_ccus"
-IN_REVIEW = "in_review"
-COMPLETED = "completed"
-WITHDRAWN = "withdrawn"
+WAITING: Final = "waiting_ccus"
+IN_REVIEW: Final = "in_review"
+COMPLETED: Final = "completed"
+WITHDRAWN: Final = "withdrawn"
 STATUS_JA = {
     WAITING: "CCUSデータ待ち",
     IN_REVIEW: "審査待ち",
@@ -52,9 +53,9 @@ STATUS_JA = {
 DECISION_JA = {"approved": "承認", "rejected": "不承認"}
 
 ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
-Decision = Literal["approved", "rejected"]
-Doc = dict[str, Any]
-Outcome = tuple[Doc, list[Envelope]]
+StoredSnapshot = dict[str, Any]
+"""A stored CCUS snapshot (``ccus_snapshots``)."""
+Outcome = tuple[JudgementLine, list[Envelope]]
 
 
 RESULT_JSON = "result_json"
@@ -62,36 +63,21 @@ RESULT_JSON = "result_json"
 element, and the result is ~100 of them (a judgement document is read 2.4x faster and
 written 1.9x faster with the result as text; bench/README.md). Documents written before
 with a nested ``result`` are rewritten by the migration ``0001-judgement-result-json``
-(:func:`result_as_text`)."""
+(``judgement.adapters.outbound.migrations.result_as_text``)."""
 
 
-def result_of(doc: Doc) -> dict[str, Any] | None:
-    """The stored engine result of a judgement document (``None`` before judging)."""
-    text = doc.get(RESULT_JSON)
-    if text is None:
-        return None
-    parsed: dict[str, Any] = json.loads(text)
-    return parsed
+def result_of(doc: JudgementSummary) -> dict[str, Any] | None:
+    """The stored engine result of a judgement (``None`` before judging)."""
+    return doc.result()
 
 
-def result_as_text(doc: Doc) -> Doc | None:
-    """A judgement document of the first format (a nested ``result``) in the current one
-    (``result_json``); ``None`` when it is current already (the migration's change)."""
-    if "result" not in doc:
-        return None
-    rest = {k: v for k, v in doc.items() if k != "result"}
-    if doc["result"] is not None and RESULT_JSON not in doc:
-        rest[RESULT_JSON] = EvaluationResult.model_validate(doc["result"]).model_dump_json()
-    return rest
-
-
-def readable(doc: Doc) -> Doc:
-    """The document as an answer shows it: the result as a nested object again, without
-    the storage's bookkeeping fields (outbox, applied event ids: ``_`` but ``_id``)."""
-    shown = {k: v for k, v in doc.items() if k == "_id" or not k.startswith("_")}
+def readable(doc: JudgementSummary) -> dict[str, Any]:
+    """The judgement as an answer shows it: its document with the result as a nested
+    object again (the storage's bookkeeping fields are never in the model)."""
+    shown = doc.to_document()
     if RESULT_JSON in shown:
         del shown[RESULT_JSON]
-        shown["result"] = result_of(doc)
+        shown["result"] = doc.result()
     return shown
 
 
@@ -112,24 +98,24 @@ def received(
     now: datetime,
     wait_days: int,
     master: Master,
-) -> Doc:
-    """A new judgement document for one line, waiting for its CCUS data."""
-    return {
-        "evaluation_body": evaluation_body(master, line.trade),
-        "_id": line.line_id,
-        "judgement_id": judgement_id(line.line_id),
-        "application_id": event.application_id,
-        "employer_id": event.employer_id,
-        "application_date": event.application_date.isoformat(),
-        "worker_id": line.worker_id,
-        "worker_name": line.worker_name,
-        "trade": line.trade,
-        "requested_level": line.requested_level,
-        "line": line.model_dump(mode="json"),
-        "status": WAITING,
-        "received_at": now,
-        "deadline": now + timedelta(days=wait_days),
-    }
+) -> JudgementLine:
+    """A new judgement of one line, waiting for its CCUS data."""
+    return JudgementLine(
+        id=line.line_id,
+        evaluation_body=evaluation_body(master, line.trade),
+        judgement_id=judgement_id(line.line_id),
+        application_id=event.application_id,
+        employer_id=event.employer_id,
+        application_date=event.application_date,
+        worker_id=line.worker_id,
+        worker_name=line.worker_name,
+        trade=line.trade,
+        requested_level=line.requested_level,
+        line=line,
+        status=WAITING,
+        received_at=now,
+        deadline=now + timedelta(days=wait_days),
+    )
 
 
 def snapshot_record(snapshot: CcusWorkerSnapshot) -> dict[str, Any]:
@@ -175,19 +161,19 @@ def snapshot_id(snapshot: CcusWorkerSnapshot) -> str:
     return f"{snapshot.worker_id}@{snapshot.taken_at.isoformat()}"
 
 
-def request_for(doc: Doc, record: CcusRecord) -> EvaluationRequest:
+def request_for(doc: JudgementLine, record: CcusRecord) -> EvaluationRequest:
     """The §5 request of a line: its declared career plus the worker's CCUS record."""
-    line = ApplicationLine.model_validate(doc["line"])
+    line = doc.line
     return EvaluationRequest(
         trade=line.trade,
         requested_level=line.requested_level,
-        application_date=date.fromisoformat(doc["application_date"]),
+        application_date=doc.application_date,
         ccus=record,
         career_certification=certification(line),
     )
 
 
-def reproduce(doc: Doc, record: CcusRecord, master: Master) -> EvaluationResult:
+def reproduce(doc: JudgementLine, record: CcusRecord, master: Master) -> EvaluationResult:
     """Judge a stored judgement's input again (with the snapshot it referenced)."""
     return evaluate(request_for(doc, record), master)
 
@@ -198,18 +184,20 @@ def needs_review(result: EvaluationResult, policy: ReviewPolicy) -> bool:
     return policy == "review_when_warnings" and bool(result.warnings)
 
 
-def judge(doc: Doc, ccus: Ccus, master: Master, policy: ReviewPolicy, now: datetime) -> Outcome:
+def judge(
+    doc: JudgementLine, ccus: Ccus, master: Master, policy: ReviewPolicy, now: datetime
+) -> Outcome:
     """Judge a waiting line against the snapshot; complete it or send it to review.
 
     JudgementStarted is raised first: from then on the application cannot be withdrawn.
     """
     started = Envelope(
         JudgementStarted(
-            judgement_id=doc["judgement_id"],
-            application_id=doc["application_id"],
-            line_id=doc["_id"],
-            employer_id=doc["employer_id"],
-            worker_id=doc["worker_id"],
+            judgement_id=doc.judgement_id,
+            application_id=doc.application_id,
+            line_id=doc.id,
+            employer_id=doc.employer_id,
+            worker_id=doc.worker_id,
             started_at=now,
         ),
         source=SOURCE,
@@ -220,29 +208,30 @@ def judge(doc: Doc, ccus: Ccus, master: Master, policy: ReviewPolicy, now: datet
     except (UnknownTrade, CriteriaNotAvailable) as exc:
         done, events = refuse(doc, exc.message_ja, now)
         return done, [started, *events]
-    judged = {
-        **doc,
-        # the input without the CCUS part, which is the immutable snapshot it references
-        "request": request.model_dump(mode="json", exclude={"ccus"}),
-        "snapshot_id": ccus.snapshot_id,
-        RESULT_JSON: result.model_dump_json(),
-        "criteria_version": result.criteria_version,
-        "master_version": master.version,
-        "judged_at": now,
-    }
+    judged = doc.model_copy(
+        update={
+            # the input without the CCUS part, which is the immutable snapshot it references
+            "request": request.model_dump(mode="json", exclude={"ccus"}),
+            "snapshot_id": ccus.snapshot_id,
+            "result_json": result.model_dump_json(),
+            "criteria_version": result.criteria_version,
+            "master_version": master.version,
+            "judged_at": now,
+        }
+    )
     if needs_review(result, policy):
-        return {**judged, "status": IN_REVIEW}, [started]
+        return judged.model_copy(update={"status": IN_REVIEW}), [started]
     done, events = complete(
         judged, result.decision, result.eligible_level, unmet_messages(result), now
     )
     return done, [started, *events]
 
 
-def withdraw(doc: Doc, now: datetime) -> Outcome | None:
+def withdraw(doc: JudgementLine, now: datetime) -> Outcome | None:
     """A line not yet started is dropped when its application is withdrawn (取下げ)."""
-    if doc["status"] != WAITING:
+    if doc.status != WAITING:
         return None  # judging has started: the withdrawal came too late for this line
-    return {**doc, "status": WITHDRAWN, "withdrawn_at": now}, []
+    return doc.model_copy(update={"status": WITHDRAWN, "withdrawn_at": now}), []
 
 
 def unmet_messages(result: EvaluationResult) -> list[str]:
@@ -254,16 +243,16 @@ def unmet_messages(result: EvaluationResult) -> list[str]:
     ]
 
 
-def refuse(doc: Doc, message_ja: str, now: datetime) -> Outcome:
+def refuse(doc: JudgementLine, message_ja: str, now: datetime) -> Outcome:
     """Complete a line that cannot be judged at all (no criteria, no CCUS data in time)."""
-    return complete({**doc, "judged_at": now}, "rejected", 1, [message_ja], now)
+    return complete(doc.model_copy(update={"judged_at": now}), "rejected", 1, [message_ja], now)
 
 
-def expire(doc: Doc, now: datetime) -> Outcome | None:
+def expire(doc: JudgementLine, now: datetime) -> Outcome | None:
     """A line still waiting for CCUS data after its deadline is rejected with the reason."""
-    if doc["status"] != WAITING or now < doc["deadline"]:
+    if doc.status != WAITING or doc.deadline is None or now < doc.deadline:
         return None
-    days = (doc["deadline"] - doc["received_at"]).days
+    days = (doc.deadline - doc.received_at).days if doc.received_at else 0
     return refuse(
         doc,
         f"CCUSの技能者データを受信できなかったため判定できませんでした（{days}日経過）。"
@@ -273,45 +262,46 @@ def expire(doc: Doc, now: datetime) -> Outcome | None:
 
 
 def complete(
-    doc: Doc, decision: Decision, eligible_level: int, messages: list[str], now: datetime
+    doc: JudgementLine, decision: Decision, eligible_level: int, messages: list[str], now: datetime
 ) -> Outcome:
-    done = {
-        **doc,
-        "status": COMPLETED,
-        "decision": decision,
-        "eligible_level": eligible_level,
-        "messages": messages,
-        "completed_at": now,
-    }
-    result = result_of(done) or {}
+    done = doc.model_copy(
+        update={
+            "status": COMPLETED,
+            "decision": decision,
+            "eligible_level": eligible_level,
+            "messages": messages,
+            "completed_at": now,
+        }
+    )
+    result = done.result() or {}
     event = JudgementCompletedV2(
-        judgement_id=done["judgement_id"],
-        application_id=done["application_id"],
-        line_id=done["_id"],
-        employer_id=done["employer_id"],
-        worker_id=done["worker_id"],
-        worker_name=done["worker_name"],
-        trade=done["trade"],
-        evaluation_body=done["evaluation_body"],
-        application_date=date.fromisoformat(done["application_date"]),
-        requested_level=done["requested_level"],
+        judgement_id=done.judgement_id,
+        application_id=done.application_id,
+        line_id=done.id,
+        employer_id=done.employer_id,
+        worker_id=done.worker_id,
+        worker_name=done.worker_name,
+        trade=done.trade,
+        evaluation_body=done.evaluation_body,
+        application_date=done.application_date,
+        requested_level=done.requested_level,
         decision=decision,
         eligible_level=eligible_level,
-        criteria_version=done.get("criteria_version") or f"{done['trade']}@未登録",
+        criteria_version=done.criteria_version or f"{done.trade}@未登録",
         messages=messages,
         days=result.get("days"),
         foreman_days=result.get("foreman_days"),
         criteria=result.get("criteria", []),
         reconciliation=result.get("reconciliation", []),
         warnings=[w["message_ja"] for w in result.get("warnings", [])],
-        reviewed_by=(done.get("review") or {}).get("reviewer"),
+        reviewed_by=done.review.reviewer if done.review else None,
         judged_at=now,
-        sequence=done.get("sequence", 1),
-        supersedes=done.get("supersedes"),
-        previous_decision=done.get("previous_decision"),
-        previous_eligible_level=done.get("previous_eligible_level"),
-        rejudgement_run_id=done.get("rejudgement_run_id"),
-        rejudgement_reason=done.get("rejudgement_reason"),
+        sequence=done.place,
+        supersedes=done.supersedes,
+        previous_decision=done.previous_decision,
+        previous_eligible_level=done.previous_eligible_level,
+        rejudgement_run_id=done.rejudgement_run_id,
+        rejudgement_reason=done.rejudgement_reason,
     )
     completed = Envelope(event, source=SOURCE)
     return done, [completed, partner_view(completed)]
@@ -340,7 +330,7 @@ def partner_view(completed: Envelope) -> Envelope:
 
 
 def review(
-    doc: Doc,
+    doc: JudgementLine,
     *,
     reviewer: str,
     action: Literal["confirm", "override"],
@@ -349,9 +339,9 @@ def review(
     now: datetime,
 ) -> Outcome:
     """An evaluator confirms the engine's result or overrides it (with a reason)."""
-    if doc["status"] != IN_REVIEW:
+    if doc.status != IN_REVIEW:
         raise ReviewRefused("not_in_review", "この判定は審査待ちではありません。")
-    result = EvaluationResult.model_validate(result_of(doc))
+    result = EvaluationResult.model_validate(doc.result())
     if action == "confirm":
         decision: Decision = result.decision
         level = result.eligible_level
@@ -361,21 +351,22 @@ def review(
         if eligible_level is None or not 1 <= eligible_level <= 4:
             raise ReviewRefused("level_required", "変更後のレベル（1〜4）を指定してください。")
         level = eligible_level
-        decision = "approved" if level >= doc["requested_level"] else "rejected"
+        decision = "approved" if level >= doc.requested_level else "rejected"
     messages = unmet_messages(result) if decision == "rejected" else []
     if reason:
         messages = [*messages, f"審査員所見：{reason.strip()}"]
-    reviewed = {
-        **doc,
-        "review": {
-            "reviewer": reviewer,
-            "action": action,
-            "reason": reason,
-            "engine_decision": result.decision,
-            "engine_eligible_level": result.eligible_level,
-            "at": now,
-        },
-    }
+    reviewed = doc.model_copy(
+        update={
+            "review": Review(
+                reviewer=reviewer,
+                action=action,
+                reason=reason,
+                engine_decision=result.decision,
+                engine_eligible_level=result.eligible_level,
+                at=now,
+            )
+        }
+    )
     return complete(reviewed, decision, level, messages, now)
 
 
@@ -396,7 +387,7 @@ def snapshot_compact(snapshot: CcusWorkerSnapshot) -> CompactCcus:
     )
 
 
-def snapshot_version_doc(snapshot: CcusWorkerSnapshot) -> Doc:
+def snapshot_version_doc(snapshot: CcusWorkerSnapshot) -> StoredSnapshot:
     """An immutable copy of one snapshot: what judgements reference to be reproducible.
 
     The §5 ``ccus`` part is stored as one JSON string (``ccus_json``): it is only ever read
@@ -416,12 +407,12 @@ def snapshot_version_doc(snapshot: CcusWorkerSnapshot) -> Doc:
     }
 
 
-def stored_ccus_json(stored: Doc) -> str:
+def stored_ccus_json(stored: StoredSnapshot) -> str:
     """A stored snapshot's §5 ``ccus`` part as JSON."""
     return str(stored["ccus_json"])
 
 
-def stored_record(stored: Doc) -> CcusRecord:
+def stored_record(stored: StoredSnapshot) -> CcusRecord:
     """The CCUS record of a stored snapshot."""
     return CcusRecord.model_validate_json(stored["ccus_json"])
 
@@ -437,7 +428,7 @@ def _plain(value: Any) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def snapshot_as_text(stored: Doc) -> Doc | None:
+def snapshot_as_text(stored: StoredSnapshot) -> StoredSnapshot | None:
     """A stored snapshot of the first format (a nested ``ccus``, before 2026-12) in the
     current one (``ccus_json`` and its compact form); ``None`` when it is current already
     (the change of the migration ``0002-snapshot-ccus-json``)."""
@@ -450,7 +441,7 @@ def snapshot_as_text(stored: Doc) -> Doc | None:
     return rest
 
 
-def stored_compact(stored: Doc) -> CompactCcus:
+def stored_compact(stored: StoredSnapshot) -> CompactCcus:
     """The compact form of a stored snapshot, whatever its age.
 
     Snapshots are immutable: one stored before the compact form existed (no
@@ -470,7 +461,7 @@ def stored_compact(stored: Doc) -> CompactCcus:
     return compact.from_ccus_json(stored["ccus_json"])
 
 
-def stored_compact_text(stored: Doc) -> str:
+def stored_compact_text(stored: StoredSnapshot) -> str:
     """The compact text of a stored snapshot (as stored, or converted: :func:`stored_compact`)."""
     text = stored.get(CCUS_COMPACT)
     if isinstance(text, str) and text.startswith(f'{{"v":{compact.FORMAT_VERSION},'):

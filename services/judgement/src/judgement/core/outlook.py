@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from judgement.core import engine
 from judgement.core.criteria_admin import japan_today
@@ -63,26 +64,55 @@ def trades_of(
 ) -> list[str]:
     """The 分野 the worker's CCUS 職種 codes point to: the trades whose master lists one of
     them (work history and registered 職種). Empty when no code maps to a trade."""
-    codes = {normalise_occupation(r.occupation) for r in record.work_history if r.occupation}
+    # the work history's codes, normalised once by its index (not per record)
+    codes = {code for code in record.history_index.by_occupation if code}
     codes |= {normalise_occupation(c) for c in extra_codes if c}
-    found = []
-    for trade in master.trades.values():
-        allowed = trade.occupation_codes(on)
-        if allowed and not codes.isdisjoint(allowed):
-            found.append(trade.name)
+    return [name for name, allowed in _occupations_on(master, on) if not codes.isdisjoint(allowed)]
+
+
+_OCCUPATIONS: WeakKeyDictionary[Master, dict[date, list[tuple[str, frozenset[str]]]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _occupations_on(master: Master, on: date) -> list[tuple[str, frozenset[str]]]:
+    """Each trade with the 職種 codes in force on ``on`` (those with any), per master (a list
+    asks it once per worker)."""
+    known = _OCCUPATIONS.setdefault(master, {})
+    found = known.get(on)
+    if found is None:
+        found = []
+        for trade in master.trades.values():
+            allowed = trade.occupation_codes(on)
+            if allowed:
+                found.append((trade.name, allowed))
+        if len(known) > 64:
+            known.clear()
+        known[on] = found
     return found
 
 
 # --------------------------------------------------------------------------- qualifications
 
 
+_ALTERNATIVES: WeakKeyDictionary[Master, dict[tuple[str, bool], list[tuple[str, list[str]]]]] = (
+    WeakKeyDictionary()
+)
+""":func:`_alternatives` per master (a scan of the catalogue; the list repeats it per worker)."""
+
+
 def _alternatives(item: str, master: Master, with_higher: bool) -> list[dict[str, Any]]:
     """Catalogue items other than ``item`` whose holder holds it (higher grades, composites)."""
-    found = []
-    for other in master.items.values():
-        if other.name != item and item in master.closure(other.name, with_higher):
-            found.append({"item": other.name, "codes": list(other.codes)})
-    return found
+    known = _ALTERNATIVES.setdefault(master, {})
+    found = known.get((item, with_higher))
+    if found is None:
+        found = [
+            (other.name, list(other.codes))
+            for other in master.items.values()
+            if other.name != item and item in master.closure(other.name, with_higher)
+        ]
+        known[(item, with_higher)] = found
+    return [{"item": name, "codes": list(codes)} for name, codes in found]
 
 
 def _describe(node: Node, ctx: TreeContext, master: Master, with_higher: bool) -> dict[str, Any]:

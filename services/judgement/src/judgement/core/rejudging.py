@@ -20,12 +20,11 @@ from typing import Any
 from judgement.core import judging
 from judgement.core.engine import CcusInput, evaluate_ccus
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
-from judgement.core.judging import Doc
+from judgement.core.lines import JudgementLine, Rejudgement
 from judgement.core.master import Master
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     CATALOGUE,
-    ApplicationLine,
     RejudgementLine,
     RejudgementRequested,
 )
@@ -53,13 +52,15 @@ SKIP_REASONS_JA = {
 }
 
 
-def skip_reason(doc: Doc) -> str | None:
-    """Why a judgement document is not re-judged, or ``None`` when it is."""
-    if doc.get("status") != judging.COMPLETED:
+def skip_reason(status: str | None, snapshot_id: str | None, reviewed: bool) -> str | None:
+    """Why a line's judgement is not re-judged, or ``None`` when it is (``status``,
+    ``snapshot_id`` and whether an evaluator reviewed it: the bulk readers pass them from
+    the raw projection they stream, :meth:`JudgementLine` holders from the model)."""
+    if status != judging.COMPLETED:
         return "not_completed"
-    if not doc.get("snapshot_id"):
+    if not snapshot_id:
         return "no_engine_result"
-    if doc.get("review"):
+    if reviewed:
         return "decided_by_evaluator"
     return None
 
@@ -75,32 +76,6 @@ def new_judgement_id(line_id: str, run_id: str) -> str:
     return f"{judging.judgement_id(line_id)}-{run_id}"
 
 
-def request_line(
-    doc: Doc, ccus_json: str, current: Doc | None = None, ccus_compact: str | None = None
-) -> RejudgementLine:
-    """The input of one line's re-judgement, from its judgement document and snapshot.
-
-    ``current`` is the line's latest re-judgement (its summary), if it has one: the new
-    judgement supersedes that one, not the original. ``ccus_compact``: the snapshot's
-    compact form (``judging.stored_compact_text``), which the consumer then judges from.
-    """
-    latest = current or doc
-    return RejudgementLine(
-        line_id=doc["_id"],
-        previous_judgement_id=latest["judgement_id"],
-        previous_sequence=int(latest.get("sequence", 1)),
-        previous_decision=latest.get("decision"),
-        previous_eligible_level=latest.get("eligible_level"),
-        application_id=doc["application_id"],
-        employer_id=doc["employer_id"],
-        application_date=doc["application_date"],
-        line=ApplicationLine.model_validate(doc["line"]),
-        snapshot_id=doc["snapshot_id"],
-        ccus_json=ccus_json,
-        ccus_compact=ccus_compact,
-    )
-
-
 def note_ja(reason: str) -> str:
     return f"判定基準の訂正に伴う再判定です（{reason}）"
 
@@ -111,31 +86,38 @@ def rejudge(
     request_event: RejudgementRequested,
     master: Master,
     now: datetime,
-) -> tuple[Doc, list[Envelope]]:
+) -> tuple[Rejudgement, list[Envelope]]:
     """The new judgement of one line (to store) and its events to publish: JudgementCompleted
     v2 (stored with it) and the partners' view of it. ``record`` is the cited snapshot's
     CCUS data as the engine reads it: a ``CcusRecord`` or its compact form."""
     line = item.line
     run_id = request_event.run_id
-    base: Doc = {
-        "sequence": item.previous_sequence + 1,
-        "supersedes": item.previous_judgement_id,
-        "previous_decision": item.previous_decision,
-        "previous_eligible_level": item.previous_eligible_level,
-        "rejudgement_run_id": run_id,
-        "rejudgement_reason": request_event.reason,
-        "_id": item.line_id,  # judging.complete names the line by the document's _id
-        "judgement_id": new_judgement_id(item.line_id, run_id),
-        "application_id": item.application_id,
-        "employer_id": item.employer_id,
-        "worker_id": line.worker_id,
-        "worker_name": line.worker_name,
-        "trade": line.trade,
-        "evaluation_body": judging.evaluation_body(master, line.trade),
-        "application_date": item.application_date.isoformat(),
-        "requested_level": line.requested_level,
-        "line": line.model_dump(mode="json"),
-    }
+    # the line's new judgement in the line's shape (judging.complete raises its events)
+    base = JudgementLine.model_construct(
+        id=item.line_id,
+        version=0,
+        sequence=item.previous_sequence + 1,
+        supersedes=item.previous_judgement_id,
+        previous_decision=item.previous_decision,
+        previous_eligible_level=item.previous_eligible_level,
+        rejudgement_run_id=run_id,
+        rejudgement_reason=request_event.reason,
+        judgement_id=new_judgement_id(item.line_id, run_id),
+        application_id=item.application_id,
+        employer_id=item.employer_id,
+        worker_id=line.worker_id,
+        worker_name=line.worker_name,
+        trade=line.trade,
+        evaluation_body=judging.evaluation_body(master, line.trade),
+        application_date=item.application_date,
+        requested_level=line.requested_level,
+        line=line,
+        status=judging.COMPLETED,
+        review=None,
+        result_json=None,
+        criteria_version=None,
+        judged_at=now,
+    )
     note = note_ja(request_event.reason)
     certification = judging.certification(line)
     # the §5 request without its CCUS part (the snapshot it cites), as judging.judge stores it
@@ -155,83 +137,93 @@ def rejudge(
             career_certification=certification,
         )
     except (UnknownTrade, CriteriaNotAvailable) as exc:
-        done, events = judging.complete(
-            {**base, "judged_at": now}, "rejected", 1, [exc.message_ja, note], now
-        )
+        done, events = judging.complete(base, "rejected", 1, [exc.message_ja, note], now)
+        request_json = None
     else:
-        judged = {
-            **base,
-            "request": request,
-            judging.RESULT_JSON: result.model_dump_json(),
-            "criteria_version": result.criteria_version,
-            "judged_at": now,
-        }
+        judged = base.model_copy(
+            update={
+                "result_json": result.model_dump_json(),
+                "criteria_version": result.criteria_version,
+            }
+        )
         messages = [*judging.unmet_messages(result), note]
         done, events = judging.complete(
             judged, result.decision, result.eligible_level, messages, now
         )
+        request_json = _json(request)
     envelope = events[0]  # JudgementCompleted v2; its partner view is derived from it
-    return stored_form(done, item, request_event, master, envelope), events
+    return stored_form(done, item, request_event, master, envelope, request_json), events
 
 
 def stored_form(
-    done: Doc,
+    done: JudgementLine,
     item: RejudgementLine,
     request_event: RejudgementRequested,
     master: Master,
     envelope: Envelope,
-) -> Doc:
+    request_json: str | None,
+) -> Rejudgement:
     """The stored re-judgement: flat fields to find it by, the nested parts as JSON text.
 
     Written once and read whole (never updated), so the request, result and event are kept
     as strings: on FerretDB a document of a few flat fields inserts several times faster
     than one with the ~10 nested criteria twice over (bench/bulk_rejudgement.py).
     """
-    flat = (
-        "judgement_id",
-        "sequence",
-        "supersedes",
-        "previous_decision",
-        "previous_eligible_level",
-        "evaluation_body",
-        "application_id",
-        "employer_id",
-        "worker_id",
-        "worker_name",
-        "trade",
-        "application_date",
-        "requested_level",
-        "status",
-        "decision",
-        "eligible_level",
-        "messages",
-        "criteria_version",
-        "judged_at",
-        "completed_at",
+    assert done.sequence is not None and done.supersedes is not None
+    assert done.decision is not None and done.eligible_level is not None
+    assert done.judged_at is not None and done.completed_at is not None
+    return Rejudgement(
+        id=rejudgement_id(item.line_id, done.sequence),
+        line_id=item.line_id,
+        run_id=request_event.run_id,
+        previous_judgement_id=item.previous_judgement_id,
+        snapshot_id=item.snapshot_id,
+        master_version=master.version,
+        reason=request_event.reason,
+        requested_by=request_event.requested_by,
+        requested_at=request_event.requested_at,
+        judgement_id=done.judgement_id,
+        sequence=done.sequence,
+        supersedes=done.supersedes,
+        previous_decision=done.previous_decision,
+        previous_eligible_level=done.previous_eligible_level,
+        evaluation_body=done.evaluation_body,
+        application_id=done.application_id,
+        employer_id=done.employer_id,
+        worker_id=done.worker_id,
+        worker_name=done.worker_name,
+        trade=done.trade,
+        application_date=done.application_date,
+        requested_level=done.requested_level,
+        status=done.status,
+        decision=done.decision,
+        eligible_level=done.eligible_level,
+        messages=done.messages or [],
+        criteria_version=done.criteria_version,
+        judged_at=done.judged_at,
+        completed_at=done.completed_at,
+        request_json=request_json,
+        result_json=done.result_json,
+        event_json=_json(envelope.to_document()),
     )
-    return {
-        "_id": rejudgement_id(item.line_id, done["sequence"]),
-        "line_id": item.line_id,
-        "run_id": request_event.run_id,
-        "previous_judgement_id": item.previous_judgement_id,
-        "snapshot_id": item.snapshot_id,
-        "master_version": master.version,
-        "reason": request_event.reason,
-        "requested_by": request_event.requested_by,
-        "requested_at": request_event.requested_at,
-        **{key: done[key] for key in flat if key in done},
-        "request_json": _json(done.get("request")),
-        "result_json": done.get(judging.RESULT_JSON),
-        "event_json": _json(envelope.to_document()),
-    }
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def stored_document(rejudgement: Rejudgement) -> dict[str, Any]:
+    """The document of a new re-judgement for a bulk insert (the model built once, dumped
+    once: ``insert_many`` sets its version)."""
+    doc = rejudgement.model_dump(by_alias=True)
+    del doc["version"]
+    if doc["criteria_version"] is None:  # refused: stored without one, as before
+        del doc["criteria_version"]
+    return doc
 
 
-def stored_events(stored: Doc) -> list[Envelope]:
-    """The events of a stored re-judgement, to publish again with the same ids: its
-    JudgementCompleted v2 and the partners' view derived from it."""
-    completed = CATALOGUE.from_document(json.loads(stored["event_json"]))
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_events(event_json: str) -> list[Envelope]:
+    """The events of a stored re-judgement (its ``event_json``), to publish again with the
+    same ids: its JudgementCompleted v2 and the partners' view derived from it."""
+    completed = CATALOGUE.from_document(json.loads(event_json))
     return [completed, judging.partner_view(completed)]

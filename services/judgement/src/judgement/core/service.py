@@ -1,14 +1,16 @@
 """The judgement service's use cases: react to events, sweep deadlines, record reviews.
 
-It talks to storage only through the ``Documents`` port; every change goes through
-``update`` (read, change, write by ``_id`` + version, retried on concurrent writes), and
-the events a change raises are stored with it (outbox) and published by the relay.
+It talks to storage only through ports: a line's judgements are typed aggregates
+(``JudgementLine`` through ``ports.judgements.JudgementLines``, a ``Repository``), every
+change goes through ``update`` (read, change, write by ``_id`` + version, retried on
+concurrent writes), and the events a change raises are stored with it (outbox) and
+published by the relay.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from functools import partial
@@ -18,7 +20,8 @@ from judgement.core import access, judging, outlook
 from judgement.core import current as line_current
 from judgement.core.engine import evaluate
 from judgement.core.errors import CcusNotFound, NotFound, TradeNotAvailable, UnknownTrade
-from judgement.core.judging import Doc, Outcome, ReviewPolicy
+from judgement.core.judging import Outcome, ReviewPolicy
+from judgement.core.lines import HistoryEntry, JudgementLine, JudgementSummary
 from judgement.core.master import Master
 from judgement.core.models import (
     CareerCertification,
@@ -29,6 +32,7 @@ from judgement.core.models import (
 from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.ports.criteria import FixedMaster, MasterInForce
 from judgement.ports.documents import Documents
+from judgement.ports.judgements import JudgementLines, Rejudgements
 from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_logger
 from shared_kernel.errors import AlreadyExists
@@ -51,23 +55,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-SUMMARY_FIELDS = {
-    "request": 0,
-    "line": 0,
-    "_outbox": 0,
-    "_applied": 0,
-    "_outbox_pending": 0,
-    "_outbox_due": 0,
-}
-"""What a list of judgements reads of each line (not the request nor the line itself)."""
-
-
 class JudgementService:
     def __init__(
         self,
         workers: Aggregates[LatestSnapshot],
         snapshots: Documents,
-        judgements: Documents,
+        judgements: JudgementLines,
         master: Master | MasterInForce,
         *,
         policy: ReviewPolicy,
@@ -76,7 +69,7 @@ class JudgementService:
         cache_size: int = 2048,
         on_completed: Callable[[JudgementCompletedV2], None] | None = None,
         consents: Aggregates[ConsentGrant] | None = None,
-        rejudgements: Documents | None = None,
+        rejudgements: Rejudgements | None = None,
     ) -> None:
         self.rejudgements = rejudgements  # 再判定: each later judgement of a line, immutable
         self.consents = consents  # employer × worker grants: who may read a worker's CCUS data
@@ -114,10 +107,7 @@ class JudgementService:
             grant = await self.consents.get(ConsentGrant.key(employer_id, worker_id))
             if grant is not None and not grant.withdrawn:
                 return True
-        judged = await self.judgements.find(
-            {"employer_id": employer_id, "worker_id": worker_id}, projection={"_id": 1}
-        )
-        return bool(judged)
+        return await self.judgements.exists({"employer_id": employer_id, "worker_id": worker_id})
 
     # --- reads for a caller (access checked here: routes only translate HTTP) -----------
 
@@ -147,8 +137,7 @@ class JudgementService:
         flt: dict[str, Any] = {"worker_id": worker_id}
         if principal is not None:
             flt.update(access.judgement_filter(principal))
-        lines = await self.judgements.find(flt, projection={"trade": 1})
-        return list(dict.fromkeys(str(d["trade"]) for d in lines if d.get("trade")))
+        return list(dict.fromkeys(await self.judgements.trades(flt)))
 
     async def worker_summary(self, principal: Principal, worker_id: str) -> dict[str, Any]:
         """The worker's newest CCUS data (summary) for ``principal``."""
@@ -190,29 +179,30 @@ class JudgementService:
 
     async def lines_for(
         self, principal: Principal, application_id: str | None, status: str | None
-    ) -> list[Doc]:
+    ) -> list[JudgementSummary]:
         """The current judgement of each line ``principal`` may list (summary fields)."""
         flt: dict[str, Any] = access.judgement_filter(principal)
         if application_id:
             flt["application_id"] = application_id
         if status:
             flt["status"] = status
-        return await self.current_of(flt, projection=SUMMARY_FIELDS)
+        return await self.current_of(flt)
 
-    async def line_for(self, principal: Principal, line_id: str) -> tuple[Doc, list[Doc]]:
+    async def line_for(
+        self, principal: Principal, line_id: str
+    ) -> tuple[JudgementLine, list[HistoryEntry]]:
         """A line's current judgement and its history, if ``principal`` may see it."""
         found = await self.current(line_id)
         if found is None or not access.sees_judgement(principal, found[0]):
             raise NotFound(line_id)
         return found
 
-    async def reviews_for(self, evaluator: Principal) -> list[Doc]:
+    async def reviews_for(self, evaluator: Principal) -> list[JudgementSummary]:
         """The lines waiting for an evaluator's review (of his 分野), by line id."""
-        docs = await self.judgements.find(
-            {"status": judging.IN_REVIEW, **access.judgement_filter(evaluator)},
-            projection=SUMMARY_FIELDS,
+        docs = await self.judgements.summaries(
+            {"status": judging.IN_REVIEW, **access.judgement_filter(evaluator)}
         )
-        return sorted(docs, key=lambda d: d["_id"])
+        return sorted(docs, key=lambda d: d.id)
 
     async def consented_workers(self, employer_id: str | None) -> list[str]:
         """The workers whose consent ``employer_id`` holds (not withdrawn), by id."""
@@ -232,23 +222,62 @@ class JudgementService:
         """レベル診断 of one worker (``None`` without CCUS data): for ``trade``, else for the
         分野 his CCUS 職種 point to, else for those of his judgement lines ``principal`` may
         list (an evaluator: his 分野 only)."""
-        summary = await self.ccus_summary(worker_id)
-        ccus = await self.ccus(worker_id)
-        if summary is None or ccus is None:
-            return None
+        found = await self.outlooks_of(principal, [worker_id], trade, on, certification)
+        return found[0] if found else None
+
+    async def outlooks_of(
+        self,
+        principal: Principal,
+        worker_ids: Sequence[str],
+        trade: str | None,
+        on: date,
+        certification: CareerCertification | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`outlook_of` of many workers (the employer's list), in ``worker_ids`` order,
+        leaving out those without CCUS data. A few reads whatever their number: the newest
+        snapshots in one, the records not in memory in one more, the 分野 of the judgement
+        lines of the workers whose 職種 point to none in one more."""
+        if not worker_ids:
+            return []
+        latest = {w.id: w for w in await self.workers.find({"_id": {"$in": list(worker_ids)}})}
+        records = await self.records([w.snapshot_id for w in latest.values()])
         master = self.master
-        source = "requested"
-        trades = [trade] if trade else []
-        if not trades:
-            codes = [str(o.get("code") or "") for o in summary.get("occupations") or []]
-            trades, source = outlook.trades_of(ccus.record, master, on, codes), "occupation"
-        if not trades:  # no 職種 code maps to a 分野: those of the worker's judgement lines
-            trades = await self.trades_of_lines(worker_id, principal)
-            source = "judgements" if trades else "none"
-        if principal.role == "evaluator":
-            trades = [t for t in trades if principal.handles(t)]
-        found = [outlook.outlook(ccus.record, master, t, on, certification) for t in trades]
-        return outlook.worker_view(worker_id, summary, on, source, found)
+        planned: list[tuple[str, dict[str, Any], CcusRecord, list[str], str]] = []
+        for worker_id in worker_ids:
+            held = latest.get(worker_id)
+            if held is None:
+                continue
+            record = records[held.snapshot_id]
+            source = "requested"
+            trades = [trade] if trade else []
+            if not trades:
+                codes = [str(o.get("code") or "") for o in held.summary.get("occupations") or []]
+                trades, source = outlook.trades_of(record, master, on, codes), "occupation"
+            planned.append((worker_id, held.summary, record, trades, source))
+        # no 職種 code maps to a 分野: those of the worker's judgement lines
+        unmapped = [worker_id for worker_id, _, _, trades, _ in planned if not trades]
+        of_lines = await self.trades_of_workers(unmapped, principal) if unmapped else {}
+        views = []
+        for worker_id, summary, record, trades, source in planned:
+            if not trades:
+                trades = of_lines.get(worker_id, [])
+                source = "judgements" if trades else "none"
+            if principal.role == "evaluator":
+                trades = [t for t in trades if principal.handles(t)]
+            found = [outlook.outlook(record, master, t, on, certification) for t in trades]
+            views.append(outlook.worker_view(worker_id, dict(summary), on, source, found))
+        return views
+
+    async def trades_of_workers(
+        self, worker_ids: Sequence[str], principal: Principal
+    ) -> dict[str, list[str]]:
+        """:meth:`trades_of_lines` of many workers in one read."""
+        flt: dict[str, Any] = {"worker_id": {"$in": list(worker_ids)}}
+        flt.update(access.judgement_filter(principal))
+        found: dict[str, dict[str, None]] = {}
+        for worker_id, trade in await self.judgements.worker_trades(flt):
+            found.setdefault(worker_id, {})[trade] = None
+        return {worker_id: list(trades) for worker_id, trades in found.items()}
 
     async def on_consent_granted(self, envelope: Envelope) -> None:
         event = envelope.event
@@ -290,6 +319,34 @@ class JudgementService:
         record = await self.record(latest.snapshot_id)
         return judging.Ccus(latest.snapshot_id, record)
 
+    async def records(self, snapshot_ids: Iterable[str]) -> dict[str, CcusRecord]:
+        """The records of many snapshots: those in memory, the others in one read (kept)."""
+        found: dict[str, CcusRecord] = {}
+        missing = []
+        for snapshot_id in dict.fromkeys(snapshot_ids):
+            cached = self._records.get(snapshot_id)
+            if cached is None:
+                missing.append(snapshot_id)
+            else:
+                self._records.move_to_end(snapshot_id)
+                found[snapshot_id] = cached
+        if missing:
+            stored = await self.snapshots.find(
+                {"_id": {"$in": missing}}, projection={"ccus_json": 1}
+            )
+            for doc in stored:
+                found[doc["_id"]] = self._keep(doc["_id"], judging.stored_record(doc))
+            absent = [s for s in missing if s not in found]
+            if absent:
+                raise NotFound(absent[0])
+        return found
+
+    def _keep(self, snapshot_id: str, record: CcusRecord) -> CcusRecord:
+        self._records[snapshot_id] = record
+        if len(self._records) > self._cache_size:
+            self._records.popitem(last=False)
+        return record
+
     async def record(self, snapshot_id: str) -> CcusRecord:
         cached = self._records.get(snapshot_id)
         if cached is not None:
@@ -298,52 +355,41 @@ class JudgementService:
         stored = await self.snapshots.get(snapshot_id)
         if stored is None:
             raise NotFound(snapshot_id)
-        record = judging.stored_record(stored)
-        self._records[snapshot_id] = record
-        if len(self._records) > self._cache_size:
-            self._records.popitem(last=False)
-        return record
+        return self._keep(snapshot_id, judging.stored_record(stored))
 
-    async def reproduce(self, line_id: str) -> tuple[Doc, EvaluationResult]:
+    async def reproduce(self, line_id: str) -> tuple[JudgementLine, EvaluationResult]:
         """Judge a completed line again from its stored input and the snapshot it cited."""
         doc = await self.judgements.get(line_id)
-        if doc is None or "snapshot_id" not in doc:
+        if doc is None or doc.snapshot_id is None:
             raise NotFound(line_id)
-        record = await self.record(doc["snapshot_id"])
+        record = await self.record(doc.snapshot_id)
         return doc, judging.reproduce(doc, record, self.master)
 
-    async def current(self, line_id: str) -> tuple[Doc, list[Doc]] | None:
+    async def current(self, line_id: str) -> tuple[JudgementLine, list[HistoryEntry]] | None:
         """A line's current judgement (highest sequence) and its history, oldest first."""
         line = await self.judgements.get(line_id)
         if line is None:
             return None
-        later = await self._rejudgements({"line_id": line_id}, None)
+        later = (
+            [] if self.rejudgements is None else await self.rejudgements.find({"line_id": line_id})
+        )
         latest = line_current.latest_by_line(later).get(line_id)
         return line_current.merged(line, latest), line_current.history(line, later)
 
-    async def current_of(
-        self, flt: dict[str, Any], projection: dict[str, Any] | None = None
-    ) -> list[Doc]:
+    async def current_of(self, flt: dict[str, Any]) -> list[JudgementSummary]:
         """The current judgement of every line that ``flt`` selects (line fields only:
         ``employer_id``, ``application_id``, ``worker_id``, ``status``), by line id."""
-        lines = await self.judgements.find(flt, projection=projection)
+        lines = await self.judgements.summaries(flt)
         if not lines:
             return []
         # re-judgements carry the line's employer and application: the same selection
         same = {k: v for k, v in flt.items() if k in ("employer_id", "application_id", "worker_id")}
         if len(lines) <= 20 and not same:
-            same = {"line_id": {"$in": [d["_id"] for d in lines]}}
-        later = await self._rejudgements(same, line_current.REJUDGEMENT_SUMMARY)
+            same = {"line_id": {"$in": [d.id for d in lines]}}
+        later = [] if self.rejudgements is None else await self.rejudgements.summaries(same)
         latest = line_current.latest_by_line(later)
-        merged = [line_current.merged(d, latest.get(d["_id"])) for d in lines]
-        return sorted(merged, key=lambda d: d["_id"])
-
-    async def _rejudgements(
-        self, flt: dict[str, Any], projection: dict[str, Any] | None
-    ) -> list[Doc]:
-        if self.rejudgements is None:
-            return []
-        return await self.rejudgements.find(flt, projection=projection)
+        merged = [line_current.merged(d, latest.get(d.id)) for d in lines]
+        return sorted(merged, key=lambda d: d.id)
 
     async def on_application_submitted(self, envelope: Envelope) -> None:
         """Each line becomes a judgement, judged now if the worker's CCUS data is here."""
@@ -360,7 +406,7 @@ class JudgementService:
         line: ApplicationLine,
         ccus: judging.Ccus | None,
         now: datetime,
-        doc: Doc | None,
+        doc: JudgementLine | None,
     ) -> Outcome | None:
         if doc is not None:
             return None  # this line is judged already
@@ -392,10 +438,12 @@ class JudgementService:
         )
         for doc in waiting:
             judge = partial(self._judge_waiting, latest, self.clock())
-            await self._update(doc["_id"], judge)
+            await self._update(doc.id, judge)
 
-    def _judge_waiting(self, ccus: judging.Ccus, now: datetime, doc: Doc | None) -> Outcome | None:
-        if doc is None or doc["status"] != judging.WAITING:
+    def _judge_waiting(
+        self, ccus: judging.Ccus, now: datetime, doc: JudgementLine | None
+    ) -> Outcome | None:
+        if doc is None or doc.status != judging.WAITING:
             return None
         return judging.judge(doc, ccus, self.master, self.policy, now)
 
@@ -412,7 +460,7 @@ class JudgementService:
         now = self.clock()
         due = await self.judgements.find({"status": judging.WAITING, "deadline": {"$lte": now}})
         for doc in due:
-            await self._update(doc["_id"], partial(_expire, now))
+            await self._update(doc.id, partial(_expire, now))
         if due:
             log.info("judgement.expired", count=len(due))
         return len(due)
@@ -420,14 +468,14 @@ class JudgementService:
     async def _update(
         self,
         line_id: str,
-        change: Callable[[Doc | None], Outcome | None],
+        change: Callable[[JudgementLine | None], Outcome | None],
         *,
         applied_event_id: str | None = None,
-    ) -> Doc | None:
+    ) -> JudgementLine | None:
         """``judgements.update``, telling ``on_completed`` about each judgement it completed."""
         raised: list[Envelope] = []
 
-        def tracked(doc: Doc | None) -> Outcome | None:
+        def tracked(doc: JudgementLine | None) -> Outcome | None:
             outcome = change(doc)
             raised[:] = outcome[1] if outcome is not None else []
             return outcome
@@ -447,7 +495,7 @@ class JudgementService:
         action: Literal["confirm", "override"],
         reason: str | None,
         eligible_level: int | None,
-    ) -> Doc:
+    ) -> JudgementLine:
         """An evaluator's review of a line of his 分野 (another 分野's line: ``NotFound``)."""
         if access.scoped(evaluator):
             line = await self.judgements.get(line_id)
@@ -469,10 +517,10 @@ class JudgementService:
         action: Literal["confirm", "override"],
         reason: str | None,
         eligible_level: int | None,
-    ) -> Doc:
+    ) -> JudgementLine:
         now = self.clock()
 
-        def decide(doc: Doc | None) -> Outcome:
+        def decide(doc: JudgementLine | None) -> Outcome:
             if doc is None:
                 raise NotFound(line_id)
             return judging.review(
@@ -489,9 +537,9 @@ class JudgementService:
         return saved
 
 
-def _withdraw(now: datetime, doc: Doc | None) -> Outcome | None:
+def _withdraw(now: datetime, doc: JudgementLine | None) -> Outcome | None:
     return None if doc is None else judging.withdraw(doc, now)
 
 
-def _expire(now: datetime, doc: Doc | None) -> Outcome | None:
+def _expire(now: datetime, doc: JudgementLine | None) -> Outcome | None:
     return None if doc is None else judging.expire(doc, now)

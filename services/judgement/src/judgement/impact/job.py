@@ -519,7 +519,10 @@ class ImpactJobs:
                     names[name] = run.in_force.trade(name).name
                 except UnknownTrade:
                     names[name] = None
-            if names[name] != run.trade or rejudging.skip_reason(doc) is not None:
+            skip = rejudging.skip_reason(
+                doc.get("status"), doc.get("snapshot_id"), bool(doc.get("review"))
+            )
+            if names[name] != run.trade or skip is not None:
                 continue
             try:
                 line = _line(doc)

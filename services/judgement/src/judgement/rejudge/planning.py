@@ -22,6 +22,7 @@ from collections.abc import (
     Callable,
     Collection,
     Coroutine,
+    Iterable,
     Mapping,
     Sequence,
 )
@@ -31,12 +32,13 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from judgement.core import current, judging, rejudging
+from judgement.core import judging, rejudging
 from judgement.core.errors import UnknownTrade
 from judgement.core.master import Master
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
+    ApplicationLine,
     RejudgementLine,
     RejudgementPlanned,
     RejudgementRequested,
@@ -70,6 +72,52 @@ another table (another effective date of the 分野)."""
 Publish = Callable[[Envelope], Coroutine[Any, Any, None]]
 
 
+def skip_reason(doc: Mapping[str, Any]) -> str | None:
+    """``rejudging.skip_reason`` of a raw judgement projection (``SELECT_FIELDS``)."""
+    return rejudging.skip_reason(doc.get("status"), doc.get("snapshot_id"), bool(doc.get("review")))
+
+
+def latest_by_line(rejudgements: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The newest stored re-judgement of each line (highest sequence), of raw projections
+    (``LATEST_FIELDS``): the selection streams them without building models."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for doc in rejudgements:
+        held = latest.get(doc["line_id"])
+        if held is None or int(doc.get("sequence") or 1) > int(held.get("sequence") or 1):
+            latest[doc["line_id"]] = doc
+    return latest
+
+
+def request_line(
+    doc: Mapping[str, Any],
+    ccus_json: str,
+    current: Mapping[str, Any] | None = None,
+    ccus_compact: str | None = None,
+) -> RejudgementLine:
+    """The input of one line's re-judgement, from its judgement's raw projection
+    (``rejudging.SELECT_FIELDS``) and snapshot.
+
+    ``current`` is the line's latest re-judgement (its summary), if it has one: the new
+    judgement supersedes that one, not the original. ``ccus_compact``: the snapshot's
+    compact form (``judging.stored_compact_text``), which the consumer then judges from.
+    """
+    latest = current or doc
+    return RejudgementLine(
+        line_id=doc["_id"],
+        previous_judgement_id=latest["judgement_id"],
+        previous_sequence=int(latest.get("sequence", 1)),
+        previous_decision=latest.get("decision"),
+        previous_eligible_level=latest.get("eligible_level"),
+        application_id=doc["application_id"],
+        employer_id=doc["employer_id"],
+        application_date=doc["application_date"],
+        line=ApplicationLine.model_validate(doc["line"]),
+        snapshot_id=doc["snapshot_id"],
+        ccus_json=ccus_json,
+        ccus_compact=ccus_compact,
+    )
+
+
 class LineRefused(Exception):
     """A line named for the run that cannot be judged again (the message says why)."""
 
@@ -96,7 +144,7 @@ def refuse_named(master: Master, trades: set[str], doc: Mapping[str, Any]) -> No
     line_id = doc["_id"]
     if trade_of(master, doc.get("trade")) not in trades:
         raise LineRefused(f"line {line_id} is of {doc.get('trade')}, not of the given --trade")
-    reason = rejudging.skip_reason(dict(doc))
+    reason = skip_reason(doc)
     if reason == "not_completed":
         status = judging.STATUS_JA.get(str(doc.get("status")), str(doc.get("status")))
         raise LineRefused(
@@ -135,14 +183,12 @@ async def select(
     else:  # one scan (lookups by id scan the collection on FerretDB 1.24)
         candidates = [d async for d in judgements.find({}, fields, batch_size=2000)]
         chosen = {}
-    latest = current.latest_by_line(
-        [d async for d in later.find(chosen, LATEST_FIELDS, batch_size=5000)]
-    )
+    latest = latest_by_line([d async for d in later.find(chosen, LATEST_FIELDS, batch_size=5000)])
     selection = Selection(run_id=run_id, trades=trades)
     for doc in candidates:
         if trade_of(master, doc.get("trade")) not in trades:
             continue
-        reason = rejudging.skip_reason(doc)
+        reason = skip_reason(doc)
         held = latest.get(doc["_id"])
         if reason is None and criteria_versions is not None:
             used = (held or doc).get("criteria_version")
@@ -290,7 +336,7 @@ async def _lines(
                 missing[snapshot_id] += len(by_snapshot[snapshot_id])
                 continue
             for doc in by_snapshot[snapshot_id]:
-                yield rejudging.request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
+                yield request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
         return
     async for stored in snapshots.find({}, {"ccus": 1, "ccus_json": 1}, batch_size=500):
         docs = by_snapshot.get(stored["_id"])
@@ -298,7 +344,7 @@ async def _lines(
             continue
         wanted.discard(stored["_id"])
         for doc in docs:
-            yield rejudging.request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
+            yield request_line(doc, judging.stored_ccus_json(stored), doc[CURRENT])
     for snapshot_id in wanted:
         missing[snapshot_id] += len(by_snapshot[snapshot_id])
 

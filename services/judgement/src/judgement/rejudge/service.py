@@ -67,8 +67,8 @@ class Rejudger:
             record = records.get(item.snapshot_id)
             if record is None:
                 record = records[item.snapshot_id] = _compact(item)
-            doc, raised = rejudging.rejudge(item, record, request, master, now)
-            docs.append(doc)
+            rejudgement, raised = rejudging.rejudge(item, record, request, master, now)
+            docs.append(rejudging.stored_document(rejudgement))
             events.append(raised)
         existing = set(await self.rejudgements.insert_many(docs, applied_event_id=envelope.id))
         fresh = [
@@ -83,7 +83,10 @@ class Rejudger:
                 {"_id": {"$in": sorted(existing)}}, projection={"event_json": 1, "run_id": 1}
             )
             ours = [d for d in stored if d.get("run_id") == request.run_id]
-            publishing = [*fresh, *(e for d in ours for e in rejudging.stored_events(d))]
+            publishing = [
+                *fresh,
+                *(e for d in ours for e in rejudging.stored_events(d["event_json"])),
+            ]
             log.info("rejudge.redelivered", run_id=request.run_id, stored=len(ours))
             taken = sorted(d["_id"] for d in stored if d.get("run_id") != request.run_id)
             if taken:

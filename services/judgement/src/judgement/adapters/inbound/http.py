@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from judgement.adapters.inbound.deps import Wired
 from judgement.core import judging
+from judgement.core.lines import JudgementSummary
 from judgement.core.master import Trade
 from judgement.core.models import CareerCertification, EvaluationRequest, EvaluationResult
 from shared_kernel.infra.access_log import logged
@@ -262,24 +263,27 @@ async def worker_ccus(
 # --- judgements and reviews ----------------------------------------------------------------
 
 
-def _summary(doc: dict[str, Any]) -> dict[str, Any]:
-    result = judging.result_of(doc) or {}
+def _summary(doc: JudgementSummary) -> dict[str, Any]:
+    result = doc.result() or {}
+    eligible_level = doc.eligible_level
     return {
-        "line_id": doc["_id"],
-        "judgement_id": doc["judgement_id"],
-        "application_id": doc["application_id"],
-        "employer_id": doc["employer_id"],
-        "worker_id": doc["worker_id"],
-        "worker_name": doc.get("worker_name"),
-        "trade": doc["trade"],
-        "requested_level": doc["requested_level"],
-        "sequence": int(doc.get("sequence") or 1),
-        "status": doc["status"],
-        "status_ja": judging.STATUS_JA[doc["status"]],
-        "decision": doc.get("decision"),
-        "eligible_level": doc.get("eligible_level", result.get("eligible_level")),
+        "line_id": doc.id,
+        "judgement_id": doc.judgement_id,
+        "application_id": doc.application_id,
+        "employer_id": doc.employer_id,
+        "worker_id": doc.worker_id,
+        "worker_name": doc.worker_name,
+        "trade": doc.trade,
+        "requested_level": doc.requested_level,
+        "sequence": doc.place,
+        "status": doc.status,
+        "status_ja": judging.STATUS_JA[doc.status],
+        "decision": doc.decision,
+        "eligible_level": result.get("eligible_level")
+        if eligible_level is None
+        else eligible_level,
         "warnings": result.get("warnings", []),
-        "messages": doc.get("messages", []),
+        "messages": doc.messages if doc.messages is not None else [],
     }
 
 
@@ -301,7 +305,11 @@ async def judgement(
     container: ContainerDep, line_id: str, principal: EmployerOrEvaluator, request: Request
 ) -> dict[str, Any]:
     doc, history = await container.service.line_for(principal, line_id)
-    answer = {**_summary(doc), "detail": judging.readable(doc), "history": history}
+    answer = {
+        **_summary(doc),
+        "detail": judging.readable(doc),
+        "history": [entry.model_dump() for entry in history],
+    }
     return await logged(container.access_log, principal, request, "get_judgement", answer)
 
 

@@ -104,14 +104,12 @@ async def list_outlook(
     worker_ids = await container.service.consented_workers(principal.employer_id)
     day = on or _today(container)
     rows: list[dict[str, Any]] = []
-    for worker_id in worker_ids:
-        worker = await container.service.outlook_of(principal, worker_id, trade, day, None)
-        if worker is None:
-            continue
+    # every worker at once: a few reads and one pass (not a round trip per worker)
+    for worker in await container.service.outlooks_of(principal, worker_ids, trade, day):
         if not worker["outlooks"]:
             rows.append(
                 {
-                    "worker_id": worker_id,
+                    "worker_id": worker["worker_id"],
                     "name": worker["name"],
                     "trade": None,
                     "judgeable": False,

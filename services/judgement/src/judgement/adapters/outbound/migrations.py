@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from judgement.core import judging
+from judgement.core.models import EvaluationResult
 from judgement.ports.documents import Document, Documents
 from shared_kernel.events import Envelope
 from shared_kernel.infra.mongo import DocumentStore
@@ -38,6 +39,17 @@ def _converted(
     return new, []
 
 
+def result_as_text(doc: Document) -> Document | None:
+    """A judgement document of the first format (a nested ``result``) in the current one
+    (``result_json``); ``None`` when it is current already (the migration's change)."""
+    if "result" not in doc:
+        return None
+    rest = {k: v for k, v in doc.items() if k != "result"}
+    if doc["result"] is not None and judging.RESULT_JSON not in doc:
+        rest[judging.RESULT_JSON] = EvaluationResult.model_validate(doc["result"]).model_dump_json()
+    return rest
+
+
 OLD_RESULT = {"result": {"$ne": None}}
 """Judgements of the first format: the engine's result nested (``result``)."""
 OLD_CCUS = {"ccus": {"$ne": None}}
@@ -47,7 +59,7 @@ OLD_CCUS = {"ccus": {"$ne": None}}
 async def judgement_result_json(runtime: Runtime) -> None:
     """Judgements judged before the result was stored as text (a nested ``result``)."""
     store = DocumentStore(runtime.db, "judgements")
-    await rewrite(store, OLD_RESULT, judging.result_as_text)
+    await rewrite(store, OLD_RESULT, result_as_text)
 
 
 async def snapshot_ccus_json(runtime: Runtime) -> None:
