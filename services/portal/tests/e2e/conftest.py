@@ -10,10 +10,17 @@ would. Every service's log goes to ``var/test-artifacts/portal/logs/``.
 Test-only settings (none of them a backdoor): the demo auto-approval of complete consent
 applications (``CONSENT_AUTO_APPROVE``, as in ``make run``), cheaper argon2 parameters, and
 faster polling of the mail sender and the outbox.
+
+Accessibility (issue 25): ``AXE.check(page, name)`` runs axe-core (``axe-playwright-python``,
+which bundles ``axe.min.js``) on the page as it is; the journeys' ``shot`` helpers call it on
+every screen they reach, and the ``accessibility`` fixture (autouse) fails a test that
+reached a page with a ``serious`` or ``critical`` violation. Every result goes to
+``var/test-artifacts/portal/axe/`` (one JSON per screen).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -27,6 +34,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import BrowserContext, Page
 from pymongo import MongoClient
 
 from shared_kernel.infra.testing import TEST_PREFIXES
@@ -37,6 +46,85 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SINK = os.environ.get("SMTP_SINK_URL", "http://127.0.0.1:8025")
 SERVICES = ["identity", "consent", "application", "judgement", "notification", "document", "portal"]
 PASSWORDS = {"evaluator": "Hyoka-e2e-2026", "operator": "Unyou-e2e-2026"}
+
+
+BLOCKING = ("serious", "critical")
+
+
+class AxeAudit:
+    """axe-core on the portal's pages, the findings of the running test collected."""
+
+    def __init__(self) -> None:
+        self.axe = Axe()
+        self.found: list[dict[str, object]] = []
+        self.audited: list[str] = []
+        self.out = ARTIFACTS / "axe"
+        self.without_js: list[BrowserContext] = []
+        self.mirrors: dict[int, Page] = {}
+
+    def without_javascript(self, context: BrowserContext) -> None:
+        """A context without JavaScript: axe cannot run in it, so its pages are audited as
+        they are (their HTML, with the portal's CSS) in a page of a context with it."""
+        self.without_js.append(context)
+
+    def _mirror(self, page: Page) -> Page:
+        browser = page.context.browser
+        assert browser is not None
+        mirror = self.mirrors.get(id(browser))
+        if mirror is None or mirror.is_closed():
+            mirror = browser.new_context(locale="ja-JP").new_page()
+            self.mirrors[id(browser)] = mirror
+        if page.viewport_size:
+            mirror.set_viewport_size(page.viewport_size)
+        html = page.content().replace("<head>", f'<head><base href="{page.url}">', 1)
+        mirror.set_content(html, wait_until="load")
+        return mirror
+
+    def check(self, page: Page, name: str) -> None:
+        """Run axe on ``page`` as it is now (after a navigation or a change of the page)."""
+        audited = page
+        if any(page.context is c for c in self.without_js):
+            audited = self._mirror(page)
+        result = self.axe.run(audited)
+        violations = result.response.get("violations", [])
+        self.out.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        (self.out / f"{safe}.json").write_text(
+            json.dumps({"url": page.url, "violations": violations}, ensure_ascii=False, indent=1)
+        )
+        self.audited.append(page.url)
+        for v in violations:
+            if v.get("impact") in BLOCKING:
+                self.found.append(
+                    {
+                        "screen": name,
+                        "url": page.url,
+                        "rule": v.get("id"),
+                        "impact": v.get("impact"),
+                        "help": v.get("help"),
+                        "nodes": [n.get("target") for n in v.get("nodes", [])][:5],
+                    }
+                )
+
+    def report(self) -> str:
+        return "\n".join(
+            f"{f['screen']} {f['url']}: {f['impact']} {f['rule']} ({f['help']}) {f['nodes']}"
+            for f in self.found
+        )
+
+
+AXE = AxeAudit()
+
+
+@pytest.fixture(autouse=True)
+def accessibility() -> Iterator[AxeAudit]:
+    """Zero serious or critical axe violations on every page a test reached."""
+    AXE.found.clear()
+    yield AXE
+    found, report = list(AXE.found), AXE.report()
+    AXE.found.clear()
+    if found:
+        pytest.fail(f"axe: {len(found)} serious/critical violation(s):\n{report}")
 
 
 def free_port() -> int:

@@ -34,6 +34,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from .conftest import AXE
 from .test_portal_journey import ARTIFACTS, browser, log_in
 
 __all__ = ["browser"]  # the module-scoped browser fixture of the journey, shared
@@ -56,6 +57,7 @@ WORKERS = [
 def shot(page: Page, name: str, full: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+    AXE.check(page, f"criteria-{name}")
 
 
 def run(
@@ -169,6 +171,7 @@ def test_a_body_enters_a_table_and_the_approver_publishes_it(
         java_script_enabled=False,  # every screen works without JavaScript
         accept_downloads=True,
     )
+    AXE.without_javascript(editor_ctx)
     approver_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     try:
         journey(stack, staff, editor_ctx.new_page(), approver_ctx.new_page())

@@ -25,6 +25,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from .conftest import AXE
+
 Stack = Any  # the ``stack`` fixture of conftest.py (ports, environment, staff accounts)
 
 PASSWORD = "Genba-Tanto-2026"
@@ -58,13 +60,15 @@ ARTIFACTS = Path(__file__).resolve().parents[4] / "var" / "test-artifacts" / "po
 
 
 def shot(page: Page, name: str) -> None:
+    """A screenshot of the screen, and axe-core on it (conftest ``AXE``)."""
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    AXE.check(page, name)
 
 
-def activation_link(sink_url: str, address: str, timeout: float = 30) -> str:
+def activation_link(sink_url: str, address: str, timeout: float = 90) -> str:
     """The activation link of the mail identity sent to ``address`` (its path and query)."""
     deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=sink_url, timeout=5) as sink:
+    with httpx.Client(base_url=sink_url, timeout=30) as sink:  # a busy sink lists slowly
         while time.monotonic() < deadline:
             for message in sink.get("/api/messages").json():
                 if message["to"] == address and "利用者本申請のご案内" in message["subject"]:
@@ -249,6 +253,7 @@ def journey(stack: Stack, browser: Browser, page: Page) -> None:
     plain = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale="ja-JP", java_script_enabled=False
     )
+    AXE.without_javascript(plain)
     nojs = plain.new_page()
     log_in(nojs, base, login_id, PASSWORD)
     nojs.goto(base + "/applications")

@@ -126,7 +126,7 @@ def restart_judgement(stack: Stack, extra: dict[str, str]) -> None:
 
 
 def mails_to(stack: Stack, address: str, subject: str) -> list[dict[str, Any]]:
-    with httpx.Client(base_url=stack.sink, timeout=5) as sink:
+    with httpx.Client(base_url=stack.sink, timeout=30) as sink:
         return [
             m
             for m in sink.get("/api/messages").json()

@@ -67,3 +67,32 @@ async def test_the_line_form_names_the_levels_the_master_asks_management_years_f
     assert "職長・班長としての就業年数（レベル4の申請時）" in page.text
     assert "レベル2～3の申請では入力しません" in page.text
     assert 'data-foreman="4"' in page.text and "レベル3～4" not in page.text
+
+
+async def test_the_line_form_takes_worker_trade_and_level_from_the_outlooks_button(
+    portal: Portal,
+) -> None:
+    client, services = portal
+    await login(client, services)
+    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(
+        200,
+        {"application_id": APPLICATION, "status": "draft", "editable": True, "lines": []},
+    )
+    worker = {"worker_id": "99000000000001", "worker_name": "髙橋 健太", "worker_name_kana": "タ"}
+    services.routes[("GET", "/workers")] = reply(200, [worker])
+    services.routes[("GET", "/workers/99000000000001/career-prefill")] = reply(
+        200, {"career_period": {"start": "2016-04-01", "end": "2026-11-20"}}
+    )
+    services.routes[("GET", "/options")] = reply(
+        200, {"levels": [2, 3, 4], "management_required_levels": [3, 4], "trades": ["鉄筋"]}
+    )
+    page = await client.get(
+        f"/applications/{APPLICATION}/lines/new",
+        params={"worker_id": "99000000000001", "trade": "鉄筋", "level": "2"},
+        headers=HTML,
+    )
+    assert page.status_code == 200, page.text
+    assert '<option value="99000000000001" selected>' in page.text
+    assert '<option value="鉄筋" selected>' in page.text
+    assert 'name="requested_level" value="2" checked' in page.text
+    assert 'value="2016-04-01"' in page.text  # the CCUS period prefilled
