@@ -158,6 +158,18 @@ async def _store(
         await client.close()
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise InvalidInput(f"設定が正しくありません: {exc}") from None
+
+
+def _invalid(prog: str, message: str) -> int:
+    print(f"{prog}: {_one_line(message)}", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def _unavailable(prog: str, exc: Exception) -> int:
     if isinstance(exc, MasterUnavailable):
         what = f"判定サービス（基準マスタ）に接続できません: {_one_line(str(exc))}"
@@ -185,24 +197,16 @@ def run(argv: Sequence[str], stdin: TextIO | None = None) -> int:
             staff = forms.parse_staff(args.login_id, args.email, password)
         except ValidationFailed as failed:
             raise InvalidInput("; ".join(e.message for e in failed.errors)) from None
-        try:
-            settings = Settings()
-        except ValueError as exc:
-            raise InvalidInput(f"設定が正しくありません: {exc}") from None
+        settings = _settings()
         binding = _resolve(settings, role, args.body, args.trade)
         from identity.inject import make_hasher
 
         hashed = make_hasher(settings).hash_now(staff.password)
         asyncio.run(_store(settings, role, staff, hashed, binding))
     except InvalidInput as exc:
-        print(f"{PROG}: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
-    except BindingRefused as exc:
-        print(f"{PROG}: {_one_line(exc.message)}", file=sys.stderr)
-        return EXIT_INVALID
-    except LoginIdTaken as exc:
-        print(f"{PROG}: {exc.message}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(PROG, str(exc))
+    except (BindingRefused, LoginIdTaken) as exc:
+        return _invalid(PROG, exc.message)
     except (MasterUnavailable, PyMongoError, OSError) as exc:
         return _unavailable(PROG, exc)
     if args.generate_password:
@@ -241,17 +245,12 @@ def run_bind(argv: Sequence[str]) -> int:
     """``bind-user``: replace the binding of an existing staff account."""
     try:
         args = _bind_parser().parse_args(list(argv))
-        try:
-            settings = Settings()
-        except ValueError as exc:
-            raise InvalidInput(f"設定が正しくありません: {exc}") from None
+        settings = _settings()
         binding = asyncio.run(_rebind(settings, args.login_id, args))
     except InvalidInput as exc:
-        print(f"{BIND_PROG}: {_one_line(str(exc))}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(BIND_PROG, str(exc))
     except BindingRefused as exc:
-        print(f"{BIND_PROG}: {_one_line(exc.message)}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(BIND_PROG, exc.message)
     except AccountNotFound:
         print(f"{BIND_PROG}: 職員のアカウント {args.login_id} がありません", file=sys.stderr)
         return EXIT_INVALID
