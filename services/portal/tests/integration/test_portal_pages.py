@@ -419,7 +419,7 @@ async def test_results_show_the_current_judgement_its_history_and_the_current_no
     button = f'href="{base}/notices/RN-{REJUDGED}-2" download>結果通知書出力（PDF）'
     assert button in detail.text
     assert "更新履歴" in shown
-    wrapped = r'<div class="table-wrap">\s*<table[^>]*history.*?</table>'  # scrolls on a phone
+    wrapped = r'<div class="table-wrap"[^>]*>\s*<table[^>]*history.*?</table>'  # scrolls on a phone
     [history] = re.findall(wrapped, detail.text, re.S)
     row = text_of(history)
     assert "2026年12月10日" in row  # 16:30 UTC is the next day in Japan
