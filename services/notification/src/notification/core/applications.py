@@ -22,6 +22,7 @@ change these mails (the employer hears of them through ``rejudgements``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +36,7 @@ from shared_kernel.events.catalogue import (
 )
 
 Outcome = tuple["ApplicationMails", list[Envelope]]
+M = TypeVar("M", bound=BaseModel)
 RESULT_MAIL = "result_mail"
 NOTICES_MAIL = "notices_mail"
 
@@ -102,6 +104,12 @@ class ApplicationMails(Aggregate):
     notices_mail: Decided | None = None
 
 
+def taken(model: type[M], source: BaseModel, **values: Any) -> M:
+    """A ``model`` of the fields it shares with ``source`` (an event), ``values`` instead of
+    some of them."""
+    return model.model_validate({**source.model_dump(include=set(model.model_fields)), **values})
+
+
 def blank(application_id: str, employer_id: str) -> ApplicationMails:
     return ApplicationMails(
         id=application_id, application_id=application_id, employer_id=employer_id
@@ -124,17 +132,7 @@ def submitted(
             "application_date": event.application_date.isoformat(),
             "submitted_at": event.submitted_at,
             "fee_total_yen": event.fee_total_yen,
-            "lines": [
-                Line(
-                    line_id=line.line_id,
-                    worker_id=line.worker_id,
-                    worker_name=line.worker_name,
-                    trade=line.trade,
-                    requested_level=line.requested_level,
-                    fee_yen=line.fee_yen,
-                )
-                for line in event.lines
-            ],
+            "lines": [Line.model_validate(line, from_attributes=True) for line in event.lines],
         }
     )
     return decide(new, event_id, event_type, now), []
@@ -153,19 +151,7 @@ def judged(
     earlier = next((r for r in base.results if r.line_id == event.line_id), None)
     if earlier is not None and _at(earlier.judged_at) >= event.judged_at:
         return None  # the same result again, or an older one arriving late
-    result = Result(
-        line_id=event.line_id,
-        judgement_id=event.judgement_id,
-        worker_id=event.worker_id,
-        worker_name=event.worker_name,
-        trade=event.trade,
-        evaluation_body=event.evaluation_body,
-        requested_level=event.requested_level,
-        decision=event.decision,
-        eligible_level=event.eligible_level,
-        messages=list(event.messages),
-        judged_at=event.judged_at.isoformat(),
-    )
+    result = taken(Result, event, judged_at=event.judged_at.isoformat())
     results = [r for r in base.results if r.line_id != event.line_id] + [result]
     return decide(base.model_copy(update={"results": results}), event_id, event_type, now), []
 
@@ -180,13 +166,7 @@ def notice_generated(
     if event.sequence > 1:
         return None  # the notice of a re-judgement: no per-application mail
     base = doc or blank(event.application_id, event.employer_id)
-    notice = Notice(
-        line_id=event.line_id,
-        notice_id=event.notice_id,
-        judgement_id=event.judgement_id,
-        document_id=event.document_id,
-        generated_at=event.generated_at.isoformat(),
-    )
+    notice = taken(Notice, event, generated_at=event.generated_at.isoformat())
     earlier = next((n for n in base.notices if n.line_id == event.line_id), None)
     if earlier is not None and _at(earlier.generated_at) >= event.generated_at:
         return None

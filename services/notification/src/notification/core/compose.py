@@ -76,10 +76,7 @@ def account_activated(envelope: Envelope, links: Links) -> Draft:
     assert isinstance(event, UserActivated)
     context = {
         **_common(links),
-        "login_id": event.login_id,
-        "employer_name": event.employer_name,
-        "employer_id": event.employer_id,
-        "activated_at": event.activated_at,
+        **event.model_dump(include={"login_id", "employer_name", "employer_id", "activated_at"}),
         "login_url": links.login(),
     }
     to = (event.email,) if event.email.strip() else ()
@@ -91,13 +88,17 @@ def consent_granted(envelope: Envelope, links: Links) -> Draft:
     assert isinstance(event, ConsentGranted)
     context = {
         **_common(links),
-        "consent_id": event.consent_id,
-        "worker_id": event.worker_id,
-        "worker_name": event.worker_name,
-        "worker_name_kana": event.worker_name_kana,
-        "scopes": list(event.scopes),
-        "granted_at": event.granted_at,
-        "valid_until": event.valid_until,
+        **event.model_dump(
+            include={
+                "consent_id",
+                "worker_id",
+                "worker_name",
+                "worker_name_kana",
+                "scopes",
+                "granted_at",
+                "valid_until",
+            }
+        ),
         "consents_url": links.consents(),
     }
     return Draft(CONSENT_GRANTED, _trigger(envelope, event.employer_id), context)
@@ -108,10 +109,7 @@ def consent_rejected(envelope: Envelope, links: Links) -> Draft:
     assert isinstance(event, ConsentRejected)
     context = {
         **_common(links),
-        "consent_id": event.consent_id,
-        "worker_id": event.worker_id,
-        "reason": event.reason,
-        "rejected_at": event.rejected_at,
+        **event.model_dump(include={"consent_id", "worker_id", "reason", "rejected_at"}),
         "consents_url": links.consents(),
     }
     return Draft(CONSENT_REJECTED, _trigger(envelope, event.employer_id), context)
@@ -122,10 +120,9 @@ def application_received(envelope: Envelope, links: Links) -> Draft:
     assert isinstance(event, ApplicationSubmitted)
     context = {
         **_common(links),
-        "application_id": event.application_id,
-        "application_date": event.application_date,
-        "submitted_at": event.submitted_at,
-        "fee_total_yen": event.fee_total_yen,
+        **event.model_dump(
+            include={"application_id", "application_date", "submitted_at", "fee_total_yen"}
+        ),
         "lines": [line.model_dump(mode="json") for line in event.lines],
         "application_url": links.application(event.application_id),
     }
@@ -141,10 +138,9 @@ def draft_reminder(envelope: Envelope, links: Links) -> Draft:
     assert isinstance(event, ApplicationDraftReminder)
     context = {
         **_common(links),
-        "application_id": event.application_id,
-        "line_count": event.line_count,
-        "draft_created_at": event.draft_created_at,
-        "reminded_at": event.reminded_at,
+        **event.model_dump(
+            include={"application_id", "line_count", "draft_created_at", "reminded_at"}
+        ),
         "draft_url": links.application(event.application_id),
     }
     return Draft(DRAFT_REMINDER, _trigger(envelope, event.employer_id), context)

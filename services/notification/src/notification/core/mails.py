@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, Literal
@@ -135,16 +135,10 @@ def intent(
     mail = Mail(
         id=doc_id,
         template=template,
-        event_id=trigger.event_id,
-        event_type=trigger.event_type,
-        key=trigger.key,
-        employer_id=trigger.employer_id,
-        correlation_id=trigger.correlation_id,
+        **asdict(trigger),
+        **asdict(rendered),
         to=recipient,
         from_address=from_address,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
         message_id=message_id(doc_id, from_address),
         created_at=now,
         status=NO_RECIPIENT,

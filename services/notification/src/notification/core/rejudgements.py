@@ -26,12 +26,13 @@ nested element, and the digest is rewritten whole for every line of the run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from notification.core.applications import taken
 from shared_kernel.aggregate import Aggregate
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import JudgementCompletedV2, RejudgementPlanned
@@ -127,21 +128,7 @@ def blank(run_id: str, employer_id: str, now: datetime) -> Digest:
 
 def line_entry(event: JudgementCompletedV2) -> RejudgedLine:
     """What the mail needs of one re-judged line."""
-    return RejudgedLine(
-        line_id=event.line_id,
-        application_id=event.application_id,
-        judgement_id=event.judgement_id,
-        sequence=event.sequence,
-        worker_id=event.worker_id,
-        worker_name=event.worker_name,
-        trade=event.trade,
-        requested_level=event.requested_level,
-        decision=event.decision,
-        eligible_level=event.eligible_level,
-        previous_decision=event.previous_decision,
-        previous_eligible_level=event.previous_eligible_level,
-        judged_at=event.judged_at.isoformat(),
-    )
+    return taken(RejudgedLine, event, judged_at=event.judged_at.isoformat())
 
 
 def entries(doc: Digest) -> list[RejudgedLine]:
@@ -269,20 +256,9 @@ def _decide_if_complete(doc: Digest, arrival: Arrival) -> Digest:
 
 
 def _decided(doc: Digest, trigger: Arrival, cause: str) -> Digest:
-    decision = Decision(
-        event_id=trigger.event_id,
-        event_type=trigger.event_type,
-        correlation_id=trigger.correlation_id,
-        at=trigger.at,
-        cause=cause,
-        line_ids=[e.line_id for e in entries(doc)],
-    )
+    decision = Decision(**asdict(trigger), cause=cause, line_ids=[e.line_id for e in entries(doc)])
     return doc.model_copy(update={"status": DECIDED, "decision": decision})
 
 
 def _event(arrival: Arrival) -> LastEvent:
-    return LastEvent(
-        event_id=arrival.event_id,
-        event_type=arrival.event_type,
-        correlation_id=arrival.correlation_id,
-    )
+    return LastEvent.model_validate(arrival, from_attributes=True)
