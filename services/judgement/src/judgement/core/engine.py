@@ -50,6 +50,7 @@ __all__ = [
     "criteria_context",
     "evaluate",
     "evaluate_ccus",
+    "evaluate_in_context",
 ]
 
 
@@ -554,6 +555,26 @@ def evaluate_ccus(
 ) -> EvaluationResult:
     """``evaluate`` for any CCUS input (the §5 request's other fields given one by one)."""
     data = _inputs(ccus, master, trade, application_date, career_certification)
+    return _evaluated(data, ccus, requested_level)
+
+
+def evaluate_in_context(
+    ccus: CcusInput,
+    master: Master,
+    *,
+    trade: str,
+    requested_level: int,
+    application_date: date,
+    career_certification: CareerCertification | None = None,
+) -> tuple[EvaluationResult, Table, TreeContext]:
+    """``evaluate_ccus`` and ``criteria_context`` of the same inputs, computed once (the
+    outlook explains the result it reads)."""
+    data = _inputs(ccus, master, trade, application_date, career_certification)
+    ctx = TreeContext(data.quals.held, data.quals.not_counted, data.total)
+    return _evaluated(data, ccus, requested_level), data.table, ctx
+
+
+def _evaluated(data: _Inputs, ccus: CcusInput, requested_level: int) -> EvaluationResult:
     table = data.table
     total = data.total
     if not data.detailed:

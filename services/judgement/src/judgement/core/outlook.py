@@ -285,7 +285,8 @@ def outlook(
     except UnknownTrade as exc:
         return _not_judgeable(trade, exc.message_ja, None)
     try:
-        result: EvaluationResult = engine.evaluate_ccus(
+        # with the engine's own inputs: the table in force and the qualifications it found held
+        result, table, ctx = engine.evaluate_in_context(
             record,
             master,
             trade=found.name,
@@ -295,8 +296,6 @@ def outlook(
         )
     except CriteriaNotAvailable as exc:
         return _not_judgeable(found.name, exc.message_ja, found.bodies_ja())
-    # the engine's own inputs: the table in force and the qualifications it found held
-    table, ctx = engine.criteria_context(record, master, found.name, on, career_certification)
     settings = master.settings
     with_higher = on >= settings.supersedes_effective_from
     detailed = record.registration_type == engine.DETAILED
