@@ -20,7 +20,6 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
-    UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
 
@@ -52,20 +51,6 @@ class Samples:
                 employer_id=self.employer_id,
                 employer_name="株式会社髙﨑建設",
                 expires_at=expires_at,
-            ),
-            source="identity",
-        )
-
-    def provisional_v1(self) -> Envelope:
-        """A retired v1 event still in the topic (its sealed value is opaque here)."""
-        return Envelope(
-            UserProvisionallyRegistered(
-                login_id=self.login_id,
-                email=self.email,
-                employer_id=self.employer_id,
-                employer_name="株式会社髙﨑建設",
-                expires_at=datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
-                sealed_temporary_password="gAAAAA-a-sealed-value-from-before-issue-22",
             ),
             source="identity",
         )

@@ -40,7 +40,6 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     ResultNoticeGenerated,
     UserActivated,
-    UserProvisionallyRegistered,
 )
 from shared_kernel.labels import card_colour
 from shared_kernel.principal import Principal
@@ -82,7 +81,7 @@ class DocumentService:
     async def on_user(self, envelope: Envelope) -> None:
         """Keep the employer's name (printed on notices) from the identity events."""
         event = envelope.event
-        assert isinstance(event, UserProvisionallyRegistered | UserActivated)
+        assert isinstance(event, UserActivated)
 
         def remember(known: Employer | None) -> tuple[Employer, list[Envelope]] | None:
             if known is not None and known.employer_name == event.employer_name:

@@ -44,7 +44,6 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
-    UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
 
@@ -107,10 +106,9 @@ class NotificationService:
 
     async def on_provisionally_registered(self, envelope: Envelope) -> None:
         """The recipients' read model only: the activation link is mailed by identity
-        itself (v2 carries no secret; a v1 event still in the topic is read the same way and
-        its sealed password is ignored, never stored)."""
+        itself (v2 carries no secret; v1, retired in issue 22, is no longer consumed)."""
         event = envelope.event
-        assert isinstance(event, UserProvisionallyRegistered | UserProvisionallyRegisteredV2)
+        assert isinstance(event, UserProvisionallyRegisteredV2)
         change = partial(users.provisionally_registered, event, self.clock())
         await self.users.update(event.login_id, change, applied_event_id=envelope.id)
 

@@ -14,7 +14,6 @@ from shared_kernel.aggregate import Aggregate
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
     UserActivated,
-    UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
 
@@ -38,7 +37,7 @@ class User(Aggregate):
 
 
 def provisionally_registered(
-    event: UserProvisionallyRegistered | UserProvisionallyRegisteredV2,
+    event: UserProvisionallyRegisteredV2,
     now: datetime,
     user: User | None,
 ) -> Outcome | None:
@@ -55,7 +54,7 @@ def activated(event: UserActivated, now: datetime, user: User | None) -> Outcome
 
 
 def _known(
-    event: UserProvisionallyRegistered | UserProvisionallyRegisteredV2 | UserActivated,
+    event: UserProvisionallyRegisteredV2 | UserActivated,
     user: User | None,
     status: UserStatus,
     **times: datetime | None,

@@ -4,12 +4,10 @@ from document.core.service import DocumentService
 from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     UserActivated,
-    UserProvisionallyRegistered,
 )
 from shared_kernel.infra.kafka import EventConsumer
 
 
 def subscribe(consumer: EventConsumer, service: DocumentService) -> None:
-    consumer.handle(UserProvisionallyRegistered, service.on_user)
     consumer.handle(UserActivated, service.on_user)
     consumer.handle(JudgementCompletedV2, service.on_judgement)

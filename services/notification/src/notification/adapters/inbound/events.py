@@ -13,7 +13,6 @@ from shared_kernel.events.catalogue import (
     RejudgementPlanned,
     ResultNoticeGenerated,
     UserActivated,
-    UserProvisionallyRegistered,
     UserProvisionallyRegisteredV2,
 )
 from shared_kernel.infra.kafka import EventConsumer
@@ -21,8 +20,6 @@ from shared_kernel.infra.kafka import EventConsumer
 
 def subscribe(consumer: EventConsumer, service: NotificationService) -> None:
     consumer.handle(UserProvisionallyRegisteredV2, service.on_provisionally_registered)
-    # v1 (retired): events left in the topic update the read model; nothing is mailed
-    consumer.handle(UserProvisionallyRegistered, service.on_provisionally_registered)
     consumer.handle(UserActivated, service.on_activated)
     consumer.handle(ConsentGranted, service.on_consent_granted)
     consumer.handle(ConsentRejected, service.on_consent_rejected)
