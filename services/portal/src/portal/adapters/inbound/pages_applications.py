@@ -29,16 +29,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.deps import Portal, PortalDep
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
-)
 from portal.adapters.outbound.services import (
     NotFound,
     ServiceError,
@@ -49,7 +41,7 @@ from portal.adapters.outbound.services import (
 from portal.core.formatting import checked, doomed_lines, needs_preview, nested
 from portal.core.results import history_rows
 
-router = APIRouter(dependencies=[login_as("employer")])
+router = APIRouter(dependencies=[web.login_as("employer")])
 
 ADDRESS_FIELDS = ("postal_code", "prefecture", "city_address", "building", "addressee", "phone")
 DECLARATIONS = ("career_certified", "card_issuance_consented")
@@ -86,12 +78,12 @@ def address_body(values: dict[str, str], prefix: str) -> dict[str, str | None]:
 
 @router.get("/applications", summary="レベル判定代行申請の一覧", response_model=None)
 async def applications(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     found = await api.get("application", "/applications")
     drafts = [a for a in found if a.get("status") == "draft"]
     others = [a for a in found if a.get("status") != "draft"]
     workers = await api.get("application", "/workers")
-    return render(
+    return web.render(
         request,
         "applications.html",
         {"drafts": drafts, "applications": others, "worker_count": len(workers)},
@@ -100,9 +92,9 @@ async def applications(request: Request, portal: PortalDep) -> Response:
 
 @router.post("/applications", response_model=None)
 async def create(request: Request, portal: PortalDep) -> Response:
-    await checked_form(request)
-    created = await user_api(request, portal).post("application", "/applications", {})
-    return redirect(app_path(str(created["application_id"])))
+    await web.checked_form(request)
+    created = await web.user_api(request, portal).post("application", "/applications", {})
+    return web.redirect(app_path(str(created["application_id"])))
 
 
 def header_body(values: dict[str, str]) -> dict[str, Any]:
@@ -136,7 +128,7 @@ async def parent_page(
             if isinstance(line, dict)
         ],
     }
-    return render(
+    return web.render(
         request,
         "application.html",
         {
@@ -152,16 +144,16 @@ async def parent_page(
 
 @router.get("/applications/{application_id}", summary="代行申請（親画面）", response_model=None)
 async def application_page(request: Request, portal: PortalDep, application_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     return await parent_page(request, api, await application_of(api, application_id))
 
 
 @router.post("/applications/{application_id}", response_model=None)
 async def save_header(request: Request, portal: PortalDep, application_id: str) -> Response:
     """保存 / 技能者追加 / 確認画面へ: the header is saved first in every case."""
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     action = values.pop("action", "save")
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     reply = await api.call(
         "application", "PATCH", app_path(application_id), json=header_body(values)
     )
@@ -179,33 +171,33 @@ async def save_header(request: Request, portal: PortalDep, application_id: str) 
             status_code=failure.status,
         )
     if action == "add_line":
-        return redirect(app_path(application_id, "/lines/new"))
+        return web.redirect(app_path(application_id, "/lines/new"))
     if action == "confirm":
         await preview_missing(request, api, application_id)
-        return redirect(app_path(application_id, "/confirm"))
-    session_of(request).add_flash(
+        return web.redirect(app_path(application_id, "/confirm"))
+    web.session_of(request).add_flash(
         "success", "カード送付先と表明を保存しました（まだ申請は完了していません）。"
     )
-    return redirect(app_path(application_id))
+    return web.redirect(app_path(application_id))
 
 
 @router.post("/applications/{application_id}/delete", response_model=None)
 async def delete_draft(request: Request, portal: PortalDep, application_id: str) -> Response:
-    await checked_form(request)
-    await user_api(request, portal).delete("application", app_path(application_id))
-    session_of(request).add_flash("success", f"下書き {application_id} を削除しました。")
-    return redirect("/applications")
+    await web.checked_form(request)
+    await web.user_api(request, portal).delete("application", app_path(application_id))
+    web.session_of(request).add_flash("success", f"下書き {application_id} を削除しました。")
+    return web.redirect("/applications")
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=None)
 async def withdraw(request: Request, portal: PortalDep, application_id: str) -> Response:
-    values = text_fields(await checked_form(request))
-    api = user_api(request, portal)
+    values = web.text_fields(await web.checked_form(request))
+    api = web.user_api(request, portal)
     reason = values.get("reason", "").strip() or None
     reply = await api.call(
         "application", "POST", app_path(application_id, "/withdraw"), json={"reason": reason}
     )
-    session = session_of(request)
+    session = web.session_of(request)
     if not reply.ok:
         failure = error_of("application", reply)
         if not isinstance(failure, ServiceError):
@@ -213,7 +205,7 @@ async def withdraw(request: Request, portal: PortalDep, application_id: str) -> 
         session.add_flash("error", failure.message)
     else:
         session.add_flash("success", f"申請 {application_id} を取り下げました。")
-    return redirect(app_path(application_id))
+    return web.redirect(app_path(application_id))
 
 
 # --- the worker line -----------------------------------------------------------------------
@@ -294,7 +286,7 @@ async def line_page(
             prefill = None
     if line is not None and line.get("career_prefill"):
         prefill = prefill or {"career_period": line["career_prefill"]}
-    return render(
+    return web.render(
         request,
         "application_line.html",
         {
@@ -331,10 +323,10 @@ async def new_line(
 ) -> Response:
     """``worker_id``, ``trade`` and ``level`` preselect the form (レベル診断's 「代行申請に追加」:
     the worker, the 分野 and the level reachable today); the employer still confirms them."""
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     if not application.get("editable"):
-        return redirect(app_path(application_id))
+        return web.redirect(app_path(application_id))
     values = address_values(application.get("delivery_address"), "delivery_address")
     values["worker_id"] = worker_id
     values["trade"] = trade
@@ -353,9 +345,9 @@ async def new_line(
 async def _save_line(
     request: Request, portal: Portal, application_id: str, line_id: str | None
 ) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     action = values.pop("action", "save")
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     line = None
     if line_id is not None:
@@ -399,7 +391,7 @@ async def _save_line(
             status_code=failure.status,
         )
     saved = json_of("application", reply)
-    session = session_of(request)
+    session = web.session_of(request)
     verb = "追加しました" if line_id is None else "変更しました"
     session.add_flash(
         "success",
@@ -408,7 +400,7 @@ async def _save_line(
     )
     for warning in saved.get("warnings", []):
         session.add_flash("warning", str(warning.get("message", "")))
-    return redirect(app_path(application_id, f"#line-{saved.get('line_id', '')}"))
+    return web.redirect(app_path(application_id, f"#line-{saved.get('line_id', '')}"))
 
 
 @router.post("/applications/{application_id}/lines", response_model=None)
@@ -424,13 +416,13 @@ async def add_line(request: Request, portal: PortalDep, application_id: str) -> 
 async def edit_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     line = next((x for x in application.get("lines", []) if x.get("line_id") == line_id), None)
     if line is None:
         raise NotFound("該当する技能者の明細がありません。")
     if not application.get("editable"):
-        return redirect(app_path(application_id))
+        return web.redirect(app_path(application_id))
     values = line_values(line)
     if not line.get("delivery_address"):
         values.update(address_values(application.get("delivery_address"), "delivery_address"))
@@ -448,20 +440,20 @@ async def replace_line(
 async def remove_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    await checked_form(request)
-    await user_api(request, portal).delete(
+    await web.checked_form(request)
+    await web.user_api(request, portal).delete(
         "application", app_path(application_id, f"/lines/{quote(line_id, safe='')}")
     )
-    session_of(request).add_flash("success", "技能者の明細を削除しました。")
-    return redirect(app_path(application_id))
+    web.session_of(request).add_flash("success", "技能者の明細を削除しました。")
+    return web.redirect(app_path(application_id))
 
 
 @router.post("/applications/{application_id}/lines/{line_id}/preview", response_model=None)
 async def preview_line(
     request: Request, portal: PortalDep, application_id: str, line_id: str
 ) -> Response:
-    await checked_form(request)
-    api = user_api(request, portal)
+    await web.checked_form(request)
+    api = web.user_api(request, portal)
     reply = await api.call(
         "application",
         "POST",
@@ -471,8 +463,8 @@ async def preview_line(
         failure = error_of("application", reply)
         if not isinstance(failure, ServiceError):
             raise failure
-        session_of(request).add_flash("warning", failure.message)
-    return redirect(app_path(application_id, f"#line-{line_id}"))
+        web.session_of(request).add_flash("warning", failure.message)
+    return web.redirect(app_path(application_id, f"#line-{line_id}"))
 
 
 async def preview_lines(
@@ -494,7 +486,7 @@ async def preview_lines(
             failure = error_of("application", reply)
             if not isinstance(failure, ServiceError):
                 raise failure
-            session_of(request).add_flash(
+            web.session_of(request).add_flash(
                 "warning", f"{line.get('worker_name', '')}さん：{failure.message}"
             )
 
@@ -507,9 +499,9 @@ async def preview_missing(request: Request, api: UserApi, application_id: str) -
 
 @router.post("/applications/{application_id}/preview", response_model=None)
 async def preview_all(request: Request, portal: PortalDep, application_id: str) -> Response:
-    await checked_form(request)
-    await preview_lines(request, user_api(request, portal), application_id)
-    return redirect(app_path(application_id, "#lines"))
+    await web.checked_form(request)
+    await preview_lines(request, web.user_api(request, portal), application_id)
+    return web.redirect(app_path(application_id, "#lines"))
 
 
 # --- confirmation, submission, completion --------------------------------------------------
@@ -554,7 +546,7 @@ async def confirm_page(
         )
         if not header_errors and not line_errors:
             header_errors = [failure.message]
-    return render(
+    return web.render(
         request,
         "application_confirm.html",
         {
@@ -580,21 +572,21 @@ async def confirm_page(
     "/applications/{application_id}/confirm", summary="代行申請（確認画面）", response_model=None
 )
 async def confirm(request: Request, portal: PortalDep, application_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") != "draft":
-        return redirect(app_path(application_id, "/done"))
+        return web.redirect(app_path(application_id, "/done"))
     return await confirm_page(request, api, application)
 
 
 @router.post("/applications/{application_id}/submit", response_model=None)
 async def submit(request: Request, portal: PortalDep, application_id: str) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     key = values.get("idempotency_key", "").strip() or str(uuid.uuid4())
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") != "draft":
-        return redirect(app_path(application_id, "/done"))
+        return web.redirect(app_path(application_id, "/done"))
     if not application.get("lines"):
         return await confirm_page(
             request,
@@ -628,22 +620,22 @@ async def submit(request: Request, portal: PortalDep, application_id: str) -> Re
             raise failure
         application = await application_of(api, application_id)
         if application.get("status") != "draft":  # submitted meanwhile (another tab)
-            return redirect(app_path(application_id, "/done"))
+            return web.redirect(app_path(application_id, "/done"))
         return await confirm_page(
             request, api, application, failure=failure, status_code=failure.status
         )
-    return redirect(app_path(application_id, "/done"))
+    return web.redirect(app_path(application_id, "/done"))
 
 
 @router.post("/applications/{application_id}/drop-rejected", response_model=None)
 async def drop_rejected(request: Request, portal: PortalDep, application_id: str) -> Response:
     """「見込みのない技能者を外す」: the lines that will certainly be rejected leave the draft
     (the application service's ``DELETE …/lines/{line}``); the confirm page again."""
-    await checked_form(request)
-    api = user_api(request, portal)
+    await web.checked_form(request)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     if not application.get("editable"):
-        return redirect(app_path(application_id))
+        return web.redirect(app_path(application_id))
     dropped = []
     for line in doomed_lines(application, None):
         line_id = str(line.get("line_id"))
@@ -652,20 +644,20 @@ async def drop_rejected(request: Request, portal: PortalDep, application_id: str
         )
         dropped.append(f"{line.get('worker_name', '')}さん")
     if dropped:
-        session_of(request).add_flash(
+        web.session_of(request).add_flash(
             "success",
             f"不承認となる見込みの技能者（{'、'.join(dropped)}）を代行申請から外しました。"
             "申請はまだ完了していません。",
         )
-    return redirect(app_path(application_id, "/confirm"))
+    return web.redirect(app_path(application_id, "/confirm"))
 
 
 @router.get(
     "/applications/{application_id}/done", summary="代行申請（申請完了）", response_model=None
 )
 async def done(request: Request, portal: PortalDep, application_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     application = await application_of(api, application_id)
     if application.get("status") == "draft":
-        return redirect(app_path(application_id, "/confirm"))
-    return render(request, "application_done.html", {"application": application})
+        return web.redirect(app_path(application_id, "/confirm"))
+    return web.render(request, "application_done.html", {"application": application})

@@ -15,16 +15,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.deps import PortalDep
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
-)
 from portal.adapters.outbound.services import (
     Forbidden,
     NotFound,
@@ -80,9 +72,11 @@ async def draft_banner(api: UserApi) -> dict[str, Any]:
     return {"drafts": drafts, "drafts_unknown": False}
 
 
-@router.get("/menu", summary="メニュー", response_model=None, dependencies=[login_as("employer")])
+@router.get(
+    "/menu", summary="メニュー", response_model=None, dependencies=[web.login_as("employer")]
+)
 async def menu(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     context = await draft_banner(api)
     try:
         consents = await api.get("consent", "/consents")
@@ -93,7 +87,7 @@ async def menu(request: Request, portal: PortalDep) -> Response:
         }
     except (ServiceUnavailable, ServiceError):
         context["consent_counts"] = None
-    return render(request, "menu.html", context)
+    return web.render(request, "menu.html", context)
 
 
 # --- 個人情報利用申請 ------------------------------------------------------------------------
@@ -115,7 +109,7 @@ async def consent_page(
     status_code: int = 200,
 ) -> Response:
     consents = await api.get("consent", "/consents")
-    return render(
+    return web.render(
         request,
         "consents.html",
         {
@@ -125,7 +119,7 @@ async def consent_page(
             "worker_rows": max(1, min(worker_rows, MAX_ROWS)),
             "consent_items": CONSENT_ITEMS,
             "consents": sorted(consents, key=lambda c: c.get("submitted_at") or "", reverse=True),
-            "employer_id": session_of(request).employer_id,
+            "employer_id": web.session_of(request).employer_id,
         },
         status_code=status_code,
     )
@@ -135,10 +129,10 @@ async def consent_page(
     "/consents",
     summary="個人情報利用申請",
     response_model=None,
-    dependencies=[login_as("employer")],
+    dependencies=[web.login_as("employer")],
 )
 async def consents(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     profile = await api.get("identity", "/employers/me")
     return await consent_page(request, api, employer_defaults(profile), 1)
 
@@ -159,12 +153,12 @@ def renumbered(values: dict[str, str], workers: list[dict[str, str]]) -> dict[st
     return kept
 
 
-@router.post("/consents", response_model=None, dependencies=[login_as("employer")])
+@router.post("/consents", response_model=None, dependencies=[web.login_as("employer")])
 async def file_consents(request: Request, portal: PortalDep) -> Response:
-    form = await checked_form(request)
-    values = text_fields(form)
+    form = await web.checked_form(request)
+    values = web.text_fields(form)
     action = values.pop("action", "submit")
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     body, workers = application_body(values)
     if action == "add_worker":
         count = len(workers) + 1
@@ -199,7 +193,7 @@ async def file_consents(request: Request, portal: PortalDep) -> Response:
             status_code=failure.status,
         )
     result = json_of("consent", reply)
-    session = session_of(request)
+    session = web.session_of(request)
     names = "、".join(c.get("worker_name", "") for c in result.get("consents", []))
     session.add_flash(
         "success",
@@ -208,7 +202,7 @@ async def file_consents(request: Request, portal: PortalDep) -> Response:
     )
     for warning in result.get("warnings", []):
         session.add_flash("warning", str(warning.get("message", "")))
-    return redirect("/consents#consent-list")
+    return web.redirect("/consents#consent-list")
 
 
 async def blank_form(
@@ -258,10 +252,10 @@ def pdf_response(data: bytes, filename: str, fallback: str) -> Response:
 @router.get(
     "/consents/{consent_id}/consent-form.pdf",
     summary="個人情報利用同意書（記入用）",
-    dependencies=[login_as("employer")],
+    dependencies=[web.login_as("employer")],
 )
 async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     detail = await api.get("consent", f"/consents/{quote(consent_id, safe='')}")
     body = detail.get("consent_form_request") or {}
     reply = await api.call("document", "POST", "/consent-forms", json=body)
@@ -274,18 +268,20 @@ async def consent_form_pdf(request: Request, portal: PortalDep, consent_id: str)
 
 
 @router.post(
-    "/consents/{consent_id}/signed-form", response_model=None, dependencies=[login_as("employer")]
+    "/consents/{consent_id}/signed-form",
+    response_model=None,
+    dependencies=[web.login_as("employer")],
 )
 async def upload_signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    form = await checked_form(request)
-    session = session_of(request)
-    api = user_api(request, portal)
+    form = await web.checked_form(request)
+    session = web.session_of(request)
+    api = web.user_api(request, portal)
     failed = f"/consents?upload_error={quote(consent_id, safe='')}#consent-{consent_id}"
 
     async def refuse(message: str) -> Response:
         """The error names the worker row it belongs to (the list has one form per row)."""
         session.add_flash("error", f"{await row_name(api, consent_id)}：{message}")
-        return redirect(failed)
+        return web.redirect(failed)
 
     upload = form.get("signed_form")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -319,7 +315,7 @@ async def upload_signed_form(request: Request, portal: PortalDep, consent_id: st
     else:
         message += "審査が完了するまでお待ちください。"
     session.add_flash("success", message)
-    return redirect(f"/consents#consent-{consent_id}")
+    return web.redirect(f"/consents#consent-{consent_id}")
 
 
 async def row_name(api: UserApi, consent_id: str) -> str:
@@ -336,10 +332,10 @@ async def row_name(api: UserApi, consent_id: str) -> str:
 @router.get(
     "/consents/{consent_id}/signed-form",
     summary="署名済み同意書のダウンロード",
-    dependencies=[login_as("employer", "evaluator")],
+    dependencies=[web.login_as("employer", "evaluator")],
 )
 async def signed_form(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     reply = await api.call("consent", "GET", f"/consents/{quote(consent_id, safe='')}/signed-form")
     if not reply.ok:
         raise error_of("consent", reply)

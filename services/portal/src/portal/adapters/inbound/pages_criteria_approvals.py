@@ -13,23 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_criteria import APPROVER, call, problems_of, q
 from portal.adapters.inbound.pages_criteria_drafts import catalogue, impact_of
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
-)
 from portal.adapters.outbound.services import ServiceError
 from portal.core import criteria as core
 from shared_kernel.time import JST
 
-router = APIRouter(dependencies=[login_as(APPROVER)])
+router = APIRouter(dependencies=[web.login_as(APPROVER)])
 INLINE = ("own_draft", "publication_busy")
 APPROVE_FIELDS = {
     "reason_required": "reason",
@@ -45,7 +37,7 @@ def _today() -> str:
 
 @router.get("/criteria/approvals", summary="承認待ちの下書き", response_model=None)
 async def queue(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     submitted = await call(api, "GET", "/criteria/drafts", params={"status": "submitted"})
     submitted.sort(key=lambda d: str(d.get("submitted_at") or ""))
     decided = await call(api, "GET", "/criteria/drafts", params={"status": "approved"})
@@ -53,7 +45,7 @@ async def queue(request: Request, portal: PortalDep) -> Response:
     recent = sorted(
         [*decided, *returned], key=lambda d: str(d.get("decided_at") or ""), reverse=True
     )[:10]
-    return render(request, "criteria_approvals.html", {"queue": submitted, "recent": recent})
+    return web.render(request, "criteria_approvals.html", {"queue": submitted, "recent": recent})
 
 
 async def _approval_page(
@@ -66,7 +58,7 @@ async def _approval_page(
     problems: list[dict[str, Any]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     draft = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}")
     diff = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}/diff")
     impact = await impact_of(api, draft_id)
@@ -74,7 +66,7 @@ async def _approval_page(
     defaults = {"effective_from": max(str(draft.get("effective_from") or ""), _today())}
     if draft.get("corrects"):
         defaults["effective_from"] = str(draft.get("effective_from") or "")
-    return render(
+    return web.render(
         request,
         "criteria_approval.html",
         {
@@ -122,8 +114,8 @@ def _refusal(
 
 @router.post("/criteria/approvals/{draft_id}/approve", response_model=None)
 async def approve(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    values = text_fields(await checked_form(request))
-    api = user_api(request, portal)
+    values = web.text_fields(await web.checked_form(request))
+    api = web.user_api(request, portal)
     body: dict[str, Any] = {
         "reason": values.get("reason", ""),
         "rejudge": values.get("rejudge") == "on",
@@ -147,7 +139,7 @@ async def approve(request: Request, portal: PortalDep, draft_id: str) -> Respons
     name = core.version_name(
         version.get("trade"), version.get("effective_from"), version.get("revision")
     )
-    flash = session_of(request).add_flash
+    flash = web.session_of(request).add_flash
     flash("success", f"{name}を承認し、公開しました。この基準で判定されます。")
     rejudge = done.get("rejudge")
     if isinstance(rejudge, dict):
@@ -166,13 +158,13 @@ async def approve(request: Request, portal: PortalDep, draft_id: str) -> Respons
                 f"再判定を開始しました：対象 {rejudge.get('selected', 0)}件"
                 f"（対象外 {skipped or 0}件、事業者 {rejudge.get('employers', 0)}社）。",
             )
-    return redirect(f"/criteria/trades/{q(str(version.get('trade') or draft.get('trade')))}")
+    return web.redirect(f"/criteria/trades/{q(str(version.get('trade') or draft.get('trade')))}")
 
 
 @router.post("/criteria/approvals/{draft_id}/return", response_model=None)
 async def return_draft(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    values = text_fields(await checked_form(request))
-    api = user_api(request, portal)
+    values = web.text_fields(await web.checked_form(request))
+    api = web.user_api(request, portal)
     try:
         await call(
             api,
@@ -188,5 +180,7 @@ async def return_draft(request: Request, portal: PortalDep, draft_id: str) -> Re
         return await _approval_page(
             request, portal, draft_id, values, errors, loose, problems, failure.status
         )
-    session_of(request).add_flash("success", "下書きを差し戻しました。作成者に理由が表示されます。")
-    return redirect("/criteria/approvals")
+    web.session_of(request).add_flash(
+        "success", "下書きを差し戻しました。作成者に理由が表示されます。"
+    )
+    return web.redirect("/criteria/approvals")

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.body_limit import CRITERIA_YAML_BYTES
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_criteria import (
@@ -26,15 +27,6 @@ from portal.adapters.inbound.pages_criteria import (
     call,
     problems_of,
     q,
-)
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
 )
 from portal.adapters.outbound.services import Forbidden, ServiceError, UserApi, error_of
 from portal.core import criteria as core
@@ -72,16 +64,16 @@ async def search_results(api: UserApi, form: core.TableForm) -> dict[str, list[d
     "/criteria/drafts",
     summary="判定基準の下書き一覧",
     response_model=None,
-    dependencies=[login_as(*STAFF)],
+    dependencies=[web.login_as(*STAFF)],
 )
 async def draft_list(
     request: Request, portal: PortalDep, trade: str = "", status: str = ""
 ) -> Response:
     statuses = core.DRAFT_STATUS_JA
     params = {"trade": trade or None, "status": status if status in statuses else None}
-    drafts = await call(user_api(request, portal), "GET", "/criteria/drafts", params=params)
+    drafts = await call(web.user_api(request, portal), "GET", "/criteria/drafts", params=params)
     drafts.sort(key=lambda d: str(d.get("updated_at") or ""), reverse=True)
-    return render(
+    return web.render(
         request,
         "criteria_drafts.html",
         {"drafts": drafts, "trade": trade, "status": params["status"] or "", "statuses": statuses},
@@ -100,7 +92,7 @@ async def _new_form(
     form_errors: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     detail = await call(api, "GET", f"/criteria/trades/{q(trade)}")
     if detail.get("pending_drafts") is None:  # not one of the editor's 分野
         raise Forbidden(f"分野「{detail['trade']}」の基準を扱う権限がありません（担当分野のみ）。")
@@ -111,7 +103,7 @@ async def _new_form(
         "start": "copy" if detail.get("version") else "empty",
         "corrects": next((v["version_id"] for v in latest if v.get("in_force")), ""),
     }
-    return render(
+    return web.render(
         request,
         "criteria_draft_new.html",
         {
@@ -129,19 +121,19 @@ async def _new_form(
     "/criteria/drafts/new",
     summary="下書きの作成",
     response_model=None,
-    dependencies=[login_as(EDITOR)],
+    dependencies=[web.login_as(EDITOR)],
 )
 async def new_draft_form(request: Request, portal: PortalDep, trade: str = "") -> Response:
     if not trade:
-        return redirect("/criteria/trades")
+        return web.redirect("/criteria/trades")
     return await _new_form(request, portal, trade)
 
 
-@router.post("/criteria/drafts/new", response_model=None, dependencies=[login_as(EDITOR)])
+@router.post("/criteria/drafts/new", response_model=None, dependencies=[web.login_as(EDITOR)])
 async def new_draft(request: Request, portal: PortalDep) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     trade = values.get("trade", "")
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     body: dict[str, Any] = {"trade": trade, "table": {}, "new_qualifications": []}
     source: str | None = None
     if values.get("kind") == "correction":
@@ -181,10 +173,10 @@ async def new_draft(request: Request, portal: PortalDep) -> Response:
         elif not errors:
             loose.insert(0, failure.message)
         return await _new_form(request, portal, trade, values, errors, loose, failure.status)
-    session_of(request).add_flash(
+    web.session_of(request).add_flash(
         "success", f"下書き（{draft['draft_id']}）を作成しました。内容を入力して保存してください。"
     )
-    return redirect(f"/criteria/drafts/{q(draft['draft_id'])}")
+    return web.redirect(f"/criteria/drafts/{q(draft['draft_id'])}")
 
 
 # --- YAML upload ------------------------------------------------------------------------------
@@ -194,28 +186,28 @@ async def new_draft(request: Request, portal: PortalDep) -> Response:
     "/criteria/drafts/upload",
     summary="判定基準の表（YAML）のアップロード",
     response_model=None,
-    dependencies=[login_as(EDITOR)],
+    dependencies=[web.login_as(EDITOR)],
 )
 async def upload_form(request: Request) -> Response:
-    return render(request, "criteria_upload.html", {"limit": CRITERIA_YAML_BYTES})
+    return web.render(request, "criteria_upload.html", {"limit": CRITERIA_YAML_BYTES})
 
 
-@router.post("/criteria/drafts/upload", response_model=None, dependencies=[login_as(EDITOR)])
+@router.post("/criteria/drafts/upload", response_model=None, dependencies=[web.login_as(EDITOR)])
 async def upload(request: Request, portal: PortalDep) -> Response:
-    form = await checked_form(request)
+    form = await web.checked_form(request)
     upload_file = form.get("file")
     context: dict[str, Any] = {"limit": CRITERIA_YAML_BYTES}
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         context["form_errors"] = ["アップロードするファイル（YAML）を選んでください。"]
-        return render(request, "criteria_upload.html", context, status_code=422)
+        return web.render(request, "criteria_upload.html", context, status_code=422)
     data = await upload_file.read(CRITERIA_YAML_BYTES + 1)
     context["filename"] = upload_file.filename
     if len(data) > CRITERIA_YAML_BYTES:
         context["form_errors"] = ["アップロードできるファイルは1MBまでです。"]
-        return render(request, "criteria_upload.html", context, status_code=413)
+        return web.render(request, "criteria_upload.html", context, status_code=413)
     try:
         draft = await call(
-            user_api(request, portal),
+            web.user_api(request, portal),
             "POST",
             "/criteria/drafts/upload",
             content=data,
@@ -224,13 +216,13 @@ async def upload(request: Request, portal: PortalDep) -> Response:
     except ServiceError as failure:
         context["form_errors"] = [failure.message]
         context["problems"] = problems_of(failure)
-        return render(request, "criteria_upload.html", context, status_code=failure.status)
-    session_of(request).add_flash(
+        return web.render(request, "criteria_upload.html", context, status_code=failure.status)
+    web.session_of(request).add_flash(
         "success",
         f"「{upload_file.filename}」から下書き（{draft['draft_id']}）を作成しました。"
         "内容を確認してください。",
     )
-    return redirect(f"/criteria/drafts/{q(draft['draft_id'])}")
+    return web.redirect(f"/criteria/drafts/{q(draft['draft_id'])}")
 
 
 # --- 下書き（入力フォーム） ---------------------------------------------------------------------
@@ -249,8 +241,8 @@ async def _draft_page(
     unsaved: bool = False,
     status_code: int = 200,
 ) -> Response:
-    session = session_of(request)
-    api = user_api(request, portal)
+    session = web.session_of(request)
+    api = web.user_api(request, portal)
     editable = session.role == EDITOR and draft.get("status") in EDITABLE
     known = await catalogue(api, form)
     errors, loose = core.place_problems(problems or [], form)
@@ -275,7 +267,7 @@ async def _draft_page(
     if stale:
         context["stale_levels"] = core.levels_view(stale.get("table") or {}, known)
         context["mine_levels"] = core.levels_view(form.table(), known)
-    return render(request, "criteria_draft.html", context, status_code=status_code)
+    return web.render(request, "criteria_draft.html", context, status_code=status_code)
 
 
 async def _draft(api: UserApi, draft_id: str) -> dict[str, Any]:
@@ -287,18 +279,20 @@ async def _draft(api: UserApi, draft_id: str) -> dict[str, Any]:
     "/criteria/drafts/{draft_id}",
     summary="判定基準の下書き",
     response_model=None,
-    dependencies=[login_as(*STAFF)],
+    dependencies=[web.login_as(*STAFF)],
 )
 async def draft_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    draft = await _draft(user_api(request, portal), draft_id)
+    draft = await _draft(web.user_api(request, portal), draft_id)
     form = core.TableForm.from_draft(draft)
     return await _draft_page(request, portal, draft, form, problems=draft.get("problems") or [])
 
 
-@router.post("/criteria/drafts/{draft_id}", response_model=None, dependencies=[login_as(EDITOR)])
+@router.post(
+    "/criteria/drafts/{draft_id}", response_model=None, dependencies=[web.login_as(EDITOR)]
+)
 async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    fields = text_fields(await checked_form(request))
-    api = user_api(request, portal)
+    fields = web.text_fields(await web.checked_form(request))
+    api = web.user_api(request, portal)
     draft = await _draft(api, draft_id)
     form = core.TableForm.from_fields(fields)
     action = fields.get("action") or "refresh"
@@ -342,10 +336,10 @@ async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Resp
             unsaved=True,
             status_code=failure.status,
         )
-    flash = session_of(request).add_flash
+    flash = web.session_of(request).add_flash
     if action != "submit":
         flash("success", f"下書きを保存しました（版{saved.get('version')}）。")
-        return redirect(path)
+        return web.redirect(path)
     try:
         await call(api, "POST", f"{path}/submit")
     except ServiceError as failure:
@@ -359,15 +353,15 @@ async def draft_post(request: Request, portal: PortalDep, draft_id: str) -> Resp
             status_code=failure.status,
         )
     flash("success", "下書きを保存し、承認を依頼しました。承認者の確認をお待ちください。")
-    return redirect(path)
+    return web.redirect(path)
 
 
 @router.post(
-    "/criteria/drafts/{draft_id}/withdraw", response_model=None, dependencies=[login_as(EDITOR)]
+    "/criteria/drafts/{draft_id}/withdraw", response_model=None, dependencies=[web.login_as(EDITOR)]
 )
 async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    values = text_fields(await checked_form(request))
-    api = user_api(request, portal)
+    values = web.text_fields(await web.checked_form(request))
+    api = web.user_api(request, portal)
     path = f"/criteria/drafts/{q(draft_id)}"
     if values.get("confirm") != "yes":
         draft = await _draft(api, draft_id)
@@ -383,10 +377,10 @@ async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Respon
     try:
         await call(api, "POST", f"{path}/withdraw")
     except ServiceError as failure:
-        session_of(request).add_flash("error", failure.message)
-        return redirect(path)
-    session_of(request).add_flash("success", "下書きを取り下げました。")
-    return redirect(path)
+        web.session_of(request).add_flash("error", failure.message)
+        return web.redirect(path)
+    web.session_of(request).add_flash("success", "下書きを取り下げました。")
+    return web.redirect(path)
 
 
 # --- 差分 ---------------------------------------------------------------------------------------
@@ -396,13 +390,13 @@ async def withdraw(request: Request, portal: PortalDep, draft_id: str) -> Respon
     "/criteria/drafts/{draft_id}/diff",
     summary="下書きと公開中の版の差分",
     response_model=None,
-    dependencies=[login_as(*STAFF)],
+    dependencies=[web.login_as(*STAFF)],
 )
 async def diff_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     draft = await _draft(api, draft_id)
     diff = await call(api, "GET", f"/criteria/drafts/{q(draft_id)}/diff")
-    return render(
+    return web.render(
         request,
         "criteria_diff.html",
         {
@@ -434,14 +428,14 @@ async def impact_of(api: UserApi, draft_id: str) -> dict[str, Any] | None:
     "/criteria/drafts/{draft_id}/impact",
     summary="影響確認",
     response_model=None,
-    dependencies=[login_as(*STAFF)],
+    dependencies=[web.login_as(*STAFF)],
 )
 async def impact_page(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     draft = await _draft(api, draft_id)
     impact = await impact_of(api, draft_id)
     running = impact is not None and impact.get("status") in ("queued", "running")
-    return render(
+    return web.render(
         request,
         "criteria_impact.html",
         {
@@ -455,35 +449,37 @@ async def impact_page(request: Request, portal: PortalDep, draft_id: str) -> Res
 
 
 @router.post(
-    "/criteria/drafts/{draft_id}/impact", response_model=None, dependencies=[login_as(*STAFF)]
+    "/criteria/drafts/{draft_id}/impact", response_model=None, dependencies=[web.login_as(*STAFF)]
 )
 async def impact_start(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    await checked_form(request)
+    await web.checked_form(request)
     path = f"/criteria/drafts/{q(draft_id)}/impact"
     try:
         await call(
-            user_api(request, portal),
+            web.user_api(request, portal),
             "POST",
             path,
             inline=("impact_unavailable", "draft_not_usable", "publication_busy"),
         )
     except ServiceError as failure:
-        session_of(request).add_flash("error", f"影響確認を開始できませんでした。{failure.message}")
-        return redirect(path)
-    session_of(request).add_flash(
+        web.session_of(request).add_flash(
+            "error", f"影響確認を開始できませんでした。{failure.message}"
+        )
+        return web.redirect(path)
+    web.session_of(request).add_flash(
         "info", "影響確認を開始しました。完了までこの画面でお待ちください。"
     )
-    return redirect(path)
+    return web.redirect(path)
 
 
 @router.get(
     "/criteria/drafts/{draft_id}/impact.csv",
     summary="影響確認の結果（CSV）",
     response_model=None,
-    dependencies=[login_as(*STAFF)],
+    dependencies=[web.login_as(*STAFF)],
 )
 async def impact_csv(request: Request, portal: PortalDep, draft_id: str) -> Response:
-    reply = await user_api(request, portal).call(
+    reply = await web.user_api(request, portal).call(
         JUDGEMENT,
         "GET",
         f"/criteria/drafts/{q(draft_id)}/impact.csv",
@@ -492,8 +488,8 @@ async def impact_csv(request: Request, portal: PortalDep, draft_id: str) -> Resp
     if not reply.ok:
         failure = error_of(JUDGEMENT, reply)
         if isinstance(failure, ServiceError):
-            session_of(request).add_flash("error", failure.message)
-            return redirect(f"/criteria/drafts/{q(draft_id)}/impact")
+            web.session_of(request).add_flash("error", failure.message)
+            return web.redirect(f"/criteria/drafts/{q(draft_id)}/impact")
         raise failure
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "", draft_id)
     return Response(

@@ -16,17 +16,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_ops import SERVICE_JA
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
-)
 from portal.adapters.outbound.services import (
     NotFound,
     PortalError,
@@ -36,7 +28,7 @@ from portal.adapters.outbound.services import (
     json_of,
 )
 
-router = APIRouter(dependencies=[login_as("operator")])
+router = APIRouter(dependencies=[web.login_as("operator")])
 CONSUMERS = ("consent", "application", "judgement", "notification", "document")
 
 
@@ -66,7 +58,7 @@ LetterDep = Annotated[Letter, Depends()]
 
 @router.get("/ops/dead-letters", summary="デッドレター一覧", response_model=None)
 async def dead_letters(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     rows: list[dict[str, Any]] = []
     unreachable: list[str] = []
     for service in CONSUMERS:
@@ -88,7 +80,7 @@ async def dead_letters(request: Request, portal: PortalDep) -> Response:
                 }
             )
     rows.sort(key=lambda r: r.get("failed_at") or "", reverse=True)
-    return render(
+    return web.render(
         request,
         "ops_dead_letters.html",
         {
@@ -109,8 +101,8 @@ async def _detail(
 ) -> Response:
     if at.service not in CONSUMERS:
         raise NotFound()
-    letter = await user_api(request, portal).get(at.service, at.api_path)
-    return render(
+    letter = await web.user_api(request, portal).get(at.service, at.api_path)
+    return web.render(
         request,
         "ops_dead_letter.html",
         {
@@ -137,7 +129,7 @@ async def dead_letter(request: Request, portal: PortalDep, at: LetterDep) -> Res
 
 @router.post("/ops/dead-letters/{service}/{topic}/{partition}/{offset}/replay", response_model=None)
 async def replay(request: Request, portal: PortalDep, at: LetterDep) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     reason = values.get("reason", "").strip()
     if at.service not in CONSUMERS:
         raise NotFound()
@@ -145,7 +137,7 @@ async def replay(request: Request, portal: PortalDep, at: LetterDep) -> Response
         return await _detail(
             request, portal, at, "再投入の理由を入力してください。", status_code=422
         )
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     reply = await api.call(at.service, "POST", at.api_path + "/replay", json={"reason": reason})
     if not reply.ok:
         failure: PortalError = error_of(at.service, reply)
@@ -153,9 +145,9 @@ async def replay(request: Request, portal: PortalDep, at: LetterDep) -> Response
             raise failure
         return await _detail(request, portal, at, failure.message, reason, failure.status)
     result = json_of(at.service, reply)
-    session_of(request).add_flash(
+    web.session_of(request).add_flash(
         "success",
         f"イベントを {result['original_topic']} へ再投入しました"
         f"（相関ID {result['correlation_id']}）。",
     )
-    return redirect("/ops/dead-letters")
+    return web.redirect("/ops/dead-letters")

@@ -14,17 +14,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
+from portal.adapters.inbound import web
 from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_results import line_detail
-from portal.adapters.inbound.web import (
-    checked_form,
-    login_as,
-    redirect,
-    render,
-    session_of,
-    text_fields,
-    user_api,
-)
 from portal.adapters.outbound.services import (
     ServiceError,
     ServiceUnavailable,
@@ -33,7 +25,7 @@ from portal.adapters.outbound.services import (
     json_of,
 )
 
-router = APIRouter(dependencies=[login_as("evaluator")])
+router = APIRouter(dependencies=[web.login_as("evaluator")])
 
 
 async def _count(api: UserApi, service: str) -> int | None:
@@ -45,8 +37,8 @@ async def _count(api: UserApi, service: str) -> int | None:
 
 @router.get("/review", summary="審査メニュー", response_model=None)
 async def review_menu(request: Request, portal: PortalDep) -> Response:
-    api = user_api(request, portal)
-    return render(
+    api = web.user_api(request, portal)
+    return web.render(
         request,
         "review_menu.html",
         {"consents": await _count(api, "consent"), "judgements": await _count(api, "judgement")},
@@ -63,11 +55,11 @@ async def consent_queue(
     values: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     queue = await api.get("consent", "/reviews")
     incomplete = await api.get("consent", "/reviews", include_incomplete="true")
     waiting = [c for c in incomplete if not c.get("complete")]
-    return render(
+    return web.render(
         request,
         "review_consents.html",
         {
@@ -87,9 +79,9 @@ async def consent_reviews(request: Request, portal: PortalDep) -> Response:
 
 @router.post("/review/consents/{consent_id}", response_model=None)
 async def decide_consent(request: Request, portal: PortalDep, consent_id: str) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     action = values.get("action")
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     path = f"/consents/{quote(consent_id, safe='')}"
     body: dict[str, Any]
     if action == "approve":
@@ -107,10 +99,10 @@ async def decide_consent(request: Request, portal: PortalDep, consent_id: str) -
         )
     result = json_of("consent", reply)
     verb = "承認しました" if action == "approve" else "差し戻しました"
-    session_of(request).add_flash(
+    web.session_of(request).add_flash(
         "success", f"{result.get('worker_name', '')}さんの個人情報利用申請を{verb}。"
     )
-    return redirect("/review/consents")
+    return web.redirect("/review/consents")
 
 
 # --- 判定結果の審査 -------------------------------------------------------------------------
@@ -123,10 +115,10 @@ async def judgement_queue(
     values: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     queue = await api.get("judgement", "/reviews")
     details = [await line_detail(api, str(item["line_id"])) for item in queue]
-    return render(
+    return web.render(
         request,
         "review_judgements.html",
         {"items": details, "item_errors": errors or {}, "item_values": values or {}},
@@ -141,7 +133,7 @@ async def judgement_reviews(request: Request, portal: PortalDep) -> Response:
 
 @router.post("/review/judgements/{line_id}", response_model=None)
 async def decide_judgement(request: Request, portal: PortalDep, line_id: str) -> Response:
-    values = text_fields(await checked_form(request))
+    values = web.text_fields(await web.checked_form(request))
     action = values.get("action")
     body: dict[str, Any] = {"action": "confirm" if action == "confirm" else "override"}
     reason = values.get("reason", "").strip()
@@ -150,7 +142,7 @@ async def decide_judgement(request: Request, portal: PortalDep, line_id: str) ->
     if body["action"] == "override":
         level = values.get("eligible_level", "")
         body["eligible_level"] = int(level) if level.isdigit() else None
-    api = user_api(request, portal)
+    api = web.user_api(request, portal)
     reply = await api.call(
         "judgement", "POST", f"/judgements/{quote(line_id, safe='')}/review", json=body
     )
@@ -167,9 +159,9 @@ async def decide_judgement(request: Request, portal: PortalDep, line_id: str) ->
         )
     result = json_of("judgement", reply)
     verb = "確定しました" if body["action"] == "confirm" else "変更して確定しました"
-    session_of(request).add_flash(
+    web.session_of(request).add_flash(
         "success",
         f"{result.get('worker_name', '')}さんの判定を{verb}"
         f"（判定レベル{result.get('eligible_level')}）。",
     )
-    return redirect("/review/judgements")
+    return web.redirect("/review/judgements")
