@@ -165,7 +165,11 @@ def judgement_template() -> dict[str, Any]:
     ccus = judging.Ccus(sample["_id"], judging.stored_record(sample))
     judged, _ = judging.judge(doc, ccus, master, "auto", AS_OF)
     # as if judged before the correction: an older table version
-    return {**judged, "criteria_version": f"{TRADE}@2019-01-01", "master_version": "2026-01-01"}
+    return {
+        **judged.to_document(),
+        "criteria_version": f"{TRADE}@2019-01-01",
+        "master_version": "2026-01-01",
+    }
 
 
 def judgement_doc(template: dict[str, Any], i: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ judging a stored 3,000-record snapshot from its compact form against the JSON pa
    ladder), each stored for 10 workers (another 技能者ID each: the generator's CPU is the
    seeding's bottleneck, and no cache of the job spans workers), in the store's own format
    (checked against the service's functions): the snapshot with its §5 JSON and compact
-   form (``judging.snapshot_version_doc``), the worker's pointer (``judging.latest_doc``),
+   form (``judging.snapshot_version_doc``), the worker's pointer (``judging.latest_snapshot``),
    the compact mirror (``judgement.impact.snapshots``), and for one worker in 10 a
    completed level-3 application line judged by the engine (``judging.judge``; half with a
    経歴証明). Generated in two processes, written by three writers
@@ -139,7 +139,7 @@ def history_docs(start: int, stop: int) -> list[dict[str, Any]]:
         docs: dict[str, Any] = {
             "ids": ids,
             "snapshot": stored,
-            "pointer": judging.latest_doc(snapshot),
+            "pointer": judging.latest_snapshot(snapshot).to_document(),
             "mirror": {"_id": snapshot.worker_id, **mirrored[0]},
             "records": len(snapshot.work_history),
         }
@@ -147,7 +147,7 @@ def history_docs(start: int, stop: int) -> list[dict[str, Any]]:
             other = snapshot.model_copy(update={"worker_id": ids[1]})
             again = copied(docs, 1)
             assert again["snapshot"] == judging.snapshot_version_doc(other)
-            assert again["pointer"] == judging.latest_doc(other)
+            assert again["pointer"] == judging.latest_snapshot(other).to_document()
             assert again["mirror"]["ccus_compact"] == again["snapshot"]["ccus_compact"]
         # one copy of each history has a completed line (every 10th worker), half of them
         # with the 経歴証明 the employer could give
@@ -177,8 +177,9 @@ def history_docs(start: int, stop: int) -> list[dict[str, Any]]:
         now = datetime(2026, 11, 1, 9, tzinfo=UTC)
         received = judging.received(event, line, now, 7, master)
         ccus = judging.Ccus(stored["_id"], judging.stored_record(stored))
-        docs["judgement"], _ = judging.judge(received, ccus, master, "auto", now)
-        assert docs["judgement"]["status"] == judging.COMPLETED
+        judged, _ = judging.judge(received, ccus, master, "auto", now)
+        assert judged.status == judging.COMPLETED
+        docs["judgement"] = judged.to_document()
         out.append(docs)
     return out
 

@@ -36,6 +36,7 @@ from typing import IO, Any, NoReturn
 
 from pydantic import ValidationError
 
+from judgement.adapters.inbound.cli import one_line, write_out
 from judgement.feed.files import FeedInputError, describe, read_snapshots
 from judgement.feed.settings import FeedSettings
 from judgement.feed.synthetic import Generated, check_as_of, default_as_of, generate
@@ -109,20 +110,6 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help=f"publish the curated demo workers ({DEMO_FILE})")
     demo.add_argument("--dry-run", action="store_true", help="check, do not publish")
     return parser
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _write(stream: IO[str], text: str) -> None:
-    buffer = getattr(stream, "buffer", None)
-    if buffer is not None:
-        stream.flush()
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
-    else:
-        stream.write(text)
 
 
 def demo_path() -> Path:
@@ -240,7 +227,7 @@ def _synthetic(args: argparse.Namespace, stdout: IO[str]) -> int:
         settings = _settings()
         published = _publish(tallied(workers), settings)
         extra |= {"published": published, "topic": settings.topic(CcusWorkerSnapshot.TOPIC)}
-    _write(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
+    write_out(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
     return 0
 
 
@@ -288,7 +275,7 @@ def _files(paths: Sequence[str], dry_run: bool, stdout: IO[str], *, demo: bool =
         settings = _settings()
         published = _publish(read_snapshots(paths, now=now), settings)  # pass 2: publish
         extra |= {"published": published, "topic": settings.topic(CcusWorkerSnapshot.TOPIC)}
-    _write(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
+    write_out(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
     return 0
 
 
@@ -308,16 +295,16 @@ def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | No
             return _files(args.paths, args.dry_run, stdout)
         return _files([str(demo_path())], args.dry_run, stdout, demo=True)
     except (InvalidInput, FeedInputError) as exc:
-        _write(stderr, f"{PROG}: {_one_line(str(exc))}\n")
+        write_out(stderr, f"{PROG}: {one_line(str(exc))}\n")
         return EXIT_INVALID
     except Unavailable as exc:
-        _write(stderr, f"{PROG}: {_one_line(str(exc))}\n")
+        write_out(stderr, f"{PROG}: {one_line(str(exc))}\n")
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
-        _write(stderr, f"{PROG}: interrupted\n")
+        write_out(stderr, f"{PROG}: interrupted\n")
         return 130
     except BrokenPipeError:
         return EXIT_UNAVAILABLE
     except Exception as exc:  # the CLI promises one line, never a traceback
-        _write(stderr, f"{PROG}: internal error: {_one_line(f'{type(exc).__name__}: {exc}')}\n")
+        write_out(stderr, f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}')}\n")
         return EXIT_UNAVAILABLE

@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
@@ -129,7 +129,7 @@ def _judge_file(name: str, master: Master, stdin: IO[str]) -> list[str]:
     return lines
 
 
-def _write(stream: IO[str], text: str) -> None:
+def write_out(stream: IO[str], text: str) -> None:
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
         stream.flush()
@@ -158,15 +158,15 @@ def run(
         lines: list[str] = []
         for name in args.files:
             lines.extend(_judge_file(name, master, stdin))
-        _write(stdout, "".join(line + "\n" for line in lines))
+        write_out(stdout, "".join(line + "\n" for line in lines))
         return 0
     except InvalidInput as exc:
-        _write(stderr, f"{PROG}: {_one_line(str(exc))}\n")
+        write_out(stderr, f"{PROG}: {one_line(str(exc))}\n")
         return EXIT_INVALID
     except BrokenPipeError:
         return EXIT_INTERNAL
     except Exception as exc:  # the CLI promises one line, never a traceback
-        _write(stderr, f"{PROG}: internal error: {_one_line(f'{type(exc).__name__}: {exc}')}\n")
+        write_out(stderr, f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}')}\n")
         return EXIT_INTERNAL
 
 
