@@ -106,12 +106,14 @@ def enrich(document: dict[str, Any], catalogue: Catalogue = CATALOGUE) -> dict[s
     components["securitySchemes"] = SECURITY_SCHEMES
     document.setdefault("servers", {})["production"] = PRODUCTION_SERVER
     for key, message in components.get("messages", {}).items():
+        # every message, published or consumed, travels with the CloudEvents headers; a
+        # published one names its event type, and gets that event's example
+        message["headers"] = {"$ref": "#/components/schemas/CloudEventHeaders"}
         ce_type = key.split(":")[1] if key.count(":") >= 2 else ""
         try:
             model = catalogue.model_for(ce_type)
         except MalformedEvent:
             continue
-        message["headers"] = {"$ref": "#/components/schemas/CloudEventHeaders"}
         message["examples"] = [
             {
                 "name": model.__name__,
