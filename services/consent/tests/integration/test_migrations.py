@@ -7,14 +7,13 @@ from datetime import UTC, date, datetime
 
 from consent.config import Settings
 from consent.core import consents
+from consent.core.ccus import CcusWorker
 from consent.core.consents import Policy
 from consent.core.validation import SCOPES, Application, Worker
 from consent.inject import wire
 from shared_kernel.infra.runtime import migrate
 from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.infra.testing import isolated, wired
-
-from ..conftest import ccus_record
 
 EMPLOYER, WORKER_ID = "11111111111111", "22222222222222"
 FILED = datetime(2025, 4, 1, 1, 0, tzinfo=UTC)
@@ -29,7 +28,15 @@ def before_submitted_at() -> dict[str, object]:
         employer_id=EMPLOYER,
         application=Application({"employer_name": "株式会社髙橋建設"}, [worker], list(SCOPES)),
         worker=worker,
-        ccus=ccus_record(WORKER_ID, FILED),
+        ccus=CcusWorker(
+            id=WORKER_ID,
+            worker_id=WORKER_ID,
+            name="山田 太郎",
+            name_kana="ヤマダ タロウ",
+            birth_date=date(1980, 4, 1),
+            registration_type="detailed",
+            taken_at=FILED,
+        ),
         warnings=[],
         actor="kensetsu01",
         now=FILED,

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 
 from consent.core import consents
+from consent.core.ccus import CcusWorker
 from consent.core.consents import Approval, Consent, Policy, StoredForm
 from consent.core.errors import ConsentError
 from consent.core.validation import SCOPES, Application, Worker
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
-
-from ..conftest import ccus_record
 
 EMPLOYER = "11111111111111"
 WORKER_ID = "22222222222222"
@@ -27,7 +26,15 @@ APPLICATION = Application(
     workers=[WORKER],
     scopes=list(SCOPES),
 )
-CCUS = ccus_record(WORKER_ID, NOW)
+CCUS = CcusWorker(
+    id=WORKER_ID,
+    worker_id=WORKER_ID,
+    name="山田 太郎",
+    name_kana="ヤマダ タロウ",
+    birth_date=date(1980, 4, 1),
+    registration_type="detailed",
+    taken_at=NOW,
+)
 FORM = StoredForm(
     file_id="f1",
     filename="同意書.pdf",

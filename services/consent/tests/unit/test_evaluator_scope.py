@@ -22,8 +22,6 @@ from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments
 from shared_kernel.principal import Principal
 
-from ..conftest import ccus_record
-
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 EMPLOYER, OTHER_EMPLOYER = "11111111111111", "33333333333333"
 TEKKIN_WORKER, HAIKAN_WORKER, NEW_WORKER = "22222222222221", "22222222222222", "22222222222223"
@@ -89,7 +87,15 @@ async def service() -> ConsentService:
                 scopes=list(SCOPES),
             ),
             worker=worker,
-            ccus=ccus_record(worker_id, NOW),
+            ccus=CcusWorker(
+                id=worker_id,
+                worker_id=worker_id,
+                name="山田 太郎",
+                name_kana="ヤマダ タロウ",
+                birth_date=date(1980, 4, 1),
+                registration_type="detailed",
+                taken_at=NOW,
+            ),
             warnings=[],
             actor="kensetsu01",
             now=NOW,
