@@ -74,6 +74,7 @@ def wire(runtime: Runtime) -> Container:
     from judgement.adapters.outbound.judgements import JudgementRepository, RejudgementRepository
     from judgement.adapters.outbound.metrics import count_judgement
     from judgement.adapters.outbound.migrations import declare as declare_migrations
+    from judgement.adapters.outbound.snapshots import SnapshotStore
     from judgement.criteria import (
         extra_documents,
         packaged_documents,
@@ -117,7 +118,7 @@ def wire(runtime: Runtime) -> Container:
 
     service = JudgementService(
         Repository(runtime.store("ccus_workers"), LatestSnapshot),
-        runtime.store("ccus_snapshots"),
+        SnapshotStore(runtime.store("ccus_snapshots")),
         JudgementRepository(
             runtime.store("judgements", "employer_id", "application_id", "worker_id", "status")
         ),

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 from judgement.core import compact
 from judgement.core.compact import CompactCcus, CompactFormatError
@@ -53,8 +54,22 @@ STATUS_JA = {
 DECISION_JA = {"approved": "承認", "rejected": "不承認"}
 
 ReviewPolicy = Literal["auto", "review_when_warnings", "review_all"]
-StoredSnapshot = dict[str, Any]
-"""A stored CCUS snapshot (``ccus_snapshots``)."""
+
+
+class StoredSnapshot(TypedDict, total=False):
+    """A stored CCUS snapshot version (``ccus_snapshots``): an immutable record, written once
+    (:func:`snapshot_version_doc`) and never changed, so no version and no outbox. Typed as
+    a TypedDict rather than an ``Aggregate`` model on purpose: the bulk readers (re-judgement,
+    the impact preview: 100,000 snapshots) read it by projection (only ``ccus_json``, or only
+    the compact form) and must not validate what they do not read (docs/architecture.md)."""
+
+    _id: str
+    worker_id: str
+    taken_at: datetime
+    ccus_json: str
+    ccus_compact: str
+
+
 Outcome = tuple[JudgementLine, list[Envelope]]
 
 
@@ -370,7 +385,7 @@ def review(
     return complete(reviewed, decision, level, messages, now)
 
 
-CCUS_COMPACT = "ccus_compact"
+CCUS_COMPACT: Final = "ccus_compact"
 """The compact form of a stored snapshot (``judgement.core.compact``, format version 1):
 what the engine reads, decoded in a few µs where the §5 JSON takes ≈ 7 ms per 3,000
 records to validate. Written beside ``ccus_json`` since 2026-12; see :func:`stored_compact`
@@ -428,7 +443,7 @@ def _plain(value: Any) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def snapshot_as_text(stored: StoredSnapshot) -> StoredSnapshot | None:
+def snapshot_as_text(stored: Mapping[str, Any]) -> dict[str, Any] | None:
     """A stored snapshot of the first format (a nested ``ccus``, before 2026-12) in the
     current one (``ccus_json`` and its compact form); ``None`` when it is current already
     (the change of the migration ``0002-snapshot-ccus-json``)."""

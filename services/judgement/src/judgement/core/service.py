@@ -31,7 +31,7 @@ from judgement.core.models import (
 )
 from judgement.core.workers import ConsentGrant, LatestSnapshot
 from judgement.ports.criteria import FixedMaster, MasterInForce
-from judgement.ports.documents import Documents
+from judgement.ports.documents import Snapshots
 from judgement.ports.judgements import JudgementLines, Rejudgements
 from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_logger
@@ -59,7 +59,7 @@ class JudgementService:
     def __init__(
         self,
         workers: Aggregates[LatestSnapshot],
-        snapshots: Documents,
+        snapshots: Snapshots,
         judgements: JudgementLines,
         master: Master | MasterInForce,
         *,

@@ -23,7 +23,7 @@ from judgement.impact.job import (
     UnknownDraft,
 )
 from judgement.impact.snapshots import MIRROR, MirroredSnapshots
-from judgement.ports import Documents
+from judgement.ports.documents import Snapshots
 from shared_kernel.infra.runtime import Runtime
 
 __all__ = [
@@ -40,7 +40,7 @@ _ATTACHED: dict[int, ImpactJobs] = {}
 
 
 class _HasSnapshots(Protocol):
-    snapshots: Documents
+    snapshots: Snapshots
 
 
 def attach(

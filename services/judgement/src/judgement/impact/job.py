@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -708,5 +708,5 @@ def _judge_workers(
 
 def _judge_lines(run: _Run, stored: Document, items: list[_Line]) -> impact.Tally:
     tally = impact.Tally()
-    _judge_lines_of(run, judging.stored_compact(stored), items, tally)
+    _judge_lines_of(run, judging.stored_compact(cast(judging.StoredSnapshot, stored)), items, tally)
     return tally

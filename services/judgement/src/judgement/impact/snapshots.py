@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from judgement.core import judging
+from judgement.core.judging import StoredSnapshot
 from judgement.ports import Documents
+from judgement.ports.documents import Snapshots
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.infra.logging import get_logger
@@ -58,7 +60,7 @@ def keep_newest(snapshot: Mapping[str, Any]) -> Change:
         return {
             "snapshot_id": snapshot["_id"],
             "taken_at": taken_at,
-            "ccus_compact": judging.stored_compact_text(dict(snapshot)),
+            "ccus_compact": judging.stored_compact_text(cast(judging.StoredSnapshot, snapshot)),
         }, []
 
     return change
@@ -70,51 +72,28 @@ async def mirror(store: Documents, snapshot: Mapping[str, Any]) -> None:
 
 
 class MirroredSnapshots:
-    """``ccus_snapshots`` (a ``Documents``) whose inserts are mirrored in ``ccus_compact``."""
+    """The stored snapshot versions (``ports.documents.Snapshots``) whose inserts are
+    mirrored in ``ccus_compact``."""
 
-    def __init__(self, snapshots: Documents, compact: Documents) -> None:
+    def __init__(self, snapshots: Snapshots, compact: Documents) -> None:
         self.snapshots = snapshots
         self.compact = compact
 
-    async def get(self, doc_id: str) -> Document | None:
-        return await self.snapshots.get(doc_id)
+    async def get(self, snapshot_id: str) -> StoredSnapshot | None:
+        return await self.snapshots.get(snapshot_id)
 
     async def find(
-        self,
-        flt: Mapping[str, Any] | None = None,
-        *,
-        sort: Sequence[tuple[str, int]] | None = None,
-        limit: int = 0,
-        projection: Mapping[str, Any] | None = None,
-    ) -> list[Document]:
-        return await self.snapshots.find(flt, sort=sort, limit=limit, projection=projection)
+        self, flt: Mapping[str, Any], *, projection: Mapping[str, Any] | None = None
+    ) -> list[StoredSnapshot]:
+        return await self.snapshots.find(flt, projection=projection)
 
-    async def update(
-        self,
-        doc_id: str,
-        change: Change,
-        *,
-        applied_event_id: str | None = None,
-        attempts: int = 10,
-    ) -> Document | None:
-        return await self.snapshots.update(
-            doc_id, change, applied_event_id=applied_event_id, attempts=attempts
-        )
-
-    async def insert(
-        self,
-        doc: Document,
-        events: Sequence[Envelope] = (),
-        *,
-        applied_event_id: str | None = None,
-    ) -> Document:
+    async def insert(self, snapshot: StoredSnapshot) -> None:
         try:
-            stored = await self.snapshots.insert(doc, events, applied_event_id=applied_event_id)
+            await self.snapshots.insert(snapshot)
         except AlreadyExists:
-            await mirror(self.compact, doc)  # stored before a crash: mirror it now
+            await mirror(self.compact, snapshot)  # stored before a crash: mirror it now
             raise
-        await mirror(self.compact, doc)
-        return stored
+        await mirror(self.compact, snapshot)
 
 
 async def collection_count(db: AsyncDatabase[Document], name: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from judgement.core.judging import StoredSnapshot
 from shared_kernel.events import Envelope
 
 Document = dict[str, Any]
@@ -45,3 +46,18 @@ class Documents(Protocol):
         applied_event_id: str | None = None,
         attempts: int = 10,
     ) -> Document | None: ...
+
+
+class Snapshots(Protocol):
+    """The stored CCUS snapshot versions (immutable records, ``judging.StoredSnapshot``);
+    reads may project fields (a bulk reader takes only ``ccus_json``)."""
+
+    async def get(self, snapshot_id: str) -> StoredSnapshot | None: ...
+
+    async def find(
+        self, flt: Mapping[str, Any], *, projection: Mapping[str, Any] | None = None
+    ) -> list[StoredSnapshot]: ...
+
+    async def insert(self, snapshot: StoredSnapshot) -> None:
+        """Store a new version (``AlreadyExists`` when it is there already)."""
+        ...
