@@ -103,3 +103,21 @@ def test_help_lists_every_command() -> None:
         check=True,
     ).stdout
     assert "{http,consume,all}" in serve
+
+
+async def test_the_local_stack_migrates_at_start_up_elsewhere_the_job_does(
+    settings: ServiceSettings,
+) -> None:
+    """APP_ENV=development runs the pending migrations when the service starts; any other
+    environment leaves them to ``python -m <service> migrate`` (the Kubernetes Job)."""
+    for environment, expected in (("test", []), ("development", ["0099-startup"])):
+        runtime = build_runtime(settings.model_copy(update={"environment": environment}))
+        ran: list[str] = []
+
+        async def step(_: Runtime, ran: list[str] = ran) -> None:
+            ran.append("0099-startup")
+
+        runtime.migration("0099-startup", step)
+        async with running(runtime, relay=False):
+            pass
+        assert ran == expected, environment
