@@ -30,20 +30,21 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared_kernel.documents import Change as Change  # re-exported: adapters import it here
+from shared_kernel.documents import Document as Document
 from shared_kernel.errors import AlreadyExists, StaleVersion
 from shared_kernel.events.envelope import Catalogue, Envelope
 from shared_kernel.infra.indexes import is_ferretdb
 from shared_kernel.infra.logging import correlation_scope, get_logger
 from shared_kernel.infra.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 
-Document = dict[str, Any]
 log = get_logger(__name__)
 
 OUTBOX = "_outbox"
@@ -69,12 +70,6 @@ def assert_write_filter(flt: Mapping[str, Any]) -> None:
     """Refuse a write filter other than ``{_id}`` or ``{_id, version}`` (FerretDB trap)."""
     if set(flt) - {"_id", "version"} or "_id" not in flt:
         raise ValueError(f"writes must address one document by _id and version, got {flt!r}")
-
-
-class Change(Protocol):
-    """What a command does to a document: the new state and the events it raises."""
-
-    def __call__(self, doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None: ...
 
 
 class DocumentStore:

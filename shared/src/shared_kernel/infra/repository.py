@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from shared_kernel.aggregate import Aggregate
+from shared_kernel.documents import Documents
 from shared_kernel.errors import StaleVersion
 from shared_kernel.events import Envelope
 from shared_kernel.infra.mongo import BOOKKEEPING, Document
-from shared_kernel.infra.ports import Documents
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -1,51 +1,13 @@
-"""The judgement core's port to a collection of documents (pure: no database driver here).
-
-``shared_kernel.infra.mongo.DocumentStore`` is the adapter (wired in ``judgement.inject``),
-``shared_kernel.infra.testing.MemoryDocuments`` the unit tests' fake. Every write addresses
-one document by ``_id`` and version; the events a change raises are stored with it.
-"""
+"""The judgement core's ports to its collections: raw documents (``shared_kernel.documents``,
+for the bulk paths that project) and the stored CCUS snapshot versions (:class:`Snapshots`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from judgement.core.judging import StoredSnapshot
-from shared_kernel.events import Envelope
-
-Document = dict[str, Any]
-
-
-class Change(Protocol):
-    """What a command does to a document: the new state and its events, or ``None``."""
-
-    def __call__(self, doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None: ...
-
-
-class Documents(Protocol):
-    async def get(self, doc_id: str) -> Document | None: ...
-
-    async def insert(
-        self, doc: Document, events: Sequence[Envelope] = (), *, applied_event_id: str | None = None
-    ) -> Document: ...
-
-    async def find(
-        self,
-        flt: Mapping[str, Any] | None = None,
-        *,
-        sort: Sequence[tuple[str, int]] | None = None,
-        limit: int = 0,
-        projection: Mapping[str, Any] | None = None,
-    ) -> list[Document]: ...
-
-    async def update(
-        self,
-        doc_id: str,
-        change: Change,
-        *,
-        applied_event_id: str | None = None,
-        attempts: int = 10,
-    ) -> Document | None: ...
+from shared_kernel.documents import Change, Document, Documents
 
 
 class Snapshots(Protocol):
@@ -61,3 +23,6 @@ class Snapshots(Protocol):
     async def insert(self, snapshot: StoredSnapshot) -> None:
         """Store a new version (``AlreadyExists`` when it is there already)."""
         ...
+
+
+__all__ = ["Change", "Document", "Documents", "Snapshots"]

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from judgement.core.lines import JudgementLine, JudgementSummary, Rejudgement, RejudgementSummary
+from shared_kernel.documents import Documents
 from shared_kernel.infra.mongo import BOOKKEEPING
-from shared_kernel.infra.ports import Documents
 from shared_kernel.infra.repository import Repository
 
 M = TypeVar("M", bound=BaseModel)
