@@ -8,9 +8,6 @@ JST = timezone(timedelta(hours=9), "JST")
 
 
 def japan_today(now: datetime) -> date:
-    """The calendar day in Japan at ``now`` (an aware datetime)."""
-    return now.astimezone(JST).date()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The calendar day in Japan at ``now``; a naive ``now`` (as the database gives it back)
+    is UTC, never the machine's zone."""
+    return (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).astimezone(JST).date()

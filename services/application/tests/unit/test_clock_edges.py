@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from application.core import career
-from application.core.consents import japan_today
 from application.core.service import ApplicationService
+from shared_kernel.time import japan_today
 
 from .conftest import RULES
 

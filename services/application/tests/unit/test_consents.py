@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from application.core import consents
 from shared_kernel.events.catalogue import ConsentRejected
+from shared_kernel.time import japan_today
 
 from .conftest import EMPLOYER, TODAY, consent_doc, grant
 
@@ -121,5 +122,5 @@ def test_a_consent_without_every_scope_is_refused() -> None:
 
 
 def test_japan_today() -> None:
-    assert consents.japan_today(datetime(2026, 11, 28, 14, 59, tzinfo=UTC)) == date(2026, 11, 28)
-    assert consents.japan_today(datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) == date(2026, 11, 29)
+    assert japan_today(datetime(2026, 11, 28, 14, 59, tzinfo=UTC)) == date(2026, 11, 28)
+    assert japan_today(datetime(2026, 11, 28, 15, 0, tzinfo=UTC)) == date(2026, 11, 29)

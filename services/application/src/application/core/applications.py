@@ -26,7 +26,7 @@ from pydantic_core import to_json
 
 from application.core import address, lines
 from application.core.career import CareerRules
-from application.core.consents import Consent, japan_today
+from application.core.consents import Consent
 from application.core.errors import (
     ApplicationError,
     FieldError,
@@ -56,6 +56,7 @@ from shared_kernel.events.catalogue import (
     JudgementCompletedV2,
     JudgementStarted,
 )
+from shared_kernel.time import japan_today
 
 View = dict[str, Any]
 """A JSON answer of the routes (not stored)."""

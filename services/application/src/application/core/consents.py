@@ -25,7 +25,6 @@ from pydantic import Field
 from application.core.errors import FieldError
 from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
-from shared_kernel.time import japan_today as _japan_today
 
 GRANTED = "granted"
 REJECTED = "rejected"
@@ -53,11 +52,6 @@ class Consent(Aggregate):
     ends_on_first_judgement: bool = True
     """The consent's own term (``ConsentGranted.ends_on_first_judgement``): whether the
     first judgement of the worker ends it."""
-
-
-def japan_today(now: datetime) -> date:
-    """The business date in Asia/Tokyo (a naive ``now`` is UTC, never the machine's zone)."""
-    return _japan_today(_aware(now))
 
 
 def key(employer_id: str, worker_id: str) -> str:

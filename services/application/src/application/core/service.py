@@ -33,6 +33,7 @@ from shared_kernel.events.catalogue import (
     JudgementStarted,
 )
 from shared_kernel.principal import Principal
+from shared_kernel.time import japan_today
 
 log = get_logger(__name__)
 
@@ -75,7 +76,7 @@ class ApplicationService:
         self.randbelow = randbelow
 
     def today(self) -> date:
-        return consents.japan_today(self.clock())
+        return japan_today(self.clock())
 
     # --- events ---------------------------------------------------------------------------
 

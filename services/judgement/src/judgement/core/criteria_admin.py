@@ -14,7 +14,7 @@ a ``kind`` the HTTP adapter maps to a status. See docs/criteria-admin.md.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,18 +28,13 @@ from pydantic import (
 
 from judgement.core.errors import Refused
 from judgement.core.master import QualificationSpec, TableSpec, table_version
-from shared_kernel import time as shared_time
+from shared_kernel.time import japan_today
 
 LEVELS = (2, 3, 4)
 SEED_PUBLISHER = "seed"
 SEED_REASON = "同梱の基準マスタ（初期登録）"
 MAX_TREE_DEPTH = 12
 MAX_TREE_NODES = 2000
-
-
-def japan_today(now: datetime) -> date:
-    """The Asia/Tokyo business date of ``now`` (a naive value is UTC)."""
-    return shared_time.japan_today(now if now.tzinfo is not None else now.replace(tzinfo=UTC))
 
 
 # --------------------------------------------------------------------------- refusals

@@ -27,12 +27,12 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from judgement.core import engine
-from judgement.core.criteria_admin import japan_today
 from judgement.core.errors import CriteriaNotAvailable, UnknownTrade
 from judgement.core.master import Master
 from judgement.core.models import CareerCertification, CcusRecord, EvaluationResult
 from judgement.core.normalise import normalise_occupation
 from judgement.core.tree import AllOf, AnyOf, AtLeast, Holding, Leaf, Node, TreeContext
+from shared_kernel.time import japan_today
 
 __all__ = [
     "PURPOSES",

@@ -38,6 +38,7 @@ from shared_kernel.context import get_logger
 from shared_kernel.errors import FieldError, invalid
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import CriteriaPublished
+from shared_kernel.time import japan_today
 
 log = get_logger(__name__)
 SOURCE = "judgement"
@@ -208,7 +209,7 @@ class CriteriaAdministration:
             effective_from=when,
             revision=(latest.revision + 1) if corrected and latest else 1,
             new_version=not corrected,
-            today=admin.japan_today(self.clock()),
+            today=japan_today(self.clock()),
             master=master,
             documents=self.source.documents(
                 versions, leave_out=(draft.trade, when) if corrected else None
@@ -456,7 +457,7 @@ class CriteriaAdministration:
             reason=reason,
             rejudge=rejudge,
             effective_from=effective_from,
-            today=admin.japan_today(now),
+            today=japan_today(now),
         )
         return await self._publish(actor, draft, when, reason, rejudge)
 

@@ -43,6 +43,7 @@ from judgement.criteria import yaml_files
 from shared_kernel.errors import DomainError
 from shared_kernel.infra.auth import require
 from shared_kernel.principal import Principal
+from shared_kernel.time import japan_today
 
 
 class JapaneseValidation(APIRoute):
@@ -94,7 +95,7 @@ YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 
 def _today() -> date:
-    return admin.japan_today(datetime.now(UTC))
+    return japan_today(datetime.now(UTC))
 
 
 # --- views ---------------------------------------------------------------------------------

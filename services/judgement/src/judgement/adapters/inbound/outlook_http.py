@@ -17,12 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from judgement.adapters.inbound.deps import Wired, Wiring
-from judgement.core.criteria_admin import japan_today
 from judgement.core.errors import CcusNotFound, InvalidCareerCertification
 from judgement.core.models import CareerCertification, YearsMonths
 from shared_kernel.infra.access_log import logged
 from shared_kernel.infra.auth import require
 from shared_kernel.principal import Principal
+from shared_kernel.time import japan_today
 
 router = APIRouter(tags=["レベル診断"])
 ContainerDep = Wired
