@@ -229,8 +229,8 @@ def growth_rows(
 
 
 def main() -> int:
-    args = arguments((__doc__ or "").splitlines()[0], [("--runs", {"type": int, "default": 7})])
-    seconds = 0.05 if args.quick else 0.8
+    args = arguments((__doc__ or "").splitlines()[0], [("--runs", {"type": int, "default": 5})])
+    seconds = 0.05 if args.quick else 0.5
     runs = 2 if args.quick else args.runs
     sizes = (100, 1_000) if args.quick else SIZES
     ctx_before = context()

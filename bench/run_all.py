@@ -37,6 +37,123 @@ BENCHMARKS = [
     ("pipeline", 480),
 ]
 
+# The headline figure of each benchmark beside its target (issues 10, 21, 24, 25): (benchmark,
+# path of the figure in its JSON, what it is, target text, comparison, target value).
+HEADLINES: list[tuple[str, tuple[str, ...], str, str, str, float]] = [
+    (
+        "judgement_engine",
+        ("headline", "とび", "evaluations_per_second_median"),
+        "`evaluate()` per second per core, 3,000 records (とび)",
+        "≥ 2,000",
+        ">=",
+        2000,
+    ),
+    (
+        "bulk_rejudgement",
+        ("lines_per_second",),
+        "bulk re-judgement, lines per second end to end (100,000 workers)",
+        "≥ 1,000",
+        ">=",
+        1000,
+    ),
+    (
+        "criteria_impact",
+        ("workers_per_second",),
+        "impact preview, stored workers per second",
+        "≥ 2,000",
+        ">=",
+        2000,
+    ),
+    (
+        "outlook",
+        ("employer_1000_workers_ms",),
+        "レベル診断 list, 1,000 workers (ms, median)",
+        "< 1,000",
+        "<",
+        1000,
+    ),
+    (
+        "documents",
+        ("notices_per_second_per_core",),
+        "結果通知書 per second per core",
+        "≥ 100",
+        ">=",
+        100,
+    ),
+    (
+        "http_load",
+        ("portal_result_list_p99_ms_at_100rps",),
+        "portal result list p99 at 100 req/s (ms)",
+        "< 100",
+        "<",
+        100,
+    ),
+    (
+        "http_load",
+        ("portal_result_detail_p99_ms_at_100rps",),
+        "portal result detail p99 at 100 req/s (ms)",
+        "< 100",
+        "<",
+        100,
+    ),
+    (
+        "pipeline",
+        ("p95_submitted_to_completed_ms_at_10aps",),
+        "申請 → JudgementCompleted p95 at 10 applications/s for 5 min (ms)",
+        "< 1,000",
+        "<",
+        1000,
+    ),
+]
+
+
+def dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def headlines(gathered: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each headline figure (``None`` where the benchmark did not reach it) and its target."""
+    rows = []
+    for name, path, what, target, op, limit in HEADLINES:
+        entry = gathered.get(name)
+        if entry is None:
+            continue
+        value = dig(entry.get("figures"), path)
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        # a figure not reached (null) is a target missed
+        met = number is not None and (number >= limit if op == ">=" else number < limit)
+        rows.append(
+            {
+                "benchmark": name,
+                "figure": ".".join(path),
+                "what": what,
+                "value": number,
+                "target": f"{target}",
+                "met": met,
+            }
+        )
+    return rows
+
+
+def headline_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Figures beside their targets\n",
+        "| benchmark | figure | value | target | met |",
+        "|---|---|---:|---|---|",
+    ]
+    for row in rows:
+        value = "not reached (null)" if row["value"] is None else f"{row['value']:,}"
+        met = "yes" if row["met"] else "**no**"
+        lines.append(
+            f"| {row['benchmark']} | {row['what']} (`{row['figure']}`) | {value} | "
+            f"{row['target']} | {met} |"
+        )
+    return lines
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -119,6 +236,8 @@ def main() -> int:
         f"| {name} | {entry['status']} | {entry.get('seconds', '—')} s |"
         for name, entry in gathered.items()
     ]
+    summary = headlines(gathered)
+    header += ["", *headline_table(summary)]
     report = "\n".join(header) + "\n\n" + "\n\n".join(sections) + "\n"
     md = args.out_dir / f"{day}{suffix}-report.md"
     js = args.out_dir / f"{day}{suffix}-report.json"
@@ -131,6 +250,7 @@ def main() -> int:
                 "seconds": total,
                 "context_before": before,
                 "context_after": after,
+                "headlines": summary,
                 "benchmarks": gathered,
             },
             indent=2,
