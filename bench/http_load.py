@@ -424,8 +424,11 @@ def bench(quick: bool) -> dict[str, Any]:
     }
     if keep:
         extra |= {f"{svc.upper()}_DB_NAME": cache_db(svc, count) for svc in SEEDED}
+    # identity: the portal is ready only when identity answers (nobody logs in without it)
     stack = Stack(
-        "http", services=("portal", "application", "judgement", "document"), extra_env=extra
+        "http",
+        services=("identity", "portal", "application", "judgement", "document"),
+        extra_env=extra,
     )
     result: dict[str, Any] = {
         "context_before": context(),
