@@ -80,12 +80,16 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         max_lines=settings.max_lines,
     )
     service = ApplicationService(
-        Repository(runtime.store(migrations.APPLICATIONS, "employer_id", "status"), Application),
+        Repository(
+            runtime.store(migrations.APPLICATIONS, "employer_id", "status", "submission_key"),
+            Application,
+        ),
         Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
     )
     runtime.migration(migrations.NAME, migrations.upgrade_applications)
+    runtime.migration(migrations.KEY_NAME, migrations.lift_submission_keys)
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)

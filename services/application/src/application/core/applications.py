@@ -125,6 +125,12 @@ class Application(Aggregate):
     last_reminded_at: datetime | None = None
     reminder_count: int = 0
     submission: Submission | None = None
+    submission_key: str | None = None
+    """The submission's Idempotency-Key again, at the top level: the submit's look-up of a
+    key used by another application filters on it. FerretDB hands only top-level
+    equalities to PostgreSQL (served by its index); a dotted path
+    (``submission.idempotency_key``) it evaluated itself after reading every application of
+    the employer: 3.8 s per submit at 2,000 applications (issue 24)."""
     withdrawal: Withdrawal | None = None
     deleted_at: datetime | None = None
     completed_at: datetime | None = None
@@ -555,6 +561,7 @@ def submit(doc: Application, key: str, ctx: SubmitContext, now: datetime) -> Out
             "lines": submitted_lines,
             "updated_at": now,
             "submission": submission,
+            "submission_key": key,
         }
     )
     answer = to_json(detail(new)).decode()

@@ -9,6 +9,7 @@ pure core.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -364,9 +365,7 @@ class ApplicationService:
         if applications.submitted_by(doc, key):
             return Submitted(applications.submitted_response(doc), replayed=True)
         applications.ensure_submittable(doc)
-        used = await self.applications.find(
-            {"employer_id": employer_id, "submission.idempotency_key": key}
-        )
+        used = await self.applications.find({"employer_id": employer_id, "submission_key": key})
         if any(d.id != application_id for d in used):
             raise ApplicationError(
                 "idempotency_key_reused",
@@ -375,7 +374,8 @@ class ApplicationService:
             )
         trades = await self.judgement.judgeable_trades()
         workers = {line.worker_id for line in doc.lines}
-        found = {w: await self._consent(employer_id, w) for w in workers}
+        held = await asyncio.gather(*(self._consent(employer_id, w) for w in workers))
+        found = dict(zip(workers, held, strict=True))
         ctx = SubmitContext(
             application_date=self.today(),
             trades=trades,

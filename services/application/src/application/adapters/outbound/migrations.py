@@ -8,6 +8,10 @@ current format, so that one reader (``core.applications.Application``) reads the
 * a line judged before sequences and histories were kept holds its one judgement as
   sequence 1, in ``judgement_sequence`` and ``judgement_history``.
 
+``0003-submission-key`` copies a submitted application's Idempotency-Key to the top-level
+``submission_key`` (the field the submit's look-up filters on: FerretDB serves only
+top-level equalities from an index).
+
 Each document is rewritten at most once (a current one is left alone): the migration may be
 interrupted and run again.
 """
@@ -24,6 +28,7 @@ from shared_kernel.infra.runtime import Runtime
 
 APPLICATIONS = "applications"
 NAME = "0002-applications-current-format"
+KEY_NAME = "0003-submission-key"
 
 
 def _current_line(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,3 +75,12 @@ async def upgrade_applications(runtime: Runtime) -> None:
         changes = upgrade(doc)
         if changes:  # only if nobody wrote it meanwhile (else the next run does it)
             await store.set_fields(doc, changes)
+
+
+async def lift_submission_keys(runtime: Runtime) -> None:
+    store = DocumentStore(runtime.db, APPLICATIONS)
+    fields = {"_id": 1, "version": 1, "submission": 1, "submission_key": 1}
+    for doc in await store.find({}, projection=fields):
+        key = (doc.get("submission") or {}).get("idempotency_key")
+        if key and doc.get("submission_key") != key:
+            await store.set_fields(doc, {"submission_key": key})
