@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Literal
 
-from judgement.core import access, judging, outlook
+from judgement.core import access, judging, outlook, retention
 from judgement.core import current as line_current
 from judgement.core.engine import evaluate
 from judgement.core.errors import CcusNotFound, NotFound, TradeNotAvailable, UnknownTrade
@@ -423,14 +423,22 @@ class JudgementService:
         with suppress(AlreadyExists):  # the same snapshot again (redelivered or re-sent)
             await self.snapshots.insert(judging.snapshot_version_doc(snapshot))
 
+        new_id = judging.snapshot_id(snapshot)
+        superseded: list[str | None] = [None]  # what stops being the latest (retention)
+
         def keep_newest(
             held: LatestSnapshot | None,
         ) -> tuple[LatestSnapshot, list[Envelope]] | None:
-            if held is not None and not held.replaced_by(snapshot):
+            replaces = held is None or held.replaced_by(snapshot)
+            held_id = None if held is None else held.snapshot_id
+            superseded[0] = retention.superseded_by(held_id, new_id, replaces=replaces)
+            if not replaces:
                 return None
             return judging.latest_snapshot(snapshot), []
 
         await self.workers.update(snapshot.worker_id, keep_newest, applied_event_id=envelope.id)
+        if superseded[0] is not None:
+            await self.snapshots.superseded(superseded[0], snapshot.worker_id, self.clock())
         latest = await self.ccus(snapshot.worker_id)
         assert latest is not None
         waiting = await self.judgements.find(

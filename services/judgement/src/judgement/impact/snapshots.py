@@ -95,6 +95,9 @@ class MirroredSnapshots:
             raise
         await mirror(self.compact, snapshot)
 
+    async def superseded(self, snapshot_id: str, worker_id: str, at: datetime) -> None:
+        await self.snapshots.superseded(snapshot_id, worker_id, at)
+
 
 async def collection_count(db: AsyncDatabase[Document], name: str) -> int:
     """The number of documents of a collection, without reading them (``collStats``: on

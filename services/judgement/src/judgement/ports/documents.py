@@ -4,6 +4,7 @@ for the bulk paths that project) and the stored CCUS snapshot versions (:class:`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from judgement.core.judging import StoredSnapshot
@@ -22,6 +23,11 @@ class Snapshots(Protocol):
 
     async def insert(self, snapshot: StoredSnapshot) -> None:
         """Store a new version (``AlreadyExists`` when it is there already)."""
+        ...
+
+    async def superseded(self, snapshot_id: str, worker_id: str, at: datetime) -> None:
+        """Record that ``snapshot_id`` stopped being ``worker_id``'s latest ``at`` (what the
+        retention sweep reads: ``judgement.core.retention``)."""
         ...
 
 
