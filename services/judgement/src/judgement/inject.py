@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -36,7 +37,7 @@ from shared_kernel.infra.access_log import AccessLog
 from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.repository import Repository
-from shared_kernel.infra.runtime import Runtime
+from shared_kernel.infra.runtime import CONSUME_ROLES, Runtime
 from shared_kernel.infra.service import container_of, service_app
 
 PUBLISHES = (
@@ -74,7 +75,8 @@ def wire(runtime: Runtime) -> Container:
     from judgement.adapters.outbound.judgements import JudgementRepository, RejudgementRepository
     from judgement.adapters.outbound.metrics import count_judgement
     from judgement.adapters.outbound.migrations import declare as declare_migrations
-    from judgement.adapters.outbound.snapshots import SnapshotStore
+    from judgement.adapters.outbound.retention import SnapshotRetention
+    from judgement.adapters.outbound.snapshots import SUPERSEDED, SnapshotStore
     from judgement.criteria import (
         extra_documents,
         packaged_documents,
@@ -116,9 +118,15 @@ def wire(runtime: Runtime) -> Container:
     )
     runtime.background(masters.poll)
 
+    # snapshot retention: the supersession records, the citations looked up by snapshot
+    runtime.index(SUPERSEDED)
+    runtime.index("judgements", "snapshot_id")
+    runtime.index("rejudgements", "snapshot_id")
+    kept = SnapshotRetention(runtime.db, grace=timedelta(days=settings.snapshot_grace_days))
+    runtime.background(partial(kept.run, settings.retention_sweep_seconds), roles=CONSUME_ROLES)
     service = JudgementService(
         Repository(runtime.store("ccus_workers"), LatestSnapshot),
-        SnapshotStore(runtime.store("ccus_snapshots")),
+        SnapshotStore(runtime.store("ccus_snapshots"), DocumentStore(runtime.db, SUPERSEDED)),
         JudgementRepository(
             runtime.store("judgements", "employer_id", "application_id", "worker_id", "status")
         ),

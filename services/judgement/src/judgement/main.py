@@ -1,5 +1,5 @@
 """Entrypoints of the judgement service: ``python -m judgement serve [--role …]``,
-``… migrate``, and the operators' ``evaluate``, ``feed`` and ``rejudge``
+``… migrate``, and the operators' ``evaluate``, ``feed``, ``rejudge`` and ``retention``
 (``python -m judgement --help`` lists them all)."""
 
 
@@ -24,10 +24,18 @@ def _rejudge(argv: list[str]) -> int:
     return run(argv)
 
 
+def _retention(argv: list[str]) -> int:
+    # Operators: delete snapshot versions neither latest nor cited (as the sweep does).
+    from judgement.adapters.inbound.retention_cli import run
+
+    return run(argv)
+
+
 COMMANDS = {
     "evaluate": ("judge one worker's CCUS data from a file (no broker, no database)", _evaluate),
     "feed": ("publish CCUS worker snapshots (the partner feed's stand-in; demo data)", _feed),
     "rejudge": ("judge completed lines again after a criteria correction", _rejudge),
+    "retention": ("delete old CCUS snapshot versions no judgement cites (now)", _retention),
 }
 
 

@@ -6,6 +6,7 @@ that the core reads one format only. Idempotent: a document already current is l
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -68,7 +69,16 @@ async def snapshot_ccus_json(runtime: Runtime) -> None:
     await rewrite(store, OLD_CCUS, judging.snapshot_as_text)
 
 
+async def snapshot_supersessions(runtime: Runtime) -> None:
+    """The supersession records of snapshots stored before the retention sweep existed
+    (``judgement.adapters.outbound.retention``): their grace period starts now."""
+    from judgement.adapters.outbound.retention import SnapshotRetention
+
+    await SnapshotRetention(runtime.db, grace=timedelta(0)).reconcile()
+
+
 def declare(runtime: Runtime) -> None:
     """The judgement service's migrations, in order."""
     runtime.migration("judgement-0001-result-json", judgement_result_json)
     runtime.migration("judgement-0002-snapshot-ccus-json", snapshot_ccus_json)
+    runtime.migration("judgement-0003-snapshot-supersessions", snapshot_supersessions)
