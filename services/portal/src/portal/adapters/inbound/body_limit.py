@@ -17,7 +17,9 @@ Limits per route: the signed-form upload (``POST /consents/{id}/signed-form``) m
 the CSRF field (the handler still tells a file just over the limit apart, in a flash
 message); the criteria YAML upload (``POST /criteria/drafts/upload``, docs/criteria-admin.md)
 ``CRITERIA_YAML_BYTES`` (1 MB, the judgement service's own limit) plus the same allowance;
-every other request ``PORTAL_MAX_FORM_BYTES``.
+the public PDF check (``POST /verify``, passed to the document service) ``VERIFY_PDF_BYTES``
+(10 MB, the document service's own limit) plus the same allowance; every other request
+``PORTAL_MAX_FORM_BYTES``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ UPLOAD_ROUTE = re.compile(r"^/consents/[^/]+/signed-form$")
 CRITERIA_YAML_ROUTE = "/criteria/drafts/upload"
 CRITERIA_YAML_BYTES = 1024 * 1024
 """Largest criteria table (YAML) an editor may upload: the judgement service's limit."""
+VERIFY_ROUTE = "/verify"
+VERIFY_PDF_BYTES = 10 * 1024 * 1024
+"""Largest 結果通知書 PDF anyone may have checked: the document service's limit."""
 MULTIPART_ALLOWANCE = 64 * 1024
 """Room for the multipart boundaries, part headers and the CSRF token around the file."""
 
@@ -63,12 +68,18 @@ def is_criteria_upload(method: str, path: str) -> bool:
     return method == "POST" and path == CRITERIA_YAML_ROUTE
 
 
+def is_verify(method: str, path: str) -> bool:
+    return method == "POST" and path == VERIFY_ROUTE
+
+
 def limit_for(settings: Settings, method: str, path: str) -> int:
     """The most body bytes the route may be sent."""
     if is_upload(method, path):
         return settings.max_upload_bytes + MULTIPART_ALLOWANCE
     if is_criteria_upload(method, path):
         return CRITERIA_YAML_BYTES + MULTIPART_ALLOWANCE
+    if is_verify(method, path):
+        return VERIFY_PDF_BYTES + MULTIPART_ALLOWANCE
     return settings.max_form_bytes
 
 
@@ -153,6 +164,11 @@ class BodyLimit:
             message = (
                 f"送信されたデータが大きすぎます（上限{size_ja(limit)}）。"
                 f"アップロードできる判定基準のファイル（YAML）は{size_ja(CRITERIA_YAML_BYTES)}までです。"
+            )
+        elif is_verify(scope["method"], scope["path"]):
+            message = (
+                f"送信されたデータが大きすぎます（上限{size_ja(limit)}）。"
+                f"確認できる結果通知書のPDFファイルは{size_ja(VERIFY_PDF_BYTES)}までです。"
             )
         else:
             message = (

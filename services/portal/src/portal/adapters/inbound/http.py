@@ -14,10 +14,12 @@ from portal.adapters.inbound import (
     pages_public,
     pages_results,
     pages_review,
+    pages_verify,
 )
 
 routers: list[APIRouter] = [
     pages_public.router,
+    pages_verify.router,
     pages_consent.router,
     pages_applications.router,
     pages_results.router,

@@ -77,7 +77,8 @@ TEMPLATES.env.filters.update(
     criteria_version=criteria_version_ja,
     levels_span_ja=levels_span_ja,
 )
-UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/")
+UNCOOKIED = ("/healthz", "/readyz", "/metrics", "/static/", "/verify")
+"""Paths answered without the session cookie (probes, assets, the public verification)."""
 ROLE_HOME = {
     "employer": "/menu",
     "evaluator": "/review",
