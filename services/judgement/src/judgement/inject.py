@@ -138,11 +138,13 @@ def wire(runtime: Runtime) -> Container:
         rejudgements=RejudgementRepository(rejudgements),
     )
     subscribe(runtime.consumer, service, ready=masters.current)
+    runtime.index(planning.CHUNKS, "run_id")  # rejudge status: the judged chunks of a run
     rejudger = Rejudger(
         rejudgements,
         masters,
         runtime.publish,
         on_completed=count_judgement,
+        chunks=DocumentStore(runtime.db, planning.CHUNKS),
     )
     runtime.consumer.handle(RejudgementRequested, rejudger.on_requested)
     runtime.background(partial(sweep_deadlines, service, settings.expiry_sweep_seconds))
