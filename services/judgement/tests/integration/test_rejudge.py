@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from datetime import UTC, date, datetime
 
 import pytest
 
+from judgement.adapters.inbound import progress
 from judgement.config import Settings
 from judgement.core import judging
 from judgement.rejudge import cli
@@ -203,3 +205,69 @@ def test_bad_usage_is_one_line_and_exit_2(capsys: object) -> None:
     err = capsys.readouterr().err  # type: ignore[attr-defined]
     assert len(err.strip().splitlines()) == 3
     assert "存在しない分野" in err
+
+
+async def test_status_tells_where_a_run_is_and_progress_goes_to_stderr(
+    settings: ServiceSettings, db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)  # a progress line at every step
+    own = Settings(topic_prefix=settings.topic_prefix, db_name=settings.db_name)
+    async with (
+        judgement_service(settings, review_policy="auto") as svc,
+        publisher(settings) as publish,
+    ):
+        await publish(Envelope(snapshot("10000000000041", days=645), source="ccus"))
+        await publish(Envelope(snapshot("10000000000042", days=10), source="ccus"))
+        await eventually(lambda: svc.service.ccus_summary("10000000000042"))
+        await publish(application("R-4", "10000000000041", "10000000000042"))
+
+        async def completed() -> bool:
+            raw = svc.service.judgements.store  # type: ignore[attr-defined]
+            return len(await raw.find({"status": "completed"})) == 2
+
+        await eventually(completed)
+        err = io.StringIO()
+        summary = await cli.run_async(args("--all"), own, stderr=err)
+        shown = err.getvalue().splitlines()
+        assert shown and all(line.startswith(f"{cli.PROG}: ") for line in shown)
+        assert summary["run_id"] in shown[-1] and "2 published" in shown[-1]
+        status_args = cli.parse_status_args([summary["run_id"]])
+        found: dict[str, object] = {}
+
+        async def done() -> bool:
+            found.update(await cli.status_async(status_args, own))
+            return found["state"] == "done"
+
+        await eventually(done)
+        assert (found["selected"], found["published"], found["judged"], found["remaining"]) == (
+            2,
+            2,
+            2,
+            0,
+        )
+        assert found["started"] and found["finished"] and found["published_at"]
+        assert found["trades"] == ["鉄筋"] and found["reason"] == "日数の誤り訂正"
+
+        # resumed: nothing left to judge, the run is still done with both lines
+        await cli.run_async(args("--all", "--run-id", summary["run_id"]), own)
+        again = await cli.status_async(status_args, own)
+        assert (again["state"], again["selected"], again["judged"]) == ("done", 2, 2)
+
+
+def test_status_of_an_unknown_run_is_one_line_and_exit_2(
+    settings: ServiceSettings,
+    db: object,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JUDGEMENT_DB_NAME", settings.db_name)
+    assert cli.run(["status", "R20261207000000-abcdef"]) == 2
+    assert cli.run(["status"]) == 2
+    assert cli.run(["status", "R;drop"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 3 and "該当する再判定がありません" in lines[0]
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--help"])
+    assert "status RUN" in capsys.readouterr().out

@@ -14,7 +14,8 @@ is published unless every file is valid. ``demo`` publishes the packaged curated
 (``demo_workers.json``, documented in docs/ccus-feed.md).
 
 Kafka is found through ``KAFKA_BOOTSTRAP_SERVERS`` and ``TOPIC_PREFIX`` (:class:`FeedSettings`).
-A one-line JSON summary goes to standard output. Exit status: 0 done; 2 bad input or usage
+A one-line JSON summary goes to standard output; while publishing, a progress line goes to
+standard error every few seconds. Exit status: 0 done; 2 bad input or usage
 (one line on standard error naming the file, line and problem); 1 Kafka unreachable or a
 send failed (one line).
 """
@@ -37,6 +38,7 @@ from typing import IO, Any, NoReturn
 from pydantic import ValidationError
 
 from judgement.adapters.inbound.cli import one_line, write_out
+from judgement.adapters.inbound.progress import Progress
 from judgement.feed.files import FeedInputError, describe, read_snapshots
 from judgement.feed.settings import FeedSettings
 from judgement.feed.synthetic import Generated, check_as_of, default_as_of, generate
@@ -182,25 +184,38 @@ def _settings() -> FeedSettings:
         raise InvalidInput(f"configuration: {describe(exc)}") from None
 
 
-def _publish(snapshots: Iterable[CcusWorkerSnapshot], settings: FeedSettings) -> int:
+def _publish(
+    snapshots: Iterable[CcusWorkerSnapshot], settings: FeedSettings, stderr: IO[str]
+) -> int:
     # Imported here: the Kafka client stack is slow to import and bad input never needs it.
     from judgement.feed.publish import KafkaUnavailable, publish_snapshots, quiet_kafka_logging
 
     quiet_kafka_logging()
+    progress = Progress(stderr)
+    started = time.perf_counter()
+
+    def line(count: int) -> str:
+        seconds = time.perf_counter() - started
+        rate = count / seconds if seconds > 0 else 0.0
+        return f"{PROG}: {count:,} snapshots published ({rate:,.0f}/s), {seconds:,.0f} s"
+
     try:
-        return asyncio.run(
+        published = asyncio.run(
             publish_snapshots(
                 snapshots,
                 settings,
                 concurrency=settings.feed_concurrency,
                 connect_timeout=settings.feed_connect_timeout_seconds,
+                progress=lambda count: progress.show(lambda: line(count)),
             )
         )
     except KafkaUnavailable as exc:
         raise Unavailable(str(exc)) from None
+    progress.done(line(published))
+    return published
 
 
-def _synthetic(args: argparse.Namespace, stdout: IO[str]) -> int:
+def _synthetic(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     as_of = args.as_of or default_as_of()
     try:
         check_as_of(as_of)
@@ -225,7 +240,7 @@ def _synthetic(args: argparse.Namespace, stdout: IO[str]) -> int:
         extra["dry_run"] = True
     else:
         settings = _settings()
-        published = _publish(tallied(workers), settings)
+        published = _publish(tallied(workers), settings, stderr)
         extra |= {"published": published, "topic": settings.topic(CcusWorkerSnapshot.TOPIC)}
     write_out(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
     return 0
@@ -254,7 +269,14 @@ def _write_jsonl(path: Path, workers: Iterable[Generated], tally: _Tally) -> Non
             handle.write(f"{notes[:-1]},{generated.snapshot.model_dump_json()[1:]}\n")
 
 
-def _files(paths: Sequence[str], dry_run: bool, stdout: IO[str], *, demo: bool = False) -> int:
+def _files(
+    paths: Sequence[str],
+    dry_run: bool,
+    stdout: IO[str],
+    stderr: IO[str],
+    *,
+    demo: bool = False,
+) -> int:
     now = datetime.now(UTC)  # taken_at of snapshots that do not give one (same in both passes)
     tally = _Tally()
     started = time.perf_counter()
@@ -273,7 +295,7 @@ def _files(paths: Sequence[str], dry_run: bool, stdout: IO[str], *, demo: bool =
         extra["dry_run"] = True
     else:
         settings = _settings()
-        published = _publish(read_snapshots(paths, now=now), settings)  # pass 2: publish
+        published = _publish(read_snapshots(paths, now=now), settings, stderr)  # pass 2
         extra |= {"published": published, "topic": settings.topic(CcusWorkerSnapshot.TOPIC)}
     write_out(stdout, _summary_line(tally.summary(**_timed(extra, started, tally.count))))
     return 0
@@ -290,10 +312,10 @@ def run(argv: Sequence[str], stdout: IO[str] | None = None, stderr: IO[str] | No
     try:
         args = _parser().parse_args(list(argv))
         if args.command == "synthetic":
-            return _synthetic(args, stdout)
+            return _synthetic(args, stdout, stderr)
         if args.command == "file":
-            return _files(args.paths, args.dry_run, stdout)
-        return _files([str(demo_path())], args.dry_run, stdout, demo=True)
+            return _files(args.paths, args.dry_run, stdout, stderr)
+        return _files([str(demo_path())], args.dry_run, stdout, stderr, demo=True)
     except (InvalidInput, FeedInputError) as exc:
         write_out(stderr, f"{PROG}: {one_line(str(exc))}\n")
         return EXIT_INVALID

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -56,12 +56,14 @@ async def publish_snapshots(
     *,
     concurrency: int = 32,
     connect_timeout: float = 15.0,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Publish every snapshot (in order of submission); return how many were confirmed.
 
     Raises :class:`KafkaUnavailable` if Kafka cannot be reached or a send fails. Errors of
     the ``snapshots`` iterable itself (bad input) propagate unchanged, after the sends
-    already in flight have been confirmed or abandoned.
+    already in flight have been confirmed or abandoned. ``progress`` is called with the
+    number confirmed so far as sends are confirmed.
     """
     servers = settings.kafka_bootstrap_servers
     try:
@@ -80,7 +82,7 @@ async def publish_snapshots(
             raise KafkaUnavailable(f"Kafka is not reachable at {servers}: {_reason(exc)}") from None
         publish = EventPublisher(broker, settings, *PUBLISHES)
         with correlation_scope(None):
-            return await _publish_all(snapshots, publish, concurrency)
+            return await _publish_all(snapshots, publish, concurrency, progress)
     except KafkaError as exc:
         raise KafkaUnavailable(f"publishing to Kafka at {servers} failed: {_reason(exc)}") from None
     finally:
@@ -89,7 +91,10 @@ async def publish_snapshots(
 
 
 async def _publish_all(
-    snapshots: Iterable[CcusWorkerSnapshot], publish: EventPublisher, concurrency: int
+    snapshots: Iterable[CcusWorkerSnapshot],
+    publish: EventPublisher,
+    concurrency: int,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     pending: set[asyncio.Task[Any]] = set()
     confirmed = 0
@@ -100,6 +105,8 @@ async def _publish_all(
                 for task in done:
                     task.result()
                     confirmed += 1
+                if progress is not None:
+                    progress(confirmed)
             pending.add(asyncio.create_task(publish(Envelope(snapshot, source=SOURCE))))
             await asyncio.sleep(0)  # let the producer's sender run between snapshots
         for result in await asyncio.gather(*pending, return_exceptions=True):

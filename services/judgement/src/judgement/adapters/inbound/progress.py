@@ -16,9 +16,9 @@ class Progress:
     (the text is built only then); ``done(text)`` writes a last line (when any was shown,
     or always with ``always``)."""
 
-    def __init__(self, out: IO[str], every: float = EVERY_SECONDS) -> None:
+    def __init__(self, out: IO[str], every: float | None = None) -> None:
         self.out = out
-        self.every = every
+        self.every = EVERY_SECONDS if every is None else every
         self.shown = 0
         self.last = time.monotonic()
 
