@@ -858,3 +858,22 @@ def test_ops_one_offs_validate(tmp_path: Path) -> None:
     assert container["resources"]["limits"]["memory"] == "8Gi"
     egress = named(docs, "NetworkPolicy", "identity-admin-cli-egress")
     assert egress["spec"]["podSelector"]["matchLabels"]["noryoku-hyoka/admin-cli"] == "true"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_notices_verification_address_is_the_portals(overlay: str) -> None:
+    """Only the portal is reachable from outside: the address printed in every notice (and
+    its QR code) is the portal's host, which passes /verify on to the document service."""
+    docs = render(overlay)
+    hosts = {
+        rule["host"] for ingress in of_kind(docs, "Ingress") for rule in ingress["spec"]["rules"]
+    }
+    urls = {
+        d["data"]["DOCUMENT_PUBLIC_BASE_URL"]
+        for d in of_kind(docs, "ConfigMap")
+        if "DOCUMENT_PUBLIC_BASE_URL" in d.get("data", {})
+    }
+    assert urls and hosts
+    for url in urls:
+        assert urlsplit(url).hostname in hosts, (url, hosts)
+        assert urlsplit(url).path in ("", "/"), url

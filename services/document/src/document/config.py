@@ -17,5 +17,7 @@ class Settings(ServiceSettings):
         validation_alias=AliasChoices("DOCUMENT_SIGNING_KEY"),
     )
     """HMAC key that signs each notice's content hash (verification codes, /verify)."""
-    public_base_url: str = "http://127.0.0.1:8006"
-    """Base URL printed in the QR code of a notice (the public verification endpoint)."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Base URL printed in the QR code of a notice (the public verification endpoint): the
+    portal's public URL, which passes ``/verify`` on to this service (only the portal is
+    reachable from outside)."""
