@@ -32,7 +32,7 @@ class Settings(ServiceSettings):
     criteria_load_timeout_seconds: float = Field(default=20.0, gt=0)
     """How long start-up waits for the first master in force (from the database) before
     serving anyway (requests answer 503 until it is built; the poll keeps trying)."""
-    snapshot_grace_days: float = Field(default=7.0, gt=0)
+    snapshot_grace_days: float = Field(default=2.0, gt=0)
     """How long a CCUS snapshot version that stopped being its worker's latest is kept before
     the retention sweep deletes it (unless a judgement cites it: then for good). Longer than
     any judgement or impact preview takes to read and cite it (docs/judgement.md)."""

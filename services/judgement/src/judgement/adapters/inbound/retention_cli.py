@@ -4,7 +4,7 @@
 
 The sweep the consume role runs every ``RETENTION_SWEEP_SECONDS``
 (``judgement.adapters.outbound.retention``): snapshots that stopped being their worker's
-latest more than the grace period ago (``JUDGEMENT_SNAPSHOT_GRACE_DAYS``, default 7) and
+latest more than the grace period ago (``JUDGEMENT_SNAPSHOT_GRACE_DAYS``, default 2) and
 that no judgement cites are deleted. ``--dry-run`` counts only. ``--reconcile`` first
 writes the supersession records a database lacks (reads every stored snapshot once).
 
