@@ -9,6 +9,7 @@ published by the relay.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -395,10 +396,19 @@ class JudgementService:
         """Each line becomes a judgement, judged now if the worker's CCUS data is here."""
         event = envelope.event
         assert isinstance(event, ApplicationSubmitted)
-        for line in event.lines:
+
+        async def one(line: ApplicationLine) -> None:
             ccus = await self.ccus(line.worker_id)
             start = partial(self._start, event, line, ccus, self.clock())
             await self._update(line.line_id, start, applied_event_id=envelope.id)
+
+        # the lines at once (each its own document; the handler mostly waits for the
+        # database): a failed line fails the event after the others are stored, and the
+        # redelivery skips the lines already judged (issue 24)
+        done = await asyncio.gather(*(one(line) for line in event.lines), return_exceptions=True)
+        failed = next((d for d in done if isinstance(d, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     def _start(
         self,
