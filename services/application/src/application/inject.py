@@ -29,6 +29,7 @@ from application.core import access
 from application.core.applications import Application
 from application.core.consents import Consent
 from application.core.service import ApplicationService, Policy
+from application.core.summaries import EmployerSummaries
 from application.ports import JudgementPort
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -87,9 +88,11 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
+        Repository(runtime.store(migrations.SUMMARIES), EmployerSummaries),
     )
     runtime.migration(migrations.NAME, migrations.upgrade_applications)
     runtime.migration(migrations.KEY_NAME, migrations.lift_submission_keys)
+    runtime.migration(migrations.SUMMARIES_NAME, migrations.build_summaries)
     subscribe(runtime.consumer, service)
     runtime.background(partial(remind_drafts, service, settings.draft_reminder_sweep_seconds))
     runtime.index(access_log.COLLECTION, *access_log.INDEXED)

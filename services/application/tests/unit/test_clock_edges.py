@@ -29,7 +29,7 @@ PERIOD = {"start": "2010-05-10", "end": "2019-06-03"}
 
 def service_at(now: datetime) -> ApplicationService:
     # only the clock is used by today(); the stores and ports are never touched
-    return ApplicationService(None, None, None, None, clock=lambda: now)  # type: ignore[arg-type]
+    return ApplicationService(None, None, None, None, None, clock=lambda: now)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

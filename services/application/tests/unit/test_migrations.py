@@ -77,3 +77,17 @@ def test_a_current_document_is_left_alone() -> None:
     line = {k: v for k, v in old["lines"][0].items() if k not in ("judgement_id", "decision")}
     draft = {**old, "status": "draft", "lines": [{**line, "status": "draft"}], "submission": None}
     assert migrations.upgrade(draft) == {}
+
+
+def test_the_summaries_migration_keeps_the_newest_version_of_each_application() -> None:
+    from application.core.applications import Application
+    from application.core.summaries import with_summaries
+
+    stored = {**old_document(), **migrations.upgrade(old_document())}
+    older = Application.model_validate({**stored, "version": 3, "status": "judging"})
+    newer = Application.model_validate(stored)
+    outcome = with_summaries(None, [newer, older])
+    assert outcome is not None
+    entries = outcome[0].entries()
+    assert (entries[newer.id]["version"], entries[newer.id]["status"]) == (4, "completed")
+    assert with_summaries(outcome[0], [older, newer]) is None  # run again: nothing to write

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from application import data
+from application.core import applications, summaries
 from application.core.applications import Application, Header
 from application.core.career import CareerRules
 from application.core.consents import Consent
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
+from application.core.summaries import EmployerSummaries
 from shared_kernel.events import Envelope
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments, judgement_completed
@@ -91,6 +93,7 @@ class World:
     def __init__(self) -> None:
         self.applications = MemoryDocuments()
         self.consents = MemoryDocuments()
+        self.summaries = MemoryDocuments()
         self.judgement = FakeJudgement()
         self.now = NOW
         policy = Policy(schedule=data.fee_schedule(), prefectures=data.prefectures())
@@ -99,6 +102,7 @@ class World:
             Repository(self.consents, Consent),
             self.judgement,
             policy,
+            Repository(self.summaries, EmployerSummaries),
             clock=lambda: self.now,
         )
 
@@ -345,3 +349,90 @@ async def test_a_submission_needs_a_well_formed_key_and_a_list_a_known_status(
     with pytest.raises(ApplicationError) as unknown:
         await world.service.list(ME, "unknown")
     assert [(e.field, e.code) for e in unknown.value.errors] == [("status", "invalid_status")]
+
+
+# --- the list read model (issue 24) -------------------------------------------------------
+
+
+def listed_from_applications(world: World, status: str | None = None) -> list[dict[str, Any]]:
+    """What the list answered when it read the applications themselves."""
+    docs = [
+        Repository(world.applications, Application).load(d)
+        for d in world.applications.docs.values()
+    ]
+    chosen = [
+        d
+        for d in docs
+        if d.employer_id == EMPLOYER and (d.status == status if status else d.status != "deleted")
+    ]
+    fee = world.service._fee_today()
+    return [
+        applications.summary(d, fee)
+        for d in sorted(chosen, key=lambda d: d.created_at, reverse=True)
+    ]
+
+
+def same_moments(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Views with their moments to the millisecond (what the database keeps)."""
+    out = []
+    for view in views:
+        row = dict(view)
+        for key in ("created_at", "updated_at", "submitted_at", "last_reminded_at"):
+            if row[key]:
+                row[key] = row[key][:23] if "." in row[key] else row[key][:19]
+        out.append(row)
+    return out
+
+
+async def test_the_list_reads_only_the_summaries_and_answers_as_before(world: World) -> None:
+    submitted = await world.ready_draft()
+    await world.service.submit(ME, submitted, KEY)
+    world.now = NOW + timedelta(hours=2)
+    await world.service.on_judgement_completed(judged(submitted, 1, "approved", 2, world.now))
+    world.now += timedelta(minutes=1)
+    draft = (await world.service.create(ME, Header()))["application_id"]
+    world.now += timedelta(minutes=1)
+    gone = (await world.service.create(ME, Header()))["application_id"]
+    await world.service.discard(ME, gone)
+    await world.service.create(OTHER, Header())
+
+    world.applications.docs.clear()  # the list must not need them
+    expected_all = [row["application_id"] for row in await world.service.list(ME, None)]
+    assert expected_all == [draft, submitted]
+    assert [r["application_id"] for r in await world.service.list(ME, "draft")] == [draft]
+    assert await world.service.list(OTHER, "completed") == []
+
+
+async def test_each_summary_equals_the_application_summary(world: World) -> None:
+    submitted = await world.ready_draft()
+    await world.service.submit(ME, submitted, KEY)
+    world.now = NOW + timedelta(hours=2)
+    await world.service.on_judgement_completed(judged(submitted, 1, "rejected", 1, world.now))
+    world.now += timedelta(minutes=1)
+    await world.service.create(ME, Header())
+    for status in (None, "draft", "completed", "judging", "submitted"):
+        assert same_moments(await world.service.list(ME, status)) == same_moments(
+            listed_from_applications(world, status)
+        )
+    rows = await world.service.list(ME, None)
+    assert (rows[1]["rejected_count"], rows[1]["status"]) == (1, "judging")
+
+
+async def test_an_older_version_never_replaces_a_newer_summary_and_a_noop_write_heals(
+    world: World,
+) -> None:
+    app_id = (await world.service.create(ME, Header()))["application_id"]
+    repo = Repository(world.applications, Application)
+    first = await repo.get(app_id)
+    assert first is not None
+    await world.service.discard(ME, app_id)
+    # a late write of version 1's summary changes nothing
+    assert summaries.with_summary(await world.service.summaries.get(EMPLOYER), first) is None
+    assert await world.service.list(ME, None) == []
+    # a crash between the two writes: the summary stays behind …
+    world.summaries.docs.clear()
+    assert await world.service.list(ME, None) == []
+    # … until the next update of the application, even one that changes nothing
+    await world.service.applications.update(app_id, lambda doc: None)
+    found = await world.service.summaries.get(EMPLOYER)
+    assert found is not None and found.entries()[app_id]["status"] == "deleted"

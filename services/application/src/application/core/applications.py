@@ -825,6 +825,69 @@ def fee_total(doc: Application, fee_today: FeeRule | None) -> int | None:
     return fee_today.total(len(doc.lines))
 
 
+def _stored_moment(value: datetime | None) -> str | None:
+    """A moment as the database gives it back (milliseconds), in ISO form."""
+    if value is None:
+        return None
+    return value.replace(microsecond=value.microsecond // 1000 * 1000).isoformat()
+
+
+def summary_entry(doc: Application) -> View:
+    """What the list shows of an application, kept in its employer's summary document
+    (``core.summaries``) at every write: JSON values only, the aggregate's ``version``; a
+    draft's fee is added when read (``summary_view``: it is today's)."""
+    submission = doc.submission
+    decided = [x.decision for x in doc.lines if x.status == COMPLETED]
+    return {
+        "version": doc.version,
+        "status": doc.status,
+        "created_at": _stored_moment(doc.created_at),
+        "created_ts": doc.created_at.timestamp(),
+        "updated_at": _stored_moment(doc.updated_at),
+        "submitted_at": _stored_moment(submission.submitted_at) if submission else None,
+        "application_date": _iso(submission.application_date) if submission else None,
+        "line_count": len(doc.lines),
+        "fee_total_yen": submission.fee_total_yen if submission else None,
+        "approved_count": decided.count("approved"),
+        "rejected_count": decided.count("rejected"),
+        "last_reminded_at": _stored_moment(doc.last_reminded_at),
+    }
+
+
+def summary_view(
+    application_id: str, employer_id: str, entry: Mapping[str, Any], fee_today: FeeRule | None
+) -> View:
+    """The list's answer for one application from its ``summary_entry``; ``fee_today``:
+    today's fee rule, for a draft's ``fee_total_yen`` (as ``fee_total``)."""
+    status = str(entry["status"])
+    count = int(entry["line_count"])
+    fee = entry["fee_total_yen"]
+    if fee is None and status == DRAFT and fee_today is not None:
+        fee = fee_today.total(count)
+    attention = None
+    if status == DRAFT and count:
+        attention = (
+            f"申請ボタンが押されていません。技能者{count}名の申請は未完了です。"
+            "内容を確認して「申請」を押してください"
+        )
+    return {
+        "application_id": application_id,
+        "employer_id": employer_id,
+        "status": status,
+        "status_ja": STATUS_JA[status],
+        "created_at": entry["created_at"],
+        "updated_at": entry["updated_at"],
+        "submitted_at": entry["submitted_at"],
+        "application_date": entry["application_date"],
+        "line_count": count,
+        "fee_total_yen": fee,
+        "approved_count": entry["approved_count"],
+        "rejected_count": entry["rejected_count"],
+        "attention_ja": attention,
+        "last_reminded_at": entry["last_reminded_at"],
+    }
+
+
 def summary(doc: Application, fee_today: FeeRule | None = None) -> View:
     """``fee_today``: today's fee rule, for a draft's ``fee_total_yen`` (``fee_total``)."""
     submission = doc.submission
