@@ -265,5 +265,12 @@ def run(argv: Sequence[str]) -> int:
     except PyMongoError as exc:
         print(f"{PROG}: database unavailable: {type(exc).__name__}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (resume with --run-id; see {PROG} status)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, never a traceback
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"{PROG}: internal error: {text}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     print(json.dumps(summary, ensure_ascii=False))
     return 0

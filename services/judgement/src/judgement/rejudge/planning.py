@@ -370,14 +370,14 @@ async def run(
     missing = Counter[str]()
     lines = _lines(db["ccus_snapshots"], chosen_docs, mirror, missing)
     make = _maker(run_id, reason, requested_by, now)
-    connected = False
+    connecting: asyncio.Future[None] | None = None
 
     async def publish_first(envelope: Envelope) -> None:
-        nonlocal connected
-        if not connected:
-            connected = True
-            if before_publishing is not None:
-                await before_publishing()
+        nonlocal connecting
+        if before_publishing is not None:
+            if connecting is None:  # the first event connects; the others wait for it
+                connecting = asyncio.ensure_future(before_publishing())
+            await connecting
         await publish(envelope)
 
     last_recorded = time.monotonic()
