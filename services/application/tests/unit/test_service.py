@@ -16,6 +16,7 @@ from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
 from application.core.summaries import EmployerSummaries
 from shared_kernel.events import Envelope
+from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.testing import MemoryDocuments, judgement_completed
 from shared_kernel.principal import Principal
@@ -436,3 +437,66 @@ async def test_an_older_version_never_replaces_a_newer_summary_and_a_noop_write_
     await world.service.applications.update(app_id, lambda doc: None)
     found = await world.service.summaries.get(EMPLOYER)
     assert found is not None and found.entries()[app_id]["status"] == "deleted"
+
+
+def notice(app_id: str, sequence: int) -> Envelope:
+    line_id = f"{app_id}-02"
+    suffix = f"-{sequence}" if sequence > 1 else ""
+    return Envelope(
+        ResultNoticeGenerated(
+            notice_id=f"RN-{line_id}{suffix}",
+            judgement_id=f"J-{line_id}-R1" if sequence > 1 else f"J-{line_id}",
+            application_id=app_id,
+            line_id=line_id,
+            employer_id=EMPLOYER,
+            worker_id="99000000000001",
+            document_id=f"RN-{line_id}{suffix}",
+            sha256="0" * 64,
+            generated_at=NOW,
+            sequence=sequence,
+            supersedes_notice_id=f"RN-{line_id}" if sequence > 1 else None,
+        ),
+        source="document",
+    )
+
+
+async def test_the_result_lines_follow_judgements_and_notices_from_the_summaries(
+    world: World,
+) -> None:
+    app_id = await world.ready_draft()
+    draft = (await world.service.create(ME, Header()))["application_id"]
+    assert await world.service.results(ME, None) == []  # drafts are never judged
+    assert await world.service.results(ME, draft) == []
+    await world.service.submit(ME, app_id, KEY)
+    waiting = await world.service.results(ME, app_id)
+    assert [(x["line_id"], x["status"], x["status_ja"]) for x in waiting] == [
+        (f"{app_id}-01", "waiting_ccus", "CCUSデータ待ち"),
+        (f"{app_id}-02", "waiting_ccus", "CCUSデータ待ち"),
+    ]
+    world.now = NOW + timedelta(hours=2)
+    await world.service.on_judgement_completed(judged(app_id, 1, "rejected", 1, world.now))
+    first = notice(app_id, 1)
+    await world.service.on_notice_generated(first)
+    await world.service.on_notice_generated(first)  # redelivered: nothing changes
+    await world.service.on_judgement_completed(judged(app_id, 2, "approved", 2, world.now))
+    await world.service.on_notice_generated(notice(app_id, 2))
+
+    world.applications.docs.clear()  # the results need only the summaries
+    line = (await world.service.results(ME, None))[1]
+    assert line["application_id"] == app_id
+    assert (line["status"], line["status_ja"], line["decision"], line["eligible_level"]) == (
+        "completed",
+        "判定完了",
+        "approved",
+        2,
+    )
+    assert line["sequence"] == 2
+    assert [(n["notice_id"], n["superseded_by"]) for n in line["notices"]] == [
+        (f"RN-{app_id}-02", f"RN-{app_id}-02-2"),
+        (f"RN-{app_id}-02-2", None),
+    ]
+    with pytest.raises(ApplicationError) as refused:
+        await world.service.results(ME, "AP-20261128-NOTONE")
+    assert refused.value.code == "not_found"
+    with pytest.raises(ApplicationError):
+        await world.service.results(OTHER, app_id)  # another employer's: as if absent

@@ -356,6 +356,16 @@ HISTORY = [
 ]
 
 
+def result_line(line_id: str, sequence: int, level: int, name: str) -> dict[str, Any]:
+    """A line as the application service's ``GET /results`` lists it."""
+    found = judgement_line(line_id, sequence, level, name)
+    return {
+        k: v
+        for k, v in found.items()
+        if k not in ("judgement_id", "employer_id", "warnings", "messages")
+    }
+
+
 def notice_of(line_id: str, sequence: int, superseded_by: str | None) -> dict[str, Any]:
     suffix = f"-{sequence}" if sequence > 1 else ""
     return {
@@ -374,22 +384,13 @@ async def test_results_show_the_current_judgement_its_history_and_the_current_no
 ) -> None:
     client, services = portal
     await login(client, services)
-    services.routes[("GET", f"/applications/{APPLICATION}")] = reply(200, {})
-    services.routes[("GET", "/judgements")] = reply(
-        200,
-        [
-            judgement_line(REJUDGED, 2, 3, "髙﨑 誠"),
-            judgement_line(FIRST, 1, 2, "髙橋 健太"),
-        ],
-    )
-    services.routes[("GET", "/notices")] = reply(  # the superseded one listed last
-        200,
-        [
-            notice_of(REJUDGED, 2, None),
-            notice_of(FIRST, 1, None),
-            notice_of(REJUDGED, 1, f"RN-{REJUDGED}-2"),
-        ],
-    )
+    # the application service's result lines: the current result and the notices issued
+    rejudged_line = {
+        **result_line(REJUDGED, 2, 3, "髙﨑 誠"),
+        "notices": [notice_of(REJUDGED, 1, f"RN-{REJUDGED}-2"), notice_of(REJUDGED, 2, None)],
+    }
+    first_line = {**result_line(FIRST, 1, 2, "髙橋 健太"), "notices": [notice_of(FIRST, 1, None)]}
+    services.routes[("GET", "/results")] = reply(200, [rejudged_line, first_line])
     services.routes[("GET", f"/judgements/{REJUDGED}")] = reply(
         200,
         {
@@ -429,7 +430,16 @@ async def test_results_show_the_current_judgement_its_history_and_the_current_no
     assert f'href="{base}/notices/RN-{REJUDGED}-2" download>' in history
     assert f"RN-{REJUDGED}-2（更新前）" not in row
 
-    # just re-judged: the new notice is not made yet, the old one not superseded yet
+    assert not [
+        url for _, url, _, _ in services.sent if "/notices?" in url or url.endswith("/notices")
+    ]
+
+    # just re-judged: the new notice is not made yet, the old one not superseded yet (the
+    # document service is asked while a judged line's notice is missing from the list)
+    services.routes[("GET", "/results")] = reply(
+        200,
+        [{**rejudged_line, "notices": [notice_of(REJUDGED, 1, None)]}, first_line],
+    )
     services.routes[("GET", "/notices")] = reply(
         200, [notice_of(REJUDGED, 1, None), notice_of(FIRST, 1, None)]
     )

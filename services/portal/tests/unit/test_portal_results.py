@@ -8,6 +8,7 @@ from portal.core.formatting import result_ja
 from portal.core.results import (
     current_notice,
     history_rows,
+    notice_missing,
     notice_sequence,
     notices_by_line,
 )
@@ -127,3 +128,11 @@ def test_result_words_reuse_the_level_and_decision_labels() -> None:
     assert result_ja("rejected", 1) == "レベル1 不承認"
     assert result_ja(None, 2) == "レベル2" and result_ja(None, None) == ""
     assert level_ja(4, colour=False) == "レベル4" and level_ja(4) == "レベル4（ゴールド）"
+
+
+def test_a_judged_line_misses_its_notice_until_the_one_of_its_judgement_is_listed() -> None:
+    first = {"notice_id": "RN-L", "line_id": "L", "sequence": 1}
+    assert not notice_missing({"status": "waiting_ccus", "sequence": 1, "notices": []})
+    assert notice_missing({"status": "completed", "sequence": 1, "notices": []})
+    assert not notice_missing({"status": "completed", "sequence": 1, "notices": [first]})
+    assert notice_missing({"status": "completed", "sequence": 2, "notices": [first]})

@@ -44,6 +44,7 @@ from application.core.lines import (
     WITHDRAWN,
     JudgementEntry,
     Line,
+    NoticeEntry,
     Preview,
 )
 from shared_kernel.aggregate import Aggregate, StoredDate
@@ -55,6 +56,7 @@ from shared_kernel.events.catalogue import (
     ApplicationWithdrawn,
     JudgementCompletedV2,
     JudgementStarted,
+    ResultNoticeGenerated,
 )
 from shared_kernel.time import japan_today
 
@@ -715,6 +717,27 @@ def completed(
     return _progress(doc, event.employer_id, event.line_id, complete, now)
 
 
+def notice_generated(doc: Application | None, event: ResultNoticeGenerated) -> Outcome | None:
+    """A 結果通知書 issued for one of the line's judgements: kept on the line (for the result
+    list's summary); a redelivered one changes nothing. The application's status and
+    ``updated_at`` stay (nothing the employer did or the judgement decided changed)."""
+    if doc is None or doc.employer_id != event.employer_id or doc.status in (DRAFT, DELETED):
+        return None
+    line = doc.line(event.line_id)
+    if line is None:
+        return None
+    held = line.notices or []
+    if any(n.notice_id == event.notice_id for n in held):
+        return None
+    entry = NoticeEntry(
+        notice_id=event.notice_id, judgement_id=event.judgement_id, sequence=event.sequence
+    )
+    notices = sorted([*held, entry], key=lambda n: n.sequence)
+    return doc.model_copy(
+        update={"lines": doc.with_line(line.model_copy(update={"notices": notices}))}
+    ), []
+
+
 # --- 押し忘れ防止 -----------------------------------------------------------------------------
 
 
@@ -851,6 +874,50 @@ def summary_entry(doc: Application) -> View:
         "approved_count": decided.count("approved"),
         "rejected_count": decided.count("rejected"),
         "last_reminded_at": _stored_moment(doc.last_reminded_at),
+        **(
+            {} if doc.status in (DRAFT, DELETED) else {"lines": [result_line(x) for x in doc.lines]}
+        ),
+    }
+
+
+RESULT_STATUS = {
+    SUBMITTED: ("waiting_ccus", "CCUSデータ待ち"),
+    JUDGING: ("in_review", "審査待ち"),
+    COMPLETED: ("completed", "判定完了"),
+    WITHDRAWN: ("withdrawn", "取下げ"),
+}
+"""A submitted line's status as the judgement service names it (its ``GET /judgements``):
+not started = waiting for the worker's CCUS data (a line is judged as soon as it arrives),
+started and not completed = waiting for an evaluator's review."""
+
+
+def result_line(line: Line) -> View:
+    """What the result list (レベル判定結果確認) shows of a submitted line: its current
+    judgement and the 結果通知書 issued for its judgements (each with ``superseded_by``:
+    the next one's number, or null while it is the newest)."""
+    status, status_ja = RESULT_STATUS.get(line.status, (line.status, line.status))
+    notices = line.notices or []
+    return {
+        "line_id": line.line_id,
+        "worker_id": line.worker_id,
+        "worker_name": line.worker_name,
+        "trade": line.trade,
+        "requested_level": line.requested_level,
+        "status": status,
+        "status_ja": status_ja,
+        "decision": line.decision,
+        "eligible_level": line.eligible_level,
+        "sequence": line.held_sequence or 1,
+        "notices": [
+            {
+                "notice_id": n.notice_id,
+                "line_id": line.line_id,
+                "judgement_id": n.judgement_id,
+                "sequence": n.sequence,
+                "superseded_by": after.notice_id if after is not None else None,
+            }
+            for n, after in zip(notices, [*notices[1:], None], strict=False)
+        ],
     }
 
 

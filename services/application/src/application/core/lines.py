@@ -49,6 +49,16 @@ class JudgementEntry(BaseModel):
     supersedes: str | None = None
 
 
+class NoticeEntry(BaseModel):
+    """A 結果通知書 issued for one judgement of the line (document's ResultNoticeGenerated)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notice_id: str
+    judgement_id: str
+    sequence: int
+
+
 class Preview(BaseModel):
     """What a line keeps of the judgement service's preview (the §5 result), with the flag
     shown when the line would be refused as it stands."""
@@ -115,6 +125,8 @@ class Line(BaseModel):
     supersedes: str | None = None
     rejudgement_reason: str | None = None
     judgement_history: list[JudgementEntry] = Field(default_factory=list)
+    notices: list[NoticeEntry] | None = None
+    """The 結果通知書 issued for the line's judgements, oldest first (None before the first)."""
 
     @property
     def held_sequence(self) -> int:

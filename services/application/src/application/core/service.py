@@ -32,6 +32,7 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
     JudgementStarted,
+    ResultNoticeGenerated,
 )
 from shared_kernel.principal import Principal
 from shared_kernel.time import japan_today
@@ -126,6 +127,15 @@ class ApplicationService:
         key = consents.key(event.employer_id, event.worker_id)
         await self.consents.update(key, end, applied_event_id=envelope.id)
 
+    async def on_notice_generated(self, envelope: Envelope) -> None:
+        event = envelope.event
+        assert isinstance(event, ResultNoticeGenerated)
+        await self.applications.update(
+            event.application_id,
+            partial(_notice_generated, event),
+            applied_event_id=envelope.id,
+        )
+
     # --- workers (技能者追加) ------------------------------------------------------------------
 
     async def _consent(self, employer_id: str | None, worker_id: str | None) -> Consent | None:
@@ -186,6 +196,17 @@ class ApplicationService:
     def _fee_today(self) -> FeeRule:
         """Today's fee rule: what a draft would cost if submitted today."""
         return self.policy.schedule.rule_on(self.today())
+
+    async def results(self, principal: Principal, application_id: str | None) -> list[View]:
+        """The result list's lines (レベル判定結果確認) from the summaries: 404 for an
+        application that is not the employer's."""
+        found = None
+        if principal.employer_id is not None:
+            found = await self.summaries.get(principal.employer_id)
+        lines_found = summaries.results(found, application_id)
+        if lines_found is None:
+            raise not_found()
+        return lines_found
 
     async def list(self, principal: Principal, status: str | None) -> list[View]:
         """The employer's applications from their summaries (one read, never the
@@ -467,3 +488,7 @@ def _completed(
     event: JudgementCompletedV2, now: datetime, doc: Application | None
 ) -> Outcome | None:
     return applications.completed(doc, event, now)
+
+
+def _notice_generated(event: ResultNoticeGenerated, doc: Application | None) -> Outcome | None:
+    return applications.notice_generated(doc, event)

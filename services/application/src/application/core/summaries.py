@@ -96,6 +96,24 @@ def listed(
     return [applications.summary_view(app_id, doc.id, entry, fee_today) for app_id, entry in chosen]
 
 
+def results(doc: EmployerSummaries | None, application_id: str | None) -> list[View] | None:
+    """The submitted lines of the employer's applications (or of one), for the result list
+    (レベル判定結果確認), by line id; ``None`` when ``application_id`` is not one of the
+    employer's (a deleted draft neither)."""
+    entries = doc.entries() if doc is not None else {}
+    if application_id is not None:
+        entry = entries.get(application_id)
+        if entry is None or entry["status"] == applications.DELETED:
+            return None
+        entries = {application_id: entry}
+    found = [
+        {**line, "application_id": app_id}
+        for app_id, entry in entries.items()
+        for line in entry.get("lines", [])
+    ]
+    return sorted(found, key=lambda line: str(line["line_id"]))
+
+
 class Summarised:
     """The applications (``Aggregates[Application]``) whose every write also writes the
     application's summary (``with_summary``) into ``summaries``."""

@@ -7,6 +7,7 @@ answers the line's current judgement with its ``sequence`` (1 = first) and ``his
 ``superseded_by`` (the newer notice's number, or null while it is the current one).
 
 * ``current_notice`` — the notice to hand out for a line: never a superseded one;
+* ``notice_missing`` — a judged line whose notice the list did not bring (asked elsewhere);
 * ``history_rows`` — the 更新履歴 table, one row per change, in Japanese.
 """
 
@@ -85,6 +86,15 @@ def current_notice(
     if found is not None and judgement is not None and not issued_for(found, judgement):
         return None
     return found
+
+
+def notice_missing(line: Mapping[str, Any]) -> bool:
+    """Whether a judged line's notices (``line["notices"]``) lack the one issued for its
+    current judgement: being made, or not known to the list's source."""
+    if line.get("status") != "completed":
+        return False
+    held = [n for n in line.get("notices") or [] if isinstance(n, Mapping)]
+    return not any(notice_sequence(n) == sequence_of(line) for n in held)
 
 
 def _notice_of(entry: Mapping[str, Any], notices: list[Mapping[str, Any]]) -> dict[str, Any]:

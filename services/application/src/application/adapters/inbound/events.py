@@ -5,7 +5,8 @@
 * JudgementCompletedV2: the line is 判定完了 (承認 / 不承認), or, for a re-judgement (再判定,
   a higher ``sequence``), its result is replaced; a line's first judgement ends the
   worker's consent when the consent's own term says so (``ConsentGranted``); a re-judgement
-  ends nothing.
+  ends nothing;
+* ResultNoticeGenerated: the line keeps the 結果通知書 issued (for the result list's summary).
 
 Also the 押し忘れ防止 job: a periodic sweep for drafts left unsubmitted.
 """
@@ -21,6 +22,7 @@ from shared_kernel.events.catalogue import (
     ConsentRejected,
     JudgementCompletedV2,
     JudgementStarted,
+    ResultNoticeGenerated,
 )
 from shared_kernel.infra.kafka import EventConsumer
 
@@ -32,6 +34,7 @@ def subscribe(consumer: EventConsumer, service: ApplicationService) -> None:
     consumer.handle(ConsentRejected, service.on_consent_rejected)
     consumer.handle(JudgementStarted, service.on_judgement_started)
     consumer.handle(JudgementCompletedV2, service.on_judgement_completed)
+    consumer.handle(ResultNoticeGenerated, service.on_notice_generated)
 
 
 async def remind_drafts(service: ApplicationService, every_seconds: float) -> None:

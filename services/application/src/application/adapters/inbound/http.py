@@ -8,6 +8,8 @@
 * lines: ``/applications/{id}/lines`` (add), ``/applications/{id}/lines/{line_id}``
   (replace, remove), ``…/preview`` (the judgement service's preview);
 * ``/applications/{id}/submit`` (``Idempotency-Key`` required), ``/applications/{id}/withdraw``;
+* ``/results``: the submitted lines' current results and 結果通知書 (the portal's result
+  list), read from the employers' summaries (``core.summaries``) only;
 * evaluators and operators: ``/access-log``.
 
 A draft's ``fee_total_yen`` is what it would cost if submitted today (the portal shows it);
@@ -246,6 +248,25 @@ async def list_applications(
 ) -> list[dict[str, Any]]:
     found = await service.list(principal, status)
     return await log("list_applications", found)
+
+
+@router.get(
+    "/results",
+    summary="判定結果の一覧（申請済の技能者ごと、申請の要約から）",
+    response_description=(
+        "申請済の技能者ごとの現在の判定結果（状態・判定・判定レベル・再判定の回数 sequence）と"
+        "発行済の結果通知書（notices: superseded_by は更新後の通知書番号）。"
+        "application_id で1申請に絞り込み（他の事業者の申請は404）。"
+    ),
+)
+async def results(
+    service: Service,
+    principal: Employer,
+    log: Log,
+    application_id: str | None = None,
+) -> list[dict[str, Any]]:
+    found = await service.results(principal, application_id)
+    return await log("list_results", found)
 
 
 @router.get(

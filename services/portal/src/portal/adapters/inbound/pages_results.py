@@ -1,10 +1,14 @@
 """レベル判定結果確認 (employer): the judged lines, 「詳細」 below the list, 結果通知書 PDF.
 
-The list comes from the judgement service (``GET /judgements``, the employer's own lines);
-the 結果通知書 from the document service (``GET /notices``). 「詳細」 (``?detail=<line id>``)
-shows below the list the basis of the judgement: the CCUS data (judgement service
-``GET /workers/{id}/ccus``), the days counted, the reconciliation of the declared career
-with CCUS (CCUS wins), the qualifications and every criterion met or not.
+The list is one call: the application service's ``GET /results`` (the employer's submitted
+lines with their current result and the 結果通知書 issued, read from one summary document per
+employer; 404 for another employer's application, issue 24). Only while a judged line's
+notice is not known there (being made, or issued before the application service kept them)
+are the 結果通知書 taken from the document service (``GET /notices``), as before.
+「詳細」 (``?detail=<line id>``) shows below the list the basis of the judgement: the
+judgement (judgement service ``GET /judgements/{line}``) and the CCUS data (``GET
+/workers/{id}/ccus``), asked at the same time, the days counted, the reconciliation of the
+declared career with CCUS (CCUS wins), the qualifications and every criterion met or not.
 
 A line judged again (再判定) shows its current result everywhere, a 「再判定により更新」 mark
 in the list and, in 「詳細」, its 更新履歴 (``core.results.history_rows``). The
@@ -14,6 +18,7 @@ the superseded ones stay downloadable from the 更新履歴, marked 「（更新
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,7 +30,13 @@ from portal.adapters.inbound.deps import Portal, PortalDep
 from portal.adapters.inbound.pages_consent import pdf_response
 from portal.adapters.inbound.web import login_as, render, session_of, user_api
 from portal.adapters.outbound.services import NotFound, ServiceError, UserApi, error_of
-from portal.core.results import current_notice, history_rows, notices_by_line, sequence_of
+from portal.core.results import (
+    current_notice,
+    history_rows,
+    notice_missing,
+    notices_by_line,
+    sequence_of,
+)
 
 router = APIRouter()
 
@@ -69,17 +80,30 @@ def criteria_by_level(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def line_detail(
-    api: UserApi, line_id: str, notices: Sequence[Mapping[str, Any]] = ()
+    api: UserApi,
+    line_id: str,
+    notices: Sequence[Mapping[str, Any]] = (),
+    worker_id: str | None = None,
 ) -> dict[str, Any]:
-    """「詳細」 of one line (also the evaluator's review); ``notices`` are the line's."""
-    judgement = await api.get("judgement", f"/judgements/{quote(line_id, safe='')}")
+    """「詳細」 of one line (also the evaluator's review); ``notices`` are the line's. With the
+    line's ``worker_id`` known, the judgement and the CCUS data are asked at the same time."""
+
+    async def ccus_of(worker: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = await api.get("judgement", f"/workers/{quote(worker)}/ccus")
+        except NotFound:
+            return None
+        return found
+
+    path = f"/judgements/{quote(line_id, safe='')}"
+    ccus: dict[str, Any] | None
+    if worker_id:
+        judgement, ccus = await asyncio.gather(api.get("judgement", path), ccus_of(worker_id))
+    else:
+        judgement = await api.get("judgement", path)
+        ccus = await ccus_of(str(judgement["worker_id"]))
     detail = judgement.get("detail") or {}
     result = detail.get("result") or {}
-    ccus: dict[str, Any] | None
-    try:
-        ccus = await api.get("judgement", f"/workers/{quote(str(judgement['worker_id']))}/ccus")
-    except NotFound:
-        ccus = None
     request = detail.get("request") or {}
     return {
         "judgement": judgement,
@@ -109,19 +133,16 @@ async def results_page(
 ) -> Response:
     session = session_of(request)
     api = user_api(request, portal)
-    if application_id is not None:
-        # another employer's (or an unknown) application: 404, as in the services
-        await api.get("application", f"/applications/{quote(application_id, safe='')}")
-    lines = [
-        {**line, "rejudged": sequence_of(line) > 1}
-        for line in await api.get("judgement", "/judgements", application_id=application_id)
-    ]
-    notices: list[dict[str, Any]] = []
+    # another employer's (or an unknown) application: 404, as in the services
+    found = await api.get("application", "/results", application_id=application_id)
+    lines = [{**line, "rejudged": sequence_of(line) > 1} for line in found]
+    notices: list[dict[str, Any]] = [n for line in lines for n in line.get("notices") or []]
     notices_unknown = False
-    try:
-        notices = await api.get("document", "/notices", application_id=application_id)
-    except ServiceError:
-        notices_unknown = True
+    if any(notice_missing(line) for line in lines):
+        try:
+            notices = await api.get("document", "/notices", application_id=application_id)
+        except ServiceError:
+            notices, notices_unknown = [], True
     by_line = notices_by_line(notices if isinstance(notices, list) else [])
     current = {
         str(line.get("line_id")): current_notice(by_line.get(str(line.get("line_id")), []), line)
@@ -129,9 +150,13 @@ async def results_page(
     }
     selected = None
     if detail:
-        if not any(line.get("line_id") == detail for line in lines):
+        chosen = next((line for line in lines if line.get("line_id") == detail), None)
+        if chosen is None:
             raise NotFound("該当する判定がありません。")
-        selected = await line_detail(api, detail, by_line.get(detail, []))
+        worker = chosen.get("worker_id")
+        selected = await line_detail(
+            api, detail, by_line.get(detail, []), str(worker) if worker else None
+        )
     return render(
         request,
         "results.html",
