@@ -22,12 +22,22 @@ Load generators run as **second processes** on loopback:
   paths): throughput and latency at 8 connections for each screen and API;
 * an open-loop generator (this file with ``--open-loop``, asyncio, one request every
   1/rate s whatever the answers, latency measured from the scheduled time so a stall is
-  not hidden): p50/p99 at a fixed **200 requests per second** — the target's rate.
+  not hidden): p50/p99 at a fixed **100 requests per second** — the target's rate (issue
+  24). A screen whose closed-loop capacity is below half that rate is not offered it (the
+  queue would only grow); its figure is then null, as is one whose answers did not keep up
+  (fewer than 95 % of the rate answered per second, or any answer but 200).
+
+The seeded applications are written straight into the collection, so ``python -m
+application migrate`` builds their list read model (``employer_summaries``) before the
+measurement (once per seed: the migration is recorded).
 
 Portal requests carry a session cookie sealed with the portal's own codec and key (what
 ``POST /login`` sets after identity's answer: login id, role, 事業者ID, access token);
-the API requests carry the same bearer token. Target: p99 under 100 ms at 200 requests
-per second for the result list and detail screens.
+the API requests carry the same bearer token. Target: p99 under 100 ms at 100 requests
+per second for the result list and detail screens (the compass aims at 200); the JSON's
+``figures`` has ``portal_result_list_p99_ms_at_100rps``,
+``portal_result_detail_p99_ms_at_100rps`` (null where not reached) and the closed-loop
+capacities.
 """
 
 from __future__ import annotations
@@ -64,7 +74,10 @@ from pymongo import MongoClient
 from shared_kernel.infra.settings import ServiceSettings
 
 TARGET_P99_S = 0.100
-TARGET_RATE = 200
+TARGET_RATE = 100
+COMPASS_RATE = 200
+KEPT_UP = 0.95
+"""An open loop kept up when at least this share of the rate was answered per second."""
 EMPLOYERS = 100
 LUA = Path(__file__).resolve().parent / "wrk_paths.lua"
 
@@ -200,7 +213,14 @@ async def templates(stack: Stack, employer: str) -> dict[str, Any]:
 
     if not await wait_for(done, 400):
         raise RuntimeError("the template application was not judged and noticed in 400 s")
-    application = mongo[stack.db("application")]["applications"].find_one({"_id": number})
+    applications = mongo[stack.db("application")]["applications"]
+
+    def noticed() -> bool:  # the application keeps the line's notice (ResultNoticeGenerated)
+        doc = applications.find_one({"_id": number}) or {}
+        return any(x.get("line_id") == line and x.get("notices") for x in doc.get("lines") or [])
+
+    if not await wait_for(noticed, 120):
+        raise RuntimeError("the template application did not get its line's notice in 120 s")
     # settle: the application doc gets its judgement statuses; wait for its outbox to empty
     await wait_for(
         lambda: (
@@ -377,7 +397,7 @@ async def prepare(stack: Stack, employer: str, count: int) -> dict[str, Any]:
     return seed(stack, tpl, employer, count)
 
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bump when the stored format of applications, judgements or notices changes."""
 SEEDED = ("application", "judgement", "document")
 
@@ -452,6 +472,11 @@ def bench(quick: bool) -> dict[str, Any]:
             seeded = cached
             seeded["reused"] = True
             employer = str(cached["employer"])
+        # the seed is written straight into the collections: the list read model is built
+        # by the application's migration (recorded: a kept seed is migrated once)
+        started = time.monotonic()
+        stack.cli("application", "migrate", timeout=900)
+        seeded["migrate_seconds"] = round(time.monotonic() - started, 1)
         result["seed"] = {k: v for k, v in seeded.items() if k not in ("mine", "_id")}
         seeded["mine"] = [
             (m["application"], m["line"], m["notice"]) if isinstance(m, dict) else tuple(m)
@@ -474,20 +499,72 @@ def bench(quick: bool) -> dict[str, Any]:
         for name in OPEN_LOOP:
             base, paths, headers = plan[name]
             capacity = float(closed[name].get("requests_per_second") or 0)
-            # beyond its capacity a server only queues: the open loop then runs at half the
-            # measured capacity (the latency a user sees when it copes) and the target is
-            # reported as missed for throughput
-            rate = TARGET_RATE if capacity >= TARGET_RATE * 0.9 else max(1.0, capacity / 2)
+            if capacity < TARGET_RATE / 2:
+                # beyond its capacity a server only queues (minutes of backlog): not offered
+                opened[name] = {
+                    "rate": TARGET_RATE,
+                    "skipped": f"closed-loop capacity {capacity:.0f}/s is below half the rate",
+                    "context": context(),
+                }
+                print(f"[http] open loop {name}: skipped ({capacity:.0f}/s)", flush=True)
+                continue
+            rate = TARGET_RATE
             opened[name] = {
                 **run_open_loop(base, paths, headers, rate, open_seconds),
                 "context": context(),
             }
             print(f"[http] open loop {name}: {opened[name].get('latency')}", flush=True)
         result["open_loop"] = opened
+        result["figures"] = figures(closed, opened)
     finally:
         result["context_after"] = context()
         stack.stop()
     return result
+
+
+LIST, DETAIL = OPEN_LOOP
+
+
+def kept_up(data: dict[str, Any]) -> bool:
+    """Whether an open loop's answers kept up with its rate (all 200, ≥ 95 % of the rate)."""
+    return (
+        "latency" in data
+        and data["latency"].get("p99") is not None
+        and set(data.get("statuses", {})) == {"200"}
+        and float(data.get("achieved_per_second") or 0) >= KEPT_UP * float(data["rate"])
+    )
+
+
+def figures(closed: dict[str, Any], opened: dict[str, Any]) -> dict[str, Any]:
+    """The issue's figures: p99 at 100 requests/s (null where not reached) and capacity."""
+
+    def p99_ms(name: str) -> float | None:
+        data = opened.get(name, {})
+        if not kept_up(data):
+            return None
+        return round(float(data["latency"]["p99"]) * 1000, 1)
+
+    def capacity(name: str) -> float | None:
+        found = closed.get(name, {}).get("requests_per_second")
+        return None if found is None else round(float(found), 1)
+
+    out: dict[str, Any] = {
+        "portal_result_list_p99_ms_at_100rps": p99_ms(LIST),
+        "portal_result_detail_p99_ms_at_100rps": p99_ms(DETAIL),
+        "portal_result_list_capacity_rps": capacity(LIST),
+        "portal_result_detail_capacity_rps": capacity(DETAIL),
+        "capacity_rps": {name: capacity(name) for name in closed},
+        "target": {
+            "p99_ms": TARGET_P99_S * 1000,
+            "rate": TARGET_RATE,
+            "compass_rate": COMPASS_RATE,
+        },
+    }
+    out["meets_target"] = all(
+        out[key] is not None and out[key] < TARGET_P99_S * 1000
+        for key in ("portal_result_list_p99_ms_at_100rps", "portal_result_detail_p99_ms_at_100rps")
+    )
+    return out
 
 
 def ms(value: float | None) -> str:
@@ -528,16 +605,14 @@ def report(result: dict[str, Any]) -> str:
     out.append(table(rows, ["route", "requests/s", "p50", "p99", "load"]))
     rows = []
     for name, data in result.get("open_loop", {}).items():
-        if "error" in data:
-            rows.append([name, "error", data["error"][:80], "", "", "", ""])
+        if "error" in data or "skipped" in data:
+            why = data.get("error") or data["skipped"]
+            rows.append(
+                [name, f"{data.get('rate', TARGET_RATE):.0f}/s", why[:80], "—", "", "missed", ""]
+            )
             continue
         lat = data["latency"]
-        met = (
-            data["rate"] >= TARGET_RATE
-            and lat["p99"] is not None
-            and lat["p99"] < TARGET_P99_S
-            and set(data["statuses"]) == {"200"}
-        )
+        met = kept_up(data) and lat["p99"] < TARGET_P99_S
         rows.append(
             [
                 name,
@@ -551,11 +626,21 @@ def report(result: dict[str, Any]) -> str:
             ]
         )
     out.append(
-        "\nOpen loop (latency from the scheduled send time) at the target's 200 requests/s, or "
-        "at half the closed-loop capacity when that is below 200 (the target is then missed "
-        "on throughput):\n"
+        "\nOpen loop (latency from the scheduled send time) at the target's 100 requests/s (not "
+        "offered to a screen whose closed-loop capacity is below 50/s; p99 counts only when "
+        "the answers kept up: all 200, at least 95 % of the rate answered per second):\n"
     )
     out.append(table(rows, ["screen", "offered", "p50", "p99", "answers", "target p99", "load"]))
+    found = result.get("figures") or {}
+    if found:
+        out.append(
+            "\nFigures: result list p99 at 100/s "
+            f"{found['portal_result_list_p99_ms_at_100rps'] or '—'} ms (capacity "
+            f"{found['portal_result_list_capacity_rps']}/s), detail p99 at 100/s "
+            f"{found['portal_result_detail_p99_ms_at_100rps'] or '—'} ms (capacity "
+            f"{found['portal_result_detail_capacity_rps']}/s); the compass aims at "
+            f"{COMPASS_RATE}/s.\n"
+        )
     return "\n".join(out)
 
 
