@@ -364,7 +364,8 @@ class EventConsumer:
         return self._handlers.keys()
 
     def subscribe(self) -> None:
-        """One subscriber for all the group's topics (one join, one rebalance at start).
+        """One subscriber for all the group's topics (one join, one rebalance at start), or
+        ``consumer_workers`` of them side by side.
 
         Call once, after every handler is registered and before the broker starts.
         """
@@ -375,25 +376,32 @@ class EventConsumer:
             f"{topic}: {', '.join(sorted(types))}"
             for topic, types in sorted(self._handlers.items())
         )
-        subscriber = self.broker.subscriber(
-            *self._handlers,
-            title=f"consumer group {self.group}",
-            description=f"Consumer group {self.group} handles {handled}. Any other type is "
-            "skipped; an unreadable record or one whose handler keeps failing goes to "
-            "<topic>.dlq.",
-            group_id=self.group,
-            ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset="earliest",
-            max_poll_records=50,
-            decoder=_raw_body,
-        )
+        # ``consumer_workers`` consumers in the group, each given its own partitions and
+        # handling them in order (FastStream's concurrent modes with manual commits take a
+        # single topic only); the first alone is in the AsyncAPI document
+        for worker in range(self.settings.consumer_workers):
+            subscriber = self.broker.subscriber(
+                *self._handlers,
+                title=f"consumer group {self.group}",
+                description=f"Consumer group {self.group} handles {handled}. Any other type "
+                "is skipped; an unreadable record or one whose handler keeps failing goes to "
+                "<topic>.dlq.",
+                group_id=self.group,
+                ack_policy=AckPolicy.MANUAL,
+                auto_offset_reset="earliest",
+                max_poll_records=50,
+                decoder=_raw_body,
+                include_in_schema=worker == 0,
+            )
+            subscriber(self._consume())
 
+    def _consume(self) -> Callable[[KafkaMessageParam], Awaitable[None]]:
         async def consume(msg: KafkaMessageParam) -> None:
             raw = msg.raw_message
             topic = (raw[0] if isinstance(raw, tuple) else raw).topic
             await self.process(topic, self._handlers[topic], msg)
 
-        subscriber(consume)
+        return consume
 
     async def process(self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage) -> None:
         headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}

@@ -477,31 +477,52 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish everything pending now; returns how many events were published (none
-        while another process holds the lease)."""
+        while another process holds the lease).
+
+        The documents of a sweep are relayed concurrently (each document's events in their
+        order, then its outbox emptied): the producer batches what is sent at once, where
+        awaiting each acknowledgement and each write in turn held the relay to one document
+        per few round trips (issue 24: ApplicationSubmitted reached Kafka 26 s after the
+        submit at 10 applications per second). A failure leaves the document pending for
+        the next sweep (the others are marked), then is raised.
+        """
         if self.lease is not None and not await self.lease.acquire():
             return 0
         published = 0
         for store in self.stores:
             docs = await store.pending(self.batch)
             _observe_backlog(store.name, docs)
-            for doc in docs:
-                if self.lease is not None and not self.lease.held:
-                    return published  # ran out of time mid-sweep: the next one renews it
-                ids: list[str] = []
-                for entry in doc.get(OUTBOX, []):
-                    envelope = self.catalogue.from_document(entry)
-                    with correlation_scope(envelope.correlation_id):
-                        await self.publish(envelope)
-                    ids.append(entry["id"])
-                if not await store.mark_published(doc, ids):
-                    log.info("outbox.moved_on", collection=store.name, doc_id=str(doc["_id"]))
-                published += len(ids)
-                OUTBOX_PUBLISHED.labels(store.name).inc(len(ids))
+            if not docs:
+                continue
+            if self.lease is not None and not self.lease.held:
+                return published  # ran out of time: the next sweep renews it
+            done = await asyncio.gather(
+                *(self._relay(store, doc) for doc in docs), return_exceptions=True
+            )
+            failed = next((d for d in done if isinstance(d, BaseException)), None)
+            published += sum(d for d in done if isinstance(d, int))
+            if failed is not None:
+                raise failed
         return published
+
+    async def _relay(self, store: DocumentStore, doc: Document) -> int:
+        ids: list[str] = []
+        for entry in doc.get(OUTBOX, []):
+            envelope = self.catalogue.from_document(entry)
+            with correlation_scope(envelope.correlation_id):
+                await self.publish(envelope)
+            ids.append(entry["id"])
+        if not await store.mark_published(doc, ids):
+            log.info("outbox.moved_on", collection=store.name, doc_id=str(doc["_id"]))
+        OUTBOX_PUBLISHED.labels(store.name).inc(len(ids))
+        return len(ids)
 
     async def run(self) -> None:
         try:
             while True:
+                # cleared before the sweep, not after: a write that kicks while the sweep
+                # runs (after its read) wakes the next one at once, not a poll later
+                self._wake.clear()
                 try:
                     while await self.run_once():
                         pass
@@ -509,7 +530,6 @@ class OutboxRelay:
                     raise
                 except Exception:
                     log.exception("outbox.relay_failed")
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:

@@ -174,6 +174,11 @@ class ServiceSettings(BaseSettings):
     """Handler attempts before an event goes to the dead-letter topic."""
     consumer_backoff_seconds: float = Field(default=0.2, ge=0.0)
     """Pause before the first retry (doubles each time)."""
+    consumer_workers: int = Field(default=1, ge=1, le=16)
+    """Kafka consumers of the service's group in each consuming process: each is given its
+    own partitions and handles their events one at a time, in order, so several handle
+    events of different partitions at once (a handler mostly waits for the database). More
+    than the topics' partitions in all the processes leaves some idle."""
     event_max_bytes: int = Field(default=1_000_000, ge=1024)
     """Largest event payload a consumer accepts; a larger one goes to the dead-letter topic
     (``dlq_reason: too_large``) with only its first 64 KiB. Below Kafka's default 1 MiB
