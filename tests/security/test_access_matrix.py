@@ -136,6 +136,7 @@ MATRIX: dict[str, dict[tuple[str, str], Row]] = {
         ),
         ("POST", "/applications"): Row(EMPLOYER_OWN, json={"declarations": {"x": 1}}),
         ("GET", "/applications"): Row(EMPLOYER_OWN),
+        ("GET", "/results"): Row(EMPLOYER_OWN),
         ("GET", "/applications/{application_id}"): Row(B_ONLY, path="/applications/{draft_b}"),
         ("PATCH", "/applications/{application_id}"): Row(
             B_ONLY, json={}, path="/applications/{draft_b}"
