@@ -278,9 +278,17 @@ class Stack:
         return process
 
     def start_all(self) -> None:
+        """Start every service and wait until each is ready; when one does not come up, the
+        others are stopped before the error goes on (the fixtures' ``stop_all`` only runs
+        after a successful start: left running, they held the run's ports, and the next run
+        found its services unable to bind)."""
         started = [self.start(name, wait=False) for name in SERVICES]
-        for process in started:
-            process.wait_ready()
+        try:
+            for process in started:
+                process.wait_ready()
+        except BaseException:
+            self.stop_all()
+            raise
 
     def all_processes(self) -> Iterator[ServiceProcess]:
         for group in self.processes.values():
