@@ -11,7 +11,8 @@ first lines while the command reads the last ones. Each line carries its snapsho
 form only (``ccus_compact``: what the engine reads, ≈ 1 kB; ``ccus_json`` is left empty):
 taken from the mirror of the newest snapshots (``ccus_compact``, small documents read
 ≈ 10× faster than ``ccus_snapshots``, which FerretDB 1.24 reads whole with the §5 JSON),
-and from ``ccus_snapshots`` for the few lines that cite an older snapshot. The plans (one
+read beside the pass and joined with it as both arrive, and from ``ccus_snapshots`` for
+the few lines that cite an older snapshot. The plans (one
 ``RejudgementPlanned`` per employer) follow the last chunk: the notification service's
 digest takes lines before or after their plan. The run document says where the run is
 (``state``, ``selected``, ``published``); :func:`status` adds what the service judged
@@ -279,17 +280,25 @@ async def _latest(db: AsyncDatabase[Document], chosen: Mapping[str, Any]) -> dic
     return latest_by_line([d async for d in rejudged])
 
 
-async def mirrored_compacts(db: AsyncDatabase[Document]) -> dict[str, str]:
-    """The compact form of every worker's newest snapshot, by snapshot id (the mirror:
-    ``judgement.impact.snapshots``); forms of another format version are left out."""
+Feed = asyncio.Queue[tuple[str, Any]]
+"""What :func:`_lines` joins: ``("line", doc)`` from the pass over ``judgements``,
+``("form", (snapshot_id, text))`` from the mirror, ``("end", source)`` when one is done."""
+LINE, FORM, END = "line", "form", "end"
+
+
+async def _mirror_forms(db: AsyncDatabase[Document], feed: Feed) -> None:
+    """The compact form of every worker's newest snapshot (the mirror:
+    ``judgement.impact.snapshots``), by snapshot id, onto ``feed``; forms of another format
+    version are left out (their lines read ``ccus_snapshots``)."""
     prefix = f'{{"v":{compact.FORMAT_VERSION},'
-    found: dict[str, str] = {}
     fields = {"snapshot_id": 1, judging.CCUS_COMPACT: 1}
-    async for doc in db[MIRROR].find({}, fields, batch_size=2000):
-        text = doc.get(judging.CCUS_COMPACT)
-        if isinstance(text, str) and text.startswith(prefix) and doc.get("snapshot_id"):
-            found[str(doc["snapshot_id"])] = text
-    return found
+    try:
+        async for doc in db[MIRROR].find({}, fields, batch_size=2000):
+            text = doc.get(judging.CCUS_COMPACT)
+            if isinstance(text, str) and text.startswith(prefix) and doc.get("snapshot_id"):
+                feed.put_nowait((FORM, (str(doc["snapshot_id"]), text)))
+    finally:
+        feed.put_nowait((END, FORM))
 
 
 def new_summary(
@@ -349,10 +358,9 @@ async def run(
                 **(record or {}),
             }
         )
-    mirror = asyncio.create_task(mirrored_compacts(db)) if not line_ids else None
     latest = await _latest(db, chosen)
     selector = Selector(master, selection, latest, criteria_versions)
-    chosen_docs: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=20_000)
+    feed: Feed = asyncio.Queue()
     select_seconds = 0.0
 
     async def scan() -> None:
@@ -361,14 +369,14 @@ async def run(
             async for doc in docs:
                 taken = selector.take(doc)
                 if taken is not None:
-                    await chosen_docs.put(taken)
+                    feed.put_nowait((LINE, taken))
             selection.scanned = True
             select_seconds = time.perf_counter() - started
         finally:
-            await chosen_docs.put(None)
+            feed.put_nowait((END, LINE))
 
     missing = Counter[str]()
-    lines = _lines(db["ccus_snapshots"], chosen_docs, mirror, missing)
+    lines = _lines(db["ccus_snapshots"], feed, missing)
     make = _maker(run_id, reason, requested_by, now)
     connecting: asyncio.Future[None] | None = None
 
@@ -390,11 +398,18 @@ async def run(
             last_recorded = time.monotonic()
             await _record(runs, selection, PUBLISHING)
 
+    # the pass and the mirror are read side by side; a line goes out as soon as its form
+    # is known (both in the order they were stored: usually at once)
+    mirror = None if line_ids else asyncio.create_task(_mirror_forms(db, feed))
+    if mirror is None:
+        feed.put_nowait((END, FORM))
     scanning = asyncio.create_task(scan())
     try:
         with correlation_scope(run_id):
             await send(publish_first, lines, make, selection, progressed)
             await scanning
+            if mirror is not None:
+                await mirror
             if selection.selected:
                 plans = _plans(selection, reason=reason, now=now)
                 await asyncio.gather(*(publish_first(plan) for plan in plans))
@@ -479,38 +494,46 @@ def _plans(selection: Selection, *, reason: str, now: datetime) -> list[Envelope
 
 
 async def _lines(
-    snapshots: Any,
-    chosen: asyncio.Queue[dict[str, Any] | None],
-    mirror: asyncio.Task[dict[str, str]] | None,
-    missing: Counter[str],
+    snapshots: Any, feed: Feed, missing: Counter[str]
 ) -> AsyncIterator[RejudgementLine]:
-    """Each chosen line with its snapshot's compact form: from the mirror when it holds the
-    cited snapshot, else (after the pass) read from ``ccus_snapshots``: one by one, or in
-    one scan when many."""
-    compacts = await mirror if mirror is not None else {}
-    rest: dict[str, list[dict[str, Any]]] = {}
-    while (doc := await chosen.get()) is not None:
-        text = compacts.get(doc["snapshot_id"])
-        if text is None:
-            rest.setdefault(doc["snapshot_id"], []).append(doc)
-            continue
-        yield request_line(doc, "", doc[CURRENT], text)
-    compacts.clear()
-    if not rest:
+    """Each chosen line with its snapshot's compact form, joining the pass and the mirror
+    as they arrive (a line waits for its form, or goes at once when it is there); lines
+    whose snapshot the mirror does not hold are read, after both, from ``ccus_snapshots``:
+    one by one, or in one scan when many."""
+    forms: dict[str, str] = {}
+    waiting: dict[str, list[dict[str, Any]]] = {}
+    open_sources = 2
+    while open_sources:
+        kind, value = await feed.get()
+        if kind == END:
+            open_sources -= 1
+        elif kind == FORM:
+            snapshot_id, text = value
+            forms[snapshot_id] = text
+            for doc in waiting.pop(snapshot_id, ()):
+                yield request_line(doc, "", doc[CURRENT], text)
+        else:
+            text = forms.get(value["snapshot_id"])
+            if text is None:
+                waiting.setdefault(value["snapshot_id"], []).append(value)
+            else:
+                yield request_line(value, "", value[CURRENT], text)
+    forms.clear()
+    if not waiting:
         return
-    wanted = set(rest)
+    wanted = set(waiting)
     if len(wanted) <= PER_ID_LOOKUPS:
         for snapshot_id in sorted(wanted):
             stored = await snapshots.find_one({"_id": snapshot_id}, SNAPSHOT_FIELDS)
             if stored is None:
-                missing[snapshot_id] += len(rest[snapshot_id])
+                missing[snapshot_id] += len(waiting[snapshot_id])
                 continue
             text = judging.stored_compact_text(stored)
-            for doc in rest[snapshot_id]:
+            for doc in waiting[snapshot_id]:
                 yield request_line(doc, "", doc[CURRENT], text)
         return
     async for stored in snapshots.find({}, SNAPSHOT_FIELDS, batch_size=500):
-        docs = rest.get(stored["_id"])
+        docs = waiting.get(stored["_id"])
         if docs is None:
             continue
         wanted.discard(stored["_id"])
@@ -518,7 +541,7 @@ async def _lines(
         for doc in docs:
             yield request_line(doc, "", doc[CURRENT], text)
     for snapshot_id in wanted:
-        missing[snapshot_id] += len(rest[snapshot_id])
+        missing[snapshot_id] += len(waiting[snapshot_id])
 
 
 async def send(
