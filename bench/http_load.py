@@ -28,7 +28,7 @@ Load generators run as **second processes** on loopback:
   (fewer than 95 % of the rate answered per second, or any answer but 200).
 
 The seeded applications are written straight into the collection, so ``python -m
-application migrate`` builds their list read model (``employer_summaries``) before the
+application migrate`` builds their list read model (``application_summaries``) before the
 measurement (once per seed: the migration is recorded).
 
 Portal requests carry a session cookie sealed with the portal's own codec and key (what

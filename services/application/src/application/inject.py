@@ -29,7 +29,7 @@ from application.core import access
 from application.core.applications import Application
 from application.core.consents import Consent
 from application.core.service import ApplicationService, Policy
-from application.core.summaries import EmployerSummaries
+from application.core.summaries import ApplicationSummary
 from application.ports import JudgementPort
 from shared_kernel.events.catalogue import (
     ApplicationDraftReminder,
@@ -88,7 +88,7 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
-        Repository(runtime.store(migrations.SUMMARIES), EmployerSummaries),
+        Repository(runtime.store(migrations.SUMMARIES, "employer_id"), ApplicationSummary),
     )
     runtime.migration(migrations.NAME, migrations.upgrade_applications)
     runtime.migration(migrations.KEY_NAME, migrations.lift_submission_keys)

@@ -81,13 +81,18 @@ def test_a_current_document_is_left_alone() -> None:
 
 def test_the_summaries_migration_keeps_the_newest_version_of_each_application() -> None:
     from application.core.applications import Application
-    from application.core.summaries import with_summaries
+    from application.core.summaries import with_summary
 
     stored = {**old_document(), **migrations.upgrade(old_document())}
     older = Application.model_validate({**stored, "version": 3, "status": "judging"})
     newer = Application.model_validate(stored)
-    outcome = with_summaries(None, [newer, older])
+    outcome = with_summary(None, newer)
     assert outcome is not None
-    entries = outcome[0].entries()
-    assert (entries[newer.id]["version"], entries[newer.id]["status"]) == (4, "completed")
-    assert with_summaries(outcome[0], [older, newer]) is None  # run again: nothing to write
+    entry = outcome[0].entry()
+    assert (entry["version"], entry["status"], outcome[0].employer_id) == (
+        4,
+        "completed",
+        newer.employer_id,
+    )
+    assert with_summary(outcome[0], older) is None  # an older version: nothing to write
+    assert with_summary(outcome[0], newer) is None  # run again: nothing to write

@@ -14,7 +14,7 @@ from application.core.career import CareerRules
 from application.core.consents import Consent
 from application.core.errors import ApplicationError, JudgementUnavailable
 from application.core.service import ApplicationService, Policy
-from application.core.summaries import EmployerSummaries
+from application.core.summaries import ApplicationSummary
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ResultNoticeGenerated
 from shared_kernel.infra.repository import Repository
@@ -103,7 +103,7 @@ class World:
             Repository(self.consents, Consent),
             self.judgement,
             policy,
-            Repository(self.summaries, EmployerSummaries),
+            Repository(self.summaries, ApplicationSummary),
             clock=lambda: self.now,
         )
 
@@ -428,15 +428,15 @@ async def test_an_older_version_never_replaces_a_newer_summary_and_a_noop_write_
     assert first is not None
     await world.service.discard(ME, app_id)
     # a late write of version 1's summary changes nothing
-    assert summaries.with_summary(await world.service.summaries.get(EMPLOYER), first) is None
+    assert summaries.with_summary(await world.service.summaries.get(app_id), first) is None
     assert await world.service.list(ME, None) == []
     # a crash between the two writes: the summary stays behind …
     world.summaries.docs.clear()
     assert await world.service.list(ME, None) == []
     # … until the next update of the application, even one that changes nothing
     await world.service.applications.update(app_id, lambda doc: None)
-    found = await world.service.summaries.get(EMPLOYER)
-    assert found is not None and found.entries()[app_id]["status"] == "deleted"
+    found = await world.service.summaries.get(app_id)
+    assert found is not None and (found.status, found.entry()["status"]) == ("deleted", "deleted")
 
 
 def notice(app_id: str, sequence: int) -> Envelope:

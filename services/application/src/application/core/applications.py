@@ -856,7 +856,7 @@ def _stored_moment(value: datetime | None) -> str | None:
 
 
 def summary_entry(doc: Application) -> View:
-    """What the list shows of an application, kept in its employer's summary document
+    """What the lists show of an application, kept in its summary document
     (``core.summaries``) at every write: JSON values only, the aggregate's ``version``; a
     draft's fee is added when read (``summary_view``: it is today's)."""
     submission = doc.submission

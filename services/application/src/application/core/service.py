@@ -21,7 +21,7 @@ from application.core.applications import Application, Header, Outcome, SubmitCo
 from application.core.consents import Consent
 from application.core.errors import ApplicationError, invalid, not_found
 from application.core.fees import FeeRule, FeeSchedule
-from application.core.summaries import EmployerSummaries, Summarised
+from application.core.summaries import ApplicationSummary, Summarised
 from application.ports import JudgementPort
 from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_logger
@@ -66,7 +66,7 @@ class ApplicationService:
         consents: Aggregates[Consent],
         judgement: JudgementPort,
         policy: Policy,
-        summaries: Aggregates[EmployerSummaries],
+        summaries: Aggregates[ApplicationSummary],
         *,
         clock: Callable[[], datetime] = utcnow,
         randbelow: Callable[[int], int] = secrets.randbelow,
@@ -200,21 +200,27 @@ class ApplicationService:
     async def results(self, principal: Principal, application_id: str | None) -> list[View]:
         """The result list's lines (レベル判定結果確認) from the summaries: 404 for an
         application that is not the employer's."""
-        found = None
-        if principal.employer_id is not None:
-            found = await self.summaries.get(principal.employer_id)
-        lines_found = summaries.results(found, application_id)
-        if lines_found is None:
+        if application_id is None:
+            return summaries.results(await self._summaries_of(principal))
+        found = await self.summaries.get(application_id)
+        if (
+            found is None
+            or found.employer_id != principal.employer_id
+            or found.status == applications.DELETED
+        ):
             raise not_found()
-        return lines_found
+        return summaries.results([found])
 
-    async def list(self, principal: Principal, status: str | None) -> list[View]:
-        """The employer's applications from their summaries (one read, never the
-        applications themselves)."""
-        status = applications.checked_status(status)
+    async def _summaries_of(self, principal: Principal) -> list[ApplicationSummary]:
         if principal.employer_id is None:
             return []
-        found = await self.summaries.get(principal.employer_id)
+        return await self.summaries.find({"employer_id": principal.employer_id})
+
+    async def list(self, principal: Principal, status: str | None) -> list[View]:
+        """The employer's applications from their summaries (never the applications
+        themselves)."""
+        status = applications.checked_status(status)
+        found = await self._summaries_of(principal)
         return summaries.listed(found, status, self._fee_today())
 
     async def get(self, principal: Principal, application_id: str) -> View:

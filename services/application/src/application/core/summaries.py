@@ -1,27 +1,27 @@
-"""The list read model: one small summary per application, in its employer's document (pure).
+"""The list read model: one small summary document per application (pure).
 
-The lists (``GET /applications``, the portal's menu banner of drafts) read the summaries
-only, never whole applications: FerretDB's cost is per stored element read (bench/README.md;
-an application is ~7 KB, decoding 100 of them for one list took ~100 ms of FerretDB's
-CPU). An employer's summaries are one document of the ``employer_summaries`` collection
-(``_id``: the employer id) holding them as JSON text (``summaries_json``: application id →
-``applications.summary_entry``), read by ``_id`` in one look-up (~3 ms for 100).
+The lists (``GET /applications``, the portal's draft banner, the result list ``GET
+/results``) read the summaries only, never whole applications: FerretDB's cost is per
+stored element read (bench/README.md; an application is ~7 KB, decoding 100 of them for one
+list took ~100 ms of FerretDB's CPU). An application's summary is one document of the
+``application_summaries`` collection (``_id``: the application id) with the two fields the
+lists filter on (``employer_id``, ``status``) and the rest as JSON text (``summary_json``:
+``applications.summary_entry``): a few elements instead of hundreds.
 
 Written by the aggregate's own save path: :class:`Summarised` is the applications'
-repository as the service sees it; after each write of an application it puts the
-application's new summary into its employer's document, by ``_id`` + version (retried on
-concurrent writes). Each summary carries the aggregate's ``version`` and is replaced only by
-a newer one, so writes arriving out of order change nothing and rewriting is idempotent.
-A crash between the two writes leaves one summary a version behind: the next write of the
-application — or any ``update`` of it that changes nothing, e.g. a redelivered event or a
-retried request — rewrites it (``update`` always checks), and the migration
-``0004-employer-summaries`` rebuilds every one.
+repository as the service sees it; after each write of an application it writes the
+application's summary by ``_id`` + version. The summary carries the aggregate's ``version``
+and is replaced only by a newer one, so writes arriving out of order change nothing and
+rewriting is idempotent. A crash between the two writes leaves the summary a version
+behind: the next write of the application — or any ``update`` of it that changes nothing,
+e.g. a redelivered event or a retried request — rewrites it (``update`` always checks), and
+the migration ``0004-application-summaries`` rebuilds every one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from application.core import applications
@@ -39,77 +39,64 @@ ATTEMPTS = 5
 left for the application's next write."""
 
 
-class EmployerSummaries(Aggregate):
-    """The summaries of one employer's applications (``_id``: the employer id)."""
+class ApplicationSummary(Aggregate):
+    """What the lists show of one application (``_id``: the application id)."""
 
-    summaries_json: str = "{}"
-    """application id → ``applications.summary_entry`` (with the application's ``version``),
-    as JSON text: never queried, read whole (one element instead of ~15 per application)."""
+    employer_id: str
+    status: str
+    application_version: int
+    summary_json: str
+    """``applications.summary_entry`` as JSON text: never queried, read whole."""
 
-    def entries(self) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = json.loads(self.summaries_json)
+    def entry(self) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.summary_json)
         return found
 
 
 def with_summary(
-    doc: EmployerSummaries | None, app: Application
-) -> tuple[EmployerSummaries, list[Envelope]] | None:
-    """The employer's document with ``app``'s summary, unless it holds this version or a
-    newer one already (``None``: nothing to write)."""
-    entries = doc.entries() if doc is not None else {}
-    held = entries.get(app.id)
-    if held is not None and int(held.get("version", 0)) >= app.version:
+    doc: ApplicationSummary | None, app: Application
+) -> tuple[ApplicationSummary, list[Envelope]] | None:
+    """``app``'s summary, unless the stored one is of this version or a newer one
+    (``None``: nothing to write)."""
+    if doc is not None and doc.application_version >= app.version:
         return None
-    entries[app.id] = applications.summary_entry(app)
-    text = json.dumps(entries, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = json.dumps(applications.summary_entry(app), ensure_ascii=False, separators=(",", ":"))
+    fields = {
+        "employer_id": app.employer_id,
+        "status": app.status,
+        "application_version": app.version,
+        "summary_json": text,
+    }
     if doc is None:
-        return EmployerSummaries(id=app.employer_id, summaries_json=text), []
-    return doc.model_copy(update={"summaries_json": text}), []
-
-
-def with_summaries(
-    doc: EmployerSummaries | None, apps: Sequence[Application]
-) -> tuple[EmployerSummaries, list[Envelope]] | None:
-    """``with_summary`` for several applications of one employer at once (the migration)."""
-    changed = None
-    for app in apps:
-        outcome = with_summary(doc, app)
-        if outcome is not None:
-            doc, _ = outcome
-            changed = outcome
-    return changed
+        return ApplicationSummary(id=app.id, **fields), []
+    return doc.model_copy(update=fields), []
 
 
 def listed(
-    doc: EmployerSummaries | None, status: str | None, fee_today: FeeRule | None
+    docs: Iterable[ApplicationSummary], status: str | None, fee_today: FeeRule | None
 ) -> list[View]:
-    """The list's answer: the employer's applications of ``status`` (every one but the
-    deleted drafts when ``None``), newest first."""
-    if doc is None:
-        return []
+    """The list's answer: the applications of ``status`` (every one but the deleted drafts
+    when ``None``), newest first."""
     chosen = [
-        (app_id, entry)
-        for app_id, entry in doc.entries().items()
-        if (entry["status"] == status if status else entry["status"] != applications.DELETED)
+        (doc, doc.entry())
+        for doc in docs
+        if (doc.status == status if status else doc.status != applications.DELETED)
     ]
     chosen.sort(key=lambda found: float(found[1]["created_ts"]), reverse=True)
-    return [applications.summary_view(app_id, doc.id, entry, fee_today) for app_id, entry in chosen]
+    return [
+        applications.summary_view(doc.id, doc.employer_id, entry, fee_today)
+        for doc, entry in chosen
+    ]
 
 
-def results(doc: EmployerSummaries | None, application_id: str | None) -> list[View] | None:
-    """The submitted lines of the employer's applications (or of one), for the result list
-    (レベル判定結果確認), by line id; ``None`` when ``application_id`` is not one of the
-    employer's (a deleted draft neither)."""
-    entries = doc.entries() if doc is not None else {}
-    if application_id is not None:
-        entry = entries.get(application_id)
-        if entry is None or entry["status"] == applications.DELETED:
-            return None
-        entries = {application_id: entry}
+def results(docs: Iterable[ApplicationSummary]) -> list[View]:
+    """The submitted lines of the applications, for the result list (レベル判定結果確認),
+    by line id."""
     found = [
-        {**line, "application_id": app_id}
-        for app_id, entry in entries.items()
-        for line in entry.get("lines", [])
+        {**line, "application_id": doc.id}
+        for doc in docs
+        if doc.status != applications.DELETED
+        for line in doc.entry().get("lines", [])
     ]
     return sorted(found, key=lambda line: str(line["line_id"]))
 
@@ -119,17 +106,17 @@ class Summarised:
     application's summary (``with_summary``) into ``summaries``."""
 
     def __init__(
-        self, applications: Aggregates[Application], summaries: Aggregates[EmployerSummaries]
+        self, applications: Aggregates[Application], summaries: Aggregates[ApplicationSummary]
     ) -> None:
         self.applications = applications
         self.summaries = summaries
 
     async def summarise(self, app: Application) -> None:
-        """Put ``app``'s summary in its employer's document (idempotent). A write that keeps
-        losing to concurrent ones is left for the application's next write, logged."""
+        """Write ``app``'s summary (idempotent). A write that keeps losing to concurrent ones
+        is left for the application's next write, logged."""
         for _ in range(ATTEMPTS):
             try:
-                await self.summaries.update(app.employer_id, lambda doc: with_summary(doc, app))
+                await self.summaries.update(app.id, lambda doc: with_summary(doc, app))
                 return
             except StaleVersion:
                 continue

@@ -9,7 +9,7 @@
   (replace, remove), ``…/preview`` (the judgement service's preview);
 * ``/applications/{id}/submit`` (``Idempotency-Key`` required), ``/applications/{id}/withdraw``;
 * ``/results``: the submitted lines' current results and 結果通知書 (the portal's result
-  list), read from the employers' summaries (``core.summaries``) only;
+  list), read from the applications' summaries (``core.summaries``) only;
 * evaluators and operators: ``/access-log``.
 
 A draft's ``fee_total_yen`` is what it would cost if submitted today (the portal shows it);

@@ -15,15 +15,14 @@ top-level equalities from an index).
 Each document is rewritten at most once (a current one is left alone): the migration may be
 interrupted and run again.
 
-``0004-employer-summaries`` writes the list read model (``core.summaries``): each employer's
-document of application summaries, from the applications stored (an application's
-summary is replaced only by a newer version's, so it may run while the service writes, be
-interrupted and run again).
+``0004-application-summaries`` writes the list read model (``core.summaries``): each
+application's summary document, from the applications stored (a summary is replaced only
+by a newer version's, so it may run while the service writes, be interrupted and run
+again).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -31,17 +30,17 @@ from typing import Any
 from pydantic_core import to_json
 
 from application.core.applications import Application
-from application.core.summaries import EmployerSummaries, with_summaries
+from application.core.summaries import ApplicationSummary, with_summary
 from shared_kernel.events import Envelope
 from shared_kernel.infra.mongo import DocumentStore
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import Runtime
 
 APPLICATIONS = "applications"
-SUMMARIES = "employer_summaries"
+SUMMARIES = "application_summaries"
 NAME = "0002-applications-current-format"
 KEY_NAME = "0003-submission-key"
-SUMMARIES_NAME = "0004-employer-summaries"
+SUMMARIES_NAME = "0004-application-summaries"
 
 
 def _current_line(line: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,15 +100,12 @@ async def lift_submission_keys(runtime: Runtime) -> None:
 
 async def build_summaries(runtime: Runtime) -> None:
     applications = Repository(DocumentStore(runtime.db, APPLICATIONS), Application)
-    summaries = Repository(DocumentStore(runtime.db, SUMMARIES), EmployerSummaries)
-    by_employer: dict[str, list[Application]] = defaultdict(list)
+    summaries = Repository(DocumentStore(runtime.db, SUMMARIES), ApplicationSummary)
     for app in await applications.find({}):
-        by_employer[app.employer_id].append(app)
-    for employer_id, apps in by_employer.items():
-        await summaries.update(employer_id, partial(_with_all, apps))
+        await summaries.update(app.id, partial(_with, app))
 
 
-def _with_all(
-    apps: list[Application], doc: EmployerSummaries | None
-) -> tuple[EmployerSummaries, list[Envelope]] | None:
-    return with_summaries(doc, apps)
+def _with(
+    app: Application, doc: ApplicationSummary | None
+) -> tuple[ApplicationSummary, list[Envelope]] | None:
+    return with_summary(doc, app)

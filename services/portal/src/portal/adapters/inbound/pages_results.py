@@ -1,10 +1,10 @@
 """レベル判定結果確認 (employer): the judged lines, 「詳細」 below the list, 結果通知書 PDF.
 
 The list is one call: the application service's ``GET /results`` (the employer's submitted
-lines with their current result and the 結果通知書 issued, read from one summary document per
-employer; 404 for another employer's application, issue 24). Only while a judged line's
-notice is not known there (being made, or issued before the application service kept them)
-are the 結果通知書 taken from the document service (``GET /notices``), as before.
+lines with their current result and the 結果通知書 issued, read from one small summary
+document per application; 404 for another employer's application, issue 24). Only while a
+judged line's notice is not known there (being made, or issued before the application
+service kept them) are the 結果通知書 taken from the document service (``GET /notices``), as before.
 「詳細」 (``?detail=<line id>``) shows below the list the basis of the judgement: the
 judgement (judgement service ``GET /judgements/{line}``) and the CCUS data (``GET
 /workers/{id}/ccus``), asked at the same time, the days counted, the reconciliation of the
