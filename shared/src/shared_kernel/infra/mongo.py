@@ -444,6 +444,12 @@ class RelayLease:
         self._until = None
 
 
+RELAY_CONCURRENCY = 16
+"""Documents a relay sweep publishes and marks at once: enough for the producer to batch,
+few enough not to take every database connection (FerretDB 1.24 stopped answering at all
+under the bench's load, its PostgreSQL pool taken; issue 24)."""
+
+
 class OutboxRelay:
     """Publishes pending outbox events of some stores, then marks them sent.
 
@@ -489,6 +495,7 @@ class OutboxRelay:
         if self.lease is not None and not await self.lease.acquire():
             return 0
         published = 0
+        limit = asyncio.Semaphore(RELAY_CONCURRENCY)
         for store in self.stores:
             docs = await store.pending(self.batch)
             _observe_backlog(store.name, docs)
@@ -497,7 +504,7 @@ class OutboxRelay:
             if self.lease is not None and not self.lease.held:
                 return published  # ran out of time: the next sweep renews it
             done = await asyncio.gather(
-                *(self._relay(store, doc) for doc in docs), return_exceptions=True
+                *(self._relay(store, doc, limit) for doc in docs), return_exceptions=True
             )
             failed = next((d for d in done if isinstance(d, BaseException)), None)
             published += sum(d for d in done if isinstance(d, int))
@@ -505,15 +512,16 @@ class OutboxRelay:
                 raise failed
         return published
 
-    async def _relay(self, store: DocumentStore, doc: Document) -> int:
+    async def _relay(self, store: DocumentStore, doc: Document, limit: asyncio.Semaphore) -> int:
         ids: list[str] = []
-        for entry in doc.get(OUTBOX, []):
-            envelope = self.catalogue.from_document(entry)
-            with correlation_scope(envelope.correlation_id):
-                await self.publish(envelope)
-            ids.append(entry["id"])
-        if not await store.mark_published(doc, ids):
-            log.info("outbox.moved_on", collection=store.name, doc_id=str(doc["_id"]))
+        async with limit:
+            for entry in doc.get(OUTBOX, []):
+                envelope = self.catalogue.from_document(entry)
+                with correlation_scope(envelope.correlation_id):
+                    await self.publish(envelope)
+                ids.append(entry["id"])
+            if not await store.mark_published(doc, ids):
+                log.info("outbox.moved_on", collection=store.name, doc_id=str(doc["_id"]))
         OUTBOX_PUBLISHED.labels(store.name).inc(len(ids))
         return len(ids)
 
