@@ -315,7 +315,7 @@ def replace_deep(value: Any, old: str, new: str) -> Any:
 
 def clone_drafts(stack: Stack, number: str, count: int, tag: str) -> list[str]:
     """``count`` copies of the template draft's stored document under new numbers."""
-    with MongoClient(stack.env["MONGODB_URL"], tz_aware=True) as mongo:
+    with MongoClient(stack.env["MONGODB_URL"], tz_aware=True, socketTimeoutMS=60_000) as mongo:
         coll = mongo[stack.db("application")]["applications"]
         template = coll.find_one({"_id": number})
         assert template is not None, number
@@ -520,7 +520,9 @@ class Probe:
     """A FerretDB round trip (``find_one`` by ``_id``) every half second, by step."""
 
     def __init__(self, url: str, db: str, doc_id: str) -> None:
-        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url, socketTimeoutMS=10_000
+        )
         self.coll = self.client[db]["applications"]
         self.doc_id = doc_id
         self.samples: list[tuple[float, float]] = []
@@ -778,7 +780,7 @@ async def consume_ratio(quick: bool, result: dict[str, Any]) -> None:
             for worker in workers:
                 await publish(Envelope(worker.snapshot, source="bench"))
         mongo: MongoClient[dict[str, Any]]
-        with MongoClient(stack.env["MONGODB_URL"]) as mongo:
+        with MongoClient(stack.env["MONGODB_URL"], socketTimeoutMS=60_000) as mongo:
             coll = mongo[stack.db("judgement")]["ccus_workers"]
             for _ in range(300):
                 if coll.count_documents({}) >= len(workers):
