@@ -88,8 +88,10 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
-        Repository(runtime.store(migrations.SUMMARIES, "employer_id"), ApplicationSummary),
+        # a read model without events: not one of the relay's stores
+        Repository(DocumentStore(runtime.db, migrations.SUMMARIES), ApplicationSummary),
     )
+    runtime.index(migrations.SUMMARIES, "employer_id")
     runtime.migration(migrations.NAME, migrations.upgrade_applications)
     runtime.migration(migrations.KEY_NAME, migrations.lift_submission_keys)
     runtime.migration(migrations.SUMMARIES_NAME, migrations.build_summaries)
