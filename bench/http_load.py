@@ -378,6 +378,11 @@ def targets(
             ["/applications"],
             bearer,
         ),
+        "application GET /results (the result list's one call)": (
+            stack.url("application"),
+            ["/results"],
+            bearer,
+        ),
         "application GET /applications/{id}": (
             stack.url("application"),
             [f"/applications/{quote(a)}" for a, _, _ in some],
