@@ -630,11 +630,15 @@ PORTAL_PAGES: dict[str, tuple[Expect, ...]] = {
     f"{PORTAL_DRAFT}/diff": PORTAL_NO_DRAFT,
     f"{PORTAL_DRAFT}/impact": PORTAL_NO_DRAFT,
     f"{PORTAL_DRAFT}/impact.csv": PORTAL_NO_DRAFT,
+    # the notices' public verification, passed to the document service: no login for anyone
+    # (a code of no notice: the document's own 404 page)
+    "/verify/AAAA-BBBB-CCCC-DDDD": (404,) * 9,
 }
 PORTAL_OPTIONAL = {  # operator pages of the dead-letter screens, where present
     "/ops/dead-letters": PORTAL_OPERATOR,
 }
 PORTAL_TEMPLATES = {
+    "/verify/AAAA-BBBB-CCCC-DDDD": "/verify/{code}",
     "/consents/{consent_b}/signed-form": "/consents/{consent_id}/signed-form",
     "/consents/{consent_b}/consent-form.pdf": "/consents/{consent_id}/consent-form.pdf",
     "/applications/{application_b}": "/applications/{application_id}",
