@@ -357,6 +357,11 @@ class Inbox:
             )
 
 
+async def delete_by_id(db: AsyncDatabase[Document], collection: str, doc_id: Any) -> bool:
+    """Delete one document of ``collection`` by ``_id`` (the write rule); whether it existed."""
+    return bool((await db[collection].delete_one({"_id": doc_id})).deleted_count)
+
+
 async def delete_older(
     db: AsyncDatabase[Document], collection: str, field: str, before: datetime, *, batch: int = 500
 ) -> int:

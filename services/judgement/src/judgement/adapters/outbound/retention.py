@@ -44,7 +44,7 @@ from judgement.core import retention
 from judgement.core.retention import Decision, Superseded
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.metrics import RETENTION_DELETED
-from shared_kernel.infra.mongo import Document, DocumentStore
+from shared_kernel.infra.mongo import Document, DocumentStore, delete_by_id
 from shared_kernel.infra.runtime import RETENTION_FIRST_SWEEP_SECONDS
 
 log = get_logger(__name__)
@@ -149,8 +149,8 @@ class SnapshotRetention:
             if dry_run:
                 continue
             if decision is Decision.DELETE:
-                await self.db[SNAPSHOTS].delete_one({"_id": record.snapshot_id})
-            await self.db[SUPERSEDED].delete_one({"_id": record.snapshot_id})
+                await delete_by_id(self.db, SNAPSHOTS, record.snapshot_id)
+            await delete_by_id(self.db, SUPERSEDED, record.snapshot_id)
         if result.deleted and not dry_run:
             RETENTION_DELETED.labels(SNAPSHOTS).inc(result.deleted)
         if any((result.deleted, result.cited, result.latest)):
