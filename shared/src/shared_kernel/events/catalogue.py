@@ -410,8 +410,9 @@ class RejudgementLine(_Part):
     line: ApplicationLine
     snapshot_id: str
     ccus_json: str
-    """The cited snapshot's §5 ``ccus`` part as JSON, as stored (the judgement service
-    validates it; one string is far cheaper to carry and parse than nested records)."""
+    """The cited snapshot's §5 ``ccus`` part as JSON, as stored; empty when ``ccus_compact``
+    is given (the re-judgement command sends only the compact form). When present, the
+    judgement service validates it; one string is far cheaper to carry than nested records."""
     ccus_compact: str | None = None
     """The cited snapshot's compact form as stored (``ccus_compact``, format version 1 of
     ``judgement.core.compact``), when the sender has it: the judgement service then judges
