@@ -116,16 +116,17 @@ class ApplicationService:
     async def on_judgement_completed(self, envelope: Envelope) -> None:
         event = envelope.event
         assert isinstance(event, JudgementCompletedV2)
-        change = partial(_completed, event, self.clock())
-        await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
 
         def end(doc: Consent | None) -> tuple[Consent, list[Envelope]] | None:
             # ends the consent only if its own term says so (ConsentGranted)
             new = consents.ended_by_judgement(event.sequence, event.judged_at, doc)
             return None if new is None else (new, [])
 
+        # the consent first: once the line reads 判定完了 its worker is no longer offered
         key = consents.key(event.employer_id, event.worker_id)
         await self.consents.update(key, end, applied_event_id=envelope.id)
+        change = partial(_completed, event, self.clock())
+        await self.applications.update(event.application_id, change, applied_event_id=envelope.id)
 
     async def on_notice_generated(self, envelope: Envelope) -> None:
         event = envelope.event
