@@ -232,8 +232,9 @@ def main() -> int:
     total = round(time.monotonic() - started, 1)
     header = [
         f"# Benchmark report {day}{' (quick smoke run)' if args.quick else ''}\n",
-        f"`make bench` ({'`--quick`' if args.quick else 'full'}), {total / 60:.1f} minutes in all "
-        "(budget 20 minutes).\n",
+        f"`make bench` ({'`--quick`' if args.quick else 'full'}"
+        f"{', only ' + ', '.join(args.only) if args.only else ''}), "
+        f"{total / 60:.1f} minutes in all (budget 20 minutes).\n",
         f"* Before: {context_line(before)}.",
         f"* After: {context_line(after)}.",
         "* Every figure below carries the load average at the time it was taken; on a 2-core "
