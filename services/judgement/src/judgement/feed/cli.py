@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -42,6 +42,7 @@ from judgement.adapters.inbound.progress import Progress
 from judgement.feed.files import FeedInputError, describe, read_snapshots
 from judgement.feed.settings import FeedSettings
 from judgement.feed.synthetic import Generated, check_as_of, default_as_of, generate
+from shared_kernel.cli import USAGE_HINT, InvalidInput, Parser
 from shared_kernel.events.catalogue import CcusWorkerSnapshot
 from shared_kernel.events.envelope import MAX_EVENT_BYTES
 
@@ -51,17 +52,8 @@ EXIT_UNAVAILABLE = 1
 DEMO_FILE = "demo_workers.json"
 
 
-class InvalidInput(Exception):
-    """One line for standard error: where, and what is wrong."""
-
-
 class Unavailable(Exception):
     """Kafka could not be reached or refused the events (one line)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InvalidInput(f"usage: {message} (see {PROG} --help)")
 
 
 def _as_of(text: str) -> date:
@@ -84,8 +76,12 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Publish CCUS worker snapshots (CcusWorkerSnapshot).")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(
+        prog=PROG,
+        description="Publish CCUS worker snapshots (CcusWorkerSnapshot).",
+        error_format=USAGE_HINT,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
 
     synthetic = commands.add_parser("synthetic", help="generate synthetic workers")
     synthetic.add_argument("--count", type=_count, required=True, help="how many workers")

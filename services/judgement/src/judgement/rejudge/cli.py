@@ -44,7 +44,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
@@ -55,6 +55,7 @@ from judgement.core.errors import MasterError, UnknownTrade
 from judgement.core.master import Master
 from judgement.criteria import default_master, load_master
 from judgement.rejudge import planning
+from shared_kernel.cli import InvalidInput, Parser
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import RejudgementPlanned, RejudgementRequested
 from shared_kernel.infra.kafka import EventPublisher, ensure_topics, make_broker
@@ -70,21 +71,12 @@ PUBLISHES = (RejudgementPlanned, RejudgementRequested)
 EPILOG = f"{PROG} status RUN: where a run is (one JSON line; exit 2 for an unknown run id)"
 
 
-class InvalidInput(Exception):
-    pass
-
-
 class Unavailable(Exception):
     pass
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InvalidInput(message)
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="判定基準の訂正後、完了した判定を再判定します。",
         epilog=EPILOG,
@@ -110,7 +102,7 @@ def _run_id_ok(run_id: str) -> bool:
 
 
 def parse_status_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog=f"{PROG} status", description="再判定の実行状況を表示します（1行のJSON）。"
     )
     parser.add_argument("run_id", metavar="RUN", help="the run id (R…, from the command)")

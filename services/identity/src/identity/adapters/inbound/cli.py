@@ -39,7 +39,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from pymongo.errors import PyMongoError
 
@@ -52,11 +52,13 @@ from identity.core.binding import UNBOUND, Binding, BindingRefused
 from identity.core.errors import AccountNotFound, LoginIdTaken, ValidationFailed
 from identity.core.service import bind_staff, create_staff, staff_role
 from identity.core.tokens import generate_password
+from shared_kernel.cli import InvalidInput, Parser
 from shared_kernel.infra.mongo import DocumentStore, connect
 from shared_kernel.infra.repository import Repository
 
 PROG = "python -m identity create-user"
 BIND_PROG = "python -m identity bind-user"
+ARGUMENT_ERROR = "引数が正しくありません: {message}（{prog} --help を参照）"
 EXIT_INVALID = 2
 EXIT_UNAVAILABLE = 1
 GENERATED_LENGTH = 16
@@ -66,15 +68,6 @@ ROLE_NAMES = {
     "criteria_editor": "判定基準の編集者",
     "criteria_approver": "判定基準の承認者",
 }
-
-
-class InvalidInput(Exception):
-    """One line for standard error."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InvalidInput(f"引数が正しくありません: {message}（{self.prog} --help を参照）")
 
 
 def _binding_options(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +84,7 @@ def _binding_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Create a staff account.")
+    parser = Parser(prog=PROG, description="Create a staff account.", error_format=ARGUMENT_ERROR)
     parser.add_argument("--role", required=True, help=", ".join(STAFF_ROLES))
     parser.add_argument("--login-id", required=True, help="half-width letters/digits, 8-16")
     parser.add_argument("--email", required=True)
@@ -105,7 +98,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bind_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=BIND_PROG, description="Replace a staff account's binding.")
+    parser = Parser(
+        prog=BIND_PROG,
+        description="Replace a staff account's binding.",
+        error_format=ARGUMENT_ERROR,
+    )
     parser.add_argument("--login-id", required=True)
     _binding_options(parser)
     parser.add_argument(

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 from pydantic import ValidationError
 
@@ -24,24 +24,17 @@ from judgement.core.errors import CriteriaNotAvailable, MasterError, UnknownTrad
 from judgement.core.master import Master
 from judgement.core.models import EvaluationRequest
 from judgement.criteria import default_master, load_master
+from shared_kernel.cli import USAGE_HINT, InvalidInput, Parser
 
 PROG = "python -m judgement evaluate"
 EXIT_INVALID = 2
 EXIT_INTERNAL = 1
 
 
-class InvalidInput(Exception):
-    """One line for standard error: where, and what is wrong."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InvalidInput(f"usage: {message} (see {PROG} --help)")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
+        error_format=USAGE_HINT,
         description="Judge CCUS level requests (judgement-rules.md §5) read from JSON files.",
     )
     parser.add_argument(

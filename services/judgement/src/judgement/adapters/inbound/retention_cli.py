@@ -21,13 +21,14 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
 from judgement.adapters.outbound.retention import SnapshotRetention
 from judgement.config import Settings
+from shared_kernel.cli import InvalidInput, Parser
 from shared_kernel.infra.mongo import connect
 
 PROG = "python -m judgement retention"
@@ -35,17 +36,8 @@ EXIT_INVALID = 2
 EXIT_UNAVAILABLE = 1
 
 
-class InvalidInput(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InvalidInput(message)
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="最新でも判定の根拠でもない古いCCUSスナップショットを削除します。",
     )
