@@ -163,3 +163,61 @@ async def test_write_contention_waits_and_is_never_dead_lettered(
     finally:
         await dlq.stop()
     assert sum(len(v) for v in letters.values()) == 0
+
+
+async def _committed(settings: ServiceSettings, group: str) -> int | None:
+    """The offset ``group`` committed on partition 0 of the ConsentRejected topic."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.topic_prefix + group)
+    finally:
+        await admin.close()
+    found = [m.offset for tp, m in offsets.items() if tp.topic.endswith(ConsentRejected.TOPIC)]
+    return found[0] if found else None
+
+
+async def test_other_keys_go_side_by_side_same_key_in_order_commits_wait(
+    fast: ServiceSettings, db: object
+) -> None:
+    """``consumer_concurrency``: an event waits only for the events before it with its key;
+    the partition's offset is not committed past an event still in hand."""
+    settings = fast.model_copy(update={"consumer_concurrency": 4})
+    broker = make_broker(settings)
+    consumer = EventConsumer(broker, settings, CATALOGUE, Inbox(db), group="g4")  # type: ignore[arg-type]
+    steps: list[str] = []
+    release = asyncio.Event()
+
+    @consumer.on(ConsentRejected)
+    async def handle(envelope: Envelope) -> None:
+        name = f"{envelope.event.consent_id}:{envelope.event.reason}"  # type: ignore[attr-defined]
+        steps.append(f"start {name}")
+        if name == "slow:1":
+            await release.wait()
+        steps.append(f"end {name}")
+
+    consumer.subscribe()
+    await ensure_topics(settings, consumer.topics(), partitions=1)
+    await broker.start()
+    try:
+        publish = EventPublisher(broker, settings)
+        await publish(consent_rejected("slow", "1"))  # offset 0, held until released
+        await publish(consent_rejected("fast", "1"))  # another key: not held
+        await publish(consent_rejected("slow", "2"))  # the same key: after slow:1
+        await eventually(lambda: "end fast:1" in steps)
+        await asyncio.sleep(1.0)  # time enough for a wrong commit or a wrong start
+        assert "start slow:2" not in steps
+        assert await _committed(settings, "g4") in (None, -1, 0)
+        release.set()
+        await eventually(lambda: "end slow:2" in steps)
+
+        async def all_committed() -> bool:
+            return await _committed(settings, "g4") == 3
+
+        await eventually(all_committed)
+    finally:
+        await consumer.drain()
+        await broker.stop()
+    assert steps.index("end slow:1") < steps.index("start slow:2")

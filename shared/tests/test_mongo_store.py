@@ -8,7 +8,15 @@ import pytest
 from shared_kernel.errors import AlreadyExists, StaleVersion
 from shared_kernel.events import CATALOGUE, Envelope
 from shared_kernel.infra import mongo
-from shared_kernel.infra.mongo import Document, DocumentStore, OutboxRelay, connect, public
+from shared_kernel.infra.indexes import purge_version_claims
+from shared_kernel.infra.mongo import (
+    CLAIMS,
+    Document,
+    DocumentStore,
+    OutboxRelay,
+    connect,
+    public,
+)
 from shared_kernel.infra.settings import ServiceSettings
 from shared_kernel.infra.testing import user_activated
 
@@ -144,3 +152,29 @@ async def test_relay_sweeps_by_the_due_flag(db: object) -> None:
     assert stored is not None and stored["_outbox_due"] is False
     await store.update("new", lambda d: ({**(d or {}), "n": 1}, [user_activated("new")]))
     assert [d["_id"] for d in await store.pending()] == ["new"]
+
+
+async def test_claims_stay_after_the_write_and_old_ones_are_purged(
+    db: object, settings: ServiceSettings
+) -> None:
+    """A write leaves its claim (no delete per write, issue 24); the retention sweep's purge
+    drops those older than its cut-off in one statement, and writes go on."""
+    store = DocumentStore(db, "users")  # type: ignore[arg-type]
+    doc = await store.insert({"_id": "p1", "n": 0})
+    if not await store._claims_needed():
+        pytest.skip("version claims are only taken on FerretDB")
+    saved = await store.save({**doc, "n": 1})
+    assert await store.claims.find_one({"_id": "users|p1|2#0"}) is not None
+    old = datetime.now(UTC) - timedelta(hours=1)
+    await store.claims.insert_one({"_id": "users|gone|2#0", "at": old})
+    cut = int((datetime.now(UTC) - timedelta(minutes=10)).timestamp() * 1000)
+    url = settings.ferretdb_postgresql_url
+    assert await purge_version_claims(db, CLAIMS, cut, postgresql_url=url) == 1  # type: ignore[arg-type]
+    assert await store.claims.find_one({"_id": "users|gone|2#0"}) is None
+    assert await store.claims.find_one({"_id": "users|p1|2#0"}) is not None
+    assert (await store.save({**saved, "n": 2}))["version"] == 3
+    # a stale writer of version 2 still fails, with or without the claim
+    await purge_version_claims(db, CLAIMS, cut + 10**9, postgresql_url=url)  # type: ignore[arg-type]
+    with pytest.raises(StaleVersion):
+        await store.save({**doc, "n": 9})
+    assert (await store.get("p1"))["n"] == 2  # type: ignore[index]

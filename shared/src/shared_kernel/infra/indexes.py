@@ -128,3 +128,27 @@ async def _gin(conn: Any, schema: str, table: str, field: str) -> None:
             sql.Literal(f'"{schema}"."{name}"')
         )
     )
+
+
+async def purge_version_claims(
+    db: AsyncDatabase[Any], collection: str, before_ms: int, *, postgresql_url: str | None
+) -> int:
+    """Delete the version claims (``shared_kernel.infra.mongo``) taken before ``before_ms``
+    (milliseconds since the epoch) in one statement in FerretDB's table; how many. Nothing on
+    MongoDB, where no claims are taken, or without ``postgresql_url``."""
+    if not postgresql_url or not await is_ferretdb(db):
+        return 0
+    import psycopg
+    from psycopg import sql
+
+    async with await psycopg.AsyncConnection.connect(postgresql_url, autocommit=True) as conn:
+        table = (await _tables(conn, db.name)).get(collection)
+        if table is None:
+            return 0
+        # FerretDB keeps a date as milliseconds in the jsonb (``{"at": 1796688613957}``)
+        statement = sql.SQL("DELETE FROM {}.{} WHERE (_jsonb -> 'at')::numeric < %s").format(
+            sql.Identifier(db.name), sql.Identifier(table)
+        )
+        async with conn.cursor() as cur:
+            await cur.execute(statement, (before_ms,))
+            return int(cur.rowcount or 0)

@@ -11,7 +11,10 @@ Consumption (``EventConsumer``):
 * an infrastructure outage (database or broker unreachable) or write contention that
   outlasted the store's retries (``StaleVersion``) is not the message's fault: the offset
   is rewound and the same message is tried again after a pause, never dead-lettered;
-* a consumer inbox (event id per consumer group) skips redelivered events.
+* a consumer inbox (event id per consumer group) skips redelivered events;
+* events are handled ``consumer_concurrency`` at a time per consumer: those with the same
+  key (one aggregate) in their order, the others side by side; a partition's offset is
+  committed only up to the first event not yet handled (:class:`_Offsets`).
 """
 
 from __future__ import annotations
@@ -323,6 +326,38 @@ async def _raw_body(msg: KafkaMessage) -> bytes:
     return msg.body
 
 
+class _Offsets:
+    """What one Kafka consumer may commit: per partition, the offsets in hand and whether
+    each is handled; a partition's commit goes up to its first offset not yet handled."""
+
+    def __init__(self) -> None:
+        self.in_hand: dict[TopicPartition, dict[int, bool]] = {}
+        self.ready: dict[TopicPartition, int] = {}
+        self.lock = asyncio.Lock()
+
+    def start(self, part: TopicPartition, offset: int) -> None:
+        self.in_hand.setdefault(part, {}).setdefault(offset, False)
+
+    def finish(self, part: TopicPartition, offset: int) -> None:
+        held = self.in_hand.get(part, {})
+        if offset in held:
+            held[offset] = True
+        for first in sorted(held):
+            if not held[first]:
+                break
+            del held[first]
+            self.ready[part] = first + 1
+
+    async def commit(self, consumer: Any) -> None:
+        """Commit what is ready (one commit at a time; a waiting caller finds its offsets
+        committed by the one before it)."""
+        async with self.lock:
+            if not self.ready:
+                return
+            ready, self.ready = self.ready, {}
+            await consumer.commit(ready)
+
+
 class EventConsumer:
     """Subscribes handlers for event types of the catalogue under one consumer group."""
 
@@ -343,6 +378,9 @@ class EventConsumer:
         self.group = settings.topic_prefix + (group or settings.service_name)
         self._handlers: dict[str, dict[str, Handler]] = {}
         self._subscribed = False
+        self._lanes: dict[tuple[TopicPartition, bytes | None], asyncio.Task[None]] = {}
+        self._in_hand: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def on(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
         """Decorator: ``@consumer.on(ApplicationSubmitted)`` registers a handler."""
@@ -396,14 +434,79 @@ class EventConsumer:
             subscriber(self._consume())
 
     def _consume(self) -> Callable[[KafkaMessageParam], Awaitable[None]]:
+        """The callback of one Kafka consumer (FastStream awaits it message by message)."""
+        concurrency = self.settings.consumer_concurrency
+        slots = asyncio.Semaphore(concurrency)
+        offsets = _Offsets()
+
         async def consume(msg: KafkaMessageParam) -> None:
             raw = msg.raw_message
-            topic = (raw[0] if isinstance(raw, tuple) else raw).topic
-            await self.process(topic, self._handlers[topic], msg)
+            record = raw[0] if isinstance(raw, tuple) else raw
+            if concurrency == 1:
+                await self.process(record.topic, self._handlers[record.topic], msg)
+                return
+            if self._stopping:
+                return  # not started, so never committed: the next owner gets it
+            await slots.acquire()  # the fetch waits while `concurrency` events are in hand
+            part = TopicPartition(record.topic, record.partition)
+            offsets.start(part, record.offset)
+            lane = (part, record.key)
+            task = asyncio.create_task(
+                self._in_turn(msg, part, record.offset, self._lanes.get(lane), offsets)
+            )
+            self._lanes[lane] = task
+            self._in_hand.add(task)
+
+            def done(finished: asyncio.Task[None]) -> None:
+                slots.release()
+                self._in_hand.discard(finished)
+                if self._lanes.get(lane) is finished:
+                    del self._lanes[lane]
+
+            task.add_done_callback(done)
 
         return consume
 
+    async def _in_turn(
+        self,
+        msg: KafkaMessage,
+        part: TopicPartition,
+        offset: int,
+        before: asyncio.Task[None] | None,
+        offsets: _Offsets,
+    ) -> None:
+        """Handle one event after the one before it with the same key, then commit what is
+        contiguous. An outage is waited out here (the offset stays uncommitted meanwhile)."""
+        if before is not None:
+            await asyncio.wait([before])
+        headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
+        with correlation_scope(headers.get("ce_correlationid")):
+            while True:
+                try:
+                    await self._process(part.topic, self._handlers[part.topic], msg, headers)
+                    break
+                except TRANSIENT_ERRORS as exc:
+                    log.warning(
+                        "consumer.infrastructure_unavailable", topic=part.topic, error=repr(exc)
+                    )
+                    await asyncio.sleep(max(self.settings.consumer_backoff_seconds, 1.0))
+        offsets.finish(part, offset)
+        try:
+            await offsets.commit(msg.consumer)
+        except Exception as exc:  # revoked meanwhile: the next owner handles it again
+            log.warning("consumer.commit_failed", topic=part.topic, error=repr(exc))
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Stop starting events and let those in hand finish (a clean stop), at most
+        ``timeout`` seconds; the rest are cancelled, uncommitted."""
+        self._stopping = True
+        if self._in_hand:
+            _, late = await asyncio.wait(set(self._in_hand), timeout=timeout)
+            for task in late:
+                task.cancel()
+
     async def process(self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage) -> None:
+        """Handle one event and commit the consumer's position (one at a time)."""
         headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
         with correlation_scope(headers.get("ce_correlationid")):
             try:
@@ -413,10 +516,14 @@ class EventConsumer:
                 log.warning("consumer.infrastructure_unavailable", topic=topic, error=repr(exc))
                 await msg.nack()
                 await asyncio.sleep(max(self.settings.consumer_backoff_seconds, 1.0))
+                return
+        await msg.ack()
 
     async def _process(
         self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage, headers: dict[str, str]
     ) -> None:
+        """Decode, skip or handle one event (dead-lettering it if it must); the caller
+        commits."""
         count = EVENTS_CONSUMED.labels
         try:
             envelope = self.catalogue.decode(
@@ -425,16 +532,13 @@ class EventConsumer:
         except MalformedEvent as exc:
             await self.dead_letter(topic, msg, headers, f"malformed: {exc}", exc.reason)
             count(topic, self.group, "dead_lettered").inc()
-            await msg.ack()
             return
         handler = by_type.get(envelope.type)
         if handler is None:
             count(topic, self.group, "ignored").inc()
-            await msg.ack()
             return
         if await self.inbox.seen(self.group, envelope.id):
             count(topic, self.group, "duplicate").inc()
-            await msg.ack()
             return
         started = time.perf_counter()
         outcome = await self._call(topic, handler, envelope, msg, headers)
@@ -450,7 +554,6 @@ class EventConsumer:
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
         count(topic, self.group, outcome).inc()
-        await msg.ack()
 
     async def _call(
         self,

@@ -19,8 +19,11 @@ Its only atomic check is the unique ``_id`` of an insert. So, on FerretDB, a wri
 inserts a claim ``<collection>|<id>|<new version>#<generation>`` into ``_version_claims``:
 exactly one writer gets each version, the others get :class:`StaleVersion` and retry. A
 claim whose holder died before writing (older than ``CLAIM_LEASE``, document still at the
-old version) is superseded by the next generation. On MongoDB itself the conditional
-``replace_one`` is atomic and no claims are taken (detected from ``buildInfo``).
+old version) is superseded by the next generation. Claims are not deleted after the write
+(a later writer of the same version fails its filter anyway): the retention sweep purges
+those older than ``CLAIM_KEEP`` (``shared_kernel.infra.indexes.purge_version_claims``). On
+MongoDB itself the conditional ``replace_one`` is atomic and no claims are taken (detected
+from ``buildInfo``).
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ RESERVED = frozenset({"_id", "version", OUTBOX, OUTBOX_PENDING_COUNT, OUTBOX_DUE
 CLAIMS = "_version_claims"
 CLAIM_LEASE = timedelta(seconds=30)
 CLAIM_GENERATIONS = 5
+CLAIM_KEEP = timedelta(minutes=10)
+"""Claims older than this are purged (far longer than any write holds one)."""
 
 
 def connect(url: str, **kwargs: Any) -> AsyncMongoClient[Document]:
@@ -88,6 +93,7 @@ class DocumentStore:
         self.collection: AsyncCollection[Document] = db[name]
         self.claims: AsyncCollection[Document] = db[CLAIMS]
         self._needs_claims: bool | None = None
+        self._turns: dict[Any, tuple[asyncio.Lock, int]] = {}  # doc id → (lock, users)
 
     async def get(self, doc_id: str) -> Document | None:
         return await self.collection.find_one({"_id": doc_id})
@@ -197,7 +203,25 @@ class DocumentStore:
         ``change`` gets the current document (``None`` if absent) and returns the new
         state and the events to publish, or ``None`` to leave it unchanged. With
         ``applied_event_id`` a document that already applied that event is left as it is.
+        Updates of one document in this process take turns (events handled side by side,
+        e.g. the five JudgementCompleted of one application, would otherwise collide and
+        retry); other processes' writes are caught by the version check.
         """
+        lock, users = self._turns.get(doc_id) or (asyncio.Lock(), 0)
+        self._turns[doc_id] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._update(doc_id, change, applied_event_id, attempts)
+        finally:
+            lock, users = self._turns[doc_id]
+            if users == 1:
+                del self._turns[doc_id]
+            else:
+                self._turns[doc_id] = (lock, users - 1)
+
+    async def _update(
+        self, doc_id: str, change: Change, applied_event_id: str | None, attempts: int
+    ) -> Document | None:
         for _ in range(attempts):
             current = await self.get(doc_id)
             if current is not None and applied_event_id in current.get(APPLIED, []):
@@ -297,14 +321,11 @@ class DocumentStore:
         else:
             raise StaleVersion(f"{self.name}/{doc_id}: no claim left for version {version + 1}")
         yield
-        # the previous version's claims are no longer needed. Deletes go by _id, one at a
-        # time: FerretDB filters an `$in` itself after reading the whole collection, while an
-        # `_id` equality is an index lookup. Generations are taken in order, so the first
-        # one missing ends them.
-        for generation in range(CLAIM_GENERATIONS):
-            deleted = await self.claims.delete_one({"_id": f"{prefix}{version}#{generation}"})
-            if deleted.deleted_count == 0:
-                break
+        # A claim matters only while its write runs: a writer that claims this version
+        # after it (were the claim gone) evaluates its filter after this write and matches
+        # nothing. So none is deleted here (a delete is two statements on FerretDB, and
+        # every write paid them, issue 24); ``purge_version_claims`` drops old ones now and
+        # then, in one statement.
 
     async def _abandoned(self, claim_id: str, doc_id: Any, version: int) -> bool:
         """A claim whose holder died: old, and the document never moved past ``version``."""

@@ -26,12 +26,13 @@ from pymongo.errors import DuplicateKeyError
 from shared_kernel.events.catalogue import CATALOGUE
 from shared_kernel.events.envelope import Event
 from shared_kernel.infra.auth import Authenticator, build_authenticator
-from shared_kernel.infra.indexes import ensure_indexes
+from shared_kernel.infra.indexes import ensure_indexes, purge_version_claims
 from shared_kernel.infra.kafka import EventConsumer, EventPublisher, ensure_topics, make_broker
 from shared_kernel.infra.lag import watch_lag
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.metrics import RETENTION_DELETED
 from shared_kernel.infra.mongo import (
+    CLAIM_KEEP,
     CLAIMS,
     LEASES,
     OUTBOX_DUE,
@@ -196,7 +197,26 @@ async def sweep_retention(runtime: Runtime) -> None:
             if deleted:
                 RETENTION_DELETED.labels(collection).inc(deleted)
                 log.info("retention.deleted", collection=collection, documents=deleted)
+        await _purge_claims(runtime)
         await asyncio.sleep(every)
+
+
+async def _purge_claims(runtime: Runtime) -> None:
+    """The version claims of finished writes (FerretDB only; ``mongo.CLAIM_KEEP``)."""
+    before = datetime.now(UTC) - CLAIM_KEEP
+    try:
+        purged = await purge_version_claims(
+            runtime.db,
+            CLAIMS,
+            int(before.timestamp() * 1000),
+            postgresql_url=runtime.settings.ferretdb_postgresql_url,
+        )
+    except Exception:
+        log.exception("retention.sweep_failed", collection=CLAIMS)
+        return
+    if purged:
+        RETENTION_DELETED.labels(CLAIMS).inc(purged)
+        log.info("retention.deleted", collection=CLAIMS, documents=purged)
 
 
 @asynccontextmanager
@@ -255,6 +275,7 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
     try:
         yield runtime
     finally:
+        await runtime.consumer.drain()  # events in hand finish before the broker stops
         for running_task in tasks:
             running_task.cancel()
         for running_task in tasks:

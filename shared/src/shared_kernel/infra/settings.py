@@ -179,6 +179,13 @@ class ServiceSettings(BaseSettings):
     own partitions and handles their events one at a time, in order, so several handle
     events of different partitions at once (a handler mostly waits for the database). More
     than the topics' partitions in all the processes leaves some idle."""
+    consumer_concurrency: int = Field(default=8, ge=1, le=256)
+    """Events each Kafka consumer handles at once: events with the same key (the aggregate:
+    an application, a judgement …) one after the other, in their order; events of other
+    keys side by side. An offset is committed only once every event before it in its
+    partition is handled. 1: one event at a time, in partition order (issue 24: a handler
+    waits for several database round trips, so one at a time held a service to a few
+    events per second under load)."""
     event_max_bytes: int = Field(default=1_000_000, ge=1024)
     """Largest event payload a consumer accepts; a larger one goes to the dead-letter topic
     (``dlq_reason: too_large``) with only its first 64 KiB. Below Kafka's default 1 MiB
