@@ -330,12 +330,25 @@ class Stack:
             self.delete_topics()
 
     def drop_databases(self) -> None:
+        """Drop the run's databases (best effort: a FerretDB that stops answering leaves
+        them, after at most the timeouts below, instead of hanging the benchmark)."""
         from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
 
-        with MongoClient(self.env["MONGODB_URL"], serverSelectionTimeoutMS=5000) as mongo:
-            for name in mongo.list_database_names():
-                if name.startswith(f"bench_{self.name}_{self.run}_"):
-                    mongo.drop_database(name)
+        prefix = f"bench_{self.name}_{self.run}_"
+        try:
+            client: MongoClient[dict[str, Any]] = MongoClient(
+                self.env["MONGODB_URL"],
+                serverSelectionTimeoutMS=5_000,
+                connectTimeoutMS=5_000,
+                socketTimeoutMS=120_000,  # one drop of a large database may take a while
+            )
+            with client as mongo:
+                for name in mongo.list_database_names():
+                    if name.startswith(prefix):
+                        mongo.drop_database(name)
+        except PyMongoError as exc:
+            print(f"(databases {prefix}* left: {type(exc).__name__}: {exc})", file=sys.stderr)
 
     def delete_topics(self) -> None:
         """Delete the run's topics (best effort: an unreachable admin API leaves them)."""
