@@ -18,13 +18,14 @@ employer × worker (``<事業者ID>|<技能者ID>``), so that a renewed consent 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from pydantic import Field
 
 from application.core.errors import FieldError
 from shared_kernel.aggregate import Aggregate, StoredDate
 from shared_kernel.events.catalogue import ConsentGranted, ConsentRejected
+from shared_kernel.time import as_utc
 
 GRANTED = "granted"
 REJECTED = "rejected"
@@ -58,14 +59,10 @@ def key(employer_id: str, worker_id: str) -> str:
     return f"{employer_id}|{worker_id}"
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def granted(event: ConsentGranted, doc: Consent | None) -> Consent | None:
     """The new state after a grant, or None when a newer grant is already recorded."""
     recorded = None if doc is None else doc.granted_at
-    if recorded is not None and _aware(recorded) >= _aware(event.granted_at):
+    if recorded is not None and as_utc(recorded) >= as_utc(event.granted_at):
         return None
     return Consent(
         id=key(event.employer_id, event.worker_id),
@@ -89,7 +86,7 @@ def granted(event: ConsentGranted, doc: Consent | None) -> Consent | None:
 def rejected(event: ConsentRejected, doc: Consent | None) -> Consent | None:
     """A returned 個人情報利用申請: no longer usable unless granted after the rejection."""
     recorded = None if doc is None else doc.granted_at
-    if recorded is not None and _aware(recorded) > _aware(event.rejected_at):
+    if recorded is not None and as_utc(recorded) > as_utc(event.rejected_at):
         return None  # an older rejection arriving after the grant
     base = doc or Consent(
         id=key(event.employer_id, event.worker_id),
@@ -115,7 +112,7 @@ def judgement_ends_consent(sequence: int, judged_at: datetime, granted_at: datet
     (``sequence`` 1) judged after the grant. A re-judgement is judged now but answers an
     application made under an earlier consent.
     """
-    return sequence == 1 and _aware(judged_at) > _aware(granted_at)
+    return sequence == 1 and as_utc(judged_at) > as_utc(granted_at)
 
 
 def ended_by_judgement(sequence: int, judged_at: datetime, doc: Consent | None) -> Consent | None:
@@ -189,5 +186,5 @@ def worker_view(doc: Consent) -> dict[str, str | None]:
         "birth_date": doc.birth_date.isoformat() if doc.birth_date else None,
         "consent_id": doc.consent_id,
         "valid_until": doc.valid_until.isoformat() if doc.valid_until else None,
-        "granted_at": _aware(doc.granted_at).isoformat() if doc.granted_at else None,
+        "granted_at": as_utc(doc.granted_at).isoformat() if doc.granted_at else None,
     }

@@ -8,16 +8,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from shared_kernel.aggregate import Aggregate
 from shared_kernel.events.catalogue import CcusWorkerSnapshot, ConsentGranted, ConsentRejected
-
-
-def _aware(moment: datetime) -> datetime:
-    """The database gives naive UTC datetimes back."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+from shared_kernel.time import as_utc
 
 
 class LatestSnapshot(Aggregate):
@@ -27,7 +23,7 @@ class LatestSnapshot(Aggregate):
 
     def replaced_by(self, snapshot: CcusWorkerSnapshot) -> bool:
         """Whether ``snapshot`` should replace this one (an older one never does)."""
-        return snapshot.taken_at > _aware(self.taken_at)
+        return snapshot.taken_at > as_utc(self.taken_at)
 
 
 class ConsentGrant(Aggregate):
@@ -53,10 +49,10 @@ class ConsentGrant(Aggregate):
 
     def superseded_by(self, event: ConsentGranted) -> bool:
         """Whether ``event`` is a newer grant than this one (a redelivered older one is not)."""
-        return event.granted_at > _aware(self.granted_at)
+        return event.granted_at > as_utc(self.granted_at)
 
     def rejected(self, event: ConsentRejected) -> ConsentGrant | None:
         """The grant withdrawn by ``event`` (``None``: the rejection predates this grant)."""
-        if _aware(self.granted_at) > event.rejected_at:
+        if as_utc(self.granted_at) > event.rejected_at:
             return None
         return self.model_copy(update={"withdrawn": True})

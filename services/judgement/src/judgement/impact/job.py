@@ -69,6 +69,7 @@ from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import ApplicationLine
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.mongo import Document, public
+from shared_kernel.time import as_utc
 
 log = get_logger(__name__)
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -143,10 +144,6 @@ started (criteria administration records ``impact_started`` in ``criteria_audit`
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def view(doc: Document) -> dict[str, Any]:
@@ -241,7 +238,7 @@ class ImpactJobs:
 
     def _fresh(self, doc: Document, now: datetime) -> bool:
         beat = doc.get("heartbeat_at")
-        return beat is not None and (now - _aware(beat)).total_seconds() < STALE_SECONDS
+        return beat is not None and (now - as_utc(beat)).total_seconds() < STALE_SECONDS
 
     async def start(
         self,

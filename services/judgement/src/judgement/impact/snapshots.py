@@ -24,7 +24,7 @@ collection ``ccus_compact`` (``_id`` = 技能者ID: ``snapshot_id``, ``taken_at`
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,6 +37,7 @@ from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.mongo import Change, Document
+from shared_kernel.time import as_utc
 
 log = get_logger(__name__)
 
@@ -46,16 +47,12 @@ WORKERS = "ccus_workers"
 STORED_FORMS = {"ccus_compact": 1, "ccus_json": 1, "ccus": 1, "worker_id": 1, "taken_at": 1}
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def keep_newest(snapshot: Mapping[str, Any]) -> Change:
     """The mirror's change for a stored snapshot document: replace an older one only."""
 
     def change(doc: Document | None) -> tuple[Document, Sequence[Envelope]] | None:
-        taken_at = _aware(snapshot["taken_at"])
-        if doc is not None and _aware(doc["taken_at"]) >= taken_at:
+        taken_at = as_utc(snapshot["taken_at"])
+        if doc is not None and as_utc(doc["taken_at"]) >= taken_at:
             return None
         return {
             "snapshot_id": snapshot["_id"],
@@ -119,13 +116,13 @@ async def backfill(
     of); returns how many were mirrored. Idempotent: a second run finds nothing to do.
     ``progress`` is awaited now and then (the job's heartbeat)."""
     mirrored = {
-        d["_id"]: _aware(d["taken_at"])
+        d["_id"]: as_utc(d["taken_at"])
         async for d in db[MIRROR].find({}, {"taken_at": 1}, batch_size=5000)
     }
     wanted = [
         d["snapshot_id"]
         async for d in db[WORKERS].find({}, {"snapshot_id": 1, "taken_at": 1}, batch_size=2000)
-        if d["_id"] not in mirrored or mirrored[d["_id"]] < _aware(d["taken_at"])
+        if d["_id"] not in mirrored or mirrored[d["_id"]] < as_utc(d["taken_at"])
     ]
     done = 0
     if len(wanted) <= 50:

@@ -35,13 +35,10 @@ from judgement.ports.criteria import VersionExists
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.infra.mongo import Document, DocumentStore
+from shared_kernel.time import as_utc
 
 STATE_ID = "current"
 BOOKKEEPING = {"_outbox": 0, "_applied": 0, "_outbox_pending": 0, "_outbox_due": 0}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str:
@@ -74,7 +71,7 @@ def version_of(doc: Document) -> CriteriaVersion:
         table=TableSpec.model_validate_json(doc["table_json"]),
         qualifications=[QualificationSpec.model_validate(q) for q in doc.get("qualifications", [])],
         published_by=doc["published_by"],
-        published_at=_aware(doc["published_at"]),
+        published_at=as_utc(doc["published_at"]),
         approved_by=doc.get("approved_by"),
         drafted_by=doc.get("drafted_by"),
         draft_id=doc.get("draft_id"),
@@ -109,7 +106,7 @@ def draft_doc(draft: CriteriaDraft) -> Document:
 
 
 def draft_of(doc: Document) -> CriteriaDraft:
-    times = {k: _aware(doc[k]) if doc.get(k) is not None else None for k in DRAFT_TIMES}
+    times = {k: as_utc(doc[k]) if doc.get(k) is not None else None for k in DRAFT_TIMES}
     return CriteriaDraft(
         id=doc["_id"],
         trade=doc["trade"],
@@ -217,7 +214,7 @@ class MongoCriteriaStore:
                 {
                     **{k: v for k, v in d.items() if k in AuditEntry.model_fields},
                     "id": d["_id"],
-                    "at": _aware(d["at"]),
+                    "at": as_utc(d["at"]),
                 }
             )
             for d in docs
@@ -254,7 +251,7 @@ class MongoCriteriaStore:
             def take(doc: Document | None, now: datetime = now) -> tuple[Document, list[Envelope]]:
                 current = dict(doc or {"generation": 0})
                 held, since = current.get("holder"), current.get("holder_since")
-                if held and held != holder and since and now - _aware(since) < self.lease:
+                if held and held != holder and since and now - as_utc(since) < self.lease:
                     raise _Held(str(held))
                 return {**current, "holder": holder, "holder_since": now}, []
 

@@ -46,6 +46,7 @@ from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.metrics import RETENTION_DELETED
 from shared_kernel.infra.mongo import Document, DocumentStore, delete_by_id
 from shared_kernel.infra.runtime import RETENTION_FIRST_SWEEP_SECONDS
+from shared_kernel.time import as_utc
 
 log = get_logger(__name__)
 
@@ -54,10 +55,6 @@ POINTERS = ("ccus_workers", "ccus_compact")
 CITING = ("judgements", "rejudgements")
 IMPACTS = "criteria_impacts"
 ACTIVE_IMPACTS = ("queued", "running")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
@@ -97,7 +94,7 @@ class SnapshotRetention:
     async def running_since(self) -> datetime | None:
         """The start of the oldest impact preview still queued or running."""
         starts = [
-            _aware(d["started_at"])
+            as_utc(d["started_at"])
             async for d in self.db[IMPACTS].find(
                 {"status": {"$in": list(ACTIVE_IMPACTS)}}, {"started_at": 1}
             )
@@ -124,7 +121,7 @@ class SnapshotRetention:
         before = retention.cutoff(self.clock(), self.grace, await self.running_since())
         result = SweepResult()
         due = [
-            Superseded(str(d["_id"]), str(d["worker_id"]), _aware(d["superseded_at"]))
+            Superseded(str(d["_id"]), str(d["worker_id"]), as_utc(d["superseded_at"]))
             async for d in self.db[SUPERSEDED].find(
                 {"superseded_at": {"$lt": before}}, batch_size=1000
             )
