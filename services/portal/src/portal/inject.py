@@ -4,7 +4,8 @@ The portal owns no data: it starts without the database and without Kafka. Its l
 makes one pooled HTTP client per service (``PooledTransport``), the session cookie's sealer,
 the token verifier (identity's keys and ended sessions) and the operations screen's sampler,
 runs the background jobs (the sampler, the verifier's refresh) and closes the clients when
-the portal stops. The routes get these parts through ``deps.get_portal``, overridden here.
+the portal stops. The routes get these parts through ``deps.get_portal``, which reads them
+from ``app.state.container`` (set here).
 
 Tests override the parts by passing their own settings (service URLs, cookie secret), an
 ``httpx`` transport for the pooled clients (``httpx.MockTransport``: scripted services), or a
@@ -24,7 +25,7 @@ import httpx
 from fastapi import FastAPI
 
 from portal.adapters.inbound import web
-from portal.adapters.inbound.deps import Portal, get_portal, portal_of_app
+from portal.adapters.inbound.deps import Portal, portal_of_app
 from portal.adapters.inbound.http import routers
 from portal.adapters.outbound.http_pool import PooledTransport
 from portal.adapters.outbound.metrics_text import parse_metrics
@@ -102,7 +103,6 @@ def create_app(
             calls = transport
         portal, jobs = wire(settings, calls, getattr(app.state, "auth_transport", None))
         app.state.container = portal
-        app.dependency_overrides[get_portal] = lambda: portal
         tasks = [asyncio.create_task(job(), name=f"portal-job-{n}") for n, job in enumerate(jobs)]
         log.info("portal.started")
         try:

@@ -11,6 +11,8 @@ probes). No HTTP answer — refused, reset, timed out, not HTTP, a body over the
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -21,6 +23,22 @@ from shared_kernel.infra.http_client import PoolSettings, ServiceClients
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 USER_AGENT = "noryoku-portal"
+
+
+def _sniffio_absent() -> None:
+    """Make ``import sniffio`` fail at once when the package is not installed.
+
+    httpcore tells asyncio from trio with ``import sniffio`` each time it sets up a lock or
+    an event (several times a call); without the package every such import searches
+    ``sys.path`` again (≈ 75 µs each, ≈ 0.5 ms of CPU per service call). A ``None`` in
+    ``sys.modules`` is Python's own "known to be absent": the import raises the same
+    ``ImportError`` at once, and httpcore takes asyncio as before.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_sniffio_absent()
 
 
 def origin(url: str) -> str | None:
