@@ -178,3 +178,32 @@ async def test_claims_stay_after_the_write_and_old_ones_are_purged(
     with pytest.raises(StaleVersion):
         await store.save({**doc, "n": 9})
     assert (await store.get("p1"))["n"] == 2  # type: ignore[index]
+
+
+async def test_a_writer_relays_its_own_events_and_the_sweep_leaves_them_the_grace(
+    db: object,
+) -> None:
+    """Each write with events is noted to the relay, which publishes them at once; the sweep
+    publishes only events older than its grace (a writer that died before publishing)."""
+    published: list[str] = []
+
+    async def publish(envelope: Envelope) -> None:
+        published.append(envelope.id)
+
+    relay = OutboxRelay([], publish, CATALOGUE, grace_seconds=60)
+    store = DocumentStore(db, "users", on_events=relay.note)  # type: ignore[arg-type]
+    relay.stores.append(store)
+    first = user_activated("w1")
+    doc = await store.insert({"_id": "w1"}, [first])
+    assert await relay.run_once() == 0  # fresh: left to its writer
+    second = user_activated("w1")
+    await store.save({**doc, "n": 1}, [second])  # the latest write of the document wins
+    assert await relay.run_noted() == 2
+    assert published == [first.id, second.id]
+    stored = await store.get("w1")
+    assert stored is not None and stored["_outbox"] == [] and not stored["_outbox_due"]
+    # a writer that died before publishing: the sweep publishes it once the grace is over
+    await store.save({**stored, "n": 2}, [user_activated("w1")])
+    relay._noted.clear()
+    relay.grace = timedelta(0)
+    assert await relay.run_once() == 1

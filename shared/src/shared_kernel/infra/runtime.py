@@ -132,10 +132,10 @@ class Runtime:
         created at start-up, and the AsyncAPI document (generated from the apps) lists them."""
         self.publish.declare(*models)
 
-    def kick_relay(self) -> None:
-        """Publish newly stored events now rather than at the next poll."""
+    def kick_relay(self, store: DocumentStore, doc: Document) -> None:
+        """Publish the events just stored with ``doc`` now (``OutboxRelay.note``)."""
         if self.relay is not None:
-            self.relay.kick()
+            self.relay.note(store, doc)
 
     async def check_ready(self) -> dict[str, str]:
         """Readiness of the database and the broker (``/readyz``)."""
@@ -254,6 +254,7 @@ async def running(runtime: Runtime, *, relay: bool = True) -> AsyncIterator[Runt
             lease=RelayLease(
                 runtime.db, relay_holder(runtime), runtime.settings.outbox_lease_seconds
             ),
+            grace_seconds=runtime.settings.outbox_grace_seconds,
         )
         task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
     if consumed:  # consumer lag for /metrics, measured in the background

@@ -191,7 +191,11 @@ class ServiceSettings(BaseSettings):
     (``dlq_reason: too_large``) with only its first 64 KiB. Below Kafka's default 1 MiB
     record limit, so that a dead-lettered copy with its extra headers still fits."""
     outbox_poll_seconds: float = Field(default=0.5, gt=0.0)
-    """How often the outbox relay sweeps for pending events (it is also woken by writes)."""
+    """How often the outbox relay sweeps for pending events that their writer did not
+    publish (a writer publishes its events itself, at once)."""
+    outbox_grace_seconds: float = Field(default=5.0, ge=0.0)
+    """How old a pending event must be before the sweep publishes it rather than leaving it
+    to the process that wrote it."""
     outbox_lease_seconds: float = Field(default=15.0, ge=1.0)
     """How long the relay lease lasts: one process of the service relays at a time and
     renews it; when it dies, another takes over after at most this long (a clean stop hands
