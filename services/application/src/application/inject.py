@@ -2,9 +2,10 @@
 
 ``wire`` builds the service over its typed repositories (``Repository``: applications and
 the consent read model), the judgement client, the event consumers and the background
-jobs, and declares the data migrations; ``create_app`` fills the routes' dependency
-placeholders (``http.get_service``, ``http.get_access_log``) and installs the one error
-translator (``http.STATUS``). The routes never import this module.
+jobs, and declares the data migrations; ``create_app`` makes the app, whose lifespan puts
+the wired container on ``app.state.container`` (where the routes' ``http.get_service`` and
+``http.get_access_log`` find its parts), and installs the one error translator
+(``http.STATUS``). The routes never import this module.
 
 Tests override it by passing their own settings (isolated database and topics) or by
 calling ``wire`` with a runtime of their own and, if they like, their own judgement client
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from application import data
 from application.adapters.inbound import http
@@ -80,6 +81,8 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         reminder_after=timedelta(hours=settings.draft_reminder_after_hours),
         max_lines=settings.max_lines,
     )
+    # a read model without events: not one of the relay's stores
+    summaries = DocumentStore(runtime.db, migrations.SUMMARIES)
     service = ApplicationService(
         Repository(
             runtime.store(migrations.APPLICATIONS, "employer_id", "status", "submission_key"),
@@ -88,8 +91,8 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
         Repository(runtime.store("consents", "employer_id", "status"), Consent),
         judgement,
         policy,
-        # a read model without events: not one of the relay's stores
-        Repository(DocumentStore(runtime.db, migrations.SUMMARIES), ApplicationSummary),
+        Repository(summaries, ApplicationSummary),
+        summary_rows=summaries,
     )
     runtime.index(migrations.SUMMARIES, "employer_id")
     runtime.migration(migrations.NAME, migrations.upgrade_applications)
@@ -104,19 +107,6 @@ def wire(runtime: Runtime, judgement: JudgementPort | None = None) -> Container:
     return Container(runtime=runtime, settings=settings, service=service, access_log=log)
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-def _service(request: Request) -> ApplicationService:
-    return _container(request).service
-
-
-def _access_log(request: Request) -> AccessLog:
-    return _container(request).access_log
-
-
 def create_app(settings: Settings | None = None, judgement: JudgementPort | None = None) -> FastAPI:
     app = service_app(
         TITLE,
@@ -124,7 +114,5 @@ def create_app(settings: Settings | None = None, judgement: JudgementPort | None
         partial(wire, judgement=judgement),
         [http.router, access_log.router],
     )
-    app.dependency_overrides[http.get_service] = _service
-    app.dependency_overrides[http.get_access_log] = _access_log
     install_error_translator(app, http.STATUS, field_labels=http.FIELD_LABELS)
     return app

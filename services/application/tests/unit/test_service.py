@@ -500,3 +500,52 @@ async def test_the_result_lines_follow_judgements_and_notices_from_the_summaries
     assert refused.value.code == "not_found"
     with pytest.raises(ApplicationError):
         await world.service.results(OTHER, app_id)  # another employer's: as if absent
+
+
+async def test_the_lists_read_the_same_from_the_summaries_listed_fields(world: World) -> None:
+    """``summary_rows`` (the summaries as raw documents, read with the ``LISTED``
+    projection) answers the lists as the typed summaries do; the access log's entry made of
+    ``result_subjects`` is the one of the whole answer."""
+    from datetime import UTC, datetime
+
+    from application.adapters.inbound.http import result_subjects
+    from application.core import access
+    from shared_kernel.infra.access_log import entry
+
+    app_id = await world.ready_draft()
+    await world.service.create(ME, Header())  # a draft: listed, no result lines
+    await world.service.submit(ME, app_id, KEY)
+    await world.service.on_judgement_completed(judged(app_id, 1, "rejected", 1, NOW))
+    await world.service.on_notice_generated(notice(app_id, 1))
+    lean = ApplicationService(
+        Repository(world.applications, Application),
+        Repository(world.consents, Consent),
+        world.judgement,
+        world.service.policy,
+        Repository(world.summaries, ApplicationSummary),
+        clock=lambda: world.now,
+        summary_rows=world.summaries,
+    )
+    for status in (None, "submitted", "draft"):
+        assert await lean.list(ME, status) == await world.service.list(ME, status)
+    found = await lean.results(ME, None)
+    assert found == await world.service.results(ME, None) and len(found) == 2
+    assert await lean.results(OTHER, None) == []
+
+    def logged(answer: Any) -> Any:
+        return entry(
+            "e1",
+            action="list_results",
+            purpose=access.PURPOSES["list_results"],
+            endpoint="GET /results",
+            actor="kensetsu01",
+            actor_role="employer",
+            actor_employer_id=EMPLOYER,
+            answer=answer,
+            linked=access.LINKED,
+            at=datetime(2026, 11, 28, tzinfo=UTC),
+            correlation_id=None,
+        )
+
+    assert logged(result_subjects(found)) == logged(found)
+    assert logged(found)["worker_ids"] == ["99000000000001", "99000000000003"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -25,6 +25,7 @@ from application.core.summaries import ApplicationSummary, Summarised
 from application.ports import JudgementPort
 from shared_kernel.aggregate import Aggregates
 from shared_kernel.context import get_logger
+from shared_kernel.documents import Documents
 from shared_kernel.errors import AlreadyExists
 from shared_kernel.events import Envelope
 from shared_kernel.events.catalogue import (
@@ -70,10 +71,14 @@ class ApplicationService:
         *,
         clock: Callable[[], datetime] = utcnow,
         randbelow: Callable[[int], int] = secrets.randbelow,
+        summary_rows: Documents | None = None,
     ) -> None:
         # every write of an application also writes its summary (the lists read only those)
         self.applications = Summarised(applications, summaries)
         self.summaries = summaries
+        # the same summaries as raw documents: the lists read only their listed fields
+        # (``summaries.LISTED``); without it, whole typed summaries
+        self.summary_rows = summary_rows
         self.consents = consents  # read model of granted consents (ConsentGranted …)
         self.judgement = judgement
         self.policy = policy
@@ -212,10 +217,14 @@ class ApplicationService:
             raise not_found()
         return summaries.results([found])
 
-    async def _summaries_of(self, principal: Principal) -> list[ApplicationSummary]:
+    async def _summaries_of(self, principal: Principal) -> Sequence[summaries.Listed]:
         if principal.employer_id is None:
             return []
-        return await self.summaries.find({"employer_id": principal.employer_id})
+        flt = {"employer_id": principal.employer_id}
+        if self.summary_rows is None:
+            return await self.summaries.find(flt)
+        docs = await self.summary_rows.find(flt, projection=summaries.LISTED)
+        return [summaries.row(doc) for doc in docs]
 
     async def list(self, principal: Principal, status: str | None) -> list[View]:
         """The employer's applications from their summaries (never the applications

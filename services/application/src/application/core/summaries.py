@@ -16,13 +16,18 @@ rewriting is idempotent. A crash between the two writes leaves the summary a ver
 behind: the next write of the application — or any ``update`` of it that changes nothing,
 e.g. a redelivered event or a retried request — rewrites it (``update`` always checks), and
 the migration ``0004-application-summaries`` rebuilds every one.
+
+Read path: the lists read only the three fields they use (``LISTED``, a projection: FerretDB
+sends no more) as :class:`Row` s — plain values, not validated again: the documents are this
+service's own writes, validated when written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from application.core import applications
 from application.core.applications import Application, View
@@ -53,6 +58,49 @@ class ApplicationSummary(Aggregate):
         return found
 
 
+class Listed(Protocol):
+    """A summary as the lists read it: a stored :class:`ApplicationSummary` or a :class:`Row`."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def employer_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    def entry(self) -> dict[str, Any]: ...
+
+
+LISTED = {"employer_id": 1, "status": 1, "summary_json": 1}
+"""The fields of a summary document the lists read (and ``_id``)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """The listed fields of one summary document (``LISTED``)."""
+
+    id: str
+    employer_id: str
+    status: str
+    summary_json: str
+
+    def entry(self) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.summary_json)
+        return found
+
+
+def row(doc: Mapping[str, Any]) -> Row:
+    """The :class:`Row` of a summary document read with the ``LISTED`` projection."""
+    return Row(
+        id=str(doc["_id"]),
+        employer_id=str(doc["employer_id"]),
+        status=str(doc["status"]),
+        summary_json=str(doc["summary_json"]),
+    )
+
+
 def with_summary(
     doc: ApplicationSummary | None, app: Application
 ) -> tuple[ApplicationSummary, list[Envelope]] | None:
@@ -72,9 +120,7 @@ def with_summary(
     return doc.model_copy(update=fields), []
 
 
-def listed(
-    docs: Iterable[ApplicationSummary], status: str | None, fee_today: FeeRule | None
-) -> list[View]:
+def listed(docs: Iterable[Listed], status: str | None, fee_today: FeeRule | None) -> list[View]:
     """The list's answer: the applications of ``status`` (every one but the deleted drafts
     when ``None``), newest first."""
     chosen = [
@@ -89,7 +135,7 @@ def listed(
     ]
 
 
-def results(docs: Iterable[ApplicationSummary]) -> list[View]:
+def results(docs: Iterable[Listed]) -> list[View]:
     """The submitted lines of the applications, for the result list (レベル判定結果確認),
     by line id."""
     found = [

@@ -15,7 +15,10 @@
 A draft's ``fee_total_yen`` is what it would cost if submitted today (the portal shows it);
 after submission, the fee fixed then. Refusals are the core's ``DomainError`` s, answered
 through ``STATUS`` (one table, installed by ``inject.py``); the routes get the service and
-the access log through the placeholders ``get_service`` and ``get_access_log``.
+the access log through ``get_service`` and ``get_access_log``, which read them from the
+container ``inject.py`` wired (``app.state.container``; a test may override them). Not
+``app.dependency_overrides`` in the running app: with any override set, FastAPI analyses
+every route's dependencies again on each request (≈ 0.5 ms of CPU a request).
 
 Another employer's application answers 404, as if it did not exist. Every answer that shows
 a worker's personal data is written to the access log (APPI) before it is returned.
@@ -85,14 +88,16 @@ FEE_TOTAL_JA = (
 )
 
 
-def get_service() -> ApplicationService:
-    """Placeholder for the application service (``inject.py`` overrides it)."""
-    raise NotImplementedError
+def get_service(request: Request) -> ApplicationService:
+    """The application service (wired by ``inject.py`` when the app starts)."""
+    service: ApplicationService = request.app.state.container.service
+    return service
 
 
-def get_access_log() -> AccessLog:
-    """Placeholder for the service's access log (``inject.py`` overrides it)."""
-    raise NotImplementedError
+def get_access_log(request: Request) -> AccessLog:
+    """The service's access log (wired by ``inject.py`` when the app starts)."""
+    log: AccessLog = request.app.state.container.access_log
+    return log
 
 
 Service = Annotated[ApplicationService, Depends(get_service)]
@@ -103,14 +108,30 @@ Employer = Annotated[Principal, Depends(require("employer"))]
 @dataclass(frozen=True)
 class AccessLogger:
     """The access log of one employer's request: ``await log(action, answer)`` records the
-    answer and returns it."""
+    answer and returns it; ``subjects``, when given, is what the entry is made of instead
+    of the whole answer (``result_subjects``: the same entry, for less work)."""
 
     access: AccessLog
     principal: Principal
     request: Request
 
-    async def __call__(self, action: str, answer: T) -> T:
-        return await logged(self.access, self.principal, self.request, action, answer)
+    async def __call__(self, action: str, answer: T, subjects: Any = None) -> T:
+        shown = answer if subjects is None else subjects
+        await logged(self.access, self.principal, self.request, action, shown)
+        return answer
+
+
+SUBJECT_FIELDS = ("worker_id", "employer_id", "application_id")
+"""What the access log reads of an object naming a worker (``worker_id``; the employer and
+the linked application, ``access.LINKED``)."""
+
+
+def result_subjects(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the access log needs of the result list's lines (``GET /results``): each line's
+    worker, employer and application. Nothing nested in a line (its 結果通知書) names a
+    worker, so the entry is the one of the whole answer (a unit test holds it), made
+    without walking every notice of every line."""
+    return [{k: line[k] for k in SUBJECT_FIELDS if k in line} for line in lines]
 
 
 def _access_logger(access: AccessLogDep, principal: Employer, request: Request) -> AccessLogger:
@@ -266,7 +287,7 @@ async def results(
     application_id: str | None = None,
 ) -> list[dict[str, Any]]:
     found = await service.results(principal, application_id)
-    return await log("list_results", found)
+    return await log("list_results", found, result_subjects(found))
 
 
 @router.get(
