@@ -405,8 +405,10 @@ class ApplicationService:
         if applications.submitted_by(doc, key):
             return Submitted(applications.submitted_response(doc), replayed=True)
         applications.ensure_submittable(doc)
-        used = await self.applications.find({"employer_id": employer_id, "submission_key": key})
-        if any(d.id != application_id for d in used):
+        # by the key alone (its index finds one row), the employer checked here: with the
+        # employer in the filter too PostgreSQL read every application of the employer
+        used = await self.applications.find({"submission_key": key})
+        if any(d.id != application_id and d.employer_id == employer_id for d in used):
             raise ApplicationError(
                 "idempotency_key_reused",
                 "この Idempotency-Key は別の申請で使用済みです。"
