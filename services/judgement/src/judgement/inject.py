@@ -38,7 +38,7 @@ from shared_kernel.infra.http import install_error_translator
 from shared_kernel.infra.logging import get_logger
 from shared_kernel.infra.repository import Repository
 from shared_kernel.infra.runtime import CONSUME_ROLES, Runtime
-from shared_kernel.infra.service import container_of, service_app
+from shared_kernel.infra.service import service_app
 
 PUBLISHES = (
     JudgementStarted,
@@ -184,7 +184,6 @@ class _DraftedMasters:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from judgement.adapters.inbound import deps
     from judgement.adapters.inbound.criteria_http import router as criteria_router
     from judgement.adapters.inbound.http import FIELD_LABELS, STATUS, router
     from judgement.adapters.inbound.outlook_http import router as outlook_router
@@ -196,7 +195,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wire,
         [router, outlook_router, criteria_router, impact_router, access_log.router],
     )
-    app.dependency_overrides[deps.wiring] = container_of
     install_error_translator(app, STATUS, field_labels=FIELD_LABELS)
     started = app.router.lifespan_context
 
