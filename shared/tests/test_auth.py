@@ -226,3 +226,44 @@ def test_signing_keys_are_read_from_pem_blocks_and_each_one_published() -> None:
     for bad in ("", "changethis", first.pem() + first.pem()):
         with pytest.raises(ValueError):
             load_signing_keys(bad)
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = SigningKey.generate()
+    now = [datetime.now(UTC).timestamp()]
+    auth = Authenticator(StaticKeys.of([key]), NoRevocations(), clock=lambda: now[0])
+    token = issue_token(key, EMPLOYER, timedelta(minutes=5))
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        decoded.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    first = await auth.authenticate(token)
+    again = await auth.authenticate(token)
+    assert first == again == EMPLOYER and first is not again  # each caller its own copy
+    assert decoded == ["decode"]  # the second use was not decoded again
+    # a changed token is verified in full (and refused), never taken for the remembered one
+    head, payload, signature = token.split(".")
+    changed = f"{head}.{payload}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+    assert await refused(auth, changed) == (401, "unauthenticated")
+    # past its expiry the remembered verification is dropped: the token is checked in full
+    # again (which refuses an expired token: test_forged_tokens_are_refused)
+    now[0] += 5 * 60 + 1
+    decoded.clear()
+    await auth.verify(token)  # (not expired by the real clock jwt checks against)
+    assert decoded == ["decode"]
+
+
+async def test_a_remembered_token_is_refused_once_ended_sessions_are_kept_shorter() -> None:
+    key = SigningKey.generate()
+    revocations = NoRevocations()
+    auth = Authenticator(StaticKeys.of([key]), revocations)
+    token = issue_token(key, EMPLOYER, timedelta(minutes=30))
+    assert await auth.authenticate(token) == EMPLOYER
+    revocations.keep_seconds = 960  # identity now lists an ended session for 16 minutes
+    assert await refused(auth, token) == (401, "unauthenticated")

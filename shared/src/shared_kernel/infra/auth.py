@@ -496,8 +496,41 @@ class SessionCheck:
 # --- verifying -----------------------------------------------------------------------------
 
 
+VERIFIED_KEEP = 4096
+"""Tokens whose verification an :class:`Authenticator` remembers (≈ 1 KB each)."""
+
+
+class _Verified:
+    """A token that verified: its principal, the key that verified it, when it expires."""
+
+    __slots__ = ("expires", "key", "kid", "lifetime", "principal")
+
+    def __init__(
+        self,
+        principal: Principal,
+        kid: str,
+        key: Ed25519PublicKey,
+        expires: float,
+        lifetime: float,
+    ) -> None:
+        self.principal = principal
+        self.kid = kid
+        self.key = key
+        self.expires = expires
+        self.lifetime = lifetime
+
+
 class Authenticator:
-    """Verifies bearer tokens: signature by a key of identity's, claims, session not ended."""
+    """Verifies bearer tokens: signature by a key of identity's, claims, session not ended.
+
+    A token that verified is remembered by its exact text until it expires (at most
+    ``VERIFIED_KEEP`` of them): the same token again — a user's next requests — is not
+    decoded and its signature not checked again (≈ 0.3 ms of CPU a request). It is still
+    refused once expired (checked on every use, as the full check would), once identity no
+    longer publishes the key that verified it, or once it lives longer than ended sessions
+    are listed; whether its session ended is asked on every request (``authenticate``). A
+    token that fails is never remembered.
+    """
 
     def __init__(
         self,
@@ -505,10 +538,37 @@ class Authenticator:
         revocations: RevocationSource,
         *,
         client: IdentityClient | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.revocations = revocations
         self.client = client
+        self.clock = clock
+        self._verified: dict[str, _Verified] = {}
+
+    async def _remembered(self, token: str) -> Principal | None:
+        """The principal of a token verified before and still valid, else ``None``."""
+        found = self._verified.get(token)
+        if found is None:
+            return None
+        keep = self.revocations.keep_seconds
+        if (
+            found.expires <= self.clock()
+            or (keep is not None and found.lifetime > keep)
+            or await self.keys.key(found.kid) is not found.key
+        ):
+            del self._verified[token]
+            return None
+        return found.principal.model_copy()
+
+    def _remember(self, token: str, verified: _Verified) -> None:
+        if len(self._verified) >= VERIFIED_KEEP:
+            now = self.clock()
+            self._verified = {t: v for t, v in self._verified.items() if v.expires > now}
+            if len(self._verified) >= VERIFIED_KEEP:  # the older half goes
+                kept = list(self._verified.items())[VERIFIED_KEEP // 2 :]
+                self._verified = dict(kept)
+        self._verified[token] = verified
 
     def use_transport(self, transport: httpx.AsyncBaseTransport) -> None:
         """Reach identity through ``transport`` (tests: the identity app over ASGI)."""
@@ -517,6 +577,12 @@ class Authenticator:
 
     async def verify(self, token: str) -> Principal:
         """The token's principal (signature and claims checked; the session is not)."""
+        try:
+            remembered = await self._remembered(token)
+        except AuthUnavailable as exc:
+            raise unavailable() from exc
+        if remembered is not None:
+            return remembered
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -544,7 +610,7 @@ class Authenticator:
             keep = self.revocations.keep_seconds
             if keep is not None and lifetime > keep:
                 raise ValueError("the token lives longer than an ended session is listed")
-            return Principal(
+            principal = Principal(
                 subject=claims["sub"],
                 role=claims["role"],
                 employer_id=claims.get("employer_id"),
@@ -552,8 +618,11 @@ class Authenticator:
                 trades=tuple(claims["trades"]) if claims.get("trades") is not None else None,
                 body=claims.get("body"),
             )
+            expires = float(claims["exp"])
         except (jwt.PyJWTError, KeyError, TypeError, ValueError, ValidationError) as exc:
             raise ApiError(401, "unauthenticated", UNAUTHENTICATED) from exc
+        self._remember(token, _Verified(principal, kid, key, expires, lifetime))
+        return principal.model_copy()
 
     async def session_ended(self, session: str) -> bool:
         """Whether the session ended (``AuthUnavailable`` when that cannot be told)."""
