@@ -470,8 +470,9 @@ class RelayLease:
         self._until = None
 
 
-RELAY_CONCURRENCY = 16
-"""Documents a relay sweep publishes and marks at once: enough for the producer to batch,
+RELAY_CONCURRENCY = 32
+"""Documents a relay publishes and marks at once: enough for the producer to batch and to
+keep up with the writers of a busy process (marking takes three statements on FerretDB),
 few enough not to take every database connection (FerretDB 1.24 stopped answering at all
 under the bench's load, its PostgreSQL pool taken; issue 24)."""
 
@@ -623,7 +624,11 @@ class OutboxRelay:
                 except Exception:
                     log.exception("outbox.relay_failed")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    # with writers publishing their own events the sweep only finds what
+                    # is older than the grace: sweeping more often would only read the
+                    # same pending documents again (FerretDB returns them all, no LIMIT)
+                    every = max(self.poll_seconds, self.grace.total_seconds() / 2)
+                    await asyncio.wait_for(self._wake.wait(), every)
         finally:
             noted.cancel()
             with contextlib.suppress(asyncio.CancelledError):
