@@ -64,7 +64,7 @@ start_postgres() {
         # machine may lose the last ~0.6 s of writes: acceptable for this stack (development,
         # CI, benchmarks); production runs MongoDB with its own write concern (issue 24).
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -w -t "$PG_TIMEOUT" start \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PG_SOCKET_DIR' -c synchronous_commit=off" >>"$logfile" 2>&1 ||
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PG_SOCKET_DIR' -c synchronous_commit=off -c max_connections=$((FERRETDB_PG_CONNS + 60))" >>"$logfile" 2>&1 ||
             fail "postgresql did not start" "$logfile"
     fi
     "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -t "$PG_TIMEOUT" ||
@@ -84,6 +84,13 @@ start_postgres() {
 }
 
 # --- FerretDB -----------------------------------------------------------------
+# FerretDB 1.24 takes its registry's write lock (a new database or collection) and then waits
+# for a PostgreSQL connection, while requests holding connections wait for that lock: with its
+# pool (50 by default) exhausted it stopped answering for good (50 idle connections, no ping;
+# issue 24). A larger pool, and a bounded pool on our side (MONGODB_MAX_POOL_SIZE per
+# process), keep a connection free for the lock's holder.
+FERRETDB_PG_CONNS=${INFRA_FERRETDB_PG_CONNS:-200}
+
 start_ferretdb() {
     local logfile="$LOG_DIR/ferretdb.log" pid
     [[ -x $FERRETDB_BIN ]] || die "$FERRETDB_BIN missing: run deploy/local/install.sh"
@@ -95,7 +102,7 @@ start_ferretdb() {
     else
         log "ferretdb: starting on 127.0.0.1:$FERRETDB_PORT"
         nohup "$FERRETDB_BIN" --listen-addr "127.0.0.1:$FERRETDB_PORT" \
-            --postgresql-url "postgres://ferretdb:ferretdb@127.0.0.1:$PG_PORT/ferretdb" \
+            --postgresql-url "postgres://ferretdb:ferretdb@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=$FERRETDB_PG_CONNS" \
             >>"$logfile" 2>&1 </dev/null &
         pid=$!
         echo "$pid" >"$RUN_DIR/ferretdb.pid"

@@ -156,7 +156,11 @@ def build_runtime(
     settings: ServiceSettings, *, auth_transport: httpx.AsyncBaseTransport | None = None
 ) -> Runtime:
     """``auth_transport``: how the token verifier reaches identity (tests: over ASGI)."""
-    mongo = connect(settings.mongodb_url, serverSelectionTimeoutMS=5000)
+    mongo = connect(
+        settings.mongodb_url,
+        serverSelectionTimeoutMS=5000,
+        maxPoolSize=settings.mongodb_max_pool_size,
+    )
     db = mongo[settings.db_name]
     broker = make_broker(settings)
     publish = EventPublisher(broker, settings)

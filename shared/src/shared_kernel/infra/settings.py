@@ -161,6 +161,12 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27017/", validation_alias=AliasChoices("MONGODB_URL")
     )
     """MongoDB (production) or FerretDB (local) connection string."""
+    mongodb_max_pool_size: int = Field(
+        default=20, ge=1, le=500, validation_alias=AliasChoices("MONGODB_MAX_POOL_SIZE")
+    )
+    """Database connections of one process; requests beyond wait for one. Bounded so that the
+    processes together stay below FerretDB's PostgreSQL pool (the local stack: 200), which,
+    exhausted, left FerretDB 1.24 waiting on itself for good (deploy/local/start.sh)."""
     db_name: str = "noryoku"
     """The service's own database."""
     ferretdb_postgresql_url: str | None = Field(
