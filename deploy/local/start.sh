@@ -63,8 +63,12 @@ start_postgres() {
         # 0.4 ms a commit on the shared VM, and FerretDB commits every write). A crash of the
         # machine may lose the last ~0.6 s of writes: acceptable for this stack (development,
         # CI, benchmarks); production runs MongoDB with its own write concern (issue 24).
+        # plan_cache_mode=force_custom_plan: FerretDB sends a lookup as the prepared
+        # `_jsonb -> $1 @> $2`; after five runs PostgreSQL may keep a generic plan, in which
+        # `$1` cannot match an index's `_jsonb -> 'field'`, so every lookup became a sequential
+        # scan (10 ms, 734 blocks a find_one at 3,000 applications) until the next ANALYZE.
         as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -w -t "$PG_TIMEOUT" start \
-            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PG_SOCKET_DIR' -c synchronous_commit=off -c max_connections=$((FERRETDB_PG_CONNS + 60))" >>"$logfile" 2>&1 ||
+            -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PG_SOCKET_DIR' -c synchronous_commit=off -c plan_cache_mode=force_custom_plan -c max_connections=$((FERRETDB_PG_CONNS + 60))" >>"$logfile" 2>&1 ||
             fail "postgresql did not start" "$logfile"
     fi
     "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -t "$PG_TIMEOUT" ||
