@@ -93,7 +93,7 @@ start_postgres() {
 # pool (50 by default) exhausted it stopped answering for good (50 idle connections, no ping;
 # issue 24). A larger pool, and a bounded pool on our side (MONGODB_MAX_POOL_SIZE per
 # process), keep a connection free for the lock's holder.
-FERRETDB_PG_CONNS=${INFRA_FERRETDB_PG_CONNS:-200}
+FERRETDB_PG_CONNS=${INFRA_FERRETDB_PG_CONNS:-400}
 
 start_ferretdb() {
     local logfile="$LOG_DIR/ferretdb.log" pid

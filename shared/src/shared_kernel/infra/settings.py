@@ -162,11 +162,14 @@ class ServiceSettings(BaseSettings):
     )
     """MongoDB (production) or FerretDB (local) connection string."""
     mongodb_max_pool_size: int = Field(
-        default=20, ge=1, le=500, validation_alias=AliasChoices("MONGODB_MAX_POOL_SIZE")
+        default=50, ge=1, le=500, validation_alias=AliasChoices("MONGODB_MAX_POOL_SIZE")
     )
     """Database connections of one process; requests beyond wait for one. Bounded so that the
-    processes together stay below FerretDB's PostgreSQL pool (the local stack: 200), which,
-    exhausted, left FerretDB 1.24 waiting on itself for good (deploy/local/start.sh)."""
+    processes together stay below FerretDB's PostgreSQL pool (the local stack: 400), which,
+    exhausted, left FerretDB 1.24 waiting on itself for good (deploy/local/start.sh). Not
+    much lower: a process's consumers (``consumer_workers`` × ``consumer_concurrency``), its
+    relay (32) and its requests share them (20 held the application to ~200 operations a
+    second at 100 ms a round trip)."""
     db_name: str = "noryoku"
     """The service's own database."""
     ferretdb_postgresql_url: str | None = Field(
