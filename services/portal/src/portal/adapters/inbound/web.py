@@ -23,7 +23,7 @@ a logout opens nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,9 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.adapters.inbound.body_limit import BodyLimit, BodyTooLarge
 from portal.adapters.inbound.deps import Portal, portal_of_app
@@ -365,22 +366,42 @@ def error_answer(request: Request, exc: Exception) -> Response:
     return response
 
 
-# --- install -------------------------------------------------------------------------------
+# --- the session layer ------------------------------------------------------------------
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+class PortalSession:
+    """The session cookie and the security headers of every answer (a plain ASGI layer: an
+    ``@app.middleware("http")`` function costs a task, memory streams and a wrapped answer
+    per request).
 
-    @app.middleware("http")
-    async def portal_session(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        path = request.url.path
-        if path.startswith(UNCOOKIED):
-            response = await call_next(request)
-            for name, value in security_headers(request, settings.https_only).items():
-                response.headers.setdefault(name, value)
-            return response
+    Opens the sealed cookie into ``request.state.session`` (a new anonymous session when
+    there is none, or it is forged, altered or too old), forgets a login whose identity
+    session ended, and when the answer starts seals the session again into the cookie if
+    it changed; every answer gets the security headers it does not set itself. Probes,
+    assets and the public verification (``UNCOOKIED``) get only the headers.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = self.settings
+        request = Request(scope)
+        if request.url.path.startswith(UNCOOKIED):
+
+            async def with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    for name, value in security_headers(request, settings.https_only).items():
+                        headers.setdefault(name, value)
+                await send(message)
+
+            await self.app(scope, receive, with_headers)
+            return
         portal = portal_of_app(request.app)
         now = time.time()
         session = portal.codec.open(request.cookies.get(settings.cookie_name), now)
@@ -388,23 +409,43 @@ def install(app: FastAPI, settings: Settings) -> None:
         request.state.session = session or Session()
         if session is not None and session.authenticated and session.session_id:
             await _forget_ended(request, portal, session)
-        response = await call_next(request)
-        current = request.state.session
-        if current.dirty:
-            response.set_cookie(
-                settings.cookie_name,
-                portal.codec.seal(current, now),
-                max_age=int(settings.session_max_hours * 3600),
-                path="/",
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure
-                or settings.https_only
-                or request.url.scheme == "https",
-            )
-        for name, value in security_headers(request, settings.https_only).items():
-            response.headers.setdefault(name, value)
-        return response
+
+        async def with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                current = request.state.session
+                if current.dirty:
+                    headers.append("set-cookie", self.cookie(request, current, now))
+                for name, value in security_headers(request, settings.https_only).items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_session)
+
+    def cookie(self, request: Request, session: Session, now: float) -> str:
+        """The ``Set-Cookie`` value of the sealed session (Starlette's own formatting)."""
+        settings = self.settings
+        portal = portal_of_app(request.app)
+        carrier = Response()
+        carrier.set_cookie(
+            settings.cookie_name,
+            portal.codec.seal(session, now),
+            max_age=int(settings.session_max_hours * 3600),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure or settings.https_only or request.url.scheme == "https",
+        )
+        return carrier.headers["set-cookie"]
+
+
+# --- install -------------------------------------------------------------------------------
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+
+    app.add_middleware(PortalSession, settings=settings)
 
     async def login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
