@@ -470,6 +470,9 @@ class RelayLease:
         self._until = None
 
 
+SWEEP_MAX_SECONDS = 8.0
+"""Longest pause between two sweeps of a relay whose writers publish their own events."""
+
 RELAY_CONCURRENCY = 32
 """Documents a relay publishes and marks at once: enough for the producer to batch and to
 keep up with the writers of a busy process (marking takes three statements on FerretDB),
@@ -611,23 +614,30 @@ class OutboxRelay:
 
     async def run(self) -> None:
         noted = asyncio.create_task(self.run_noted_forever(), name="outbox-relay-noted")
+        # With writers publishing their own events a sweep finds only what is older than the
+        # grace, yet FerretDB returns it every pending document (no LIMIT): while sweeps find
+        # nothing, the pause between them doubles up to SWEEP_MAX_SECONDS (within the lease's
+        # half, so that the sweep also keeps the lease); one that publishes resets it.
+        pause = max(self.poll_seconds, self.grace.total_seconds() / 2)
+        longest = max(pause, SWEEP_MAX_SECONDS if self.grace else self.poll_seconds)
+        if self.lease is not None:
+            longest = min(longest, self.lease.seconds / 2)
+        every = pause
         try:
             while True:
                 # cleared before the sweep, not after: a write that kicks while the sweep
                 # runs (after its read) wakes the next one at once, not a poll later
                 self._wake.clear()
+                found = 0
                 try:
-                    while await self.run_once():
-                        pass
+                    while published := await self.run_once():
+                        found += published
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("outbox.relay_failed")
+                every = pause if found else min(every * 2, longest)
                 with contextlib.suppress(TimeoutError):
-                    # with writers publishing their own events the sweep only finds what
-                    # is older than the grace: sweeping more often would only read the
-                    # same pending documents again (FerretDB returns them all, no LIMIT)
-                    every = max(self.poll_seconds, self.grace.total_seconds() / 2)
                     await asyncio.wait_for(self._wake.wait(), every)
         finally:
             noted.cancel()
