@@ -198,29 +198,23 @@ async def sweep_retention(runtime: Runtime) -> None:
             except Exception:
                 log.exception("retention.sweep_failed", collection=collection)
                 continue
-            if deleted:
-                RETENTION_DELETED.labels(collection).inc(deleted)
-                log.info("retention.deleted", collection=collection, documents=deleted)
-        await _purge_claims(runtime)
+            _deleted(collection, deleted)
+        # the version claims of finished writes (FerretDB only; ``mongo.CLAIM_KEEP``)
+        cut = int((datetime.now(UTC) - CLAIM_KEEP).timestamp() * 1000)
+        url = runtime.settings.ferretdb_postgresql_url
+        try:
+            purged = await purge_version_claims(runtime.db, CLAIMS, cut, postgresql_url=url)
+        except Exception:
+            log.exception("retention.sweep_failed", collection=CLAIMS)
+        else:
+            _deleted(CLAIMS, purged)
         await asyncio.sleep(every)
 
 
-async def _purge_claims(runtime: Runtime) -> None:
-    """The version claims of finished writes (FerretDB only; ``mongo.CLAIM_KEEP``)."""
-    before = datetime.now(UTC) - CLAIM_KEEP
-    try:
-        purged = await purge_version_claims(
-            runtime.db,
-            CLAIMS,
-            int(before.timestamp() * 1000),
-            postgresql_url=runtime.settings.ferretdb_postgresql_url,
-        )
-    except Exception:
-        log.exception("retention.sweep_failed", collection=CLAIMS)
-        return
-    if purged:
-        RETENTION_DELETED.labels(CLAIMS).inc(purged)
-        log.info("retention.deleted", collection=CLAIMS, documents=purged)
+def _deleted(collection: str, documents: int) -> None:
+    if documents:
+        RETENTION_DELETED.labels(collection).inc(documents)
+        log.info("retention.deleted", collection=collection, documents=documents)
 
 
 @asynccontextmanager

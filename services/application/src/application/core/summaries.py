@@ -54,8 +54,12 @@ class ApplicationSummary(Aggregate):
     """``applications.summary_entry`` as JSON text: never queried, read whole."""
 
     def entry(self) -> dict[str, Any]:
-        found: dict[str, Any] = json.loads(self.summary_json)
-        return found
+        return _entry(self.summary_json)
+
+
+def _entry(summary_json: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(summary_json)
+    return found
 
 
 class Listed(Protocol):
@@ -87,8 +91,7 @@ class Row:
     summary_json: str
 
     def entry(self) -> dict[str, Any]:
-        found: dict[str, Any] = json.loads(self.summary_json)
-        return found
+        return _entry(self.summary_json)
 
 
 def row(doc: Mapping[str, Any]) -> Row:
