@@ -9,8 +9,9 @@ Consumption (``EventConsumer``):
   backoff, then the message goes to ``<topic>.dlq`` with the original headers plus the
   error, and the partition moves on;
 * an infrastructure outage (database or broker unreachable) or write contention that
-  outlasted the store's retries (``StaleVersion``) is not the message's fault: the offset
-  is rewound and the same message is tried again after a pause, never dead-lettered;
+  outlasted the store's retries (``StaleVersion``) is not the message's fault: the same
+  message is tried again after a pause (its offset uncommitted meanwhile), never
+  dead-lettered;
 * a consumer inbox (event id per consumer group) skips redelivered events;
 * events are handled ``consumer_concurrency`` at a time per consumer: those with the same
   key (one aggregate) in their order, the others side by side; a partition's offset is
@@ -435,19 +436,15 @@ class EventConsumer:
 
     def _consume(self) -> Callable[[KafkaMessageParam], Awaitable[None]]:
         """The callback of one Kafka consumer (FastStream awaits it message by message)."""
-        concurrency = self.settings.consumer_concurrency
-        slots = asyncio.Semaphore(concurrency)
+        slots = asyncio.Semaphore(self.settings.consumer_concurrency)
         offsets = _Offsets()
 
         async def consume(msg: KafkaMessageParam) -> None:
             raw = msg.raw_message
             record = raw[0] if isinstance(raw, tuple) else raw
-            if concurrency == 1:
-                await self.process(record.topic, self._handlers[record.topic], msg)
-                return
             if self._stopping:
                 return  # not started, so never committed: the next owner gets it
-            await slots.acquire()  # the fetch waits while `concurrency` events are in hand
+            await slots.acquire()  # the fetch waits while `consumer_concurrency` are in hand
             part = TopicPartition(record.topic, record.partition)
             offsets.start(part, record.offset)
             lane = (part, record.key)
@@ -504,20 +501,6 @@ class EventConsumer:
             _, late = await asyncio.wait(set(self._in_hand), timeout=timeout)
             for task in late:
                 task.cancel()
-
-    async def process(self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage) -> None:
-        """Handle one event and commit the consumer's position (one at a time)."""
-        headers = {k: v for k, v in msg.headers.items() if isinstance(v, str)}
-        with correlation_scope(headers.get("ce_correlationid")):
-            try:
-                await self._process(topic, by_type, msg, headers)
-            except TRANSIENT_ERRORS as exc:
-                # Not the message's fault: rewind and try the same message again later.
-                log.warning("consumer.infrastructure_unavailable", topic=topic, error=repr(exc))
-                await msg.nack()
-                await asyncio.sleep(max(self.settings.consumer_backoff_seconds, 1.0))
-                return
-        await msg.ack()
 
     async def _process(
         self, topic: str, by_type: dict[str, Handler], msg: KafkaMessage, headers: dict[str, str]
