@@ -489,7 +489,7 @@ class OutboxRelay:
       with events (``note``); the relay publishes them and empties the outbox right away,
       whichever process holds the lease (each document's events in order; a copy published
       twice is deduplicated by its ``ce_id``);
-    * **a sweep** at start and every ``poll_seconds`` (or on ``kick()``) for what the first
+    * **a sweep** at start and every ``poll_seconds`` or more for what the first
       way left: a crash between the write and the publish, a failed publish, a write by a
       process without a relay. It leaves events younger than ``grace_seconds`` to their
       writer. With a ``lease`` (:class:`RelayLease`) only the process holding it sweeps.
@@ -517,13 +517,9 @@ class OutboxRelay:
         self.batch = batch
         self.lease = lease
         self.grace = timedelta(seconds=grace_seconds)
-        self._wake = asyncio.Event()
         self._noted: dict[tuple[str, Any], tuple[DocumentStore, Document]] = {}
         self._noted_wake = asyncio.Event()
         self._limit = asyncio.Semaphore(RELAY_CONCURRENCY)
-
-    def kick(self) -> None:
-        self._wake.set()
 
     def note(self, store: DocumentStore, doc: Document) -> None:
         """``doc`` was written with events: publish them now (the latest write wins)."""
@@ -546,12 +542,7 @@ class OutboxRelay:
         while True:
             await self._noted_wake.wait()
             self._noted_wake.clear()
-            try:
-                await self.run_noted()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox.relay_failed")
+            await self.run_noted()  # failures are logged there and left to the sweep
 
     async def run_once(self) -> int:
         """Publish everything pending now; returns how many events were published (none
@@ -625,9 +616,6 @@ class OutboxRelay:
         every = pause
         try:
             while True:
-                # cleared before the sweep, not after: a write that kicks while the sweep
-                # runs (after its read) wakes the next one at once, not a poll later
-                self._wake.clear()
                 found = 0
                 try:
                     while published := await self.run_once():
@@ -637,8 +625,7 @@ class OutboxRelay:
                 except Exception:
                     log.exception("outbox.relay_failed")
                 every = pause if found else min(every * 2, longest)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), every)
+                await asyncio.sleep(every)
         finally:
             noted.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -654,10 +641,10 @@ def _oldest(doc: Document) -> datetime:
 
 
 def _observe_backlog(collection: str, docs: Sequence[Document]) -> None:
-    entries = [e for d in docs for e in d.get(OUTBOX, [])]
-    OUTBOX_PENDING.labels(collection).set(len(entries))
-    if entries:
-        oldest = min(datetime.fromisoformat(e["time"]) for e in entries)
+    pending = [d for d in docs if d.get(OUTBOX)]
+    OUTBOX_PENDING.labels(collection).set(sum(len(d[OUTBOX]) for d in pending))
+    if pending:
+        oldest = min(_oldest(d) for d in pending)
         OUTBOX_OLDEST_AGE.labels(collection).set((datetime.now(UTC) - oldest).total_seconds())
     else:
         OUTBOX_OLDEST_AGE.labels(collection).set(0)
