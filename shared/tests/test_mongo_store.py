@@ -167,14 +167,14 @@ async def test_claims_stay_after_the_write_and_old_ones_are_purged(
     assert await store.claims.find_one({"_id": "users|p1|2#0"}) is not None
     old = datetime.now(UTC) - timedelta(hours=1)
     await store.claims.insert_one({"_id": "users|gone|2#0", "at": old})
-    cut = int((datetime.now(UTC) - timedelta(minutes=10)).timestamp() * 1000)
+    cut = datetime.now(UTC) - timedelta(minutes=10)
     url = settings.ferretdb_postgresql_url
     assert await purge_version_claims(db, CLAIMS, cut, postgresql_url=url) == 1  # type: ignore[arg-type]
     assert await store.claims.find_one({"_id": "users|gone|2#0"}) is None
     assert await store.claims.find_one({"_id": "users|p1|2#0"}) is not None
     assert (await store.save({**saved, "n": 2}))["version"] == 3
     # a stale writer of version 2 still fails, with or without the claim
-    await purge_version_claims(db, CLAIMS, cut + 10**9, postgresql_url=url)  # type: ignore[arg-type]
+    await purge_version_claims(db, CLAIMS, cut + timedelta(days=11), postgresql_url=url)  # type: ignore[arg-type]
     with pytest.raises(StaleVersion):
         await store.save({**doc, "n": 9})
     assert (await store.get("p1"))["n"] == 2  # type: ignore[index]

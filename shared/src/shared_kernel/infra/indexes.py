@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -131,11 +132,11 @@ async def _gin(conn: Any, schema: str, table: str, field: str) -> None:
 
 
 async def purge_version_claims(
-    db: AsyncDatabase[Any], collection: str, before_ms: int, *, postgresql_url: str | None
+    db: AsyncDatabase[Any], collection: str, before: datetime, *, postgresql_url: str | None
 ) -> int:
-    """Delete the version claims (``shared_kernel.infra.mongo``) taken before ``before_ms``
-    (milliseconds since the epoch) in one statement in FerretDB's table; how many. Nothing on
-    MongoDB, where no claims are taken, or without ``postgresql_url``."""
+    """Delete the version claims (``shared_kernel.infra.mongo``) taken before ``before`` in
+    one statement in FerretDB's table; how many. Nothing on MongoDB, where no claims are
+    taken, or without ``postgresql_url``."""
     if not postgresql_url or not await is_ferretdb(db):
         return 0
     import psycopg
@@ -150,5 +151,5 @@ async def purge_version_claims(
             sql.Identifier(db.name), sql.Identifier(table)
         )
         async with conn.cursor() as cur:
-            await cur.execute(statement, (before_ms,))
+            await cur.execute(statement, (int(before.timestamp() * 1000),))
             return int(cur.rowcount or 0)

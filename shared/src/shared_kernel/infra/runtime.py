@@ -121,7 +121,7 @@ class Runtime:
         """A collection of aggregates whose outbox the relay publishes; ``indexed``: the
         fields the service filters it on."""
         self.index(name, OUTBOX_DUE, *indexed)
-        store = DocumentStore(self.db, name, on_events=self.kick_relay)
+        store = DocumentStore(self.db, name, on_events=self.relay_events)
         self.stores.append(store)
         if self.relay is not None:
             self.relay.stores.append(store)
@@ -132,7 +132,7 @@ class Runtime:
         created at start-up, and the AsyncAPI document (generated from the apps) lists them."""
         self.publish.declare(*models)
 
-    def kick_relay(self, store: DocumentStore, doc: Document) -> None:
+    def relay_events(self, store: DocumentStore, doc: Document) -> None:
         """Publish the events just stored with ``doc`` now (``OutboxRelay.note``)."""
         if self.relay is not None:
             self.relay.note(store, doc)
@@ -200,7 +200,7 @@ async def sweep_retention(runtime: Runtime) -> None:
                 continue
             _deleted(collection, deleted)
         # the version claims of finished writes (FerretDB only; ``mongo.CLAIM_KEEP``)
-        cut = int((datetime.now(UTC) - CLAIM_KEEP).timestamp() * 1000)
+        cut = datetime.now(UTC) - CLAIM_KEEP
         url = runtime.settings.ferretdb_postgresql_url
         try:
             purged = await purge_version_claims(runtime.db, CLAIMS, cut, postgresql_url=url)
